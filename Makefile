@@ -1,0 +1,42 @@
+# fedi-town: `make run` serves a demo instance, `make test` runs every check.
+# Both set everything up on a fresh machine (virtualenv, packages, migrations).
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: run test lint format typecheck pytest bench clean install
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+run: install
+	$(BIN)/fedi-town serve --demo
+
+lint: install
+	$(BIN)/ruff check fedi_town tests bench
+	$(BIN)/ruff format --check fedi_town tests bench
+
+format: install
+	$(BIN)/ruff format fedi_town tests bench
+	$(BIN)/ruff check --fix fedi_town tests bench
+
+typecheck: install
+	$(BIN)/mypy fedi_town
+
+pytest: install
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+bench: install
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

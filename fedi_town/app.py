@@ -1,0 +1,142 @@
+"""The ASGI application: ``create_app(settings)`` wires routes, error handling and lifespan.
+
+Nothing happens at import time. The lifespan connects the database, applies migrations,
+makes sure the instance actor has a key, opens the outbound HTTP client and, unless
+``FEDI_TOWN_WORKER=off``, runs the background worker in this process.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from fedi_town.errors import ProblemError
+from fedi_town.services import Services
+from fedi_town.settings import Settings
+from fedi_town.store.migrations import migrate
+from fedi_town.web import json_response, problem_response
+
+log = logging.getLogger(__name__)
+
+_STATUS_PROBLEMS: dict[int, type[ProblemError]] = {}
+
+
+def _problem_for_status(status: int, detail: str) -> ProblemError:
+    from fedi_town import errors
+
+    for cls in (
+        errors.BadRequest,
+        errors.Unauthorized,
+        errors.Forbidden,
+        errors.NotFound,
+        errors.Conflict,
+        errors.Gone,
+        errors.PayloadTooLarge,
+        errors.UnsupportedMedia,
+        errors.Unprocessable,
+    ):
+        if cls.status == status:
+            return cls(detail)
+    problem = ProblemError(detail)
+    problem.status = status
+    problem.title = detail
+    return problem
+
+
+async def _problem_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ProblemError)
+    return problem_response(exc)
+
+
+async def _http_exception_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else "error"
+    response = problem_response(_problem_for_status(exc.status_code, detail))
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+async def _unexpected_handler(request: Request, exc: Exception) -> Response:
+    # Log the class and the route only: a traceback may carry request data, so it goes to
+    # DEBUG; never the body, never headers.
+    log.error("unhandled %s on %s %s", exc.__class__.__name__, request.method, request.url.path)
+    log.debug("traceback", exc_info=exc)
+    return problem_response(ProblemError("an internal error occurred"))
+
+
+async def openapi(request: Request) -> Response:
+    from fedi_town.schemas import openapi_document
+
+    return json_response(openapi_document())
+
+
+def all_routes() -> list[BaseRoute]:
+    """Every route of the app, grouped by the way data flows (read, inbound, outbound)."""
+    from fedi_town.outbound import businesses_api
+
+    routes: list[BaseRoute] = [Route("/api/v1/openapi.json", openapi, methods=["GET"])]
+    routes += businesses_api.routes
+    for module_name in (
+        "fedi_town.outbound.routes",
+        "fedi_town.inbound.routes",
+        "fedi_town.read.routes",
+    ):
+        try:
+            module = __import__(module_name, fromlist=["routes"])
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        routes += module.routes
+    return routes
+
+
+async def startup(services: Services) -> None:
+    """Connect, migrate and start what runs beside the web server."""
+    await services.store.connect()
+    await migrate(services.store)
+    for hook in services.extras.get("startup_hooks", []):
+        await hook(services)
+
+
+async def shutdown(services: Services) -> None:
+    for hook in reversed(services.extras.get("shutdown_hooks", [])):
+        await hook(services)
+    await services.store.disconnect()
+
+
+def create_app(settings: Settings, services: Services | None = None) -> Starlette:
+    """Build the Starlette app for ``settings`` (``services`` may be given by tests)."""
+    services = services or Services.from_settings(settings)
+    from fedi_town import lifecycle
+
+    lifecycle.install(services)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        await startup(services)
+        try:
+            yield {}
+        finally:
+            await shutdown(services)
+
+    app = Starlette(
+        routes=all_routes(),
+        lifespan=lifespan,
+        exception_handlers={
+            ProblemError: _problem_handler,
+            HTTPException: _http_exception_handler,
+            Exception: _unexpected_handler,
+        },
+    )
+    app.state.services = services
+    return app

@@ -1,0 +1,237 @@
+"""The ``fedi-town`` command: serve, migrate, create-business, token, worker.
+
+Every subcommand reads settings from the environment (see README, Settings) and says what
+it did; secrets it creates are printed once, on the terminal, never logged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import stat
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from fedi_town.errors import ConfigError, ProblemError
+from fedi_town.services import Services
+from fedi_town.settings import Settings, new_token
+
+log = logging.getLogger(__name__)
+
+DEMO_USERNAME = "bakery"
+DEMO_PROFILE = {
+    "username": DEMO_USERNAME,
+    "display_name": "Corner Bakery",
+    "summary": "Sourdough, rye and cinnamon buns, baked every morning since 1987.\n\n"
+    "Open Tue–Sat 7:00–14:00.",
+    "website": "https://bakery.example",
+    "phone": "+1 555 0100",
+    "address": "1 Main Street, Smallville",
+}
+
+
+def _settings() -> Settings:
+    return Settings.from_env(os.environ)
+
+
+async def _with_store(settings: Settings) -> Services:
+    from fedi_town.store.migrations import migrate
+
+    services = Services.from_settings(settings)
+    await services.store.connect()
+    await migrate(services.store)
+    return services
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    async def run() -> list[int]:
+        from fedi_town.store.migrations import migrate
+
+        services = Services.from_settings(_settings())
+        await services.store.connect()
+        try:
+            return await migrate(services.store)
+        finally:
+            await services.store.disconnect()
+
+    applied = asyncio.run(run())
+    print(f"applied migrations: {applied}" if applied else "database is up to date")
+    return 0
+
+
+def cmd_create_business(args: argparse.Namespace) -> int:
+    from fedi_town.outbound.businesses_api import create_business
+
+    async def run() -> tuple[str, str, str]:
+        services = await _with_store(_settings())
+        try:
+            data: dict[str, object] = {"username": args.username}
+            data["display_name"] = args.display_name or args.username
+            if args.summary:
+                data["summary"] = args.summary
+            business, token = await create_business(services, data)
+            return (
+                services.urls.handle(business.username),
+                services.urls.actor(business.username),
+                token,
+            )
+        finally:
+            await services.store.disconnect()
+
+    handle, actor, token = asyncio.run(run())
+    print(f"created {handle}\nactor: {actor}\nowner token (shown once): {token}")
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from fedi_town.outbound.auth import hash_token
+    from fedi_town.outbound.businesses_api import new_owner_token
+    from fedi_town.store import businesses
+
+    async def run() -> str | None:
+        services = await _with_store(_settings())
+        try:
+            business = await businesses.by_username(services.store, args.username)
+            if business is None:
+                return None
+            token = new_owner_token()
+            await businesses.set_token_hash(services.store, business.id, hash_token(token))
+            return token
+        finally:
+            await services.store.disconnect()
+
+    token = asyncio.run(run())
+    if token is None:
+        print(f"no business {args.username!r}", file=sys.stderr)
+        return 1
+    print(f"new owner token for {args.username} (the old one no longer works):\n{token}")
+    return 0
+
+
+def _demo_admin_token(data_dir: Path) -> str:
+    """The demo's admin token, made once and kept in data/admin-token (mode 600)."""
+    path = data_dir / "admin-token"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    token = new_token()
+    path.write_text(token + "\n")
+    path.chmod(stat.S_IRUSR | stat.S_IWUSR)
+    return token
+
+
+def _prepare_demo(settings: Settings) -> None:
+    """Migrate and create the demo business if the instance has no business yet."""
+    from fedi_town.outbound.businesses_api import create_business
+    from fedi_town.store import businesses
+
+    async def run() -> None:
+        services = await _with_store(settings)
+        try:
+            urls = services.urls
+            existing = await businesses.list_all(services.store)
+            if not existing:
+                business, token = await create_business(services, dict(DEMO_PROFILE))
+                print(f"created the demo business {urls.handle(business.username)}")
+                print(f"  owner token (shown once): {token}")
+                existing = [business]
+            for business in existing:
+                print(f"business {urls.handle(business.username)}")
+                print(f"  profile:   {urls.profile_page(business.username)}")
+                print(f"  actor:     {urls.actor(business.username)}")
+                print(f"  webfinger: {urls.webfinger()}?resource={urls.acct(business.username)}")
+            print(f"front page: {urls.front_page()}")
+            print(f"nodeinfo:   {urls.base}/.well-known/nodeinfo")
+            print(f"admin API:  {urls.base}/api/v1/openapi.json")
+        finally:
+            await services.store.disconnect()
+
+    asyncio.run(run())
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from fedi_town.app import create_app
+
+    settings = _settings()
+    if args.demo:
+        data_dir = Path("data")
+        if not settings.admin_token:
+            token = _demo_admin_token(data_dir)
+            os.environ["FEDI_TOWN_ADMIN_TOKEN"] = token
+            settings = _settings()
+        _prepare_demo(settings)
+        print(f"admin token: {settings.admin_token}  (kept in data/admin-token)")
+    elif not settings.admin_token:
+        print(
+            "warning: FEDI_TOWN_ADMIN_TOKEN is not set; the admin API refuses every admin call",
+            file=sys.stderr,
+        )
+    print(f"serving on http://{settings.host}:{settings.port} as {settings.base_url}")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+        server_header=False,
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fedi-town",
+        description="Local businesses on the fediverse. Settings come from FEDI_TOWN_* "
+        "environment variables (see README).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the web server (and the in-process worker)")
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="local demo: make an admin token in data/, create the demo business if none",
+    )
+    serve.set_defaults(func=cmd_serve)
+
+    mig = sub.add_parser("migrate", help="apply pending database migrations")
+    mig.set_defaults(func=cmd_migrate)
+
+    create = sub.add_parser("create-business", help="create a business, print its owner token")
+    create.add_argument("username")
+    create.add_argument("--display-name", default=None)
+    create.add_argument("--summary", default=None)
+    create.set_defaults(func=cmd_create_business)
+
+    token = sub.add_parser("token", help="issue a new owner token for a business")
+    token.add_argument("username")
+    token.set_defaults(func=cmd_token)
+
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``fedi-town`` console script."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=os.environ.get("FEDI_TOWN_LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        result: int = args.func(args)
+        return result
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    except ProblemError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

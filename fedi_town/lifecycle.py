@@ -1,0 +1,30 @@
+"""What runs at start and stop beside the routes: instance keys, HTTP client, worker.
+
+Each piece registers a startup hook (and its matching shutdown hook) on ``services.extras``;
+``app.startup`` runs them in order after migrations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fedi_town.services import Services
+
+Hook = Callable[[Services], Awaitable[None]]
+
+
+def add_hooks(services: Services, start: Hook | None = None, stop: Hook | None = None) -> None:
+    if start is not None:
+        services.extras.setdefault("startup_hooks", []).append(start)
+    if stop is not None:
+        services.extras.setdefault("shutdown_hooks", []).append(stop)
+
+
+def install(services: Services) -> None:
+    """Register every start/stop hook, once per Services."""
+    if services.extras.get("_installed"):
+        return
+    services.extras["_installed"] = True
+    from fedi_town import instance
+
+    add_hooks(services, instance.ensure_instance_key)

@@ -1,0 +1,181 @@
+"""Admin API for businesses: create, list, read, change, delete, rotate the owner token.
+
+Paths (the contract other tools rely on, described in schemas/admin-api.openapi.yaml):
+    POST   /api/v1/businesses                      admin
+    GET    /api/v1/businesses                      admin
+    GET    /api/v1/businesses/{username}           admin or owner
+    PATCH  /api/v1/businesses/{username}           admin or owner
+    DELETE /api/v1/businesses/{username}           admin or owner
+    POST   /api/v1/businesses/{username}/token     admin or owner: new owner token, old one dies
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from fedi_town.errors import Conflict, Unprocessable
+from fedi_town.outbound.auth import OWNER_TOKEN_PREFIX, hash_token, require_admin, require_business
+from fedi_town.protocol.keys import generate_rsa_keypair
+from fedi_town.protocol.usernames import username_problem
+from fedi_town.schemas import validate
+from fedi_town.services import Services
+from fedi_town.settings import new_token
+from fedi_town.store import businesses
+from fedi_town.store.businesses import Business
+from fedi_town.web import json_response, read_json
+
+log = logging.getLogger(__name__)
+
+
+def _iso(ms: int) -> str:
+    from datetime import UTC, datetime
+
+    return (
+        datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    )
+
+
+async def business_view(services: Services, business: Business) -> dict[str, Any]:
+    """The admin API's JSON for a business (no key material, no token)."""
+    from fedi_town.store import media as media_store
+
+    urls = services.urls
+    counts = await businesses.counts(services.store, business.id)
+    avatar = await media_store.public_url(services, business.avatar_media_id)
+    header = await media_store.public_url(services, business.header_media_id)
+    return {
+        "id": str(business.id),
+        "username": business.username,
+        "handle": urls.handle(business.username),
+        "actor_id": urls.actor(business.username),
+        "url": urls.profile_page(business.username),
+        "display_name": business.display_name,
+        "summary": business.summary,
+        "website": business.website,
+        "phone": business.phone,
+        "address": business.address,
+        "fields": business.fields,
+        "avatar_url": avatar,
+        "header_url": header,
+        "avatar_media_id": str(business.avatar_media_id) if business.avatar_media_id else None,
+        "header_media_id": str(business.header_media_id) if business.header_media_id else None,
+        "manually_approves_followers": business.manually_approves_followers,
+        "discoverable": business.discoverable,
+        "indexable": business.indexable,
+        "followers_count": counts["followers"],
+        "following_count": counts["following"],
+        "posts_count": counts["posts"],
+        "created_at": _iso(business.created_at),
+        "updated_at": _iso(business.updated_at),
+    }
+
+
+def new_owner_token() -> str:
+    return OWNER_TOKEN_PREFIX + new_token()
+
+
+async def create_business(services: Services, data: dict[str, Any]) -> tuple[Business, str]:
+    """Validate and create a business with a fresh key pair; return it and its owner token."""
+    validate("business-create", data)
+    username = data["username"]
+    if problem := username_problem(username):
+        raise Unprocessable(problem, errors=[{"pointer": "/username", "message": problem}])
+    private_pem, public_pem = generate_rsa_keypair()
+    token = new_owner_token()
+    business = await businesses.create(
+        services.store,
+        username=username,
+        profile=data,
+        owner_token_hash=hash_token(token),
+        private_key_pem=private_pem,
+        public_key_pem=public_pem,
+    )
+    if business is None:
+        raise Conflict(f"username {username!r} is taken")
+    log.info("created business %s", business.username)
+    return business, token
+
+
+async def create(request: Request) -> Response:
+    services: Services = request.app.state.services
+    await require_admin(request, services)
+    data = await read_json(request, services.settings.max_body_bytes)
+    business, token = await create_business(services, data)
+    body = await business_view(services, business)
+    body["owner_token"] = token
+    return json_response(body, 201, headers={"Location": f"/api/v1/businesses/{business.username}"})
+
+
+async def list_businesses(request: Request) -> Response:
+    services: Services = request.app.state.services
+    await require_admin(request, services)
+    items = [await business_view(services, b) for b in await businesses.list_all(services.store)]
+    return json_response({"items": items, "total": len(items)})
+
+
+async def get_one(request: Request) -> Response:
+    services: Services = request.app.state.services
+    business = await require_business(request, services, request.path_params["username"])
+    return json_response(await business_view(services, business))
+
+
+async def patch(request: Request) -> Response:
+    services: Services = request.app.state.services
+    business = await require_business(request, services, request.path_params["username"])
+    data = await read_json(request, services.settings.max_body_bytes)
+    validate("business-update", data)
+    changes = dict(data)
+    for key in ("avatar_media_id", "header_media_id"):
+        if key in changes and changes[key] is not None:
+            from fedi_town.store import media as media_store
+
+            media_id = int(changes[key])
+            if not await media_store.belongs_to(services.store, media_id, business.id):
+                raise Unprocessable(
+                    f"{key} is not an image uploaded by this business",
+                    errors=[{"pointer": f"/{key}", "message": "unknown media id"}],
+                )
+            changes[key] = media_id
+    await businesses.update(services.store, business.id, changes)
+    updated = await businesses.by_id(services.store, business.id)
+    assert updated is not None
+    hook = services.extras.get("on_profile_changed")
+    if hook is not None:
+        await hook(services, updated)
+    return json_response(await business_view(services, updated))
+
+
+async def delete(request: Request) -> Response:
+    services: Services = request.app.state.services
+    business = await require_business(request, services, request.path_params["username"])
+    hook = services.extras.get("on_business_deleted")
+    async with services.store.transaction():
+        await businesses.mark_deleted(services.store, business.id)
+        if hook is not None:
+            await hook(services, business)
+    log.info("deleted business %s", business.username)
+    return Response(status_code=204)
+
+
+async def rotate_token(request: Request) -> Response:
+    services: Services = request.app.state.services
+    business = await require_business(request, services, request.path_params["username"])
+    token = new_owner_token()
+    await businesses.set_token_hash(services.store, business.id, hash_token(token))
+    log.info("rotated owner token of %s", business.username)
+    return json_response({"owner_token": token})
+
+
+routes = [
+    Route("/api/v1/businesses", create, methods=["POST"]),
+    Route("/api/v1/businesses", list_businesses, methods=["GET"]),
+    Route("/api/v1/businesses/{username}", get_one, methods=["GET"]),
+    Route("/api/v1/businesses/{username}", patch, methods=["PATCH"]),
+    Route("/api/v1/businesses/{username}", delete, methods=["DELETE"]),
+    Route("/api/v1/businesses/{username}/token", rotate_token, methods=["POST"]),
+]

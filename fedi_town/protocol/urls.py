@@ -1,0 +1,130 @@
+"""Every public URL fedi-town mints, in one place, so ids stay byte-for-byte stable.
+
+Mastodon compares ids as strings (interop F4): never add a trailing slash or change case of a
+URL once it has been published. Usernames keep the case the owner chose.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote, urlsplit
+
+#: The instance actor's username: passes Mastodon's username rule and WebFinger round trip.
+INSTANCE_ACTOR_USERNAME = "instance.actor"
+
+#: Usernames a business cannot take (routes, the instance actor, confusing names).
+RESERVED_USERNAMES = frozenset(
+    {
+        INSTANCE_ACTOR_USERNAME,
+        "actor",
+        "admin",
+        "administrator",
+        "api",
+        "inbox",
+        "instance",
+        "media",
+        "nodeinfo",
+        "root",
+        "static",
+        "support",
+        "users",
+        "well-known",
+        "webmaster",
+        "postmaster",
+        "abuse",
+        "security",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Urls:
+    """URL builder for one instance, from its public base URL (scheme://host[:port])."""
+
+    base: str
+
+    @property
+    def domain(self) -> str:
+        return urlsplit(self.base).netloc
+
+    # the instance
+    def shared_inbox(self) -> str:
+        return f"{self.base}/inbox"
+
+    def instance_actor(self) -> str:
+        return f"{self.base}/actor"
+
+    def instance_key_id(self) -> str:
+        return f"{self.base}/actor#main-key"
+
+    def instance_actor_inbox(self) -> str:
+        return f"{self.base}/actor/inbox"
+
+    def front_page(self) -> str:
+        return f"{self.base}/"
+
+    # a business
+    def actor(self, username: str) -> str:
+        return f"{self.base}/users/{username}"
+
+    def key_id(self, username: str) -> str:
+        return f"{self.actor(username)}#main-key"
+
+    def inbox(self, username: str) -> str:
+        return f"{self.actor(username)}/inbox"
+
+    def outbox(self, username: str) -> str:
+        return f"{self.actor(username)}/outbox"
+
+    def followers(self, username: str) -> str:
+        return f"{self.actor(username)}/followers"
+
+    def following(self, username: str) -> str:
+        return f"{self.actor(username)}/following"
+
+    def featured(self, username: str) -> str:
+        return f"{self.actor(username)}/collections/featured"
+
+    def featured_tags(self, username: str) -> str:
+        return f"{self.actor(username)}/collections/tags"
+
+    def profile_page(self, username: str) -> str:
+        return f"{self.base}/@{username}"
+
+    def handle(self, username: str) -> str:
+        return f"@{username}@{self.domain}"
+
+    def acct(self, username: str) -> str:
+        return f"acct:{username}@{self.domain}"
+
+    # a post
+    def post(self, username: str, post_id: int) -> str:
+        return f"{self.actor(username)}/statuses/{post_id}"
+
+    def post_activity(self, username: str, post_id: int) -> str:
+        return f"{self.post(username, post_id)}/activity"
+
+    def post_page(self, username: str, post_id: int) -> str:
+        return f"{self.profile_page(username)}/{post_id}"
+
+    def post_replies(self, username: str, post_id: int) -> str:
+        return f"{self.post(username, post_id)}/replies"
+
+    def post_likes(self, username: str, post_id: int) -> str:
+        return f"{self.post(username, post_id)}/likes"
+
+    def post_shares(self, username: str, post_id: int) -> str:
+        return f"{self.post(username, post_id)}/shares"
+
+    def tag_page(self, username: str, tag: str) -> str:
+        return f"{self.profile_page(username)}/tagged/{quote(tag.lower(), safe='')}"
+
+    def activity(self, username: str, activity_id: int) -> str:
+        """An activity that is not tied to one post (Accept, Update of the actor, ...)."""
+        return f"{self.actor(username)}#activities/{activity_id}"
+
+    def media(self, filename: str) -> str:
+        return f"{self.base}/media/{filename}"
+
+    def webfinger(self) -> str:
+        return f"{self.base}/.well-known/webfinger"

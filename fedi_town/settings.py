@@ -1,0 +1,164 @@
+"""Settings: the only reader of the environment.
+
+``Settings.from_env(os.environ)`` is called once at start; everything else receives the
+frozen result. A bad value raises ``ConfigError`` naming its key. Every setting is listed in
+``SETTINGS_DOC`` and must appear in the README's settings table (tests/test_docs.py).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from fedi_town.errors import ConfigError
+
+PREFIX = "FEDI_TOWN_"
+
+#: name (without prefix) -> one-line description; the README table must list each one.
+SETTINGS_DOC: dict[str, str] = {
+    "BASE_URL": "Public URL of the instance (https; http only for local use).",
+    "DATABASE_URL": "sqlite:///path or postgresql://user@host/db.",
+    "ADMIN_TOKEN": "Instance admin bearer token (required unless running the demo).",
+    "HOST": "Address uvicorn binds to.",
+    "PORT": "Port uvicorn binds to.",
+    "MEDIA_DIR": "Directory where uploaded media is stored and served from.",
+    "ALLOW_PRIVATE_ADDRESSES": "Fetch from / deliver to loopback and private addresses.",
+    "AUTHORIZED_FETCH": "Refuse unsigned GETs of ActivityPub documents.",
+    "INSTANCE_NAME": "Name shown on the front page and in NodeInfo.",
+    "INSTANCE_DESCRIPTION": "Short description for the front page and NodeInfo.",
+    "MAX_BODY_BYTES": "Largest request body accepted on inboxes and the admin API.",
+    "SIGNATURE_MAX_SKEW": "Seconds a signed Date may differ from our clock.",
+    "WORKER": "Run the delivery/inbox worker inside the web process (in-process|off).",
+    "LOG_LEVEL": "Python logging level.",
+}
+
+
+def _bool(key: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ConfigError(f"{PREFIX}{key} must be true or false, got {raw!r}")
+
+
+def _int(key: str, raw: str, lo: int, hi: int) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{PREFIX}{key} must be a whole number, got {raw!r}") from None
+    if not lo <= value <= hi:
+        raise ConfigError(f"{PREFIX}{key} must be between {lo} and {hi}, got {value}")
+    return value
+
+
+def _base_url(raw: str) -> str:
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ConfigError(f"{PREFIX}BASE_URL must be an http(s) URL, got {raw!r}")
+    if parts.path not in {"", "/"} or parts.query or parts.fragment or parts.username:
+        raise ConfigError(f"{PREFIX}BASE_URL must be scheme://host[:port] only, got {raw!r}")
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+def _database_url(raw: str) -> str:
+    scheme = raw.split(":", 1)[0]
+    if scheme not in {"sqlite", "postgresql", "postgres"}:
+        raise ConfigError(
+            f"{PREFIX}DATABASE_URL must start with sqlite:// or postgresql://, got {scheme!r}"
+        )
+    if scheme == "postgres":
+        raw = "postgresql" + raw[len("postgres") :]
+    return raw
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything fedi-town reads from its environment, validated."""
+
+    base_url: str = "http://127.0.0.1:8000"
+    database_url: str = "sqlite:///data/fedi-town.sqlite3"
+    admin_token: str = field(default="", repr=False)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    media_dir: Path = Path("data/media")
+    allow_private_addresses: bool = False
+    authorized_fetch: bool = False
+    instance_name: str = "fedi-town"
+    instance_description: str = "Local businesses on the fediverse."
+    max_body_bytes: int = 1_048_576
+    signature_max_skew: int = 3600
+    worker: str = "in-process"
+    log_level: str = "INFO"
+
+    @property
+    def domain(self) -> str:
+        """Host (with port when the base URL has one), as used in handles and WebFinger."""
+        return urlsplit(self.base_url).netloc
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        """Build settings from ``environ``; unknown ``FEDI_TOWN_*`` keys are an error."""
+        known = {PREFIX + k for k in SETTINGS_DOC}
+        unknown = sorted(k for k in environ if k.startswith(PREFIX) and k not in known)
+        if unknown:
+            raise ConfigError(f"unknown setting {unknown[0]} (see README, Settings)")
+
+        def get(key: str) -> str | None:
+            return environ.get(PREFIX + key)
+
+        kwargs: dict[str, object] = {}
+        if (v := get("BASE_URL")) is not None:
+            kwargs["base_url"] = _base_url(v)
+        if (v := get("DATABASE_URL")) is not None:
+            kwargs["database_url"] = _database_url(v)
+        if (v := get("ADMIN_TOKEN")) is not None:
+            if v and len(v) < 16:
+                raise ConfigError(f"{PREFIX}ADMIN_TOKEN must be at least 16 characters")
+            kwargs["admin_token"] = v
+        if (v := get("HOST")) is not None:
+            kwargs["host"] = v
+        if (v := get("PORT")) is not None:
+            kwargs["port"] = _int("PORT", v, 1, 65535)
+        if (v := get("MEDIA_DIR")) is not None:
+            kwargs["media_dir"] = Path(v)
+        if (v := get("ALLOW_PRIVATE_ADDRESSES")) is not None:
+            kwargs["allow_private_addresses"] = _bool("ALLOW_PRIVATE_ADDRESSES", v)
+        if (v := get("AUTHORIZED_FETCH")) is not None:
+            kwargs["authorized_fetch"] = _bool("AUTHORIZED_FETCH", v)
+        if (v := get("INSTANCE_NAME")) is not None:
+            kwargs["instance_name"] = v
+        if (v := get("INSTANCE_DESCRIPTION")) is not None:
+            kwargs["instance_description"] = v
+        if (v := get("MAX_BODY_BYTES")) is not None:
+            kwargs["max_body_bytes"] = _int("MAX_BODY_BYTES", v, 1024, 100 * 1_048_576)
+        if (v := get("SIGNATURE_MAX_SKEW")) is not None:
+            kwargs["signature_max_skew"] = _int("SIGNATURE_MAX_SKEW", v, 30, 43_200)
+        if (v := get("WORKER")) is not None:
+            if v not in {"in-process", "off"}:
+                raise ConfigError(f"{PREFIX}WORKER must be in-process or off, got {v!r}")
+            kwargs["worker"] = v
+        if (v := get("LOG_LEVEL")) is not None:
+            if v.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+                raise ConfigError(f"{PREFIX}LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+            kwargs["log_level"] = v.upper()
+        settings = cls(**kwargs)  # type: ignore[arg-type]
+        if settings.base_url.startswith("http://") and not settings.allow_private_addresses:
+            host = urlsplit(settings.base_url).hostname or ""
+            if host not in {"127.0.0.1", "localhost", "::1"} and not host.endswith(".localhost"):
+                raise ConfigError(
+                    f"{PREFIX}BASE_URL must use https for a public host (http is for local use)"
+                )
+        return settings
+
+
+def new_token() -> str:
+    """A fresh random bearer token (256 bits, URL-safe)."""
+    return secrets.token_urlsafe(32)

@@ -1,0 +1,224 @@
+"""Queries on businesses: create, find, update, soft-delete, owner tokens, counts."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from fedi_town.store.db import Store, new_id, now_ms
+
+
+@dataclass(frozen=True)
+class Business:
+    """A business as stored. ``private_key_pem`` never leaves the server."""
+
+    id: int
+    username: str
+    display_name: str
+    summary: str
+    website: str | None
+    phone: str | None
+    address: str | None
+    fields: list[dict[str, str]]
+    avatar_media_id: int | None
+    header_media_id: int | None
+    manually_approves_followers: bool
+    discoverable: bool
+    indexable: bool
+    public_key_pem: str
+    private_key_pem: str
+    created_at: int
+    updated_at: int
+    deleted_at: int | None
+
+    def __repr__(self) -> str:  # never print the private key
+        return f"Business(id={self.id}, username={self.username!r})"
+
+
+def _business(row: Mapping[str, Any]) -> Business:
+    return Business(
+        id=int(row["id"]),
+        username=row["username"],
+        display_name=row["display_name"],
+        summary=row["summary"],
+        website=row["website"],
+        phone=row["phone"],
+        address=row["address"],
+        fields=json.loads(row["fields"]),
+        avatar_media_id=row["avatar_media_id"],
+        header_media_id=row["header_media_id"],
+        manually_approves_followers=bool(row["manually_approves_followers"]),
+        discoverable=bool(row["discoverable"]),
+        indexable=bool(row["indexable"]),
+        public_key_pem=row["public_key_pem"],
+        private_key_pem=row["private_key_pem"],
+        created_at=int(row["created_at"]),
+        updated_at=int(row["updated_at"]),
+        deleted_at=row["deleted_at"],
+    )
+
+
+#: Profile columns an owner may change (PATCH); everything else is managed by the server.
+EDITABLE = (
+    "display_name",
+    "summary",
+    "website",
+    "phone",
+    "address",
+    "fields",
+    "avatar_media_id",
+    "header_media_id",
+    "manually_approves_followers",
+    "discoverable",
+    "indexable",
+)
+
+
+async def create(
+    store: Store,
+    *,
+    username: str,
+    profile: Mapping[str, Any],
+    owner_token_hash: str,
+    private_key_pem: str,
+    public_key_pem: str,
+) -> Business | None:
+    """Insert a business; ``None`` when the username (case-insensitively) is taken."""
+    now = now_ms()
+    values: dict[str, Any] = {
+        "id": new_id(),
+        "username": username,
+        "username_lower": username.lower(),
+        "display_name": profile.get("display_name", username),
+        "summary": profile.get("summary", ""),
+        "website": profile.get("website"),
+        "phone": profile.get("phone"),
+        "address": profile.get("address"),
+        "fields": json.dumps(profile.get("fields", [])),
+        "mafs": bool(profile.get("manually_approves_followers", False)),
+        "discoverable": bool(profile.get("discoverable", True)),
+        "indexable": bool(profile.get("indexable", True)),
+        "token": owner_token_hash,
+        "private": private_key_pem,
+        "public": public_key_pem,
+        "now": now,
+    }
+    async with store.transaction():
+        taken = await store.fetch_val(
+            "SELECT 1 FROM businesses WHERE username_lower = :u", {"u": username.lower()}
+        )
+        if taken:
+            return None
+        await store.execute(
+            """INSERT INTO businesses (id, username, username_lower, display_name, summary,
+                website, phone, address, fields, manually_approves_followers, discoverable,
+                indexable, owner_token_hash, private_key_pem, public_key_pem,
+                created_at, updated_at)
+            VALUES (:id, :username, :username_lower, :display_name, :summary, :website, :phone,
+                :address, :fields, :mafs, :discoverable, :indexable, :token, :private, :public,
+                :now, :now)""",
+            values,
+        )
+    found = await by_username(store, username, include_deleted=True)
+    assert found is not None
+    return found
+
+
+async def by_username(
+    store: Store, username: str, *, include_deleted: bool = False
+) -> Business | None:
+    """The business with this username (any case), or None."""
+    row = await store.fetch_one(
+        "SELECT * FROM businesses WHERE username_lower = :u", {"u": username.lower()}
+    )
+    if row is None or (row["deleted_at"] is not None and not include_deleted):
+        return None
+    return _business(row)
+
+
+async def by_id(store: Store, business_id: int) -> Business | None:
+    row = await store.fetch_one("SELECT * FROM businesses WHERE id = :id", {"id": business_id})
+    return _business(row) if row else None
+
+
+async def by_token_hash(store: Store, token_hash: str) -> Business | None:
+    """The live business whose owner token hashes to ``token_hash``.
+
+    The index finds the row by hash; the final check is constant-time all the same.
+    """
+    row = await store.fetch_one(
+        "SELECT * FROM businesses WHERE owner_token_hash = :h AND deleted_at IS NULL",
+        {"h": token_hash},
+    )
+    if row is None or not hmac.compare_digest(str(row["owner_token_hash"]), token_hash):
+        return None
+    return _business(row)
+
+
+async def list_all(store: Store, *, include_deleted: bool = False) -> list[Business]:
+    sql = "SELECT * FROM businesses"
+    if not include_deleted:
+        sql += " WHERE deleted_at IS NULL"
+    rows = await store.fetch_all(sql + " ORDER BY username_lower")
+    return [_business(r) for r in rows]
+
+
+async def update(store: Store, business_id: int, changes: Mapping[str, Any]) -> None:
+    """Apply profile changes (keys from ``EDITABLE``) and bump ``updated_at``."""
+    sets = []
+    values: dict[str, Any] = {"id": business_id, "now": now_ms()}
+    for key, value in changes.items():
+        if key not in EDITABLE:
+            raise KeyError(key)
+        sets.append(f"{key} = :{key}")
+        values[key] = json.dumps(value) if key == "fields" else value
+    sets.append("updated_at = :now")
+    await store.execute(f"UPDATE businesses SET {', '.join(sets)} WHERE id = :id", values)  # noqa: S608
+
+
+async def set_token_hash(store: Store, business_id: int, token_hash: str) -> None:
+    await store.execute(
+        "UPDATE businesses SET owner_token_hash = :h, updated_at = :now WHERE id = :id",
+        {"h": token_hash, "now": now_ms(), "id": business_id},
+    )
+
+
+async def mark_deleted(store: Store, business_id: int) -> None:
+    """Soft delete: the row (and key) stays so the Delete can be signed and 410 served."""
+    await store.execute(
+        "UPDATE businesses SET deleted_at = :now, owner_token_hash = :gone WHERE id = :id",
+        {"now": now_ms(), "gone": f"deleted:{business_id}", "id": business_id},
+    )
+
+
+async def counts(store: Store, business_id: int) -> dict[str, int]:
+    """Followers, following and published posts of a business."""
+    followers = await store.fetch_val(
+        "SELECT COUNT(*) FROM follows WHERE business_id = :b AND state = 'accepted'",
+        {"b": business_id},
+    )
+    posts = await store.fetch_val(
+        "SELECT COUNT(*) FROM posts WHERE business_id = :b AND published_at IS NOT NULL "
+        "AND deleted_at IS NULL AND visibility IN ('public', 'unlisted')",
+        {"b": business_id},
+    )
+    return {"followers": int(followers or 0), "following": 0, "posts": int(posts or 0)}
+
+
+async def get_kv(store: Store, key: str) -> str | None:
+    value = await store.fetch_val("SELECT value FROM instance_kv WHERE key = :k", {"k": key})
+    return None if value is None else str(value)
+
+
+async def put_kv_if_absent(store: Store, key: str, value: str) -> str:
+    """Store ``value`` unless the key exists; return what is stored (first writer wins)."""
+    await store.execute(
+        "INSERT INTO instance_kv (key, value) VALUES (:k, :v) ON CONFLICT (key) DO NOTHING",
+        {"k": key, "v": value},
+    )
+    stored = await get_kv(store, key)
+    assert stored is not None
+    return stored

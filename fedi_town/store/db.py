@@ -1,0 +1,135 @@
+"""The database handle: one ``Store`` wraps a ``databases.Database`` for SQLite or PostgreSQL.
+
+SQL lives only under ``fedi_town/store``. Queries are plain SQL with ``:named`` parameters,
+written in the common subset of SQLite 3.35+ and PostgreSQL 13+ (``ON CONFLICT``,
+``RETURNING``). Times are BIGINT milliseconds since the epoch so comparisons and ordering
+behave the same on both backends; ids are BIGINT snowflakes made in Python (``new_id``),
+sortable by time, so no backend-specific autoincrement is needed.
+
+SQLite allows one writer at a time, and a deferred transaction that reads and then writes can
+fail at once with "database is locked" when another connection wrote in between. So on SQLite
+every write transaction of this process goes through one asyncio lock; readers run freely (WAL).
+On PostgreSQL transactions run concurrently and rely on row locks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import threading
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import databases
+
+Row = Mapping[str, Any]
+
+
+def now_ms() -> int:
+    """Current time in epoch milliseconds (the storage format of every timestamp)."""
+    return time.time_ns() // 1_000_000
+
+
+_id_lock = threading.Lock()
+_last_id = 0
+
+
+def new_id(at_ms: int | None = None) -> int:
+    """A 63-bit id: 42 bits of milliseconds, 21 random-then-increasing bits.
+
+    Sortable by creation time (pagination by id), unique within a process, and unlikely to
+    collide across processes (21 random bits per millisecond).
+    """
+    global _last_id
+    ms = now_ms() if at_ms is None else at_ms
+    candidate = (ms << 21) | secrets.randbits(20)
+    with _id_lock:
+        if candidate <= _last_id:
+            candidate = _last_id + 1
+        _last_id = candidate
+    return candidate
+
+
+class Store:
+    """A connected database and the dialect facts the query modules need."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.dialect = "sqlite" if url.startswith("sqlite") else "postgresql"
+        options: dict[str, Any] = {}
+        self.schema: str | None = None
+        if self.dialect == "sqlite":
+            path = url.split("///", 1)[1] if "///" in url else ""
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # aiosqlite passes this to sqlite3.connect: wait up to 30 s for a lock.
+            options["timeout"] = 30
+        else:
+            # ?schema=name puts every table in that PostgreSQL schema (tests use one each).
+            query = parse_qs(urlsplit(url).query)
+            if "schema" in query:
+                schema = query["schema"][0]
+                if not schema.isidentifier():
+                    raise ValueError("the schema in the database URL must be an identifier")
+                options["server_settings"] = {"search_path": schema}
+                self.schema = schema
+            options.setdefault("min_size", 1)
+        self.db = databases.Database(url, **options)
+        self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    async def connect(self) -> None:
+        await self.db.connect()
+
+    async def disconnect(self) -> None:
+        await self.db.disconnect()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        """A write transaction: all or nothing. Serialised per process on SQLite."""
+        if self._write_lock is not None and not self._in_transaction():
+            async with self._write_lock, self.db.transaction():
+                yield
+        else:
+            async with self.db.transaction():
+                yield
+
+    async def fetch_one(self, sql: str, values: Mapping[str, Any] | None = None) -> Row | None:
+        row = await self.db.fetch_one(sql, dict(values or {}))
+        return dict(row._mapping) if row is not None else None
+
+    async def fetch_all(self, sql: str, values: Mapping[str, Any] | None = None) -> list[Row]:
+        rows = await self.db.fetch_all(sql, dict(values or {}))
+        return [dict(r._mapping) for r in rows]
+
+    async def fetch_val(self, sql: str, values: Mapping[str, Any] | None = None) -> Any:
+        return await self.db.fetch_val(sql, dict(values or {}))
+
+    async def execute(self, sql: str, values: Mapping[str, Any] | None = None) -> None:
+        """Run one statement. Outside ``transaction()`` on SQLite it still takes the lock."""
+        if self._write_lock is not None and not self._in_transaction():
+            async with self._write_lock:
+                await self.db.execute(sql, dict(values or {}))
+        else:
+            await self.db.execute(sql, dict(values or {}))
+
+    async def execute_many(self, sql: str, values: Sequence[Mapping[str, Any]]) -> None:
+        if not values:
+            return
+        if self._write_lock is not None and not self._in_transaction():
+            async with self._write_lock:
+                await self.db.execute_many(sql, [dict(v) for v in values])
+        else:
+            await self.db.execute_many(sql, [dict(v) for v in values])
+
+    def _in_transaction(self) -> bool:
+        # databases keeps one connection per task; it has a transaction stack while inside one.
+        connection = self.db.connection()
+        return bool(getattr(connection, "_transaction_stack", None))

@@ -1,0 +1,292 @@
+"""Versioned schema migrations, applied by ``fedi-town migrate`` and at start.
+
+Each migration is a version number, a name and a list of statements in the SQL subset both
+SQLite and PostgreSQL accept. A migration runs in one transaction and is recorded in
+``schema_migrations``; applied versions are never edited, only followed by new ones.
+On PostgreSQL an advisory lock keeps several processes starting at once from racing.
+
+Conventions: ids BIGINT (``store.db.new_id``), times BIGINT epoch milliseconds, JSON as TEXT,
+booleans BOOLEAN (0/1 on SQLite; compare with ``= :true`` parameters, never literals).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fedi_town.store.db import Store, now_ms
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS: list[tuple[int, str, list[str]]] = [
+    (
+        1,
+        "businesses, actors, posts, inbox, deliveries",
+        [
+            # Key/value facts of the instance itself (instance actor keys, ...).
+            """CREATE TABLE instance_kv (
+                key TEXT PRIMARY KEY,
+                value TEXT NOT NULL
+            )""",
+            """CREATE TABLE businesses (
+                id BIGINT PRIMARY KEY,
+                username TEXT NOT NULL,
+                username_lower TEXT NOT NULL UNIQUE,
+                display_name TEXT NOT NULL,
+                summary TEXT NOT NULL DEFAULT '',
+                website TEXT,
+                phone TEXT,
+                address TEXT,
+                fields TEXT NOT NULL DEFAULT '[]',
+                avatar_media_id BIGINT,
+                header_media_id BIGINT,
+                manually_approves_followers BOOLEAN NOT NULL DEFAULT FALSE,
+                discoverable BOOLEAN NOT NULL DEFAULT TRUE,
+                indexable BOOLEAN NOT NULL DEFAULT TRUE,
+                owner_token_hash TEXT NOT NULL,
+                private_key_pem TEXT NOT NULL,
+                public_key_pem TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                deleted_at BIGINT
+            )""",
+            "CREATE INDEX businesses_token ON businesses (owner_token_hash)",
+            # Every actor we know from elsewhere (and cached copies of their keys).
+            """CREATE TABLE remote_actors (
+                id BIGINT PRIMARY KEY,
+                uri TEXT NOT NULL UNIQUE,
+                domain TEXT NOT NULL,
+                username TEXT,
+                display_name TEXT,
+                type TEXT,
+                url TEXT,
+                icon_url TEXT,
+                inbox TEXT,
+                shared_inbox TEXT,
+                followers_uri TEXT,
+                also_known_as TEXT NOT NULL DEFAULT '[]',
+                moved_to TEXT,
+                document TEXT NOT NULL DEFAULT '{}',
+                fetched_at BIGINT NOT NULL,
+                gone_at BIGINT
+            )""",
+            "CREATE INDEX remote_actors_domain ON remote_actors (domain)",
+            """CREATE TABLE remote_keys (
+                key_id TEXT PRIMARY KEY,
+                owner_uri TEXT NOT NULL,
+                public_key_pem TEXT NOT NULL,
+                fetched_at BIGINT NOT NULL
+            )""",
+            "CREATE INDEX remote_keys_owner ON remote_keys (owner_uri)",
+            # Followers of a business. state: pending (follow request) or accepted.
+            """CREATE TABLE follows (
+                id BIGINT PRIMARY KEY,
+                business_id BIGINT NOT NULL,
+                actor_id BIGINT NOT NULL,
+                follow_uri TEXT,
+                follow_document TEXT,
+                state TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                UNIQUE (business_id, actor_id)
+            )""",
+            "CREATE INDEX follows_actor ON follows (actor_id)",
+            # Media uploaded by owners (post attachments, avatars, headers).
+            """CREATE TABLE media (
+                id BIGINT PRIMARY KEY,
+                business_id BIGINT NOT NULL,
+                post_id BIGINT,
+                path TEXT NOT NULL,
+                media_type TEXT NOT NULL,
+                size_bytes BIGINT NOT NULL,
+                width INTEGER,
+                height INTEGER,
+                blurhash TEXT,
+                description TEXT NOT NULL DEFAULT '',
+                created_at BIGINT NOT NULL
+            )""",
+            "CREATE INDEX media_post ON media (post_id)",
+            # Notes written by a business.
+            """CREATE TABLE posts (
+                id BIGINT PRIMARY KEY,
+                business_id BIGINT NOT NULL,
+                uri TEXT NOT NULL UNIQUE,
+                content_source TEXT NOT NULL,
+                content_html TEXT NOT NULL,
+                spoiler_text TEXT NOT NULL DEFAULT '',
+                sensitive BOOLEAN NOT NULL DEFAULT FALSE,
+                language TEXT,
+                visibility TEXT NOT NULL,
+                in_reply_to_uri TEXT,
+                mentions TEXT NOT NULL DEFAULT '[]',
+                hashtags TEXT NOT NULL DEFAULT '[]',
+                scheduled_at BIGINT,
+                published_at BIGINT,
+                edited_at BIGINT,
+                pinned_at BIGINT,
+                deleted_at BIGINT,
+                created_at BIGINT NOT NULL
+            )""",
+            "CREATE INDEX posts_business ON posts (business_id, id)",
+            "CREATE INDEX posts_scheduled ON posts (scheduled_at)",
+            # Notes from elsewhere that reply to or mention a business.
+            """CREATE TABLE remote_notes (
+                id BIGINT PRIMARY KEY,
+                uri TEXT NOT NULL UNIQUE,
+                actor_id BIGINT NOT NULL,
+                in_reply_to_uri TEXT,
+                content_html TEXT NOT NULL,
+                summary TEXT,
+                url TEXT,
+                visibility TEXT NOT NULL,
+                published_at BIGINT NOT NULL,
+                edited_at BIGINT,
+                document TEXT NOT NULL DEFAULT '{}',
+                created_at BIGINT NOT NULL
+            )""",
+            "CREATE INDEX remote_notes_reply ON remote_notes (in_reply_to_uri)",
+            "CREATE INDEX remote_notes_actor ON remote_notes (actor_id)",
+            # Which businesses a remote note concerns (reply target or mention).
+            """CREATE TABLE remote_note_targets (
+                note_id BIGINT NOT NULL,
+                business_id BIGINT NOT NULL,
+                PRIMARY KEY (note_id, business_id)
+            )""",
+            # Likes and boosts (kind = like | announce) of our posts.
+            """CREATE TABLE interactions (
+                id BIGINT PRIMARY KEY,
+                kind TEXT NOT NULL,
+                activity_uri TEXT NOT NULL UNIQUE,
+                actor_id BIGINT NOT NULL,
+                post_id BIGINT NOT NULL,
+                created_at BIGINT NOT NULL,
+                UNIQUE (kind, actor_id, post_id)
+            )""",
+            "CREATE INDEX interactions_post ON interactions (post_id, kind)",
+            "CREATE INDEX interactions_actor ON interactions (actor_id)",
+            # What a business's owner is told about.
+            """CREATE TABLE notifications (
+                id BIGINT PRIMARY KEY,
+                business_id BIGINT NOT NULL,
+                type TEXT NOT NULL,
+                actor_id BIGINT,
+                post_id BIGINT,
+                remote_note_id BIGINT,
+                report_id BIGINT,
+                dedupe_key TEXT NOT NULL UNIQUE,
+                created_at BIGINT NOT NULL,
+                read_at BIGINT
+            )""",
+            "CREATE INDEX notifications_business ON notifications (business_id, id)",
+            "CREATE INDEX notifications_actor ON notifications (actor_id)",
+            # Blocks: business_id NULL means instance-wide (admin). Exactly one of actor/domain.
+            """CREATE TABLE blocks (
+                id BIGINT PRIMARY KEY,
+                business_id BIGINT,
+                actor_uri TEXT,
+                domain TEXT,
+                created_at BIGINT NOT NULL
+            )""",
+            "CREATE INDEX blocks_domain ON blocks (domain)",
+            "CREATE INDEX blocks_actor ON blocks (actor_uri)",
+            # Reports (Flag) received from other servers.
+            """CREATE TABLE reports (
+                id BIGINT PRIMARY KEY,
+                business_id BIGINT,
+                activity_uri TEXT NOT NULL UNIQUE,
+                actor_uri TEXT NOT NULL,
+                content TEXT NOT NULL DEFAULT '',
+                object_uris TEXT NOT NULL DEFAULT '[]',
+                created_at BIGINT NOT NULL
+            )""",
+            # Inbound activities waiting for the worker. activity_uri dedupes.
+            """CREATE TABLE inbox_items (
+                id BIGINT PRIMARY KEY,
+                activity_uri TEXT NOT NULL UNIQUE,
+                business_id BIGINT,
+                actor_uri TEXT NOT NULL,
+                type TEXT NOT NULL,
+                body TEXT NOT NULL,
+                state TEXT NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at BIGINT NOT NULL,
+                locked_until BIGINT,
+                last_error TEXT,
+                created_at BIGINT NOT NULL,
+                done_at BIGINT
+            )""",
+            "CREATE INDEX inbox_items_due ON inbox_items (state, next_attempt_at)",
+            # Activities we send, and one delivery row per (activity, inbox).
+            """CREATE TABLE outgoing_activities (
+                id BIGINT PRIMARY KEY,
+                business_id BIGINT,
+                uri TEXT NOT NULL UNIQUE,
+                type TEXT NOT NULL,
+                post_id BIGINT,
+                body TEXT NOT NULL,
+                created_at BIGINT NOT NULL
+            )""",
+            "CREATE INDEX outgoing_post ON outgoing_activities (post_id)",
+            """CREATE TABLE deliveries (
+                id BIGINT PRIMARY KEY,
+                activity_id BIGINT NOT NULL,
+                inbox TEXT NOT NULL,
+                host TEXT NOT NULL,
+                state TEXT NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at BIGINT NOT NULL,
+                locked_until BIGINT,
+                last_status INTEGER,
+                last_error TEXT,
+                created_at BIGINT NOT NULL,
+                done_at BIGINT,
+                UNIQUE (activity_id, inbox)
+            )""",
+            "CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at)",
+            # Per remote host: signature scheme that works, circuit breaker state.
+            """CREATE TABLE remote_hosts (
+                host TEXT PRIMARY KEY,
+                signature_scheme TEXT,
+                consecutive_failures INTEGER NOT NULL DEFAULT 0,
+                open_until BIGINT,
+                last_success_at BIGINT,
+                last_failure_at BIGINT
+            )""",
+        ],
+    ),
+]
+
+
+async def current_version(store: Store) -> int:
+    """Highest applied migration, 0 on an empty database."""
+    await store.execute(
+        """CREATE TABLE IF NOT EXISTS schema_migrations (
+            version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"""
+    )
+    value = await store.fetch_val("SELECT MAX(version) FROM schema_migrations")
+    return int(value or 0)
+
+
+async def migrate(store: Store) -> list[int]:
+    """Apply every pending migration; return the versions applied (empty when up to date)."""
+    applied: list[int] = []
+    if store.is_sqlite:
+        # WAL lets readers run beside the single writer; the setting persists in the file.
+        await store.fetch_val("PRAGMA journal_mode=WAL")
+    if store.schema is not None:
+        await store.execute(f"CREATE SCHEMA IF NOT EXISTS {store.schema}")
+    async with store.transaction():
+        if not store.is_sqlite:
+            await store.fetch_val("SELECT pg_advisory_xact_lock(7202611)")
+        version = await current_version(store)
+        for number, name, statements in MIGRATIONS:
+            if number <= version:
+                continue
+            for statement in statements:
+                await store.execute(statement)
+            await store.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (:v, :n, :t)",
+                {"v": number, "n": name, "t": now_ms()},
+            )
+            applied.append(number)
+            log.info("applied migration %d (%s)", number, name)
+    return applied

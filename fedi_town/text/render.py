@@ -1,0 +1,33 @@
+"""Owner-written text to HTML: Markdown (CommonMark, raw HTML off) then sanitised.
+
+Owners write in a phone keyboard, so plain line breaks are kept (``breaks``) and bare URLs
+become links (``linkify``). Raw HTML in the source is shown as text, never interpreted.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from markdown_it import MarkdownIt
+
+from fedi_town.text.sanitize import sanitize_html
+
+
+@lru_cache(maxsize=1)
+def _markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "breaks": True, "linkify": False})
+    md.enable(["strikethrough"])
+    return md
+
+
+def markdown_to_html(source: str) -> str:
+    """Render owner Markdown to the HTML subset Mastodon keeps."""
+    html = _markdown().render(source)
+    return sanitize_html(html).strip()
+
+
+def plain_to_html(text: str) -> str:
+    """Plain text (a phone number, an address) as escaped HTML with line breaks."""
+    from html import escape
+
+    return "<br>".join(escape(line) for line in text.splitlines())

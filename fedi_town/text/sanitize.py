@@ -1,0 +1,51 @@
+"""HTML sanitising with nh3 (the Rust ammonia crate): inbound content and owner-written HTML.
+
+The allowed set follows what Mastodon keeps (lib/sanitize_ext/sanitize_config.rb): text
+formatting, links and lists; never images, scripts, styles or event handlers. Links get
+``rel="nofollow noopener noreferrer"``. Classes are kept only where Mastodon gives them
+meaning (mentions, hashtags, invisible/ellipsis link parts, the quote fallback).
+"""
+
+from __future__ import annotations
+
+import nh3
+
+_TAGS = {
+    "p", "br", "span", "a", "del", "s", "pre", "blockquote", "code", "b", "strong",
+    "u", "i", "em", "ul", "ol", "li",
+}  # fmt: skip
+_ATTRIBUTES = {
+    "a": {"href", "translate"},
+    "span": {"translate"},
+    "ol": {"start", "reversed"},
+    "li": {"value"},
+    "p": set(),
+}
+_CLASSES = {
+    "a": {"mention", "hashtag", "u-url", "status-link", "unhandled-link"},
+    "span": {"h-card", "invisible", "ellipsis", "tag"},
+    "p": {"quote-inline"},
+}
+_SCHEMES = {"http", "https", "mailto", "xmpp", "tel", "geo", "gopher", "dat", "ipfs", "magnet"}
+
+
+def sanitize_html(html: str) -> str:
+    """Clean HTML from another server (or a form) so it is safe to store and show."""
+    # Headings become strong, as Mastodon renders them; nh3 would drop the tag but keep text.
+    for level in range(1, 7):
+        html = html.replace(f"<h{level}>", "<p><strong>").replace(f"</h{level}>", "</strong></p>")
+    return nh3.clean(
+        html,
+        tags=_TAGS,
+        attributes=_ATTRIBUTES,
+        allowed_classes=_CLASSES,
+        url_schemes=_SCHEMES,
+        link_rel="nofollow noopener noreferrer",
+        strip_comments=True,
+    )
+
+
+def html_to_text(html: str) -> str:
+    """Plain text of sanitised HTML, for previews and notifications."""
+    text = html.replace("<br>", "\n").replace("</p>", "\n\n")
+    return nh3.clean(text, tags=set()).strip()

@@ -1,0 +1,158 @@
+"""Shared fixtures: both database backends, a fixed clock, an app with its services.
+
+Every test that takes ``store`` or ``services`` runs twice: on a fresh SQLite file and on a
+fresh schema of the real PostgreSQL at FEDI_TOWN_TEST_POSTGRES_URL (default
+postgresql://postgres@127.0.0.1:5432/test). When PostgreSQL is unreachable the PostgreSQL
+half is skipped loudly, except with CI=true, where that is a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from fedi_town.app import create_app
+from fedi_town.services import Services
+from fedi_town.settings import Settings
+from fedi_town.store.db import Store
+
+POSTGRES_URL = os.environ.get(
+    "FEDI_TOWN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+_pg_state: dict[str, Any] = {}
+
+
+def _postgres_reachable() -> str | None:
+    """None when PostgreSQL answers, else why not (checked once per session)."""
+    if "error" not in _pg_state:
+
+        async def probe() -> None:
+            import asyncpg
+
+            conn = await asyncpg.connect(POSTGRES_URL, timeout=5)
+            await conn.close()
+
+        try:
+            asyncio.run(probe())
+            _pg_state["error"] = None
+        except Exception as exc:  # any failure to connect means "unreachable"
+            _pg_state["error"] = f"{exc.__class__.__name__}: {exc}"
+    return _pg_state["error"]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    error = _postgres_reachable()
+    if error is None:
+        return f"PostgreSQL: {POSTGRES_URL} (tests run on SQLite and PostgreSQL)"
+    return f"PostgreSQL UNREACHABLE at {POSTGRES_URL}: {error} -- its half is skipped"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    error = _pg_state.get("error")
+    if error:
+        print(f"\n*** PostgreSQL was unreachable ({error}); PostgreSQL tests did not run ***")
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL of an empty database: a new SQLite file, or a new PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
+        return
+    error = _postgres_reachable()
+    if error is not None:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required in CI and unreachable: {error}")
+        pytest.skip(f"PostgreSQL unreachable: {error}")
+    schema = f"t_{secrets.token_hex(6)}"
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    yield f"{POSTGRES_URL}{sep}schema={schema}"
+
+    async def drop() -> None:
+        import asyncpg
+
+        conn = await asyncpg.connect(POSTGRES_URL)
+        try:
+            await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        finally:
+            await conn.close()
+
+    asyncio.run(drop())
+
+
+FIXED_NOW = datetime(2026, 11, 23, 12, 0, 0, tzinfo=UTC)
+
+
+def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "base_url": "https://town.example",
+        "database_url": database_url,
+        "admin_token": ADMIN_TOKEN,
+        "media_dir": tmp_path / "media",
+        "worker": "off",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return make_settings(database_url, tmp_path)
+
+
+@pytest.fixture
+async def store(database_url: str) -> AsyncIterator[Store]:
+    """A connected, migrated, empty store."""
+    from fedi_town.store.migrations import migrate
+
+    s = Store(database_url)
+    await s.connect()
+    await migrate(s)
+    try:
+        yield s
+    finally:
+        await s.disconnect()
+
+
+@pytest.fixture
+async def app_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """An httpx client talking to the whole app in-process, lifespan run."""
+    services = Services.from_settings(settings)
+    app = create_app(settings, services)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=settings.base_url) as client:
+            client.services = services  # type: ignore[attr-defined]
+            yield client
+
+
+def admin_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+async def create_business(
+    client: httpx.AsyncClient, username: str = "bakery", **extra: Any
+) -> dict[str, Any]:
+    """Create a business through the admin API; return its JSON (with owner_token)."""
+    body = {"username": username, "display_name": extra.pop("display_name", "Corner Bakery")}
+    body.update(extra)
+    response = await client.post("/api/v1/businesses", json=body, headers=admin_headers())
+    assert response.status_code == 201, response.text
+    data: dict[str, Any] = response.json()
+    return data

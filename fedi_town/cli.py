@@ -183,6 +183,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    from fedi_town import worker
+
+    return worker.run_standalone(Services.from_settings(_settings()))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fedi-town",
@@ -212,6 +218,10 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("username")
     token.set_defaults(func=cmd_token)
 
+    work = sub.add_parser(
+        "worker", help="run only the background worker (several may share a PostgreSQL queue)"
+    )
+    work.set_defaults(func=cmd_worker)
     return parser
 
 

@@ -25,6 +25,20 @@ def install(services: Services) -> None:
     if services.extras.get("_installed"):
         return
     services.extras["_installed"] = True
-    from fedi_town import instance
+    from fedi_town import instance, worker
 
     add_hooks(services, instance.ensure_instance_key)
+    for module_name in (
+        "fedi_town.remote.setup",
+        "fedi_town.inbound.setup",
+        "fedi_town.outbound.setup",
+    ):
+        try:
+            module = __import__(module_name, fromlist=["install"])
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        module.install(services)
+    # The worker starts last and stops first, after every queue registered itself.
+    add_hooks(services, worker.start_in_process, worker.stop_in_process)

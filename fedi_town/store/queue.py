@@ -1,0 +1,149 @@
+"""One persisted work queue, used by every kind of background work (inbox items, deliveries).
+
+A queue is a table whose rows carry ``state``, ``attempts``, ``next_attempt_at`` and
+``locked_until``. The allowed transitions are declared here, once:
+
+    pending --claim--> pending (leased: locked_until in the future, attempts + 1)
+    pending --done---> done          the work succeeded
+    pending --retry--> pending       back off: next_attempt_at later, lease dropped
+    pending --fail---> failed        gave up for good
+    pending --cancel-> cancelled     no longer wanted (e.g. the post was deleted first)
+    pending --release> pending       shutdown: lease dropped, attempt not counted
+
+A worker that dies keeps its lease until ``locked_until`` passes; then another worker claims
+the row again, so nothing is lost. While a lease is live no other worker can claim the row:
+on PostgreSQL the claim is one ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)``,
+so any number of processes share a queue; on SQLite (one process) claims are serialised by
+the store's write lock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fedi_town.store.db import Row, Store
+
+TERMINAL = frozenset({"done", "failed", "cancelled"})
+
+#: state -> states it may move to. Everything that changes ``state`` checks against this.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "pending": frozenset({"pending", "done", "failed", "cancelled"}),
+    "done": frozenset(),
+    "failed": frozenset({"pending"}),  # an operator may retry a failed row
+    "cancelled": frozenset(),
+}
+
+
+@dataclass(frozen=True)
+class Queue:
+    """A table that behaves as a queue. ``order`` picks which due rows go first."""
+
+    table: str
+    order: str = "next_attempt_at, id"
+
+
+INBOX = Queue("inbox_items")
+DELIVERIES = Queue("deliveries")
+
+
+def check_transition(old: str, new: str) -> None:
+    """Raise ValueError for a state change the queue does not allow."""
+    if new not in TRANSITIONS.get(old, frozenset()):
+        raise ValueError(f"queue state {old!r} cannot become {new!r}")
+
+
+async def claim(store: Store, queue: Queue, *, now: int, lease_ms: int, limit: int) -> list[Row]:
+    """Lease up to ``limit`` due rows for ``lease_ms`` and return them (attempts counted)."""
+    values = {"now": now, "until": now + lease_ms, "limit": limit}
+    due = (
+        f"SELECT id FROM {queue.table} WHERE state = 'pending' AND next_attempt_at <= :now "  # noqa: S608
+        f"AND (locked_until IS NULL OR locked_until <= :now) ORDER BY {queue.order} "
+        "LIMIT :limit"
+    )
+    if not store.is_sqlite:
+        due += " FOR UPDATE SKIP LOCKED"
+    sql = (
+        f"UPDATE {queue.table} SET locked_until = :until, attempts = attempts + 1 "  # noqa: S608
+        f"WHERE id IN ({due}) RETURNING *"
+    )
+    async with store.transaction():
+        rows = await store.fetch_all(sql, values)
+    return sorted(rows, key=lambda r: (r["next_attempt_at"], r["id"]))
+
+
+async def _finish(
+    store: Store, queue: Queue, row_id: int, state: str, extra_sql: str, values: dict[str, object]
+) -> bool:
+    check_transition("pending", state)
+    sql = (
+        f"UPDATE {queue.table} SET state = :state, locked_until = NULL{extra_sql} "  # noqa: S608
+        "WHERE id = :id AND state = 'pending'"
+    )
+    async with store.transaction():
+        found = await store.fetch_val(
+            f"SELECT 1 FROM {queue.table} WHERE id = :id AND state = 'pending'",  # noqa: S608
+            {"id": row_id},
+        )
+        if not found:
+            return False
+        await store.execute(sql, {"state": state, "id": row_id, **values})
+    return True
+
+
+async def done(store: Store, queue: Queue, row_id: int, *, now: int, **columns: object) -> bool:
+    """Mark a leased row done. Extra ``columns`` (e.g. last_status) are stored with it."""
+    extra = "".join(f", {k} = :{k}" for k in columns) + ", done_at = :now"
+    return await _finish(store, queue, row_id, "done", extra, {"now": now, **columns})
+
+
+async def retry(
+    store: Store, queue: Queue, row_id: int, *, next_attempt_at: int, **columns: object
+) -> bool:
+    """Put a row back to wait until ``next_attempt_at`` (its attempt stays counted)."""
+    extra = "".join(f", {k} = :{k}" for k in columns) + ", next_attempt_at = :next"
+    return await _finish(
+        store, queue, row_id, "pending", extra, {"next": next_attempt_at, **columns}
+    )
+
+
+async def fail(store: Store, queue: Queue, row_id: int, *, now: int, **columns: object) -> bool:
+    """Give up on a row for good."""
+    extra = "".join(f", {k} = :{k}" for k in columns) + ", done_at = :now"
+    return await _finish(store, queue, row_id, "failed", extra, {"now": now, **columns})
+
+
+async def cancel_where(store: Store, queue: Queue, where: str, values: dict[str, object]) -> None:
+    """Cancel pending rows matching ``where`` (an SQL condition written by store modules)."""
+    await store.execute(
+        f"UPDATE {queue.table} SET state = 'cancelled', locked_until = NULL "  # noqa: S608
+        f"WHERE state = 'pending' AND ({where})",
+        values,
+    )
+
+
+async def release(store: Store, queue: Queue, row_ids: list[int]) -> None:
+    """Drop the lease of rows this worker will not finish (shutdown), uncounting the attempt."""
+    for row_id in row_ids:
+        await store.execute(
+            f"UPDATE {queue.table} SET locked_until = NULL, attempts = attempts - 1 "  # noqa: S608
+            "WHERE id = :id AND state = 'pending' AND attempts > 0",
+            {"id": row_id},
+        )
+
+
+async def next_due(store: Store, queue: Queue) -> int | None:
+    """When the earliest pending row becomes due (ms), or None when the queue is empty."""
+    value = await store.fetch_val(
+        f"SELECT MIN(CASE WHEN locked_until IS NOT NULL AND locked_until > next_attempt_at "  # noqa: S608
+        f"THEN locked_until ELSE next_attempt_at END) FROM {queue.table} WHERE state = 'pending'",
+        {},
+    )
+    return None if value is None else int(value)
+
+
+async def counts(store: Store, queue: Queue) -> dict[str, int]:
+    """Rows per state (for metrics and tests)."""
+    rows = await store.fetch_all(
+        f"SELECT state, COUNT(*) AS n FROM {queue.table} GROUP BY state"  # noqa: S608
+    )
+    return {str(r["state"]): int(r["n"]) for r in rows}

@@ -1,0 +1,209 @@
+"""The worker: claims due rows from each queue and runs their handler.
+
+By default it runs inside the web process (``FEDI_TOWN_WORKER=in-process``). With PostgreSQL,
+``fedi-town worker`` runs it as its own process, as many as wanted: the queue's
+``FOR UPDATE SKIP LOCKED`` claim keeps them from taking the same row.
+
+A handler gets one claimed row and decides its fate itself (``queue.done/retry/fail``); if it
+raises, the row is retried with backoff and the error class recorded, never the message
+(messages can carry remote content). On stop, rows still running get ``stop_deadline``
+seconds to finish; the rest have their lease released so another worker takes them at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fedi_town.services import Services
+from fedi_town.store import queue as q
+from fedi_town.store.db import Row, now_ms
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Services, Row], Awaitable[None]]
+Periodic = Callable[[Services], Awaitable[None]]
+
+
+@dataclass
+class QueueRunner:
+    """How one queue is worked: its handler, how many rows at once, how long a lease lasts."""
+
+    queue: q.Queue
+    handler: Handler
+    concurrency: int = 16
+    lease_ms: int = 120_000
+    batch: int = 64
+
+
+@dataclass
+class Worker:
+    """Runs every registered queue until ``stop()``; wakes early when ``poke()`` is called."""
+
+    services: Services
+    runners: list[QueueRunner]
+    periodic: list[tuple[float, Periodic]] = field(default_factory=list)
+    poll_seconds: float = 1.0
+    stop_deadline: float = 10.0
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _stopping: bool = False
+    _running: dict[int, tuple[q.Queue, asyncio.Task[None]]] = field(default_factory=dict)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def poke(self) -> None:
+        """New work was queued in this process: look now instead of at the next poll."""
+        self._wake.set()
+
+    def start(self) -> None:
+        for runner in self.runners:
+            self._tasks.append(asyncio.create_task(self._loop(runner)))
+        for interval, job in self.periodic:
+            self._tasks.append(asyncio.create_task(self._every(interval, job)))
+
+    async def stop(self) -> None:
+        """Finish in-flight rows within ``stop_deadline``; release the others' leases."""
+        self._stopping = True
+        self._wake.set()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._running:
+            running = [t for _, t in self._running.values()]
+            await asyncio.wait(running, timeout=self.stop_deadline)
+        leftover: dict[q.Queue, list[int]] = {}
+        for row_id, (queue, task) in list(self._running.items()):
+            if not task.done():
+                task.cancel()
+                leftover.setdefault(queue, []).append(row_id)
+        for queue, ids in leftover.items():
+            await q.release(self.services.store, queue, ids)
+            log.info("released %d unfinished %s rows at shutdown", len(ids), queue.table)
+
+    async def _every(self, interval: float, job: Periodic) -> None:
+        while not self._stopping:
+            try:
+                await job(self.services)
+            except Exception as exc:
+                log.error("periodic job %s failed: %s", job.__name__, exc.__class__.__name__)
+                log.debug("traceback", exc_info=exc)
+            await asyncio.sleep(interval)
+
+    async def _loop(self, runner: QueueRunner) -> None:
+        limit = asyncio.Semaphore(runner.concurrency)
+        while not self._stopping:
+            free = runner.concurrency - sum(
+                1 for queue, _ in self._running.values() if queue == runner.queue
+            )
+            rows: list[Row] = []
+            if free > 0:
+                try:
+                    rows = await q.claim(
+                        self.services.store,
+                        runner.queue,
+                        now=now_ms(),
+                        lease_ms=runner.lease_ms,
+                        limit=min(free, runner.batch),
+                    )
+                except Exception as exc:  # database hiccup: log, wait, try again
+                    log.error("claim on %s failed: %s", runner.queue.table, exc.__class__.__name__)
+                    rows = []
+            for row in rows:
+                task = asyncio.create_task(self._run_one(runner, row, limit))
+                self._running[int(row["id"])] = (runner.queue, task)
+            if len(rows) >= min(free, runner.batch) and rows:
+                await asyncio.sleep(0)  # more may be due right away
+                continue
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+
+    async def _run_one(self, runner: QueueRunner, row: Row, limit: asyncio.Semaphore) -> None:
+        row_id = int(row["id"])
+        try:
+            async with limit:
+                await runner.handler(self.services, row)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            attempts = int(row["attempts"])
+            delay = min(3600_000, 5_000 * 2 ** min(attempts, 10))
+            log.warning(
+                "%s row %d raised %s; retrying in %ds",
+                runner.queue.table,
+                row_id,
+                exc.__class__.__name__,
+                delay // 1000,
+            )
+            log.debug("traceback", exc_info=exc)
+            await q.retry(
+                self.services.store,
+                runner.queue,
+                row_id,
+                next_attempt_at=now_ms() + delay,
+                last_error=exc.__class__.__name__,
+            )
+        finally:
+            self._running.pop(row_id, None)
+            self._wake.set()
+
+
+def build_worker(services: Services) -> Worker:
+    """The worker with every queue and periodic job the installed modules register."""
+    runners: list[QueueRunner] = list(services.extras.get("queue_runners", []))
+    periodic: list[tuple[float, Periodic]] = list(services.extras.get("periodic_jobs", []))
+    return Worker(services, runners, periodic)
+
+
+async def start_in_process(services: Services) -> None:
+    """Startup hook: run the worker inside the web process unless configured off."""
+    if services.settings.worker != "in-process" and not services.extras.get("standalone_worker"):
+        return
+    worker = build_worker(services)
+    services.extras["worker"] = worker
+    worker.start()
+
+
+async def stop_in_process(services: Services) -> None:
+    worker: Worker | None = services.extras.pop("worker", None)
+    if worker is not None:
+        await worker.stop()
+
+
+def poke(services: Services) -> None:
+    """Tell this process's worker that new work was queued (no-op without one)."""
+    worker: Worker | None = services.extras.get("worker")
+    if worker is not None:
+        worker.poke()
+
+
+def run_standalone(services: Services, *, ready: Callable[[], Any] | None = None) -> int:
+    """Run only the worker until SIGTERM/SIGINT (``fedi-town worker``)."""
+    from fedi_town import lifecycle
+    from fedi_town.app import shutdown, startup
+
+    services.extras["standalone_worker"] = True
+    lifecycle.install(services)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await startup(services)
+        log.info("worker %d running", os.getpid())
+        if ready is not None:
+            ready()
+        await stop.wait()
+        log.info("worker %d stopping", os.getpid())
+        await shutdown(services)
+
+    asyncio.run(main())
+    return 0

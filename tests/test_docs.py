@@ -1,0 +1,85 @@
+"""The docs tell the truth: every setting in the README, every admin route in the OpenAPI."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+from starlette.routing import Route
+
+from fedi_town.app import all_routes
+from fedi_town.schemas import SCHEMA_DIR, openapi_document
+from fedi_town.settings import PREFIX, SETTINGS_DOC
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_setting_is_in_the_readme_table():
+    readme = (ROOT / "README.md").read_text()
+    missing = [k for k in SETTINGS_DOC if f"`{PREFIX}{k}`" not in readme]
+    assert missing == []
+
+
+def _app_api_routes() -> set[tuple[str, str]]:
+    found = set()
+    for route in all_routes():
+        if isinstance(route, Route) and route.path.startswith("/api/"):
+            for method in route.methods or []:
+                if method != "HEAD":
+                    found.add((route.path, method.lower()))
+    return found
+
+
+def _documented_routes() -> set[tuple[str, str]]:
+    doc = openapi_document()
+    return {
+        (path, method)
+        for path, item in doc["paths"].items()
+        for method in item
+        if method in {"get", "post", "put", "patch", "delete"}
+    }
+
+
+def test_every_admin_route_is_described_in_the_openapi_document():
+    assert _app_api_routes() - _documented_routes() == set()
+
+
+def test_the_openapi_document_describes_no_route_that_does_not_exist():
+    assert _documented_routes() - _app_api_routes() == set()
+
+
+def test_every_json_schema_is_valid_and_every_ref_resolves():
+    for path in SCHEMA_DIR.glob("*.schema.json"):
+        Draft202012Validator.check_schema(json.loads(path.read_text()))
+    text = json.dumps(openapi_document())
+    assert ".schema.json" not in text
+
+
+@pytest.mark.anyio
+async def test_openapi_is_served_and_created_businesses_match_their_schema(app_client):
+    from tests.conftest import create_business
+
+    served = await app_client.get("/api/v1/openapi.json")
+    assert served.status_code == 200
+    doc = served.json()
+    schema = doc["paths"]["/api/v1/businesses"]["post"]["responses"]["201"]["content"][
+        "application/json"
+    ]["schema"]
+    created = await create_business(app_client, "bakery")
+    errors = list(Draft202012Validator(schema).iter_errors(created))
+    assert errors == []
+
+
+def test_every_cli_command_has_help(capsys):
+    from fedi_town.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    for name in sub.choices:
+        with pytest.raises(SystemExit) as exit_info:
+            parser.parse_args([name, "--help"])
+        assert exit_info.value.code == 0
+        assert re.search(r"usage: fedi-town", capsys.readouterr().out)

@@ -1,0 +1,68 @@
+"""Settings: read once, validated, every bad value names its key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fedi_town.errors import ConfigError
+from fedi_town.settings import Settings
+
+
+def test_defaults_serve_a_local_sqlite_instance():
+    settings = Settings.from_env({})
+    assert settings.base_url == "http://127.0.0.1:8000"
+    assert settings.database_url.startswith("sqlite:///")
+    assert settings.allow_private_addresses is False
+    assert settings.media_dir == Path("data/media")
+
+
+def test_values_are_read_from_the_environment():
+    settings = Settings.from_env(
+        {
+            "FEDI_TOWN_BASE_URL": "https://Town.Example/",
+            "FEDI_TOWN_DATABASE_URL": "postgres://u@h/db",
+            "FEDI_TOWN_PORT": "9000",
+            "FEDI_TOWN_ALLOW_PRIVATE_ADDRESSES": "yes",
+            "FEDI_TOWN_ADMIN_TOKEN": "x" * 20,
+        }
+    )
+    assert settings.base_url == "https://town.example"
+    assert settings.domain == "town.example"
+    assert settings.database_url == "postgresql://u@h/db"
+    assert settings.port == 9000
+    assert settings.allow_private_addresses is True
+
+
+def test_the_domain_keeps_the_port():
+    settings = Settings.from_env({"FEDI_TOWN_BASE_URL": "http://127.0.0.1:8000"})
+    assert settings.domain == "127.0.0.1:8000"
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("FEDI_TOWN_PORT", "eighty"),
+        ("FEDI_TOWN_PORT", "70000"),
+        ("FEDI_TOWN_BASE_URL", "town.example"),
+        ("FEDI_TOWN_BASE_URL", "https://town.example/sub"),
+        ("FEDI_TOWN_BASE_URL", "http://town.example"),
+        ("FEDI_TOWN_DATABASE_URL", "mysql://x"),
+        ("FEDI_TOWN_ALLOW_PRIVATE_ADDRESSES", "maybe"),
+        ("FEDI_TOWN_ADMIN_TOKEN", "short"),
+        ("FEDI_TOWN_WORKER", "threads"),
+        ("FEDI_TOWN_NO_SUCH_SETTING", "1"),
+    ],
+)
+def test_a_bad_value_names_its_key(key, value):
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env({key: value})
+    assert key in str(error.value)
+    if key == "FEDI_TOWN_ADMIN_TOKEN":
+        assert value not in str(error.value)
+
+
+def test_the_admin_token_is_not_in_the_repr():
+    settings = Settings.from_env({"FEDI_TOWN_ADMIN_TOKEN": "secret-secret-secret"})
+    assert "secret-secret" not in repr(settings)

@@ -159,7 +159,9 @@ def build_worker(services: Services) -> Worker:
     """The worker with every queue and periodic job the installed modules register."""
     runners: list[QueueRunner] = list(services.extras.get("queue_runners", []))
     periodic: list[tuple[float, Periodic]] = list(services.extras.get("periodic_jobs", []))
-    return Worker(services, runners, periodic)
+    worker = Worker(services, runners, periodic)
+    worker.poll_seconds = float(services.extras.get("worker_poll_seconds", worker.poll_seconds))
+    return worker
 
 
 async def start_in_process(services: Services) -> None:

@@ -156,3 +156,21 @@ async def create_business(
     assert response.status_code == 201, response.text
     data: dict[str, Any] = response.json()
     return data
+
+
+@pytest.fixture
+async def live(database_url: str, tmp_path: Path) -> AsyncIterator[Any]:
+    """A real fedi-town under uvicorn on 127.0.0.1 (both backends); see tests/live.py."""
+    from tests.live import live_instance
+
+    async with live_instance(database_url, tmp_path) as instance:
+        yield instance
+
+
+@pytest.fixture
+async def peer() -> AsyncIterator[Any]:
+    """A remote test server on 127.0.0.1 with the actor ``alice``; see tests/peer.py."""
+    from tests.peer import TestPeer
+
+    async with TestPeer.running("alice", "bob") as remote:
+        yield remote

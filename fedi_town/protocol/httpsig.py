@@ -1,0 +1,377 @@
+"""HTTP signatures on requests: parse, verify and sign, draft-cavage and RFC 9421.
+
+Bytes and plain values in, a verdict out; no web framework, no network. Verifying takes
+two phases so the caller can fetch the signer's key in between:
+
+    sig = parse_request_signature(method, target, headers, body, origin=public_origin)
+    precheck_request_signature(sig, now=now, expected_host=host)   # optional: before the fetch
+    key = <fetch sig.key_id>                                        # remote/ does this
+    verify_request_signature(sig, key, now=now, expected_host=host)
+
+``parse`` checks everything that needs neither key nor clock (syntax, what is signed, the
+body digest). ``precheck`` adds the clock and the Host; ``verify`` runs ``precheck`` and
+the cryptography. Every failure is a ``SignatureError`` subclass naming what went wrong:
+
+    SignatureError (fedi_town.errors)
+    ├── MissingSignature        no Signature / Signature-Input / Authorization: Signature
+    ├── MalformedSignature      a signature header we cannot parse
+    ├── BadBase64               the signature bytes are not base64
+    ├── UnsupportedAlgorithm    an algorithm we do not verify
+    ├── MissingSignedHeader     a signed header is absent, or a required one is unsigned
+    ├── MissingDigest           a request with a body carries no usable digest
+    ├── DigestMismatch          Digest / Content-Digest does not match the body
+    ├── MalformedDate           the Date header does not parse
+    ├── DateTooOld              signed (or expired) too long ago
+    ├── DateInFuture            signed too far in the future
+    ├── HostMismatch            the Host header is not ours
+    ├── InvalidSignature        the cryptographic check failed
+    ├── UnknownKey              keyId cannot be fetched (raised by remote/)
+    ├── KeyOwnerMismatch        the key does not belong to the actor (raised by remote/)
+    └── BadPublicKey            a publicKeyPem we cannot use (defined in keys.py)
+
+The scheme modules ``httpsig_cavage`` and ``httpsig_rfc9421`` and the body digests in
+``digest`` hold the details; this module is the front the rest of the code imports.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from typing import Literal, TypeAlias
+from urllib.parse import urlsplit
+
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
+from fedi_town.errors import SignatureError
+from fedi_town.protocol.keys import (
+    Algorithm,
+    BadPublicKey,
+    PrivateKey,
+    PublicKey,
+    algorithm_named,
+    verify_bytes,
+)
+
+__all__ = [
+    "DEFAULT_MAX_SKEW",
+    "BadBase64",
+    "BadPublicKey",
+    "DateInFuture",
+    "DateTooOld",
+    "DigestMismatch",
+    "Headers",
+    "HostMismatch",
+    "InvalidSignature",
+    "KeyOwnerMismatch",
+    "MalformedDate",
+    "MalformedSignature",
+    "MissingDigest",
+    "MissingSignature",
+    "MissingSignedHeader",
+    "Scheme",
+    "SignatureInput",
+    "UnknownKey",
+    "UnsupportedAlgorithm",
+    "parse_request_signature",
+    "precheck_request_signature",
+    "sign_request",
+    "verify_request_signature",
+]
+
+logger = logging.getLogger(__name__)
+
+Scheme: TypeAlias = Literal["cavage", "rfc9421"]
+Headers: TypeAlias = Mapping[str, str] | Iterable[tuple[str, str]]
+Fields: TypeAlias = dict[str, list[str]]
+"""Header field lines by lowercase name, in arrival order, values trimmed."""
+
+#: Mastodon accepts a Date from about now-65 min to now+60 min; one hour each way is close.
+DEFAULT_MAX_SKEW = timedelta(hours=1)
+
+
+class MissingSignature(SignatureError):
+    """The request carries no HTTP signature at all."""
+
+
+class MalformedSignature(SignatureError):
+    """A signature header is present but its syntax or parameters are wrong."""
+
+
+class BadBase64(SignatureError):
+    """The signature (or a digest) is not valid base64."""
+
+
+class UnsupportedAlgorithm(SignatureError):
+    """The signature names an algorithm we do not verify."""
+
+
+class MissingSignedHeader(SignatureError):
+    """A header named as signed is absent, or a header that must be signed is not."""
+
+
+class MissingDigest(SignatureError):
+    """A request with a body has no Digest or Content-Digest we can check."""
+
+
+class DigestMismatch(SignatureError):
+    """The Digest or Content-Digest header does not match the body received."""
+
+
+class MalformedDate(SignatureError):
+    """The signed Date header is not an HTTP date."""
+
+
+class DateTooOld(SignatureError):
+    """The request was signed longer ago than the allowed skew, or has expired."""
+
+
+class DateInFuture(SignatureError):
+    """The request claims to be signed further in the future than the allowed skew."""
+
+
+class HostMismatch(SignatureError):
+    """The Host header names another server than this one."""
+
+
+class InvalidSignature(SignatureError):
+    """The signature does not verify with the signer's key."""
+
+
+class UnknownKey(SignatureError):
+    """The keyId could not be resolved to a key (raised by the key fetcher)."""
+
+
+class KeyOwnerMismatch(SignatureError):
+    """The key does not belong to the actor the activity claims (raised by the caller)."""
+
+
+@dataclass(frozen=True)
+class SignatureInput:
+    """A request signature, parsed and checked as far as possible without key and clock.
+
+    ``messages`` are the exact bytes the signer may have signed, best guess first (for
+    cavage, the second drops the query from ``(request-target)``, as Mastodon and
+    GoToSocial retry).
+    """
+
+    scheme: Scheme
+    key_id: str
+    #: Declared algorithm, lowercase ("hs2019" when a cavage signer left it out; None when
+    #: an RFC 9421 signer did, and the key type decides).
+    algorithm: str | None
+    #: Signed header names / component names, in signed order.
+    covered: tuple[str, ...]
+    #: When the request was signed: ``(created)``, RFC 9421 ``created``, or the Date header.
+    created: datetime
+    expires: datetime | None
+    #: The Host header as received, if any.
+    host: str | None
+    signature: bytes = field(repr=False)
+    messages: tuple[bytes, ...] = field(repr=False)
+    #: RFC 9421 only: the label of the signature we picked, its nonce and tag.
+    label: str | None = None
+    nonce: str | None = None
+    tag: str | None = None
+
+
+def collect_fields(headers: Headers) -> Fields:
+    """Group header lines by lowercase name, keeping repeats and order."""
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    fields: Fields = {}
+    for name, value in pairs:
+        fields.setdefault(name.strip().lower(), []).append(value.strip(" \t"))
+    return fields
+
+
+def field_value(fields: Fields, name: str) -> str | None:
+    """One header's value, repeated lines joined with ", " (RFC 9110 section 5.3)."""
+    values = fields.get(name)
+    return None if values is None else ", ".join(values)
+
+
+def wire_bytes(text: str) -> bytes:
+    """Bytes of a signing string. ASGI hands us headers decoded as Latin-1, so encoding
+    them back as Latin-1 gives the bytes on the wire; anything beyond is UTF-8."""
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("utf-8")
+
+
+def is_body_request(method: str, body: bytes) -> bool:
+    """Whether the request must sign a digest of its body (any POST, any body)."""
+    return bool(body) or method.upper() == "POST"
+
+
+def parse_request_signature(
+    method: str,
+    target: str,
+    headers: Headers,
+    body: bytes,
+    *,
+    origin: str | None = None,
+) -> SignatureInput:
+    """Parse the signature of a received request; check what needs no key and no clock.
+
+    ``target`` is the raw path plus ``?query`` exactly as received. ``headers`` may be a
+    mapping or a list of pairs (repeats kept). ``origin`` is this server's public
+    ``scheme://host[:port]`` for RFC 9421's ``@target-uri`` and ``@authority``; when
+    omitted, ``https://`` plus the Host header is used. RFC 9421 (Signature-Input) wins
+    over cavage (Signature, or ``Authorization: Signature ...``).
+    """
+    fields = collect_fields(headers)
+    if "signature-input" in fields:
+        return httpsig_rfc9421.parse(method, target, fields, body, origin=origin)
+    if "signature" in fields:
+        if len(fields["signature"]) > 1:
+            raise MalformedSignature("more than one Signature header")
+        return httpsig_cavage.parse(method, target, fields, body, fields["signature"][0])
+    authorization = field_value(fields, "authorization") or ""
+    scheme, _, rest = authorization.partition(" ")
+    if scheme.lower() == "signature" and rest.strip():
+        return httpsig_cavage.parse(method, target, fields, body, rest.strip())
+    raise MissingSignature("request is not signed")
+
+
+def precheck_request_signature(
+    sig: SignatureInput,
+    *,
+    now: datetime,
+    max_skew: timedelta = DEFAULT_MAX_SKEW,
+    expected_host: str | None = None,
+) -> None:
+    """Check the signing time against ``now`` and the Host against ours.
+
+    Cheap and key-free, so an inbox can reject stale or misdirected requests before it
+    fetches any key. ``verify_request_signature`` runs it again.
+    """
+    _require_aware(now)
+    if expected_host is not None and (sig.host or "").lower() != expected_host.lower():
+        raise HostMismatch("Host header does not name this server")
+    if sig.created > now + max_skew:
+        raise DateInFuture("request is signed too far in the future")
+    if sig.created < now - max_skew:
+        raise DateTooOld("request was signed too long ago")
+    if sig.expires is not None and sig.expires < now - max_skew:
+        raise DateTooOld("signature has expired")
+
+
+def verify_request_signature(
+    sig: SignatureInput,
+    public_key: PublicKey,
+    *,
+    now: datetime,
+    max_skew: timedelta = DEFAULT_MAX_SKEW,
+    expected_host: str | None = None,
+) -> None:
+    """Verify a parsed signature with the signer's public key; raise on any failure.
+
+    Runs ``precheck_request_signature`` first. Returns nothing: reaching the end means
+    the request was signed by the holder of ``public_key``. Whether that key belongs to
+    the activity's actor is the caller's question (``KeyOwnerMismatch``).
+    """
+    precheck_request_signature(sig, now=now, max_skew=max_skew, expected_host=expected_host)
+    for algorithm in _algorithms_for(sig, public_key):
+        for attempt, message in enumerate(sig.messages):
+            if verify_bytes(public_key, algorithm, sig.signature, message):
+                if attempt:
+                    logger.debug("signature by %s verified without the query", sig.key_id)
+                return
+    logger.debug("signature by %s (%s) did not verify", sig.key_id, sig.scheme)
+    raise InvalidSignature("signature does not verify with the signer's key")
+
+
+def _algorithms_for(sig: SignatureInput, key: PublicKey) -> tuple[Algorithm, ...]:
+    """Which algorithms to try: the declared one, or the key type's when none is declared.
+
+    Cavage ``rsa-sha256`` and ``hs2019`` both mean PKCS#1 v1.5 with SHA-256 for an RSA key
+    (as Mastodon verifies them); ``hs2019`` with an Ed25519 key means Ed25519.
+    """
+    if isinstance(key, rsa.RSAPublicKey):
+        if sig.scheme == "cavage":
+            return ("rsa-v1_5-sha256",)
+        if sig.algorithm is None:
+            return ("rsa-v1_5-sha256", "rsa-pss-sha512")
+    elif isinstance(key, ed25519.Ed25519PublicKey):
+        if sig.scheme == "cavage":
+            return () if sig.algorithm == "rsa-sha256" else ("ed25519",)
+        if sig.algorithm is None:
+            return ("ed25519",)
+    else:  # a caller that bypassed keys.load_public_key
+        raise UnsupportedAlgorithm("key is neither RSA nor Ed25519")
+    declared = algorithm_named(sig.algorithm or "")
+    return (declared,) if declared is not None else ()
+
+
+def sign_request(
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    body: bytes | None,
+    *,
+    key_id: str,
+    private_key: PrivateKey,
+    now: datetime,
+    scheme: Scheme = "cavage",
+    algorithm: Algorithm | None = None,
+) -> dict[str, str]:
+    """Sign an outgoing request; return every header to send with it.
+
+    The result is ``headers`` plus Host, Date, Digest (cavage) or Content-Digest
+    (RFC 9421) when there is a body, Signature, and for RFC 9421 Signature-Input. Any
+    of those already in ``headers`` are replaced. Cavage signs ``(request-target) host
+    date [digest content-type]``; RFC 9421 signs ``@method @target-uri @authority
+    [content-digest content-type]`` with ``created``, ``keyid`` and ``alg``, label
+    ``sig1``. ``algorithm`` picks ``rsa-pss-sha512`` over the default for RFC 9421.
+    """
+    _require_aware(now)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("url must be an absolute http(s) URL")
+    if '"' in key_id or "\\" in key_id:
+        raise ValueError("key_id must not contain quotes or backslashes")
+    out = {k: v for k, v in headers.items() if k.lower() not in _SET_BY_SIGNER}
+    out["Host"] = parts.netloc
+    out["Date"] = format_datetime(now.astimezone(UTC), usegmt=True)
+    if scheme == "cavage":
+        if algorithm is not None:
+            raise ValueError("cavage signatures pick their algorithm from the key")
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        if body is not None:
+            out["Digest"] = digest.make_digest(body)
+        out["Signature"] = httpsig_cavage.sign(
+            method, target, out, key_id=key_id, private_key=private_key
+        )
+        return out
+    if body is not None:
+        out["Content-Digest"] = digest.make_content_digest(body)
+    return httpsig_rfc9421.sign(
+        method,
+        url,
+        out,
+        has_body=body is not None,
+        key_id=key_id,
+        private_key=private_key,
+        now=now,
+        algorithm=algorithm,
+    )
+
+
+_SET_BY_SIGNER = frozenset(
+    {"host", "date", "digest", "content-digest", "signature", "signature-input"}
+)
+
+
+def _require_aware(now: datetime) -> None:
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+
+
+# The scheme modules import the error classes above from this module, so they are
+# imported last; this module only reaches into them when a function runs.
+import fedi_town.protocol.digest as digest  # noqa: E402
+import fedi_town.protocol.httpsig_cavage as httpsig_cavage  # noqa: E402
+import fedi_town.protocol.httpsig_rfc9421 as httpsig_rfc9421  # noqa: E402

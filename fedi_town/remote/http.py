@@ -1,0 +1,366 @@
+"""``RemoteClient``: every request fedi-town sends to another server goes through here.
+
+One shared ``httpx.AsyncClient`` (keep-alive pool) over ``ssrf.GuardedTransport``. Each
+method call has a total deadline; each HTTP request also has connect and read timeouts
+(Mastodon's 5 s / 10 s / 30 s, interop F3).
+
+- ``fetch_object``: GET an ActivityStreams document, as Mastodon does (F1–F4): signed,
+  redirects followed by hand and checked per hop, 200 only, strict Content-Type, size cap,
+  ``id`` equal to the URL asked for.
+- ``fetch_json``: GET any JSON object (WebFinger, NodeInfo) with the same guards.
+- ``post_activity``: a signed POST to an inbox; never raises for remote trouble, returns a
+  ``DeliveryResult`` for a pure retry policy to judge.
+
+Signed requests double-knock (see ``knock``): the host's remembered scheme first, the other
+one once if the first was refused for its signature.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Literal, Self
+
+import anyio
+import httpx
+
+from fedi_town.remote.errors import (
+    FetchFailed,
+    ForbiddenAddress,
+    IdMismatch,
+    RemoteGone,
+    RemoteNotFound,
+    RemoteUnreachable,
+    TooManyRedirects,
+    Unreachable,
+)
+from fedi_town.remote.knock import (
+    DEFAULT_SCHEME,
+    RequestSigner,
+    Scheme,
+    SchemeMemory,
+    other_scheme,
+)
+from fedi_town.remote.responses import (
+    check_activitypub_media_type,
+    parse_json_object,
+    parse_retry_after,
+    read_limited,
+    skim,
+)
+from fedi_town.remote.ssrf import GuardedTransport, Resolver, check_redirect, check_url
+
+__all__ = [
+    "ACTIVITY_ACCEPT",
+    "ACTIVITY_CONTENT_TYPE",
+    "JRD_ACCEPT",
+    "DeliveryError",
+    "DeliveryResult",
+    "RemoteClient",
+    "RequestSigner",
+    "Scheme",
+]
+
+logger = logging.getLogger(__name__)
+
+ACTIVITY_ACCEPT = (
+    "application/activity+json, "
+    'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
+)
+JRD_ACCEPT = "application/jrd+json, application/json"
+ACTIVITY_CONTENT_TYPE = "application/activity+json"
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+# Answers that may mean "I do not accept this signature scheme", so we knock again with the
+# other one. A refused GET comes back 401 or 403 depending on the server; Mastodon ``main``
+# retries on 400/401, and on an inbox a 403 means a blocked domain, not a bad signature.
+_GET_KNOCK = frozenset({400, 401, 403})
+_POST_KNOCK = frozenset({400, 401})
+_DELIVERY_BODY_BYTES = 4096
+
+#: ``DeliveryResult.error``: why no HTTP answer came back.
+DeliveryError = Unreachable | Literal["forbidden"]
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """The outcome of one ``post_activity`` call.
+
+    ``status`` is the HTTP status of the last attempt, or None with ``error`` set when no
+    answer came: ``"timeout"``, ``"connect"``, ``"network"``, ``"protocol"`` (worth
+    retrying) or ``"forbidden"`` (the inbox URL or address is refused; do not retry).
+    ``retry_after`` is the answer's ``Retry-After`` in seconds, if any. ``scheme_used`` is
+    the signature scheme of the last request sent (the default if none was sent).
+    """
+
+    status: int | None
+    retry_after: float | None
+    error: DeliveryError | None
+    scheme_used: Scheme
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _host_key(url: str) -> str:
+    """``host[:port]`` as sent in the Host header; the unit the scheme memory keys on."""
+    return httpx.URL(url).netloc.decode("ascii")
+
+
+def _unreachable_reason(exc: httpx.TransportError) -> Unreachable:
+    if isinstance(exc, httpx.TimeoutException):
+        return "timeout"
+    if isinstance(exc, httpx.ConnectError):
+        return "connect"
+    if isinstance(exc, httpx.ProtocolError):
+        return "protocol"
+    return "network"
+
+
+def _status_error(url: str, status: int) -> FetchFailed:
+    if status == 404:
+        return RemoteNotFound(url, status)
+    if status == 410:
+        return RemoteGone(url, status)
+    return FetchFailed(url, status)
+
+
+class RemoteClient:
+    """The outbound HTTP client. Create one per process; ``close()`` it (or ``async with``).
+
+    ``allow_private`` lets requests reach loopback and private networks over http or https
+    (development and tests only). ``scheme_memory`` may be shared between clients.
+    ``resolver`` replaces the system resolver (tests). ``transport`` replaces the guarded
+    transport (tests): URL checks still apply, address checks then depend on that transport.
+    """
+
+    def __init__(
+        self,
+        *,
+        allow_private: bool,
+        user_agent: str,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 10.0,
+        total_timeout: float = 30.0,
+        max_body_bytes: int = 1024 * 1024,
+        max_redirects: int = 3,
+        max_connections: int = 100,
+        max_keepalive_connections: int = 20,
+        keepalive_expiry: float = 30.0,
+        scheme_memory: SchemeMemory | None = None,
+        clock: Callable[[], datetime] = _utc_now,
+        resolver: Resolver | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._allow_private = allow_private
+        self._total_timeout = total_timeout
+        self._max_body_bytes = max_body_bytes
+        self._max_redirects = max_redirects
+        self._schemes = scheme_memory if scheme_memory is not None else SchemeMemory()
+        self._clock = clock
+        limits = httpx.Limits(
+            max_connections=max_connections,
+            max_keepalive_connections=max_keepalive_connections,
+            keepalive_expiry=keepalive_expiry,
+        )
+        self._client = httpx.AsyncClient(
+            transport=transport
+            or GuardedTransport(allow_private=allow_private, limits=limits, resolver=resolver),
+            headers={"User-Agent": user_agent, "Accept-Encoding": "gzip"},
+            timeout=httpx.Timeout(
+                connect=connect_timeout, read=read_timeout, write=read_timeout, pool=connect_timeout
+            ),
+            follow_redirects=False,
+            trust_env=False,  # no proxies or .netrc from the environment
+        )
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # -- fetching ------------------------------------------------------------------------
+
+    async def fetch_object(
+        self, url: str, *, signer: RequestSigner | None, check_id: bool = True
+    ) -> dict[str, Any]:
+        """GET the ActivityStreams document at ``url``.
+
+        Raises ``ForbiddenAddress``, ``RemoteUnreachable``, ``TooManyRedirects``,
+        ``FetchFailed`` (``RemoteNotFound``, ``RemoteGone``), ``ResponseTooLarge``,
+        ``BadContentType``, ``BadDocument``, or ``IdMismatch`` when ``check_id`` and the
+        document's ``id`` is not exactly ``url`` (pass URLs without a fragment).
+        """
+        document = await self._fetch(url, accept=ACTIVITY_ACCEPT, signer=signer, strict=True)
+        if check_id and document.get("id") != url:
+            logger.info("dropped %s: its id is not the requested URL", url)
+            raise IdMismatch(url, "the document's id is not the requested URL")
+        return document
+
+    async def fetch_json(
+        self, url: str, *, accept: str = JRD_ACCEPT, signer: RequestSigner | None = None
+    ) -> dict[str, Any]:
+        """GET a JSON object (WebFinger, NodeInfo): any Content-Type, no ``id`` check."""
+        return await self._fetch(url, accept=accept, signer=signer, strict=False)
+
+    async def _fetch(
+        self, url: str, *, accept: str, signer: RequestSigner | None, strict: bool
+    ) -> dict[str, Any]:
+        try:
+            with anyio.fail_after(self._total_timeout):
+                body = await self._follow(url, accept=accept, signer=signer, strict=strict)
+        except TimeoutError:
+            logger.info("gave up on %s: over %.1f s", url, self._total_timeout)
+            raise RemoteUnreachable(url, "timeout") from None
+        except httpx.TransportError as exc:
+            reason = _unreachable_reason(exc)
+            logger.info("gave up on %s: %s", url, reason)
+            raise RemoteUnreachable(url, reason) from None
+        return parse_json_object(body, url)
+
+    async def _follow(
+        self, url: str, *, accept: str, signer: RequestSigner | None, strict: bool
+    ) -> bytes:
+        """GET ``url``, following at most ``max_redirects`` redirects; return the body."""
+        check_url(url, allow_private=self._allow_private)
+        current = url
+        for _ in range(self._max_redirects + 1):
+            response = await self._get(current, accept, signer)
+            try:
+                status = response.status_code
+                location = response.headers.get("location")
+                if status in _REDIRECTS and location is not None:
+                    target = check_redirect(current, location, allow_private=self._allow_private)
+                    logger.debug("%s redirects to %s", current, target)
+                    current = target
+                    continue
+                if status != 200:
+                    logger.info("fetch of %s failed: HTTP %d", url, status)
+                    raise _status_error(url, status)
+                if strict:
+                    check_activitypub_media_type(response.headers.get("content-type"), url)
+                return await read_limited(response, url, self._max_body_bytes)
+            finally:
+                await response.aclose()
+        logger.info("fetch of %s failed: over %d redirects", url, self._max_redirects)
+        raise TooManyRedirects(url, self._max_redirects)
+
+    async def _get(self, url: str, accept: str, signer: RequestSigner | None) -> httpx.Response:
+        """One GET, signed and double-knocked when there is a signer."""
+        headers = {"Accept": accept}
+        if signer is None:
+            return await self._send("GET", url, headers, None)
+        host = _host_key(url)
+        scheme = self._schemes.scheme_for(host)
+        response = await self._send("GET", url, headers, None, signer, scheme)
+        if response.status_code in _GET_KNOCK:
+            await response.aclose()
+            logger.info(
+                "%s refused a %s signature (%d); trying the other scheme",
+                host,
+                scheme,
+                response.status_code,
+            )
+            scheme = other_scheme(scheme)
+            response = await self._send("GET", url, headers, None, signer, scheme)
+        if response.status_code not in _GET_KNOCK:
+            self._schemes.remember(host, scheme)
+        return response
+
+    # -- delivering ----------------------------------------------------------------------
+
+    async def post_activity(
+        self, inbox: str, body: bytes, *, signer: RequestSigner
+    ) -> DeliveryResult:
+        """POST ``body`` to ``inbox``, signed. Redirects are not followed (3xx is returned).
+
+        Never raises for the remote's behaviour; see ``DeliveryResult``.
+        """
+        try:
+            check_url(inbox, allow_private=self._allow_private)
+        except ForbiddenAddress as exc:
+            logger.warning("not delivering to %s: %s", inbox, exc)
+            return DeliveryResult(None, None, "forbidden", DEFAULT_SCHEME)
+        host = _host_key(inbox)
+        scheme = first = self._schemes.scheme_for(host)
+        try:
+            with anyio.fail_after(self._total_timeout):
+                result = await self._post_once(inbox, body, signer, scheme)
+                if result.status in _POST_KNOCK:
+                    logger.info(
+                        "%s refused a %s signature (%d); trying the other scheme",
+                        host,
+                        scheme,
+                        result.status,
+                    )
+                    scheme = other_scheme(scheme)
+                    result = await self._post_once(inbox, body, signer, scheme)
+        except TimeoutError:
+            result = DeliveryResult(None, None, "timeout", scheme)
+        if result.status is not None and result.status not in _POST_KNOCK:
+            self._schemes.remember(host, scheme)
+        logger.info(
+            "delivery to %s: %s (%s%s)",
+            inbox,
+            result.status or result.error,
+            scheme,
+            "" if scheme == first else ", second knock",
+        )
+        return result
+
+    async def _post_once(
+        self, inbox: str, body: bytes, signer: RequestSigner, scheme: Scheme
+    ) -> DeliveryResult:
+        headers = {"Content-Type": ACTIVITY_CONTENT_TYPE}
+        try:
+            response = await self._send("POST", inbox, headers, body, signer, scheme)
+            try:
+                # A short answer read to the end leaves the connection reusable.
+                await skim(response, _DELIVERY_BODY_BYTES)
+            finally:
+                await response.aclose()
+        except ForbiddenAddress as exc:
+            logger.warning("not delivering to %s: %s", inbox, exc)
+            return DeliveryResult(None, None, "forbidden", scheme)
+        except httpx.TransportError as exc:
+            return DeliveryResult(None, None, _unreachable_reason(exc), scheme)
+        retry_after = parse_retry_after(response.headers.get("retry-after"), self._clock())
+        return DeliveryResult(response.status_code, retry_after, None, scheme)
+
+    # -- one request ---------------------------------------------------------------------
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        signer: RequestSigner | None = None,
+        scheme: Scheme = DEFAULT_SCHEME,
+    ) -> httpx.Response:
+        """Send one request and return the streamed response (the caller closes it)."""
+        ours = {
+            "Host": _host_key(url),
+            "Date": email.utils.format_datetime(self._clock().astimezone(UTC), usegmt=True),
+            **headers,
+        }
+        to_send = httpx.Headers(ours)
+        if signer is not None:
+            # Case-insensitive: a signer's "date" replaces our "Date" rather than doubling it.
+            to_send.update(signer(method, url, ours, body, scheme))
+        request = self._client.build_request(method, url, headers=to_send, content=body)
+        return await self._client.send(request, stream=True)

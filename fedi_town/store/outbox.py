@@ -1,0 +1,100 @@
+"""Activities we send and their delivery rows.
+
+``enqueue`` writes the activity and one ``deliveries`` row per distinct inbox. Call it inside
+the same transaction that writes what the activity is about (the post, the follow), so a
+crash leaves either both or neither: nothing is announced that was not stored, and nothing
+stored goes unannounced.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from fedi_town.store.db import Row, Store, new_id, now_ms
+
+
+async def enqueue(
+    store: Store,
+    *,
+    business_id: int | None,
+    uri: str,
+    type: str,
+    body: Mapping[str, Any],
+    inboxes: Iterable[str],
+    post_id: int | None = None,
+    not_before: int | None = None,
+) -> int:
+    """Store an outgoing activity and its deliveries; return the activity's row id."""
+    now = now_ms()
+    activity_id = new_id()
+    await store.execute(
+        "INSERT INTO outgoing_activities (id, business_id, uri, type, post_id, body, created_at) "
+        "VALUES (:id, :b, :uri, :type, :post, :body, :now)",
+        {
+            "id": activity_id,
+            "b": business_id,
+            "uri": uri,
+            "type": type,
+            "post": post_id,
+            "body": json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+            "now": now,
+        },
+    )
+    rows = [
+        {
+            "id": new_id(),
+            "a": activity_id,
+            "inbox": inbox,
+            "host": (urlsplit(inbox).netloc or "").lower(),
+            "due": not_before or now,
+            "now": now,
+        }
+        for inbox in dict.fromkeys(i for i in inboxes if i)
+    ]
+    await store.execute_many(
+        "INSERT INTO deliveries (id, activity_id, inbox, host, state, attempts, "
+        "next_attempt_at, created_at) VALUES (:id, :a, :inbox, :host, 'pending', 0, :due, :now)",
+        rows,
+    )
+    return activity_id
+
+
+async def activity_for_delivery(store: Store, activity_id: int) -> Row | None:
+    """The activity a delivery row sends: its JSON body and the sending business id."""
+    return await store.fetch_one(
+        "SELECT id, business_id, uri, type, body FROM outgoing_activities WHERE id = :id",
+        {"id": activity_id},
+    )
+
+
+async def follower_inboxes(store: Store, business_id: int) -> list[str]:
+    """Where to send a business's activities for its followers: one shared inbox per server
+    that offers one, else each follower's own inbox."""
+    rows = await store.fetch_all(
+        "SELECT DISTINCT COALESCE(a.shared_inbox, a.inbox) AS inbox FROM follows f "
+        "JOIN remote_actors a ON a.id = f.actor_id "
+        "WHERE f.business_id = :b AND f.state = 'accepted' AND a.gone_at IS NULL "
+        "AND COALESCE(a.shared_inbox, a.inbox) IS NOT NULL",
+        {"b": business_id},
+    )
+    return [str(r["inbox"]) for r in rows]
+
+
+async def mark_inbox_gone(store: Store, inbox: str) -> int:
+    """A personal inbox answered 410: its actor is gone; drop it as follower everywhere."""
+    now = now_ms()
+    async with store.transaction():
+        rows = await store.fetch_all(
+            "SELECT id FROM remote_actors WHERE inbox = :inbox AND gone_at IS NULL",
+            {"inbox": inbox},
+        )
+        for row in rows:
+            await store.execute(
+                "UPDATE remote_actors SET gone_at = :now WHERE id = :id",
+                {"now": now, "id": row["id"]},
+            )
+            await store.execute("DELETE FROM follows WHERE actor_id = :id", {"id": row["id"]})
+    return len(rows)

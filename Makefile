@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+SRC    := fedi_town tests $(wildcard bench)
 
 .PHONY: run test lint format typecheck pytest bench clean install
 
@@ -20,12 +21,12 @@ run: install
 	$(BIN)/fedi-town serve --demo
 
 lint: install
-	$(BIN)/ruff check fedi_town tests bench
-	$(BIN)/ruff format --check fedi_town tests bench
+	$(BIN)/ruff check $(SRC)
+	$(BIN)/ruff format --check $(SRC)
 
 format: install
-	$(BIN)/ruff format fedi_town tests bench
-	$(BIN)/ruff check --fix fedi_town tests bench
+	$(BIN)/ruff format $(SRC)
+	$(BIN)/ruff check --fix $(SRC)
 
 typecheck: install
 	$(BIN)/mypy fedi_town

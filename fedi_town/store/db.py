@@ -15,6 +15,7 @@ On PostgreSQL transactions run concurrently and rely on row locks.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import secrets
 import threading
 import time
@@ -27,6 +28,9 @@ from urllib.parse import parse_qs, urlsplit
 import databases
 
 Row = Mapping[str, Any]
+
+#: Held read connections on SQLite (each is one aiosqlite thread).
+SQLITE_READERS = 2
 
 
 def now_ms() -> int:
@@ -80,6 +84,13 @@ class Store:
             options.setdefault("min_size", 1)
         self.db = databases.Database(url, **options)
         self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
+        # SQLite: connections held for the life of the process (see _conn).
+        self._writer: databases.core.Connection | None = None
+        self._readers: list[databases.core.Connection] = []
+        self._next_reader = 0
+        self._in_tx: contextvars.ContextVar[bool] = contextvars.ContextVar(
+            f"store_tx_{id(self)}", default=False
+        )
 
     @property
     def is_sqlite(self) -> bool:
@@ -87,49 +98,81 @@ class Store:
 
     async def connect(self) -> None:
         await self.db.connect()
+        if self.is_sqlite:
+            # Outside a held connection, databases opens a new aiosqlite connection (and
+            # thread) for every query, about 1 ms each. Hold one writer and a couple of
+            # readers instead: readers see committed data (WAL), the writer does every write.
+            backend = self.db._backend
+            self._writer = databases.core.Connection(self.db, backend)
+            await self._writer.__aenter__()
+            for _ in range(SQLITE_READERS):
+                reader = databases.core.Connection(self.db, backend)
+                await reader.__aenter__()
+                self._readers.append(reader)
 
     async def disconnect(self) -> None:
+        for connection in [*self._readers, *([self._writer] if self._writer else [])]:
+            await connection.__aexit__()
+        self._readers.clear()
+        self._writer = None
         await self.db.disconnect()
+
+    def _conn(self) -> databases.core.Connection | databases.Database:
+        """Where a query runs: on SQLite the writer inside a transaction, else a reader."""
+        if not self.is_sqlite:
+            return self.db
+        if self._in_tx.get():
+            assert self._writer is not None
+            return self._writer
+        if not self._readers:
+            raise RuntimeError("Store is not connected")
+        self._next_reader = (self._next_reader + 1) % len(self._readers)
+        return self._readers[self._next_reader]
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
         """A write transaction: all or nothing. Serialised per process on SQLite."""
-        if self._write_lock is not None and not self._in_transaction():
-            async with self._write_lock, self.db.transaction():
-                yield
-        else:
+        if not self.is_sqlite:
             async with self.db.transaction():
                 yield
+            return
+        assert self._write_lock is not None and self._writer is not None
+        if self._in_tx.get():  # nested: a savepoint inside the open transaction
+            async with self._writer.transaction():
+                yield
+            return
+        async with self._write_lock:
+            token = self._in_tx.set(True)
+            try:
+                async with self._writer.transaction():
+                    yield
+            finally:
+                self._in_tx.reset(token)
 
     async def fetch_one(self, sql: str, values: Mapping[str, Any] | None = None) -> Row | None:
-        row = await self.db.fetch_one(sql, dict(values or {}))
+        row = await self._conn().fetch_one(sql, dict(values or {}))
         return dict(row._mapping) if row is not None else None
 
     async def fetch_all(self, sql: str, values: Mapping[str, Any] | None = None) -> list[Row]:
-        rows = await self.db.fetch_all(sql, dict(values or {}))
+        rows = await self._conn().fetch_all(sql, dict(values or {}))
         return [dict(r._mapping) for r in rows]
 
     async def fetch_val(self, sql: str, values: Mapping[str, Any] | None = None) -> Any:
-        return await self.db.fetch_val(sql, dict(values or {}))
+        return await self._conn().fetch_val(sql, dict(values or {}))
 
     async def execute(self, sql: str, values: Mapping[str, Any] | None = None) -> None:
-        """Run one statement. Outside ``transaction()`` on SQLite it still takes the lock."""
-        if self._write_lock is not None and not self._in_transaction():
-            async with self._write_lock:
-                await self.db.execute(sql, dict(values or {}))
+        """Run one statement. On SQLite, outside a transaction, it takes the write lock."""
+        if self.is_sqlite and not self._in_tx.get():
+            async with self.transaction():
+                await self._conn().execute(sql, dict(values or {}))
         else:
-            await self.db.execute(sql, dict(values or {}))
+            await self._conn().execute(sql, dict(values or {}))
 
     async def execute_many(self, sql: str, values: Sequence[Mapping[str, Any]]) -> None:
         if not values:
             return
-        if self._write_lock is not None and not self._in_transaction():
-            async with self._write_lock:
-                await self.db.execute_many(sql, [dict(v) for v in values])
+        if self.is_sqlite and not self._in_tx.get():
+            async with self.transaction():
+                await self._conn().execute_many(sql, [dict(v) for v in values])
         else:
-            await self.db.execute_many(sql, [dict(v) for v in values])
-
-    def _in_transaction(self) -> bool:
-        # databases keeps one connection per task; it has a transaction stack while inside one.
-        connection = self.db.connection()
-        return bool(getattr(connection, "_transaction_stack", None))
+            await self._conn().execute_many(sql, [dict(v) for v in values])

@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SRC    := fedi_town tests $(wildcard bench)
 
-.PHONY: run test lint format typecheck pytest bench clean install
+.PHONY: run test lint format typecheck pytest bench clean install node-deps
 
 install: $(STAMP)
 
@@ -31,7 +31,11 @@ format: install
 typecheck: install
 	$(BIN)/mypy fedi_town
 
-pytest: install
+# Node packages of the Fedify interop peer: `npm ci` only when its package-lock.json changed.
+node-deps: install
+	$(BIN)/python -m tests.interop.harness
+
+pytest: install node-deps
 	$(BIN)/pytest
 
 test: lint typecheck pytest
@@ -40,4 +44,4 @@ bench: install
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache tests/interop/fedify-peer/node_modules

@@ -52,6 +52,7 @@ class Worker:
     poll_seconds: float = 1.0
     stop_deadline: float = 10.0
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _stop_event: asyncio.Event = field(default_factory=asyncio.Event)
     _stopping: bool = False
     _running: dict[int, tuple[q.Queue, asyncio.Task[None]]] = field(default_factory=dict)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -70,11 +71,17 @@ class Worker:
         """Finish in-flight rows within ``stop_deadline``; release the others' leases."""
         self._stopping = True
         self._wake.set()
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        self._stop_event.set()
+        # Let the loops see the flag and leave on their own: cancelling one in the middle of
+        # a claim's transaction would leave its database connection unreleased (databases
+        # skips the release when the rollback itself is cancelled). Cancel only stragglers.
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=5.0)
+            for task in pending:
+                task.cancel()
+            for task in pending:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self._running:
             running = [t for _, t in self._running.values()]
             await asyncio.wait(running, timeout=self.stop_deadline)
@@ -94,7 +101,8 @@ class Worker:
             except Exception as exc:
                 log.error("periodic job %s failed: %s", job.__name__, exc.__class__.__name__)
                 log.debug("traceback", exc_info=exc)
-            await asyncio.sleep(interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop_event.wait(), timeout=interval)
 
     async def _loop(self, runner: QueueRunner) -> None:
         limit = asyncio.Semaphore(runner.concurrency)
@@ -161,6 +169,7 @@ def build_worker(services: Services) -> Worker:
     periodic: list[tuple[float, Periodic]] = list(services.extras.get("periodic_jobs", []))
     worker = Worker(services, runners, periodic)
     worker.poll_seconds = float(services.extras.get("worker_poll_seconds", worker.poll_seconds))
+    worker.stop_deadline = float(services.extras.get("worker_stop_deadline", worker.stop_deadline))
     return worker
 
 

@@ -50,7 +50,7 @@ async def serve_app(app: Any, sock: socket.socket) -> AsyncIterator[uvicorn.Serv
     finally:
         server.should_exit = True
         try:
-            await asyncio.wait_for(task, timeout=15)
+            await asyncio.wait_for(task, timeout=30)
         except TimeoutError:
             server.force_exit = True
             await task
@@ -123,6 +123,7 @@ async def live_instance(
     settings = make_settings(database_url, tmp_path, **values)
     services = Services.from_settings(settings)
     services.extras["worker_poll_seconds"] = 0.05
+    services.extras["worker_stop_deadline"] = 2.0
     app = create_app(settings, services)
     async with serve_app(app, sock):
         async with httpx.AsyncClient(base_url=settings.base_url, timeout=10) as client:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
 import secrets
 import threading
 import time
@@ -26,6 +27,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import databases
+
+log = logging.getLogger(__name__)
 
 Row = Mapping[str, Any]
 
@@ -115,7 +118,16 @@ class Store:
             await connection.__aexit__()
         self._readers.clear()
         self._writer = None
-        await self.db.disconnect()
+        try:
+            await asyncio.wait_for(asyncio.shield(self.db.disconnect()), timeout=10)
+        except TimeoutError:
+            # A connection some cancelled task never gave back: do not hang the shutdown.
+            pool = getattr(self.db._backend, "_pool", None)
+            if pool is not None:
+                log.warning("database pool did not close in 10 s; terminating it")
+                pool.terminate()
+                self.db._backend._pool = None
+            self.db.is_connected = False
 
     def _conn(self) -> databases.core.Connection | databases.Database:
         """Where a query runs: on SQLite the writer inside a transaction, else a reader."""

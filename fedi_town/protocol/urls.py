@@ -63,6 +63,9 @@ class Urls:
     def front_page(self) -> str:
         return f"{self.base}/"
 
+    def instance_outbox(self) -> str:
+        return f"{self.base}/actor/outbox"
+
     # a business
     def actor(self, username: str) -> str:
         return f"{self.base}/users/{username}"
@@ -90,6 +93,10 @@ class Urls:
 
     def profile_page(self, username: str) -> str:
         return f"{self.base}/@{username}"
+
+    def remote_follow(self, username: str) -> str:
+        """The form that sends a visitor to their own server to follow this business."""
+        return f"{self.profile_page(username)}/follow"
 
     def handle(self, username: str) -> str:
         return f"@{username}@{self.domain}"
@@ -128,3 +135,24 @@ class Urls:
 
     def webfinger(self) -> str:
         return f"{self.base}/.well-known/webfinger"
+
+    # discovery and paging
+    def webfinger_template(self) -> str:
+        """The lrdd template of host-meta (``{uri}`` is filled in by the client)."""
+        return f"{self.webfinger()}?resource={{uri}}"
+
+    def nodeinfo(self, version: str) -> str:
+        return f"{self.base}/nodeinfo/{version}"
+
+    @staticmethod
+    def collection_page(collection: str, page: int) -> str:
+        """Page ``page`` (1-based) of a collection, under the collection's own URL."""
+        return f"{collection}?page={page}"
+
+    @staticmethod
+    def authorize_interaction(host: str, uri: str) -> str:
+        """Another server's remote-interaction page (Mastodon, GoToSocial) for ``uri``.
+
+        ``host`` must already be a validated hostname[:port]; never pass user text here.
+        """
+        return f"https://{host}/authorize_interaction?uri={quote(uri, safe='')}"

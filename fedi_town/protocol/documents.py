@@ -1,0 +1,468 @@
+"""ActivityStreams documents as Mastodon reads them: actors, Notes, activities, collections.
+
+PURE: standard library only. Each builder takes a frozen input (plain values, URLs already
+minted by ``Urls``) and returns a fresh dict, so the read side serves it, the outbound side
+wraps it in Create/Update, and a later cache can keep the serialised bytes.
+
+The shapes follow the Mastodon interop checklist (sections 2, 4, 5): plain unprefixed keys
+(Mastodon does no JSON-LD processing), ``attachment`` always a list, ``icon``/``image``
+always objects, collections with a ``first`` page (or Mastodon hides follower lists).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from fedi_town.protocol.urls import Urls
+
+AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
+SECURITY_CONTEXT = "https://w3id.org/security/v1"
+AS_PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+
+Document = dict[str, Any]
+Visibility = Literal["public", "unlisted", "followers", "direct"]
+
+#: The actor ``@context`` exactly as Mastodon 4.5 emits it (its ``schema`` IRI included).
+ACTOR_CONTEXT: list[Any] = [
+    AS_CONTEXT,
+    SECURITY_CONTEXT,
+    {
+        "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+        "toot": "http://joinmastodon.org/ns#",
+        "featured": {"@id": "toot:featured", "@type": "@id"},
+        "featuredTags": {"@id": "toot:featuredTags", "@type": "@id"},
+        "alsoKnownAs": {"@id": "as:alsoKnownAs", "@type": "@id"},
+        "movedTo": {"@id": "as:movedTo", "@type": "@id"},
+        "schema": "http://schema.org#",
+        "PropertyValue": "schema:PropertyValue",
+        "value": "schema:value",
+        "discoverable": "toot:discoverable",
+        "suspended": "toot:suspended",
+        "memorial": "toot:memorial",
+        "indexable": "toot:indexable",
+        "attributionDomains": {"@id": "toot:attributionDomains", "@type": "@id"},
+        "focalPoint": {"@container": "@list", "@id": "toot:focalPoint"},
+    },
+]
+
+#: The ``@context`` of Notes and of documents embedding them (Mastodon's context_helper terms).
+NOTE_CONTEXT: list[Any] = [
+    AS_CONTEXT,
+    {
+        "sensitive": "as:sensitive",
+        "Hashtag": "as:Hashtag",
+        "toot": "http://joinmastodon.org/ns#",
+        "blurhash": "toot:blurhash",
+        "focalPoint": {"@container": "@list", "@id": "toot:focalPoint"},
+        "gts": "https://gotosocial.org/ns#",
+        "interactionPolicy": {"@id": "gts:interactionPolicy", "@type": "@id"},
+        "canQuote": {"@id": "gts:canQuote", "@type": "@id"},
+        "automaticApproval": {"@id": "gts:automaticApproval", "@type": "@id"},
+        "manualApproval": {"@id": "gts:manualApproval", "@type": "@id"},
+    },
+]
+
+
+def iso8601(ms: int) -> str:
+    """Epoch milliseconds as ISO 8601 UTC with a ``Z``, to the second (as Mastodon writes)."""
+    moment = datetime.fromtimestamp(ms / 1000, UTC).replace(microsecond=0)
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+# --- actors ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Image:
+    """An avatar or header: Mastodon wants an object, never a bare URL string."""
+
+    url: str
+    media_type: str
+
+
+@dataclass(frozen=True)
+class ActorInput:
+    """What a business actor document says; every URL minted by ``Urls``."""
+
+    id: str
+    username: str
+    name: str
+    summary_html: str
+    url: str
+    inbox: str
+    outbox: str
+    followers: str
+    following: str
+    featured: str
+    featured_tags: str
+    shared_inbox: str
+    key_id: str
+    public_key_pem: str
+    published_ms: int
+    manually_approves_followers: bool = False
+    discoverable: bool = True
+    indexable: bool = True
+    icon: Image | None = None
+    image: Image | None = None
+    website: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    #: (name, plain-text value) pairs written by the owner
+    fields: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class InstanceActorInput:
+    """The instance actor (``Application``) that signs our server-to-server GETs."""
+
+    id: str
+    username: str
+    name: str
+    url: str
+    inbox: str
+    outbox: str
+    shared_inbox: str
+    key_id: str
+    public_key_pem: str
+
+
+_URL_RE = re.compile(r"\Ahttps?://[^\s<>\"']+\Z", re.IGNORECASE)
+
+
+def link_html(url: str) -> str:
+    """One ``<a>`` whose text equals its href, so Mastodon can verify it (rel=me)."""
+    escaped = html.escape(url, quote=True)
+    return (
+        f'<a href="{escaped}" rel="me nofollow noopener noreferrer" target="_blank">{escaped}</a>'
+    )
+
+
+def phone_html(phone: str) -> str:
+    """A phone number as a ``tel:`` link (digits and a leading ``+`` only in the href)."""
+    digits = re.sub(r"[^0-9+]", "", phone)
+    digits = digits[:1] + digits[1:].replace("+", "")
+    if not any(c.isdigit() for c in digits):
+        return html.escape(phone)
+    return f'<a href="tel:{digits}">{html.escape(phone)}</a>'
+
+
+def field_value_html(value: str) -> str:
+    """An owner's field value: escaped text, or a verifiable link when it is just a URL."""
+    value = value.strip()
+    if _URL_RE.match(value):
+        return link_html(value)
+    return "<br>".join(html.escape(line) for line in value.splitlines())
+
+
+def profile_fields(actor: ActorInput) -> list[Document]:
+    """``attachment``: website, phone, address, then the owner's own fields, as PropertyValue."""
+    pairs: list[tuple[str, str]] = []
+    if actor.website:
+        pairs.append(("Website", link_html(actor.website)))
+    if actor.phone:
+        pairs.append(("Phone", phone_html(actor.phone)))
+    if actor.address:
+        pairs.append(("Address", field_value_html(actor.address)))
+    pairs += [(name, field_value_html(value)) for name, value in actor.fields]
+    return [{"type": "PropertyValue", "name": name, "value": value} for name, value in pairs]
+
+
+def _image(image: Image) -> Document:
+    return {"type": "Image", "mediaType": image.media_type, "url": image.url}
+
+
+def actor(a: ActorInput) -> Document:
+    """A business as an ``Organization`` (a normal account in Mastodon, no bot badge)."""
+    doc: Document = {
+        "@context": ACTOR_CONTEXT,
+        "id": a.id,
+        "type": "Organization",
+        "following": a.following,
+        "followers": a.followers,
+        "inbox": a.inbox,
+        "outbox": a.outbox,
+        "featured": a.featured,
+        "featuredTags": a.featured_tags,
+        "preferredUsername": a.username,
+        "name": a.name,
+        "summary": a.summary_html,
+        "url": a.url,
+        "manuallyApprovesFollowers": a.manually_approves_followers,
+        "discoverable": a.discoverable,
+        "indexable": a.indexable,
+        "published": iso8601(a.published_ms),
+        "memorial": False,
+        "publicKey": {"id": a.key_id, "owner": a.id, "publicKeyPem": a.public_key_pem},
+        "tag": [],
+        "attachment": profile_fields(a),
+        "endpoints": {"sharedInbox": a.shared_inbox},
+    }
+    if a.icon is not None:
+        doc["icon"] = _image(a.icon)
+    if a.image is not None:
+        doc["image"] = _image(a.image)
+    return doc
+
+
+def instance_actor(a: InstanceActorInput) -> Document:
+    """The instance actor: ``Application``, locked, served unsigned (interop S4, W4)."""
+    return {
+        "@context": ACTOR_CONTEXT,
+        "id": a.id,
+        "type": "Application",
+        "preferredUsername": a.username,
+        "name": a.name,
+        "inbox": a.inbox,
+        "outbox": a.outbox,
+        "url": a.url,
+        "manuallyApprovesFollowers": True,
+        "discoverable": False,
+        "indexable": False,
+        "publicKey": {"id": a.key_id, "owner": a.id, "publicKeyPem": a.public_key_pem},
+        "endpoints": {"sharedInbox": a.shared_inbox},
+    }
+
+
+def tombstone(object_id: str, former_type: str, deleted_ms: int) -> Document:
+    """What a deleted actor or Note URL answers with (410)."""
+    return {
+        "@context": AS_CONTEXT,
+        "id": object_id,
+        "type": "Tombstone",
+        "formerType": former_type,
+        "deleted": iso8601(deleted_ms),
+    }
+
+
+# --- notes ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A mentioned actor: ``href`` is its actor id (a profile URL notifies nobody)."""
+
+    href: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Hashtag:
+    """A hashtag; ``name`` without the ``#``, ``href`` our tag page."""
+
+    href: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A media file attached to a Note."""
+
+    url: str
+    media_type: str
+    description: str = ""
+    width: int | None = None
+    height: int | None = None
+    blurhash: str | None = None
+
+
+@dataclass(frozen=True)
+class NoteInput:
+    """What a Note says; ``visibility`` decides its addressing."""
+
+    id: str
+    attributed_to: str
+    followers: str
+    url: str
+    content_html: str
+    published_ms: int
+    visibility: str
+    language: str | None = None
+    summary: str | None = None
+    sensitive: bool = False
+    edited_ms: int | None = None
+    in_reply_to: str | None = None
+    mentions: tuple[Mention, ...] = ()
+    hashtags: tuple[Hashtag, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+    replies: str | None = None
+    replies_count: int = 0
+    likes: str | None = None
+    likes_count: int = 0
+    shares: str | None = None
+    shares_count: int = 0
+
+
+def addressing(
+    visibility: str, followers: str, mentions: tuple[Mention, ...]
+) -> tuple[list[str], list[str]]:
+    """``(to, cc)`` exactly as Mastodon addresses each visibility.
+
+    public: to Public, cc followers; unlisted: to followers, cc Public; followers: to
+    followers; direct: to the mentioned actors. Mentioned actors go in ``cc`` otherwise.
+    An unknown visibility is treated as followers-only (never more public than asked).
+    """
+    mentioned = list(dict.fromkeys(m.href for m in mentions))
+    if visibility == "public":
+        return [AS_PUBLIC], [followers, *mentioned]
+    if visibility == "unlisted":
+        return [followers], [AS_PUBLIC, *mentioned]
+    if visibility == "direct":
+        return mentioned, []
+    return [followers], mentioned
+
+
+def _attachment(item: Attachment) -> Document:
+    kind = "Image" if item.media_type.startswith("image/") else "Document"
+    doc: Document = {
+        "type": kind,
+        "mediaType": item.media_type,
+        "url": item.url,
+        "name": item.description or None,
+    }
+    if item.blurhash:
+        doc["blurhash"] = item.blurhash
+    if item.width and item.height:
+        doc["width"] = item.width
+        doc["height"] = item.height
+    return doc
+
+
+def note(n: NoteInput, *, context: bool = True) -> Document:
+    """A Note; ``context=False`` when it is embedded in an activity or a collection."""
+    to, cc = addressing(n.visibility, n.followers, n.mentions)
+    doc: Document = {"@context": NOTE_CONTEXT} if context else {}
+    doc |= {
+        "id": n.id,
+        "type": "Note",
+        "summary": n.summary or None,
+        "inReplyTo": n.in_reply_to,
+        "published": iso8601(n.published_ms),
+        "url": n.url,
+        "attributedTo": n.attributed_to,
+        "to": to,
+        "cc": cc,
+        "sensitive": n.sensitive or bool(n.summary),
+        "content": n.content_html,
+    }
+    if n.edited_ms is not None:
+        doc["updated"] = iso8601(n.edited_ms)
+    if n.language:
+        doc["contentMap"] = {n.language: n.content_html}
+    doc["attachment"] = [_attachment(a) for a in n.attachments]
+    doc["tag"] = [{"type": "Mention", "href": m.href, "name": m.name} for m in n.mentions] + [
+        {"type": "Hashtag", "href": h.href, "name": f"#{h.name}"} for h in n.hashtags
+    ]
+    if n.replies is not None:
+        doc["replies"] = {
+            "id": n.replies,
+            "type": "OrderedCollection",
+            "totalItems": n.replies_count,
+            "first": collection_page_url(n.replies, 1),
+        }
+    if n.likes is not None:
+        doc["likes"] = {"id": n.likes, "type": "Collection", "totalItems": n.likes_count}
+    if n.shares is not None:
+        doc["shares"] = {"id": n.shares, "type": "Collection", "totalItems": n.shares_count}
+    if n.visibility == "public":
+        doc["interactionPolicy"] = {"canQuote": {"automaticApproval": [AS_PUBLIC]}}
+    return doc
+
+
+def _wrap(kind: str, activity_id: str, n: NoteInput, at_ms: int, context: bool) -> Document:
+    to, cc = addressing(n.visibility, n.followers, n.mentions)
+    doc: Document = {"@context": NOTE_CONTEXT} if context else {}
+    doc |= {
+        "id": activity_id,
+        "type": kind,
+        "actor": n.attributed_to,
+        "published": iso8601(at_ms),
+        "to": to,
+        "cc": cc,
+        "object": note(n, context=False),
+    }
+    return doc
+
+
+def create_activity(activity_id: str, n: NoteInput, *, context: bool = True) -> Document:
+    """``Create{Note}`` addressed like the Note (the outbox items, and what we deliver)."""
+    return _wrap("Create", activity_id, n, n.published_ms, context)
+
+
+def update_activity(activity_id: str, n: NoteInput, *, context: bool = True) -> Document:
+    """``Update{Note}`` for an edit: Mastodon applies it only if ``updated`` moved forward."""
+    return _wrap("Update", activity_id, n, n.edited_ms or n.published_ms, context)
+
+
+# --- collections ----------------------------------------------------------------------------
+
+
+def collection_page_url(collection_id: str, page: int) -> str:
+    """The URL of page ``page`` (1-based) of a collection: under the collection's own URL."""
+    return Urls.collection_page(collection_id, page)
+
+
+def ordered_collection(collection_id: str, total: int, *, context: Any = AS_CONTEXT) -> Document:
+    """An ``OrderedCollection`` with its count and a ``first`` page (even when empty)."""
+    return {
+        "@context": context,
+        "id": collection_id,
+        "type": "OrderedCollection",
+        "totalItems": total,
+        "first": collection_page_url(collection_id, 1),
+    }
+
+
+def ordered_collection_page(
+    collection_id: str,
+    page: int,
+    items: list[Any],
+    *,
+    has_next: bool,
+    context: Any = AS_CONTEXT,
+) -> Document:
+    """Page ``page`` of an ordered collection, linked to its neighbours and its collection."""
+    doc: Document = {
+        "@context": context,
+        "id": collection_page_url(collection_id, page),
+        "type": "OrderedCollectionPage",
+        "partOf": collection_id,
+        "orderedItems": items,
+    }
+    if has_next:
+        doc["next"] = collection_page_url(collection_id, page + 1)
+    if page > 1:
+        doc["prev"] = collection_page_url(collection_id, page - 1)
+    return doc
+
+
+def inline_ordered_collection(
+    collection_id: str, items: list[Any], *, context: Any = AS_CONTEXT
+) -> Document:
+    """An ``OrderedCollection`` with every item inline (``featured``: Mastodon reads page 1)."""
+    return {
+        "@context": context,
+        "id": collection_id,
+        "type": "OrderedCollection",
+        "totalItems": len(items),
+        "orderedItems": items,
+    }
+
+
+def unordered_collection(collection_id: str, items: list[Any]) -> Document:
+    """A ``Collection`` with ``items`` inline (``featuredTags``)."""
+    return {
+        "@context": AS_CONTEXT,
+        "id": collection_id,
+        "type": "Collection",
+        "totalItems": len(items),
+        "items": items,
+    }
+
+
+def counted_collection(collection_id: str, total: int) -> Document:
+    """A ``Collection`` that tells only how many (a Note's likes and shares, as Mastodon)."""
+    return {"@context": AS_CONTEXT, "id": collection_id, "type": "Collection", "totalItems": total}

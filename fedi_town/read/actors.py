@@ -1,0 +1,53 @@
+"""Actor URLs: each business as an ``Organization`` (or its profile page), the instance actor.
+
+The documents come from ``read.document_inputs`` (shared with ``Update{actor}``).
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from fedi_town.protocol.documents import Document
+from fedi_town.read import pages
+from fedi_town.read.document_inputs import actor_document, instance_actor_document
+from fedi_town.read.lookup import actor_tombstone, find_business
+from fedi_town.read.negotiate import serve_document
+from fedi_town.services import Services
+
+__all__ = ["actor_document", "instance_actor_document", "routes"]
+
+
+async def business_actor(request: Request) -> Response:
+    """``/users/{username}``: the actor, or the profile page for a browser.
+
+    Also at ``/@{username}`` (the profile URL): a server that was given that URL gets the
+    actor, sees its ``id`` differ and fetches the ``id`` (as Mastodon does).
+    """
+    services: Services = request.app.state.services
+
+    async def build(fetcher: str | None) -> Document:
+        business = await find_business(services, request)
+        if business.deleted_at is not None:
+            raise actor_tombstone(services, business)
+        return await actor_document(services, business)
+
+    return await serve_document(request, build, page=lambda: pages.profile(request))
+
+
+async def instance_actor(request: Request) -> Response:
+    """``/actor``: always served, unsigned, so peers can verify our signed GETs."""
+    services: Services = request.app.state.services
+
+    async def build(fetcher: str | None) -> Document:
+        return instance_actor_document(services)
+
+    return await serve_document(request, build, guarded=False)
+
+
+routes = [
+    Route("/users/{username}", business_actor, methods=["GET"]),
+    Route("/@{username}", business_actor, methods=["GET"]),
+    Route("/actor", instance_actor, methods=["GET"]),
+]

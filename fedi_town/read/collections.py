@@ -1,0 +1,136 @@
+"""A business's collections: outbox, followers, following, featured (pins), featured tags.
+
+Mastodon reads the outbox only for ``totalItems``, followers/following for their counts (a
+``first`` page must exist), and ``featured`` page 1 with the Notes embedded: the one way
+posts show on a profile Mastodon has just discovered (interop §2, §5).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from fedi_town.protocol import documents
+from fedi_town.protocol.documents import NOTE_CONTEXT, Document
+from fedi_town.read.document_inputs import note_inputs
+from fedi_town.read.lookup import live_business
+from fedi_town.read.negotiate import serve_document
+from fedi_town.read.paging import page_number, paged
+from fedi_town.services import Services
+from fedi_town.store import reads
+
+#: Mastodon pins at most 5; a few more do no harm, the whole list is one inline page.
+FEATURED_LIMIT = 20
+
+
+async def outbox(request: Request) -> Response:
+    """``Create`` activities of the public and unlisted posts, newest first."""
+    services: Services = request.app.state.services
+
+    async def build(fetcher: str | None) -> Document:
+        business = await live_business(services, request)
+        urls = services.urls
+        total = await reads.count_posts(services.store, business.id)
+
+        async def fetch(limit: int, offset: int) -> list[Any]:
+            posts = await reads.posts_page(services.store, business.id, limit=limit, offset=offset)
+            inputs = await note_inputs(services, business, posts)
+            return [
+                documents.create_activity(
+                    urls.post_activity(business.username, post.id), item, context=False
+                )
+                for post, item in zip(posts, inputs, strict=True)
+            ]
+
+        collection_id = urls.outbox(business.username)
+        return await paged(collection_id, page_number(request), total, fetch, context=NOTE_CONTEXT)
+
+    return await serve_document(request, build)
+
+
+async def followers(request: Request) -> Response:
+    """Actor ids of accepted followers, newest first."""
+    services: Services = request.app.state.services
+
+    async def build(fetcher: str | None) -> Document:
+        business = await live_business(services, request)
+        total = await reads.count_followers(services.store, business.id)
+
+        async def fetch(limit: int, offset: int) -> list[Any]:
+            return await reads.followers_page(
+                services.store, business.id, limit=limit, offset=offset
+            )
+
+        collection_id = services.urls.followers(business.username)
+        return await paged(collection_id, page_number(request), total, fetch)
+
+    return await serve_document(request, build)
+
+
+async def following(request: Request) -> Response:
+    """Businesses follow nobody (yet): an empty collection, still with a ``first`` page."""
+    services: Services = request.app.state.services
+
+    async def build(fetcher: str | None) -> Document:
+        business = await live_business(services, request)
+
+        async def fetch(limit: int, offset: int) -> list[Any]:
+            return []
+
+        collection_id = services.urls.following(business.username)
+        return await paged(collection_id, page_number(request), 0, fetch)
+
+    return await serve_document(request, build)
+
+
+async def featured(request: Request) -> Response:
+    """Pinned posts, most recently pinned first, Notes embedded (Mastodon reads page 1 only)."""
+    services: Services = request.app.state.services
+
+    async def build(fetcher: str | None) -> Document:
+        business = await live_business(services, request)
+        posts = await reads.pinned_posts(services.store, business.id, limit=FEATURED_LIMIT)
+        notes = [
+            documents.note(n, context=False) for n in await note_inputs(services, business, posts)
+        ]
+        collection_id = services.urls.featured(business.username)
+        return documents.inline_ordered_collection(collection_id, notes, context=NOTE_CONTEXT)
+
+    return await serve_document(request, build)
+
+
+async def featured_tags(request: Request) -> Response:
+    """Featured hashtags: none yet, an empty ``Collection`` (``items``, not ``orderedItems``)."""
+    services: Services = request.app.state.services
+
+    async def build(fetcher: str | None) -> Document:
+        business = await live_business(services, request)
+        return documents.unordered_collection(services.urls.featured_tags(business.username), [])
+
+    return await serve_document(request, build)
+
+
+async def instance_outbox(request: Request) -> Response:
+    """The instance actor publishes nothing: an empty outbox."""
+    services: Services = request.app.state.services
+
+    async def build(fetcher: str | None) -> Document:
+        async def fetch(limit: int, offset: int) -> list[Any]:
+            return []
+
+        return await paged(services.urls.instance_outbox(), page_number(request), 0, fetch)
+
+    return await serve_document(request, build, guarded=False)
+
+
+routes = [
+    Route("/users/{username}/outbox", outbox, methods=["GET"]),
+    Route("/users/{username}/followers", followers, methods=["GET"]),
+    Route("/users/{username}/following", following, methods=["GET"]),
+    Route("/users/{username}/collections/featured", featured, methods=["GET"]),
+    Route("/users/{username}/collections/tags", featured_tags, methods=["GET"]),
+    Route("/actor/outbox", instance_outbox, methods=["GET"]),
+]

@@ -1,0 +1,221 @@
+"""HTML pages: the front page, a business profile, a post, a tag. No JavaScript needed.
+
+Post HTML (``posts.content_html``) and bios went through the sanitiser when written, so the
+templates show them as they are; replies from other servers are sanitised once more here.
+Pages carry ``<link rel="alternate" type="application/activity+json">`` (and the same as a
+``Link`` header), which Mastodon follows when someone pastes a page URL (interop W9).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from fedi_town.errors import Gone, NotFound
+from fedi_town.protocol import documents
+from fedi_town.protocol.documents import NoteInput
+from fedi_town.read.document_inputs import actor_input, note_inputs
+from fedi_town.read.lookup import find_business, live_business
+from fedi_town.read.negotiate import browser_errors
+from fedi_town.read.templates import render
+from fedi_town.services import Services
+from fedi_town.store import businesses, reads
+from fedi_town.store.businesses import Business
+from fedi_town.store.reads import PUBLIC_VISIBILITIES, Post
+from fedi_town.text.render import markdown_to_html
+from fedi_town.text.sanitize import html_to_text, sanitize_html
+
+RECENT_POSTS = 20
+PINNED_ON_PROFILE = 5
+EXCERPT_CHARS = 200
+
+
+@dataclass(frozen=True)
+class PostCard:
+    """A post as a page shows it."""
+
+    note: NoteInput
+    pinned: bool = False
+
+    @property
+    def content(self) -> Markup:
+        return Markup(self.note.content_html)  # noqa: S704 (sanitised when written)
+
+    @property
+    def images(self) -> list[documents.Attachment]:
+        return [a for a in self.note.attachments if a.media_type.startswith("image/")]
+
+    @property
+    def files(self) -> list[documents.Attachment]:
+        return [a for a in self.note.attachments if not a.media_type.startswith("image/")]
+
+
+@dataclass(frozen=True)
+class ReplyCard:
+    """A reply from another server, with its author."""
+
+    author_name: str
+    author_handle: str
+    author_url: str
+    summary: str | None
+    content: Markup
+    url: str
+    published_ms: int
+
+
+@dataclass(frozen=True)
+class BusinessCard:
+    """A business in the front page list."""
+
+    name: str
+    handle: str
+    url: str
+    avatar_url: str | None
+    excerpt: str
+
+
+def excerpt(html: str, limit: int = EXCERPT_CHARS) -> str:
+    """Plain text of some HTML, cut at a word near ``limit`` characters."""
+    text = " ".join(html_to_text(html).split())
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0] + "…"
+
+
+def web_url(url: str | None, fallback: str) -> str:
+    """A link taken from another server's data if it is http(s), else ``fallback``.
+
+    Escaping does not stop a ``javascript:`` href; checking the scheme does.
+    """
+    if url and url.lower().startswith(("https://", "http://")):
+        return url
+    return fallback
+
+
+def alternate_link(url: str) -> dict[str, str]:
+    """The ``Link`` header pointing a fetcher at the ActivityStreams form of a page."""
+    return {"Link": f'<{url}>; rel="alternate"; type="application/activity+json"'}
+
+
+async def _cards(
+    services: Services, business: Business, posts: list[Post], pinned_ids: set[int]
+) -> list[PostCard]:
+    inputs = await note_inputs(services, business, posts)
+    return [PostCard(n, p.id in pinned_ids) for p, n in zip(posts, inputs, strict=True)]
+
+
+async def _business_context(services: Services, business: Business) -> dict[str, Any]:
+    """What every page of a business shows about it: name, avatar, handle, fields."""
+    actor = await actor_input(services, business)
+    fields = [
+        (f["name"], Markup(f["value"]))  # noqa: S704 (built with escaping in protocol.documents)
+        for f in documents.profile_fields(actor)
+    ]
+    return {
+        "business": business,
+        "actor": actor,
+        "handle": services.urls.handle(business.username),
+        "summary": Markup(actor.summary_html),  # noqa: S704 (markdown_to_html sanitises)
+        "summary_text": excerpt(actor.summary_html),
+        "fields": fields,
+    }
+
+
+async def profile(
+    request: Request, *, follow_error: str | None = None, handle_value: str = "", status: int = 200
+) -> Response:
+    """A business's page: profile, follow form, pinned then recent public posts."""
+    services: Services = request.app.state.services
+    business = await find_business(services, request)
+    if business.deleted_at is not None:
+        raise Gone(f"{business.username} has left this server")
+    store = services.store
+    pinned = await reads.pinned_posts(store, business.id, limit=PINNED_ON_PROFILE)
+    pinned_ids = {p.id for p in pinned}
+    recent = await reads.posts_page(store, business.id, limit=RECENT_POSTS)
+    posts = pinned + [p for p in recent if p.id not in pinned_ids]
+    context = await _business_context(services, business)
+    context |= {
+        "posts": await _cards(services, business, posts, pinned_ids),
+        "followers": await reads.count_followers(store, business.id),
+        "posts_count": await reads.count_posts(store, business.id),
+        "follow_error": follow_error,
+        "handle_value": handle_value,
+    }
+    headers = alternate_link(services.urls.actor(business.username))
+    return render(request, "profile.html", context, status=status, headers=headers)
+
+
+async def post(request: Request) -> Response:
+    """One public post with its attachments, counts and replies."""
+    services: Services = request.app.state.services
+    business = await find_business(services, request)
+    found = await reads.post_by_id(services.store, business.id, int(request.path_params["post_id"]))
+    if found is None or found.published_at is None or found.visibility not in PUBLIC_VISIBILITIES:
+        raise NotFound("there is no such post")
+    if found.deleted_at is not None or business.deleted_at is not None:
+        raise Gone("this post was deleted")
+    (card,) = await _cards(services, business, [found], set())
+    rows = await reads.replies_for_display(services.store, found.uri, business.id)
+    replies = [
+        ReplyCard(
+            author_name=r.actor_display_name or r.actor_username or r.actor_uri,
+            author_handle=f"@{r.actor_username}@{r.actor_domain}" if r.actor_username else "",
+            author_url=web_url(r.actor_url, web_url(r.actor_uri, "#")),
+            summary=r.summary,
+            content=Markup(sanitize_html(r.content_html)),  # noqa: S704 (sanitised just now)
+            url=web_url(r.url, web_url(r.uri, "#")),
+            published_ms=r.published_at,
+        )
+        for r in rows
+    ]
+    context = await _business_context(services, business)
+    context |= {"post": card, "replies": replies, "post_text": excerpt(found.content_html)}
+    headers = alternate_link(services.urls.post(business.username, found.id))
+    return render(request, "post.html", context, headers=headers)
+
+
+@browser_errors
+async def tag(request: Request) -> Response:
+    """``/@{username}/tagged/{tag}``: a business's public posts with a hashtag."""
+    services: Services = request.app.state.services
+    business = await live_business(services, request)
+    name = str(request.path_params["tag"]).lstrip("#")
+    if not name or len(name) > 100:
+        raise NotFound("there is no such tag")
+    posts = await reads.tagged_posts(services.store, business.id, name)
+    context = await _business_context(services, business)
+    context |= {"tag": name, "posts": await _cards(services, business, posts, set())}
+    return render(request, "tag.html", context)
+
+
+async def front(request: Request) -> Response:
+    """``/``: what this instance is and the businesses on it (those that want to be listed)."""
+    services: Services = request.app.state.services
+    urls = services.urls
+    listed = [b for b in await businesses.list_all(services.store) if b.discoverable]
+    media = await reads.media_by_ids(services.store, [b.avatar_media_id for b in listed])
+    cards = []
+    for b in listed:
+        avatar = media.get(b.avatar_media_id) if b.avatar_media_id else None
+        cards.append(
+            BusinessCard(
+                name=b.display_name,
+                handle=urls.handle(b.username),
+                url=urls.profile_page(b.username),
+                avatar_url=urls.media(avatar.path) if avatar else None,
+                excerpt=excerpt(markdown_to_html(b.summary)),
+            )
+        )
+    return render(request, "front.html", {"businesses": cards})
+
+
+routes = [
+    Route("/", front, methods=["GET"]),
+    Route("/@{username}/tagged/{tag}", tag, methods=["GET"]),
+]

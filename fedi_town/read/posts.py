@@ -1,0 +1,125 @@
+"""Note URLs of our posts, their ``Create``, and their replies/likes/shares collections.
+
+Who may see a post is decided by ``read.visibility.can_see``; deleted posts answer 410 with a
+``Tombstone``, scheduled ones 404 (interop F5: a 404 makes Mastodon drop a known post, which
+is right only for posts that never were public).
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from fedi_town.errors import NotFound
+from fedi_town.protocol import documents
+from fedi_town.protocol.documents import Document
+from fedi_town.read import pages
+from fedi_town.read.document_inputs import note_document, note_inputs
+from fedi_town.read.lookup import find_business
+from fedi_town.read.negotiate import TombstoneGone, serve_document
+from fedi_town.read.paging import page_number, paged
+from fedi_town.read.visibility import can_see
+from fedi_town.services import Services
+from fedi_town.store import reads
+from fedi_town.store.businesses import Business
+from fedi_town.store.reads import Post
+
+__all__ = ["can_see", "note_document", "note_inputs", "routes", "visible_post"]
+
+
+async def visible_post(
+    services: Services, request: Request, fetcher: str | None
+) -> tuple[Business, Post]:
+    """The post named by the URL if ``fetcher`` may see it: else 404, or 410 when deleted."""
+    business = await find_business(services, request)
+    post = await reads.post_by_id(services.store, business.id, int(request.path_params["post_id"]))
+    if post is None or post.published_at is None:
+        raise NotFound("no such post")
+    if not await can_see(services.store, post, fetcher):
+        raise NotFound("no such post")
+    deleted = post.deleted_at or business.deleted_at
+    if deleted is not None:
+        note_id = services.urls.post(business.username, post.id)
+        raise TombstoneGone(documents.tombstone(note_id, "Note", int(deleted)))
+    return business, post
+
+
+async def note(request: Request) -> Response:
+    """``/users/{username}/statuses/{id}``: the Note, or the post page for a browser.
+
+    Also at the post page URL ``/@{username}/{id}``, like the actor at the profile URL.
+    """
+    services: Services = request.app.state.services
+
+    async def build(fetcher: str | None) -> Document:
+        business, post = await visible_post(services, request, fetcher)
+        return await note_document(services, business, post)
+
+    return await serve_document(request, build, page=lambda: pages.post(request))
+
+
+async def note_activity(request: Request) -> Response:
+    """``…/statuses/{id}/activity``: the ``Create`` that published the Note."""
+    services: Services = request.app.state.services
+
+    async def build(fetcher: str | None) -> Document:
+        business, post = await visible_post(services, request, fetcher)
+        (note_input,) = await note_inputs(services, business, [post])
+        activity_id = services.urls.post_activity(business.username, post.id)
+        return documents.create_activity(activity_id, note_input)
+
+    return await serve_document(request, build)
+
+
+async def replies(request: Request) -> Response:
+    """``…/statuses/{id}/replies``: ids of the (public) remote replies, oldest first."""
+    services: Services = request.app.state.services
+
+    async def build(fetcher: str | None) -> Document:
+        business, post = await visible_post(services, request, fetcher)
+        collection_id = services.urls.post_replies(business.username, post.id)
+        total = await reads.count_replies(services.store, post.uri, business.id)
+
+        async def fetch(limit: int, offset: int) -> list[str]:
+            return await reads.reply_uris(
+                services.store, post.uri, business.id, limit=limit, offset=offset
+            )
+
+        return await paged(collection_id, page_number(request), total, fetch)
+
+    return await serve_document(request, build)
+
+
+async def _interactions(request: Request, kind: str) -> Response:
+    services: Services = request.app.state.services
+
+    async def build(fetcher: str | None) -> Document:
+        business, post = await visible_post(services, request, fetcher)
+        urls = services.urls
+        url = urls.post_likes if kind == "like" else urls.post_shares
+        counts = await reads.interaction_counts(services.store, [post.id])
+        return documents.counted_collection(url(business.username, post.id), counts[post.id][kind])
+
+    return await serve_document(request, build)
+
+
+async def likes(request: Request) -> Response:
+    """``…/statuses/{id}/likes``: how many liked it (who, Mastodon does not publish either)."""
+    return await _interactions(request, "like")
+
+
+async def shares(request: Request) -> Response:
+    """``…/statuses/{id}/shares``: how many boosted it."""
+    return await _interactions(request, "announce")
+
+
+_NOTE = "/users/{username}/statuses/{post_id:int}"
+routes = [
+    Route(_NOTE, note, methods=["GET"]),
+    Route("/@{username}/{post_id:int}", note, methods=["GET"]),
+    Route(_NOTE + "/activity", note_activity, methods=["GET"]),
+    Route(_NOTE + "/replies", replies, methods=["GET"]),
+    Route(_NOTE + "/likes", likes, methods=["GET"]),
+    Route(_NOTE + "/shares", shares, methods=["GET"]),
+]

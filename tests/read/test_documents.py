@@ -1,0 +1,134 @@
+"""protocol.documents: pure builders, tested with no database and no web framework."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fedi_town.protocol import documents
+from fedi_town.protocol.documents import AS_PUBLIC, Mention, NoteInput
+
+ACTOR = "https://town.example/users/bakery"
+FOLLOWERS = f"{ACTOR}/followers"
+BOB = Mention("https://social.example/users/bob", "@bob@social.example")
+
+
+def _note(**changes) -> NoteInput:
+    values = {
+        "id": f"{ACTOR}/statuses/1",
+        "attributed_to": ACTOR,
+        "followers": FOLLOWERS,
+        "url": "https://town.example/@bakery/1",
+        "content_html": "<p>hi</p>",
+        "published_ms": 1_795_132_800_000,
+        "visibility": "public",
+    }
+    values.update(changes)
+    return NoteInput(**values)
+
+
+@pytest.mark.parametrize(
+    ("visibility", "to", "cc"),
+    [
+        ("public", [AS_PUBLIC], [FOLLOWERS, BOB.href]),
+        ("unlisted", [FOLLOWERS], [AS_PUBLIC, BOB.href]),
+        ("followers", [FOLLOWERS], [BOB.href]),
+        ("direct", [BOB.href], []),
+        ("something-new", [FOLLOWERS], [BOB.href]),
+    ],
+)
+def test_each_visibility_is_addressed_as_mastodon_does(visibility, to, cc):
+    assert documents.addressing(visibility, FOLLOWERS, (BOB,)) == (to, cc)
+
+
+def test_a_mentioned_actor_is_addressed_once():
+    assert documents.addressing("public", FOLLOWERS, (BOB, BOB)) == (
+        [AS_PUBLIC],
+        [FOLLOWERS, BOB.href],
+    )
+
+
+def test_a_minimal_note_is_complete_and_json_serialisable():
+    note = documents.note(_note())
+    assert note["@context"][0] == "https://www.w3.org/ns/activitystreams"
+    assert note["published"] == "2026-11-20T00:00:00Z"
+    assert note["summary"] is None
+    assert note["inReplyTo"] is None
+    assert note["attachment"] == []
+    assert note["tag"] == []
+    assert "contentMap" not in note and "updated" not in note
+    assert "replies" not in note and "likes" not in note
+    json.dumps(note)
+
+
+def test_only_public_notes_allow_quotes():
+    assert "interactionPolicy" in documents.note(_note())
+    for visibility in ("unlisted", "followers", "direct"):
+        assert "interactionPolicy" not in documents.note(_note(visibility=visibility))
+
+
+def test_a_content_warning_makes_the_note_sensitive():
+    assert documents.note(_note(summary="cw"))["sensitive"] is True
+
+
+def test_non_image_attachments_are_documents_without_empty_fields():
+    attachment = documents.Attachment("https://town.example/media/v.mp4", "video/mp4")
+    (doc,) = documents.note(_note(attachments=(attachment,)))["attachment"]
+    assert doc == {
+        "type": "Document",
+        "mediaType": "video/mp4",
+        "url": "https://town.example/media/v.mp4",
+        "name": None,
+    }
+
+
+def test_create_and_update_wrap_the_note_with_its_addressing():
+    note = _note(visibility="unlisted", mentions=(BOB,), edited_ms=1_795_132_860_000)
+    create = documents.create_activity(f"{ACTOR}/statuses/1/activity", note)
+    update = documents.update_activity(f"{ACTOR}/statuses/1#updates/1", note)
+    assert create["type"] == "Create" and update["type"] == "Update"
+    assert create["to"] == create["object"]["to"] == [FOLLOWERS]
+    assert create["cc"] == create["object"]["cc"] == [AS_PUBLIC, BOB.href]
+    assert "@context" not in create["object"]
+    assert create["published"] == "2026-11-20T00:00:00Z"
+    assert update["published"] == "2026-11-20T00:01:00Z"
+    assert update["object"]["updated"] == "2026-11-20T00:01:00Z"
+
+
+def test_link_html_escapes_and_keeps_text_equal_to_href():
+    html = documents.link_html('https://x.example/?a=1&b="2"')
+    escaped = "https://x.example/?a=1&amp;b=&quot;2&quot;"
+    assert html == (
+        f'<a href="{escaped}" rel="me nofollow noopener noreferrer" target="_blank">{escaped}</a>'
+    )
+
+
+@pytest.mark.parametrize(
+    ("phone", "html"),
+    [
+        ("+49 30 1234-56", '<a href="tel:+4930123456">+49 30 1234-56</a>'),
+        ("call us", "call us"),
+        ("<b>", "&lt;b&gt;"),
+    ],
+)
+def test_phone_numbers_become_tel_links_when_they_have_digits(phone, html):
+    assert documents.phone_html(phone) == html
+
+
+def test_collection_pages_link_neighbours_under_the_collection_url():
+    page = documents.ordered_collection_page(f"{ACTOR}/outbox", 2, ["x"], has_next=True)
+    assert page["id"] == f"{ACTOR}/outbox?page=2"
+    assert page["next"] == f"{ACTOR}/outbox?page=3"
+    assert page["prev"] == f"{ACTOR}/outbox?page=1"
+    assert page["partOf"] == f"{ACTOR}/outbox"
+
+
+def test_a_tombstone_names_what_it_was():
+    assert documents.tombstone(ACTOR, "Organization", 1_795_132_800_000) == {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": ACTOR,
+        "type": "Tombstone",
+        "formerType": "Organization",
+        "deleted": "2026-11-20T00:00:00Z",
+    }

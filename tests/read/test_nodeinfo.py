@@ -1,0 +1,154 @@
+"""NodeInfo: discovery, 2.0 and 2.1 documents valid against the official schema's shape."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from jsonschema import Draft4Validator
+
+from fedi_town import __version__
+from tests.conftest import admin_headers, create_business
+from tests.read.helpers import insert_post
+
+pytestmark = pytest.mark.anyio
+
+# The shape of jhass/nodeinfo schemas/2.1/schema.json (enums of protocols and services cut
+# to what matters here); 2.0 differs in "version" and has no repository/homepage.
+_COUNT = {"type": "integer", "minimum": 0}
+SCHEMA_2_1 = {
+    "$schema": "http://json-schema.org/draft-04/schema#",
+    "type": "object",
+    "additionalProperties": False,
+    "required": [
+        "version",
+        "software",
+        "protocols",
+        "services",
+        "openRegistrations",
+        "usage",
+        "metadata",
+    ],
+    "properties": {
+        "version": {"enum": ["2.1"]},
+        "software": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["name", "version"],
+            "properties": {
+                "name": {"type": "string", "pattern": "^[a-z0-9-]+$"},
+                "version": {"type": "string"},
+                "repository": {"type": "string"},
+                "homepage": {"type": "string"},
+            },
+        },
+        "protocols": {
+            "type": "array",
+            "minItems": 1,
+            "items": {"enum": ["activitypub", "diaspora", "ostatus", "xmpp", "zot"]},
+        },
+        "services": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["inbound", "outbound"],
+            "properties": {
+                "inbound": {"type": "array", "minItems": 0},
+                "outbound": {"type": "array", "minItems": 0},
+            },
+        },
+        "openRegistrations": {"type": "boolean"},
+        "usage": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["users"],
+            "properties": {
+                "users": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "total": _COUNT,
+                        "activeHalfyear": _COUNT,
+                        "activeMonth": _COUNT,
+                    },
+                },
+                "localPosts": _COUNT,
+                "localComments": _COUNT,
+            },
+        },
+        "metadata": {"type": "object", "minProperties": 0, "additionalProperties": True},
+    },
+}
+SCHEMA_2_0 = copy.deepcopy(SCHEMA_2_1)
+SCHEMA_2_0["properties"]["version"] = {"enum": ["2.0"]}
+del SCHEMA_2_0["properties"]["software"]["properties"]["repository"]
+del SCHEMA_2_0["properties"]["software"]["properties"]["homepage"]
+
+
+async def test_discovery_links_both_versions(app_client):
+    response = await app_client.get("/.well-known/nodeinfo")
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert response.json() == {
+        "links": [
+            {
+                "rel": "http://nodeinfo.diaspora.software/ns/schema/2.0",
+                "href": "https://town.example/nodeinfo/2.0",
+            },
+            {
+                "rel": "http://nodeinfo.diaspora.software/ns/schema/2.1",
+                "href": "https://town.example/nodeinfo/2.1",
+            },
+        ]
+    }
+
+
+@pytest.mark.parametrize(("version", "schema"), [("2.0", SCHEMA_2_0), ("2.1", SCHEMA_2_1)])
+async def test_nodeinfo_documents_match_the_schema(app_client, version, schema):
+    response = await app_client.get(f"/nodeinfo/{version}")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == (
+        f'application/json; profile="http://nodeinfo.diaspora.software/ns/schema/{version}#"'
+    )
+    assert response.headers["access-control-allow-origin"] == "*"
+    document = response.json()
+    assert list(Draft4Validator(schema).iter_errors(document)) == []
+    assert document["software"]["name"] == "fedi-town"
+    assert document["software"]["version"] == __version__
+    assert document["protocols"] == ["activitypub"]
+    assert document["openRegistrations"] is False
+
+
+async def test_2_1_invents_no_repository_or_homepage(app_client):
+    software = (await app_client.get("/nodeinfo/2.1")).json()["software"]
+    assert "repository" not in software
+    assert "homepage" not in software
+
+
+async def test_usage_counts_live_businesses_and_their_published_posts(app_client):
+    # Given two live businesses, one deleted, and posts in various states
+    await create_business(app_client, "bakery")
+    await create_business(app_client, "cafe")
+    await create_business(app_client, "gone")
+    await insert_post(app_client, "bakery")
+    await insert_post(app_client, "bakery", visibility="followers")
+    await insert_post(app_client, "cafe")
+    await insert_post(app_client, "cafe", published_at=None)  # scheduled
+    await insert_post(app_client, "cafe", deleted_at=1)
+    await insert_post(app_client, "gone")
+    await app_client.delete("/api/v1/businesses/gone", headers=admin_headers())
+    # When NodeInfo is read
+    usage = (await app_client.get("/nodeinfo/2.1")).json()["usage"]
+    # Then users are the live businesses and posts the published, non-deleted ones
+    assert usage["users"] == {"total": 2, "activeMonth": 2, "activeHalfyear": 2}
+    assert usage["localPosts"] == 3
+
+
+async def test_metadata_names_the_instance(make_client):
+    async with make_client(instance_name="Springfield", instance_description="Shops") as client:
+        metadata = (await client.get("/nodeinfo/2.0")).json()["metadata"]
+    assert metadata == {"nodeName": "Springfield", "nodeDescription": "Shops"}
+
+
+async def test_unknown_nodeinfo_version_is_404(app_client):
+    response = await app_client.get("/nodeinfo/1.0")
+    assert response.status_code == 404

@@ -1,0 +1,216 @@
+"""HTML pages: profile, post, tag, front page, error pages; what browsers and link previews see."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import admin_headers, create_business
+from tests.read.helpers import (
+    BROWSER,
+    insert_follow,
+    insert_interaction,
+    insert_media,
+    insert_post,
+    insert_remote_actor,
+    insert_reply,
+    set_profile,
+)
+
+pytestmark = pytest.mark.anyio
+
+ACTOR = "https://town.example/users/bakery"
+
+
+async def test_profile_page_shows_the_business_its_posts_and_the_follow_form(app_client):
+    # Given a business with a profile, a follower, a pinned post and recent posts
+    await create_business(
+        app_client,
+        "bakery",
+        summary="Fresh **bread**",
+        website="https://bakery.example/",
+        fields=[{"name": "Hours", "value": "7-18"}],
+    )
+    alice, _ = await insert_remote_actor(app_client, "alice")
+    await insert_follow(app_client, "bakery", alice)
+    await insert_post(app_client, content_html="<p>Pinned: our hours</p>", pinned_at=5)
+    await insert_post(app_client, content_html="<p>Sourdough is ready</p>")
+    await insert_post(app_client, content_html="<p>Only for followers</p>", visibility="followers")
+    # When a browser opens the profile
+    response = await app_client.get("/@bakery", headers=BROWSER)
+    # Then it is an HTML page with the profile, the follow form and the public posts
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    html = response.text
+    assert '<meta name="viewport"' in html
+    assert "Corner Bakery" in html
+    assert "<strong>bread</strong>" in html
+    assert "<code>@bakery@town.example</code>" in html
+    assert 'action="https://town.example/@bakery/follow"' in html
+    assert 'name="handle"' in html
+    assert "Sourdough is ready" in html
+    assert "Only for followers" not in html
+    assert html.index("Pinned: our hours") < html.index("Sourdough is ready")
+    assert "<strong>1</strong> follower" in html
+    assert "Hours" in html and "7-18" in html
+    # And it points ActivityPub clients and Mastodon's link verifier the right way
+    assert f'<link rel="alternate" type="application/activity+json" href="{ACTOR}">' in html
+    assert '<link rel="me" href="https://bakery.example/">' in html
+    assert 'rel="me nofollow noopener noreferrer"' in html
+    assert '<meta property="og:title" content="Corner Bakery (@bakery@town.example)">' in html
+    assert '<meta property="og:url" content="https://town.example/@bakery">' in html
+    assert (
+        response.headers["link"] == f'<{ACTOR}>; rel="alternate"; type="application/activity+json"'
+    )
+    # And no script runs on it
+    assert "<script" not in html
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+
+
+async def test_profile_page_escapes_what_owners_write(app_client):
+    await create_business(
+        app_client,
+        "bakery",
+        display_name="<script>alert(1)</script>",
+        fields=[{"name": "<b>x</b>", "value": "<img src=x onerror=alert(1)>"}],
+    )
+    html = (await app_client.get("/@bakery", headers=BROWSER)).text
+    assert "<script>alert" not in html
+    assert "<img src=x" not in html
+    assert "&lt;script&gt;" in html
+
+
+async def test_profile_page_shows_avatar_and_header(app_client):
+    await create_business(app_client, "bakery")
+    avatar = await insert_media(app_client, path="a/avatar.png")
+    header = await insert_media(app_client, path="a/header.png")
+    await set_profile(app_client, "bakery", avatar_media_id=avatar, header_media_id=header)
+    html = (await app_client.get("/@bakery", headers=BROWSER)).text
+    assert 'src="https://town.example/media/a/avatar.png"' in html
+    assert 'src="https://town.example/media/a/header.png"' in html
+    assert '<meta property="og:image" content="https://town.example/media/a/avatar.png">' in html
+
+
+async def test_profile_url_in_another_case_redirects(app_client):
+    await create_business(app_client, "bakery")
+    response = await app_client.get("/@Bakery", headers=BROWSER)
+    assert response.status_code == 301
+    assert response.headers["location"] == "https://town.example/@bakery"
+
+
+async def test_unknown_and_deleted_profiles_are_html_error_pages_for_browsers(app_client):
+    await create_business(app_client, "bakery")
+    await app_client.delete("/api/v1/businesses/bakery", headers=admin_headers())
+    missing = await app_client.get("/@nobody", headers=BROWSER)
+    gone = await app_client.get("/@bakery", headers=BROWSER)
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("text/html")
+    assert gone.status_code == 410
+    assert gone.headers["content-type"].startswith("text/html")
+
+
+async def test_post_page_shows_the_post_media_counts_and_replies(app_client):
+    # Given a post with an image, a like, a boost and a reply
+    await create_business(app_client, "bakery")
+    post_id = await insert_post(app_client, content_html="<p>New <em>rye</em> loaf</p>")
+    await insert_media(
+        app_client, path="p/rye.jpg", media_type="image/jpeg", post_id=post_id, description="Rye"
+    )
+    alice, _ = await insert_remote_actor(app_client, "alice", display_name="Alice A.")
+    await insert_interaction(app_client, post_id, alice, "like")
+    await insert_interaction(app_client, post_id, alice, "announce")
+    await insert_reply(
+        app_client,
+        alice,
+        f"{ACTOR}/statuses/{post_id}",
+        content_html='<p>Yum!</p><script>alert(1)</script><img src="x">',
+    )
+    # When a browser opens the post page
+    response = await app_client.get(f"/@bakery/{post_id}", headers=BROWSER)
+    # Then the post, its image, its counts and the (sanitised) reply are there
+    assert response.status_code == 200
+    html = response.text
+    assert "<p>New <em>rye</em> loaf</p>" in html
+    assert '<img src="https://town.example/media/p/rye.jpg" alt="Rye"' in html
+    assert "1 like" in html and "1 boost" in html and "1 reply" in html
+    assert "Alice A." in html and "@alice@mastodon.example" in html
+    assert "Yum!" in html
+    assert "<script>alert" not in html
+    assert '<img src="x">' not in html
+    # And it points at the Note
+    note = f"{ACTOR}/statuses/{post_id}"
+    assert f'<link rel="alternate" type="application/activity+json" href="{note}">' in html
+    assert '<meta property="og:type" content="article">' in html
+
+
+async def test_reply_links_from_other_servers_are_only_http(app_client):
+    # Given a reply whose author and note URLs are script URLs
+    await create_business(app_client, "bakery")
+    post_id = await insert_post(app_client)
+    alice, _ = await insert_remote_actor(app_client, "alice")
+    await insert_reply(app_client, alice, f"{ACTOR}/statuses/{post_id}")
+    store = app_client.services.store
+    await store.execute("UPDATE remote_actors SET url = :u", {"u": "javascript:alert(1)"})
+    await store.execute("UPDATE remote_notes SET url = :u", {"u": "JavaScript:alert(2)"})
+    # When the post page shows it
+    html = (await app_client.get(f"/@bakery/{post_id}", headers=BROWSER)).text
+    # Then the links fall back to the http ids, never the script URLs
+    assert "alert(" not in html
+    assert 'href="https://mastodon.example/users/alice"' in html
+
+
+async def test_a_content_warning_hides_the_post_behind_a_details_element(app_client):
+    await create_business(app_client, "bakery")
+    post_id = await insert_post(app_client, spoiler_text="Spoiler: prices", sensitive=True)
+    html = (await app_client.get(f"/@bakery/{post_id}", headers=BROWSER)).text
+    assert "<details" in html and "Spoiler: prices" in html
+
+
+async def test_tag_page_lists_posts_with_that_hashtag(app_client):
+    # Given posts with and without a tag, in any case
+    await create_business(app_client, "bakery")
+    await insert_post(app_client, content_html="<p>rye #Bread</p>", hashtags=["Bread"])
+    await insert_post(app_client, content_html="<p>cake #cake</p>", hashtags=["cake"])
+    await insert_post(
+        app_client, content_html="<p>secret #bread</p>", hashtags=["bread"], visibility="followers"
+    )
+    # When the tag page is opened
+    response = await app_client.get("/@bakery/tagged/bread", headers=BROWSER)
+    # Then only the public posts with the tag are there
+    assert response.status_code == 200
+    assert "rye #Bread" in response.text
+    assert "cake #cake" not in response.text
+    assert "secret" not in response.text
+    assert "#bread" in response.text
+
+
+async def test_front_page_lists_discoverable_businesses(app_client):
+    # Given two listed businesses, one unlisted and one deleted
+    await create_business(app_client, "bakery", summary="Bread and **cakes**")
+    await create_business(app_client, "cafe", display_name="Cafe Central")
+    await create_business(app_client, "hidden", display_name="Hidden Shop", discoverable=False)
+    await create_business(app_client, "closed", display_name="Closed Shop")
+    await app_client.delete("/api/v1/businesses/closed", headers=admin_headers())
+    # When the front page is opened
+    response = await app_client.get("/", headers=BROWSER)
+    # Then the listed ones are there with handle and summary excerpt
+    assert response.status_code == 200
+    html = response.text
+    assert "Corner Bakery" in html and "@bakery@town.example" in html
+    assert "Bread and cakes" in html
+    assert "Cafe Central" in html
+    assert "Hidden Shop" not in html
+    assert "Closed Shop" not in html
+    assert 'href="https://town.example/@bakery"' in html
+
+
+async def test_front_page_shows_the_instance_name(make_client):
+    async with make_client(instance_name="Springfield Shops") as client:
+        html = (await client.get("/")).text
+    assert "<h1>Springfield Shops</h1>" in html
+
+
+async def test_the_stylesheet_is_served(app_client):
+    response = await app_client.get("/static/style.css")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/css")
+    assert "max-width" in response.text

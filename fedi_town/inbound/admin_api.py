@@ -1,0 +1,93 @@
+"""The instance admin's moderation of what comes in: domain blocks and every report.
+
+Paths (admin token; described in schemas/admin-api.openapi.yaml):
+    GET    /api/v1/admin/domain_blocks
+    POST   /api/v1/admin/domain_blocks        {domain}: follows from it end, its queued
+                                              activities are dropped, it is refused (403)
+    DELETE /api/v1/admin/domain_blocks/{id}
+    GET    /api/v1/admin/reports
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from fedi_town.errors import NotFound
+from fedi_town.inbound import views
+from fedi_town.inbound.owner_api import normalise_domain
+from fedi_town.outbound.auth import require_admin
+from fedi_town.schemas import validate
+from fedi_town.services import Services
+from fedi_town.store import inbox as inbox_store
+from fedi_town.store import moderation, social
+from fedi_town.web import json_response, read_json
+
+log = logging.getLogger(__name__)
+
+
+async def _admin(request: Request) -> Services:
+    services: Services = request.app.state.services
+    await require_admin(request, services)
+    return services
+
+
+async def list_domain_blocks(request: Request) -> Response:
+    services = await _admin(request)
+    limit, max_id = views.page_params(request)
+    blocks = await moderation.list_blocks(
+        services.store, business_id=None, limit=limit, max_id=max_id
+    )
+    items = [views.block(b) for b in blocks if b.domain is not None]
+    return json_response({"items": items, "next_max_id": views.next_max_id(items, limit)})
+
+
+async def create_domain_block(request: Request) -> Response:
+    services = await _admin(request)
+    data = await read_json(request, services.settings.max_body_bytes)
+    validate("domain-block-create", data)
+    domain = normalise_domain(data["domain"])
+    store = services.store
+    async with store.transaction():
+        block, created = await moderation.add_block(
+            store, business_id=None, actor_uri=None, domain=domain
+        )
+        removed = await social.follows_from(store, business_id=None, domain=domain)
+        for follow, _ in removed:
+            await social.delete_follow(store, follow.id)
+        await inbox_store.cancel_from_domain(store, domain)
+    log.info("admin blocked domain %s (%d follow(s) removed)", domain, len(removed))
+    return json_response(views.block(block), 201 if created else 200)
+
+
+async def delete_domain_block(request: Request) -> Response:
+    services = await _admin(request)
+    raw = str(request.path_params["id"])
+    if not raw.isdigit() or not await moderation.delete_block(
+        services.store, business_id=None, block_id=int(raw)
+    ):
+        raise NotFound("no such domain block")
+    return Response(status_code=204)
+
+
+async def list_reports(request: Request) -> Response:
+    services = await _admin(request)
+    limit, max_id = views.page_params(request)
+    reports = await moderation.list_reports(
+        services.store, business_id=None, limit=limit, max_id=max_id
+    )
+    items = [
+        views.report(r, await moderation.report_targets(services.store, r.id)) for r in reports
+    ]
+    return json_response({"items": items, "next_max_id": views.next_max_id(items, limit)})
+
+
+routes = [
+    Route("/api/v1/admin/domain_blocks", list_domain_blocks, methods=["GET"]),
+    Route("/api/v1/admin/domain_blocks", create_domain_block, methods=["POST"]),
+    Route("/api/v1/admin/domain_blocks/{id}", delete_domain_block, methods=["DELETE"]),
+    Route("/api/v1/admin/reports", list_reports, methods=["GET"]),
+]

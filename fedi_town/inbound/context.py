@@ -1,0 +1,70 @@
+"""What a handler gets: the activity, who sent it, and lookups of our own objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from fedi_town.inbound.activities import Activity
+from fedi_town.remote import actors as remote_actors
+from fedi_town.services import Services
+from fedi_town.store import businesses, moderation
+from fedi_town.store.actors import RemoteActor
+from fedi_town.store.businesses import Business
+from fedi_town.store.db import Store
+
+
+@dataclass
+class Inbound:
+    """One received activity being handled.
+
+    ``actor_uri`` is the activity's ``actor``, whose key signed the request (checked by
+    the inbox). ``business_id`` is set when it arrived at a business's personal inbox.
+    """
+
+    services: Services
+    item_id: int
+    activity: Activity
+    actor_uri: str
+    business_id: int | None = None
+    _actor: RemoteActor | None = field(default=None, repr=False)
+
+    @property
+    def store(self) -> Store:
+        return self.services.store
+
+    @property
+    def type(self) -> str:
+        return str(self.activity.get("type"))
+
+    @property
+    def object(self) -> Any:
+        return self.activity.get("object")
+
+    async def actor(self) -> RemoteActor:
+        """The sending actor's stored row, fetched first if we do not have it.
+
+        Call before opening the handler's transaction (it may fetch over the network).
+        """
+        if self._actor is None:
+            self._actor = await remote_actors.known_or_fetch(self.services, self.actor_uri)
+        return self._actor
+
+    async def business_at(self, uri: str | None) -> Business | None:
+        """The live business whose actor id is ``uri``, or None."""
+        if not uri:
+            return None
+        prefix = self.services.urls.actor("")
+        if not uri.startswith(prefix):
+            return None
+        username = uri[len(prefix) :]
+        if not username or any(c in username for c in "/#?"):
+            return None
+        business = await businesses.by_username(self.store, username)
+        if business is None or self.services.urls.actor(business.username) != uri:
+            return None
+        return business
+
+    async def blocked_by(self, business_id: int) -> bool:
+        """Whether that business (or the instance) blocks the sender."""
+        return await moderation.blocking(self.store, self.actor_uri, business_id) is not None

@@ -1,0 +1,98 @@
+"""The worker's side of the inbox: one stored activity -> its handler -> done.
+
+``handle_inbox_item`` is the ``QueueRunner`` handler for ``queue.INBOX``. Items of one
+actor are handled one at a time in this process (so an Undo does not overtake the Like it
+undoes). Outcomes:
+
+- handled, ignored, unhandled type, or sender blocked since it was received -> done
+- the activity is unusable (``ProtocolError``), or its actor is gone -> failed, no retry
+- anything else raises -> the worker retries with backoff, up to ``MAX_ATTEMPTS``
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import weakref
+
+from fedi_town.errors import ProtocolError
+from fedi_town.inbound.context import Inbound
+from fedi_town.inbound.handlers import HANDLERS
+from fedi_town.remote.errors import BadResponse, FetchFailed
+from fedi_town.services import Services
+from fedi_town.store import moderation
+from fedi_town.store import queue as q
+from fedi_town.store.db import Row, now_ms
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+
+_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+
+def _actor_lock(actor_uri: str) -> asyncio.Lock:
+    lock = _locks.get(actor_uri)
+    if lock is None:
+        lock = asyncio.Lock()
+        _locks[actor_uri] = lock
+    return lock
+
+
+async def handle_inbox_item(services: Services, row: Row) -> None:
+    """Handle one claimed ``inbox_items`` row and record its outcome."""
+    store = services.store
+    row_id = int(row["id"])
+    actor_uri = str(row["actor_uri"])
+    try:
+        activity = json.loads(row["body"])
+    except ValueError:
+        await q.fail(store, q.INBOX, row_id, now=now_ms(), last_error="unparseable body")
+        return
+    kind = str(row["type"])
+    handler = HANDLERS.get(kind)
+    if handler is None:
+        outcome = "unhandled type"
+    elif await moderation.blocking(store, actor_uri):
+        outcome = "ignored: sender blocked"
+    else:
+        ctx = Inbound(
+            services,
+            item_id=row_id,
+            activity=activity,
+            actor_uri=actor_uri,
+            business_id=row["business_id"],
+        )
+        try:
+            async with _actor_lock(actor_uri):
+                outcome = await handler(ctx)
+        except (ProtocolError, BadResponse) as exc:
+            await _give_up(services, row, exc.__class__.__name__)
+            return
+        except FetchFailed as exc:
+            if 400 <= exc.status < 500 and exc.status != 429:
+                await _give_up(services, row, f"{exc.__class__.__name__} {exc.status}")
+                return
+            raise
+        except Exception:
+            if int(row["attempts"]) >= MAX_ATTEMPTS:
+                await _give_up(services, row, "too many attempts")
+                return
+            raise
+    await q.done(store, q.INBOX, row_id, now=now_ms())
+    log.info(
+        "inbox item %d: %s %s from %s: %s", row_id, kind, row["activity_uri"], actor_uri, outcome
+    )
+
+
+async def _give_up(services: Services, row: Row, reason: str) -> None:
+    await q.fail(services.store, q.INBOX, int(row["id"]), now=now_ms(), last_error=reason)
+    log.info(
+        "inbox item %d: %s %s from %s failed: %s",
+        row["id"],
+        row["type"],
+        row["activity_uri"],
+        row["actor_uri"],
+        reason,
+    )

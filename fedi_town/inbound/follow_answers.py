@@ -1,0 +1,71 @@
+"""Accept and Reject of follows: the activities a business sends back to a follower.
+
+Both embed the Follow as it was received (interop §4: Mastodon matches the embedded id, else
+``type`` + ``object.actor``) and go to the follower's personal inbox. Call inside the
+transaction that changes the follow, so the answer is sent if and only if the change
+sticks; ``worker.poke`` after it commits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fedi_town.inbound.activities import AS_CONTEXT
+from fedi_town.services import Services
+from fedi_town.store import outbox
+from fedi_town.store.actors import RemoteActor
+from fedi_town.store.businesses import Business
+from fedi_town.store.db import new_id
+from fedi_town.store.social import Follow
+
+
+def follow_object(follow: Follow, business: Business, actor: RemoteActor, urls: Any) -> Any:
+    """The Follow to embed: as received, or rebuilt from what we stored."""
+    if follow.follow_document:
+        return follow.follow_document
+    rebuilt: dict[str, Any] = {
+        "type": "Follow",
+        "actor": actor.uri,
+        "object": urls.actor(business.username),
+    }
+    if follow.follow_uri:
+        rebuilt["id"] = follow.follow_uri
+    return rebuilt
+
+
+async def _send(
+    services: Services, kind: str, business: Business, actor: RemoteActor, follow: Any
+) -> str:
+    urls = services.urls
+    uri = urls.activity(business.username, new_id())
+    body = {
+        "@context": AS_CONTEXT,
+        "id": uri,
+        "type": kind,
+        "actor": urls.actor(business.username),
+        "object": follow,
+    }
+    inbox = actor.inbox or actor.shared_inbox
+    await outbox.enqueue(
+        services.store,
+        business_id=business.id,
+        uri=uri,
+        type=kind,
+        body=body,
+        inboxes=[inbox] if inbox else [],
+    )
+    return uri
+
+
+async def enqueue_accept(
+    services: Services, business: Business, actor: RemoteActor, follow: Any
+) -> str:
+    """Queue ``Accept{Follow}`` to the follower; return the Accept's id."""
+    return await _send(services, "Accept", business, actor, follow)
+
+
+async def enqueue_reject(
+    services: Services, business: Business, actor: RemoteActor, follow: Any
+) -> str:
+    """Queue ``Reject{Follow}`` to the follower (a refused request or a removed follower)."""
+    return await _send(services, "Reject", business, actor, follow)

@@ -1,0 +1,114 @@
+"""Follow, Undo{Follow}, Block, and Accept/Reject of follows we send.
+
+A Follow of a business that approves followers by hand becomes a pending request (the owner
+decides through the API); otherwise it is accepted at once and an Accept goes back. A
+repeated Follow (Mastodon re-follows everyone after a key change, interop §4) is accepted
+again without a second follower row or notification.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fedi_town import worker
+from fedi_town.inbound.activities import id_of, types_of, without_context
+from fedi_town.inbound.context import Inbound
+from fedi_town.inbound.follow_answers import enqueue_accept
+from fedi_town.store import actors as store_actors
+from fedi_town.store import notifications, social
+
+
+async def on_follow(ctx: Inbound) -> str:
+    business = await ctx.business_at(id_of(ctx.object))
+    if business is None:
+        return "ignored: not a follow of one of our businesses"
+    if await ctx.blocked_by(business.id):
+        return "ignored: blocked by the business"
+    actor = await ctx.actor()
+    follow_document = without_context(ctx.activity)
+    follow_uri = id_of(ctx.activity)
+    accepted = False
+    async with ctx.store.transaction():
+        existing = await social.follow_of(ctx.store, business.id, actor.id)
+        if existing is None:
+            state = "pending" if business.manually_approves_followers else "accepted"
+            follow_id = await social.insert_follow(
+                ctx.store,
+                business_id=business.id,
+                actor_id=actor.id,
+                state=state,
+                follow_uri=follow_uri,
+                follow_document=follow_document,
+            )
+            kind = "follow_request" if state == "pending" else "follow"
+            await notifications.notify(
+                ctx.store,
+                business_id=business.id,
+                type=kind,
+                dedupe_key=f"{kind}:{follow_id}",
+                actor_id=actor.id,
+            )
+            outcome = f"new {state} follower"
+        else:
+            state = existing.state
+            if state == "pending" and not business.manually_approves_followers:
+                state = "accepted"
+            await social.update_follow(
+                ctx.store,
+                existing.id,
+                state=state,
+                follow_uri=follow_uri,
+                follow_document=follow_document,
+            )
+            outcome = f"repeated follow ({state})"
+        if state == "accepted":
+            await enqueue_accept(ctx.services, business, actor, follow_document)
+            accepted = True
+    if accepted:
+        worker.poke(ctx.services)
+    return outcome
+
+
+async def undo_follow(ctx: Inbound, inner: Any) -> str:
+    """Undo{Follow}: the Follow embedded, or only its id."""
+    actor = await store_actors.by_uri(ctx.store, ctx.actor_uri)
+    if actor is None:
+        return "ignored: unknown actor"
+    follow = None
+    follow_uri = id_of(inner)
+    async with ctx.store.transaction():
+        if follow_uri is not None:
+            follow = await social.follow_by_uri(ctx.store, follow_uri, actor.id)
+        if follow is None and isinstance(inner, dict):
+            business = await ctx.business_at(id_of(inner.get("object")))
+            if business is not None:
+                follow = await social.follow_of(ctx.store, business.id, actor.id)
+        if follow is None:
+            return "ignored: no such follow"
+        await social.delete_follow(ctx.store, follow.id)
+    return "follow removed"
+
+
+async def on_block(ctx: Inbound) -> str:
+    """Block{object: business}: they stop following it, and we stop delivering to them."""
+    business = await ctx.business_at(id_of(ctx.object))
+    if business is None:
+        return "ignored: not a block of one of our businesses"
+    actor = await store_actors.by_uri(ctx.store, ctx.actor_uri)
+    if actor is None:
+        return "ignored: unknown actor"
+    async with ctx.store.transaction():
+        follow = await social.follow_of(ctx.store, business.id, actor.id)
+        if follow is None:
+            return "nothing to sever"
+        await social.delete_follow(ctx.store, follow.id)
+    return "follow severed"
+
+
+async def on_follow_answer(ctx: Inbound) -> str:
+    """Accept/Reject{Follow}: answers to follows a business sent. Businesses follow nobody
+    yet, so there is nothing to update."""
+    inner = ctx.object
+    if isinstance(inner, dict) and "Follow" not in types_of(inner):
+        return "ignored: not about a Follow"
+    return "ignored: businesses do not follow anyone yet"

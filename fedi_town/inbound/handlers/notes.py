@@ -1,0 +1,173 @@
+"""Create, Update and Delete of notes that reply to or mention a business.
+
+A note concerns a business when its ``inReplyTo`` is one of our posts, or a ``Mention``
+tag's ``href`` (or its ``to``/``cc``) is the business's actor id. Anything else is ignored:
+we keep only what a business's owner should see. The note's author (``attributedTo``) must
+be the activity's actor and live on the same host as the note (interop F5).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fedi_town.errors import FediTownError
+from fedi_town.inbound.activities import (
+    Activity,
+    BadActivity,
+    audience,
+    href_of,
+    id_of,
+    ids_of,
+    mentioned_hrefs,
+    parse_time_ms,
+    same_host,
+    text_of,
+    types_of,
+    visibility,
+)
+from fedi_town.inbound.context import Inbound
+from fedi_town.remote import actors as remote_actors
+from fedi_town.store import actors as store_actors
+from fedi_town.store import notifications, social
+from fedi_town.store.actors import RemoteActor
+from fedi_town.store.db import now_ms
+from fedi_town.store.social import NoteContent
+from fedi_town.text.sanitize import html_to_text, sanitize_html
+
+log = logging.getLogger(__name__)
+
+NOTE_TYPES = frozenset({"Note", "Question", "Article", "Page"})
+_MAX_SUMMARY = 1000
+
+
+def _checked_note(ctx: Inbound, obj: Any) -> Activity:
+    if not isinstance(obj, dict) or not (types_of(obj) & NOTE_TYPES):
+        raise BadActivity("object is not a note")
+    uri = id_of(obj)
+    if uri is None:
+        raise BadActivity("note has no id")
+    if ctx.actor_uri not in ids_of(obj.get("attributedTo")):
+        raise BadActivity("note is not attributed to the activity's actor")
+    if not same_host(uri, ctx.actor_uri):
+        raise BadActivity("note id is not on its author's host")
+    return obj
+
+
+def note_content(
+    activity: Activity, note: Activity, actor: RemoteActor, fallback_ms: int
+) -> NoteContent:
+    """What we store of a note: sanitised HTML, plain-text warning, visibility, times."""
+    to, cc = audience(activity, note)
+    summary = note.get("summary")
+    return NoteContent(
+        in_reply_to_uri=id_of(note.get("inReplyTo")),
+        content_html=sanitize_html(text_of(note.get("content"), note.get("contentMap"))),
+        summary=html_to_text(sanitize_html(summary))[:_MAX_SUMMARY]
+        if isinstance(summary, str) and summary
+        else None,
+        url=href_of(note.get("url")) or id_of(note),
+        visibility=visibility(
+            to, cc, followers_uri=actor.followers_uri, mentions=mentioned_hrefs(note)
+        ),
+        published_at=parse_time_ms(note.get("published")) or fallback_ms,
+        document=note,
+    )
+
+
+async def _targets(ctx: Inbound, activity: Activity, note: Activity) -> dict[int, str]:
+    """business id -> "reply" or "mention", for every business this note concerns."""
+    found: dict[int, str] = {}
+    reply_to = id_of(note.get("inReplyTo"))
+    if reply_to:
+        post = await social.post_by_uri(ctx.store, reply_to)
+        if post is not None:
+            found[post.business_id] = "reply"
+    to, cc = audience(activity, note)
+    for uri in dict.fromkeys([*mentioned_hrefs(note), *to, *cc]):
+        business = await ctx.business_at(uri)
+        if business is not None:
+            found.setdefault(business.id, "mention")
+    for business_id in list(found):
+        if await ctx.blocked_by(business_id):
+            del found[business_id]
+    return found
+
+
+async def _resolve_object(ctx: Inbound) -> Any:
+    obj = ctx.object
+    if isinstance(obj, str):
+        try:
+            obj = await remote_actors.fetch_document(ctx.services, obj)
+        except FediTownError as exc:
+            raise BadActivity(f"object could not be fetched ({exc.__class__.__name__})") from None
+    return obj
+
+
+async def on_create(ctx: Inbound) -> str:
+    obj = await _resolve_object(ctx)
+    if not (types_of(obj) & NOTE_TYPES):
+        return "ignored: not a note"
+    note = _checked_note(ctx, obj)
+    targets = await _targets(ctx, ctx.activity, note)
+    if not targets:
+        return "ignored: concerns none of our businesses"
+    actor = await ctx.actor()
+    uri = id_of(note)
+    assert uri is not None
+    content = note_content(ctx.activity, note, actor, now_ms())
+    async with ctx.store.transaction():
+        existing = await social.note_by_uri(ctx.store, uri)
+        if existing is not None and existing.actor_id != actor.id:
+            return "ignored: a note with this id belongs to someone else"
+        note_id = await social.insert_note(ctx.store, uri=uri, actor_id=actor.id, content=content)
+        for business_id, kind in targets.items():
+            await social.add_note_target(ctx.store, note_id, business_id)
+            await notifications.notify(
+                ctx.store,
+                business_id=business_id,
+                type=kind,
+                dedupe_key=f"note:{note_id}:{business_id}",
+                actor_id=actor.id,
+                remote_note_id=note_id,
+            )
+    return f"note stored for {len(targets)} business(es)"
+
+
+async def on_update_note(ctx: Inbound) -> str:
+    note = _checked_note(ctx, ctx.object)
+    uri = id_of(note)
+    assert uri is not None
+    actor = await store_actors.by_uri(ctx.store, ctx.actor_uri)
+    existing = await social.note_by_uri(ctx.store, uri)
+    if existing is None or actor is None:
+        # An edit may add a mention: treat it as the note's arrival.
+        return await on_create(ctx)
+    if existing.actor_id != actor.id:
+        return "ignored: not the note's author"
+    content = note_content(ctx.activity, note, actor, existing.published_at)
+    updated = parse_time_ms(note.get("updated"))
+    if updated is not None and existing.edited_at is not None and updated <= existing.edited_at:
+        return "ignored: not newer than the stored edit"
+    unchanged = (
+        content.content_html == existing.content_html
+        and content.summary == existing.summary
+        and content.visibility == existing.visibility
+    )
+    if updated is None and unchanged:
+        return "ignored: nothing changed"
+    async with ctx.store.transaction():
+        await social.update_note(ctx.store, existing.id, content, updated or now_ms())
+    return "note edited"
+
+
+async def delete_note(ctx: Inbound, uri: str) -> str:
+    actor = await store_actors.by_uri(ctx.store, ctx.actor_uri)
+    existing = await social.note_by_uri(ctx.store, uri)
+    if existing is None or actor is None:
+        return "ignored: unknown note"
+    if existing.actor_id != actor.id:
+        return "ignored: not the note's author"
+    async with ctx.store.transaction():
+        await social.delete_note(ctx.store, existing.id)
+    return "note deleted"

@@ -1,0 +1,71 @@
+"""Like and Announce of our posts, and their Undo.
+
+Each becomes an ``interactions`` row (kind like | announce) and a notification (like |
+boost) for the post's business. Undo matches by the undone activity's id, else by actor,
+kind and post (interop §4: Mastodon embeds the Like or Announce it undoes).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fedi_town.inbound.activities import first_type, id_of
+from fedi_town.inbound.context import Inbound
+from fedi_town.store import actors as store_actors
+from fedi_town.store import notifications, social
+
+#: activity type -> (interactions.kind, notification type)
+KINDS = {
+    "Like": ("like", "like"),
+    "EmojiReact": ("like", "like"),
+    "Announce": ("announce", "boost"),
+}
+
+
+async def on_reaction(ctx: Inbound) -> str:
+    kind, notification = KINDS[ctx.type]
+    post = await social.post_by_uri(ctx.store, id_of(ctx.object) or "")
+    if post is None:
+        return f"ignored: {ctx.type} of something that is not our post"
+    if await ctx.blocked_by(post.business_id):
+        return "ignored: blocked by the business"
+    activity_uri = id_of(ctx.activity)
+    assert activity_uri is not None  # the inbox refuses activities without one
+    actor = await ctx.actor()
+    async with ctx.store.transaction():
+        added = await social.add_interaction(
+            ctx.store, kind=kind, activity_uri=activity_uri, actor_id=actor.id, post_id=post.id
+        )
+        if not added:
+            return f"repeated {ctx.type}"
+        await notifications.notify(
+            ctx.store,
+            business_id=post.business_id,
+            type=notification,
+            dedupe_key=social.interaction_key(kind, actor.id, post.id),
+            actor_id=actor.id,
+            post_id=post.id,
+        )
+    return f"{ctx.type} recorded"
+
+
+async def undo_reaction(ctx: Inbound, inner: Any) -> str:
+    """Undo{Like|Announce}: embedded (matched by id, else actor + post) or a bare id."""
+    actor = await store_actors.by_uri(ctx.store, ctx.actor_uri)
+    if actor is None:
+        return "ignored: unknown actor"
+    kind = post_id = None
+    if isinstance(inner, dict):
+        if id_of(inner.get("actor")) not in (None, ctx.actor_uri):
+            return "ignored: undoing someone else's activity"
+        kind = KINDS.get(first_type(inner) or "", (None, None))[0]
+        post = await social.post_by_uri(ctx.store, id_of(inner.get("object")) or "")
+        post_id = post.id if post is not None else None
+    async with ctx.store.transaction():
+        found = await social.find_interaction(
+            ctx.store, actor_id=actor.id, activity_uri=id_of(inner), kind=kind, post_id=post_id
+        )
+        if found is None:
+            return "ignored: no such like or boost"
+        await social.delete_interaction(ctx.store, found)
+    return f"{found.kind} removed"

@@ -1,0 +1,26 @@
+"""Undo: dispatch on what is undone (embedded, or only an id we look up)."""
+
+from __future__ import annotations
+
+from fedi_town.inbound.activities import first_type, id_of
+from fedi_town.inbound.context import Inbound
+from fedi_town.inbound.handlers.follows import undo_follow
+from fedi_town.inbound.handlers.reactions import KINDS, undo_reaction
+
+
+async def on_undo(ctx: Inbound) -> str:
+    inner = ctx.object
+    if isinstance(inner, dict) and id_of(inner.get("actor")) not in (None, ctx.actor_uri):
+        return "ignored: undoing someone else's activity"
+    kind = first_type(inner)
+    if kind == "Follow":
+        return await undo_follow(ctx, inner)
+    if kind in KINDS:
+        return await undo_reaction(ctx, inner)
+    if kind is None and id_of(inner) is not None:
+        # A bare id: a follow or a like/boost of this actor with that activity id.
+        outcome = await undo_follow(ctx, inner)
+        if outcome.startswith("ignored"):
+            outcome = await undo_reaction(ctx, inner)
+        return outcome
+    return f"ignored: Undo of {kind or 'nothing'}"

@@ -1,0 +1,138 @@
+"""The inboxes: verify, dedupe, store, answer 202. Handling happens later, in the worker.
+
+    POST /users/{username}/inbox   a business's own inbox (404 unknown, 410 deleted)
+    POST /inbox                    the shared inbox
+    POST /actor/inbox              the instance actor's inbox (same as the shared one)
+
+In order: size cap (413) -> JSON content type (415) -> JSON object (400) -> id, type,
+actor (400) -> signature parsed and checked against our clock and Host (401) -> a Delete
+of an account we never saw is answered 202 with nothing fetched (interop pitfall 13) ->
+instance-wide domain block (403, before any key fetch) -> signature verified with the
+signer's key (401) -> the key's owner is the activity's actor (401) -> blocked actor or
+domain (403) -> dedupe by activity id -> stored -> worker poked -> 202.
+
+Refusals are logged as decisions: the activity id, its actor, the reason. Never a body.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from fedi_town import worker
+from fedi_town.errors import (
+    BadRequest,
+    Forbidden,
+    Gone,
+    NotFound,
+    ProblemError,
+    SignatureError,
+    Unauthorized,
+    UnsupportedMedia,
+)
+from fedi_town.inbound import signatures
+from fedi_town.inbound.activities import first_type, host_of, id_of, is_http_url
+from fedi_town.protocol.httpsig import KeyOwnerMismatch
+from fedi_town.services import Services
+from fedi_town.store import actors as store_actors
+from fedi_town.store import businesses, moderation
+from fedi_town.store import inbox as inbox_store
+from fedi_town.web import parse_json_object, read_body
+
+log = logging.getLogger(__name__)
+
+JSON_TYPES = frozenset({"application/activity+json", "application/ld+json", "application/json"})
+
+
+def _accepted() -> Response:
+    return Response(status_code=202)
+
+
+def _content_type_ok(request: Request) -> bool:
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return media in JSON_TYPES
+
+
+def _is_unknown_account_delete(activity: dict[str, Any]) -> bool:
+    """A ``Delete`` whose object is its own actor: an account deletion."""
+    return activity.get("type") == "Delete" and id_of(activity.get("object")) == id_of(
+        activity.get("actor")
+    )
+
+
+async def business_for_inbox(services: Services, username: str) -> int:
+    """The id of the business whose inbox this is: 404 unknown, 410 deleted."""
+    business = await businesses.by_username(services.store, username, include_deleted=True)
+    if business is None:
+        raise NotFound(f"no business {username!r} here")
+    if business.deleted_at is not None:
+        raise Gone(f"business {username!r} was deleted")
+    return business.id
+
+
+async def receive(request: Request, business_id: int | None) -> Response:
+    """Accept one activity POSTed to an inbox (``business_id`` None for the shared one)."""
+    services: Services = request.app.state.services
+    body = await read_body(request, services.settings.max_body_bytes)
+    if not _content_type_ok(request):
+        raise UnsupportedMedia("send the activity as application/activity+json")
+    activity = parse_json_object(body)
+    activity_id, kind, actor = (
+        activity.get("id"),
+        first_type(activity),
+        id_of(activity.get("actor")),
+    )
+    if not is_http_url(activity_id) or kind is None or not is_http_url(actor):
+        raise BadRequest("an activity needs an id, a type and an actor")
+    assert isinstance(activity_id, str) and actor is not None
+    if host_of(activity_id) != host_of(actor):
+        _refuse(activity_id, actor, "id is not on the actor's host")
+        raise BadRequest("the activity id is not on the actor's host")
+
+    try:
+        sig = signatures.parse_request(request, body)
+        signatures.precheck(services, sig)
+        if _is_unknown_account_delete(activity) and not await store_actors.is_known(
+            services.store, actor
+        ):
+            log.info("inbox: ignored Delete of unknown account %s", actor)
+            return _accepted()
+        if await moderation.blocking(services.store, actor, also=[sig.key_id]):
+            _refuse(activity_id, actor, "domain or actor blocked")
+            raise Forbidden("refused by this server's moderation")
+        signer = await signatures.verify_signature(services, sig)
+        if signer.owner_uri != actor:
+            raise KeyOwnerMismatch("the signing key does not belong to the activity's actor")
+    except SignatureError as exc:
+        _refuse(activity_id, actor, exc.__class__.__name__)
+        raise Unauthorized(f"HTTP signature refused: {exc.__class__.__name__}") from None
+    except ProblemError as exc:
+        if exc.status >= 500:
+            _refuse(activity_id, actor, f"key unavailable ({exc.status})")
+        raise
+
+    if await moderation.blocking(services.store, actor, business_id):
+        _refuse(activity_id, actor, "blocked")
+        raise Forbidden("refused by this server's moderation")
+
+    row_id = await inbox_store.add(
+        services.store,
+        activity_uri=activity_id,
+        business_id=business_id,
+        actor_uri=actor,
+        type=kind,
+        body=body.decode("utf-8"),
+    )
+    if row_id is None:
+        log.info("inbox: %s %s from %s already received", kind, activity_id, actor)
+    else:
+        log.info("inbox: stored %s %s from %s as item %d", kind, activity_id, actor, row_id)
+        worker.poke(services)
+    return _accepted()
+
+
+def _refuse(activity_id: str, actor: str, reason: str) -> None:
+    log.info("inbox: refused %s from %s: %s", activity_id, actor, reason)

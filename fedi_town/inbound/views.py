@@ -1,0 +1,119 @@
+"""JSON shapes of the owner API's inbound side: accounts, notifications, follows, blocks,
+reports; and the query parameters they page with."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+
+from fedi_town.errors import BadRequest
+from fedi_town.store.actors import RemoteActor, actor_from_row
+from fedi_town.store.db import Row
+from fedi_town.store.moderation import Block, Report
+from fedi_town.store.notifications import TYPES
+from fedi_town.store.social import Follow
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 80
+
+
+def iso(ms: int | None) -> str | None:
+    if ms is None:
+        return None
+    moment = datetime.fromtimestamp(ms / 1000, UTC)
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def page_params(request: Request) -> tuple[int, int | None]:
+    """``limit`` (1..80, default 20) and ``max_id`` (exclusive) from the query string."""
+    raw_limit = request.query_params.get("limit", str(DEFAULT_LIMIT))
+    raw_max = request.query_params.get("max_id")
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
+        raise BadRequest(f"limit must be a whole number from 1 to {MAX_LIMIT}")
+    if raw_max is not None and not raw_max.isdigit():
+        raise BadRequest("max_id must be an id from a previous page")
+    return int(raw_limit), int(raw_max) if raw_max else None
+
+
+def type_filter(request: Request) -> list[str]:
+    """``types=follow,like`` (or ``types`` repeated): the notification types wanted."""
+    wanted: list[str] = []
+    for value in request.query_params.getlist("types") + request.query_params.getlist("types[]"):
+        wanted += [t.strip() for t in value.split(",") if t.strip()]
+    unknown = [t for t in wanted if t not in TYPES]
+    if unknown:
+        raise BadRequest(f"unknown notification type {unknown[0]!r}; use {', '.join(TYPES)}")
+    return list(dict.fromkeys(wanted))
+
+
+def next_max_id(items: list[dict[str, Any]], limit: int) -> str | None:
+    return items[-1]["id"] if len(items) == limit and items else None
+
+
+def account(actor: RemoteActor) -> dict[str, Any]:
+    return {
+        "id": actor.uri,
+        "handle": actor.handle,
+        "display_name": actor.display_name or actor.username or actor.uri,
+        "url": actor.url or actor.uri,
+        "avatar": actor.icon_url,
+    }
+
+
+def notification(row: Row) -> dict[str, Any]:
+    actor = actor_from_row(row, "a_") if row["a_id"] is not None else None
+    report = None
+    if row["report_id"] is not None and row["report_content"] is not None:
+        report = {
+            "id": str(row["report_id"]),
+            "content": row["report_content"],
+            "object_uris": json.loads(row["report_objects"] or "[]"),
+            "created_at": iso(row["report_created_at"]),
+        }
+    return {
+        "id": str(row["id"]),
+        "type": row["type"],
+        "created_at": iso(row["created_at"]),
+        "account": account(actor) if actor is not None else None,
+        "post": {"id": str(row["post_id"]), "uri": row["post_uri"]}
+        if row["post_id"] is not None and row["post_uri"] is not None
+        else None,
+        "note": {"uri": row["note_uri"], "content": row["note_content"], "url": row["note_url"]}
+        if row["note_uri"] is not None
+        else None,
+        "report": report,
+    }
+
+
+def follow(item: Follow, actor: RemoteActor) -> dict[str, Any]:
+    return {
+        "id": str(item.id),
+        "state": item.state,
+        "created_at": iso(item.created_at),
+        "account": account(actor),
+    }
+
+
+def block(item: Block) -> dict[str, Any]:
+    return {
+        "id": str(item.id),
+        "actor": item.actor_uri,
+        "domain": item.domain,
+        "created_at": iso(item.created_at),
+    }
+
+
+def report(item: Report, business_ids: list[int] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": str(item.id),
+        "actor": item.actor_uri,
+        "content": item.content,
+        "object_uris": item.object_uris,
+        "created_at": iso(item.created_at),
+    }
+    if business_ids is not None:
+        body["business_ids"] = [str(b) for b in business_ids]
+    return body

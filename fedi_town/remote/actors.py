@@ -1,0 +1,214 @@
+"""Remote actors and keys: fetch (signed, as the instance actor), parse strictly, store.
+
+    fetch_actor(services, uri)        GET the actor, parse, store; return the stored row
+    fetch_key(services, key_id)       GET ``keyId`` minus fragment: an actor holding the key,
+                                      or a key document whose owner's actor lists it
+    resolve_handle(services, handle)  WebFinger ``@user@host`` to an actor id
+
+``parse_actor`` and ``parse_key_document`` are pure. An actor must have a string ``id``, an
+actor ``type`` and an ``inbox`` (interop §2); ``publicKey`` may be one object or a list
+(Mastodon 4.6 sends several), and only keys owned by the actor itself are kept.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from fedi_town.errors import ProtocolError
+from fedi_town.inbound.activities import as_list, href_of, id_of, ids_of, is_http_url, same_host
+from fedi_town.protocol.keys import load_public_key
+from fedi_town.remote.signers import instance_signer
+from fedi_town.services import Services
+from fedi_town.store import actors as store_actors
+from fedi_town.store.actors import ActorProfile, RemoteActor
+
+log = logging.getLogger(__name__)
+
+ACTOR_TYPES = frozenset({"Person", "Service", "Application", "Group", "Organization"})
+_MAX_NAME = 2048
+_MAX_ALIASES = 256
+
+
+class BadActorDocument(ProtocolError):
+    """A fetched or embedded document is not an actor we can use."""
+
+
+class KeyNotListed(ProtocolError):
+    """The fetched document does not hold (or its owner does not list) the key asked for."""
+
+
+@dataclass(frozen=True)
+class FetchedKey:
+    key_id: str
+    owner_uri: str
+    public_key_pem: str
+
+
+def _short_text(value: Any) -> str | None:
+    return value[:_MAX_NAME] if isinstance(value, str) and value else None
+
+
+def _actor_type(value: Any) -> str | None:
+    for item in as_list(value):
+        if isinstance(item, str) and item in ACTOR_TYPES:
+            return item
+    return None
+
+
+def _keys(document: dict[str, Any], owner: str) -> tuple[tuple[str, str], ...]:
+    keys: list[tuple[str, str]] = []
+    for item in as_list(document.get("publicKey")):
+        if not isinstance(item, dict):
+            continue
+        key_id, pem = item.get("id"), item.get("publicKeyPem")
+        key_owner = item.get("owner", owner)
+        if not isinstance(key_id, str) or not isinstance(pem, str) or key_owner != owner:
+            continue
+        keys.append((key_id, pem))
+    return tuple(keys)
+
+
+def parse_actor(document: dict[str, Any]) -> ActorProfile:
+    """The parts of an actor document we keep; ``BadActorDocument`` if it is not one."""
+    uri = document.get("id")
+    if not is_http_url(uri):
+        raise BadActorDocument("actor has no http(s) id")
+    assert isinstance(uri, str)
+    kind = _actor_type(document.get("type"))
+    if kind is None:
+        raise BadActorDocument("document is not an actor type")
+    inbox = id_of(document.get("inbox"))
+    if not is_http_url(inbox):
+        raise BadActorDocument("actor has no inbox")
+    assert inbox is not None
+    endpoints = document.get("endpoints")
+    shared = id_of(endpoints.get("sharedInbox")) if isinstance(endpoints, dict) else None
+    username = document.get("preferredUsername")
+    icon = None
+    for item in as_list(document.get("icon")):
+        if isinstance(item, dict) and (icon := href_of(item.get("url"))):
+            break
+    url = href_of(document.get("url"))
+    if url is not None and not same_host(url, uri):
+        url = None  # Mastodon uses url only on the id's host (mismatching_origin?)
+    moved_to = id_of(document.get("movedTo"))
+    return ActorProfile(
+        uri=uri,
+        type=kind,
+        inbox=inbox,
+        username=username if isinstance(username, str) and username else None,
+        display_name=_short_text(document.get("name")),
+        url=url,
+        icon_url=icon,
+        shared_inbox=shared if is_http_url(shared) else None,
+        followers_uri=id_of(document.get("followers")),
+        also_known_as=tuple(ids_of(document.get("alsoKnownAs"))[:_MAX_ALIASES]),
+        moved_to=moved_to if is_http_url(moved_to) else None,
+        keys=_keys(document, uri),
+    )
+
+
+def parse_key_document(document: dict[str, Any]) -> FetchedKey:
+    """A standalone key ``{id, owner, publicKeyPem}`` (GoToSocial, Pleroma style)."""
+    key_id, owner, pem = document.get("id"), document.get("owner"), document.get("publicKeyPem")
+    if not (isinstance(key_id, str) and isinstance(owner, str) and isinstance(pem, str)):
+        raise KeyNotListed("document is neither an actor nor a key")
+    return FetchedKey(key_id, owner, pem)
+
+
+async def fetch_document(services: Services, url: str) -> dict[str, Any]:
+    """GET an ActivityStreams document signed as our instance actor (interop S1, S4)."""
+    document: dict[str, Any] = await services.remote.fetch_object(
+        url, signer=instance_signer(services)
+    )
+    return document
+
+
+async def store_profile(services: Services, profile: ActorProfile) -> RemoteActor:
+    """Store a parsed actor and forget any of its keys cached in memory."""
+    for _key_id, pem in profile.keys:
+        load_public_key(pem)  # refuse unusable keys before storing them (BadPublicKey)
+    actor = await store_actors.upsert(services.store, profile)
+    forget = services.extras.get("forget_keys_of")
+    if forget is not None:
+        forget(profile.uri)
+    return actor
+
+
+async def fetch_actor(services: Services, uri: str) -> RemoteActor:
+    """Fetch an actor document, check it is the actor asked for, store and return it."""
+    document = await fetch_document(services, uri)
+    profile = parse_actor(document)
+    actor = await store_profile(services, profile)
+    log.info("fetched actor %s (%d key(s))", uri, len(profile.keys))
+    return actor
+
+
+async def known_or_fetch(services: Services, uri: str) -> RemoteActor:
+    """The stored actor, fetching it first if we do not know it."""
+    actor = await store_actors.by_uri(services.store, uri)
+    return actor if actor is not None else await fetch_actor(services, uri)
+
+
+async def fetch_key(services: Services, key_id: str) -> FetchedKey:
+    """Resolve ``key_id`` by fetching it (interop S4, S9) and store what was learned.
+
+    The URL minus its fragment is either the actor (its ``publicKey`` lists the key) or a
+    key document whose ``owner`` is an actor that lists the key.
+    """
+    url = key_id.split("#", 1)[0]
+    document = await fetch_document(services, url)
+    try:
+        profile = parse_actor(document)
+    except BadActorDocument:
+        profile = None
+    if profile is None:
+        key = parse_key_document(document)
+        if key.key_id != key_id:
+            raise KeyNotListed("key document has another id")
+        owner = await fetch_document(services, key.owner_uri)
+        profile = parse_actor(owner)
+        if not any(listed == key_id for listed, _ in profile.keys):
+            # GoToSocial's key documents are also listed in the owner actor; a key that is
+            # not is not the owner's.
+            raise KeyNotListed("the key's owner does not list the key")
+    await store_profile(services, profile)
+    for listed, pem in profile.keys:
+        if listed == key_id:
+            return FetchedKey(listed, profile.uri, pem)
+    raise KeyNotListed("the actor does not list this key")
+
+
+def _webfinger_scheme(services: Services, host: str) -> str:
+    """https, except plain http for loopback/private hosts when those are allowed (tests)."""
+    if not services.settings.allow_private_addresses:
+        return "https"
+    name = urlsplit(f"//{host}").hostname or ""
+    if name == "localhost":
+        return "http"
+    try:
+        return "http" if not ipaddress.ip_address(name).is_global else "https"
+    except ValueError:
+        return "https"
+
+
+async def resolve_handle(services: Services, username: str, domain: str) -> str:
+    """The actor id for ``@username@domain`` via WebFinger (the ``self`` AS2 link)."""
+    scheme = _webfinger_scheme(services, domain)
+    resource = quote(f"acct:{username}@{domain}", safe=":@")
+    url = f"{scheme}://{domain}/.well-known/webfinger?resource={resource}"
+    document = await services.remote.fetch_json(url)
+    for link in as_list(document.get("links")):
+        if not isinstance(link, dict) or link.get("rel") != "self":
+            continue
+        media = str(link.get("type", ""))
+        if "activity+json" in media or "ld+json" in media:
+            href = link.get("href")
+            if is_http_url(href):
+                assert isinstance(href, str)
+                return href
+    raise BadActorDocument("WebFinger answer has no ActivityPub self link")

@@ -1,0 +1,226 @@
+"""Queries on remote actors and their cached public keys (``remote_actors``, ``remote_keys``).
+
+An actor's row is refreshed whenever we fetch its document or receive its ``Update``; its
+keys are replaced at the same time, so a key the actor no longer lists stops verifying.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from fedi_town.store.db import Store, new_id, now_ms
+
+
+@dataclass(frozen=True)
+class ActorProfile:
+    """What we keep of a remote actor document (parsed by ``remote.actors``)."""
+
+    uri: str
+    type: str
+    inbox: str
+    username: str | None = None
+    display_name: str | None = None
+    url: str | None = None
+    icon_url: str | None = None
+    shared_inbox: str | None = None
+    followers_uri: str | None = None
+    also_known_as: tuple[str, ...] = ()
+    moved_to: str | None = None
+    #: (key id, public key PEM) of every key the document lists for this actor.
+    keys: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+
+
+@dataclass(frozen=True)
+class RemoteActor:
+    """A remote actor as stored."""
+
+    id: int
+    uri: str
+    domain: str
+    username: str | None
+    display_name: str | None
+    type: str | None
+    url: str | None
+    icon_url: str | None
+    inbox: str | None
+    shared_inbox: str | None
+    followers_uri: str | None
+    also_known_as: list[str]
+    moved_to: str | None
+    fetched_at: int
+    gone_at: int | None
+
+    @property
+    def handle(self) -> str | None:
+        """``@user@host`` (the host of the actor id; we do not follow split domains)."""
+        return f"@{self.username}@{self.domain}" if self.username else None
+
+
+@dataclass(frozen=True)
+class StoredKey:
+    key_id: str
+    owner_uri: str
+    public_key_pem: str = field(repr=False)
+    fetched_at: int = 0
+
+
+def domain_of(uri: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(uri).netloc.lower()
+
+
+def actor_from_row(row: Mapping[str, Any], prefix: str = "") -> RemoteActor:
+    """Build a ``RemoteActor`` from a row; ``prefix`` reads aliased join columns."""
+
+    def col(name: str) -> Any:
+        return row[prefix + name]
+
+    return RemoteActor(
+        id=int(col("id")),
+        uri=str(col("uri")),
+        domain=str(col("domain")),
+        username=col("username"),
+        display_name=col("display_name"),
+        type=col("type"),
+        url=col("url"),
+        icon_url=col("icon_url"),
+        inbox=col("inbox"),
+        shared_inbox=col("shared_inbox"),
+        followers_uri=col("followers_uri"),
+        also_known_as=json.loads(col("also_known_as") or "[]"),
+        moved_to=col("moved_to"),
+        fetched_at=int(col("fetched_at")),
+        gone_at=col("gone_at"),
+    )
+
+
+#: Columns to select for ``actor_from_row(row, prefix="a_")`` from a join aliased ``a``.
+JOIN_COLUMNS = ", ".join(
+    f"a.{c} AS a_{c}"
+    for c in (
+        "id",
+        "uri",
+        "domain",
+        "username",
+        "display_name",
+        "type",
+        "url",
+        "icon_url",
+        "inbox",
+        "shared_inbox",
+        "followers_uri",
+        "also_known_as",
+        "moved_to",
+        "fetched_at",
+        "gone_at",
+    )
+)
+
+
+async def by_uri(store: Store, uri: str) -> RemoteActor | None:
+    row = await store.fetch_one("SELECT * FROM remote_actors WHERE uri = :u", {"u": uri})
+    return actor_from_row(row) if row else None
+
+
+async def by_id(store: Store, actor_id: int) -> RemoteActor | None:
+    row = await store.fetch_one("SELECT * FROM remote_actors WHERE id = :id", {"id": actor_id})
+    return actor_from_row(row) if row else None
+
+
+async def by_handle(store: Store, username: str, domain: str) -> RemoteActor | None:
+    """A known actor by ``user`` and host (case-insensitive), or None."""
+    row = await store.fetch_one(
+        "SELECT * FROM remote_actors WHERE domain = :d AND LOWER(username) = :u "
+        "ORDER BY fetched_at DESC LIMIT 1",
+        {"d": domain.lower(), "u": username.lower()},
+    )
+    return actor_from_row(row) if row else None
+
+
+async def is_known(store: Store, uri: str) -> bool:
+    """Whether we have ever stored this actor or a key it owns."""
+    found = await store.fetch_val(
+        "SELECT 1 FROM remote_actors WHERE uri = :u "
+        "UNION ALL SELECT 1 FROM remote_keys WHERE owner_uri = :u",
+        {"u": uri},
+    )
+    return bool(found)
+
+
+async def upsert(store: Store, profile: ActorProfile, *, replace_keys: bool = True) -> RemoteActor:
+    """Insert or refresh an actor (and, with ``replace_keys``, its set of keys)."""
+    now = now_ms()
+    values: dict[str, Any] = {
+        "id": new_id(),
+        "uri": profile.uri,
+        "domain": domain_of(profile.uri),
+        "username": profile.username,
+        "display_name": profile.display_name,
+        "type": profile.type,
+        "url": profile.url,
+        "icon": profile.icon_url,
+        "inbox": profile.inbox,
+        "shared": profile.shared_inbox,
+        "followers": profile.followers_uri,
+        "aka": json.dumps(list(profile.also_known_as)),
+        "moved": profile.moved_to,
+        "now": now,
+    }
+    async with store.transaction():
+        await store.execute(
+            """INSERT INTO remote_actors (id, uri, domain, username, display_name, type, url,
+                icon_url, inbox, shared_inbox, followers_uri, also_known_as, moved_to,
+                document, fetched_at)
+            VALUES (:id, :uri, :domain, :username, :display_name, :type, :url, :icon, :inbox,
+                :shared, :followers, :aka, :moved, '{}', :now)
+            ON CONFLICT (uri) DO UPDATE SET domain = :domain, username = :username,
+                display_name = :display_name, type = :type, url = :url, icon_url = :icon,
+                inbox = :inbox, shared_inbox = :shared, followers_uri = :followers,
+                also_known_as = :aka, moved_to = :moved, fetched_at = :now, gone_at = NULL""",
+            values,
+        )
+        if replace_keys:
+            await replace_owner_keys(store, profile.uri, profile.keys, now=now)
+    actor = await by_uri(store, profile.uri)
+    assert actor is not None
+    return actor
+
+
+async def replace_owner_keys(
+    store: Store, owner_uri: str, keys: Sequence[tuple[str, str]], *, now: int | None = None
+) -> None:
+    """Make ``keys`` the owner's only keys (those fetched as separate key documents stay
+    only if listed)."""
+    now = now or now_ms()
+    async with store.transaction():
+        await store.execute("DELETE FROM remote_keys WHERE owner_uri = :o", {"o": owner_uri})
+        for key_id, pem in keys:
+            await put_key(store, key_id, owner_uri, pem, now=now)
+
+
+async def put_key(store: Store, key_id: str, owner_uri: str, pem: str, *, now: int) -> None:
+    await store.execute(
+        "INSERT INTO remote_keys (key_id, owner_uri, public_key_pem, fetched_at) "
+        "VALUES (:k, :o, :p, :now) ON CONFLICT (key_id) DO UPDATE SET owner_uri = :o, "
+        "public_key_pem = :p, fetched_at = :now",
+        {"k": key_id, "o": owner_uri, "p": pem, "now": now},
+    )
+
+
+async def key(store: Store, key_id: str) -> StoredKey | None:
+    row = await store.fetch_one("SELECT * FROM remote_keys WHERE key_id = :k", {"k": key_id})
+    if row is None:
+        return None
+    return StoredKey(
+        str(row["key_id"]), str(row["owner_uri"]), str(row["public_key_pem"]), row["fetched_at"]
+    )
+
+
+async def set_moved_to(store: Store, actor_id: int, target_uri: str) -> None:
+    await store.execute(
+        "UPDATE remote_actors SET moved_to = :t WHERE id = :id", {"t": target_uri, "id": actor_id}
+    )

@@ -1,0 +1,447 @@
+"""Queries on what remote people do with businesses: follows, likes and boosts, replies.
+
+Tables: ``follows`` (state pending | accepted), ``interactions`` (kind like | announce),
+``remote_notes`` and ``remote_note_targets``. Inserts that may be repeated (an activity
+handled twice) use ``ON CONFLICT DO NOTHING`` and report whether a row was made, so
+callers notify only once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from fedi_town.store.actors import JOIN_COLUMNS, RemoteActor, actor_from_row
+from fedi_town.store.db import Store, new_id, now_ms
+
+# -- our posts --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LocalPost:
+    id: int
+    business_id: int
+    uri: str
+
+
+async def post_by_uri(store: Store, uri: str) -> LocalPost | None:
+    """A live post of ours by its ActivityPub id."""
+    row = await store.fetch_one(
+        "SELECT id, business_id, uri FROM posts WHERE uri = :u AND deleted_at IS NULL",
+        {"u": uri},
+    )
+    return LocalPost(int(row["id"]), int(row["business_id"]), str(row["uri"])) if row else None
+
+
+# -- follows ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Follow:
+    id: int
+    business_id: int
+    actor_id: int
+    follow_uri: str | None
+    follow_document: dict[str, Any] | None
+    state: str
+    created_at: int
+
+
+def _follow(row: Mapping[str, Any]) -> Follow:
+    document = row["follow_document"]
+    return Follow(
+        id=int(row["id"]),
+        business_id=int(row["business_id"]),
+        actor_id=int(row["actor_id"]),
+        follow_uri=row["follow_uri"],
+        follow_document=json.loads(document) if document else None,
+        state=str(row["state"]),
+        created_at=int(row["created_at"]),
+    )
+
+
+async def follow_of(store: Store, business_id: int, actor_id: int) -> Follow | None:
+    row = await store.fetch_one(
+        "SELECT * FROM follows WHERE business_id = :b AND actor_id = :a",
+        {"b": business_id, "a": actor_id},
+    )
+    return _follow(row) if row else None
+
+
+async def follow_by_id(store: Store, business_id: int, follow_id: int) -> Follow | None:
+    row = await store.fetch_one(
+        "SELECT * FROM follows WHERE business_id = :b AND id = :id",
+        {"b": business_id, "id": follow_id},
+    )
+    return _follow(row) if row else None
+
+
+async def follow_by_uri(store: Store, follow_uri: str, actor_id: int) -> Follow | None:
+    row = await store.fetch_one(
+        "SELECT * FROM follows WHERE follow_uri = :u AND actor_id = :a",
+        {"u": follow_uri, "a": actor_id},
+    )
+    return _follow(row) if row else None
+
+
+async def insert_follow(
+    store: Store,
+    *,
+    business_id: int,
+    actor_id: int,
+    state: str,
+    follow_uri: str | None,
+    follow_document: Mapping[str, Any] | None,
+) -> int:
+    now = now_ms()
+    follow_id = new_id()
+    await store.execute(
+        "INSERT INTO follows (id, business_id, actor_id, follow_uri, follow_document, state, "
+        "created_at, updated_at) VALUES (:id, :b, :a, :u, :doc, :state, :now, :now)",
+        {
+            "id": follow_id,
+            "b": business_id,
+            "a": actor_id,
+            "u": follow_uri,
+            "doc": json.dumps(follow_document) if follow_document is not None else None,
+            "state": state,
+            "now": now,
+        },
+    )
+    return follow_id
+
+
+async def update_follow(
+    store: Store,
+    follow_id: int,
+    *,
+    state: str,
+    follow_uri: str | None,
+    follow_document: Mapping[str, Any] | None,
+) -> None:
+    await store.execute(
+        "UPDATE follows SET state = :state, follow_uri = :u, follow_document = :doc, "
+        "updated_at = :now WHERE id = :id",
+        {
+            "state": state,
+            "u": follow_uri,
+            "doc": json.dumps(follow_document) if follow_document is not None else None,
+            "now": now_ms(),
+            "id": follow_id,
+        },
+    )
+
+
+async def set_follow_state(store: Store, follow_id: int, state: str) -> None:
+    await store.execute(
+        "UPDATE follows SET state = :s, updated_at = :now WHERE id = :id",
+        {"s": state, "now": now_ms(), "id": follow_id},
+    )
+
+
+async def delete_follow(store: Store, follow_id: int) -> None:
+    """Remove a follow and the follow-request notification it raised."""
+    await store.execute(
+        "DELETE FROM notifications WHERE dedupe_key = :k", {"k": f"follow_request:{follow_id}"}
+    )
+    await store.execute("DELETE FROM follows WHERE id = :id", {"id": follow_id})
+
+
+async def follows_from(
+    store: Store,
+    *,
+    business_id: int | None,
+    actor_uri: str | None = None,
+    domain: str | None = None,
+) -> list[tuple[Follow, RemoteActor]]:
+    """Follows (of one business, or of any with ``business_id=None``) by one actor or by
+    every actor of a domain (and its subdomains)."""
+    sql = f"SELECT f.*, {JOIN_COLUMNS} FROM follows f JOIN remote_actors a ON a.id = f.actor_id"  # noqa: S608
+    where: list[str] = []
+    values: dict[str, Any] = {}
+    if business_id is not None:
+        where.append("f.business_id = :b")
+        values["b"] = business_id
+    if actor_uri is not None:
+        where.append("a.uri = :uri")
+        values["uri"] = actor_uri
+    if domain is not None:
+        where.append("(a.domain = :d OR a.domain LIKE :sub)")
+        values["d"] = domain
+        values["sub"] = "%." + domain
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    rows = await store.fetch_all(sql, values)
+    return [(_follow(r), actor_from_row(r, "a_")) for r in rows]
+
+
+async def list_follows(
+    store: Store, business_id: int, *, state: str, limit: int, max_id: int | None
+) -> list[tuple[Follow, RemoteActor]]:
+    """A page of a business's followers (or follow requests), newest first."""
+    values: dict[str, Any] = {"b": business_id, "s": state, "limit": limit}
+    sql = (
+        f"SELECT f.*, {JOIN_COLUMNS} FROM follows f "  # noqa: S608
+        "JOIN remote_actors a ON a.id = f.actor_id WHERE f.business_id = :b AND f.state = :s"
+    )
+    if max_id is not None:
+        sql += " AND f.id < :max"
+        values["max"] = max_id
+    sql += " ORDER BY f.id DESC LIMIT :limit"
+    rows = await store.fetch_all(sql, values)
+    return [(_follow(r), actor_from_row(r, "a_")) for r in rows]
+
+
+async def move_follows(store: Store, old_actor_id: int, new_actor_id: int) -> int:
+    """Hand the old actor's follows to the new one (``Move``); where the new actor already
+    follows, the old follow is dropped. Returns how many follows moved."""
+    rows = await store.fetch_all(
+        "SELECT id, business_id FROM follows WHERE actor_id = :old", {"old": old_actor_id}
+    )
+    moved = 0
+    for row in rows:
+        exists = await store.fetch_val(
+            "SELECT 1 FROM follows WHERE business_id = :b AND actor_id = :new",
+            {"b": row["business_id"], "new": new_actor_id},
+        )
+        if exists:
+            await delete_follow(store, int(row["id"]))
+            continue
+        await store.execute(
+            "UPDATE follows SET actor_id = :new, updated_at = :now WHERE id = :id",
+            {"new": new_actor_id, "now": now_ms(), "id": row["id"]},
+        )
+        moved += 1
+    return moved
+
+
+# -- likes and boosts -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Interaction:
+    id: int
+    kind: str
+    activity_uri: str
+    actor_id: int
+    post_id: int
+
+
+def _interaction(row: Mapping[str, Any]) -> Interaction:
+    return Interaction(
+        int(row["id"]),
+        str(row["kind"]),
+        str(row["activity_uri"]),
+        int(row["actor_id"]),
+        int(row["post_id"]),
+    )
+
+
+async def add_interaction(
+    store: Store, *, kind: str, activity_uri: str, actor_id: int, post_id: int
+) -> bool:
+    """Record a like or boost; False when it was already there (same activity, or the same
+    person already did this to this post)."""
+    row = await store.fetch_one(
+        "INSERT INTO interactions (id, kind, activity_uri, actor_id, post_id, created_at) "
+        "VALUES (:id, :kind, :uri, :a, :p, :now) ON CONFLICT DO NOTHING RETURNING id",
+        {
+            "id": new_id(),
+            "kind": kind,
+            "uri": activity_uri,
+            "a": actor_id,
+            "p": post_id,
+            "now": now_ms(),
+        },
+    )
+    return row is not None
+
+
+async def find_interaction(
+    store: Store,
+    *,
+    actor_id: int,
+    activity_uri: str | None = None,
+    kind: str | None = None,
+    post_id: int | None = None,
+) -> Interaction | None:
+    """An interaction of ``actor_id`` by its activity id, else by kind and post."""
+    if activity_uri is not None:
+        row = await store.fetch_one(
+            "SELECT * FROM interactions WHERE activity_uri = :u AND actor_id = :a",
+            {"u": activity_uri, "a": actor_id},
+        )
+        if row is not None:
+            return _interaction(row)
+    if kind is not None and post_id is not None:
+        row = await store.fetch_one(
+            "SELECT * FROM interactions WHERE kind = :k AND actor_id = :a AND post_id = :p",
+            {"k": kind, "a": actor_id, "p": post_id},
+        )
+        if row is not None:
+            return _interaction(row)
+    return None
+
+
+async def delete_interaction(store: Store, interaction: Interaction) -> None:
+    """Remove a like or boost and its notification."""
+    await store.execute(
+        "DELETE FROM notifications WHERE dedupe_key = :k",
+        {"k": interaction_key(interaction.kind, interaction.actor_id, interaction.post_id)},
+    )
+    await store.execute("DELETE FROM interactions WHERE id = :id", {"id": interaction.id})
+
+
+def interaction_key(kind: str, actor_id: int, post_id: int) -> str:
+    """The notification dedupe key of a like or boost."""
+    return f"{kind}:{actor_id}:{post_id}"
+
+
+async def interaction_counts(store: Store, post_id: int) -> dict[str, int]:
+    """Likes, boosts and replies a post has received."""
+    rows = await store.fetch_all(
+        "SELECT kind, COUNT(*) AS n FROM interactions WHERE post_id = :p GROUP BY kind",
+        {"p": post_id},
+    )
+    counts = {"likes": 0, "boosts": 0, "replies": 0}
+    for row in rows:
+        counts["likes" if row["kind"] == "like" else "boosts"] = int(row["n"])
+    uri = await store.fetch_val("SELECT uri FROM posts WHERE id = :p", {"p": post_id})
+    if uri is not None:
+        replies = await store.fetch_val(
+            "SELECT COUNT(*) FROM remote_notes WHERE in_reply_to_uri = :u", {"u": uri}
+        )
+        counts["replies"] = int(replies or 0)
+    return counts
+
+
+# -- replies and mentions ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RemoteNote:
+    id: int
+    uri: str
+    actor_id: int
+    in_reply_to_uri: str | None
+    content_html: str
+    summary: str | None
+    url: str | None
+    visibility: str
+    published_at: int
+    edited_at: int | None
+
+
+def _note(row: Mapping[str, Any]) -> RemoteNote:
+    return RemoteNote(
+        id=int(row["id"]),
+        uri=str(row["uri"]),
+        actor_id=int(row["actor_id"]),
+        in_reply_to_uri=row["in_reply_to_uri"],
+        content_html=str(row["content_html"]),
+        summary=row["summary"],
+        url=row["url"],
+        visibility=str(row["visibility"]),
+        published_at=int(row["published_at"]),
+        edited_at=row["edited_at"],
+    )
+
+
+@dataclass(frozen=True)
+class NoteContent:
+    """The parts of a remote Note we store (content already sanitised)."""
+
+    in_reply_to_uri: str | None
+    content_html: str
+    summary: str | None
+    url: str | None
+    visibility: str
+    published_at: int
+    document: dict[str, Any]
+
+
+async def note_by_uri(store: Store, uri: str) -> RemoteNote | None:
+    row = await store.fetch_one("SELECT * FROM remote_notes WHERE uri = :u", {"u": uri})
+    return _note(row) if row else None
+
+
+async def insert_note(store: Store, *, uri: str, actor_id: int, content: NoteContent) -> int:
+    """Store a note (or find the stored one); return its id."""
+    await store.execute(
+        "INSERT INTO remote_notes (id, uri, actor_id, in_reply_to_uri, content_html, summary, "
+        "url, visibility, published_at, document, created_at) VALUES (:id, :uri, :a, :reply, "
+        ":html, :summary, :url, :vis, :published, :doc, :now) ON CONFLICT (uri) DO NOTHING",
+        {
+            "id": new_id(),
+            "uri": uri,
+            "a": actor_id,
+            "reply": content.in_reply_to_uri,
+            "html": content.content_html,
+            "summary": content.summary,
+            "url": content.url,
+            "vis": content.visibility,
+            "published": content.published_at,
+            "doc": json.dumps(content.document),
+            "now": now_ms(),
+        },
+    )
+    note_id = await store.fetch_val("SELECT id FROM remote_notes WHERE uri = :u", {"u": uri})
+    return int(note_id)
+
+
+async def update_note(store: Store, note_id: int, content: NoteContent, edited_at: int) -> None:
+    await store.execute(
+        "UPDATE remote_notes SET content_html = :html, summary = :summary, url = :url, "
+        "visibility = :vis, edited_at = :edited, document = :doc WHERE id = :id",
+        {
+            "html": content.content_html,
+            "summary": content.summary,
+            "url": content.url,
+            "vis": content.visibility,
+            "edited": edited_at,
+            "doc": json.dumps(content.document),
+            "id": note_id,
+        },
+    )
+
+
+async def add_note_target(store: Store, note_id: int, business_id: int) -> None:
+    await store.execute(
+        "INSERT INTO remote_note_targets (note_id, business_id) VALUES (:n, :b) "
+        "ON CONFLICT DO NOTHING",
+        {"n": note_id, "b": business_id},
+    )
+
+
+async def delete_note(store: Store, note_id: int) -> None:
+    """Remove a note, whom it concerned and the notifications it raised."""
+    await store.execute("DELETE FROM notifications WHERE remote_note_id = :n", {"n": note_id})
+    await store.execute("DELETE FROM remote_note_targets WHERE note_id = :n", {"n": note_id})
+    await store.execute("DELETE FROM remote_notes WHERE id = :n", {"n": note_id})
+
+
+# -- an actor's every trace -------------------------------------------------------------
+
+
+async def purge_actor(store: Store, actor: RemoteActor) -> None:
+    """Delete everything of ``actor`` (account deletion): follows, notes, likes, boosts,
+    notifications, keys and the actor row. Call inside a transaction."""
+    values = {"a": actor.id}
+    await store.execute("DELETE FROM notifications WHERE actor_id = :a", values)
+    await store.execute(
+        "DELETE FROM notifications WHERE remote_note_id IN "
+        "(SELECT id FROM remote_notes WHERE actor_id = :a)",
+        values,
+    )
+    await store.execute(
+        "DELETE FROM remote_note_targets WHERE note_id IN "
+        "(SELECT id FROM remote_notes WHERE actor_id = :a)",
+        values,
+    )
+    await store.execute("DELETE FROM remote_notes WHERE actor_id = :a", values)
+    await store.execute("DELETE FROM interactions WHERE actor_id = :a", values)
+    await store.execute("DELETE FROM follows WHERE actor_id = :a", values)
+    await store.execute("DELETE FROM remote_keys WHERE owner_uri = :u", {"u": actor.uri})
+    await store.execute("DELETE FROM remote_actors WHERE id = :a", values)

@@ -1,0 +1,85 @@
+"""Reading AS2 values as peers write them (pure functions, no I/O)."""
+
+from __future__ import annotations
+
+import pytest
+
+from fedi_town.inbound.activities import (
+    href_of,
+    id_of,
+    ids_of,
+    mentioned_hrefs,
+    parse_time_ms,
+    visibility,
+)
+
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+ME = "https://m.example/users/alice"
+FOLLOWERS = f"{ME}/followers"
+BIZ = "https://town.example/users/bakery"
+
+
+@pytest.mark.parametrize(
+    "to, cc, expected",
+    [
+        ([PUBLIC], [FOLLOWERS], "public"),
+        (["as:Public"], [], "public"),
+        (["Public"], [], "public"),
+        ([FOLLOWERS], [PUBLIC], "unlisted"),
+        ([FOLLOWERS], [BIZ], "private"),
+        ([BIZ], [], "direct"),
+        ([BIZ, "https://x.example/u/bob"], [], "limited"),
+        ([], [], "limited"),
+    ],
+)
+def test_visibility_is_computed_as_mastodon_does(to, cc, expected):
+    assert visibility(to, cc, followers_uri=FOLLOWERS, mentions=[BIZ]) == expected
+
+
+def test_ids_come_from_strings_objects_and_lists():
+    assert id_of("https://a.example/x") == "https://a.example/x"
+    assert id_of({"id": "https://a.example/y", "type": "Note"}) == "https://a.example/y"
+    assert id_of({"type": "Note"}) is None
+    assert id_of(42) is None
+    assert ids_of(["https://a/1", {"id": "https://a/2"}, None, 3]) == ["https://a/1", "https://a/2"]
+    assert ids_of("https://a/1") == ["https://a/1"]
+
+
+def test_a_url_may_be_a_string_a_link_or_a_list_of_both():
+    assert href_of("https://a.example/@x") == "https://a.example/@x"
+    assert href_of({"type": "Link", "href": "https://a.example/@x", "mediaType": "text/html"}) == (
+        "https://a.example/@x"
+    )
+    assert (
+        href_of(
+            [
+                {"type": "Link", "href": "https://cdn/x.mp4", "mediaType": "video/mp4"},
+                "https://a.example/p/1",
+            ]
+        )
+        == "https://a.example/p/1"
+    )
+    assert href_of("javascript:alert(1)") is None
+
+
+def test_only_mention_tags_count_as_mentions():
+    note = {
+        "tag": [{"type": "Hashtag", "href": "https://a/tags/x"}, {"type": "Mention", "href": BIZ}]
+    }
+    assert mentioned_hrefs(note) == [BIZ]
+    assert mentioned_hrefs({"tag": {"type": "Mention", "href": BIZ}}) == [BIZ]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("2026-11-23T12:00:00Z", 1795435200000),
+        ("2026-11-23T12:00:00.000Z", 1795435200000),
+        ("2026-11-23T13:00:00+01:00", 1795435200000),
+        ("2026-11-23T12:00:00", None),
+        ("yesterday", None),
+        (None, None),
+    ],
+)
+def test_times_parse_only_with_a_zone(text, expected):
+    assert parse_time_ms(text) == expected

@@ -2,42 +2,196 @@
 
 The activity body is stored once per activity and signed per inbox as the business that
 sends it. The outcome goes through ``retry.decide``; nothing here retries by itself.
+
+Before sending, three gates:
+
+1. **Our own inbox** (another business here): stored straight into the inbox queue
+   (``store.inbox.add``) as an activity whose signature needs no check, since we wrote
+   it; no HTTP round trip, no signing.
+2. **Circuit breaker** (``store.deliveries``): while a host's breaker is open its rows are
+   deferred to the probe time without counting an attempt; at probe time one row probes.
+3. **Per-host limit**: at most ``PER_HOST`` requests in flight per host in this process, so
+   one slow server cannot take every worker slot (``QueueRunner.concurrency`` caps the
+   total). A row that cannot get a slot within half its remaining lease is deferred.
+
+After the answer: 2xx or a definite refusal closes the host's breaker; timeouts, refused
+connections, 408 and 5xx count towards opening it; 410 drops the follower.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import random
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
-from fedi_town.outbound.retry import decide
+from fedi_town import worker
+from fedi_town.outbound.retry import RETRYABLE_ERRORS, decide
+from fedi_town.remote.http import DeliveryResult
 from fedi_town.remote.signers import business_signer, instance_signer
 from fedi_town.services import Services
 from fedi_town.store import businesses, outbox
+from fedi_town.store import deliveries as delivery_store
+from fedi_town.store import inbox as inbox_store
 from fedi_town.store import queue as q
 from fedi_town.store.db import Row, now_ms
 
 log = logging.getLogger(__name__)
+
+#: Requests in flight per remote host, per worker process.
+PER_HOST = 4
+#: When a host slot is busy for too long, the row is tried again this much later.
+BUSY_RETRY_MS = 1_000
+
+
+class HostLimiter:
+    """Per-host semaphores that exist only while a host has rows in flight or waiting."""
+
+    def __init__(self, per_host: int) -> None:
+        self.per_host = per_host
+        self._semaphores: dict[str, asyncio.Semaphore] = {}
+        self._users: dict[str, int] = {}
+        self.peak: dict[str, int] = {}
+
+    def in_flight(self, host: str) -> int:
+        semaphore = self._semaphores.get(host)
+        return 0 if semaphore is None else self.per_host - semaphore._value
+
+    @asynccontextmanager
+    async def slot(self, host: str, wait_s: float) -> AsyncIterator[bool]:
+        """Yield True holding one of ``host``'s slots, or False if none freed in time."""
+        semaphore = self._semaphores.setdefault(host, asyncio.Semaphore(self.per_host))
+        self._users[host] = self._users.get(host, 0) + 1
+        try:
+            try:
+                await asyncio.wait_for(semaphore.acquire(), timeout=max(0.0, wait_s))
+            except TimeoutError:
+                yield False
+                return
+            try:
+                self.peak[host] = max(self.peak.get(host, 0), self.in_flight(host))
+                yield True
+            finally:
+                semaphore.release()
+        finally:
+            self._users[host] -= 1
+            if not self._users[host]:
+                del self._users[host]
+                del self._semaphores[host]
+
+
+def host_limiter(services: Services) -> HostLimiter:
+    limiter: HostLimiter | None = services.extras.get("delivery_host_limiter")
+    if limiter is None:
+        limiter = HostLimiter(PER_HOST)
+        services.extras["delivery_host_limiter"] = limiter
+    return limiter
+
+
+def _is_local(services: Services, inbox: str) -> bool:
+    return inbox.startswith(services.urls.base + "/")
+
+
+async def _deliver_locally(services: Services, inbox: str, body: bytes, sender: str) -> None:
+    """Hand an activity for one of our own inboxes to the inbox queue (deduplicated there)."""
+    business_id = None
+    path = inbox[len(services.urls.base) :]
+    if path.startswith("/users/") and path.endswith("/inbox"):
+        username = path[len("/users/") : -len("/inbox")]
+        business = await businesses.by_username(services.store, username)
+        if business is None:
+            return  # gone meanwhile: nothing to hand over
+        business_id = business.id
+    activity = json.loads(body)
+    await inbox_store.add(
+        services.store,
+        activity_uri=str(activity["id"]),
+        business_id=business_id,
+        actor_uri=sender,
+        type=str(activity.get("type", "")),
+        body=body.decode("utf-8"),
+    )
+    worker.poke(services)
+
+
+async def _circuit_allows(services: Services, row: Row, now: int) -> bool:
+    """False (and the row deferred, uncounted) while the host's breaker is open."""
+    store = services.store
+    host = str(row["host"])
+    state = await delivery_store.host_state(store, host)
+    if state.open_until is None:
+        return True
+    if state.open_until <= now and await delivery_store.take_probe(
+        store, host, state.open_until, now
+    ):
+        log.info("probing %s after %d failures", host, state.consecutive_failures)
+        return True
+    later = await delivery_store.host_state(store, host)
+    until = max(later.open_until or 0, now + BUSY_RETRY_MS)
+    await delivery_store.defer(
+        store, int(row["id"]), until=until, last_error=delivery_store.HOST_UNAVAILABLE
+    )
+    return False
+
+
+async def _record_health(services: Services, host: str, result: DeliveryResult, now: int) -> None:
+    status = result.status
+    if status is None:
+        if result.error in RETRYABLE_ERRORS:
+            state = await delivery_store.record_failure(services.store, host, now)
+            if state.open_until is not None:
+                log.warning(
+                    "%s failed %d times in a row; pausing deliveries to it",
+                    host,
+                    state.consecutive_failures,
+                )
+        return
+    if status == 408 or (500 <= status < 600 and status != 501):
+        await delivery_store.record_failure(services.store, host, now)
+    elif status != 429 and await delivery_store.record_success(services.store, host, now):
+        log.info("%s answers again; resuming its deliveries", host)
 
 
 async def handle_delivery(services: Services, row: Row) -> None:
     """Send one delivery row and record what happened."""
     store = services.store
     row_id = int(row["id"])
+    inbox = str(row["inbox"])
+    host = str(row["host"])
     activity = await outbox.activity_for_delivery(store, int(row["activity_id"]))
     if activity is None:
         await q.fail(store, q.DELIVERIES, row_id, now=now_ms(), last_error="activity missing")
         return
     if activity["business_id"] is None:
         signer = instance_signer(services)
+        sender = services.urls.instance_actor()
     else:
         business = await businesses.by_id(store, int(activity["business_id"]))
         if business is None:
             await q.fail(store, q.DELIVERIES, row_id, now=now_ms(), last_error="sender missing")
             return
         signer = business_signer(services, business)
+        sender = services.urls.actor(business.username)
     body = str(activity["body"]).encode()
-    result = await services.remote.post_activity(str(row["inbox"]), body, signer=signer)
+
+    if _is_local(services, inbox):
+        await _deliver_locally(services, inbox, body, sender)
+        await q.done(store, q.DELIVERIES, row_id, now=now_ms(), last_status=202)
+        log.info("delivery %d of %s to our own %s: handed over", row_id, activity["type"], inbox)
+        return
+
+    if not await _circuit_allows(services, row, now_ms()):
+        return
+    lease_left_s = (int(row["locked_until"] or 0) - now_ms()) / 1000
+    async with host_limiter(services).slot(host, wait_s=lease_left_s / 2) as got_slot:
+        if not got_slot:
+            await delivery_store.defer(store, row_id, until=now_ms() + BUSY_RETRY_MS)
+            return
+        result = await services.remote.post_activity(inbox, body, signer=signer)
     now = now_ms()
+    await _record_health(services, host, result, now)
     decision = decide(
         status=result.status,
         error=result.error,
@@ -61,8 +215,8 @@ async def handle_delivery(services: Services, row: Row) -> None:
         )
     else:
         if decision.action == "gone":
-            dropped = await outbox.mark_inbox_gone(store, str(row["inbox"]))
-            log.info("%s answered 410: dropped %d follower(s)", row["host"], dropped)
+            dropped = await outbox.mark_inbox_gone(store, inbox)
+            log.info("%s answered 410: dropped %d follower(s)", host, dropped)
         await q.fail(
             store,
             q.DELIVERIES,
@@ -71,4 +225,4 @@ async def handle_delivery(services: Services, row: Row) -> None:
             last_status=result.status,
             last_error=decision.reason,
         )
-    log.info("delivery %d of %s to %s: %s", row_id, activity["type"], row["host"], decision.action)
+    log.info("delivery %d of %s to %s: %s", row_id, activity["type"], host, decision.action)

@@ -1,14 +1,26 @@
-"""Register the outbound side's background work with the worker."""
+"""Register the outbound side with the app: the delivery queue, the scheduled-post job and
+the profile hooks the businesses API calls."""
 
 from __future__ import annotations
 
+from fedi_town.outbound import commands, profile
 from fedi_town.outbound.deliver import handle_delivery
 from fedi_town.services import Services
 from fedi_town.store import queue as q
 from fedi_town.worker import QueueRunner
+
+#: How often the worker looks for scheduled posts whose time has come (seconds).
+PUBLISH_EVERY = 2.0
+
+
+async def publish_due_posts(services: Services) -> None:
+    await commands.publish_due(services)
 
 
 def install(services: Services) -> None:
     services.extras.setdefault("queue_runners", []).append(
         QueueRunner(q.DELIVERIES, handle_delivery, concurrency=32, lease_ms=120_000)
     )
+    services.extras.setdefault("periodic_jobs", []).append((PUBLISH_EVERY, publish_due_posts))
+    services.extras.setdefault("on_profile_changed", profile.on_profile_changed)
+    services.extras.setdefault("on_business_deleted", profile.on_business_deleted)

@@ -253,6 +253,45 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        2,
+        "inbound federation: report targets, block and follower lookups",
+        [
+            # A Flag may name several businesses; each sees the report (reports.business_id
+            # keeps the first one named, NULL when only posts or nobody of ours was named).
+            """CREATE TABLE report_targets (
+                report_id BIGINT NOT NULL,
+                business_id BIGINT NOT NULL,
+                PRIMARY KEY (report_id, business_id)
+            )""",
+            "CREATE INDEX report_targets_business ON report_targets (business_id, report_id)",
+            # One block per (business or instance, actor or domain).
+            "CREATE UNIQUE INDEX blocks_unique ON blocks "
+            "(COALESCE(business_id, 0), COALESCE(actor_uri, ''), COALESCE(domain, ''))",
+            "CREATE INDEX blocks_business ON blocks (business_id, id)",
+            # Followers and follow requests are listed per business and state, newest first.
+            "CREATE INDEX follows_business ON follows (business_id, state, id)",
+            "CREATE INDEX follows_uri ON follows (follow_uri)",
+            "CREATE INDEX remote_notes_targets_business ON remote_note_targets (business_id)",
+            "CREATE INDEX notifications_note ON notifications (remote_note_id)",
+            "CREATE INDEX remote_actors_handle ON remote_actors (domain, username)",
+        ],
+    ),
+    (
+        3,
+        "post audiences, media order, delivery lookups by host",
+        [
+            # Inboxes of the actors a post mentions or replies to (not its followers): what
+            # a scheduled post still has to reach when it is published, and edits resend to.
+            "ALTER TABLE posts ADD COLUMN extra_inboxes TEXT NOT NULL DEFAULT '[]'",
+            # Where an attachment sits among a post's media (the order the owner gave).
+            "ALTER TABLE media ADD COLUMN position INTEGER NOT NULL DEFAULT 0",
+            # The circuit breaker wakes a host's deferred rows; reach reports read by post.
+            "CREATE INDEX deliveries_host ON deliveries (host, state)",
+            "CREATE INDEX deliveries_activity ON deliveries (activity_id, state)",
+            "CREATE INDEX posts_due ON posts (published_at, scheduled_at)",
+        ],
+    ),
 ]
 
 

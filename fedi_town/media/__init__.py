@@ -1,0 +1,1 @@
+"""Uploaded images: checking and re-encoding (``images``), and keeping the files (``files``)."""

@@ -1,0 +1,385 @@
+"""What an owner can do to posts, each as one command: check, write, enqueue, poke.
+
+Network work (WebFinger for mentions, fetching the note replied to) happens *before* the
+transaction; the transaction then writes the post and its activity with one delivery row
+per inbox, all or nothing. A failed check raises a ``ProblemError`` (422 mostly) before
+anything is written, or inside the transaction so it rolls back.
+
+    create_post    Create{Note} now, or at scheduled_at (publish_due)
+    edit_post      Update{Note} with a later ``updated``, to everyone who got the post
+    delete_post    Delete{Tombstone} to every inbox that may hold it; unpublished: nothing
+    pin / unpin    Add / Remove in the featured collection (public and unlisted only, ≤ 5)
+    publish_due    periodic: publish scheduled posts whose time came, each exactly once
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from fedi_town import worker
+from fedi_town.errors import Conflict, FediTownError, Unprocessable
+from fedi_town.outbound import activities
+from fedi_town.outbound.audience import (
+    Recipient,
+    ReplyTarget,
+    inboxes_for,
+    resolve_mention,
+    resolve_reply,
+)
+from fedi_town.outbound.notes import create_for, update_for
+from fedi_town.schemas import validate
+from fedi_town.services import Services
+from fedi_town.store import businesses, outbox
+from fedi_town.store import deliveries as delivery_store
+from fedi_town.store import media as media_store
+from fedi_town.store import posts as post_store
+from fedi_town.store.businesses import Business
+from fedi_town.store.db import new_id, now_ms
+from fedi_town.store.posts import Post
+from fedi_town.text.compose import ResolvedMention, find_mentions, render_post
+
+log = logging.getLogger(__name__)
+
+MAX_CONTENT = 5000
+MAX_MEDIA = 4
+MAX_MENTIONS = 20
+MAX_PINNED = 5
+
+
+def _problem(pointer: str, message: str) -> Unprocessable:
+    return Unprocessable(message, errors=[{"pointer": pointer, "message": message}])
+
+
+# -- checking input ----------------------------------------------------------------------
+
+
+def _content(data: Mapping[str, Any]) -> str:
+    content = str(data["content"]).strip()
+    if not content:
+        raise _problem("/content", "content is empty")
+    if len(content) > MAX_CONTENT:
+        raise _problem("/content", f"content is longer than {MAX_CONTENT} characters")
+    return content
+
+
+def _scheduled_at(raw: str, now: int) -> int:
+    try:
+        when = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise _problem("/scheduled_at", "scheduled_at is not an ISO 8601 date-time") from None
+    if when.tzinfo is None:
+        raise _problem("/scheduled_at", "scheduled_at needs a time zone (e.g. Z)")
+    at = int(when.astimezone(UTC).timestamp() * 1000)
+    if at <= now:
+        raise _problem("/scheduled_at", "scheduled_at is not in the future")
+    return at
+
+
+async def _check_media(
+    services: Services, business: Business, raw_ids: Sequence[str], post_id: int | None
+) -> list[int]:
+    """The media ids, each uploaded by ``business`` and attached to no other post."""
+    ids = [int(i) for i in raw_ids]
+    if len(ids) > MAX_MEDIA:
+        raise _problem("/media_ids", f"at most {MAX_MEDIA} media per post")
+    if len(set(ids)) != len(ids):
+        raise _problem("/media_ids", "the same media is listed twice")
+    for index, media_id in enumerate(ids):
+        found = await media_store.by_id(services.store, business.id, media_id)
+        if found is None:
+            raise _problem(f"/media_ids/{index}", f"no media {media_id} uploaded by this business")
+        if found.post_id is not None and found.post_id != post_id:
+            raise _problem(f"/media_ids/{index}", f"media {media_id} is attached to another post")
+    return ids
+
+
+# -- composing -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Composition:
+    html: str
+    mentions: list[dict[str, str]]
+    hashtags: list[str]
+    extra_inboxes: list[str]
+
+
+async def compose(
+    services: Services, business: Business, source: str, reply: ReplyTarget | None
+) -> Composition:
+    """Render ``source`` with its mentions resolved; the reply's author is mentioned too."""
+    refs = find_mentions(source)
+    if len(refs) > MAX_MENTIONS:
+        raise _problem("/content", f"at most {MAX_MENTIONS} different mentions per post")
+    found: dict[str, Recipient] = {}
+    for ref in refs:
+        recipient = await resolve_mention(services, ref)
+        if recipient is not None:
+            found[ref.key] = recipient
+    resolved: dict[str, ResolvedMention] = {k: r.mention for k, r in found.items()}
+    rendered = render_post(
+        source,
+        mentions=resolved,
+        tag_url=lambda tag: services.urls.tag_page(business.username, tag),
+    )
+    recipients = [found[k] for k in rendered.mention_keys]
+    if reply is not None:
+        recipients.insert(0, reply.author)
+    mentions: dict[str, dict[str, str]] = {}
+    inboxes: dict[str, None] = {}
+    own_inbox = services.urls.inbox(business.username)
+    for recipient in recipients:
+        mention = recipient.mention
+        mentions.setdefault(mention.href, {"href": mention.href, "name": mention.name})
+        if recipient.inbox and recipient.inbox != own_inbox:
+            inboxes[recipient.inbox] = None
+    return Composition(rendered.html, list(mentions.values()), rendered.hashtags, list(inboxes))
+
+
+async def _reply_target(services: Services, uri: str) -> ReplyTarget:
+    try:
+        return await resolve_reply(services, uri)
+    except FediTownError as exc:
+        log.info("in_reply_to %s refused: %s", uri, type(exc).__name__)
+        raise _problem(
+            "/in_reply_to", "the post replied to could not be fetched, or has no author"
+        ) from None
+
+
+# -- enqueueing ------------------------------------------------------------------------------
+
+
+async def _enqueue_note_activity(
+    services: Services, business: Business, post: Post, kind: str, inboxes: Sequence[str]
+) -> None:
+    if kind == "Create":
+        body = await create_for(services, business, post)
+    else:
+        body = await update_for(services, business, post)
+    await outbox.enqueue(
+        services.store,
+        business_id=business.id,
+        uri=str(body["id"]),
+        type=kind,
+        body=body,
+        inboxes=inboxes,
+        post_id=post.id,
+    )
+
+
+async def _reload(services: Services, business: Business, post_id: int) -> Post:
+    post = await post_store.by_id(services.store, business.id, post_id)
+    assert post is not None
+    return post
+
+
+# -- commands ----------------------------------------------------------------------------------
+
+
+async def create_post(services: Services, business: Business, data: dict[str, Any]) -> Post:
+    """Write a post (published now, or scheduled) and, if published, its Create."""
+    validate("post-create", data)
+    now = now_ms()
+    content = _content(data)
+    visibility = str(data.get("visibility", "public"))
+    scheduled_at = _scheduled_at(data["scheduled_at"], now) if data.get("scheduled_at") else None
+    media_ids = await _check_media(services, business, data.get("media_ids", []), None)
+    reply = await _reply_target(services, data["in_reply_to"]) if data.get("in_reply_to") else None
+    composition = await compose(services, business, content, reply)
+    if visibility == "direct" and not composition.mentions:
+        raise _problem("/content", "a direct post needs at least one mention of someone we found")
+    post_id = new_id()
+    async with services.store.transaction():
+        # Checked again inside the transaction: another request may have taken the media.
+        await _check_media(services, business, data.get("media_ids", []), None)
+        await post_store.insert(
+            services.store,
+            post_id=post_id,
+            business_id=business.id,
+            uri=services.urls.post(business.username, post_id),
+            content_source=content,
+            content_html=composition.html,
+            spoiler_text=str(data.get("spoiler_text", "")).strip(),
+            sensitive=bool(data.get("sensitive", False)),
+            language=data.get("language"),
+            visibility=visibility,
+            in_reply_to_uri=reply.uri if reply else None,
+            mentions=composition.mentions,
+            hashtags=composition.hashtags,
+            extra_inboxes=composition.extra_inboxes,
+            scheduled_at=scheduled_at,
+            published_at=None if scheduled_at else now,
+            now=now,
+        )
+        await media_store.attach(services.store, post_id, media_ids)
+        post = await _reload(services, business, post_id)
+        if post.is_published:
+            inboxes = await inboxes_for(
+                services, business.id, visibility, composition.extra_inboxes
+            )
+            await _enqueue_note_activity(services, business, post, "Create", inboxes)
+    log.info(
+        "business %s %s post %d (%s)",
+        business.username,
+        "published" if post.is_published else "scheduled",
+        post.id,
+        visibility,
+    )
+    worker.poke(services)
+    return post
+
+
+def _next_edit_time(post: Post, now: int) -> int:
+    """Later than the last ``updated`` (or ``published``) by at least a second: Mastodon
+    compares the second-precision timestamps and ignores an Update that is not later."""
+    previous = post.edited_at or post.published_at or post.created_at
+    return max(now // 1000, previous // 1000 + 1) * 1000
+
+
+async def edit_post(
+    services: Services, business: Business, post: Post, data: dict[str, Any]
+) -> Post:
+    """Change a post; a published one sends Update{Note} to everyone who got it."""
+    validate("post-update", data)
+    now = now_ms()
+    changes: dict[str, Any] = {}
+    if "content" in data:
+        content = _content(data)
+        reply = None
+        if post.in_reply_to_uri:
+            try:
+                reply = await resolve_reply(services, post.in_reply_to_uri)
+            except FediTownError:
+                reply = None  # the parent is gone: keep the old reply mention below
+        composition = await compose(services, business, content, reply)
+        mentions = composition.mentions
+        inboxes = composition.extra_inboxes
+        if post.in_reply_to_uri and reply is None and post.mentions:
+            mentions = [post.mentions[0], *[m for m in mentions if m != post.mentions[0]]]
+            inboxes = list(dict.fromkeys([*post.extra_inboxes, *inboxes]))
+        if post.visibility == "direct" and not mentions:
+            raise _problem("/content", "a direct post needs at least one mention")
+        changes.update(
+            content_source=content,
+            content_html=composition.html,
+            mentions=mentions,
+            hashtags=composition.hashtags,
+            extra_inboxes=inboxes,
+        )
+    for key in ("spoiler_text", "sensitive", "language"):
+        if key in data:
+            value = data[key]
+            changes[key] = value.strip() if isinstance(value, str) and key != "language" else value
+    if "scheduled_at" in data:
+        if post.is_published:
+            raise _problem("/scheduled_at", "the post is already published")
+        changes["scheduled_at"] = _scheduled_at(str(data["scheduled_at"]), now)
+    media_ids = None
+    if "media_ids" in data:
+        media_ids = await _check_media(services, business, data["media_ids"], post.id)
+    if post.is_published:
+        changes["edited_at"] = _next_edit_time(post, now)
+    async with services.store.transaction():
+        if media_ids is not None:
+            await _check_media(services, business, data["media_ids"], post.id)
+            await media_store.attach(services.store, post.id, media_ids)
+        await post_store.update(services.store, post.id, changes)
+        edited = await _reload(services, business, post.id)
+        if edited.is_published:
+            audience = await delivery_store.audience_inboxes(services.store, post.id)
+            current = await inboxes_for(
+                services, business.id, edited.visibility, edited.extra_inboxes
+            )
+            inboxes = list(dict.fromkeys([*audience, *current]))
+            await _enqueue_note_activity(services, business, edited, "Update", inboxes)
+    worker.poke(services)
+    return edited
+
+
+async def delete_post(services: Services, business: Business, post: Post) -> None:
+    """Delete a post: Delete{Tombstone} to every inbox that may hold it, pending sends
+    cancelled; a post never published is simply dropped and nothing is sent."""
+    async with services.store.transaction():
+        if not post.is_published:
+            await media_store.attach(services.store, post.id, [])
+            await post_store.discard_unpublished(services.store, post.id)
+            log.info("business %s cancelled scheduled post %d", business.username, post.id)
+            return
+        reached = await delivery_store.reached_inboxes(
+            services.store, post.id, ["Create", "Update"]
+        )
+        await delivery_store.cancel_for_post(services.store, post.id)
+        await post_store.mark_deleted(services.store, post.id, now_ms())
+        body = activities.delete(post.uri, services.urls.actor(business.username))
+        await outbox.enqueue(
+            services.store,
+            business_id=business.id,
+            uri=str(body["id"]),
+            type="Delete",
+            body=body,
+            inboxes=reached,
+            post_id=post.id,
+        )
+    log.info("business %s deleted post %d (%d inboxes)", business.username, post.id, len(reached))
+    worker.poke(services)
+
+
+async def set_pinned(services: Services, business: Business, post: Post, pinned: bool) -> Post:
+    """Pin (at most ``MAX_PINNED``, public or unlisted, published) or unpin a post."""
+    if pinned == (post.pinned_at is not None):
+        return post
+    if pinned:
+        if not post.is_published:
+            raise Conflict("a scheduled post cannot be pinned before it is published")
+        if post.visibility not in ("public", "unlisted"):
+            raise _problem("/visibility", "only public and unlisted posts can be pinned")
+    username = business.username
+    async with services.store.transaction():
+        if pinned and await post_store.pinned_count(services.store, business.id) >= MAX_PINNED:
+            raise _problem("/", f"at most {MAX_PINNED} posts can be pinned; unpin one first")
+        await post_store.set_pinned(services.store, post.id, now_ms() if pinned else None)
+        activity_id = services.urls.activity(username, new_id())
+        body = activities.featured_change(
+            "Add" if pinned else "Remove",
+            id=activity_id,
+            actor=services.urls.actor(username),
+            note_id=post.uri,
+            featured=services.urls.featured(username),
+        )
+        await outbox.enqueue(
+            services.store,
+            business_id=business.id,
+            uri=activity_id,
+            type=str(body["type"]),
+            body=body,
+            inboxes=await outbox.follower_inboxes(services.store, business.id),
+            post_id=post.id,
+        )
+        changed = await _reload(services, business, post.id)
+    worker.poke(services)
+    return changed
+
+
+async def publish_due(services: Services) -> int:
+    """Publish every scheduled post whose time has come; return how many this call won."""
+    published = 0
+    now = now_ms()
+    for post_id in await post_store.due_ids(services.store, now):
+        async with services.store.transaction():
+            post = await post_store.claim_publication(services.store, post_id, now)
+            if post is None:
+                continue  # another worker published it
+            business = await businesses.by_id(services.store, post.business_id)
+            if business is None or business.deleted_at is not None:
+                continue
+            inboxes = await inboxes_for(services, business.id, post.visibility, post.extra_inboxes)
+            await _enqueue_note_activity(services, business, post, "Create", inboxes)
+            published += 1
+            log.info("published scheduled post %d of %s", post.id, business.username)
+    if published:
+        worker.poke(services)
+    return published

@@ -1,0 +1,186 @@
+"""Admin API for media (owner or admin token), described in schemas/admin-api.openapi.yaml:
+
+    POST   /api/v1/businesses/{username}/media        multipart: file, description (alt text)
+    GET    /api/v1/businesses/{username}/media/{id}
+    PATCH  /api/v1/businesses/{username}/media/{id}   {description}
+    DELETE /api/v1/businesses/{username}/media/{id}   only while no post, avatar or header uses it
+
+An upload is read with a hard cap (413 past ``MAX_FILE_BYTES``), checked and re-encoded by
+``fedi_town.media.images`` in a thread (415 for anything but JPEG/PNG/WebP/GIF, judged by
+its bytes; 422 for a decompression bomb or broken pixels), stored under a new random name,
+and only then recorded. The form fields other than the file are validated against
+``schemas/media-create.schema.json``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator
+
+import anyio
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from fedi_town.errors import (
+    BadRequest,
+    Conflict,
+    NotFound,
+    PayloadTooLarge,
+    Unprocessable,
+    UnsupportedMedia,
+)
+from fedi_town.media import files, images
+from fedi_town.outbound.auth import require_business
+from fedi_town.outbound.posts_api import media_view
+from fedi_town.schemas import validate
+from fedi_town.services import Services
+from fedi_town.store import media as media_store
+from fedi_town.store.db import new_id, now_ms
+from fedi_town.web import json_response, read_json
+
+log = logging.getLogger(__name__)
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+#: The whole multipart body: the file plus a little for boundaries and the description.
+MAX_UPLOAD_BYTES = MAX_FILE_BYTES + 64 * 1024
+MAX_FIELD_BYTES = 8 * 1024
+
+
+async def _bounded(request: Request, limit: int) -> AsyncGenerator[bytes, None]:
+    received = 0
+    async for chunk in request.stream():
+        received += len(chunk)
+        if received > limit:
+            raise PayloadTooLarge(f"uploads are limited to {MAX_FILE_BYTES // (1024 * 1024)} MB")
+        yield chunk
+
+
+async def _read_upload(request: Request) -> tuple[bytes, dict[str, str]]:
+    """The file's bytes and the other form fields, with every size limit enforced."""
+    content_type = request.headers.get("content-type", "")
+    if not content_type.lower().startswith("multipart/form-data"):
+        raise UnsupportedMedia("send the upload as multipart/form-data with a 'file' part")
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES:
+        raise PayloadTooLarge(f"uploads are limited to {MAX_FILE_BYTES // (1024 * 1024)} MB")
+    parser = MultiPartParser(
+        request.headers,
+        _bounded(request, MAX_UPLOAD_BYTES),
+        max_files=1,
+        max_fields=4,
+        max_part_size=MAX_FIELD_BYTES,
+    )
+    try:
+        form = await parser.parse()
+    except MultiPartException as exc:
+        raise BadRequest(f"malformed multipart body: {exc.message}") from None
+    try:
+        fields: dict[str, str] = {}
+        upload: UploadFile | None = None
+        for name, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                if name != "file":
+                    raise Unprocessable(f"unexpected file part {name!r}; send it as 'file'")
+                upload = value
+            else:
+                fields[name] = value
+        if upload is None:
+            raise Unprocessable(
+                "the upload has no 'file' part",
+                errors=[{"pointer": "/file", "message": "required"}],
+            )
+        data = await upload.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise PayloadTooLarge(f"uploads are limited to {MAX_FILE_BYTES // (1024 * 1024)} MB")
+    finally:
+        await form.close()
+    return data, fields
+
+
+async def upload(request: Request) -> Response:
+    services: Services = request.app.state.services
+    business = await require_business(request, services, request.path_params["username"])
+    data, fields = await _read_upload(request)
+    validate("media-create", fields)
+    if not data:
+        raise Unprocessable("the file is empty", errors=[{"pointer": "/file", "message": "empty"}])
+    try:
+        processed = await anyio.to_thread.run_sync(images.process, data)
+    except images.NotAnImage as exc:
+        raise UnsupportedMedia(str(exc)) from None
+    except images.ImageRejected as exc:
+        raise Unprocessable(str(exc), errors=[{"pointer": "/file", "message": str(exc)}]) from None
+    media_dir = services.settings.media_dir
+    name = await anyio.to_thread.run_sync(files.save, media_dir, processed.data, processed.suffix)
+    media_id = new_id()
+    try:
+        await media_store.insert(
+            services.store,
+            media_id=media_id,
+            business_id=business.id,
+            path=name,
+            media_type=processed.media_type,
+            size_bytes=len(processed.data),
+            width=processed.width,
+            height=processed.height,
+            blurhash=processed.blurhash,
+            description=fields.get("description", "").strip(),
+            now=now_ms(),
+        )
+    except BaseException:
+        files.remove(media_dir, name)
+        raise
+    media = await media_store.by_id(services.store, business.id, media_id)
+    assert media is not None
+    log.info("business %s uploaded media %d (%s)", business.username, media_id, media.media_type)
+    location = f"/api/v1/businesses/{business.username}/media/{media_id}"
+    return json_response(media_view(services, media), 201, headers={"Location": location})
+
+
+async def _business_media(request: Request) -> tuple[Services, media_store.Media]:
+    services: Services = request.app.state.services
+    business = await require_business(request, services, request.path_params["username"])
+    raw = request.path_params["id"]
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 19:
+        raise NotFound("no such media")
+    media = await media_store.by_id(services.store, business.id, int(raw))
+    if media is None:
+        raise NotFound("no such media")
+    return services, media
+
+
+async def get_one(request: Request) -> Response:
+    services, media = await _business_media(request)
+    return json_response(media_view(services, media))
+
+
+async def patch(request: Request) -> Response:
+    services, media = await _business_media(request)
+    data = await read_json(request, services.settings.max_body_bytes)
+    validate("media-update", data)
+    await media_store.set_description(services.store, media.id, data["description"].strip())
+    changed = await media_store.by_id(services.store, media.business_id, media.id)
+    assert changed is not None
+    return json_response(media_view(services, changed))
+
+
+async def delete(request: Request) -> Response:
+    services, media = await _business_media(request)
+    if await media_store.in_use(services.store, media):
+        raise Conflict("the media is attached to a post or used as avatar or header")
+    await media_store.delete(services.store, media.id)
+    await anyio.to_thread.run_sync(files.remove, services.settings.media_dir, media.path)
+    return Response(status_code=204)
+
+
+_MEDIA = "/api/v1/businesses/{username}/media/{id}"
+
+routes = [
+    Route("/api/v1/businesses/{username}/media", upload, methods=["POST"]),
+    Route(_MEDIA, get_one, methods=["GET"]),
+    Route(_MEDIA, patch, methods=["PATCH"]),
+    Route(_MEDIA, delete, methods=["DELETE"]),
+]

@@ -1,0 +1,38 @@
+"""The activities about a stored post, built with the read side's Note builder.
+
+``fedi_town.read.posts.note_inputs`` turns a stored post into the ``NoteInput`` that the
+Note URL also serves, and ``protocol.documents`` wraps it, so the Note we deliver and the
+Note we serve are the same document.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fedi_town.protocol import documents
+from fedi_town.services import Services
+from fedi_town.store import reads
+from fedi_town.store.businesses import Business
+from fedi_town.store.posts import Post
+
+
+async def note_input(services: Services, business: Business, post: Post) -> documents.NoteInput:
+    from fedi_town.read.posts import note_inputs
+
+    stored = await reads.post_by_id(services.store, business.id, post.id)
+    assert stored is not None and stored.published_at is not None
+    (found,) = await note_inputs(services, business, [stored])
+    return found
+
+
+async def create_for(services: Services, business: Business, post: Post) -> dict[str, Any]:
+    """``Create{Note}``, id ``<note>/activity`` (what the read side serves there too)."""
+    activity_id = services.urls.post_activity(business.username, post.id)
+    return documents.create_activity(activity_id, await note_input(services, business, post))
+
+
+async def update_for(services: Services, business: Business, post: Post) -> dict[str, Any]:
+    """``Update{Note}`` after an edit, id ``<note>#updates/<edited ms>`` (one per edit)."""
+    assert post.edited_at is not None
+    activity_id = f"{post.uri}#updates/{post.edited_at}"
+    return documents.update_activity(activity_id, await note_input(services, business, post))

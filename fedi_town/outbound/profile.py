@@ -1,0 +1,63 @@
+"""The profile hooks the businesses API calls: followers hear of changes and of deletion.
+
+``on_profile_changed``: Update{actor} to the followers' inboxes, so Mastodon refreshes the
+profile now instead of within a day (interop §6.16), with the whole actor document the
+actor URL serves (``read.actors.actor_document``) embedded.
+
+``on_business_deleted``: Delete{actor: X, object: X} to the followers' inboxes, inside the
+deleting transaction, while the business row and its key remain to sign the deliveries.
+Pending deliveries of its other activities are cancelled first.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fedi_town import worker
+from fedi_town.outbound import activities
+from fedi_town.services import Services
+from fedi_town.store import outbox
+from fedi_town.store import queue as q
+from fedi_town.store.businesses import Business
+from fedi_town.store.db import now_ms
+
+log = logging.getLogger(__name__)
+
+
+async def on_profile_changed(services: Services, business: Business) -> None:
+    from fedi_town.read.actors import actor_document
+
+    body = activities.update_actor(await actor_document(services, business), now_ms())
+    inboxes = await outbox.follower_inboxes(services.store, business.id)
+    await outbox.enqueue(
+        services.store,
+        business_id=business.id,
+        uri=str(body["id"]),
+        type="Update",
+        body=body,
+        inboxes=inboxes,
+    )
+    log.info("profile of %s changed: Update to %d inboxes", business.username, len(inboxes))
+    worker.poke(services)
+
+
+async def on_business_deleted(services: Services, business: Business) -> None:
+    actor = services.urls.actor(business.username)
+    body = activities.delete_actor(actor)
+    await q.cancel_where(
+        services.store,
+        q.DELIVERIES,
+        "activity_id IN (SELECT id FROM outgoing_activities WHERE business_id = :b)",
+        {"b": business.id},
+    )
+    inboxes = await outbox.follower_inboxes(services.store, business.id)
+    await outbox.enqueue(
+        services.store,
+        business_id=business.id,
+        uri=str(body["id"]),
+        type="Delete",
+        body=body,
+        inboxes=inboxes,
+    )
+    log.info("business %s deleted: Delete to %d inboxes", business.username, len(inboxes))
+    worker.poke(services)

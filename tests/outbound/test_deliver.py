@@ -1,0 +1,154 @@
+"""The delivery handler's gates and the worker's shutdown: breaker, per-host limit, leases."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from fedi_town import worker
+from fedi_town.outbound.deliver import PER_HOST, host_limiter
+from fedi_town.store import deliveries as delivery_store
+from fedi_town.store import outbox
+from fedi_town.store.db import now_ms
+from tests.live import wait_until
+from tests.peer import Hang, TestPeer
+
+pytestmark = pytest.mark.anyio
+
+
+async def send(live: Any, business: dict[str, Any], inboxes: list[str], n: int = 1) -> int:
+    """Queue a small activity of ``business`` for ``inboxes``; return its row id."""
+    actor = f"{live.base_url}/users/{business['username']}"
+    activity_id = await outbox.enqueue(
+        live.store,
+        business_id=int(business["id"]),
+        uri=f"{actor}#test/{n}",
+        type="Create",
+        body={"@context": "https://www.w3.org/ns/activitystreams", "id": f"{actor}#test/{n}",
+              "type": "Create", "actor": actor, "object": {"id": f"{actor}#n/{n}",
+                                                           "type": "Note"}},
+        inboxes=inboxes,
+    )  # fmt: skip
+    worker.poke(live.services)
+    return activity_id
+
+
+async def row_of(store, inbox: str) -> dict[str, Any]:
+    row = await store.fetch_one("SELECT * FROM deliveries WHERE inbox = :i", {"i": inbox})
+    assert row is not None
+    return row
+
+
+# -- the circuit breaker, in storage -----------------------------------------------------------
+
+
+async def test_consecutive_failures_open_the_breaker_and_a_success_closes_it(store):
+    host = "down.example"
+    for _ in range(delivery_store.THRESHOLD - 1):
+        state = await delivery_store.record_failure(store, host, 1_000)
+    assert state.open_until is None
+    state = await delivery_store.record_failure(store, host, 1_000)
+    assert state.open_until == 1_000 + delivery_store.OPEN_MS
+    # a further failure (a failed probe) keeps it open longer
+    state = await delivery_store.record_failure(store, host, 2_000)
+    assert state.open_until == 2_000 + 2 * delivery_store.OPEN_MS
+    assert await delivery_store.record_success(store, host, 3_000) is True
+    assert await delivery_store.host_state(store, host) == delivery_store.HostState(0, None)
+
+
+async def test_at_probe_time_only_one_row_may_probe(store):
+    host = "down.example"
+    for _ in range(delivery_store.THRESHOLD):
+        await delivery_store.record_failure(store, host, 1_000)
+    state = await delivery_store.host_state(store, host)
+    assert state.open_until is not None
+    later = state.open_until + 1
+    results = await asyncio.gather(
+        *(delivery_store.take_probe(store, host, state.open_until, later) for _ in range(5))
+    )
+    assert sorted(results) == [False, False, False, False, True]
+
+
+# -- the breaker and the limit, live -------------------------------------------------------------
+
+
+async def test_rows_for_a_host_with_an_open_breaker_wait_uncounted_then_one_probe_closes_it(
+    live, peer
+):
+    business = await live.create_business("bakery")
+    inbox = f"{peer.actor('alice').uri}/inbox"
+    # Given the peer's breaker is open for another minute
+    for _ in range(delivery_store.THRESHOLD):
+        await delivery_store.record_failure(live.store, peer.host, now_ms())
+    opened = await delivery_store.host_state(live.store, peer.host)
+    # When an activity is queued for it
+    await send(live, business, [inbox])
+    # Then the row is put back until the probe time, its attempt not counted, nothing sent
+    row = await wait_until(
+        lambda: live.store.fetch_one(
+            "SELECT * FROM deliveries WHERE last_error = :e", {"e": "host unavailable"}
+        )
+    )
+    assert row["attempts"] == 0 and row["state"] == "pending"
+    assert row["next_attempt_at"] == opened.open_until
+    assert peer.received == []
+    # When the probe time comes
+    await live.store.execute("UPDATE remote_hosts SET open_until = :t", {"t": now_ms() - 1})
+    await live.store.execute("UPDATE deliveries SET next_attempt_at = :t", {"t": now_ms()})
+    worker.poke(live.services)
+    # Then one probe goes out, succeeds, and the breaker is closed
+    await peer.wait_for(lambda r: True)
+    await wait_until(lambda: _is_done(live.store, inbox))
+    assert await delivery_store.host_state(live.store, peer.host) == delivery_store.HostState(
+        0, None
+    )
+
+
+async def _is_done(store, inbox: str) -> bool:
+    return (await row_of(store, inbox))["state"] == "done"
+
+
+async def test_no_more_than_four_requests_go_to_one_host_at_once(live):
+    async with TestPeer.running("alice") as slow:
+        slow.behave("*", [Hang(0.3)])
+        business = await live.create_business("bakery")
+        inboxes = [f"{slow.base}/users/u{n}/inbox" for n in range(12)]
+        started = asyncio.get_running_loop().time()
+        await send(live, business, inboxes)
+        await wait_until(
+            lambda: live.store.fetch_val(
+                "SELECT COUNT(*) = 12 FROM deliveries WHERE state = 'done'"
+            ),
+            timeout=15,
+        )
+        elapsed = asyncio.get_running_loop().time() - started
+        assert host_limiter(live.services).peak[slow.host] == PER_HOST
+        assert elapsed >= 3 * 0.3  # 12 requests, 4 at a time, 0.3 s each
+        assert len(slow.received) == 12
+
+
+# -- shutdown ----------------------------------------------------------------------------------
+
+
+async def test_at_shutdown_quick_deliveries_finish_and_stuck_ones_go_back_untouched(live):
+    async with TestPeer.running("alice") as quick, TestPeer.running("alice") as stuck:
+        quick.behave("*", [Hang(0.2)])
+        stuck.behave("*", [Hang(5)])
+        business = await live.create_business("bakery")
+        quick_inbox, stuck_inbox = f"{quick.base}/inbox", f"{stuck.base}/inbox"
+        await send(live, business, [quick_inbox, stuck_inbox])
+        # Given both deliveries are in flight
+        await quick.wait_for(lambda r: True)
+        await stuck.wait_for(lambda r: True)
+        # When the worker is stopped (SIGTERM) with a one-second deadline
+        running: worker.Worker = live.services.extras["worker"]
+        running.stop_deadline = 1.0
+        await worker.stop_in_process(live.services)
+        # Then the quick one finished, the stuck one is pending again, attempt uncounted
+        assert (await row_of(live.store, quick_inbox))["state"] == "done"
+        stuck_row = await row_of(live.store, stuck_inbox)
+        assert stuck_row["state"] == "pending"
+        assert stuck_row["attempts"] == 0 and stuck_row["locked_until"] is None
+        assert stuck_row["last_status"] is None and stuck_row["last_error"] is None

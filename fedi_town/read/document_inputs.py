@@ -14,11 +14,12 @@ from fedi_town.protocol.urls import INSTANCE_ACTOR_USERNAME
 from fedi_town.services import Services
 from fedi_town.store import reads
 from fedi_town.store.businesses import Business
-from fedi_town.store.reads import Post
+from fedi_town.store.media import Media
+from fedi_town.store.posts import Post
 from fedi_town.text.render import markdown_to_html
 
 
-def _image(services: Services, media: reads.Media | None) -> Image | None:
+def _image(services: Services, media: Media | None) -> Image | None:
     if media is None:
         return None
     return Image(url=services.urls.media(media.path), media_type=media.media_type)
@@ -88,7 +89,7 @@ def instance_actor_document(services: Services) -> Document:
     )
 
 
-def _attachment(services: Services, media: reads.Media) -> documents.Attachment:
+def _attachment(services: Services, media: Media) -> documents.Attachment:
     return documents.Attachment(
         url=services.urls.media(media.path),
         media_type=media.media_type,

@@ -26,7 +26,8 @@ from fedi_town.read.templates import render
 from fedi_town.services import Services
 from fedi_town.store import businesses, reads
 from fedi_town.store.businesses import Business
-from fedi_town.store.reads import PUBLIC_VISIBILITIES, Post
+from fedi_town.store.posts import Post
+from fedi_town.store.reads import PUBLIC_VISIBILITIES
 from fedi_town.text.render import markdown_to_html
 from fedi_town.text.sanitize import html_to_text, sanitize_html
 

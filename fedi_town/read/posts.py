@@ -23,7 +23,7 @@ from fedi_town.read.visibility import can_see
 from fedi_town.services import Services
 from fedi_town.store import reads
 from fedi_town.store.businesses import Business
-from fedi_town.store.reads import Post
+from fedi_town.store.posts import Post
 
 __all__ = ["can_see", "note_document", "note_inputs", "routes", "visible_post"]
 

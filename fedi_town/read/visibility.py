@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fedi_town.store import reads
 from fedi_town.store.db import Store
-from fedi_town.store.reads import PUBLIC_VISIBILITIES, Post
+from fedi_town.store.posts import Post
+from fedi_town.store.reads import PUBLIC_VISIBILITIES
 
 
 async def can_see(store: Store, post: Post, fetcher_actor_uri: str | None) -> bool:

@@ -46,7 +46,7 @@ class Media:
     created_at: int
 
 
-def _media(row: Row) -> Media:
+def from_row(row: Row) -> Media:
     return Media(
         id=int(row["id"]),
         business_id=int(row["business_id"]),
@@ -102,7 +102,7 @@ async def by_id(store: Store, business_id: int, media_id: int) -> Media | None:
         "SELECT * FROM media WHERE id = :id AND business_id = :b",
         {"id": media_id, "b": business_id},
     )
-    return _media(row) if row else None
+    return from_row(row) if row else None
 
 
 async def of_post(store: Store, post_id: int) -> list[Media]:
@@ -110,7 +110,7 @@ async def of_post(store: Store, post_id: int) -> list[Media]:
     rows = await store.fetch_all(
         "SELECT * FROM media WHERE post_id = :p ORDER BY position, id", {"p": post_id}
     )
-    return [_media(r) for r in rows]
+    return [from_row(r) for r in rows]
 
 
 async def of_posts(store: Store, post_ids: Sequence[int]) -> dict[int, list[Media]]:
@@ -125,7 +125,7 @@ async def of_posts(store: Store, post_ids: Sequence[int]) -> dict[int, list[Medi
         names,
     )
     for row in rows:
-        found[int(row["post_id"])].append(_media(row))
+        found[int(row["post_id"])].append(from_row(row))
     return found
 
 

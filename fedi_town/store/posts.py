@@ -64,7 +64,7 @@ class Post:
         return self.published_at is not None
 
 
-def _post(row: Row) -> Post:
+def from_row(row: Row) -> Post:
     return Post(
         id=int(row["id"]),
         business_id=int(row["business_id"]),
@@ -146,7 +146,7 @@ async def by_id(store: Store, business_id: int, post_id: int) -> Post | None:
         "SELECT * FROM posts WHERE id = :id AND business_id = :b AND deleted_at IS NULL",
         {"id": post_id, "b": business_id},
     )
-    return _post(row) if row else None
+    return from_row(row) if row else None
 
 
 async def by_uri(store: Store, uri: str) -> Post | None:
@@ -155,7 +155,7 @@ async def by_uri(store: Store, uri: str) -> Post | None:
         "SELECT * FROM posts WHERE uri = :uri AND deleted_at IS NULL AND published_at IS NOT NULL",
         {"uri": uri},
     )
-    return _post(row) if row else None
+    return from_row(row) if row else None
 
 
 async def page(store: Store, business_id: int, *, max_id: int | None, limit: int) -> list[Post]:
@@ -166,7 +166,7 @@ async def page(store: Store, business_id: int, *, max_id: int | None, limit: int
         sql += " AND id < :max_id"
         values["max_id"] = max_id
     rows = await store.fetch_all(sql + " ORDER BY id DESC LIMIT :limit", values)
-    return [_post(r) for r in rows]
+    return [from_row(r) for r in rows]
 
 
 async def update(store: Store, post_id: int, changes: Mapping[str, Any]) -> None:
@@ -223,7 +223,7 @@ async def claim_publication(store: Store, post_id: int, now: int) -> Post | None
     if won is None:
         return None
     row = await store.fetch_one("SELECT * FROM posts WHERE id = :id", {"id": post_id})
-    return _post(row) if row else None
+    return from_row(row) if row else None
 
 
 async def pinned_count(store: Store, business_id: int) -> int:

@@ -12,46 +12,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fedi_town.store.db import Row, Store
+from fedi_town.store.db import Store
+from fedi_town.store.media import Media
+from fedi_town.store.media import from_row as _media
+from fedi_town.store.posts import Post
+from fedi_town.store.posts import from_row as _post
 
 #: Visibilities anybody may read (served unsigned, shown on web pages).
 PUBLIC_VISIBILITIES = ("public", "unlisted")
-
-
-@dataclass(frozen=True)
-class Post:
-    """A post of a business as the read side needs it."""
-
-    id: int
-    business_id: int
-    uri: str
-    content_html: str
-    spoiler_text: str
-    sensitive: bool
-    language: str | None
-    visibility: str
-    in_reply_to_uri: str | None
-    mentions: list[dict[str, str]]
-    hashtags: list[str]
-    published_at: int | None
-    edited_at: int | None
-    pinned_at: int | None
-    deleted_at: int | None
-    created_at: int
-
-
-@dataclass(frozen=True)
-class Media:
-    """An uploaded file: ``path`` is relative to the media directory."""
-
-    id: int
-    post_id: int | None
-    path: str
-    media_type: str
-    width: int | None
-    height: int | None
-    blurhash: str | None
-    description: str
 
 
 @dataclass(frozen=True)
@@ -76,45 +44,6 @@ def _json_list(raw: Any) -> list[Any]:
     except json.JSONDecodeError:
         return []
     return value if isinstance(value, list) else []
-
-
-def _post(row: Row) -> Post:
-    mentions = [
-        {"href": str(m["href"]), "name": str(m.get("name") or m["href"])}
-        for m in _json_list(row["mentions"])
-        if isinstance(m, dict) and m.get("href")
-    ]
-    return Post(
-        id=int(row["id"]),
-        business_id=int(row["business_id"]),
-        uri=row["uri"],
-        content_html=row["content_html"],
-        spoiler_text=row["spoiler_text"] or "",
-        sensitive=bool(row["sensitive"]),
-        language=row["language"],
-        visibility=row["visibility"],
-        in_reply_to_uri=row["in_reply_to_uri"],
-        mentions=mentions,
-        hashtags=[str(t) for t in _json_list(row["hashtags"]) if isinstance(t, str) and t],
-        published_at=row["published_at"],
-        edited_at=row["edited_at"],
-        pinned_at=row["pinned_at"],
-        deleted_at=row["deleted_at"],
-        created_at=int(row["created_at"]),
-    )
-
-
-def _media(row: Row) -> Media:
-    return Media(
-        id=int(row["id"]),
-        post_id=row["post_id"],
-        path=row["path"],
-        media_type=row["media_type"],
-        width=row["width"],
-        height=row["height"],
-        blurhash=row["blurhash"],
-        description=row["description"] or "",
-    )
 
 
 def _in_list(prefix: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:

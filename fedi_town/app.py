@@ -26,9 +26,6 @@ from fedi_town.web import json_response, problem_response
 
 log = logging.getLogger(__name__)
 
-_STATUS_PROBLEMS: dict[int, type[ProblemError]] = {}
-
-
 def _problem_for_status(status: int, detail: str) -> ProblemError:
     from fedi_town import errors
 
@@ -56,9 +53,19 @@ async def _problem_handler(request: Request, exc: Exception) -> Response:
     return problem_response(exc)
 
 
+def _wants_html(request: Request) -> bool:
+    """A browser asking for a page (not the API, not an ActivityPub or JSON client)."""
+    accept = request.headers.get("accept", "").lower()
+    return "text/html" in accept and not request.url.path.startswith("/api/")
+
+
 async def _http_exception_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else "error"
+    if exc.status_code == 404 and _wants_html(request):
+        from fedi_town.read.templates import error_page
+
+        return error_page(request, 404, "Not Found", "There is no page at this address.")
     response = problem_response(_problem_for_status(exc.status_code, detail))
     if exc.headers:
         response.headers.update(exc.headers)
@@ -81,22 +88,16 @@ async def openapi(request: Request) -> Response:
 
 def all_routes() -> list[BaseRoute]:
     """Every route of the app, grouped by the way data flows (read, inbound, outbound)."""
+    from fedi_town.inbound import routes as inbound_routes
     from fedi_town.outbound import businesses_api
+    from fedi_town.outbound import routes as outbound_routes
+    from fedi_town.read import routes as read_routes
 
     routes: list[BaseRoute] = [Route("/api/v1/openapi.json", openapi, methods=["GET"])]
     routes += businesses_api.routes
-    for module_name in (
-        "fedi_town.outbound.routes",
-        "fedi_town.inbound.routes",
-        "fedi_town.read.routes",
-    ):
-        try:
-            module = __import__(module_name, fromlist=["routes"])
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        routes += module.routes
+    routes += outbound_routes.routes
+    routes += inbound_routes.routes
+    routes += read_routes.routes
     return routes
 
 

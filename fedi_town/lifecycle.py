@@ -26,19 +26,13 @@ def install(services: Services) -> None:
         return
     services.extras["_installed"] = True
     from fedi_town import instance, worker
+    from fedi_town.inbound import setup as inbound_setup
+    from fedi_town.outbound import setup as outbound_setup
+    from fedi_town.remote import setup as remote_setup
 
     add_hooks(services, instance.ensure_instance_key)
-    for module_name in (
-        "fedi_town.remote.setup",
-        "fedi_town.inbound.setup",
-        "fedi_town.outbound.setup",
-    ):
-        try:
-            module = __import__(module_name, fromlist=["install"])
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        module.install(services)
+    remote_setup.install(services)
+    inbound_setup.install(services)
+    outbound_setup.install(services)
     # The worker starts last and stops first, after every queue registered itself.
     add_hooks(services, worker.start_in_process, worker.stop_in_process)

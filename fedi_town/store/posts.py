@@ -183,11 +183,20 @@ async def update(store: Store, post_id: int, changes: Mapping[str, Any]) -> None
 
 
 async def mark_deleted(store: Store, post_id: int, now: int) -> None:
-    """Soft delete a published post: its URL answers 410 from now on."""
+    """Soft delete a published post: its URL answers 410 from now on.
+
+    Likes and boosts of it, and the owner's notifications about them, go with it (as on
+    Mastodon); replies stay, they belong to their authors.
+    """
     await store.execute(
         "UPDATE posts SET deleted_at = :now, pinned_at = NULL WHERE id = :id",
         {"now": now, "id": post_id},
     )
+    await store.execute(
+        "DELETE FROM notifications WHERE post_id = :id AND type IN ('like', 'boost')",
+        {"id": post_id},
+    )
+    await store.execute("DELETE FROM interactions WHERE post_id = :id", {"id": post_id})
 
 
 async def discard_unpublished(store: Store, post_id: int) -> bool:

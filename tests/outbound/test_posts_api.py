@@ -456,3 +456,30 @@ async def test_another_owner_cannot_read_or_change_my_posts(app_client, bakery):
     ]:
         response = await app_client.request(method, path, headers=owner(cafe))
         assert response.status_code == 404
+
+
+async def test_deleting_a_post_removes_its_likes_and_boosts_and_their_notifications(
+    app_client, bakery
+):
+    store = app_client.services.store
+    post = (await write_post(app_client, bakery, content="Sold out")).json()
+    # Given a neighbour liked the post and the owner was told
+    actor_id = await store.fetch_val("SELECT id FROM remote_actors ORDER BY id LIMIT 1")
+    await store.execute(
+        "INSERT INTO interactions (id, kind, activity_uri, actor_id, post_id, created_at) "
+        "VALUES (1, 'like', 'https://m.example/likes/1', :a, :p, 0)",
+        {"a": actor_id, "p": int(post["id"])},
+    )
+    await store.execute(
+        "INSERT INTO notifications (id, business_id, type, actor_id, post_id, dedupe_key, "
+        "created_at) VALUES (1, :b, 'like', :a, :p, 'like-1', 0)",
+        {"b": int(bakery["id"]), "a": actor_id, "p": int(post["id"])},
+    )
+    # When the owner deletes the post
+    response = await app_client.delete(
+        f"/api/v1/businesses/bakery/posts/{post['id']}", headers=owner(bakery)
+    )
+    # Then nothing of the like is left behind
+    assert response.status_code == 204
+    assert await table_count(store, "interactions") == 0
+    assert await table_count(store, "notifications") == 0

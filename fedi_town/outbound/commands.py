@@ -339,6 +339,7 @@ async def set_pinned(services: Services, business: Business, post: Post, pinned:
             raise _problem("/visibility", "only public and unlisted posts can be pinned")
     username = business.username
     async with services.store.transaction():
+        await businesses.lock(services.store, business.id)  # two pins racing: one wins
         if pinned and await post_store.pinned_count(services.store, business.id) >= MAX_PINNED:
             raise _problem("/", f"at most {MAX_PINNED} posts can be pinned; unpin one first")
         await post_store.set_pinned(services.store, post.id, now_ms() if pinned else None)

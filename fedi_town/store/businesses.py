@@ -222,3 +222,15 @@ async def put_kv_if_absent(store: Store, key: str, value: str) -> str:
     stored = await get_kv(store, key)
     assert stored is not None
     return stored
+
+
+async def lock(store: Store, business_id: int) -> None:
+    """Serialise writers of one business for the rest of the current transaction.
+
+    PostgreSQL takes the business row's lock; SQLite already runs one write transaction
+    at a time. Used where a rule spans rows (at most 5 pinned posts).
+    """
+    if not store.is_sqlite:
+        await store.fetch_val(
+            "SELECT id FROM businesses WHERE id = :id FOR UPDATE", {"id": business_id}
+        )

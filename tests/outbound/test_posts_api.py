@@ -483,3 +483,19 @@ async def test_deleting_a_post_removes_its_likes_and_boosts_and_their_notificati
     assert response.status_code == 204
     assert await table_count(store, "interactions") == 0
     assert await table_count(store, "notifications") == 0
+
+
+async def test_six_pins_racing_leave_at_most_five_pinned(app_client, bakery):
+    # Given six public posts
+    ids = [(await write_post(app_client, bakery, content=f"p{n}")).json()["id"] for n in range(6)]
+    # When all six are pinned at once
+    answers = await asyncio.gather(
+        *(
+            app_client.post(f"/api/v1/businesses/bakery/posts/{i}/pin", headers=owner(bakery))
+            for i in ids
+        )
+    )
+    # Then exactly five succeed and one is refused
+    assert sorted(a.status_code for a in answers) == [200] * 5 + [422]
+    store = app_client.services.store
+    assert await store.fetch_val("SELECT COUNT(*) FROM posts WHERE pinned_at IS NOT NULL") == 5

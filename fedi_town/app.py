@@ -26,6 +26,7 @@ from fedi_town.web import json_response, problem_response
 
 log = logging.getLogger(__name__)
 
+
 def _problem_for_status(status: int, detail: str) -> ProblemError:
     from fedi_town import errors
 

@@ -112,6 +112,21 @@ def parse_actor(document: dict[str, Any]) -> ActorProfile:
     )
 
 
+def _key_owner(document: dict[str, Any], key_id: str) -> str:
+    """The owner named for ``key_id`` by a key document or an actor stub (GoToSocial)."""
+    if "publicKeyPem" in document:
+        key = parse_key_document(document)
+        if key.key_id != key_id:
+            raise KeyNotListed("key document has another id")
+        return key.owner_uri
+    for item in as_list(document.get("publicKey")):
+        if isinstance(item, dict) and item.get("id") == key_id:
+            owner = item.get("owner")
+            if isinstance(owner, str) and is_http_url(owner):
+                return owner
+    raise KeyNotListed("document is neither an actor nor a key")
+
+
 def parse_key_document(document: dict[str, Any]) -> FetchedKey:
     """A standalone key ``{id, owner, publicKeyPem}`` (GoToSocial, Pleroma style)."""
     key_id, owner, pem = document.get("id"), document.get("owner"), document.get("publicKeyPem")
@@ -120,10 +135,10 @@ def parse_key_document(document: dict[str, Any]) -> FetchedKey:
     return FetchedKey(key_id, owner, pem)
 
 
-async def fetch_document(services: Services, url: str) -> dict[str, Any]:
+async def fetch_document(services: Services, url: str, *, check_id: bool = True) -> dict[str, Any]:
     """GET an ActivityStreams document signed as our instance actor (interop S1, S4)."""
     document: dict[str, Any] = await services.remote.fetch_object(
-        url, signer=instance_signer(services)
+        url, signer=instance_signer(services), check_id=check_id
     )
     return document
 
@@ -157,20 +172,21 @@ async def known_or_fetch(services: Services, uri: str) -> RemoteActor:
 async def fetch_key(services: Services, key_id: str) -> FetchedKey:
     """Resolve ``key_id`` by fetching it (interop S4, S9) and store what was learned.
 
-    The URL minus its fragment is either the actor (its ``publicKey`` lists the key) or a
-    key document whose ``owner`` is an actor that lists the key.
+    The URL minus its fragment is either the actor (its ``publicKey`` lists the key), a
+    key document whose ``owner`` is an actor that lists the key, or GoToSocial's stub of
+    the actor served at ``…/main-key`` (its ``id`` is the actor's, not the URL). Only the
+    actor document itself, fetched from its own id, is trusted for the key.
     """
     url = key_id.split("#", 1)[0]
-    document = await fetch_document(services, url)
-    try:
-        profile = parse_actor(document)
-    except BadActorDocument:
-        profile = None
+    document = await fetch_document(services, url, check_id=False)
+    profile = None
+    if document.get("id") == url:
+        try:
+            profile = parse_actor(document)
+        except BadActorDocument:
+            profile = None
     if profile is None:
-        key = parse_key_document(document)
-        if key.key_id != key_id:
-            raise KeyNotListed("key document has another id")
-        owner = await fetch_document(services, key.owner_uri)
+        owner = await fetch_document(services, _key_owner(document, key_id))
         profile = parse_actor(owner)
         if not any(listed == key_id for listed, _ in profile.keys):
             # GoToSocial's key documents are also listed in the owner actor; a key that is

@@ -347,6 +347,11 @@ class FedifyClient:
         result: dict[str, Any] = await self._call("POST", "reply", body)
         return result
 
+    async def delete_note(self, note: str, to: str) -> dict[str, Any]:
+        """Delete{Tombstone} of a note the peer's actor wrote (a reply), sent to ``to``."""
+        result: dict[str, Any] = await self._call("POST", "delete-note", {"note": note, "to": to})
+        return result
+
     async def signed_get(
         self, url: str, *, spec: str = "rfc9421", unsigned: bool = False
     ) -> dict[str, Any]:

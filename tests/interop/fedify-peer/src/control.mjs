@@ -13,6 +13,7 @@
 //   POST /_control/like {object}            Like; unlike {object} sends Undo{Like}
 //   POST /_control/announce {object}        Announce; unannounce {object} sends Undo{Announce}
 //   POST /_control/reply {inReplyTo, content, mention}   Create{Note}
+//   POST /_control/delete-note {note, to}   Delete{Tombstone} of a note the actor wrote, to `to`
 //   POST /_control/signed-get {url, spec}   one GET signed as our actor; its status and body
 //
 // Failures answer 4xx/5xx with {"error": "..."}; a send that the remote refused answers 200
@@ -22,12 +23,14 @@ import { signRequest } from "@fedify/fedify";
 import {
   Announce,
   Create,
+  Delete,
   Follow,
   isActor,
   Like,
   Mention,
   Note,
   PUBLIC_COLLECTION,
+  Tombstone,
   Undo,
 } from "@fedify/vocab";
 import { Temporal } from "@js-temporal/polyfill";
@@ -204,6 +207,7 @@ export class Control {
       "POST announce": (body) => this.announce(body),
       "POST unannounce": (body) => this.undo(body, "object", this.state.announces),
       "POST reply": (body) => this.reply(body),
+      "POST delete-note": (body) => this.deleteNote(body),
       "POST signed-get": (body) => this.signedGet(body),
     };
   }
@@ -382,6 +386,21 @@ export class Control {
     });
     const result = await this.send(ctx, mentioned, create, { sharedInbox: body.sharedInbox ?? true });
     return { ...result, note: noteId.href };
+  }
+
+  async deleteNote(body) {
+    const noteId = need(body, "note");
+    const ctx = this.context();
+    if (!this.state.notes.has(noteId)) throw new ControlError(409, `no note ${noteId}`);
+    const recipient = await this.recipient(ctx, need(body, "to"));
+    this.state.notes.delete(noteId);
+    const del = new Delete({
+      id: new URL(`${noteId}#delete`),
+      actor: this.actorId(ctx),
+      object: new Tombstone({ id: new URL(noteId) }),
+      to: PUBLIC_COLLECTION,
+    });
+    return this.send(ctx, recipient, del, { sharedInbox: true });
   }
 
   async signedGet(body) {

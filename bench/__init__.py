@@ -1,0 +1,13 @@
+"""Benchmarks for issue 6: fedi-town against the limits of the machine it runs on.
+
+Every script runs fedi-town in a subprocess under uvicorn on 127.0.0.1, drives it from
+another process, and prints each figure beside a ceiling measured in the same run:
+
+    read_path.py   actor, WebFinger, a note, the outbox page vs a bare route (1 and 2 workers)
+    inbox.py       signed Like/Announce/Create accepted per second vs a verify-only route
+    fanout.py      one post to 1,000 loopback servers vs a sign+POST loop with no database
+    facts.py       the machine facts the issue lists (RSA, PEM parse, HTTP clients, queries)
+    run_all.py     all of them, then one table of figures and targets (``make bench``)
+
+All traffic stays on 127.0.0.0/8; every loop is bounded in count and time.
+"""

@@ -1,0 +1,352 @@
+"""Fan-out: one post from a business with many followers on 1,000 loopback servers.
+
+    python -m bench.fanout [--quick] [--json out.json]
+
+The followers (bulk-loaded, accepted) live on remote servers simulated by ``bench.receivers``:
+one process listening on 127.0.1.1 ... 127.0.4.250, all on one port. The owner posts through
+the admin API; the clock runs from that request until the last server has the Create. The
+in-process worker delivers (one uvicorn worker, SQLite). Variants:
+
+- 1k, 10k and 100k followers over 1,000 servers with shared inboxes: 1,000 deliveries each,
+  so the follower count only changes the audience query and the enqueue;
+- 10k followers with personal inboxes only: 10,000 deliveries;
+- 10k / 1,000 with every 10th server down (refusing connections), then slow (holding each
+  request past the 10 s read timeout): the time until every healthy server has the post
+  must stay close to the all-up time.
+
+The ceiling is ``bench.delivery_ceiling``: the same client stack signing and POSTing the same
+inboxes with the same concurrency (32, the delivery queue's) and no database, in its own
+process, against the same receivers. Target: >= 70% of it, every delivery exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench import report, seed
+from bench.machine import CpuMeter, RssSampler, load_average, memory_mb
+from bench.profile import sampled
+from bench.receivers import host_ip, is_bad
+from bench.report import Figure, ratio_figure
+from bench.servers import ROOT, Process, child_env, free_port, start_process, start_server
+
+TARGET = 0.70
+#: Healthy servers must have the post within this factor of the all-up time.
+BAD_SLOWDOWN = 1.5
+CONCURRENCY = 32  # QueueRunner(DELIVERIES, concurrency=32) in fedi_town/outbound/setup.py
+BAD_EVERY = 10
+HANG_S = 15.0
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    followers: int
+    servers: int
+    shared: bool = True
+    bad: str | None = None  # "down" | "slow"
+
+    def rows(self, port: int) -> list[seed.RemoteActorRow]:
+        rows = []
+        for i in range(self.followers):
+            base = f"http://{host_ip(i % self.servers)}:{port}"
+            uri = f"{base}/users/f{i}"
+            rows.append(
+                seed.RemoteActorRow(uri, f"{uri}/inbox", f"{base}/inbox" if self.shared else None)
+            )
+        return rows
+
+    def inboxes(self, port: int, *, healthy_only: bool = False) -> list[str]:
+        """The inboxes fedi-town should deliver to (those on healthy servers, if asked)."""
+        found: dict[str, None] = {}
+        for i in range(self.followers):
+            server = i % self.servers
+            if healthy_only and self.bad and is_bad(server, BAD_EVERY):
+                continue
+            base = f"http://{host_ip(server)}:{port}"
+            found[f"{base}/inbox" if self.shared else f"{base}/users/f{i}/inbox"] = None
+        return list(found)
+
+
+@dataclass
+class Outcome:
+    variant: Variant
+    expected: int
+    delivered: int
+    duplicates: int
+    seconds: float  # post request -> last healthy delivery
+    api_s: float  # the admin API call (write + enqueue)
+    server_cores: float
+    peak_mb: float
+    idle_mb: float
+    db_done: int
+    body: str
+    private_pem: str
+    key_id: str
+
+    @property
+    def rate(self) -> float:
+        return self.delivered / self.seconds if self.seconds else 0.0
+
+
+class Receivers:
+    """The receiver process and its control API."""
+
+    def __init__(self, hosts: int, bad: str | None, log_dir: Path) -> None:
+        argv = ["-m", "bench.receivers", "--hosts", str(hosts), "--hang", str(HANG_S)]
+        if bad:
+            argv += ["--bad-every", str(BAD_EVERY), "--bad", bad]
+        self.process: Process = start_process(f"receivers-{bad or 'up'}", argv, log_dir=log_dir)
+        info = json.loads(self.process.ready)
+        self.port: int = info["port"]
+        self.http = httpx.Client(
+            base_url=f"http://127.0.0.1:{info['control']}", timeout=10, trust_env=False
+        )
+
+    def stats(self) -> dict[str, Any]:
+        data: dict[str, Any] = self.http.get("/_stats").json()
+        return data
+
+    def reset(self) -> None:
+        self.http.post("/_reset")
+
+    def stop(self) -> None:
+        self.http.close()
+        self.process.stop()
+
+
+async def _prepare(
+    database_url: str, base: str, data: Path, variant: Variant, port: int
+) -> tuple[str, str, str]:
+    services = await seed.open_services(database_url, base, data)
+    try:
+        business, token = await seed.create_business(services)
+    finally:
+        await services.store.disconnect()
+    await seed.load_actors(database_url, variant.rows(port), follow_business=business.id)
+    return token, business.private_key_pem, f"{base}/users/bakery#main-key"
+
+
+async def _delivery_counts(database_url: str, base: str, data: Path) -> dict[str, int]:
+    from fedi_town.store import queue as q
+
+    services = await seed.open_services(database_url, base, data)
+    try:
+        return await q.counts(services.store, q.DELIVERIES)
+    finally:
+        await services.store.disconnect()
+
+
+def run_variant(
+    variant: Variant, receivers: Receivers, data: Path, limit: float, profile: Path | None
+) -> Outcome:
+    """Seed a fresh database, start fedi-town, post, and time the deliveries."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    name = f"fanout-{variant.followers}-{'shared' if variant.shared else 'personal'}"
+    name += f"-{variant.bad}" if variant.bad else ""
+    database_url = seed.sqlite_url(data, f"{name}.sqlite3")
+    token, private_pem, key_id = asyncio.run(
+        _prepare(database_url, base, data, variant, receivers.port)
+    )
+    expected = variant.inboxes(receivers.port, healthy_only=True)
+    env = seed.server_env(database_url, base, data)
+    server = start_server(
+        "fedi", env=env, port=port, log_dir=data, ready_path="/.well-known/nodeinfo"
+    )
+    try:
+        time.sleep(1.0)
+        idle = memory_mb(server.pid)[0]
+        receivers.reset()
+        with (
+            RssSampler(server.pid) as rss,
+            CpuMeter(server.pid) as cpu,
+            sampled(server.pid, profile, name),
+            httpx.Client(base_url=base, timeout=120, trust_env=False) as client,
+        ):
+            started = time.time()
+            response = client.post(
+                "/api/v1/businesses/bakery/posts",
+                json={"content": "Cinnamon buns are back this Saturday! #bakery"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            api_s = time.time() - started
+            response.raise_for_status()
+            stats = receivers.stats()
+            while stats["deliveries"] < len(expected) and time.time() - started < limit:
+                time.sleep(0.05)
+                stats = receivers.stats()
+        seconds = (stats["last"] or time.time()) - started
+        activity = httpx.get(
+            response.json()["uri"] + "/activity", headers={"Accept": "application/activity+json"}
+        ).text
+        done = 0 if variant.bad else _wait_rows_done(database_url, base, data, len(expected))
+        peak = max(rss.peak_mb, memory_mb(server.pid)[1])
+    finally:
+        server.stop()
+    return Outcome(
+        variant, len(expected), stats["deliveries"], stats["duplicates"], seconds, api_s,
+        cpu.server_s / max(seconds, 1e-9), peak, idle, done, activity, private_pem, key_id,
+    )  # fmt: skip
+
+
+def _wait_rows_done(database_url: str, base: str, data: Path, expected: int) -> int:
+    """The database must say every delivery row is done, too (within 15 s)."""
+    done = 0
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        done = asyncio.run(_delivery_counts(database_url, base, data)).get("done", 0)
+        if done >= expected:
+            break
+        time.sleep(0.2)
+    return done
+
+
+def run_ceiling(
+    inboxes: list[str], outcome: Outcome, data: Path, transport: str = "remote"
+) -> dict[str, Any]:
+    """Run ``bench.delivery_ceiling`` in its own process for these inboxes."""
+    job = {
+        "inboxes": inboxes,
+        "body": outcome.body,
+        "private_pem": outcome.private_pem,
+        "key_id": outcome.key_id,
+        "concurrency": CONCURRENCY,
+        "transport": transport,
+    }
+    path = data / f"ceiling-{transport}.json"
+    path.write_text(json.dumps(job))
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.delivery_ceiling", str(path)],
+        cwd=ROOT, env=child_env(), capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    result["rate"] = result["count"] / result["seconds"]
+    return result
+
+
+def _once(outcome: Outcome) -> bool:
+    return outcome.duplicates == 0 and outcome.delivered == outcome.expected
+
+
+def _detail(outcome: Outcome) -> str:
+    once = (
+        "every delivery once"
+        if _once(outcome)
+        else f"{outcome.delivered}/{outcome.expected} delivered, {outcome.duplicates} repeats"
+    )
+    db = f", {outcome.db_done} rows done" if outcome.db_done else ""
+    return (
+        f"{outcome.delivered:,} deliveries in {outcome.seconds:.1f} s "
+        f"(API call {outcome.api_s:.2f} s); server {outcome.server_cores:.2f} cores, "
+        f"RSS peak {outcome.peak_mb:.0f} MB; {once}{db}"
+    )
+
+
+def _delivery_figure(label: str, outcome: Outcome, ceiling: dict[str, Any]) -> Figure:
+    return ratio_figure(
+        "fanout", label, outcome.rate, ceiling["rate"], "deliveries/s", TARGET,
+        _detail(outcome), seconds=outcome.seconds, once=_once(outcome),
+    )  # fmt: skip
+
+
+def _ceiling_figure(label: str, ceiling: dict[str, Any], versus: float | None = None) -> Figure:
+    cores = ceiling["cpu_s"] / ceiling["seconds"]
+    detail = (
+        f"{ceiling['count']:,} POSTs in {ceiling['seconds']:.1f} s, {cores:.2f} cores, "
+        f"{ceiling['outcomes']}"
+    )
+    return Figure("fanout", label, ceiling["rate"], "deliveries/s", versus, detail=detail)
+
+
+def run(quick: bool, profile: Path | None = None) -> tuple[list[Figure], list[str]]:
+    servers = 100 if quick else 1_000
+    sizes = [servers, 10 * servers] if quick else [1_000, 10_000, 100_000]
+    limit = 60.0 if quick else 180.0
+    notes = [
+        f"{servers:,} receiving servers on 127.0.1.1-127.0.{1 + (servers - 1) // 250}.x; "
+        f"delivery concurrency {CONCURRENCY}; 1-minute load average before: {load_average():.2f}"
+    ]
+    figures: list[Figure] = []
+    with tempfile.TemporaryDirectory(prefix="fedi-bench-fanout-") as tmp:
+        data = Path(tmp)
+        receivers = Receivers(servers, None, data)
+        try:
+            shared = [
+                run_variant(Variant(f"{n:,}", n, servers), receivers, data, limit, profile)
+                for n in sizes
+            ]
+            main = shared[min(1, len(shared) - 1)]
+            inboxes = main.variant.inboxes(receivers.port)
+            ceiling = run_ceiling(inboxes, main, data)
+            for outcome in shared:
+                label = f"{outcome.variant.followers:,} followers / {servers:,} servers, shared"
+                figures.append(_delivery_figure(label, outcome, ceiling))
+            label = f"ceiling: sign+POST {ceiling['count']:,} inboxes, no database"
+            figures.append(_ceiling_figure(label, ceiling))
+            for transport, package in (("httpx-aiohttp", "httpx_aiohttp"), ("aiohttp", "aiohttp")):
+                if importlib.util.find_spec(package) is None:
+                    notes.append(f"ceiling on {transport} skipped: {package} is not installed")
+                    continue
+                other = run_ceiling(inboxes, main, data, transport)
+                label = f"ceiling on {transport} (information)"
+                figures.append(_ceiling_figure(label, other, ceiling["rate"]))
+            variant = Variant("personal", 10 * servers, servers, shared=False)
+            personal = run_variant(variant, receivers, data, limit, profile)
+            personal_ceiling = run_ceiling(personal.variant.inboxes(receivers.port), personal, data)
+            label = f"{variant.followers:,} followers, personal inboxes only"
+            figures.append(_delivery_figure(label, personal, personal_ceiling))
+            label = f"ceiling: sign+POST {personal_ceiling['count']:,} inboxes, no database"
+            figures.append(_ceiling_figure(label, personal_ceiling))
+        finally:
+            receivers.stop()
+        outcomes = [*shared, personal]
+        for bad in ("down", "slow"):
+            receivers = Receivers(servers, bad, data)
+            try:
+                variant = Variant(f"10% {bad}", main.variant.followers, servers, bad=bad)
+                outcome = run_variant(variant, receivers, data, limit, profile)
+            finally:
+                receivers.stop()
+            outcomes.append(outcome)
+            allowed = main.seconds * BAD_SLOWDOWN
+            figures.append(
+                Figure(
+                    "fanout", f"every 10th server {bad}: until all healthy servers have it",
+                    outcome.seconds, "s", None, f"<= {BAD_SLOWDOWN}x all-up ({allowed:.1f} s)",
+                    _once(outcome) and outcome.seconds <= allowed, _detail(outcome),
+                )
+            )  # fmt: skip
+        once = all(_once(o) for o in outcomes)
+        figures.append(
+            Figure("fanout", "every delivery exactly once (all variants)", float(once), "",
+                   None, "yes", once)
+        )  # fmt: skip
+        peak = max(o.peak_mb for o in outcomes)
+        idle = max(o.idle_mb for o in outcomes)
+        figures.append(
+            Figure("memory", "RSS peak during fan-out", peak, "MB", None, "<= 150 MB",
+                   peak <= 150, f"idle before: {idle:.0f} MB")
+        )  # fmt: skip
+    return figures, notes
+
+
+def main() -> int:
+    args = report.arguments(__doc__).parse_args()
+    figures, notes = run(args.quick, args.profile)
+    return report.finish(figures, notes, args.json)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,373 @@
+"""Inbox: signed Like / Announce / Create accepted per second, against a verify-only route.
+
+    python -m bench.inbox [--quick] [--json out.json] [--sizes 1000,10000]
+
+A burst of activities from 1,000 remote actors (Mastodon-shaped, draft-cavage signatures)
+is signed before the clock starts and replayed by ``bench.loadgen`` over 32 keep-alive
+connections. The remote actors and their keys are already known (bulk-loaded into
+``remote_actors`` / ``remote_keys``), as after the first contact with each; the business
+and its post are made by the store functions with fixed ids so that one set of signed
+requests serves every run. Activities go to the shared inbox, Likes to the personal one.
+
+- ceiling: ``bench.apps:bare_inbox``, a route that parses and verifies the same signatures
+  with parsed keys from a dict, and answers 202.
+- fedi-town, one uvicorn worker, worker in-process (the all-in-one deployment), on SQLite
+  and on PostgreSQL (``?schema=`` of its own, dropped at the end).
+
+"accepted/s" counts 202 answers over the time from the first request sent to the last
+answer. After the burst the script gives the in-process worker up to 10 s more to handle the
+stored items and reports how many it finished ("handled/s" since the first request). At the
+largest size, fedi-town also runs with ``FEDI_TOWN_WORKER=off`` (accepting only), for
+information. Target: accepted >= 50% of the ceiling on both databases. Sizes are the number
+of activities in a burst.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import multiprocessing
+import secrets
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import loadgen, report, seed
+from bench.machine import CpuMeter, RssSampler, load_average, memory_mb
+from bench.profile import sampled
+from bench.report import Figure, ratio_figure
+from bench.servers import Server, free_port, start_server, write_json
+
+TARGET = 0.50
+CONNECTIONS = 32
+ACTORS = 1_000
+#: Distinct RSA keys shared out among the actors (making 1,000 keys would take a minute;
+#: verifying costs the same whichever key it is).
+KEYS = 16
+REMOTE_SERVERS = 50
+POST_ID = 1 << 40
+AS = "https://www.w3.org/ns/activitystreams"
+PUBLIC = f"{AS}#Public"
+
+
+@dataclass(frozen=True)
+class RemoteActor:
+    uri: str
+    key_id: str
+    key_index: int
+
+
+def remote_actors() -> list[RemoteActor]:
+    """Actors on 127.0.10.x hosts (port 80: nothing listens, nothing is ever fetched)."""
+    actors = []
+    for i in range(ACTORS):
+        server = i % REMOTE_SERVERS
+        uri = f"http://127.0.10.{1 + server}/users/fan{i}"
+        actors.append(RemoteActor(uri, f"{uri}#main-key", i % KEYS))
+    return actors
+
+
+def activity(i: int, actor: RemoteActor, post_uri: str, business_uri: str) -> dict[str, Any]:
+    """The i-th activity of the burst: Like, Announce and Create{Note} in turn."""
+    host = actor.uri.split("/users/", 1)[0]
+    kind = ("Like", "Announce", "Create")[i % 3]
+    now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    if kind == "Like":
+        return {"@context": AS, "id": f"{actor.uri}#likes/{i}", "type": "Like",
+                "actor": actor.uri, "object": post_uri}  # fmt: skip
+    if kind == "Announce":
+        return {"@context": AS, "id": f"{actor.uri}/statuses/{i}/activity", "type": "Announce",
+                "actor": actor.uri, "published": now, "to": [PUBLIC],
+                "cc": [business_uri, f"{actor.uri}/followers"], "object": post_uri}  # fmt: skip
+    note_id = f"{host}/notes/{uuid.uuid4().hex}"
+    note = {
+        "id": note_id, "type": "Note", "attributedTo": actor.uri,
+        "content": f"<p>Looks delicious! See you on Saturday ({i})</p>", "published": now,
+        "inReplyTo": post_uri, "to": [PUBLIC], "cc": [f"{actor.uri}/followers", business_uri],
+        "tag": [{"type": "Mention", "href": business_uri, "name": "@bakery"}],
+        "url": note_id,
+    }  # fmt: skip
+    return {"@context": AS, "id": f"{note_id}/activity", "type": "Create", "actor": actor.uri,
+            "published": now, "to": note["to"], "cc": note["cc"], "object": note}  # fmt: skip
+
+
+SignJob = tuple[list[tuple[str, str, str, bytes]], dict[int, str]]
+
+
+def _sign_chunk(job: SignJob) -> list[bytes]:
+    """Worker process: sign ("key_id|key index", url, path, body) items; keys parsed once."""
+    from fedi_town.protocol import httpsig
+    from fedi_town.protocol.keys import load_private_key
+
+    items, pems = job
+    out = []
+    now = datetime.now(UTC)
+    for key_index, url, path, body in items:
+        key_id, _, index = key_index.rpartition("|")
+        headers = httpsig.sign_request(
+            "POST",
+            url,
+            {"Content-Type": "application/activity+json", "User-Agent": "Mastodon/4.3 (bench)"},
+            body,
+            key_id=key_id,
+            private_key=load_private_key(pems[int(index)]),
+            now=now,
+        )
+        out.append(loadgen.build_post(path, headers, body))
+    return out
+
+
+def sign_burst(base: str, count: int, actors: list[RemoteActor], private: list[str]) -> list[bytes]:
+    """``count`` signed raw requests to fedi-town at ``base`` (two processes sign)."""
+    post_uri = f"{base}/users/bakery/statuses/{POST_ID}"
+    business_uri = f"{base}/users/bakery"
+    items = []
+    for i in range(count):
+        actor = actors[(i * 7919) % len(actors)]
+        body = json.dumps(activity(i, actor, post_uri, business_uri)).encode()
+        path = "/users/bakery/inbox" if i % 3 == 0 else "/inbox"
+        items.append((f"{actor.key_id}|{actor.key_index}", base + path, path, body))
+    pems = dict(enumerate(private))
+    chunks: list[SignJob] = [(items[i::2], pems) for i in range(2)]
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        signed = pool.map(_sign_chunk, chunks)
+    merged: list[bytes] = []
+    for i in range(count):
+        merged.append(signed[i % 2][i // 2])
+    return merged
+
+
+async def _prepare(
+    database_url: str, base: str, data: Path, actors: list[RemoteActor], public: list[str]
+) -> None:
+    from fedi_town.store import posts as post_store
+    from fedi_town.store.db import now_ms
+
+    services = await seed.open_services(database_url, base, data)
+    try:
+        business, _ = await seed.create_business(services)
+        now = now_ms()
+        await post_store.insert(
+            services.store, post_id=POST_ID, business_id=business.id,
+            uri=f"{base}/users/bakery/statuses/{POST_ID}",
+            content_source="Cinnamon buns are back!", content_html="<p>Cinnamon buns are back!</p>",
+            spoiler_text="", sensitive=False, language="en", visibility="public",
+            in_reply_to_uri=None, mentions=[], hashtags=[], extra_inboxes=[], scheduled_at=None,
+            published_at=now, now=now,
+        )  # fmt: skip
+    finally:
+        await services.store.disconnect()
+    rows = [
+        seed.RemoteActorRow(
+            a.uri, f"{a.uri}/inbox", None, key_id=a.key_id, public_pem=public[a.key_index]
+        )
+        for a in actors
+    ]
+    await seed.load_actors(database_url, rows)
+
+
+async def _inbox_counts(database_url: str, base: str, data: Path) -> dict[str, int]:
+    from fedi_town.store import queue as q
+
+    services = await seed.open_services(database_url, base, data)
+    try:
+        return await q.counts(services.store, q.INBOX)
+    finally:
+        await services.store.disconnect()
+
+
+def _wait_drained(
+    database_url: str, base: str, data: Path, total: int, started: float, limit: float
+) -> tuple[float, int]:
+    """Wait (at most ``limit`` s) for the worker to finish every stored item.
+
+    Returns the seconds since ``started`` and how many items were finished by then.
+    """
+    deadline = time.perf_counter() + limit
+    while True:
+        counts = asyncio.run(_inbox_counts(database_url, base, data))
+        finished = counts.get("done", 0) + counts.get("failed", 0)
+        if finished >= total or time.perf_counter() > deadline:
+            return time.perf_counter() - started, finished
+        time.sleep(0.2)
+
+
+@dataclass
+class Burst:
+    accepted: float
+    result: loadgen.LoadResult
+    server_cores: float
+    peak_mb: float
+    idle_mb: float
+    handled_s: float = 0.0
+    handled: int = 0
+
+
+def _burst(
+    server: Server, requests: list[bytes], profile: Path | None = None, name: str = ""
+) -> tuple[loadgen.LoadResult, float, float]:
+    with (
+        RssSampler(server.pid) as rss,
+        CpuMeter(server.pid) as cpu,
+        sampled(server.pid, profile, name),
+    ):
+        result = loadgen.run_requests("127.0.0.1", server.port, requests, CONNECTIONS)
+    return result, cpu.server_s / result.seconds, rss.peak_mb
+
+
+def run_ceiling(
+    data: Path, base: str, actors: list[RemoteActor], public: list[str], requests: list[bytes]
+) -> Burst:
+    keys = {a.key_id: public[a.key_index] for a in actors}
+    env = {"BENCH_BARE_KEYS": str(write_json(data / "keys.json", {"keys": keys, "origin": base}))}
+    server = start_server("bare-inbox", env=env, log_dir=data)
+    try:
+        result, cores, peak = _burst(server, requests)
+    finally:
+        server.stop()
+    if result.ok(202) != len(requests):
+        raise RuntimeError(f"bare inbox refused {len(requests) - result.ok(202)} requests")
+    return Burst(result.ok(202) / result.seconds, result, cores, peak, 0.0)
+
+
+def run_fedi(
+    database_url: str,
+    data: Path,
+    port: int,
+    actors: list[RemoteActor],
+    public: list[str],
+    requests: list[bytes],
+    drain_limit: float,
+    profile: Path | None = None,
+    name: str = "",
+    worker: bool = True,
+) -> Burst:
+    """Burst ``requests`` at a fresh fedi-town; with ``worker``, then wait for the worker."""
+    base = f"http://127.0.0.1:{port}"
+    asyncio.run(_prepare(database_url, base, data, actors, public))
+    env = seed.server_env(database_url, base, data)
+    if not worker:
+        env["FEDI_TOWN_WORKER"] = "off"
+    server = start_server(
+        "fedi", env=env, port=port, log_dir=data, ready_path="/.well-known/nodeinfo"
+    )
+    try:
+        time.sleep(1.0)
+        idle = memory_mb(server.pid)[0]
+        started = time.perf_counter()
+        result, cores, peak = _burst(server, requests, profile, name)
+        handled_s, handled = 0.0, 0
+        if worker:
+            handled_s, handled = _wait_drained(
+                database_url, base, data, len(requests), started, drain_limit
+            )
+        peak = max(peak, memory_mb(server.pid)[1])
+    finally:
+        server.stop()
+    if result.ok(202) != len(requests):
+        raise RuntimeError(
+            f"fedi-town answered {dict(result.statuses)} to {len(requests)} activities:\n"
+            f"{server.log()[-2000:]}"
+        )
+    return Burst(result.ok(202) / result.seconds, result, cores, peak, idle, handled_s, handled)
+
+
+def _detail(burst: Burst) -> str:
+    r = burst.result
+    text = (
+        f"p99 {r.p99_ms:.0f} ms; server {burst.server_cores:.2f} cores, "
+        f"client {r.client_cpu_s / r.seconds:.2f} cores"
+    )
+    if burst.handled_s:
+        text += (
+            f"; worker handled {burst.handled:,}/{r.requests:,} within {burst.handled_s:.1f} s "
+            f"({burst.handled / burst.handled_s:,.0f}/s)"
+        )
+    return text
+
+
+def run(
+    quick: bool, sizes: list[int], profile: Path | None = None
+) -> tuple[list[Figure], list[str]]:
+    from fedi_town.protocol.keys import generate_rsa_keypair
+
+    notes = [
+        f"{ACTORS} remote actors on {REMOTE_SERVERS} hosts, {KEYS} distinct RSA-2048 keys, "
+        f"{CONNECTIONS} connections; 1-minute load average before: {load_average():.2f}"
+    ]
+    postgres_down = asyncio.run(seed.postgres_available())
+    if postgres_down:
+        notes.append(f"PostgreSQL skipped: {postgres_down}")
+    figures: list[Figure] = []
+    actors = remote_actors()
+    pairs = [generate_rsa_keypair() for _ in range(KEYS)]
+    private, public = [p for p, _ in pairs], [p for _, p in pairs]
+    with tempfile.TemporaryDirectory(prefix="fedi-bench-inbox-") as tmp:
+        data = Path(tmp)
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        began = time.perf_counter()
+        signed = sign_burst(base, max(sizes), actors, private)
+        notes.append(
+            f"signed {len(signed)} requests in {time.perf_counter() - began:.1f} s "
+            "(2 processes, before any timing)"
+        )
+        for size in sizes:
+            requests = signed[:size]
+            ceiling = run_ceiling(data, base, actors, public, requests)
+            figures.append(
+                Figure("inbox", f"ceiling: verify-only route, {size:,} activities",
+                       ceiling.accepted, "accepted/s", detail=_detail(ceiling))
+            )  # fmt: skip
+            runs = [("SQLite", seed.sqlite_url(data, f"inbox-{size}.sqlite3"), True)]
+            if not postgres_down:
+                schema = f"bench_inbox_{secrets.token_hex(4)}"
+                runs.append(("PostgreSQL", seed.postgres_url(schema), True))
+            if size == max(sizes):
+                url = seed.sqlite_url(data, f"inbox-{size}-accept-only.sqlite3")
+                runs.append(("SQLite, worker off (accept only)", url, False))
+            for label, database_url, worker in runs:
+                try:
+                    burst = run_fedi(
+                        database_url, data, port, actors, public, requests,
+                        drain_limit=10, profile=profile,
+                        name=f"inbox-{label}-{size}", worker=worker,
+                    )  # fmt: skip
+                finally:
+                    asyncio.run(seed.drop_schema(database_url))
+                if worker:
+                    figures.append(
+                        ratio_figure("inbox", f"{label}, {size:,} activities", burst.accepted,
+                                     ceiling.accepted, "accepted/s", TARGET, _detail(burst),
+                                     handled_s=burst.handled_s, handled=burst.handled)
+                    )  # fmt: skip
+                else:
+                    figures.append(
+                        Figure("inbox", f"{label}, {size:,} activities (information)",
+                               burst.accepted, "accepted/s", ceiling.accepted,
+                               detail=_detail(burst))
+                    )  # fmt: skip
+                figures.append(
+                    Figure("memory", f"RSS peak, inbox burst ({label}, {size:,})",
+                           burst.peak_mb, "MB", None, "<= 150 MB", burst.peak_mb <= 150,
+                           f"idle before: {burst.idle_mb:.0f} MB")
+                )  # fmt: skip
+    return figures, notes
+
+
+def main() -> int:
+    parser = report.arguments(__doc__)
+    parser.add_argument("--sizes", default="", help="comma-separated burst sizes")
+    args = parser.parse_args()
+    default = "300,1000" if args.quick else "1000,10000"
+    sizes = sorted(int(s) for s in (args.sizes or default).split(","))
+    figures, notes = run(args.quick, sizes, args.profile)
+    return report.finish(figures, notes, args.json)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

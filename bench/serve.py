@@ -1,0 +1,71 @@
+"""Run one of ``bench.apps`` under uvicorn on a socket bound before start.
+
+    python -m bench.serve fedi --port 0 --workers 2
+
+Binds ``--host:--port`` (port 0: a free one), prints ``READY <port>`` on stdout, then serves
+with uvloop and httptools as ``fedi-town serve`` does (no access log, no Server header,
+proxy headers on). With ``--workers`` above 1, uvicorn's supervisor runs that many worker
+processes on the same socket. SIGTERM stops it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import sys
+from typing import Literal
+
+import uvicorn
+from uvicorn.supervisors import Multiprocess
+
+APPS: dict[str, tuple[str, Literal["on", "off"]]] = {
+    "fedi": ("bench.apps:fedi", "on"),
+    "bare-read": ("bench.apps:bare_read", "off"),
+    "bare-inbox": ("bench.apps:bare_inbox", "off"),
+}
+
+
+def bind(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("app", choices=sorted(APPS))
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args(argv)
+    if not args.host.startswith("127."):
+        parser.error("benchmarks listen on loopback only")
+    target, lifespan = APPS[args.app]
+    sock = bind(args.host, args.port)
+    print(f"READY {sock.getsockname()[1]}", flush=True)
+    config = uvicorn.Config(
+        target,
+        factory=True,
+        workers=args.workers,
+        lifespan=lifespan,
+        loop="uvloop",
+        http="httptools",
+        log_level="warning",
+        access_log=False,
+        proxy_headers=True,
+        server_header=False,
+        backlog=2048,
+        timeout_graceful_shutdown=5,
+    )
+    if args.workers > 1:
+        Multiprocess(config, sockets=[sock]).run()
+    else:
+        uvicorn.Server(config).run(sockets=[sock])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

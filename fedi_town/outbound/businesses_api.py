@@ -22,6 +22,7 @@ from fedi_town.errors import Conflict, Unprocessable
 from fedi_town.outbound.auth import OWNER_TOKEN_PREFIX, hash_token, require_admin, require_business
 from fedi_town.protocol.keys import generate_rsa_keypair
 from fedi_town.protocol.usernames import username_problem
+from fedi_town.read.cache import forget_business
 from fedi_town.schemas import validate
 from fedi_town.services import Services
 from fedi_town.settings import new_token
@@ -144,6 +145,7 @@ async def patch(request: Request) -> Response:
     await businesses.update(services.store, business.id, changes)
     updated = await businesses.by_id(services.store, business.id)
     assert updated is not None
+    forget_business(services, business.username)
     hook = services.extras.get("on_profile_changed")
     if hook is not None:
         await hook(services, updated)
@@ -158,6 +160,7 @@ async def delete(request: Request) -> Response:
         await businesses.mark_deleted(services.store, business.id)
         if hook is not None:
             await hook(services, business)
+    forget_business(services, business.username)
     log.info("deleted business %s", business.username)
     return Response(status_code=204)
 

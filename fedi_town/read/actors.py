@@ -11,10 +11,12 @@ from starlette.routing import Route
 
 from fedi_town.protocol.documents import Document
 from fedi_town.read import pages
+from fedi_town.read.cache import document_cache
 from fedi_town.read.document_inputs import actor_document, instance_actor_document
 from fedi_town.read.lookup import actor_tombstone, find_business
 from fedi_town.read.negotiate import serve_document
 from fedi_town.services import Services
+from fedi_town.web import dumps
 
 __all__ = ["actor_document", "instance_actor_document", "routes"]
 
@@ -26,12 +28,22 @@ async def business_actor(request: Request) -> Response:
     actor, sees its ``id`` differ and fetches the ``id`` (as Mastodon does).
     """
     services: Services = request.app.state.services
+    cache = document_cache(services)
 
-    async def build(fetcher: str | None) -> Document:
+    async def build(fetcher: str | None) -> Document | bytes:
+        given = str(request.path_params["username"])
+        cached = cache.get(given, "actor")
+        if cached is not None and request.url.path == f"/users/{given}":  # not /@{given}
+            return cached
         business = await find_business(services, request)
         if business.deleted_at is not None:
             raise actor_tombstone(services, business)
-        return await actor_document(services, business)
+        document = await actor_document(services, business)
+        if request.url.path == f"/users/{business.username}":
+            encoded = dumps(document)
+            cache.put(business.username, "actor", encoded)
+            return encoded
+        return document
 
     return await serve_document(request, build, page=lambda: pages.profile(request))
 

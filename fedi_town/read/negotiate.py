@@ -39,7 +39,7 @@ from fedi_town.web import activity_response, wants_activity_json
 log = logging.getLogger(__name__)
 
 FetchGuard = Callable[[Request, Services], Awaitable[str | None]]
-DocumentBuilder = Callable[[str | None], Awaitable[Document]]
+DocumentBuilder = Callable[[str | None], Awaitable[Document | bytes]]
 PageRenderer = Callable[[], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -83,7 +83,8 @@ async def serve_document(
 ) -> Response:
     """Answer with ``build(fetcher)`` as ActivityStreams, or with ``page()`` for browsers.
 
-    ``build`` returns the document (whose ``id`` must equal the URL asked for) or raises
+    ``build`` returns the document (whose ``id`` must equal the URL asked for), or its
+    encoded bytes when it keeps them cached (``read.cache``), or raises
     ``NotFound``, ``TombstoneGone`` or ``MovedTo``. ``guarded=False`` skips the fetch guard:
     only for documents peers need to verify us (the instance actor).
     """

@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from fedi_town.errors import BadRequest, Gone, NotFound, ProblemError
 from fedi_town.protocol.urls import INSTANCE_ACTOR_USERNAME, Urls
+from fedi_town.read.cache import document_cache
 from fedi_town.services import Services
 from fedi_town.store import businesses
 from fedi_town.web import ACTIVITY_JSON, dumps, problem_response
@@ -121,12 +122,18 @@ async def webfinger(request: Request) -> Response:
         username = resolve_resource(request.query_params.get("resource"), urls)
         if username.lower() == INSTANCE_ACTOR_USERNAME:
             return discovery_response(instance_actor_jrd(urls), JRD)
+        cache = document_cache(services)
+        cached = cache.get(username, "webfinger")
+        if cached is not None:
+            return discovery_response(cached, JRD)
         business = await businesses.by_username(services.store, username, include_deleted=True)
         if business is None:
             raise NotFound("no such account on this server")
         if business.deleted_at is not None:
             raise Gone("this account was deleted")
-        return discovery_response(business_jrd(urls, business.username), JRD)
+        encoded = dumps(business_jrd(urls, business.username))
+        cache.put(business.username, "webfinger", encoded)
+        return discovery_response(encoded, JRD)
     except ProblemError as error:
         return discovery_problem(error)
 

@@ -100,7 +100,8 @@ async def receive(request: Request, business_id: int | None) -> Response:
         ):
             log.info("inbox: ignored Delete of unknown account %s", actor)
             return _accepted()
-        if await moderation.blocking(services.store, actor, also=[sig.key_id]):
+        # One query for instance-wide and this business's blocks, before any key fetch.
+        if await moderation.blocking(services.store, actor, business_id, also=[sig.key_id]):
             _refuse(activity_id, actor, "domain or actor blocked")
             raise Forbidden("refused by this server's moderation")
         signer = await signatures.verify_signature(services, sig)
@@ -113,10 +114,6 @@ async def receive(request: Request, business_id: int | None) -> Response:
         if exc.status >= 500:
             _refuse(activity_id, actor, f"key unavailable ({exc.status})")
         raise
-
-    if await moderation.blocking(services.store, actor, business_id):
-        _refuse(activity_id, actor, "blocked")
-        raise Forbidden("refused by this server's moderation")
 
     row_id = await inbox_store.add(
         services.store,

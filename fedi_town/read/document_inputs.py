@@ -107,10 +107,11 @@ async def note_inputs(services: Services, business: Business, posts: list[Post])
     ids = [p.id for p in posts]
     media = await reads.media_for_posts(services.store, ids)
     counts = await reads.interaction_counts(services.store, ids)
+    replies_by_uri = await reads.reply_counts(services.store, [p.uri for p in posts], business.id)
     inputs = []
     for post in posts:
         assert post.published_at is not None, "only published posts become Notes"
-        replies = await reads.count_replies(services.store, post.uri, business.id)
+        replies = replies_by_uri[post.uri]
         inputs.append(
             NoteInput(
                 id=urls.post(name, post.id),

@@ -255,6 +255,23 @@ async def count_replies(store: Store, post_uri: str, business_id: int) -> int:
     return int(value or 0)
 
 
+async def reply_counts(store: Store, post_uris: Iterable[str], business_id: int) -> dict[str, int]:
+    """``{post_uri: visible replies}`` for many posts in one query (0 when none)."""
+    uris = sorted(set(post_uris))
+    counts = dict.fromkeys(uris, 0)
+    if not uris:
+        return counts
+    marks, values = _in_list("r", uris)
+    where = _VISIBLE_REPLIES.replace("n.in_reply_to_uri = :uri", f"n.in_reply_to_uri IN ({marks})")
+    rows = await store.fetch_all(
+        f"SELECT n.in_reply_to_uri AS uri, COUNT(*) AS n {where} GROUP BY n.in_reply_to_uri",
+        {**values, "b": business_id, "v0": "public", "v1": "unlisted"},
+    )
+    for row in rows:
+        counts[str(row["uri"])] = int(row["n"])
+    return counts
+
+
 async def reply_uris(
     store: Store, post_uri: str, business_id: int, *, limit: int, offset: int
 ) -> list[str]:

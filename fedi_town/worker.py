@@ -51,7 +51,9 @@ class Worker:
     periodic: list[tuple[float, Periodic]] = field(default_factory=list)
     poll_seconds: float = 1.0
     stop_deadline: float = 10.0
-    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    #: one wake-up event per queue table, so finishing an inbox row does not make the
+    #: delivery loop run an empty claim (and the other way round)
+    _wake: dict[str, asyncio.Event] = field(default_factory=dict)
     _stop_event: asyncio.Event = field(default_factory=asyncio.Event)
     _stopping: bool = False
     _running: dict[int, tuple[q.Queue, asyncio.Task[None]]] = field(default_factory=dict)
@@ -59,7 +61,11 @@ class Worker:
 
     def poke(self) -> None:
         """New work was queued in this process: look now instead of at the next poll."""
-        self._wake.set()
+        for event in self._wake.values():
+            event.set()
+
+    def _event(self, queue: q.Queue) -> asyncio.Event:
+        return self._wake.setdefault(queue.table, asyncio.Event())
 
     def start(self) -> None:
         for runner in self.runners:
@@ -70,7 +76,7 @@ class Worker:
     async def stop(self) -> None:
         """Finish in-flight rows within ``stop_deadline``; release the others' leases."""
         self._stopping = True
-        self._wake.set()
+        self.poke()
         self._stop_event.set()
         # Let the loops see the flag and leave on their own: cancelling one in the middle of
         # a claim's transaction would leave its database connection unreleased (databases
@@ -106,7 +112,10 @@ class Worker:
 
     async def _loop(self, runner: QueueRunner) -> None:
         limit = asyncio.Semaphore(runner.concurrency)
+        wake = self._event(runner.queue)
         while not self._stopping:
+            # Clear before claiming: a poke that arrives during the claim is kept, not lost.
+            wake.clear()
             free = runner.concurrency - sum(
                 1 for queue, _ in self._running.values() if queue == runner.queue
             )
@@ -129,9 +138,8 @@ class Worker:
             if len(rows) >= min(free, runner.batch) and rows:
                 await asyncio.sleep(0)  # more may be due right away
                 continue
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+                await asyncio.wait_for(wake.wait(), timeout=self.poll_seconds)
 
     async def _run_one(self, runner: QueueRunner, row: Row, limit: asyncio.Semaphore) -> None:
         row_id = int(row["id"])
@@ -160,7 +168,7 @@ class Worker:
             )
         finally:
             self._running.pop(row_id, None)
-            self._wake.set()
+            self._event(runner.queue).set()
 
 
 def build_worker(services: Services) -> Worker:

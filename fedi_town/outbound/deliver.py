@@ -24,12 +24,15 @@ import asyncio
 import json
 import logging
 import random
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 from fedi_town import worker
 from fedi_town.outbound.retry import RETRYABLE_ERRORS, decide
 from fedi_town.remote.http import DeliveryResult
+from fedi_town.remote.knock import RequestSigner
 from fedi_town.remote.signers import business_signer, instance_signer
 from fedi_town.services import Services
 from fedi_town.store import businesses, outbox
@@ -88,6 +91,47 @@ def host_limiter(services: Services) -> HostLimiter:
         limiter = HostLimiter(PER_HOST)
         services.extras["delivery_host_limiter"] = limiter
     return limiter
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What every delivery row of one activity shares: the bytes, who signs, who sends."""
+
+    type: str
+    body: bytes
+    signer: RequestSigner
+    sender: str
+
+
+#: Activities are never changed once stored, so a fan-out reads each one once, not per row.
+OUTGOING_CACHE_SIZE = 256
+
+
+async def _outgoing(services: Services, activity_id: int) -> Outgoing | str:
+    """The activity to send, or why it cannot be sent (a reason for ``last_error``)."""
+    cache: OrderedDict[int, Outgoing] = services.extras.setdefault("outgoing_cache", OrderedDict())
+    found = cache.get(activity_id)
+    if found is not None:
+        cache.move_to_end(activity_id)
+        return found
+    store = services.store
+    activity = await outbox.activity_for_delivery(store, activity_id)
+    if activity is None:
+        return "activity missing"
+    if activity["business_id"] is None:
+        signer = instance_signer(services)
+        sender = services.urls.instance_actor()
+    else:
+        business = await businesses.by_id(store, int(activity["business_id"]))
+        if business is None:
+            return "sender missing"
+        signer = business_signer(services, business)
+        sender = services.urls.actor(business.username)
+    found = Outgoing(str(activity["type"]), str(activity["body"]).encode(), signer, sender)
+    cache[activity_id] = found
+    while len(cache) > OUTGOING_CACHE_SIZE:
+        cache.popitem(last=False)
+    return found
 
 
 def _is_local(services: Services, inbox: str) -> bool:
@@ -160,26 +204,16 @@ async def handle_delivery(services: Services, row: Row) -> None:
     row_id = int(row["id"])
     inbox = str(row["inbox"])
     host = str(row["host"])
-    activity = await outbox.activity_for_delivery(store, int(row["activity_id"]))
-    if activity is None:
-        await q.fail(store, q.DELIVERIES, row_id, now=now_ms(), last_error="activity missing")
+    activity = await _outgoing(services, int(row["activity_id"]))
+    if isinstance(activity, str):
+        await q.fail(store, q.DELIVERIES, row_id, now=now_ms(), last_error=activity)
         return
-    if activity["business_id"] is None:
-        signer = instance_signer(services)
-        sender = services.urls.instance_actor()
-    else:
-        business = await businesses.by_id(store, int(activity["business_id"]))
-        if business is None:
-            await q.fail(store, q.DELIVERIES, row_id, now=now_ms(), last_error="sender missing")
-            return
-        signer = business_signer(services, business)
-        sender = services.urls.actor(business.username)
-    body = str(activity["body"]).encode()
+    body, signer, sender = activity.body, activity.signer, activity.sender
 
     if _is_local(services, inbox):
         await _deliver_locally(services, inbox, body, sender)
         await q.done(store, q.DELIVERIES, row_id, now=now_ms(), last_status=202)
-        log.info("delivery %d of %s to our own %s: handed over", row_id, activity["type"], inbox)
+        log.info("delivery %d of %s to our own %s: handed over", row_id, activity.type, inbox)
         return
 
     if not await _circuit_allows(services, row, now_ms()):
@@ -225,4 +259,4 @@ async def handle_delivery(services: Services, row: Row) -> None:
             last_status=result.status,
             last_error=decision.reason,
         )
-    log.info("delivery %d of %s to %s: %s", row_id, activity["type"], host, decision.action)
+    log.info("delivery %d of %s to %s: %s", row_id, activity.type, host, decision.action)

@@ -74,20 +74,15 @@ async def claim(store: Store, queue: Queue, *, now: int, lease_ms: int, limit: i
 async def _finish(
     store: Store, queue: Queue, row_id: int, state: str, extra_sql: str, values: dict[str, object]
 ) -> bool:
+    """Move a pending row to ``state``; False when it was not pending any more."""
     check_transition("pending", state)
     sql = (
         f"UPDATE {queue.table} SET state = :state, locked_until = NULL{extra_sql} "  # noqa: S608
-        "WHERE id = :id AND state = 'pending'"
+        "WHERE id = :id AND state = 'pending' RETURNING id"
     )
     async with store.transaction():
-        found = await store.fetch_val(
-            f"SELECT 1 FROM {queue.table} WHERE id = :id AND state = 'pending'",  # noqa: S608
-            {"id": row_id},
-        )
-        if not found:
-            return False
-        await store.execute(sql, {"state": state, "id": row_id, **values})
-    return True
+        changed = await store.fetch_val(sql, {"state": state, "id": row_id, **values})
+    return changed is not None
 
 
 async def done(store: Store, queue: Queue, row_id: int, *, now: int, **columns: object) -> bool:

@@ -115,3 +115,21 @@ async def test_worker_runs_a_handler_and_retries_one_that_raises(store, settings
     assert bad["state"] == "pending" and bad["last_error"] == "RuntimeError"
     good = await store.fetch_one("SELECT state FROM inbox_items WHERE id = :id", {"id": ok_id})
     assert good["state"] == "done"
+
+
+async def test_many_rows_are_written_in_chunks_and_all_arrive(store):
+    # Given more rows than one execute_many chunk holds
+    from fedi_town.store.db import EXECUTE_MANY_CHUNK
+
+    rows = [
+        {"id": new_id(), "uri": f"https://x.example/many/{n}"}
+        for n in range(EXECUTE_MANY_CHUNK * 2 + 7)
+    ]
+    # When they are inserted in one call
+    await store.execute_many(
+        "INSERT INTO inbox_items (id, activity_uri, actor_uri, type, body, state, "
+        "next_attempt_at, created_at) VALUES (:id, :uri, 'a', 'Like', '{}', 'pending', 0, 0)",
+        rows,
+    )
+    # Then every one is stored
+    assert await store.fetch_val("SELECT COUNT(*) FROM inbox_items") == len(rows)

@@ -35,6 +35,9 @@ Row = Mapping[str, Any]
 #: Held read connections on SQLite (each is one aiosqlite thread).
 SQLITE_READERS = 2
 
+#: Rows per ``execute_many`` round (see Store.execute_many).
+EXECUTE_MANY_CHUNK = 500
+
 
 def now_ms() -> int:
     """Current time in epoch milliseconds (the storage format of every timestamp)."""
@@ -181,10 +184,14 @@ class Store:
             await self._conn().execute(sql, dict(values or {}))
 
     async def execute_many(self, sql: str, values: Sequence[Mapping[str, Any]]) -> None:
+        """Run one statement for many rows, in chunks.
+
+        ``databases`` compiles a SQLAlchemy clause for every row before running any, which
+        cost +93 MB for a 10,000-follower fan-out; chunks of ``EXECUTE_MANY_CHUNK`` bound it.
+        """
         if not values:
             return
-        if self.is_sqlite and not self._in_tx.get():
-            async with self.transaction():
-                await self._conn().execute_many(sql, [dict(v) for v in values])
-        else:
-            await self._conn().execute_many(sql, [dict(v) for v in values])
+        async with self.transaction():  # all chunks or none
+            for start in range(0, len(values), EXECUTE_MANY_CHUNK):
+                chunk = [dict(v) for v in values[start : start + EXECUTE_MANY_CHUNK]]
+                await self._conn().execute_many(sql, chunk)

@@ -15,7 +15,7 @@ in-process worker delivers (one uvicorn worker, SQLite). Variants:
   must stay close to the all-up time.
 
 The ceiling is ``bench.delivery_ceiling``: the same client stack signing and POSTing the same
-inboxes with the same concurrency (32, the delivery queue's) and no database, in its own
+inboxes with the same concurrency (the delivery queue's) and no database, in its own
 process, against the same receivers. Target: >= 70% of it, every delivery exactly once.
 """
 
@@ -40,11 +40,12 @@ from bench.profile import sampled
 from bench.receivers import host_ip, is_bad
 from bench.report import Figure, ratio_figure
 from bench.servers import ROOT, Process, child_env, free_port, start_process, start_server
+from fedi_town.outbound.setup import DELIVERY_CONCURRENCY
 
 TARGET = 0.70
 #: Healthy servers must have the post within this factor of the all-up time.
 BAD_SLOWDOWN = 1.5
-CONCURRENCY = 32  # QueueRunner(DELIVERIES, concurrency=32) in fedi_town/outbound/setup.py
+CONCURRENCY = DELIVERY_CONCURRENCY  # the delivery queue's, fedi_town/outbound/setup.py
 BAD_EVERY = 10
 HANG_S = 15.0
 

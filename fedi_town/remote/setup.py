@@ -14,6 +14,9 @@ async def open_client(services: Services) -> None:
             allow_private=services.settings.allow_private_addresses,
             user_agent=f"fedi-town/{__version__} (+{services.urls.base}/)",
             clock=services.clock,
+            # above the delivery concurrency (outbound/setup.py), plus room for fetches
+            max_connections=256,
+            max_keepalive_connections=64,
         )
 
 

@@ -49,8 +49,6 @@ async def _send(
     await outbox.enqueue(
         services.store,
         business_id=business.id,
-        uri=uri,
-        type=kind,
         body=body,
         inboxes=[inbox] if inbox else [],
     )

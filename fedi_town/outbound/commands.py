@@ -163,8 +163,6 @@ async def _enqueue_note_activity(
     await outbox.enqueue(
         services.store,
         business_id=business.id,
-        uri=str(body["id"]),
-        type=kind,
         body=body,
         inboxes=inboxes,
         post_id=post.id,
@@ -318,8 +316,6 @@ async def delete_post(services: Services, business: Business, post: Post) -> Non
         await outbox.enqueue(
             services.store,
             business_id=business.id,
-            uri=str(body["id"]),
-            type="Delete",
             body=body,
             inboxes=reached,
             post_id=post.id,
@@ -354,8 +350,6 @@ async def set_pinned(services: Services, business: Business, post: Post, pinned:
         await outbox.enqueue(
             services.store,
             business_id=business.id,
-            uri=activity_id,
-            type=str(body["type"]),
             body=body,
             inboxes=await outbox.follower_inboxes(services.store, business.id),
             post_id=post.id,

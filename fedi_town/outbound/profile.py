@@ -32,8 +32,6 @@ async def on_profile_changed(services: Services, business: Business) -> None:
     await outbox.enqueue(
         services.store,
         business_id=business.id,
-        uri=str(body["id"]),
-        type="Update",
         body=body,
         inboxes=inboxes,
     )
@@ -54,8 +52,6 @@ async def on_business_deleted(services: Services, business: Business) -> None:
     await outbox.enqueue(
         services.store,
         business_id=business.id,
-        uri=str(body["id"]),
-        type="Delete",
         body=body,
         inboxes=inboxes,
     )

@@ -20,14 +20,15 @@ async def enqueue(
     store: Store,
     *,
     business_id: int | None,
-    uri: str,
-    type: str,
     body: Mapping[str, Any],
     inboxes: Iterable[str],
     post_id: int | None = None,
     not_before: int | None = None,
 ) -> int:
-    """Store an outgoing activity and its deliveries; return the activity's row id."""
+    """Store an outgoing activity and its deliveries; return the activity's row id.
+
+    The activity's ``id`` and ``type`` are taken from ``body`` itself, so they cannot disagree.
+    """
     now = now_ms()
     activity_id = new_id()
     await store.execute(
@@ -36,8 +37,8 @@ async def enqueue(
         {
             "id": activity_id,
             "b": business_id,
-            "uri": uri,
-            "type": type,
+            "uri": str(body["id"]),
+            "type": str(body["type"]),
             "post": post_id,
             "body": json.dumps(body, ensure_ascii=False, separators=(",", ":")),
             "now": now,

@@ -12,7 +12,7 @@ from fedi_town.remote.http import RemoteClient
 from fedi_town.services import Services
 from fedi_town.settings import Settings
 from fedi_town.store.db import Store
-from tests.inbound.helpers import keypair
+from tests.inbound.helpers import add_business, add_post, keypair
 
 
 @pytest.fixture
@@ -32,3 +32,21 @@ async def services(settings: Settings, store: Store) -> AsyncIterator[Services]:
         yield result
     finally:
         await result.remote.close()
+
+
+@pytest.fixture
+async def bakery(services):
+    """The business most handler tests act on."""
+    return await add_business(services, "bakery")
+
+
+@pytest.fixture
+async def biz(services, bakery):
+    """The bakery's actor id."""
+    return services.urls.actor(bakery.username)
+
+
+@pytest.fixture
+async def post(services, bakery):
+    """A published post of the bakery."""
+    return await add_post(services, bakery)

@@ -167,3 +167,9 @@ async def outgoing(store: Store, kind: str | None = None) -> list[dict[str, Any]
             {"body": json.loads(row["body"]), "inboxes": [str(r["inbox"]) for r in inboxes]}
         )
     return found
+
+
+async def notification_types(store):
+    """The types of every notification, oldest first."""
+    rows = await store.fetch_all("SELECT type FROM notifications ORDER BY id")
+    return [r["type"] for r in rows]

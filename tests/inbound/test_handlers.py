@@ -10,12 +10,12 @@ import pytest
 from tests.inbound import payloads as p
 from tests.inbound.helpers import (
     add_business,
-    add_post,
     add_remote_actor,
     count,
     dispatch,
     handle,
     keypair,
+    notification_types,
     outgoing,
     snapshot,
 )
@@ -28,26 +28,6 @@ MISSKEY = "https://misskey.example/users/9lk2a1b2c3"
 PIXEL = "https://pixelfed.example/users/alice"
 HOLLO = "https://hollo.example/@alice"
 HANDLE = "@bakery@town.example"
-
-
-@pytest.fixture
-async def bakery(services):
-    return await add_business(services, "bakery")
-
-
-@pytest.fixture
-async def biz(services, bakery):
-    return services.urls.actor(bakery.username)
-
-
-@pytest.fixture
-async def post(services, bakery):
-    return await add_post(services, bakery)
-
-
-async def notification_types(store):
-    rows = await store.fetch_all("SELECT type FROM notifications ORDER BY id")
-    return [r["type"] for r in rows]
 
 
 async def twice_changes_nothing(services, activity, **kwargs):

@@ -61,10 +61,10 @@ from fedi_town.store import businesses
 from tests.inbound import payloads as p
 from tests.inbound.helpers import (
     add_business,
-    add_post,
     add_remote_actor,
     count,
     handle,
+    notification_types,
     snapshot,
 )
 from tests.live import wait_until
@@ -648,26 +648,6 @@ def fedify_quote_reply(a: str, biz: str, post: str, *, quote: str) -> dict[str, 
 
 
 # -- fixtures -----------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def bakery(services):
-    return await add_business(services, "bakery")
-
-
-@pytest.fixture
-async def biz(services, bakery):
-    return services.urls.actor(bakery.username)
-
-
-@pytest.fixture
-async def post(services, bakery):
-    return await add_post(services, bakery)
-
-
-async def notification_types(store):
-    rows = await store.fetch_all("SELECT type FROM notifications ORDER BY id")
-    return [r["type"] for r in rows]
 
 
 async def twice_changes_nothing(services, activity):

@@ -24,8 +24,6 @@ async def send(live: Any, business: dict[str, Any], inboxes: list[str], n: int =
     activity_id = await outbox.enqueue(
         live.store,
         business_id=int(business["id"]),
-        uri=f"{actor}#test/{n}",
-        type="Create",
         body={"@context": "https://www.w3.org/ns/activitystreams", "id": f"{actor}#test/{n}",
               "type": "Create", "actor": actor, "object": {"id": f"{actor}#n/{n}",
                                                            "type": "Note"}},

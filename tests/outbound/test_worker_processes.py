@@ -75,8 +75,6 @@ async def fan_out(live: Any, peer: TestPeer) -> list[str]:
     await outbox.enqueue(
         live.store,
         business_id=int(business["id"]),
-        uri=f"{actor}#fanout",
-        type="Create",
         body={"id": f"{actor}#fanout", "type": "Create", "actor": actor,
               "object": {"id": f"{actor}#note", "type": "Note"}},
         inboxes=inboxes,

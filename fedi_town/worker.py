@@ -4,10 +4,25 @@ By default it runs inside the web process (``FEDI_TOWN_WORKER=in-process``). Wit
 ``fedi-town worker`` runs it as its own process, as many as wanted: the queue's
 ``FOR UPDATE SKIP LOCKED`` claim keeps them from taking the same row.
 
-A handler gets one claimed row and decides its fate itself (``queue.done/retry/fail``); if it
-raises, the row is retried with backoff and the error class recorded, never the message
-(messages can carry remote content). On stop, rows still running get ``stop_deadline``
-seconds to finish; the rest have their lease released so another worker takes them at once.
+A handler gets one claimed row and decides its fate itself (``mark_done``, or
+``queue.retry/fail``); if it raises, the row is retried with backoff and the error class
+recorded, never the message (messages can carry remote content). On stop, rows still running
+get ``stop_deadline`` seconds to finish; the rest have their lease released so another worker
+takes them at once.
+
+**Batched finishing.** ``mark_done`` hands the row to its queue's ``Finisher``, which marks
+every row that finished meanwhile in one UPDATE and one commit (a commit is an fsync on
+SQLite, and all writes of a process queue for one lock), then answers each handler. The
+handler waits for that answer, so a row reported done is done in storage. A row keeps its
+lease until then, so no worker, here or in another process, can claim it again.
+
+What a crash costs: a row whose request went out but whose batch was not committed yet
+(a few milliseconds: the batch that is being written and the one gathering behind it) keeps
+its lease; when the lease expires another worker sends it again. That is at-least-once
+delivery on a crash, as in Mastodon (Sidekiq) and any queue that records success after
+the fact; receivers dedupe activities by id. A normal stop loses nothing: it waits for the
+running rows, then flushes every finisher, and only then releases the leases of the rows
+that did not finish (release only touches rows still pending).
 """
 
 from __future__ import annotations
@@ -42,6 +57,98 @@ class QueueRunner:
     batch: int = 64
 
 
+class Finisher:
+    """Marks one queue's finished rows done in batches: one UPDATE and one commit per batch.
+
+    Rows are written as soon as the previous batch is committed, so under load a batch is
+    whatever finished during one commit (group commit), and an idle queue adds no delay.
+    A failed write keeps the rows and tries again after ``retry_s``; their handlers wait.
+    """
+
+    def __init__(
+        self, services: Services, queue: q.Queue, *, max_rows: int = 256, retry_s: float = 0.5
+    ) -> None:
+        self.services = services
+        self.queue = queue
+        self.max_rows = max_rows
+        self.retry_s = retry_s
+        self.batches = 0  # committed batches (for tests and metrics)
+        self._pending: list[tuple[int, dict[str, object], asyncio.Future[bool]]] = []
+        self._wake = asyncio.Event()
+        self._flushing = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self._closed = False
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def done(self, row_id: int, columns: dict[str, object]) -> bool:
+        """Mark ``row_id`` done with ``columns``; True if it was pending. Waits for the commit.
+
+        If the caller is cancelled meanwhile, the row still goes out with its batch: the
+        work it stands for was done.
+        """
+        if self._closed:
+            store = self.services.store
+            return await q.done(store, self.queue, row_id, now=now_ms(), **columns)
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._pending.append((row_id, columns, future))
+        self._wake.set()
+        return await asyncio.shield(future)
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            if not await self.flush():
+                await asyncio.sleep(self.retry_s)
+                self._wake.set()
+
+    async def flush(self) -> bool:
+        """Write every row handed over so far; False if the database refused (rows kept)."""
+        async with self._flushing:
+            while self._pending:
+                batch = self._pending[: self.max_rows]
+                try:
+                    finished = await q.done_many(
+                        self.services.store,
+                        self.queue,
+                        [(row_id, columns) for row_id, columns, _ in batch],
+                        now=now_ms(),
+                    )
+                except Exception as exc:
+                    log.error(
+                        "marking %d %s rows done failed: %s; trying again",
+                        len(batch),
+                        self.queue.table,
+                        exc.__class__.__name__,
+                    )
+                    return False
+                del self._pending[: len(batch)]
+                self.batches += 1
+                for row_id, _, future in batch:
+                    if not future.done():
+                        future.set_result(row_id in finished)
+        return True
+
+    async def close(self, attempts: int = 3) -> None:
+        """Stop the loop and write what is left (a few tries); later rows are written alone."""
+        self._closed = True
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for _ in range(attempts):
+            if await self.flush():
+                return
+            await asyncio.sleep(self.retry_s)
+        log.error(
+            "%d %s rows stay leased (not marked done); they will be sent again",
+            len(self._pending),
+            self.queue.table,
+        )
+
+
 @dataclass
 class Worker:
     """Runs every registered queue until ``stop()``; wakes early when ``poke()`` is called."""
@@ -58,6 +165,11 @@ class Worker:
     _stopping: bool = False
     _running: dict[int, tuple[q.Queue, asyncio.Task[None]]] = field(default_factory=dict)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _finishers: dict[str, Finisher] = field(default_factory=dict)
+
+    def finisher(self, queue: q.Queue) -> Finisher | None:
+        """The batch finisher of ``queue`` while this worker runs it."""
+        return self._finishers.get(queue.table)
 
     def poke(self) -> None:
         """New work was queued in this process: look now instead of at the next poll."""
@@ -69,6 +181,9 @@ class Worker:
 
     def start(self) -> None:
         for runner in self.runners:
+            finisher = Finisher(self.services, runner.queue)
+            finisher.start()
+            self._finishers[runner.queue.table] = finisher
             self._tasks.append(asyncio.create_task(self._loop(runner)))
         for interval, job in self.periodic:
             self._tasks.append(asyncio.create_task(self._every(interval, job)))
@@ -92,10 +207,18 @@ class Worker:
             running = [t for _, t in self._running.values()]
             await asyncio.wait(running, timeout=self.stop_deadline)
         leftover: dict[q.Queue, list[int]] = {}
+        cancelled: list[asyncio.Task[None]] = []
         for row_id, (queue, task) in list(self._running.items()):
             if not task.done():
                 task.cancel()
+                cancelled.append(task)
                 leftover.setdefault(queue, []).append(row_id)
+        if cancelled:
+            await asyncio.wait(cancelled, timeout=5.0)
+        # Rows that were sent are marked done before any lease is released: release only
+        # touches rows still pending, so a sent row is never handed to another worker.
+        for finisher in self._finishers.values():
+            await finisher.close()
         for queue, ids in leftover.items():
             await q.release(self.services.store, queue, ids)
             log.info("released %d unfinished %s rows at shutdown", len(ids), queue.table)
@@ -194,6 +317,19 @@ async def stop_in_process(services: Services) -> None:
     worker: Worker | None = services.extras.pop("worker", None)
     if worker is not None:
         await worker.stop()
+
+
+async def mark_done(services: Services, queue: q.Queue, row_id: int, **columns: object) -> bool:
+    """Mark a claimed row done (extra ``columns`` stored with it); True if it was pending.
+
+    Goes through this process's worker's ``Finisher`` (one commit for many rows) when there
+    is one, else straight to storage. Returns once the row is done in storage.
+    """
+    worker: Worker | None = services.extras.get("worker")
+    finisher = worker.finisher(queue) if worker is not None else None
+    if finisher is None:
+        return await q.done(services.store, queue, row_id, now=now_ms(), **columns)
+    return await finisher.done(row_id, columns)
 
 
 def poke(services: Services) -> None:

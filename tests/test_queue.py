@@ -7,7 +7,8 @@ import asyncio
 import pytest
 
 from fedi_town.store import queue as q
-from fedi_town.store.db import new_id
+from fedi_town.store.db import new_id, now_ms
+from tests.live import wait_until
 
 pytestmark = pytest.mark.anyio
 
@@ -133,3 +134,135 @@ async def test_many_rows_are_written_in_chunks_and_all_arrive(store):
     )
     # Then every one is stored
     assert await store.fetch_val("SELECT COUNT(*) FROM inbox_items") == len(rows)
+
+
+# -- finishing in batches --------------------------------------------------------------------
+
+
+async def claimed(store, n: int, lease_ms: int = 60_000) -> list[int]:
+    ids = [await add_item(store, k) for k in range(n)]
+    rows = await q.claim(store, q.INBOX, now=now_ms(), lease_ms=lease_ms, limit=n)
+    assert sorted(r["id"] for r in rows) == sorted(ids)
+    return ids
+
+
+async def test_done_many_marks_leased_rows_done_with_their_columns_once(store):
+    # Given three leased rows, one of them already finished
+    a, b, c = await claimed(store, 3)
+    assert await q.done(store, q.INBOX, c, now=1)
+    # When they are marked done together, with two different error notes
+    finished = await q.done_many(
+        store, q.INBOX, [(a, {"last_error": None}), (b, {"last_error": "x"}), (c, {})], now=5
+    )
+    # Then the two pending ones changed, each with its own columns, and the done one did not
+    assert finished == {a, b}
+    rows = {r["id"]: r for r in await store.fetch_all("SELECT * FROM inbox_items")}
+    assert {rows[i]["state"] for i in (a, b, c)} == {"done"}
+    assert rows[b]["last_error"] == "x" and rows[a]["last_error"] is None
+    assert rows[a]["done_at"] == 5 and rows[c]["done_at"] == 1
+    assert all(rows[i]["locked_until"] is None for i in (a, b, c))
+
+
+async def test_rows_finished_together_are_written_in_one_batch(store, settings):
+    from fedi_town.services import Services
+    from fedi_town.worker import Finisher
+
+    services = Services.from_settings(settings)
+    services.store = store
+    ids = await claimed(store, 20)
+    finisher = Finisher(services, q.INBOX)
+    finisher.start()
+    try:
+        # When twenty handlers finish at the same moment
+        results = await asyncio.gather(*(finisher.done(i, {}) for i in ids))
+    finally:
+        await finisher.close()
+    # Then each hears its row was done, and one commit wrote them all
+    assert results == [True] * 20
+    assert finisher.batches == 1
+    assert await q.counts(store, q.INBOX) == {"done": 20}
+
+
+async def test_a_row_whose_handler_was_cancelled_still_goes_out_with_its_batch(store, settings):
+    from fedi_town.services import Services
+    from fedi_town.worker import Finisher
+
+    services = Services.from_settings(settings)
+    services.store = store
+    [row_id] = await claimed(store, 1)
+    finisher = Finisher(services, q.INBOX)  # not started: nothing is written yet
+    # Given a handler that handed its row over and was then cancelled (shutdown)
+    handler = asyncio.create_task(finisher.done(row_id, {}))
+    await asyncio.sleep(0)
+    handler.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await handler
+    # When the finisher is closed
+    await finisher.close()
+    # Then the row is done: its work happened, it must not be done again
+    assert await q.counts(store, q.INBOX) == {"done": 1}
+
+
+async def test_stop_marks_finished_rows_done_and_releases_only_unfinished_ones(store, settings):
+    from fedi_town.services import Services
+    from fedi_town.worker import QueueRunner, Worker, mark_done
+
+    services = Services.from_settings(settings)
+    services.store = store
+    quick = {await add_item(store, n) for n in range(10)}
+    stuck = await add_item(store, 99)
+    started: set[int] = set()
+
+    async def handler(services, row):
+        started.add(row["id"])
+        if row["id"] == stuck:
+            await asyncio.sleep(30)  # still running at the stop deadline
+        await mark_done(services, q.INBOX, row["id"])
+
+    worker = Worker(services, [QueueRunner(q.INBOX, handler)], poll_seconds=0.05)
+    services.extras["worker"] = worker
+    worker.stop_deadline = 0.3
+    worker.start()
+    await wait_until(lambda: len(started) == 11)
+    # When the worker stops while one row is stuck
+    await worker.stop()
+    # Then every finished row is done, the stuck one is pending with no lease, uncounted
+    rows = {r["id"]: r for r in await store.fetch_all("SELECT * FROM inbox_items")}
+    assert {rows[i]["state"] for i in quick} == {"done"}
+    assert rows[stuck]["state"] == "pending"
+    assert rows[stuck]["locked_until"] is None and rows[stuck]["attempts"] == 0
+    # And no row is left leased without being done or released
+    assert all(r["locked_until"] is None for r in rows.values())
+
+
+async def test_a_worker_cancelled_like_a_crash_leaves_its_rows_to_be_retried(store, settings):
+    from fedi_town.services import Services
+    from fedi_town.worker import QueueRunner, Worker
+
+    services = Services.from_settings(settings)
+    services.store = store
+    ids = {await add_item(store, n) for n in range(3)}
+    started: set[int] = set()
+
+    async def handler(services, row):
+        started.add(row["id"])
+        await asyncio.sleep(30)
+
+    worker = Worker(services, [QueueRunner(q.INBOX, handler, lease_ms=60_000)])
+    services.extras["worker"] = worker
+    worker.start()
+    await wait_until(lambda: len(started) == 3)
+    # When every task of the worker is cancelled, with no orderly stop (a crash)
+    tasks = [*worker._tasks, *(t for _, t in worker._running.values())]
+    tasks += [f._task for f in worker._finishers.values() if f._task is not None]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    # Then the rows are still pending under their lease, nothing was marked done
+    rows = await store.fetch_all("SELECT * FROM inbox_items")
+    assert {r["state"] for r in rows} == {"pending"}
+    assert all(r["locked_until"] is not None for r in rows)
+    # And once the lease has passed, another worker claims every one of them again
+    later = max(r["locked_until"] for r in rows) + 1
+    again = await q.claim(store, q.INBOX, now=later, lease_ms=1_000, limit=10)
+    assert {r["id"] for r in again} == ids

@@ -8,14 +8,21 @@ Before sending, three gates:
 1. **Our own inbox** (another business here): stored straight into the inbox queue
    (``store.inbox.add``) as an activity whose signature needs no check, since we wrote
    it; no HTTP round trip, no signing.
-2. **Circuit breaker** (``store.deliveries``): while a host's breaker is open its rows are
-   deferred to the probe time without counting an attempt; at probe time one row probes.
+2. **Circuit breaker** (``outbound.breaker``, in memory; storage hears the transitions):
+   while a host's breaker is open its rows are deferred to the probe time without counting
+   an attempt; at probe time one row probes.
 3. **Per-host limit**: at most ``PER_HOST`` requests in flight per host in this process, so
    one slow server cannot take every worker slot (``QueueRunner.concurrency`` caps the
    total). A row that cannot get a slot within half its remaining lease is deferred.
 
 After the answer: 2xx or a definite refusal closes the host's breaker; timeouts, refused
-connections, 408 and 5xx count towards opening it; 410 drops the follower.
+connections, 408 and 5xx count towards opening it; 410 drops the follower. A row that was
+sent is marked done through the worker's batch (``worker.mark_done``): one commit for many
+rows.
+
+Per healthy delivery that leaves no query of its own: the activity, its sender and signer are
+read once per activity (``_outgoing``), the breaker is a dict lookup, and the row's ``done``
+shares an UPDATE with its neighbours.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from fedi_town import worker
+from fedi_town.outbound.breaker import Breaker
 from fedi_town.outbound.retry import RETRYABLE_ERRORS, decide
 from fedi_town.remote.http import DeliveryResult
 from fedi_town.remote.knock import RequestSigner
@@ -68,11 +76,14 @@ class HostLimiter:
         semaphore = self._semaphores.setdefault(host, asyncio.Semaphore(self.per_host))
         self._users[host] = self._users.get(host, 0) + 1
         try:
-            try:
-                await asyncio.wait_for(semaphore.acquire(), timeout=max(0.0, wait_s))
-            except TimeoutError:
-                yield False
-                return
+            if semaphore.locked():  # wait_for costs a task; only pay it when waiting
+                try:
+                    await asyncio.wait_for(semaphore.acquire(), timeout=max(0.0, wait_s))
+                except TimeoutError:
+                    yield False
+                    return
+            else:
+                await semaphore.acquire()
             try:
                 self.peak[host] = max(self.peak.get(host, 0), self.in_flight(host))
                 yield True
@@ -108,12 +119,45 @@ OUTGOING_CACHE_SIZE = 256
 
 
 async def _outgoing(services: Services, activity_id: int) -> Outgoing | str:
-    """The activity to send, or why it cannot be sent (a reason for ``last_error``)."""
+    """The activity to send, or why it cannot be sent (a reason for ``last_error``).
+
+    The rows of one activity are claimed together, so their handlers ask at the same moment:
+    the first one reads, the others wait for its answer instead of each running the queries.
+    """
     cache: OrderedDict[int, Outgoing] = services.extras.setdefault("outgoing_cache", OrderedDict())
     found = cache.get(activity_id)
     if found is not None:
         cache.move_to_end(activity_id)
         return found
+    loading: dict[int, asyncio.Future[Outgoing | str]] = services.extras.setdefault(
+        "outgoing_loading", {}
+    )
+    waiting = loading.get(activity_id)
+    if waiting is not None:
+        return await asyncio.shield(waiting)
+    future: asyncio.Future[Outgoing | str] = asyncio.get_running_loop().create_future()
+    loading[activity_id] = future
+    try:
+        answer = await _load_outgoing(services, activity_id)
+    except asyncio.CancelledError:
+        future.cancel()
+        raise
+    except Exception as exc:
+        future.set_exception(exc)
+        future.exception()  # retrieved: waiters re-raise it, nobody logs it as lost
+        raise
+    else:
+        future.set_result(answer)
+        if isinstance(answer, Outgoing):
+            cache[activity_id] = answer
+            while len(cache) > OUTGOING_CACHE_SIZE:
+                cache.popitem(last=False)
+        return answer
+    finally:
+        del loading[activity_id]
+
+
+async def _load_outgoing(services: Services, activity_id: int) -> Outgoing | str:
     store = services.store
     activity = await outbox.activity_for_delivery(store, activity_id)
     if activity is None:
@@ -127,11 +171,7 @@ async def _outgoing(services: Services, activity_id: int) -> Outgoing | str:
             return "sender missing"
         signer = business_signer(services, business)
         sender = services.urls.actor(business.username)
-    found = Outgoing(str(activity["type"]), str(activity["body"]).encode(), signer, sender)
-    cache[activity_id] = found
-    while len(cache) > OUTGOING_CACHE_SIZE:
-        cache.popitem(last=False)
-    return found
+    return Outgoing(str(activity["type"]), str(activity["body"]).encode(), signer, sender)
 
 
 def _is_local(services: Services, inbox: str) -> bool:
@@ -160,31 +200,33 @@ async def _deliver_locally(services: Services, inbox: str, body: bytes, sender: 
     worker.poke(services)
 
 
+def breaker(services: Services) -> Breaker:
+    """This process's circuit breaker (one per ``Services``)."""
+    found: Breaker | None = services.extras.get("delivery_breaker")
+    if found is None:
+        found = Breaker()
+        services.extras["delivery_breaker"] = found
+    return found
+
+
 async def _circuit_allows(services: Services, row: Row, now: int) -> bool:
     """False (and the row deferred, uncounted) while the host's breaker is open."""
-    store = services.store
-    host = str(row["host"])
-    state = await delivery_store.host_state(store, host)
-    if state.open_until is None:
+    verdict = await breaker(services).verdict(services.store, str(row["host"]), now)
+    if verdict == "send" or verdict == "probe":
         return True
-    if state.open_until <= now and await delivery_store.take_probe(
-        store, host, state.open_until, now
-    ):
-        log.info("probing %s after %d failures", host, state.consecutive_failures)
-        return True
-    later = await delivery_store.host_state(store, host)
-    until = max(later.open_until or 0, now + BUSY_RETRY_MS)
+    until = max(int(verdict), now + BUSY_RETRY_MS)
     await delivery_store.defer(
-        store, int(row["id"]), until=until, last_error=delivery_store.HOST_UNAVAILABLE
+        services.store, int(row["id"]), until=until, last_error=delivery_store.HOST_UNAVAILABLE
     )
     return False
 
 
 async def _record_health(services: Services, host: str, result: DeliveryResult, now: int) -> None:
     status = result.status
+    health = breaker(services)
     if status is None:
         if result.error in RETRYABLE_ERRORS:
-            state = await delivery_store.record_failure(services.store, host, now)
+            state = await health.failed(services.store, host, now)
             if state.open_until is not None:
                 log.warning(
                     "%s failed %d times in a row; pausing deliveries to it",
@@ -193,8 +235,8 @@ async def _record_health(services: Services, host: str, result: DeliveryResult, 
                 )
         return
     if status == 408 or (500 <= status < 600 and status != 501):
-        await delivery_store.record_failure(services.store, host, now)
-    elif status != 429 and await delivery_store.record_success(services.store, host, now):
+        await health.failed(services.store, host, now)
+    elif status != 429 and await health.succeeded(services.store, host, now):
         log.info("%s answers again; resuming its deliveries", host)
 
 
@@ -212,7 +254,7 @@ async def handle_delivery(services: Services, row: Row) -> None:
 
     if _is_local(services, inbox):
         await _deliver_locally(services, inbox, body, sender)
-        await q.done(store, q.DELIVERIES, row_id, now=now_ms(), last_status=202)
+        await worker.mark_done(services, q.DELIVERIES, row_id, last_status=202)
         log.info("delivery %d of %s to our own %s: handed over", row_id, activity.type, inbox)
         return
 
@@ -236,7 +278,7 @@ async def handle_delivery(services: Services, row: Row) -> None:
         jitter=random.random(),
     )
     if decision.action == "done":
-        await q.done(store, q.DELIVERIES, row_id, now=now, last_status=result.status)
+        await worker.mark_done(services, q.DELIVERIES, row_id, last_status=result.status)
     elif decision.action == "retry":
         assert decision.next_attempt_at is not None
         await q.retry(

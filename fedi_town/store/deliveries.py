@@ -1,11 +1,17 @@
-"""Delivery rows beyond the generic queue: per-host circuit breaker, deferral, reach reports.
+"""Delivery rows beyond the generic queue: host health records, deferral, reach reports.
 
-The circuit breaker lives in ``remote_hosts``: ``consecutive_failures`` counts answers that
-say "this server is in trouble" (timeouts, refused connections, 5xx); at ``THRESHOLD`` the
-breaker opens and ``open_until`` is the next probe time. While it is open the host's rows
-are *deferred*: put back until ``open_until`` without counting an attempt. At probe time
-one row wins the probe (a conditional UPDATE moves ``open_until`` forward for the others);
-one success closes the breaker and wakes the deferred rows at once.
+The circuit breaker is counted in memory, per process (``outbound.breaker``); ``remote_hosts``
+hears only its transitions, so a healthy delivery writes nothing here:
+
+- a host *goes bad*: ``save_open`` stores its failure count and ``open_until``, the next
+  probe time. While it is open the host's rows are *deferred*: put back until
+  ``open_until`` without counting an attempt.
+- at probe time one row wins the probe (``take_probe``, a conditional UPDATE that moves
+  ``open_until`` forward for every other process);
+- a host *recovers*: ``save_closed`` resets it and wakes its deferred rows at once.
+
+``troubled_hosts`` is how every process learns what the others wrote (one query for all
+hosts, every few seconds).
 """
 
 from __future__ import annotations
@@ -45,13 +51,25 @@ async def host_state(store: Store, host: str) -> HostState:
     return HostState(int(row["consecutive_failures"]), row["open_until"])
 
 
+async def troubled_hosts(store: Store) -> dict[str, HostState]:
+    """Every host with recorded failures or an open breaker (healthy hosts are absent)."""
+    rows = await store.fetch_all(
+        "SELECT host, consecutive_failures, open_until FROM remote_hosts "
+        "WHERE consecutive_failures > 0 OR open_until IS NOT NULL"
+    )
+    return {
+        str(r["host"]): HostState(int(r["consecutive_failures"]), r["open_until"]) for r in rows
+    }
+
+
 async def take_probe(store: Store, host: str, open_until: int, now: int) -> bool:
     """At probe time, let exactly one caller through; the others see a later ``open_until``."""
-    won = await store.fetch_val(
-        "UPDATE remote_hosts SET open_until = :next WHERE host = :h AND open_until = :old "
-        "RETURNING host",
-        {"next": now + PROBE_MS, "h": host, "old": open_until},
-    )
+    async with store.transaction():
+        won = await store.fetch_val(
+            "UPDATE remote_hosts SET open_until = :next WHERE host = :h AND open_until = :old "
+            "RETURNING host",
+            {"next": now + PROBE_MS, "h": host, "old": open_until},
+        )
     return won is not None
 
 
@@ -61,50 +79,37 @@ def open_ms(failures: int) -> int:
     return min(MAX_OPEN_MS, delay)
 
 
-async def record_failure(store: Store, host: str, now: int) -> HostState:
-    """Count one trouble answer; open (or keep open longer) the breaker at ``THRESHOLD``."""
-    async with store.transaction():
-        failures = await store.fetch_val(
-            "INSERT INTO remote_hosts (host, consecutive_failures, last_failure_at) "
-            "VALUES (:h, 1, :now) ON CONFLICT (host) DO UPDATE SET "
-            "consecutive_failures = remote_hosts.consecutive_failures + 1, "
-            "last_failure_at = :now RETURNING consecutive_failures",
-            {"h": host, "now": now},
-        )
-        failures = int(failures)
-        open_until = None
-        if failures >= THRESHOLD:
-            open_until = now + open_ms(failures)
-            await store.execute(
-                "UPDATE remote_hosts SET open_until = :until WHERE host = :h",
-                {"until": open_until, "h": host},
-            )
-    return HostState(failures, open_until)
+async def save_open(store: Store, host: str, failures: int, open_until: int, now: int) -> None:
+    """The host went bad (or a probe failed): store its count and next probe time."""
+    await store.execute(
+        "INSERT INTO remote_hosts (host, consecutive_failures, open_until, last_failure_at) "
+        "VALUES (:h, :n, :until, :now) ON CONFLICT (host) DO UPDATE SET "
+        "consecutive_failures = :n, open_until = :until, last_failure_at = :now",
+        {"h": host, "n": failures, "until": open_until, "now": now},
+    )
 
 
-async def record_success(store: Store, host: str, now: int) -> bool:
-    """The host answered: close its breaker. True if it was open (deferred rows woken)."""
+async def save_closed(store: Store, host: str, now: int) -> bool:
+    """The host answers again: reset it and wake its deferred rows. True if it was open."""
     async with store.transaction():
         previous = await store.fetch_one(
-            "SELECT consecutive_failures, open_until FROM remote_hosts WHERE host = :h",
-            {"h": host},
+            "SELECT open_until FROM remote_hosts WHERE host = :h", {"h": host}
         )
-        if previous is not None and not previous["consecutive_failures"]:
-            return False  # the common case: nothing to write
+        if previous is None:
+            return False
         await store.execute(
-            "INSERT INTO remote_hosts (host, consecutive_failures, last_success_at) "
-            "VALUES (:h, 0, :now) ON CONFLICT (host) DO UPDATE SET consecutive_failures = 0, "
-            "open_until = NULL, last_success_at = :now",
-            {"h": host, "now": now},
+            "UPDATE remote_hosts SET consecutive_failures = 0, open_until = NULL, "
+            "last_success_at = :now WHERE host = :h",
+            {"now": now, "h": host},
         )
-        was_open = previous is not None and previous["open_until"] is not None
+        was_open = previous["open_until"] is not None
         if was_open:
             await store.execute(
                 "UPDATE deliveries SET next_attempt_at = :now WHERE host = :h "
                 "AND state = 'pending' AND last_error = :why AND next_attempt_at > :now",
                 {"now": now, "h": host, "why": HOST_UNAVAILABLE},
             )
-    return was_open
+    return bool(was_open)
 
 
 async def defer(store: Store, row_id: int, *, until: int, last_error: str | None = None) -> bool:
@@ -114,12 +119,13 @@ async def defer(store: Store, row_id: int, *, until: int, last_error: str | None
     values: dict[str, Any] = {"id": row_id, "until": until}
     if last_error is not None:
         values["why"] = last_error
-    found = await store.fetch_val(
-        "UPDATE deliveries SET locked_until = NULL, next_attempt_at = :until, "  # noqa: S608
-        f"attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END{extra} "
-        "WHERE id = :id AND state = 'pending' RETURNING id",
-        values,
-    )
+    async with store.transaction():  # a write: on SQLite it takes the writer and its lock
+        found = await store.fetch_val(
+            "UPDATE deliveries SET locked_until = NULL, next_attempt_at = :until, "  # noqa: S608
+            f"attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END{extra} "
+            "WHERE id = :id AND state = 'pending' RETURNING id",
+            values,
+        )
     return found is not None
 
 

@@ -14,11 +14,13 @@ A worker that dies keeps its lease until ``locked_until`` passes; then another w
 the row again, so nothing is lost. While a lease is live no other worker can claim the row:
 on PostgreSQL the claim is one ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)``,
 so any number of processes share a queue; on SQLite (one process) claims are serialised by
-the store's write lock.
+the store's write lock. ``done_many`` finishes many leased rows in one transaction (the
+worker's batched finishing, ``worker.Finisher``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from fedi_town.store.db import Row, Store
@@ -91,6 +93,40 @@ async def done(store: Store, queue: Queue, row_id: int, *, now: int, **columns: 
     return await _finish(store, queue, row_id, "done", extra, {"now": now, **columns})
 
 
+#: Most rows named in one ``done_many`` UPDATE (bound parameters stay well under limits).
+DONE_MANY_CHUNK = 256
+
+
+async def done_many(
+    store: Store, queue: Queue, rows: Sequence[tuple[int, Mapping[str, object]]], *, now: int
+) -> set[int]:
+    """Mark many leased rows done in one transaction; return the ids that were pending.
+
+    Each row comes with its extra ``columns`` (e.g. last_status); rows with the same values
+    share one ``UPDATE … WHERE id IN (…)``, so a batch of successes is usually one statement.
+    """
+    check_transition("pending", "done")
+    groups: dict[tuple[tuple[str, object], ...], list[int]] = {}
+    for row_id, columns in rows:
+        groups.setdefault(tuple(sorted(columns.items())), []).append(row_id)
+    finished: set[int] = set()
+    async with store.transaction():
+        for key, ids in groups.items():
+            columns = dict(key)
+            extra = "".join(f", {k} = :{k}" for k in columns)
+            for start in range(0, len(ids), DONE_MANY_CHUNK):
+                chunk = ids[start : start + DONE_MANY_CHUNK]
+                names = {f"id{n}": row_id for n, row_id in enumerate(chunk)}
+                sql = (
+                    f"UPDATE {queue.table} SET state = 'done', locked_until = NULL, "  # noqa: S608
+                    f"done_at = :now{extra} WHERE state = 'pending' "
+                    f"AND id IN ({', '.join(':' + n for n in names)}) RETURNING id"
+                )
+                changed = await store.fetch_all(sql, {"now": now, **columns, **names})
+                finished.update(int(r["id"]) for r in changed)
+    return finished
+
+
 async def retry(
     store: Store, queue: Queue, row_id: int, *, next_attempt_at: int, **columns: object
 ) -> bool:
@@ -118,12 +154,13 @@ async def cancel_where(store: Store, queue: Queue, where: str, values: dict[str,
 
 async def release(store: Store, queue: Queue, row_ids: list[int]) -> None:
     """Drop the lease of rows this worker will not finish (shutdown), uncounting the attempt."""
-    for row_id in row_ids:
-        await store.execute(
-            f"UPDATE {queue.table} SET locked_until = NULL, attempts = attempts - 1 "  # noqa: S608
-            "WHERE id = :id AND state = 'pending' AND attempts > 0",
-            {"id": row_id},
-        )
+    async with store.transaction():
+        for row_id in row_ids:
+            await store.execute(
+                f"UPDATE {queue.table} SET locked_until = NULL, attempts = attempts - 1 "  # noqa: S608
+                "WHERE id = :id AND state = 'pending' AND attempts > 0",
+                {"id": row_id},
+            )
 
 
 async def next_due(store: Store, queue: Queue) -> int | None:

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from fedi_town import worker
-from fedi_town.outbound.deliver import PER_HOST, host_limiter
+from fedi_town.outbound.breaker import Breaker
+from fedi_town.outbound.deliver import PER_HOST, breaker, host_limiter
 from fedi_town.store import deliveries as delivery_store
 from fedi_town.store import outbox
 from fedi_town.store.db import now_ms
@@ -39,32 +40,82 @@ async def row_of(store, inbox: str) -> dict[str, Any]:
     return row
 
 
-# -- the circuit breaker, in storage -----------------------------------------------------------
+# -- the circuit breaker: in memory, transitions in storage -----------------------------------
 
 
-async def test_consecutive_failures_open_the_breaker_and_a_success_closes_it(store):
+async def test_the_breaker_counts_in_memory_and_stores_only_when_a_host_goes_bad(store):
+    breaker = Breaker()
     host = "down.example"
+    # Given failures below the threshold
     for _ in range(delivery_store.THRESHOLD - 1):
-        state = await delivery_store.record_failure(store, host, 1_000)
-    assert state.open_until is None
-    state = await delivery_store.record_failure(store, host, 1_000)
+        state = await breaker.failed(store, host, 1_000)
+    # Then they are counted in memory only
+    assert state == delivery_store.HostState(delivery_store.THRESHOLD - 1, None)
+    assert await delivery_store.troubled_hosts(store) == {}
+    # When one more fails, the breaker opens and storage hears of it
+    state = await breaker.failed(store, host, 1_000)
     assert state.open_until == 1_000 + delivery_store.OPEN_MS
-    # a further failure (a failed probe) keeps it open longer
-    state = await delivery_store.record_failure(store, host, 2_000)
+    assert await delivery_store.host_state(store, host) == state
+    # And a further failure (a failed probe) keeps it open longer, stored too
+    state = await breaker.failed(store, host, 2_000)
     assert state.open_until == 2_000 + 2 * delivery_store.OPEN_MS
-    assert await delivery_store.record_success(store, host, 3_000) is True
-    assert await delivery_store.host_state(store, host) == delivery_store.HostState(0, None)
+    assert await delivery_store.host_state(store, host) == state
+
+
+async def test_a_success_closes_an_open_breaker_and_a_healthy_host_writes_nothing(store):
+    breaker = Breaker()
+    for _ in range(delivery_store.THRESHOLD):
+        await breaker.failed(store, "down.example", 1_000)
+    # When a healthy host answers many times
+    for _ in range(5):
+        assert await breaker.succeeded(store, "fine.example", 1_500) is False
+    # Then it has no row at all
+    assert await store.fetch_val("SELECT COUNT(*) FROM remote_hosts") == 1
+    # When the open host answers, it is closed in memory and in storage
+    assert await breaker.succeeded(store, "down.example", 3_000) is True
+    assert breaker.state("down.example") == delivery_store.HostState(0, None)
+    assert await delivery_store.host_state(store, "down.example") == delivery_store.HostState(
+        0, None
+    )
+    assert await delivery_store.troubled_hosts(store) == {}
+
+
+async def test_failures_below_the_threshold_are_forgotten_on_success_without_a_write(store):
+    breaker = Breaker()
+    await breaker.failed(store, "flaky.example", 1_000)
+    assert await breaker.succeeded(store, "flaky.example", 1_100) is False
+    assert breaker.state("flaky.example") == delivery_store.HostState(0, None)
+    assert await store.fetch_val("SELECT COUNT(*) FROM remote_hosts") == 0
+
+
+async def test_another_process_learns_of_an_open_breaker_and_only_one_probes(store):
+    # Given two worker processes, each with its own breaker, and one sees a host go bad
+    first, second = Breaker(), Breaker()
+    assert await second.verdict(store, "down.example", 500) == "send"
+    for _ in range(delivery_store.THRESHOLD):
+        await first.failed(store, "down.example", 1_000)
+    open_until = 1_000 + delivery_store.OPEN_MS
+    # When the other one reads the transitions again
+    await second.refresh(store, 1_001, force=True)
+    # Then its rows for that host wait too
+    assert await second.verdict(store, "down.example", 1_001) == open_until
+    # And at probe time exactly one of them probes; the other waits for the probe
+    verdicts = [
+        await first.verdict(store, "down.example", open_until + 1),
+        await second.verdict(store, "down.example", open_until + 1),
+    ]
+    assert sorted(map(str, verdicts)) == sorted(
+        ["probe", str(open_until + 1 + delivery_store.PROBE_MS)]
+    )
+    # And this process's own rows do not probe twice
+    assert await first.verdict(store, "down.example", open_until + 2) != "probe"
 
 
 async def test_at_probe_time_only_one_row_may_probe(store):
     host = "down.example"
-    for _ in range(delivery_store.THRESHOLD):
-        await delivery_store.record_failure(store, host, 1_000)
-    state = await delivery_store.host_state(store, host)
-    assert state.open_until is not None
-    later = state.open_until + 1
+    await delivery_store.save_open(store, host, delivery_store.THRESHOLD, 61_000, 1_000)
     results = await asyncio.gather(
-        *(delivery_store.take_probe(store, host, state.open_until, later) for _ in range(5))
+        *(delivery_store.take_probe(store, host, 61_000, 61_001) for _ in range(5))
     )
     assert sorted(results) == [False, False, False, False, True]
 
@@ -77,10 +128,11 @@ async def test_rows_for_a_host_with_an_open_breaker_wait_uncounted_then_one_prob
 ):
     business = await live.create_business("bakery")
     inbox = f"{peer.actor('alice').uri}/inbox"
+    health = breaker(live.services)
     # Given the peer's breaker is open for another minute
     for _ in range(delivery_store.THRESHOLD):
-        await delivery_store.record_failure(live.store, peer.host, now_ms())
-    opened = await delivery_store.host_state(live.store, peer.host)
+        await health.failed(live.store, peer.host, now_ms())
+    opened = health.state(peer.host)
     # When an activity is queued for it
     await send(live, business, [inbox])
     # Then the row is put back until the probe time, its attempt not counted, nothing sent
@@ -92,13 +144,15 @@ async def test_rows_for_a_host_with_an_open_breaker_wait_uncounted_then_one_prob
     assert row["attempts"] == 0 and row["state"] == "pending"
     assert row["next_attempt_at"] == opened.open_until
     assert peer.received == []
-    # When the probe time comes
+    # When the probe time comes (as another process would record it, read on refresh)
     await live.store.execute("UPDATE remote_hosts SET open_until = :t", {"t": now_ms() - 1})
+    await health.refresh(live.store, now_ms(), force=True)
     await live.store.execute("UPDATE deliveries SET next_attempt_at = :t", {"t": now_ms()})
     worker.poke(live.services)
-    # Then one probe goes out, succeeds, and the breaker is closed
+    # Then one probe goes out, succeeds, and the breaker is closed, in memory and in storage
     await peer.wait_for(lambda r: True)
     await wait_until(lambda: _is_done(live.store, inbox))
+    assert health.state(peer.host) == delivery_store.HostState(0, None)
     assert await delivery_store.host_state(live.store, peer.host) == delivery_store.HostState(
         0, None
     )

@@ -17,6 +17,7 @@ import pytest
 
 from fedi_town import worker
 from fedi_town.remote.http import RemoteClient
+from fedi_town.store import queue as q
 from fedi_town.store.db import now_ms
 from tests.live import wait_until
 from tests.outbound.conftest import add_follower, owner, write_post
@@ -231,3 +232,39 @@ async def test_a_mention_of_a_business_here_is_handed_over_without_http(live):
     item = await live.store.fetch_one("SELECT * FROM inbox_items WHERE type = 'Create'")
     assert item["actor_uri"] == f"{live.base_url}/users/bakery"
     assert json.loads(item["body"])["object"]["id"] == response.json()["uri"]
+
+
+async def test_a_fan_out_reaches_every_inbox_once_and_rows_are_done_in_batches(live):
+    # Given a business followed on three real servers, 30 personal inboxes each
+    business = await live.create_business("bakery")
+    async with AsyncExitStack() as stack:
+        servers = [await stack.enter_async_context(TestPeer.running("alice")) for _ in range(3)]
+        inboxes: list[str] = []
+        for server in servers:
+            for n in range(30):
+                uri = f"{server.base}/users/f{n}"
+                inboxes.append(f"{uri}/inbox")
+                await add_follower(live.store, business["id"], uri, inbox=inboxes[-1])
+        # When the owner posts
+        response = await write_post(live.client, business, content="Rye is back")
+        assert response.status_code == 201, response.text
+        # Then every delivery row is done
+        await wait_until(
+            lambda: live.store.fetch_val(
+                "SELECT COUNT(*) = 90 FROM deliveries WHERE state = 'done'"
+            ),
+            timeout=30,
+        )
+        # And each inbox got the Create exactly once, signed so that it verifies
+        received = [r for server in servers for r in server.received if r.type == "Create"]
+        paths = sorted(f"{r.path}@{r.headers['host']}" for r in received)
+        assert len(paths) == 90 and len(set(paths)) == 90
+        assert all(r.verified for r in received), {r.error for r in received}
+    # And the rows were marked done through the batch finisher, with nothing left leased
+    running: worker.Worker = live.services.extras["worker"]
+    finisher = running.finisher(q.DELIVERIES)
+    assert finisher is not None and 1 <= finisher.batches <= 90
+    assert (
+        await live.store.fetch_val("SELECT COUNT(*) FROM deliveries WHERE locked_until IS NOT NULL")
+        == 0
+    )

@@ -3,6 +3,10 @@
 Nothing happens at import time. The lifespan connects the database, applies migrations,
 makes sure the instance actor has a key, opens the outbound HTTP client and, unless
 ``FEDI_TOWN_WORKER=off``, runs the background worker in this process.
+
+In front of Starlette's middleware stack sits ``read.fastpath.FastPath``: GETs of documents
+kept in ``read.cache`` are answered there, before route matching; everything else passes
+through unchanged.
 """
 
 from __future__ import annotations
@@ -141,4 +145,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         },
     )
     app.state.services = services
+    from fedi_town.read.fastpath import FastPath
+
+    app.middleware_stack = FastPath(app.build_middleware_stack(), services, app)
     return app

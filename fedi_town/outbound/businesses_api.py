@@ -98,6 +98,7 @@ async def create_business(services: Services, data: dict[str, Any]) -> tuple[Bus
     )
     if business is None:
         raise Conflict(f"username {username!r} is taken")
+    forget_business(services, business.username)  # NodeInfo counts one more
     log.info("created business %s", business.username)
     return business, token
 

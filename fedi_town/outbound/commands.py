@@ -31,6 +31,7 @@ from fedi_town.outbound.audience import (
     resolve_reply,
 )
 from fedi_town.outbound.notes import create_for, update_for
+from fedi_town.read.cache import forget_business
 from fedi_town.schemas import validate
 from fedi_town.services import Services
 from fedi_town.store import businesses, outbox
@@ -220,6 +221,7 @@ async def create_post(services: Services, business: Business, data: dict[str, An
                 services, business.id, visibility, composition.extra_inboxes
             )
             await _enqueue_note_activity(services, business, post, "Create", inboxes)
+    forget_business(services, business.username)
     log.info(
         "business %s %s post %d (%s)",
         business.username,
@@ -294,6 +296,7 @@ async def edit_post(
             )
             inboxes = list(dict.fromkeys([*audience, *current]))
             await _enqueue_note_activity(services, business, edited, "Update", inboxes)
+    forget_business(services, business.username)
     worker.poke(services)
     return edited
 
@@ -320,6 +323,7 @@ async def delete_post(services: Services, business: Business, post: Post) -> Non
             inboxes=reached,
             post_id=post.id,
         )
+    forget_business(services, business.username)
     log.info("business %s deleted post %d (%d inboxes)", business.username, post.id, len(reached))
     worker.poke(services)
 
@@ -355,6 +359,7 @@ async def set_pinned(services: Services, business: Business, post: Post, pinned:
             post_id=post.id,
         )
         changed = await _reload(services, business, post.id)
+    forget_business(services, username)
     worker.poke(services)
     return changed
 
@@ -374,7 +379,8 @@ async def publish_due(services: Services) -> int:
             inboxes = await inboxes_for(services, business.id, post.visibility, post.extra_inboxes)
             await _enqueue_note_activity(services, business, post, "Create", inboxes)
             published += 1
-            log.info("published scheduled post %d of %s", post.id, business.username)
+        forget_business(services, business.username)
+        log.info("published scheduled post %d of %s", post.id, business.username)
     if published:
         worker.poke(services)
     return published

@@ -1,6 +1,7 @@
 """Actor URLs: each business as an ``Organization`` (or its profile page), the instance actor.
 
-The documents come from ``read.document_inputs`` (shared with ``Update{actor}``).
+The documents come from ``read.document_inputs`` (shared with ``Update{actor}``); the
+ActivityPub answers are kept in memory (``read.cache``) until the profile changes.
 """
 
 from __future__ import annotations
@@ -11,12 +12,11 @@ from starlette.routing import Route
 
 from fedi_town.protocol.documents import Document
 from fedi_town.read import pages
-from fedi_town.read.cache import document_cache
+from fedi_town.read.cache import INSTANCE, business_group
 from fedi_town.read.document_inputs import actor_document, instance_actor_document
 from fedi_town.read.lookup import actor_tombstone, find_business
 from fedi_town.read.negotiate import serve_document
 from fedi_town.services import Services
-from fedi_town.web import dumps
 
 __all__ = ["actor_document", "instance_actor_document", "routes"]
 
@@ -28,24 +28,20 @@ async def business_actor(request: Request) -> Response:
     actor, sees its ``id`` differ and fetches the ``id`` (as Mastodon does).
     """
     services: Services = request.app.state.services
-    cache = document_cache(services)
+    username = str(request.path_params["username"])
 
-    async def build(fetcher: str | None) -> Document | bytes:
-        given = str(request.path_params["username"])
-        cached = cache.get(given, "actor")
-        if cached is not None and request.url.path == f"/users/{given}":  # not /@{given}
-            return cached
+    async def build(fetcher: str | None) -> Document:
         business = await find_business(services, request)
         if business.deleted_at is not None:
             raise actor_tombstone(services, business)
-        document = await actor_document(services, business)
-        if request.url.path == f"/users/{business.username}":
-            encoded = dumps(document)
-            cache.put(business.username, "actor", encoded)
-            return encoded
-        return document
+        return await actor_document(services, business)
 
-    return await serve_document(request, build, page=lambda: pages.profile(request))
+    return await serve_document(
+        request,
+        build,
+        page=lambda: pages.profile(request),
+        cache_group=business_group(username),
+    )
 
 
 async def instance_actor(request: Request) -> Response:
@@ -55,7 +51,7 @@ async def instance_actor(request: Request) -> Response:
     async def build(fetcher: str | None) -> Document:
         return instance_actor_document(services)
 
-    return await serve_document(request, build, guarded=False)
+    return await serve_document(request, build, guarded=False, cache_group=INSTANCE)
 
 
 routes = [

@@ -1,68 +1,251 @@
-"""Encoded documents that every remote server asks for again and again, kept in memory.
+"""Encoded answers that remote servers fetch again and again, kept in memory per process.
 
-Actor documents and WebFinger answers are fetched by every server that sees a business,
-and each one used to cost a database round trip (plus a Markdown render for the actor's
-summary). They change only when the owner changes the profile, so this process keeps the
-encoded bytes per business for ``ttl`` seconds and forgets them at once when the admin API
-changes or deletes that business. The short ``ttl`` bounds how stale another process's copy
-can be when several web processes share one PostgreSQL database.
+Actors, WebFinger answers, Notes, collections and NodeInfo are fetched by every server that
+sees a business or a boost, often thousands of times within seconds. Building them costs
+database round trips and a render; serving the kept bytes costs a dictionary look-up
+(``read.fastpath`` answers a hit before Starlette routes the request).
+
+What is kept: only 200 answers that do not depend on who asks (see ``remember``), keyed by
+path, query and representation (ActivityPub JSON or not: a browser never gets the JSON an
+ActivityPub client got, nor the reverse). HTML pages are never kept.
+
+Freshness: every entry belongs to a group (a business's documents, the followers
+collections, the instance's documents, NodeInfo). The write paths drop the group in this
+process at once, after their transaction commits (``forget_business`` from the admin API
+and the post commands, ``followers_changed`` from the inbound side). Other web processes
+sharing one PostgreSQL database cannot hear of it, so every entry also expires after
+``DEFAULT_TTL`` (10 s): short enough that a post edited or deleted through another process
+shows everywhere within seconds, long enough that a burst of fetches (a boost going round)
+is served from memory. Likes, boosts and replies counted by the worker are not dropped on
+each change (a boost storm would empty the very cache it hits): they lag by the TTL. A
+request that started before a drop never stores what it built (the generation check in
+``ResponseCache.put``), so a slow build cannot bring stale bytes back.
+
+Memory: nothing is allocated until the first fill; entries are evicted least recently used
+first beyond ``DEFAULT_BUDGET`` bytes, and no single answer over ``MAX_ENTRY`` is kept.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import Response
 
 from fedi_town.services import Services
 
-DEFAULT_TTL = 30.0
-MAX_BUSINESSES = 10_000
+DEFAULT_TTL = 10.0
+DEFAULT_BUDGET = 4 * 1024 * 1024
+MAX_ENTRY = 256 * 1024
+#: Bookkeeping per entry beyond its bytes (key, tuple, dict slot), roughly.
+ENTRY_OVERHEAD = 300
+#: Groups remembered as recently dropped before falling back to "drop all that started".
+MAX_DROPPED_GROUPS = 10_000
+
+#: Scope keys: the cache generation when the request arrived (set by ``read.fastpath``),
+#: and a mark that the answer depends on the fetcher (set by the route, never stored).
+GENERATION = "fedi_town.cache_generation"
+FETCHER_DEPENDENT = "fedi_town.fetcher_dependent"
+
+INSTANCE = "instance"
+NODEINFO = "nodeinfo"
+#: Every business's followers collection: one group, so the inbound side can drop it after
+#: a follow without knowing whose it was (they are cheap to rebuild, follows are rare).
+FOLLOWERS = "followers"
+
+#: Queries that name a document (``?page=N``, WebFinger's ``?resource=…``); any other
+#: query is answered but not kept, so junk parameters cannot flush the cache.
+_KEPT_QUERY = re.compile(rb"(?:page|resource)=[^&]*")
+
+CacheKey = tuple[str, bytes, bool]
+RawHeaders = list[tuple[bytes, bytes]]
 
 
-class DocumentCache:
-    """(business username, kind) → encoded bytes, per process, with a time to live.
+def business_group(username: str) -> str:
+    """The group of a business's documents (actor, WebFinger, Notes, outbox, featured)."""
+    return "@" + username
 
-    Keys are the username exactly as the business spells it: a request in another case
-    misses and takes the slow path, which redirects or canonicalises it.
+
+@dataclass(slots=True)
+class Entry:
+    """One kept answer: the same body, with the headers for each kind of fetcher.
+
+    ``headers`` is what an unsigned fetcher gets; ``signed_headers`` what a verified signed
+    fetcher gets (``Cache-Control: private``). ``guarded`` entries are served to a signed
+    request only after the fetch guard accepted it.
     """
 
-    def __init__(self, ttl: float = DEFAULT_TTL, max_businesses: int = MAX_BUSINESSES) -> None:
+    status: int
+    headers: RawHeaders
+    signed_headers: RawHeaders
+    body: bytes
+    guarded: bool
+    group: str
+    expires: float
+    size: int
+
+
+class ResponseCache:
+    """(path, query, ActivityPub?) → ``Entry``; LRU within a byte budget, with a TTL."""
+
+    def __init__(self, ttl: float = DEFAULT_TTL, budget: int = DEFAULT_BUDGET) -> None:
         self.ttl = ttl
-        self.max_businesses = max_businesses
-        self._entries: OrderedDict[str, dict[str, tuple[float, bytes]]] = OrderedDict()
+        self.budget = budget
+        self.size = 0
+        self.generation = 0
+        self._entries: OrderedDict[CacheKey, Entry] = OrderedDict()
+        self._groups: dict[str, set[CacheKey]] = {}
+        self._dropped: dict[str, int] = {}
+        self._dropped_floor = 0
 
-    def get(self, username: str, kind: str) -> bytes | None:
-        """The cached bytes, or None when absent or expired."""
-        kinds = self._entries.get(username)
-        if kinds is None:
-            return None
-        entry = kinds.get(kind)
-        if entry is None or entry[0] < time.monotonic():
-            return None
-        return entry[1]
+    def __len__(self) -> int:
+        return len(self._entries)
 
-    def put(self, username: str, kind: str, value: bytes) -> None:
-        key = username
-        kinds = self._entries.setdefault(key, {})
-        kinds[kind] = (time.monotonic() + self.ttl, value)
+    def get(self, key: CacheKey) -> Entry | None:
+        """The live entry for ``key`` (marked recently used), or None."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry.expires < time.monotonic():
+            self._remove(key)
+            return None
         self._entries.move_to_end(key)
-        while len(self._entries) > self.max_businesses:
-            self._entries.popitem(last=False)
+        return entry
 
-    def forget(self, username: str) -> None:
-        """Drop everything cached for a business (its profile changed or it was deleted)."""
-        self._entries.pop(username, None)
+    def put(self, key: CacheKey, entry: Entry, started: int) -> bool:
+        """Keep ``entry`` unless its group was dropped since generation ``started`` (the
+        answer may have been built from data changed meanwhile) or it is too large."""
+        if started < self._dropped_floor or self._dropped.get(entry.group, -1) > started:
+            return False
+        if entry.size > MAX_ENTRY or entry.size > self.budget:
+            return False
+        if key in self._entries:
+            self._remove(key)
+        self._entries[key] = entry
+        self._groups.setdefault(entry.group, set()).add(key)
+        self.size += entry.size
+        while self.size > self.budget:
+            oldest = next(iter(self._entries))
+            self._remove(oldest)
+        return True
+
+    def forget(self, group: str) -> None:
+        """Drop every entry of ``group``; requests already running will not store theirs."""
+        self.generation += 1
+        for key in self._groups.pop(group, ()):
+            entry = self._entries.pop(key, None)
+            if entry is not None:
+                self.size -= entry.size
+        if len(self._dropped) >= MAX_DROPPED_GROUPS:
+            self._dropped.clear()
+            self._dropped_floor = self.generation
+        self._dropped[group] = self.generation
+
+    def clear(self) -> None:
+        """Drop everything (tests that write rows behind the API's back)."""
+        self.generation += 1
+        self._entries.clear()
+        self._groups.clear()
+        self._dropped.clear()
+        self._dropped_floor = self.generation
+        self.size = 0
+
+    def _remove(self, key: CacheKey) -> None:
+        entry = self._entries.pop(key)
+        self.size -= entry.size
+        keys = self._groups.get(entry.group)
+        if keys is not None:
+            keys.discard(key)
+            if not keys:
+                del self._groups[entry.group]
 
 
-def document_cache(services: Services) -> DocumentCache:
+def response_cache(services: Services) -> ResponseCache:
     """This process's cache, made on first use."""
-    cache: DocumentCache | None = services.extras.get("document_cache")
+    cache: ResponseCache | None = services.extras.get("response_cache")
     if cache is None:
-        cache = DocumentCache()
-        services.extras["document_cache"] = cache
+        cache = ResponseCache()
+        services.extras["response_cache"] = cache
     return cache
 
 
+def request_key(path: str, query: bytes, accept: bytes) -> CacheKey:
+    """The key of a request: the representation is decided as ``web.wants_activity_json``
+    decides it, so a key never mixes what a browser and an ActivityPub client get."""
+    lowered = accept.lower()
+    as_json = b"application/activity+json" in lowered or b"application/ld+json" in lowered
+    return (path, query, as_json)
+
+
+def _first_accept(raw: RawHeaders) -> bytes:
+    for name, value in raw:
+        if name == b"accept":
+            return value
+    return b""
+
+
+def _with_cache_control(raw: RawHeaders, value: str | None) -> RawHeaders:
+    if value is None:
+        return list(raw)
+    encoded = value.encode("latin-1")
+    return [(k, encoded if k == b"cache-control" else v) for k, v in raw]
+
+
+def remember(
+    request: Request,
+    response: Response,
+    group: str,
+    *,
+    guarded: bool,
+    public_cache: str | None = None,
+    private_cache: str | None = None,
+) -> None:
+    """Keep ``response`` for the request's key if it is the same for every fetcher.
+
+    Call only where the answer does not depend on who asks, or where the route marks the
+    request ``FETCHER_DEPENDENT`` when it does (a followers-only Note). ``public_cache`` /
+    ``private_cache`` are the ``Cache-Control`` values an unsigned / a signed fetcher gets
+    (None: the same header for both). Only 200 answers to requests that came through
+    ``read.fastpath`` (which stamps the generation) are kept.
+    """
+    scope = request.scope
+    started = scope.get(GENERATION)
+    if started is None or response.status_code != 200 or scope.get(FETCHER_DEPENDENT):
+        return
+    query: bytes = scope.get("query_string", b"")
+    if query and not _KEPT_QUERY.fullmatch(query):
+        return
+    body = response.body
+    raw = response.raw_headers
+    key = request_key(scope["path"], query, _first_accept(scope["headers"]))
+    size = len(body) + sum(len(k) + len(v) for k, v in raw) + len(key[0]) + ENTRY_OVERHEAD
+    cache = response_cache(request.app.state.services)
+    entry = Entry(
+        status=200,
+        headers=_with_cache_control(raw, public_cache),
+        signed_headers=_with_cache_control(raw, private_cache),
+        body=bytes(body),
+        guarded=guarded,
+        group=group,
+        expires=time.monotonic() + cache.ttl,
+        size=size,
+    )
+    cache.put(key, entry, started)
+
+
 def forget_business(services: Services, username: str) -> None:
-    """Call after any change to what a business's actor or WebFinger answer shows."""
-    document_cache(services).forget(username)
+    """Call after any change to what a business's documents show (profile, posts, pins,
+    deletion): drops its actor, WebFinger, Notes, collections, and NodeInfo's counts."""
+    cache = response_cache(services)
+    cache.forget(business_group(username))
+    cache.forget(FOLLOWERS)
+    cache.forget(NODEINFO)
+
+
+def followers_changed(services: Services) -> None:
+    """Hook for the inbound side and the moderation APIs: call after the transaction that
+    added, accepted or removed a follow commits, so follower counts are right at once."""
+    response_cache(services).forget(FOLLOWERS)

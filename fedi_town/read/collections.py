@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from fedi_town.protocol import documents
 from fedi_town.protocol.documents import NOTE_CONTEXT, Document
+from fedi_town.read.cache import FOLLOWERS, INSTANCE, business_group
 from fedi_town.read.document_inputs import note_inputs
 from fedi_town.read.lookup import live_business
 from fedi_town.read.negotiate import serve_document
@@ -48,7 +49,8 @@ async def outbox(request: Request) -> Response:
         collection_id = urls.outbox(business.username)
         return await paged(collection_id, page_number(request), total, fetch, context=NOTE_CONTEXT)
 
-    return await serve_document(request, build)
+    group = business_group(str(request.path_params["username"]))
+    return await serve_document(request, build, cache_group=group)
 
 
 async def followers(request: Request) -> Response:
@@ -67,7 +69,7 @@ async def followers(request: Request) -> Response:
         collection_id = services.urls.followers(business.username)
         return await paged(collection_id, page_number(request), total, fetch)
 
-    return await serve_document(request, build)
+    return await serve_document(request, build, cache_group=FOLLOWERS)
 
 
 async def following(request: Request) -> Response:
@@ -83,7 +85,8 @@ async def following(request: Request) -> Response:
         collection_id = services.urls.following(business.username)
         return await paged(collection_id, page_number(request), 0, fetch)
 
-    return await serve_document(request, build)
+    group = business_group(str(request.path_params["username"]))
+    return await serve_document(request, build, cache_group=group)
 
 
 async def featured(request: Request) -> Response:
@@ -99,7 +102,8 @@ async def featured(request: Request) -> Response:
         collection_id = services.urls.featured(business.username)
         return documents.inline_ordered_collection(collection_id, notes, context=NOTE_CONTEXT)
 
-    return await serve_document(request, build)
+    group = business_group(str(request.path_params["username"]))
+    return await serve_document(request, build, cache_group=group)
 
 
 async def featured_tags(request: Request) -> Response:
@@ -110,7 +114,8 @@ async def featured_tags(request: Request) -> Response:
         business = await live_business(services, request)
         return documents.unordered_collection(services.urls.featured_tags(business.username), [])
 
-    return await serve_document(request, build)
+    group = business_group(str(request.path_params["username"]))
+    return await serve_document(request, build, cache_group=group)
 
 
 async def instance_outbox(request: Request) -> Response:
@@ -123,7 +128,7 @@ async def instance_outbox(request: Request) -> Response:
 
         return await paged(services.urls.instance_outbox(), page_number(request), 0, fetch)
 
-    return await serve_document(request, build, guarded=False)
+    return await serve_document(request, build, guarded=False, cache_group=INSTANCE)
 
 
 routes = [

@@ -32,6 +32,7 @@ from starlette.responses import RedirectResponse, Response
 
 from fedi_town.errors import Gone, NotFound, Unauthorized
 from fedi_town.protocol.documents import Document
+from fedi_town.read.cache import remember
 from fedi_town.read.templates import error_page
 from fedi_town.services import Services
 from fedi_town.web import activity_response, wants_activity_json
@@ -80,6 +81,7 @@ async def serve_document(
     *,
     page: PageRenderer | None = None,
     guarded: bool = True,
+    cache_group: str | None = None,
 ) -> Response:
     """Answer with ``build(fetcher)`` as ActivityStreams, or with ``page()`` for browsers.
 
@@ -87,6 +89,10 @@ async def serve_document(
     encoded bytes when it keeps them cached (``read.cache``), or raises
     ``NotFound``, ``TombstoneGone`` or ``MovedTo``. ``guarded=False`` skips the fetch guard:
     only for documents peers need to verify us (the instance actor).
+
+    ``cache_group`` (see ``read.cache``) keeps the ActivityPub answer in memory, dropped
+    with that group: only for documents that are the same for every fetcher, or whose
+    ``build`` marks the request ``read.cache.FETCHER_DEPENDENT`` when they are not.
     """
     services: Services = request.app.state.services
     as_json = wants_activity_json(request) or page is None
@@ -112,7 +118,17 @@ async def serve_document(
     # signed fetcher may depend on who it is, and under authorized fetch nothing is public.
     shared = fetcher is None and not services.settings.authorized_fetch
     cache = PUBLIC_CACHE if shared else PRIVATE_CACHE
-    return activity_response(document, headers={"Cache-Control": cache})
+    response = activity_response(document, headers={"Cache-Control": cache})
+    if cache_group is not None:
+        remember(
+            request,
+            response,
+            cache_group,
+            guarded=guarded,
+            public_cache=PUBLIC_CACHE,
+            private_cache=PRIVATE_CACHE,
+        )
+    return response
 
 
 def browser_errors(endpoint: Endpoint) -> Endpoint:

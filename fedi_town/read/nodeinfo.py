@@ -16,6 +16,7 @@ from starlette.routing import Route
 from fedi_town import __version__
 from fedi_town.errors import NotFound
 from fedi_town.protocol.urls import Urls
+from fedi_town.read.cache import NODEINFO, remember
 from fedi_town.read.webfinger import discovery_problem, discovery_response
 from fedi_town.services import Services
 from fedi_town.settings import Settings
@@ -60,7 +61,9 @@ def nodeinfo_document(version: str, settings: Settings, users: int, posts: int) 
 
 async def discovery(request: Request) -> Response:
     services: Services = request.app.state.services
-    return discovery_response(discovery_document(services.urls), "application/json")
+    response = discovery_response(discovery_document(services.urls), "application/json")
+    remember(request, response, NODEINFO, guarded=False)
+    return response
 
 
 async def nodeinfo(request: Request) -> Response:
@@ -73,7 +76,9 @@ async def nodeinfo(request: Request) -> Response:
     posts = await reads.count_local_posts(services.store)
     document = nodeinfo_document(version, services.settings, users, posts)
     media_type = f'application/json; profile="{schema_rel(version)}#"'
-    return discovery_response(document, media_type)
+    response = discovery_response(document, media_type)
+    remember(request, response, NODEINFO, guarded=False)
+    return response
 
 
 routes = [

@@ -15,6 +15,7 @@ from fedi_town.errors import NotFound
 from fedi_town.protocol import documents
 from fedi_town.protocol.documents import Document
 from fedi_town.read import pages
+from fedi_town.read.cache import FETCHER_DEPENDENT, business_group
 from fedi_town.read.document_inputs import note_document, note_inputs
 from fedi_town.read.lookup import find_business
 from fedi_town.read.negotiate import TombstoneGone, serve_document
@@ -24,6 +25,7 @@ from fedi_town.services import Services
 from fedi_town.store import reads
 from fedi_town.store.businesses import Business
 from fedi_town.store.posts import Post
+from fedi_town.store.reads import PUBLIC_VISIBILITIES
 
 __all__ = ["can_see", "note_document", "note_inputs", "routes", "visible_post"]
 
@@ -31,11 +33,17 @@ __all__ = ["can_see", "note_document", "note_inputs", "routes", "visible_post"]
 async def visible_post(
     services: Services, request: Request, fetcher: str | None
 ) -> tuple[Business, Post]:
-    """The post named by the URL if ``fetcher`` may see it: else 404, or 410 when deleted."""
+    """The post named by the URL if ``fetcher`` may see it: else 404, or 410 when deleted.
+
+    An answer about a post that is neither public nor unlisted depends on who asks, so the
+    request is marked never to be kept in the shared cache (``read.cache``).
+    """
     business = await find_business(services, request)
     post = await reads.post_by_id(services.store, business.id, int(request.path_params["post_id"]))
     if post is None or post.published_at is None:
         raise NotFound("no such post")
+    if post.visibility not in PUBLIC_VISIBILITIES:
+        request.scope[FETCHER_DEPENDENT] = True
     if not await can_see(services.store, post, fetcher):
         raise NotFound("no such post")
     deleted = post.deleted_at or business.deleted_at
@@ -56,7 +64,8 @@ async def note(request: Request) -> Response:
         business, post = await visible_post(services, request, fetcher)
         return await note_document(services, business, post)
 
-    return await serve_document(request, build, page=lambda: pages.post(request))
+    group = business_group(str(request.path_params["username"]))
+    return await serve_document(request, build, page=lambda: pages.post(request), cache_group=group)
 
 
 async def note_activity(request: Request) -> Response:
@@ -69,7 +78,8 @@ async def note_activity(request: Request) -> Response:
         activity_id = services.urls.post_activity(business.username, post.id)
         return documents.create_activity(activity_id, note_input)
 
-    return await serve_document(request, build)
+    group = business_group(str(request.path_params["username"]))
+    return await serve_document(request, build, cache_group=group)
 
 
 async def replies(request: Request) -> Response:
@@ -88,7 +98,8 @@ async def replies(request: Request) -> Response:
 
         return await paged(collection_id, page_number(request), total, fetch)
 
-    return await serve_document(request, build)
+    group = business_group(str(request.path_params["username"]))
+    return await serve_document(request, build, cache_group=group)
 
 
 async def _interactions(request: Request, kind: str) -> Response:
@@ -101,7 +112,8 @@ async def _interactions(request: Request, kind: str) -> Response:
         counts = await reads.interaction_counts(services.store, [post.id])
         return documents.counted_collection(url(business.username, post.id), counts[post.id][kind])
 
-    return await serve_document(request, build)
+    group = business_group(str(request.path_params["username"]))
+    return await serve_document(request, build, cache_group=group)
 
 
 async def likes(request: Request) -> Response:

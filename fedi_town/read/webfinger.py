@@ -6,7 +6,8 @@ actor (interop W1-W5). Answers: 200 JRD, 404 unknown (only a 404 makes Mastodon 
 host-meta), 410 deleted, 400 malformed. Every answer carries ``Access-Control-Allow-Origin``
 and a few minutes of caching (W7).
 
-``resolve_resource`` and the ``*_jrd`` builders are pure, so their bytes can be cached.
+``resolve_resource`` and the ``*_jrd`` builders are pure; 200 answers are kept in memory
+(``read.cache``) until the business changes.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from starlette.routing import Route
 
 from fedi_town.errors import BadRequest, Gone, NotFound, ProblemError
 from fedi_town.protocol.urls import INSTANCE_ACTOR_USERNAME, Urls
-from fedi_town.read.cache import document_cache
+from fedi_town.read.cache import INSTANCE, business_group, remember
 from fedi_town.services import Services
 from fedi_town.store import businesses
 from fedi_town.web import ACTIVITY_JSON, dumps, problem_response
@@ -121,19 +122,17 @@ async def webfinger(request: Request) -> Response:
     try:
         username = resolve_resource(request.query_params.get("resource"), urls)
         if username.lower() == INSTANCE_ACTOR_USERNAME:
-            return discovery_response(instance_actor_jrd(urls), JRD)
-        cache = document_cache(services)
-        cached = cache.get(username, "webfinger")
-        if cached is not None:
-            return discovery_response(cached, JRD)
+            response = discovery_response(instance_actor_jrd(urls), JRD)
+            remember(request, response, INSTANCE, guarded=False)
+            return response
         business = await businesses.by_username(services.store, username, include_deleted=True)
         if business is None:
             raise NotFound("no such account on this server")
         if business.deleted_at is not None:
             raise Gone("this account was deleted")
-        encoded = dumps(business_jrd(urls, business.username))
-        cache.put(business.username, "webfinger", encoded)
-        return discovery_response(encoded, JRD)
+        response = discovery_response(business_jrd(urls, business.username), JRD)
+        remember(request, response, business_group(business.username), guarded=False)
+        return response
     except ProblemError as error:
         return discovery_problem(error)
 

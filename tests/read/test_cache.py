@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from fedi_town.read.cache import DocumentCache
 from tests.conftest import admin_headers, create_business
 
 pytestmark = pytest.mark.anyio
@@ -45,14 +44,3 @@ async def test_a_wrong_case_username_is_still_redirected_after_caching(app_clien
     assert (await app_client.get("/users/Bakery", headers=AP)).status_code == 200
     moved = await app_client.get("/users/bakery", headers=AP)
     assert moved.status_code == 301
-
-
-def test_entries_expire_and_the_cache_stays_bounded():
-    cache = DocumentCache(ttl=-1.0, max_businesses=2)
-    cache.put("a", "actor", b"x")
-    assert cache.get("a", "actor") is None
-    cache = DocumentCache(ttl=60.0, max_businesses=2)
-    for name in ("a", "b", "c"):
-        cache.put(name, "actor", name.encode())
-    assert cache.get("a", "actor") is None
-    assert cache.get("c", "actor") == b"c"

@@ -1,0 +1,95 @@
+"""The pre-routed fast path: kept answers sent before Starlette sees the request.
+
+``FastPath`` wraps the Starlette middleware stack. For a GET or HEAD whose (path, query,
+representation) is in ``read.cache``, it sends the kept status, headers and body with two
+``send`` calls; route matching over every route, the exception middlewares and the build
+are skipped. Anything else, and every miss, goes to Starlette unchanged (stamped with the
+cache generation, so the slow path may fill the cache; see ``read.cache.remember``).
+
+Who fetches still decides, exactly as on the slow path (``read.negotiate``):
+
+- unsigned, authorized fetch off: the entry as an unsigned fetcher gets it;
+- signed (``Signature``, ``Signature-Input`` or ``Authorization: Signature``): for a
+  guarded document the fetch guard runs first (bad signature 401, blocked signer 403), then
+  the entry with the headers a signed fetcher gets (``Cache-Control: private``);
+- unsigned with authorized fetch on: never from here (the slow path answers 401, or serves
+  the exempt instance actor).
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from fedi_town.errors import ProblemError
+from fedi_town.read.cache import GENERATION, Entry, ResponseCache, request_key, response_cache
+from fedi_town.read.negotiate import verified_fetcher
+from fedi_town.services import Services
+from fedi_town.web import problem_response
+
+_READS = frozenset(("GET", "HEAD"))
+_SIGNATURE_HEADERS = frozenset((b"signature", b"signature-input"))
+
+
+class FastPath:
+    """ASGI app: answer cache hits at once, hand the rest to ``app`` (Starlette's stack)."""
+
+    def __init__(self, app: ASGIApp, services: Services, starlette: ASGIApp) -> None:
+        self.app = app
+        self.services = services
+        self.starlette = starlette
+        self.cache: ResponseCache = response_cache(services)
+        self.authorized_fetch = services.settings.authorized_fetch
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in _READS:
+            await self.app(scope, receive, send)
+            return
+        accept = b""
+        signed = False
+        for name, value in scope["headers"]:
+            if name == b"accept":
+                if not accept:
+                    accept = value
+            elif name in _SIGNATURE_HEADERS or (
+                name == b"authorization" and value[:10].lower() == b"signature "
+            ):
+                signed = True
+        cache = self.cache
+        entry = cache.get(request_key(scope["path"], scope["query_string"], accept))
+        if entry is not None:
+            if not signed:
+                if not self.authorized_fetch:
+                    await _send(send, entry, entry.headers)
+                    return
+            elif await self._signed(scope, receive, send, entry):
+                return
+        scope[GENERATION] = cache.generation
+        await self.app(scope, receive, send)
+
+    async def _signed(self, scope: Scope, receive: Receive, send: Send, entry: Entry) -> bool:
+        """Answer a signed request from ``entry`` once the guard allows it; False: let the
+        slow path answer (the guard failed unexpectedly, so it runs again and reports)."""
+        if entry.guarded:
+            scope["app"] = self.starlette
+            request = Request(scope, receive)
+            try:
+                await verified_fetcher(request, self.services)
+            except ProblemError as refused:
+                await problem_response(refused)(scope, receive, send)
+                return True
+            except Exception:
+                return False  # the slow path runs the guard again, logs and answers
+            await _send(send, entry, entry.signed_headers)
+        else:
+            # Unguarded documents ignore the signature: the slow path answers a signed
+            # request as an unsigned one (private only under authorized fetch).
+            await _send(
+                send, entry, entry.signed_headers if self.authorized_fetch else entry.headers
+            )
+        return True
+
+
+async def _send(send: Send, entry: Entry, headers: list[tuple[bytes, bytes]]) -> None:
+    await send({"type": "http.response.start", "status": entry.status, "headers": headers})
+    await send({"type": "http.response.body", "body": entry.body})

@@ -20,6 +20,7 @@ from fedi_town.errors import NotFound
 from fedi_town.inbound import views
 from fedi_town.inbound.owner_api import normalise_domain
 from fedi_town.outbound.auth import require_admin
+from fedi_town.read.cache import followers_changed
 from fedi_town.schemas import validate
 from fedi_town.services import Services
 from fedi_town.store import inbox as inbox_store
@@ -59,6 +60,7 @@ async def create_domain_block(request: Request) -> Response:
         for follow, _ in removed:
             await social.delete_follow(store, follow.id)
         await inbox_store.cancel_from_domain(store, domain)
+    followers_changed(services)
     log.info("admin blocked domain %s (%d follow(s) removed)", domain, len(removed))
     return json_response(views.block(block), 201 if created else 200)
 

@@ -27,6 +27,7 @@ from fedi_town.errors import FediTownError, NotFound, Unprocessable
 from fedi_town.inbound import views
 from fedi_town.inbound.follow_answers import enqueue_accept, enqueue_reject, follow_object
 from fedi_town.outbound.auth import require_business
+from fedi_town.read.cache import followers_changed
 from fedi_town.remote import actors as remote_actors
 from fedi_town.schemas import validate
 from fedi_town.services import Services
@@ -100,6 +101,7 @@ async def _decide(request: Request, *, state: str, accept: bool) -> Response:
         else:
             await social.delete_follow(store, follow.id)
             await enqueue_reject(services, business, actor, embedded)
+    followers_changed(services)
     worker.poke(services)
     log.info(
         "%s %s %s of %s",
@@ -195,6 +197,7 @@ async def create_block(request: Request) -> Response:
             await social.delete_follow(store, follow.id)
             embedded = follow_object(follow, business, actor, services.urls)
             await enqueue_reject(services, business, actor, embedded)
+    followers_changed(services)
     if removed:
         worker.poke(services)
     log.info(

@@ -43,6 +43,9 @@ from fedi_town.store.db import Row, now_ms
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Services, Row], Awaitable[None]]
+
+#: When few slots are free, wait this long for more before claiming (seconds).
+CLAIM_COALESCE_S = 0.01
 Periodic = Callable[[Services], Awaitable[None]]
 
 
@@ -161,6 +164,8 @@ class Worker:
     #: one wake-up event per queue table, so finishing an inbox row does not make the
     #: delivery loop run an empty claim (and the other way round)
     _wake: dict[str, asyncio.Event] = field(default_factory=dict)
+    #: per queue table: a row finished, so a slot is free
+    _freed: dict[str, asyncio.Event] = field(default_factory=dict)
     _stop_event: asyncio.Event = field(default_factory=asyncio.Event)
     _stopping: bool = False
     _running: dict[int, tuple[q.Queue, asyncio.Task[None]]] = field(default_factory=dict)
@@ -173,11 +178,14 @@ class Worker:
 
     def poke(self) -> None:
         """New work was queued in this process: look now instead of at the next poll."""
-        for event in self._wake.values():
+        for event in [*self._wake.values(), *self._freed.values()]:
             event.set()
 
     def _event(self, queue: q.Queue) -> asyncio.Event:
         return self._wake.setdefault(queue.table, asyncio.Event())
+
+    def _freed_event(self, queue: q.Queue) -> asyncio.Event:
+        return self._freed.setdefault(queue.table, asyncio.Event())
 
     def start(self) -> None:
         for runner in self.runners:
@@ -233,33 +241,56 @@ class Worker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop_event.wait(), timeout=interval)
 
+    def _free(self, runner: QueueRunner) -> int:
+        busy = sum(1 for queue, _ in self._running.values() if queue == runner.queue)
+        return runner.concurrency - busy
+
     async def _loop(self, runner: QueueRunner) -> None:
+        """Claim due rows as slots free up, one claim for several slots.
+
+        Two signals: ``wake`` (new work was queued: ``poke``) and ``freed`` (a row finished,
+        or ``poke``). While the last claim was full the queue may hold more, so the loop
+        refills on ``freed``, waiting up to ``CLAIM_COALESCE_S`` for a few slots to free
+        first (a claim is a write transaction: one per freed slot would be one per row).
+        Once a claim comes back short the queue is drained of due rows, and only new work
+        or the poll wakes it.
+        """
         limit = asyncio.Semaphore(runner.concurrency)
         wake = self._event(runner.queue)
+        freed = self._freed_event(runner.queue)
+        refill = max(1, min(runner.batch, runner.concurrency) // 8)
         while not self._stopping:
             # Clear before claiming: a poke that arrives during the claim is kept, not lost.
             wake.clear()
-            free = runner.concurrency - sum(
-                1 for queue, _ in self._running.values() if queue == runner.queue
-            )
+            freed.clear()
+            free = self._free(runner)
+            asked = min(free, runner.batch)
             rows: list[Row] = []
-            if free > 0:
+            if asked > 0:
                 try:
                     rows = await q.claim(
                         self.services.store,
                         runner.queue,
                         now=now_ms(),
                         lease_ms=runner.lease_ms,
-                        limit=min(free, runner.batch),
+                        limit=asked,
                     )
                 except Exception as exc:  # database hiccup: log, wait, try again
                     log.error("claim on %s failed: %s", runner.queue.table, exc.__class__.__name__)
                     rows = []
+                    asked = -1  # wait for the poll, as when drained
             for row in rows:
                 task = asyncio.create_task(self._run_one(runner, row, limit))
                 self._running[int(row["id"])] = (runner.queue, task)
-            if len(rows) >= min(free, runner.batch) and rows:
-                await asyncio.sleep(0)  # more may be due right away
+            if asked == 0 or (rows and len(rows) >= asked):
+                # The queue may hold more due rows.
+                if free > len(rows):
+                    await asyncio.sleep(0)  # only the batch size stopped this claim
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(freed.wait(), timeout=self.poll_seconds)
+                if not self._stopping and self._free(runner) < refill:
+                    await asyncio.sleep(CLAIM_COALESCE_S)
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), timeout=self.poll_seconds)
@@ -291,7 +322,7 @@ class Worker:
             )
         finally:
             self._running.pop(row_id, None)
-            self._event(runner.queue).set()
+            self._freed_event(runner.queue).set()
 
 
 def build_worker(services: Services) -> Worker:

@@ -238,6 +238,7 @@ async def _record_health(services: Services, host: str, result: DeliveryResult, 
         await health.failed(services.store, host, now)
     elif status != 429 and await health.succeeded(services.store, host, now):
         log.info("%s answers again; resuming its deliveries", host)
+        worker.poke(services)  # its deferred rows are due now
 
 
 async def handle_delivery(services: Services, row: Row) -> None:

@@ -6,7 +6,9 @@ JOB.json holds ``inboxes`` (URLs), ``body`` (the activity, as fedi-town sent it)
 ``private_pem`` / ``key_id`` (the sender), ``concurrency`` and ``transport``:
 
 - ``remote``: fedi-town's own client stack, ``RemoteClient.post_activity`` with a
-  ``KeySigner`` (httpx over the SSRF-guarded transport), exactly what a delivery runs;
+  ``KeySigner`` (aiohttp over the SSRF-guarded connector), exactly what a delivery runs;
+- ``remote-httpx``: the same on httpx over ``ssrf.GuardedTransport`` (what deliveries used
+  before, and still ``deliver_over="httpx"``);
 - ``httpx-aiohttp``: the same ``RemoteClient`` on the ``httpx_aiohttp`` transport (needs
   that package; URL checks still apply, address pinning does not);
 - ``aiohttp``: a plain aiohttp session signing with ``httpsig.sign_request`` (needs aiohttp).
@@ -38,6 +40,8 @@ async def _remote(job: dict[str, Any], transport: str) -> Counter[str]:
         from httpx_aiohttp import AiohttpTransport
 
         extra["transport"] = AiohttpTransport()
+    elif transport == "remote-httpx":
+        extra["deliver_over"] = "httpx"
     signer = KeySigner(job["key_id"], job["private_pem"], lambda: datetime.now(UTC))
     body = job["body"].encode()
     inboxes = iter(job["inboxes"])

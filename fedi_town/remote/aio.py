@@ -1,0 +1,125 @@
+"""The aiohttp session deliveries go out on, guarded like ``ssrf.GuardedTransport``.
+
+Deliveries are the one request fedi-town sends by the thousand, and aiohttp sends them for
+about half the CPU httpx needs (bench/delivery_ceiling.py). Fetches stay on httpx, where
+redirects, decoding and size caps are handled by hand (``http.RemoteClient._follow``).
+
+The same SSRF layers hold here (see ``ssrf``):
+
+1. ``check_url`` on the inbox URL (``RemoteClient.post_activity`` runs it first);
+2. ``GuardedResolver``: aiohttp resolves names only through it, and it refuses a name if any
+   of its addresses is non-public (``ssrf.resolve_and_check``). aiohttp connects to the
+   addresses it returned (cached for ``DNS_TTL_S``, still the checked ones);
+3. ``guarded_socket``: the connector makes every socket through it, and it refuses any
+   non-public address it is asked to connect to, whether it came from a name or an IP
+   literal (aiohttp skips the resolver for those). So the address checked is the address
+   connected to: no DNS-rebinding window.
+
+No proxy (``trust_env=False``), no redirects, no automatic decompression (the answer is only
+skimmed). ``allow_private`` turns the address checks off, as it does for httpx.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import ssl
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+
+from fedi_town.remote.errors import ForbiddenAddress
+from fedi_town.remote.ssrf import Resolver, is_forbidden_address, resolve_and_check
+
+#: How long aiohttp reuses a name's (checked) addresses.
+DNS_TTL_S = 10
+
+AddrInfo = tuple[int, int, int, str, tuple[Any, ...]]
+
+
+class GuardedResolver(AbstractResolver):
+    """Resolves through ``ssrf.resolve_and_check``: any non-public address refuses the name."""
+
+    def __init__(self, *, allow_private: bool, resolver: Resolver | None = None) -> None:
+        self._allow_private = allow_private
+        self._resolver = resolver
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        addresses = await resolve_and_check(
+            host, port, self._allow_private, resolver=self._resolver
+        )
+        found: list[ResolveResult] = []
+        for text in addresses:
+            version = ipaddress.ip_address(text).version
+            found.append(
+                {
+                    "hostname": host,
+                    "host": text,
+                    "port": port,
+                    "family": socket.AF_INET6 if version == 6 else socket.AF_INET,
+                    "proto": 0,
+                    "flags": socket.AI_NUMERICHOST,
+                }
+            )
+        return found
+
+    async def close(self) -> None:
+        return None
+
+
+def guarded_socket(allow_private: bool) -> Callable[[AddrInfo], socket.socket]:
+    """A socket factory for aiohttp that refuses to connect to a non-public address."""
+
+    def make(addr_info: AddrInfo) -> socket.socket:
+        family, type_, proto, _, address = addr_info
+        if not allow_private:
+            try:
+                checked = ipaddress.ip_address(str(address[0]).split("%", 1)[0])
+            except ValueError:
+                raise ForbiddenAddress("refusing to connect to a malformed address") from None
+            if is_forbidden_address(checked):
+                raise ForbiddenAddress("refusing to connect to a non-public address")
+        return socket.socket(family=family, type=type_, proto=proto)
+
+    return make
+
+
+def open_session(
+    *,
+    allow_private: bool,
+    user_agent: str,
+    connect_timeout: float,
+    read_timeout: float,
+    max_connections: int,
+    keepalive_expiry: float,
+    resolver: Resolver | None = None,
+    ssl_context: ssl.SSLContext | None = None,
+) -> aiohttp.ClientSession:
+    """A session whose every connection goes through the guards above. Call in a loop."""
+    connector = aiohttp.TCPConnector(
+        limit=max_connections,
+        limit_per_host=0,
+        keepalive_timeout=keepalive_expiry,
+        ssl=ssl_context or ssl.create_default_context(),
+        resolver=GuardedResolver(allow_private=allow_private, resolver=resolver),
+        socket_factory=guarded_socket(allow_private),
+        ttl_dns_cache=DNS_TTL_S,
+        happy_eyeballs_delay=None,  # one address after the other, as the httpx backend does
+    )
+    return aiohttp.ClientSession(
+        connector=connector,
+        headers={"User-Agent": user_agent},
+        timeout=aiohttp.ClientTimeout(
+            total=None,
+            connect=connect_timeout,
+            sock_connect=connect_timeout,
+            sock_read=read_timeout,
+        ),
+        auto_decompress=False,
+        trust_env=False,
+        cookie_jar=aiohttp.DummyCookieJar(),
+    )

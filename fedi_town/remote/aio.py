@@ -17,6 +17,10 @@ The same SSRF layers hold here (see ``ssrf``):
 
 No proxy (``trust_env=False``), no redirects, no automatic decompression (the answer is only
 skimmed). ``allow_private`` turns the address checks off, as it does for httpx.
+
+aiohttp keeps every idle keep-alive connection until its timeout, whatever their number; a
+fan-out to thousands of servers would hold thousands of sockets. ``IdleCappedConnector``
+closes the oldest idle ones beyond ``max_idle``, as httpx's ``max_keepalive_connections``.
 """
 
 from __future__ import annotations
@@ -88,6 +92,35 @@ def guarded_socket(allow_private: bool) -> Callable[[AddrInfo], socket.socket]:
     return make
 
 
+class IdleCappedConnector(aiohttp.TCPConnector):
+    """A ``TCPConnector`` that keeps at most ``max_idle`` idle connections in all."""
+
+    def __init__(self, *, max_idle: int, **options: Any) -> None:
+        super().__init__(**options)
+        self.max_idle = max_idle
+
+    def idle_count(self) -> int:
+        return sum(len(idle) for idle in self._conns.values())
+
+    def _release(self, key: Any, protocol: Any, *, should_close: bool = False) -> None:
+        super()._release(key, protocol, should_close=should_close)
+        if self.idle_count() > self.max_idle:
+            self._close_oldest_idle(keep=self.max_idle * 3 // 4)
+
+    def _close_oldest_idle(self, keep: int) -> None:
+        """Close idle connections, oldest first, until ``keep`` are left (in one pass)."""
+        hosts = enumerate(self._conns.items())
+        ages = sorted((since, n, key) for n, (key, idle) in hosts for _, since in idle)
+        for _, _, key in ages[: max(0, len(ages) - keep)]:
+            idle = self._conns.get(key)
+            if not idle:
+                continue
+            protocol, _ = idle.popleft()  # each host's list is oldest first
+            protocol.close()
+            if not idle:
+                del self._conns[key]
+
+
 def open_session(
     *,
     allow_private: bool,
@@ -95,12 +128,14 @@ def open_session(
     connect_timeout: float,
     read_timeout: float,
     max_connections: int,
+    max_keepalive_connections: int,
     keepalive_expiry: float,
     resolver: Resolver | None = None,
     ssl_context: ssl.SSLContext | None = None,
 ) -> aiohttp.ClientSession:
     """A session whose every connection goes through the guards above. Call in a loop."""
-    connector = aiohttp.TCPConnector(
+    connector = IdleCappedConnector(
+        max_idle=max_keepalive_connections,
         limit=max_connections,
         limit_per_host=0,
         keepalive_timeout=keepalive_expiry,

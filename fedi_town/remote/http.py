@@ -195,6 +195,7 @@ class RemoteClient:
             "connect_timeout": connect_timeout,
             "read_timeout": read_timeout,
             "max_connections": max_connections,
+            "max_keepalive_connections": max_keepalive_connections,
             "keepalive_expiry": keepalive_expiry,
             "resolver": resolver,
         }

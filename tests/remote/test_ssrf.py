@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from fedi_town.errors import RemoteError
-from fedi_town.remote.aio import guarded_socket, open_session
+from fedi_town.remote.aio import IdleCappedConnector, guarded_socket, open_session
 from fedi_town.remote.errors import ForbiddenAddress
 from fedi_town.remote.http import RemoteClient
 from fedi_town.remote.ssrf import (
@@ -319,7 +319,7 @@ async def test_the_delivery_session_refuses_an_ip_literal_the_resolver_never_see
     peer = _inbox_peer(serve)
     session = open_session(
         allow_private=False, user_agent="test", connect_timeout=2, read_timeout=2,
-        max_connections=4, keepalive_expiry=5,
+        max_connections=4, max_keepalive_connections=4, keepalive_expiry=5,
     )  # fmt: skip
     # When it is asked to connect to a loopback address directly
     try:
@@ -348,3 +348,22 @@ def test_the_delivery_socket_factory_allows_a_public_address_and_private_when_al
     guarded_socket(allow_private=False)(info).close()
     loopback = (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", 443))
     guarded_socket(allow_private=True)(loopback).close()
+
+
+@pytest.mark.anyio
+async def test_the_delivery_session_keeps_only_a_few_idle_connections(
+    serve: Callable[..., Peer], signer: FakeSigner
+) -> None:
+    # Given five servers and a client that keeps at most two idle connections
+    peers = [_inbox_peer(serve) for _ in range(5)]
+    async with RemoteClient(
+        allow_private=True, user_agent="test", max_keepalive_connections=2
+    ) as client:
+        # When it delivers to each of them once
+        for peer in peers:
+            result = await client.post_activity(peer.url("/inbox"), b"{}", signer=signer)
+            assert result.status == 202
+        # Then no more than two connections stay open, waiting for reuse
+        session = client._session
+        assert session is not None and isinstance(session.connector, IdleCappedConnector)
+        assert 1 <= session.connector.idle_count() <= 2

@@ -91,6 +91,7 @@ class Store:
                 options["server_settings"] = {"search_path": schema}
                 self.schema = schema
             options.setdefault("min_size", 1)
+            options["reset"] = _keep_session
         self.db = databases.Database(url, **options)
         self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
         # SQLite: connections held for the life of the process (see _conn).
@@ -245,6 +246,17 @@ class Store:
                 record = await raw.fetchrow(numbered, *args)
                 return [dict(record.items())] if record is not None else []
             return [dict(r.items()) for r in await raw.fetch(numbered, *args)]
+
+
+async def _keep_session(connection: Any) -> None:
+    """asyncpg pool ``reset``: nothing beyond the rollback asyncpg always does.
+
+    asyncpg's default runs ``RESET ALL; CLOSE ALL; UNLISTEN *; pg_advisory_unlock_all()`` on
+    every release, one more round trip per query outside a transaction (14% of the samples
+    in the inbox profile). The store changes no session state: no LISTEN, no session
+    settings (``search_path`` is a startup setting), no cursors, only transaction-scoped
+    advisory locks. An open transaction is still rolled back by asyncpg before this runs.
+    """
 
 
 # A quoted string, a quoted identifier, a ``::`` cast, or a ``:name`` parameter.

@@ -12,8 +12,13 @@ Who fetches still decides, exactly as on the slow path (``read.negotiate``):
 - signed (``Signature``, ``Signature-Input`` or ``Authorization: Signature``): for a
   guarded document the fetch guard runs first (bad signature 401, blocked signer 403), then
   the entry with the headers a signed fetcher gets (``Cache-Control: private``);
-- unsigned with authorized fetch on: never from here (the slow path answers 401, or serves
-  the exempt instance actor).
+- unsigned with authorized fetch on: only unguarded documents (WebFinger, NodeInfo, the
+  instance actor), with the headers the slow path gives then (``Cache-Control: private``
+  on ActivityPub documents); guarded ones go to the slow path, which answers 401.
+
+An unsigned request with authorized fetch off is served without calling the fetch guard:
+``inbound.fetch_guard`` lets every such request through (returns None), so the slow path
+would build the very same answer.
 """
 
 from __future__ import annotations
@@ -61,6 +66,9 @@ class FastPath:
             if not signed:
                 if not self.authorized_fetch:
                     await _send(send, entry, entry.headers)
+                    return
+                if not entry.guarded:  # WebFinger, NodeInfo, the instance actor
+                    await _send(send, entry, entry.signed_headers)
                     return
             elif await self._signed(scope, receive, send, entry):
                 return

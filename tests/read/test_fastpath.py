@@ -311,3 +311,10 @@ def test_forgetting_a_group_frees_its_bytes():
     cache.forget("@a")
     assert cache.size == 100
     assert len(cache) == 1
+
+
+async def test_only_get_and_head_are_answered_from_the_cache(app_client):
+    await create_business(app_client, "bakery")
+    assert (await app_client.get("/users/bakery", headers=AP)).status_code == 200
+    assert (await app_client.post("/users/bakery", headers=AP)).status_code == 405
+    assert (await app_client.delete("/users/bakery", headers=AP)).status_code == 405

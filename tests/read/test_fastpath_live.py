@@ -127,3 +127,18 @@ async def test_a_follow_from_the_inbox_shows_in_the_kept_followers_count_at_once
     await peer.wait_for(lambda r: r.type == "Accept")
     # Then the followers collection counts her
     assert (await peer.get(followers, name=None)).json()["totalItems"] == 1
+
+
+async def test_under_authorized_fetch_unguarded_documents_are_kept_as_served(secure_live, peer):
+    await secure_live.create_business("bakery")
+    resource = f"acct:bakery@{secure_live.urls.domain}"
+    webfinger = f"{secure_live.base_url}/.well-known/webfinger?resource={resource}"
+    instance = secure_live.urls.instance_actor()
+    for url in (webfinger, instance):
+        first = await peer.client.get(url, headers={"Accept": AP})
+        second = await peer.client.get(url, headers={"Accept": AP})
+        assert first.status_code == second.status_code == 200
+        assert second.content == first.content
+        assert second.headers["cache-control"] == first.headers["cache-control"]
+    assert first.headers["cache-control"] == "private, max-age=0"
+    assert request_key("/actor", b"", AP.encode()) in response_cache(secure_live.services)._entries

@@ -10,18 +10,22 @@ from __future__ import annotations
 import json
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
-
-import yaml
-from jsonschema import Draft202012Validator
+from typing import TYPE_CHECKING, Any
 
 from fedi_town.errors import Unprocessable
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 
 
 @cache
 def _validator(name: str) -> Draft202012Validator:
+    # Imported on first use: jsonschema (with attrs and referencing) is ~7 MB of a process
+    # that may serve only federation traffic for days (idle RSS target: 80 MB).
+    from jsonschema import Draft202012Validator
+
     schema = json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text())
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
@@ -57,6 +61,8 @@ def _inline_refs(node: Any) -> Any:
 
 @lru_cache(maxsize=1)
 def openapi_document() -> dict[str, Any]:
+    import yaml  # first use only, like jsonschema above
+
     """The admin API's OpenAPI description with the referenced JSON Schemas inlined."""
     raw = yaml.safe_load((SCHEMA_DIR / "admin-api.openapi.yaml").read_text())
     result: dict[str, Any] = _inline_refs(raw)

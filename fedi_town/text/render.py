@@ -7,14 +7,19 @@ become links (``linkify``). Raw HTML in the source is shown as text, never inter
 from __future__ import annotations
 
 from functools import lru_cache
-
-from markdown_it import MarkdownIt
+from typing import TYPE_CHECKING
 
 from fedi_town.text.sanitize import sanitize_html
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 
 @lru_cache(maxsize=1)
 def _markdown() -> MarkdownIt:
+    # Imported on first render, not at start: ~4 MB the idle process does not need.
+    from markdown_it import MarkdownIt
+
     md = MarkdownIt("commonmark", {"html": False, "breaks": True, "linkify": False})
     md.enable(["strikethrough"])
     return md

@@ -8,6 +8,7 @@ stored goes unannounced.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -49,11 +50,11 @@ async def enqueue(
             "id": new_id(),
             "a": activity_id,
             "inbox": inbox,
-            "host": (urlsplit(inbox).netloc or "").lower(),
+            "host": host,
             "due": not_before or now,
             "now": now,
         }
-        for inbox in dict.fromkeys(i for i in inboxes if i)
+        for host, inbox in _across_hosts(inboxes)
     ]
     await store.execute_many(
         "INSERT INTO deliveries (id, activity_id, inbox, host, state, attempts, "
@@ -61,6 +62,22 @@ async def enqueue(
         rows,
     )
     return activity_id
+
+
+def _across_hosts(inboxes: Iterable[str]) -> list[tuple[str, str]]:
+    """Distinct inboxes as (host, inbox), taking one per host in turn.
+
+    Rows are claimed in id order and each host takes only a few requests at a time
+    (``deliver.PER_HOST``), so a run of one host's inboxes (the audience query returns them
+    sorted) would leave most delivery slots waiting on that host. Interleaved, the first
+    rows reach as many servers as there are.
+    """
+    by_host: dict[str, list[str]] = {}
+    for inbox in dict.fromkeys(i for i in inboxes if i):
+        by_host.setdefault((urlsplit(inbox).netloc or "").lower(), []).append(inbox)
+    turns = itertools.zip_longest(*by_host.values())
+    hosts = list(by_host)
+    return [(hosts[n], inbox) for turn in turns for n, inbox in enumerate(turn) if inbox]
 
 
 async def activity_for_delivery(store: Store, activity_id: int) -> Row | None:

@@ -204,3 +204,23 @@ async def test_at_shutdown_quick_deliveries_finish_and_stuck_ones_go_back_untouc
         assert stuck_row["state"] == "pending"
         assert stuck_row["attempts"] == 0 and stuck_row["locked_until"] is None
         assert stuck_row["last_status"] is None and stuck_row["last_error"] is None
+
+
+# -- the order rows are queued in -----------------------------------------------------------
+
+
+async def test_a_fan_out_queues_one_inbox_per_server_in_turn(store):
+    # Given inboxes that come grouped by server, as the audience query returns them
+    inboxes = [f"https://{h}.example/users/u{n}/inbox" for h in "abc" for n in range(3)]
+    inboxes.append("https://a.example/users/u0/inbox")  # a repeat, queued once
+    # When they are queued
+    activity_id = await outbox.enqueue(
+        store, business_id=None, body={"id": "https://here.example/x", "type": "Create"},
+        inboxes=inboxes,
+    )  # fmt: skip
+    # Then rows in claim order (by id) take one server after the other
+    rows = await store.fetch_all(
+        "SELECT host, inbox FROM deliveries WHERE activity_id = :a ORDER BY id", {"a": activity_id}
+    )
+    assert [r["host"] for r in rows] == ["a.example", "b.example", "c.example"] * 3
+    assert sorted(r["inbox"] for r in rows) == sorted(set(inboxes))

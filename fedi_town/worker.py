@@ -103,7 +103,10 @@ class Finisher:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            if not await self.flush():
+            written = await self.flush()
+            if self._closed:
+                return
+            if not written:
                 await asyncio.sleep(self.retry_s)
                 self._wake.set()
 
@@ -138,9 +141,14 @@ class Finisher:
         """Stop the loop and write what is left (a few tries); later rows are written alone."""
         self._closed = True
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            # Let the loop finish the batch it may be writing: cancelling it inside its
+            # transaction could leave the database connection unreleased.
+            self._wake.set()
+            await asyncio.wait([self._task], timeout=10.0)
+            if not self._task.done():
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
         for _ in range(attempts):
             if await self.flush():
                 return

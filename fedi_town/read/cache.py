@@ -57,7 +57,8 @@ NODEINFO = "nodeinfo"
 FOLLOWERS = "followers"
 
 #: Queries that name a document (``?page=N``, WebFinger's ``?resource=…``); any other
-#: query is answered but not kept, so junk parameters cannot flush the cache.
+#: query is answered but not kept, so made-up parameters do not multiply entries (what
+#: still gets in only pushes older entries out: the budget holds whatever is asked).
 _KEPT_QUERY = re.compile(rb"(?:page|resource)=[^&]*")
 
 CacheKey = tuple[str, bytes, bool]

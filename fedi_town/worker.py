@@ -12,13 +12,14 @@ takes them at once.
 
 **Batched finishing.** ``mark_done`` hands the row to its queue's ``Finisher``, which marks
 every row that finished meanwhile in one UPDATE and one commit (a commit is an fsync on
-SQLite, and all writes of a process queue for one lock), then answers each handler. The
-handler waits for that answer, so a row reported done is done in storage. A row keeps its
-lease until then, so no worker, here or in another process, can claim it again.
+SQLite, and all writes of a process queue for one lock). By default the handler waits for
+that commit; a runner with ``finish_waits=False`` (deliveries) frees its slot at once and
+lets the rows gather for ``finish_linger_s``. Either way a row keeps its lease until its
+batch is committed, so no worker, here or in another process, can claim it again.
 
 What a crash costs: a row whose request went out but whose batch was not committed yet
-(a few milliseconds: the batch that is being written and the one gathering behind it) keeps
-its lease; when the lease expires another worker sends it again. That is at-least-once
+(the linger plus a commit: about 10-20 ms of deliveries) keeps its lease; when the lease
+expires another worker sends it again. That is at-least-once
 delivery on a crash, as in Mastodon (Sidekiq) and any queue that records success after
 the fact; receivers dedupe activities by id. A normal stop loses nothing: it waits for the
 running rows, then flushes every finisher, and only then releases the leases of the rows
@@ -58,22 +59,37 @@ class QueueRunner:
     concurrency: int = 16
     lease_ms: int = 120_000
     batch: int = 64
+    #: finished rows: how long to gather them before a commit, and whether a handler waits
+    #: for its row's commit (see ``Finisher``)
+    finish_linger_s: float = 0.0
+    finish_waits: bool = True
 
 
 class Finisher:
     """Marks one queue's finished rows done in batches: one UPDATE and one commit per batch.
 
-    Rows are written as soon as the previous batch is committed, so under load a batch is
-    whatever finished during one commit (group commit), and an idle queue adds no delay.
-    A failed write keeps the rows and tries again after ``retry_s``; their handlers wait.
+    Rows are written once the previous batch is committed (group commit), after waiting
+    ``linger_s`` for more to gather. With ``waits`` a handler waits for its row's commit;
+    without, it hands the row over and its slot is free at once (the row keeps its lease
+    until the commit, so nobody claims it meanwhile). A failed write keeps the rows and
+    tries again after ``retry_s``.
     """
 
     def __init__(
-        self, services: Services, queue: q.Queue, *, max_rows: int = 256, retry_s: float = 0.5
+        self,
+        services: Services,
+        queue: q.Queue,
+        *,
+        max_rows: int = 256,
+        linger_s: float = 0.0,
+        waits: bool = True,
+        retry_s: float = 0.5,
     ) -> None:
         self.services = services
         self.queue = queue
         self.max_rows = max_rows
+        self.linger_s = linger_s
+        self.waits = waits
         self.retry_s = retry_s
         self.batches = 0  # committed batches (for tests and metrics)
         self._pending: list[tuple[int, dict[str, object], asyncio.Future[bool]]] = []
@@ -81,9 +97,22 @@ class Finisher:
         self._flushing = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._closed = False
+        self._closing = asyncio.Event()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run())
+
+    def add(self, row_id: int, columns: dict[str, object]) -> asyncio.Future[bool]:
+        """Hand ``row_id`` over to be marked done with ``columns``; the future says (once
+        committed) whether it was pending."""
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._pending.append((row_id, columns, future))
+        self._wake.set()
+        return future
 
     async def done(self, row_id: int, columns: dict[str, object]) -> bool:
         """Mark ``row_id`` done with ``columns``; True if it was pending. Waits for the commit.
@@ -94,14 +123,14 @@ class Finisher:
         if self._closed:
             store = self.services.store
             return await q.done(store, self.queue, row_id, now=now_ms(), **columns)
-        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._pending.append((row_id, columns, future))
-        self._wake.set()
-        return await asyncio.shield(future)
+        return await asyncio.shield(self.add(row_id, columns))
 
     async def _run(self) -> None:
         while True:
             await self._wake.wait()
+            if self.linger_s and not self._closed and len(self._pending) < self.max_rows:
+                with contextlib.suppress(TimeoutError):  # a close cuts the wait short
+                    await asyncio.wait_for(self._closing.wait(), timeout=self.linger_s)
             self._wake.clear()
             written = await self.flush()
             if self._closed:
@@ -143,6 +172,7 @@ class Finisher:
         if self._task is not None:
             # Let the loop finish the batch it may be writing: cancelling it inside its
             # transaction could leave the database connection unreleased.
+            self._closing.set()
             self._wake.set()
             await asyncio.wait([self._task], timeout=10.0)
             if not self._task.done():
@@ -197,7 +227,12 @@ class Worker:
 
     def start(self) -> None:
         for runner in self.runners:
-            finisher = Finisher(self.services, runner.queue)
+            finisher = Finisher(
+                self.services,
+                runner.queue,
+                linger_s=runner.finish_linger_s,
+                waits=runner.finish_waits,
+            )
             finisher.start()
             self._finishers[runner.queue.table] = finisher
             self._tasks.append(asyncio.create_task(self._loop(runner)))
@@ -358,17 +393,21 @@ async def stop_in_process(services: Services) -> None:
         await worker.stop()
 
 
-async def mark_done(services: Services, queue: q.Queue, row_id: int, **columns: object) -> bool:
-    """Mark a claimed row done (extra ``columns`` stored with it); True if it was pending.
+async def mark_done(services: Services, queue: q.Queue, row_id: int, **columns: object) -> None:
+    """Mark a claimed row done (extra ``columns`` stored with it).
 
     Goes through this process's worker's ``Finisher`` (one commit for many rows) when there
-    is one, else straight to storage. Returns once the row is done in storage.
+    is one, else straight to storage; returns after the commit unless that queue's runner
+    says ``finish_waits=False``.
     """
     worker: Worker | None = services.extras.get("worker")
     finisher = worker.finisher(queue) if worker is not None else None
-    if finisher is None:
-        return await q.done(services.store, queue, row_id, now=now_ms(), **columns)
-    return await finisher.done(row_id, columns)
+    if finisher is None or finisher.closed:
+        await q.done(services.store, queue, row_id, now=now_ms(), **columns)
+    elif finisher.waits:
+        await asyncio.shield(finisher.add(row_id, columns))
+    else:
+        finisher.add(row_id, columns)
 
 
 def poke(services: Services) -> None:

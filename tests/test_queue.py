@@ -266,3 +266,25 @@ async def test_a_worker_cancelled_like_a_crash_leaves_its_rows_to_be_retried(sto
     later = max(r["locked_until"] for r in rows) + 1
     again = await q.claim(store, q.INBOX, now=later, lease_ms=1_000, limit=10)
     assert {r["id"] for r in again} == ids
+
+
+async def test_a_row_handed_over_without_waiting_stays_leased_until_its_batch_is_written(
+    store, settings
+):
+    from fedi_town.services import Services
+    from fedi_town.worker import Finisher
+
+    services = Services.from_settings(settings)
+    services.store = store
+    [row_id] = await claimed(store, 1)
+    finisher = Finisher(services, q.INBOX, linger_s=30.0, waits=False)
+    finisher.start()
+    # Given a handler that handed its row over and went on (the batch still gathering)
+    finisher.add(row_id, {})
+    await asyncio.sleep(0.05)
+    # Then the row is still leased: no worker can claim it again meanwhile
+    assert await q.claim(store, q.INBOX, now=now_ms(), lease_ms=1_000, limit=10) == []
+    # When the finisher is closed (the worker stops), the batch is written without delay
+    await finisher.close()
+    assert await q.counts(store, q.INBOX) == {"done": 1}
+    assert finisher.batches == 1

@@ -15,6 +15,10 @@ from fedi_town.worker import QueueRunner
 #: bench). RemoteClient's connection pool is larger, so it is never the choke point.
 DELIVERY_CONCURRENCY = 128
 
+#: Sent rows gather this long before one commit marks them all done (seconds). A handler
+#: does not wait for it; the rows keep their lease until then (see worker.Finisher).
+FINISH_LINGER_S = 0.01
+
 #: How often the worker looks for scheduled posts whose time has come (seconds).
 PUBLISH_EVERY = 2.0
 
@@ -26,7 +30,12 @@ async def publish_due_posts(services: Services) -> None:
 def install(services: Services) -> None:
     services.extras.setdefault("queue_runners", []).append(
         QueueRunner(
-            q.DELIVERIES, handle_delivery, concurrency=DELIVERY_CONCURRENCY, lease_ms=120_000
+            q.DELIVERIES,
+            handle_delivery,
+            concurrency=DELIVERY_CONCURRENCY,
+            lease_ms=120_000,
+            finish_linger_s=FINISH_LINGER_S,
+            finish_waits=False,
         )
     )
     services.extras.setdefault("periodic_jobs", []).append((PUBLISH_EVERY, publish_due_posts))

@@ -8,6 +8,10 @@ for each, with the same worker count. The load comes from ``wrk`` (one thread) w
 installed, else from ``bench.loadgen``'s asyncio client; either way in another process than
 the server. Target: each document at >= 70% of the bare route's requests per second.
 
+Mastodon signs its GETs: one more row (information, no target) fetches the actor with a
+draft-cavage signature made before the clock starts, by a remote actor whose key is
+stored, so every request pays the fetch guard (parse, verify, block checks) as it would.
+
 If the Fedify interop peer is installed (``make node-deps``), its actor document is
 measured the same way, for comparison only.
 """
@@ -19,6 +23,7 @@ import base64
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +34,15 @@ from bench.machine import CpuMeter, RssSampler, load_average, memory_mb
 from bench.profile import sampled
 from bench.report import Figure, ratio_figure
 from bench.servers import Server, free_port, start_server, write_json
+from fedi_town.protocol.httpsig import sign_request
+from fedi_town.protocol.keys import generate_rsa_keypair, load_private_key
 
 AP = "application/activity+json"
 TARGET = 0.70
 CONNECTIONS = 32
 POSTS = 25
+#: The remote actor whose signed GETs the "signed" row sends (its key is stored up front).
+SIGNER = "https://mastodon.example/users/reader"
 #: Response headers the bare route copies (the rest uvicorn adds for both).
 COPIED = ("content-type", "cache-control", "vary", "access-control-allow-origin", "link")
 
@@ -55,13 +64,35 @@ def endpoints(host: str, note_path: str) -> list[Endpoint]:
     ]
 
 
-async def _prepare(database_url: str, base: str, data_dir: Path) -> str:
+async def _prepare(database_url: str, base: str, data_dir: Path) -> tuple[str, str]:
+    """The business's owner token, and the private key of a remote signer we know."""
     services = await seed.open_services(database_url, base, data_dir)
     try:
         _, token = await seed.create_business(services)
     finally:
         await services.store.disconnect()
-    return token
+    private_pem, public_pem = generate_rsa_keypair()
+    signer = seed.RemoteActorRow(
+        SIGNER, SIGNER + "/inbox", key_id=SIGNER + "#main-key", public_pem=public_pem
+    )
+    await seed.load_actors(database_url, [signer])
+    return token, private_pem
+
+
+def signed_actor(base: str, private_pem: str) -> Endpoint:
+    """The actor, GET signed as Mastodon signs it (same headers for every request: each one
+    is verified anyway, there is no memo of signatures)."""
+    url = f"{base}/users/bakery"
+    headers = sign_request(
+        "GET",
+        url,
+        {"Accept": AP},
+        None,
+        key_id=SIGNER + "#main-key",
+        private_key=load_private_key(private_pem),
+        now=datetime.now(UTC),
+    )
+    return Endpoint("actor, signed GET", "/users/bakery", headers)
 
 
 def _write_posts(server: Server, token: str) -> str:
@@ -197,7 +228,7 @@ def run(quick: bool, profile: Path | None = None) -> tuple[list[Figure], list[st
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         database_url = seed.sqlite_url(data)
-        token = asyncio.run(_prepare(database_url, base, data))
+        token, signer_pem = asyncio.run(_prepare(database_url, base, data))
         env = seed.server_env(database_url, base, data)
         fedi_ready = "/.well-known/nodeinfo"
         results: dict[tuple[str, int, str], tuple[loadgen.LoadResult, float]] = {}
@@ -208,8 +239,9 @@ def run(quick: bool, profile: Path | None = None) -> tuple[list[Figure], list[st
             idle_mb = memory_mb(fedi.pid)[0]
             points = endpoints(f"127.0.0.1:{port}", _write_posts(fedi, token))
             docs = _capture(fedi, points)
+            signed = signed_actor(base, signer_pem)
             with RssSampler(fedi.pid) as rss:
-                for point in points:
+                for point in [*points, signed]:
                     results["fedi", 1, point.name] = _measure(fedi, point, seconds, warmup, profile)
         finally:
             fedi.stop()
@@ -236,7 +268,7 @@ def run(quick: bool, profile: Path | None = None) -> tuple[list[Figure], list[st
                     "fedi", env=env, port=port, workers=2, log_dir=data, ready_path=fedi_ready
                 )
                 try:
-                    for point in points:
+                    for point in [*points, signed]:
                         results["fedi", 2, point.name] = _measure(
                             fedi, point, seconds, warmup, profile
                         )
@@ -261,6 +293,22 @@ def run(quick: bool, profile: Path | None = None) -> tuple[list[Figure], list[st
                         bare_p99_ms=ceiling.p99_ms,
                     )
                 )
+        for workers in (1, 2):
+            mine, cores = results["fedi", workers, signed.name]
+            ceiling, _ = results["bare", workers, "actor"]
+            figures.append(
+                Figure(
+                    "read",
+                    f"actor, signed GET (as Mastodon fetches; information), {workers} "
+                    f"worker{'s' if workers > 1 else ''}",
+                    mine.rate,
+                    "req/s",
+                    ceiling.rate,
+                    detail=f"{_detail(mine, cores)}; every request verified by the fetch "
+                    "guard; ceiling: the bare unsigned actor route",
+                    extra={"p99_ms": mine.p99_ms},
+                )
+            )
         figures += _fedify(seconds, warmup, results["fedi", 1, "actor"][0].rate)
     if not any(f.name.startswith("Fedify") for f in figures):
         notes.append("Fedify comparison skipped: tests/interop/fedify-peer is not installed")

@@ -121,7 +121,11 @@ async def shutdown(services: Services) -> None:
 
 
 def create_app(settings: Settings, services: Services | None = None) -> Starlette:
-    """Build the Starlette app for ``settings`` (``services`` may be given by tests)."""
+    """Build the Starlette app for ``settings`` (``services`` may be given by tests).
+
+    The middleware stack is built here, with ``read.fastpath.FastPath`` in front of it, so
+    ``app.add_middleware`` cannot be called on the result: add middleware in this function.
+    """
     services = services or Services.from_settings(settings)
     from fedi_town import lifecycle
 

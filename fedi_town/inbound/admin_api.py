@@ -60,6 +60,7 @@ async def create_domain_block(request: Request) -> Response:
         for follow, _ in removed:
             await social.delete_follow(store, follow.id)
         await inbox_store.cancel_from_domain(store, domain)
+    moderation.blocks_changed(store)  # committed: no check may keep the list from before
     followers_changed(services)
     log.info("admin blocked domain %s (%d follow(s) removed)", domain, len(removed))
     return json_response(views.block(block), 201 if created else 200)

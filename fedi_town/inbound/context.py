@@ -8,6 +8,7 @@ from typing import Any
 from fedi_town.inbound.activities import Activity
 from fedi_town.remote import actors as remote_actors
 from fedi_town.services import Services
+from fedi_town.store import actors as store_actors
 from fedi_town.store import businesses, moderation
 from fedi_town.store.actors import RemoteActor
 from fedi_town.store.businesses import Business
@@ -47,7 +48,10 @@ class Inbound:
         Call before opening the handler's transaction (it may fetch over the network).
         """
         if self._actor is None:
-            self._actor = await remote_actors.known_or_fetch(self.services, self.actor_uri)
+            known = await store_actors.recent_by_uri(self.store, self.actor_uri)
+            if known is None:
+                known = await remote_actors.fetch_actor(self.services, self.actor_uri)
+            self._actor = known
         return self._actor
 
     async def business_at(self, uri: str | None) -> Business | None:
@@ -66,5 +70,6 @@ class Inbound:
         return business
 
     async def blocked_by(self, business_id: int) -> bool:
-        """Whether that business (or the instance) blocks the sender."""
+        """Whether that business (or the instance) blocks the sender (from memory:
+        ``moderation.blocking`` keeps the block list per process)."""
         return await moderation.blocking(self.store, self.actor_uri, business_id) is not None

@@ -197,6 +197,7 @@ async def create_block(request: Request) -> Response:
             await social.delete_follow(store, follow.id)
             embedded = follow_object(follow, business, actor, services.urls)
             await enqueue_reject(services, business, actor, embedded)
+    moderation.blocks_changed(store)  # committed: no check may keep the list from before
     followers_changed(services)
     if removed:
         worker.poke(services)

@@ -2,16 +2,28 @@
 
 An actor's row is refreshed whenever we fetch its document or receive its ``Update``; its
 keys are replaced at the same time, so a key the actor no longer lists stops verifying.
+
+``recent_by_uri`` serves the inbox worker, which looks up the sender of every item (a
+burst of likes comes from the same few hundred actors): rows read within
+``ACTOR_CACHE_SECONDS`` are kept per process. This module's writers forget the actor they
+change; whoever deletes an actor row elsewhere calls ``forget``. A change made by another
+process sharing the database is seen here within ``ACTOR_CACHE_SECONDS``.
 """
 
 from __future__ import annotations
 
 import json
+import time
+import weakref
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from fedi_town.store.db import Store, new_id, now_ms
+
+ACTOR_CACHE_SECONDS = 10.0
+ACTOR_CACHE_SIZE = 5_000
 
 
 @dataclass(frozen=True)
@@ -126,6 +138,42 @@ async def by_uri(store: Store, uri: str) -> RemoteActor | None:
     return actor_from_row(row) if row else None
 
 
+_recent: weakref.WeakKeyDictionary[Store, OrderedDict[str, tuple[float, RemoteActor]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _recent_of(store: Store) -> OrderedDict[str, tuple[float, RemoteActor]]:
+    found = _recent.get(store)
+    if found is None:
+        found = _recent[store] = OrderedDict()
+    return found
+
+
+async def recent_by_uri(store: Store, uri: str) -> RemoteActor | None:
+    """``by_uri``, from memory when read in the last ``ACTOR_CACHE_SECONDS``."""
+    recent = _recent_of(store)
+    now = time.monotonic()
+    entry = recent.get(uri)
+    if entry is not None and now - entry[0] < ACTOR_CACHE_SECONDS:
+        recent.move_to_end(uri)
+        return entry[1]
+    actor = await by_uri(store, uri)
+    if actor is None:
+        recent.pop(uri, None)
+        return None
+    recent[uri] = (now, actor)
+    recent.move_to_end(uri)
+    while len(recent) > ACTOR_CACHE_SIZE:
+        recent.popitem(last=False)
+    return actor
+
+
+def forget(store: Store, uri: str) -> None:
+    """Drop this process's copy of an actor (its row changed or was deleted)."""
+    _recent_of(store).pop(uri, None)
+
+
 async def by_id(store: Store, actor_id: int) -> RemoteActor | None:
     row = await store.fetch_one("SELECT * FROM remote_actors WHERE id = :id", {"id": actor_id})
     return actor_from_row(row) if row else None
@@ -185,6 +233,7 @@ async def upsert(store: Store, profile: ActorProfile, *, replace_keys: bool = Tr
         )
         if replace_keys:
             await replace_owner_keys(store, profile.uri, profile.keys, now=now)
+    forget(store, profile.uri)
     actor = await by_uri(store, profile.uri)
     assert actor is not None
     return actor
@@ -224,3 +273,6 @@ async def set_moved_to(store: Store, actor_id: int, target_uri: str) -> None:
     await store.execute(
         "UPDATE remote_actors SET moved_to = :t WHERE id = :id", {"t": target_uri, "id": actor_id}
     )
+    recent = _recent_of(store)
+    for uri in [u for u, (_, a) in recent.items() if a.id == actor_id]:
+        del recent[uri]

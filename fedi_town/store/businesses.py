@@ -1,14 +1,28 @@
-"""Queries on businesses: create, find, update, soft-delete, owner tokens, counts."""
+"""Queries on businesses: create, find, update, soft-delete, owner tokens, counts.
+
+``inbox_owner`` answers the personal inbox's question (which business, is it deleted?)
+from a small per-process map: ids and usernames never change, and the only change that
+matters, a soft delete, goes through ``mark_deleted``, which makes this process read that
+business from the database again for ``INBOX_OWNER_TTL`` seconds (long enough for the
+transaction around it to commit). Another process sharing the database sees a deletion
+within ``INBOX_OWNER_TTL`` seconds.
+"""
 
 from __future__ import annotations
 
 import hmac
 import json
+import time
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from fedi_town.store.db import Store, new_id, now_ms
+
+#: How long this process trusts what it read of a business for its inbox (seconds).
+INBOX_OWNER_TTL = 5.0
+INBOX_OWNERS_MAX = 10_000
 
 
 @dataclass(frozen=True)
@@ -139,6 +153,62 @@ async def by_username(
     return _business(row)
 
 
+@dataclass(frozen=True)
+class InboxOwner:
+    """What a personal inbox needs of its business."""
+
+    id: int
+    username: str
+    deleted: bool
+
+
+class _InboxOwners:
+    def __init__(self) -> None:
+        #: lowercase username -> (read at, owner)
+        self.entries: dict[str, tuple[float, InboxOwner]] = {}
+        #: business id -> until when it is read from the database (it changed here)
+        self.uncached: dict[int, float] = {}
+
+
+_inbox_owners: weakref.WeakKeyDictionary[Store, _InboxOwners] = weakref.WeakKeyDictionary()
+
+
+def _owners(store: Store) -> _InboxOwners:
+    found = _inbox_owners.get(store)
+    if found is None:
+        found = _inbox_owners[store] = _InboxOwners()
+    return found
+
+
+async def inbox_owner(store: Store, username: str) -> InboxOwner | None:
+    """The business whose personal inbox is ``/users/{username}/inbox`` (any case), deleted
+    ones included; None if there is none. From memory for ``INBOX_OWNER_TTL`` seconds."""
+    owners = _owners(store)
+    key = username.lower()
+    now = time.monotonic()
+    entry = owners.entries.get(key)
+    if entry is not None and now - entry[0] < INBOX_OWNER_TTL:
+        return entry[1]
+    business = await by_username(store, username, include_deleted=True)
+    if business is None:
+        owners.entries.pop(key, None)  # unknown names are not kept: one may be created
+        return None
+    found = InboxOwner(business.id, business.username, business.deleted_at is not None)
+    if owners.uncached.get(business.id, 0.0) <= now:
+        owners.uncached.pop(business.id, None)
+        if len(owners.entries) >= INBOX_OWNERS_MAX:
+            owners.entries.clear()
+        owners.entries[key] = (now, found)
+    return found
+
+
+def _forget_inbox_owner(store: Store, business_id: int) -> None:
+    owners = _owners(store)
+    owners.uncached[business_id] = time.monotonic() + INBOX_OWNER_TTL
+    for key in [k for k, (_, o) in owners.entries.items() if o.id == business_id]:
+        del owners.entries[key]
+
+
 async def by_id(store: Store, business_id: int) -> Business | None:
     row = await store.fetch_one("SELECT * FROM businesses WHERE id = :id", {"id": business_id})
     return _business(row) if row else None
@@ -192,6 +262,7 @@ async def mark_deleted(store: Store, business_id: int) -> None:
         "UPDATE businesses SET deleted_at = :now, owner_token_hash = :gone WHERE id = :id",
         {"now": now_ms(), "gone": f"deleted:{business_id}", "id": business_id},
     )
+    _forget_inbox_owner(store, business_id)
 
 
 async def counts(store: Store, business_id: int) -> dict[str, int]:

@@ -4,17 +4,36 @@ A block has ``business_id`` (NULL: instance-wide, set by the admin) and exactly 
 ``actor_uri`` or ``domain``. A domain block covers its subdomains, as Mastodon's do.
 A report (a received ``Flag``) is one ``reports`` row, visible to the admin, and one
 ``report_targets`` row per business it names.
+
+``blocking`` answers from memory: every inbox POST, signed GET and inbox item asks it, and
+the block list is small and changes only through ``add_block`` / ``delete_block``. Each
+process keeps a snapshot of the whole ``blocks`` table per ``Store``:
+
+- a change made through this module in this process marks the snapshot stale, so the next
+  check reloads it (callers that add a block inside a longer transaction call
+  ``blocks_changed`` again after it commits, so a reload that ran before the commit is
+  not kept);
+- otherwise the snapshot is reloaded when it is older than ``BLOCKS_REFRESH_SECONDS`` (1 s),
+  one query for the whole table. So a block added by *another* process sharing the
+  PostgreSQL database (a second web process, ``fedi-town worker``) takes effect here within
+  about one second plus the time of that query.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
+import weakref
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from fedi_town.store.db import Store, new_id, now_ms
+
+#: How old another process's block changes may be when this process checks (seconds).
+BLOCKS_REFRESH_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -54,34 +73,105 @@ def domain_candidates(uri_or_domain: str) -> list[str]:
     return found
 
 
-def _in_clause(prefix: str, items: Sequence[str], values: dict[str, Any]) -> str:
-    names = []
-    for i, item in enumerate(items):
-        names.append(f":{prefix}{i}")
-        values[f"{prefix}{i}"] = item
-    return ", ".join(names)
+def _scopes(business_id: int | None) -> tuple[int | None, ...]:
+    return (None,) if business_id is None else (None, business_id)
+
+
+@dataclass(frozen=True)
+class BlockList:
+    """Every block, indexed by (business_id or None, actor URI) and (…, domain)."""
+
+    actors: dict[tuple[int | None, str], Block] = field(default_factory=dict)
+    domains: dict[tuple[int | None, str], Block] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, blocks: Sequence[Block]) -> BlockList:
+        found = cls()
+        for block in blocks:
+            if block.actor_uri is not None:
+                found.actors[(block.business_id, block.actor_uri)] = block
+            if block.domain is not None:
+                found.domains[(block.business_id, block.domain)] = block
+        return found
+
+    def first(
+        self, actor_uri: str, business_id: int | None = None, also: Sequence[str] = ()
+    ) -> Block | None:
+        """The block ``blocking`` returns: instance-wide ones first, then the oldest."""
+        uris = (actor_uri, *also)
+        matches: list[Block] = []
+        for scope in _scopes(business_id):
+            for uri in uris:
+                if (block := self.actors.get((scope, uri))) is not None:
+                    matches.append(block)
+            if self.domains:
+                for uri in uris:
+                    for domain in domain_candidates(uri):
+                        if (block := self.domains.get((scope, domain))) is not None:
+                            matches.append(block)
+        if not matches:
+            return None
+        return min(matches, key=lambda b: (b.business_id is not None, b.id))
+
+
+class _Snapshot:
+    """One store's block list in this process, and when it was loaded."""
+
+    def __init__(self) -> None:
+        self.blocks: BlockList | None = None
+        self.loaded_at = 0.0
+        self.generation = 0  # bumped by every change seen in this process
+        self.lock = asyncio.Lock()
+
+
+_snapshots: weakref.WeakKeyDictionary[Store, _Snapshot] = weakref.WeakKeyDictionary()
+
+
+def _snapshot(store: Store) -> _Snapshot:
+    found = _snapshots.get(store)
+    if found is None:
+        found = _snapshots[store] = _Snapshot()
+    return found
+
+
+def blocks_changed(store: Store) -> None:
+    """Forget this process's block list: the next check reloads it from the database.
+
+    ``add_block`` and ``delete_block`` call it; call it again after the transaction around
+    them commits, so that a check that reloaded before the commit does not keep old data.
+    """
+    snapshot = _snapshot(store)
+    snapshot.generation += 1
+    snapshot.blocks = None
+
+
+async def block_list(store: Store) -> BlockList:
+    """The current block list: from memory, reloaded when changed here or over a second old."""
+    snapshot = _snapshot(store)
+    blocks = snapshot.blocks
+    if blocks is not None and time.monotonic() - snapshot.loaded_at < BLOCKS_REFRESH_SECONDS:
+        return blocks
+    async with snapshot.lock:  # one reload at a time; the others wait for it
+        blocks = snapshot.blocks
+        if blocks is not None and time.monotonic() - snapshot.loaded_at < BLOCKS_REFRESH_SECONDS:
+            return blocks
+        generation = snapshot.generation
+        started = time.monotonic()
+        rows = await store.fetch_all("SELECT * FROM blocks")
+        blocks = BlockList.of([_block(r) for r in rows])
+        if snapshot.generation == generation:  # no change while loading: keep it
+            snapshot.blocks, snapshot.loaded_at = blocks, started
+        return blocks
 
 
 async def blocking(
     store: Store, actor_uri: str, business_id: int | None = None, *, also: Sequence[str] = ()
 ) -> Block | None:
     """The first block that covers ``actor_uri`` (or any URI in ``also``, such as a keyId)
-    instance-wide or, with ``business_id``, for that business. None if not blocked."""
-    values: dict[str, Any] = {}
-    domains: list[str] = []
-    for uri in (actor_uri, *also):
-        domains += [d for d in domain_candidates(uri) if d not in domains]
-    uris = [actor_uri, *also]
-    scope = "business_id IS NULL"
-    if business_id is not None:
-        scope = "(business_id IS NULL OR business_id = :b)"
-        values["b"] = business_id
-    sql = f"SELECT * FROM blocks WHERE {scope} AND (actor_uri IN ({_in_clause('u', uris, values)})"  # noqa: S608
-    if domains:
-        sql += f" OR domain IN ({_in_clause('d', domains, values)})"
-    sql += ") ORDER BY business_id IS NOT NULL, id LIMIT 1"
-    row = await store.fetch_one(sql, values)
-    return _block(row) if row else None
+    instance-wide or, with ``business_id``, for that business. None if not blocked.
+
+    Answered from this process's snapshot of the block list (see the module docstring)."""
+    return (await block_list(store)).first(actor_uri, business_id, also)
 
 
 async def add_block(
@@ -97,6 +187,7 @@ async def add_block(
         "VALUES (:id, :b, :u, :d, :now) ON CONFLICT DO NOTHING",
         {"id": new_id(), "b": business_id, "u": actor_uri, "d": domain, "now": now_ms()},
     )
+    blocks_changed(store)
     found = await find_block(store, business_id=business_id, actor_uri=actor_uri, domain=domain)
     assert found is not None
     return found, True
@@ -155,6 +246,7 @@ async def delete_block(store: Store, *, business_id: int | None, block_id: int) 
     if not found:
         return False
     await store.execute("DELETE FROM blocks WHERE id = :id", {"id": block_id})
+    blocks_changed(store)
     return True
 
 

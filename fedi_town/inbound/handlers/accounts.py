@@ -55,6 +55,7 @@ async def delete_account(ctx: Inbound) -> str:
         if actor is not None:
             await social.purge_actor(ctx.store, actor)
         await inbox_store.cancel_from_actor(ctx.store, ctx.actor_uri, except_id=ctx.item_id)
+    store_actors.forget(ctx.store, ctx.actor_uri)
     forget = ctx.services.extras.get("forget_keys_of")
     if forget is not None:
         forget(ctx.actor_uri)

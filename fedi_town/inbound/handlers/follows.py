@@ -73,7 +73,7 @@ async def on_follow(ctx: Inbound) -> str:
 
 async def undo_follow(ctx: Inbound, inner: Any) -> str:
     """Undo{Follow}: the Follow embedded, or only its id."""
-    actor = await store_actors.by_uri(ctx.store, ctx.actor_uri)
+    actor = await store_actors.recent_by_uri(ctx.store, ctx.actor_uri)
     if actor is None:
         return "ignored: unknown actor"
     follow = None
@@ -97,7 +97,7 @@ async def on_block(ctx: Inbound) -> str:
     business = await ctx.business_at(id_of(ctx.object))
     if business is None:
         return "ignored: not a block of one of our businesses"
-    actor = await store_actors.by_uri(ctx.store, ctx.actor_uri)
+    actor = await store_actors.recent_by_uri(ctx.store, ctx.actor_uri)
     if actor is None:
         return "ignored: unknown actor"
     async with ctx.store.transaction():

@@ -138,7 +138,7 @@ async def on_update_note(ctx: Inbound) -> str:
     note = _checked_note(ctx, ctx.object)
     uri = id_of(note)
     assert uri is not None
-    actor = await store_actors.by_uri(ctx.store, ctx.actor_uri)
+    actor = await store_actors.recent_by_uri(ctx.store, ctx.actor_uri)
     existing = await social.note_by_uri(ctx.store, uri)
     if existing is None or actor is None:
         # An edit may add a mention: treat it as the note's arrival.
@@ -162,7 +162,7 @@ async def on_update_note(ctx: Inbound) -> str:
 
 
 async def delete_note(ctx: Inbound, uri: str) -> str:
-    actor = await store_actors.by_uri(ctx.store, ctx.actor_uri)
+    actor = await store_actors.recent_by_uri(ctx.store, ctx.actor_uri)
     existing = await social.note_by_uri(ctx.store, uri)
     if existing is None or actor is None:
         return "ignored: unknown note"

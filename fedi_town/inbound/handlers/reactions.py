@@ -51,7 +51,7 @@ async def on_reaction(ctx: Inbound) -> str:
 
 async def undo_reaction(ctx: Inbound, inner: Any) -> str:
     """Undo{Like|Announce}: embedded (matched by id, else actor + post) or a bare id."""
-    actor = await store_actors.by_uri(ctx.store, ctx.actor_uri)
+    actor = await store_actors.recent_by_uri(ctx.store, ctx.actor_uri)
     if actor is None:
         return "ignored: unknown actor"
     kind = post_id = None

@@ -7,6 +7,11 @@ undoes). Outcomes:
 - handled, ignored, unhandled type, or sender blocked since it was received -> done
 - the activity is unusable (``ProtocolError``), or its actor is gone -> failed, no retry
 - anything else raises -> the worker retries with backoff, up to ``MAX_ATTEMPTS``
+
+While the inboxes take a burst, items wait and go one at a time, ten a second, so that
+accepting keeps the CPU and the write lock (``backpressure``). The block checks read this
+process's block list and the sender's row comes from ``store.actors.recent_by_uri``, so a
+Like costs one read (the post), the handler's transaction and the queue's ``done``.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import logging
 import weakref
 
 from fedi_town.errors import ProtocolError
+from fedi_town.inbound.backpressure import accept_load
 from fedi_town.inbound.context import Inbound
 from fedi_town.inbound.handlers import HANDLERS
 from fedi_town.remote.errors import BadResponse, FetchFailed
@@ -42,6 +48,11 @@ def _actor_lock(actor_uri: str) -> asyncio.Lock:
 
 async def handle_inbox_item(services: Services, row: Row) -> None:
     """Handle one claimed ``inbox_items`` row and record its outcome."""
+    async with accept_load(services).turn():
+        await _handle(services, row)
+
+
+async def _handle(services: Services, row: Row) -> None:
     store = services.store
     row_id = int(row["id"])
     actor_uri = str(row["actor_uri"])

@@ -1,10 +1,13 @@
-"""Register the inbound side with the app: the inbox queue's handler, the key cache and
-the fetch guard the read side calls (``services.extras["fetch_guard"]``)."""
+"""Register the inbound side with the app: the inbox queue's handler, the key cache, the
+inbox writer's stop hook and the fetch guard the read side calls
+(``services.extras["fetch_guard"]``)."""
 
 from __future__ import annotations
 
+from fedi_town import lifecycle
 from fedi_town.inbound.dispatch import handle_inbox_item
 from fedi_town.inbound.fetch_guard import fetch_guard
+from fedi_town.inbound.group_commit import close_inbox_writer
 from fedi_town.inbound.signatures import key_cache
 from fedi_town.services import Services
 from fedi_town.store import queue as q
@@ -15,5 +18,8 @@ def install(services: Services) -> None:
     services.extras.setdefault("queue_runners", []).append(
         QueueRunner(q.INBOX, handle_inbox_item, concurrency=16, lease_ms=120_000)
     )
+    # The writer is made on the first POST; at stop it stores what it was handed (it stops
+    # after the worker, which is registered last, and before the database closes).
+    lifecycle.add_hooks(services, stop=close_inbox_writer)
     services.extras["fetch_guard"] = fetch_guard
     key_cache(services)

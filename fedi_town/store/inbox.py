@@ -1,13 +1,51 @@
 """Received activities waiting for the worker (``inbox_items``, the ``queue.INBOX`` queue).
 
 The activity id is UNIQUE: the same activity delivered twice (to a personal and the shared
-inbox, or retried by its sender) is stored once.
+inbox, or retried by its sender) is stored once. ``add_many`` stores a group of activities
+with one statement, whatever their number (the inbox's group commit,
+``inbound/group_commit.py``): the rows travel as one parameter, a JSON array read with
+``json_each`` on SQLite and arrays read with ``unnest`` on PostgreSQL, so each database
+prepares the statement once, and a group costs one round trip (PostgreSQL, where a single
+statement commits on its own) or one transaction on the store's writer (SQLite).
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from fedi_town.store import queue as q
 from fedi_town.store.db import Store, new_id, now_ms
+
+_SQLITE_ADD = (
+    "INSERT INTO inbox_items (id, activity_uri, business_id, actor_uri, type, body, state, "
+    "attempts, next_attempt_at, created_at) "
+    "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), "
+    "json_extract(value, '$[2]'), json_extract(value, '$[3]'), json_extract(value, '$[4]'), "
+    "json_extract(value, '$[5]'), 'pending', 0, :now, :now FROM json_each(:rows) "
+    "WHERE true "  # SQLite needs a WHERE before ON CONFLICT in INSERT … SELECT
+    "ON CONFLICT (activity_uri) DO NOTHING RETURNING id, activity_uri"
+)
+_POSTGRES_ADD = (
+    "INSERT INTO inbox_items (id, activity_uri, business_id, actor_uri, type, body, state, "
+    "attempts, next_attempt_at, created_at) "
+    "SELECT r.i, r.u, r.b, r.a, r.t, r.y, 'pending', 0, :now, :now "
+    "FROM unnest(:ids::bigint[], :uris::text[], :businesses::bigint[], :actors::text[], "
+    ":types::text[], :bodies::text[]) AS r (i, u, b, a, t, y) "
+    "ON CONFLICT (activity_uri) DO NOTHING RETURNING id, activity_uri"
+)
+
+
+@dataclass(frozen=True)
+class Received:
+    """An activity accepted by an inbox, to be stored for the worker."""
+
+    activity_uri: str
+    business_id: int | None
+    actor_uri: str
+    type: str
+    body: str
 
 
 async def add(
@@ -20,24 +58,38 @@ async def add(
     body: str,
 ) -> int | None:
     """Store a received activity as pending; its row id, or None if it was seen before."""
+    [row_id] = await add_many(store, [Received(activity_uri, business_id, actor_uri, type, body)])
+    return row_id
+
+
+async def add_many(store: Store, items: Sequence[Received]) -> list[int | None]:
+    """Store received activities as pending, all or none, in the order given.
+
+    Returns each item's new row id, or None for an activity stored before (or earlier in
+    ``items``: the first of the same id is the one stored). Row ids grow in the order
+    given, so the worker takes the activities in the order they arrived.
+    """
+    ids: list[int | None] = [None] * len(items)
+    first: dict[str, int] = {}  # activity id -> index of its first item
+    for index, item in enumerate(items):
+        first.setdefault(item.activity_uri, index)
+    rows = [
+        (new_id(), item.activity_uri, item.business_id, item.actor_uri, item.type[:100], item.body)
+        for item in (items[index] for index in sorted(first.values()))
+    ]
     now = now_ms()
-    async with store.transaction():
-        row = await store.fetch_one(
-            "INSERT INTO inbox_items (id, activity_uri, business_id, actor_uri, type, body, "
-            "state, attempts, next_attempt_at, created_at) VALUES (:id, :uri, :b, :actor, "
-            ":type, :body, 'pending', 0, :now, :now) "
-            "ON CONFLICT (activity_uri) DO NOTHING RETURNING id",
-            {
-                "id": new_id(),
-                "uri": activity_uri,
-                "b": business_id,
-                "actor": actor_uri,
-                "type": type[:100],
-                "body": body,
-                "now": now,
-            },
-        )
-    return int(row["id"]) if row is not None else None
+    if store.is_sqlite:
+        async with store.transaction():
+            stored = await store.fetch_all(_SQLITE_ADD, {"now": now, "rows": json.dumps(rows)})
+    else:  # one statement is atomic on its own: no BEGIN / COMMIT round trips
+        names = ("ids", "uris", "businesses", "actors", "types", "bodies")
+        values: dict[str, object] = {"now": now}
+        for name, column in zip(names, zip(*rows, strict=True), strict=True):
+            values[name] = list(column)
+        stored = await store.fetch_all(_POSTGRES_ADD, values)
+    for row in stored:
+        ids[first[str(row["activity_uri"])]] = int(row["id"])
+    return ids
 
 
 async def cancel_from_actor(store: Store, actor_uri: str, *, except_id: int | None = None) -> None:

@@ -35,9 +35,11 @@ from fedi_town.errors import (
 from fedi_town.media import files
 from fedi_town.outbound.auth import require_business
 from fedi_town.outbound.posts_api import media_view
+from fedi_town.read.cache import forget_business
 from fedi_town.schemas import validate
 from fedi_town.services import Services
 from fedi_town.store import media as media_store
+from fedi_town.store.businesses import Business
 from fedi_town.store.db import new_id, now_ms
 from fedi_town.web import json_response, read_json
 
@@ -144,6 +146,13 @@ async def upload(request: Request) -> Response:
 
 
 async def _business_media(request: Request) -> tuple[Services, media_store.Media]:
+    services, _, media = await _business_and_media(request)
+    return services, media
+
+
+async def _business_and_media(
+    request: Request,
+) -> tuple[Services, Business, media_store.Media]:
     services: Services = request.app.state.services
     business = await require_business(request, services, request.path_params["username"])
     raw = request.path_params["id"]
@@ -152,7 +161,7 @@ async def _business_media(request: Request) -> tuple[Services, media_store.Media
     media = await media_store.by_id(services.store, business.id, int(raw))
     if media is None:
         raise NotFound("no such media")
-    return services, media
+    return services, business, media
 
 
 async def get_one(request: Request) -> Response:
@@ -161,10 +170,12 @@ async def get_one(request: Request) -> Response:
 
 
 async def patch(request: Request) -> Response:
-    services, media = await _business_media(request)
+    services, business, media = await _business_and_media(request)
     data = await read_json(request, services.settings.max_body_bytes)
     validate("media-update", data)
     await media_store.set_description(services.store, media.id, data["description"].strip())
+    # Notes showing this image carry its description: drop their kept answers now.
+    forget_business(services, business.username)
     changed = await media_store.by_id(services.store, media.business_id, media.id)
     assert changed is not None
     return json_response(media_view(services, changed))

@@ -124,3 +124,28 @@ async def test_an_upload_without_a_file_part_or_as_json_is_refused(app_client):
         headers=owner(business),
     )
     assert no_file.status_code == 422
+
+
+async def test_a_changed_alt_text_shows_in_the_note_at_once(app_client):
+    # Given a post with an image whose Note a remote server has fetched (and we keep)
+    business = await create_business(app_client, "bakery")
+    media = (await upload(app_client, business, image_bytes(), description="Rolls")).json()
+    post = await app_client.post(
+        "/api/v1/businesses/bakery/posts",
+        json={"content": "Today", "media_ids": [media["id"]]},
+        headers=owner(business),
+    )
+    note_path = "/" + post.json()["uri"].split("/", 3)[3]
+    accept = {"Accept": "application/activity+json"}
+    first = await app_client.get(note_path, headers=accept)
+    assert first.json()["attachment"][0]["name"] == "Rolls"
+    # When the owner changes the alt text
+    changed = await app_client.patch(
+        f"/api/v1/businesses/bakery/media/{media['id']}",
+        json={"description": "A basket of rye rolls"},
+        headers=owner(business),
+    )
+    assert changed.status_code == 200
+    # Then the next fetch of the Note shows it, not the kept answer
+    again = await app_client.get(note_path, headers=accept)
+    assert again.json()["attachment"][0]["name"] == "A basket of rye rolls"

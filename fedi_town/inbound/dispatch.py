@@ -11,7 +11,8 @@ undoes). Outcomes:
 While the inboxes take a burst, items wait and go one at a time, ten a second, so that
 accepting keeps the CPU and the write lock (``backpressure``). The block checks read this
 process's block list and the sender's row comes from ``store.actors.recent_by_uri``, so a
-Like costs one read (the post), the handler's transaction and the queue's ``done``.
+Like costs one read (the post), the handler's transaction and its share of the worker's
+batched ``done``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import json
 import logging
 import weakref
 
+from fedi_town import worker
 from fedi_town.errors import ProtocolError
 from fedi_town.inbound.backpressure import accept_load
 from fedi_town.inbound.context import Inbound
@@ -91,7 +93,7 @@ async def _handle(services: Services, row: Row) -> None:
                 await _give_up(services, row, "too many attempts")
                 return
             raise
-    await q.done(store, q.INBOX, row_id, now=now_ms())
+    await worker.mark_done(services, q.INBOX, row_id)  # batched with other finished rows
     log.info(
         "inbox item %d: %s %s from %s: %s", row_id, kind, row["activity_uri"], actor_uri, outcome
     )

@@ -4,14 +4,17 @@
 
 The pure verifier (``protocol.httpsig``) checks bytes; this module finds the key. Keys are
 looked up in a bounded in-memory LRU, then ``remote_keys``, then fetched
-(``remote.actors.fetch_key``). When a cached key does not verify, the key is fetched once
-more and tried again: that is how a rotated key is picked up (interop S4). Fetch failures
+(``remote.actors.fetch_key``). Requests that miss the LRU at the same moment (a burst from
+many senders after a restart) share one ``remote_keys`` query (``KeyLoader``). When a
+cached key does not verify, the key is fetched once more and tried again: that is how a
+rotated key is picked up (interop S4). Fetch failures
 become ``UnknownKey`` (401), except those that may pass (no answer, 5xx, 429), which are a
 ``KeyTemporarilyUnavailable`` (503) so the sender retries, as Mastodon 4.5.4+ answers.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -28,6 +31,7 @@ from fedi_town.remote import actors as remote_actors
 from fedi_town.remote.errors import FetchFailed, RemoteUnreachable
 from fedi_town.services import Services
 from fedi_town.store import actors as store_actors
+from fedi_town.store.actors import StoredKey
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +87,51 @@ class KeyCache:
             del self._keys[key_id]
 
 
+class KeyLoader:
+    """Reads keys missing from memory from ``remote_keys``: every key asked for while a
+    query runs goes into the next one, and concurrent requests for one key share it."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.queries = 0  # for tests
+        self._waiting: dict[str, asyncio.Future[StoredKey | None]] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def load(self, key_id: str) -> StoredKey | None:
+        """The stored key, or None if ``remote_keys`` has no such key."""
+        future = self._waiting.get(key_id)
+        if future is None:
+            future = asyncio.get_running_loop().create_future()
+            self._waiting[key_id] = future
+            if self._task is None or self._task.done():
+                self._task = asyncio.create_task(self._run())
+        # shielded: a request that goes away must not cancel the others' answer
+        return await asyncio.shield(future)
+
+    async def _run(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, {}
+            self.queries += 1
+            try:
+                found = await store_actors.keys(self.services.store, list(batch))
+            except Exception as exc:
+                for future in batch.values():
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for key_id, future in batch.items():
+                if not future.done():
+                    future.set_result(found.get(key_id))
+
+
+def key_loader(services: Services) -> KeyLoader:
+    loader: KeyLoader | None = services.extras.get("key_loader")
+    if loader is None:
+        loader = KeyLoader(services)
+        services.extras["key_loader"] = loader
+    return loader
+
+
 def key_cache(services: Services) -> KeyCache:
     cache: KeyCache | None = services.extras.get("key_cache")
     if cache is None:
@@ -129,7 +178,7 @@ async def find_key(
     if not refresh:
         if (cached := cache.get(key_id)) is not None:
             return cached, False
-        stored = await store_actors.key(services.store, key_id)
+        stored = await key_loader(services).load(key_id)
         if stored is not None:
             key = CachedKey(key_id, stored.owner_uri, load_public_key(stored.public_key_pem))
             cache.put(key)

@@ -269,6 +269,25 @@ async def key(store: Store, key_id: str) -> StoredKey | None:
     )
 
 
+_SQLITE_KEYS = "SELECT * FROM remote_keys WHERE key_id IN (SELECT value FROM json_each(:ids))"
+_POSTGRES_KEYS = "SELECT * FROM remote_keys WHERE key_id = ANY(:ids::text[])"
+
+
+async def keys(store: Store, key_ids: Sequence[str]) -> dict[str, StoredKey]:
+    """The stored keys among ``key_ids``, by key id, in one query (one statement whatever
+    their number: the ids travel as one JSON or array parameter)."""
+    if store.is_sqlite:
+        rows = await store.fetch_all(_SQLITE_KEYS, {"ids": json.dumps(list(key_ids))})
+    else:
+        rows = await store.fetch_all(_POSTGRES_KEYS, {"ids": list(key_ids)})
+    return {
+        str(row["key_id"]): StoredKey(
+            str(row["key_id"]), str(row["owner_uri"]), str(row["public_key_pem"]), row["fetched_at"]
+        )
+        for row in rows
+    }
+
+
 async def set_moved_to(store: Store, actor_id: int, target_uri: str) -> None:
     await store.execute(
         "UPDATE remote_actors SET moved_to = :t WHERE id = :id", {"t": target_uri, "id": actor_id}

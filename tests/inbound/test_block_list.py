@@ -1,0 +1,72 @@
+"""The block list each process keeps in memory (``store.moderation``): a change made here
+is seen at once; one made by another process sharing the database, at the next refresh."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from fedi_town.store import moderation
+from fedi_town.store.db import Store
+from fedi_town.store.migrations import migrate
+
+pytestmark = pytest.mark.anyio
+
+ALICE = "https://remote.example/users/alice"
+
+
+@pytest.fixture
+async def two_processes(database_url: str) -> AsyncIterator[tuple[Store, Store]]:
+    """Two stores on one database, as two processes would have."""
+    first, second = Store(database_url), Store(database_url)
+    await first.connect()
+    await migrate(first)
+    await second.connect()
+    try:
+        yield first, second
+    finally:
+        await second.disconnect()
+        await first.disconnect()
+
+
+async def test_a_block_added_or_lifted_in_this_process_counts_at_once(two_processes, monkeypatch):
+    store, _ = two_processes
+    monkeypatch.setattr(moderation, "BLOCKS_REFRESH_SECONDS", 3600.0)
+    assert await moderation.blocking(store, ALICE) is None  # the list is in memory now
+    # When this process blocks the domain, then lifts the block
+    block, _ = await moderation.add_block(
+        store, business_id=None, actor_uri=None, domain="remote.example"
+    )
+    blocked = await moderation.blocking(store, ALICE)
+    await moderation.delete_block(store, business_id=None, block_id=block.id)
+    # Then each change counted from the next check on, with no refresh due
+    assert blocked is not None and blocked.domain == "remote.example"
+    assert await moderation.blocking(store, ALICE) is None
+
+
+async def test_a_block_added_by_another_process_counts_at_the_next_refresh(
+    two_processes, monkeypatch
+):
+    here, elsewhere = two_processes
+    assert await moderation.blocking(here, ALICE) is None
+    # When another process blocks alice for one business
+    await moderation.add_block(elsewhere, business_id=7, actor_uri=ALICE, domain=None)
+    # Then once this process's list is due for a refresh, the block counts here
+    monkeypatch.setattr(moderation, "BLOCKS_REFRESH_SECONDS", 0.0)
+    found = await moderation.blocking(here, ALICE, 7)
+    assert found is not None and found.business_id == 7
+    # And only for that business
+    assert await moderation.blocking(here, ALICE) is None
+    assert await moderation.blocking(here, ALICE, 8) is None
+
+
+async def test_instance_blocks_come_first_and_subdomains_are_covered(two_processes):
+    store, _ = two_processes
+    await moderation.add_block(store, business_id=7, actor_uri=ALICE, domain=None)
+    await moderation.add_block(store, business_id=None, actor_uri=None, domain="example")
+    found = await moderation.blocking(store, ALICE, 7)
+    assert found is not None and found.business_id is None and found.domain == "example"
+    assert await moderation.blocking(store, "https://other.test/users/bob", 7) is None
+    key = "https://a.example:8443/users/bob#main-key"
+    assert await moderation.blocking(store, "https://x.test/u", also=[key]) is not None

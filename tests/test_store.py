@@ -115,3 +115,60 @@ async def test_concurrent_reads_and_writes_do_not_mix_up_results(store):
 
     results = await asyncio.gather(*(write_then_read(n) for n in range(50)))
     assert results == [n + 1 for n in range(50)]
+
+
+INSERT = (
+    "INSERT INTO inbox_items (id, activity_uri, actor_uri, type, body, state, "
+    "next_attempt_at, created_at) VALUES (:id, :uri, 'a', 'Like', '{}', 'pending', 0, 0)"
+)
+
+
+async def test_write_commits_one_statement_and_returns_its_rows(store):
+    rows = await store.write(INSERT + " RETURNING id, activity_uri", {"id": 5, "uri": "u5"})
+    assert rows == [{"id": 5, "activity_uri": "u5"}]
+    # committed: a reader (another connection on SQLite) sees it at once
+    assert await store.fetch_val("SELECT COUNT(*) FROM inbox_items") == 1
+
+
+async def test_write_inside_a_transaction_is_part_of_it(store):
+    with pytest.raises(RuntimeError):
+        async with store.transaction():
+            await store.write(INSERT + " RETURNING id", {"id": 6, "uri": "u6"})
+            raise RuntimeError("boom")
+    assert await store.fetch_val("SELECT COUNT(*) FROM inbox_items") == 0
+
+
+async def test_a_failed_nested_transaction_undoes_only_its_own_part(store):
+    async with store.transaction():
+        await store.execute(INSERT, {"id": 1, "uri": "outer"})
+        with pytest.raises(RuntimeError):
+            async with store.transaction():
+                await store.execute(INSERT, {"id": 2, "uri": "inner"})
+                raise RuntimeError("boom")
+        await store.execute(INSERT, {"id": 3, "uri": "after"})
+    uris = [
+        r["activity_uri"]
+        for r in await store.fetch_all("SELECT activity_uri FROM inbox_items ORDER BY id")
+    ]
+    assert uris == ["outer", "after"]
+
+
+async def test_a_cancelled_transaction_is_rolled_back_and_the_store_still_writes(store):
+    entered = asyncio.Event()
+
+    async def slow_writer() -> None:
+        async with store.transaction():
+            await store.execute(INSERT, {"id": 1, "uri": "cancelled"})
+            entered.set()
+            await asyncio.sleep(10)
+
+    task = asyncio.create_task(slow_writer())
+    await entered.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await store.execute(INSERT, {"id": 2, "uri": "next"})
+    uris = [
+        r["activity_uri"] for r in await store.fetch_all("SELECT activity_uri FROM inbox_items")
+    ]
+    assert uris == ["next"]

@@ -78,15 +78,15 @@ async def add_many(store: Store, items: Sequence[Received]) -> list[int | None]:
         for item in (items[index] for index in sorted(first.values()))
     ]
     now = now_ms()
+    # One statement is atomic on its own: it commits by itself, with no BEGIN / COMMIT.
     if store.is_sqlite:
-        async with store.transaction():
-            stored = await store.fetch_all(_SQLITE_ADD, {"now": now, "rows": json.dumps(rows)})
-    else:  # one statement is atomic on its own: no BEGIN / COMMIT round trips
+        stored = await store.write(_SQLITE_ADD, {"now": now, "rows": json.dumps(rows)})
+    else:
         names = ("ids", "uris", "businesses", "actors", "types", "bodies")
         values: dict[str, object] = {"now": now}
         for name, column in zip(names, zip(*rows, strict=True), strict=True):
             values[name] = list(column)
-        stored = await store.fetch_all(_POSTGRES_ADD, values)
+        stored = await store.write(_POSTGRES_ADD, values)
     for row in stored:
         ids[first[str(row["activity_uri"])]] = int(row["id"])
     return ids

@@ -98,7 +98,8 @@ def all_routes() -> list[BaseRoute]:
     from fedi_town.outbound import routes as outbound_routes
     from fedi_town.read import routes as read_routes
 
-    routes: list[BaseRoute] = [Route("/api/v1/openapi.json", openapi, methods=["GET"])]
+    routes: list[BaseRoute] = [*inbound_routes.inbox_routes]
+    routes.append(Route("/api/v1/openapi.json", openapi, methods=["GET"]))
     routes += businesses_api.routes
     routes += outbound_routes.routes
     routes += inbound_routes.routes

@@ -214,8 +214,15 @@ class Worker:
         """The batch finisher of ``queue`` while this worker runs it."""
         return self._finishers.get(queue.table)
 
-    def poke(self) -> None:
-        """New work was queued in this process: look now instead of at the next poll."""
+    def poke(self, queue: q.Queue | None = None) -> None:
+        """New work was queued in this process: look now instead of at the next poll.
+
+        With ``queue``, only that queue's loop wakes (the others would run an empty claim).
+        """
+        if queue is not None:
+            self._event(queue).set()
+            self._freed_event(queue).set()
+            return
         for event in [*self._wake.values(), *self._freed.values()]:
             event.set()
 
@@ -410,11 +417,11 @@ async def mark_done(services: Services, queue: q.Queue, row_id: int, **columns: 
         finisher.add(row_id, columns)
 
 
-def poke(services: Services) -> None:
-    """Tell this process's worker that new work was queued (no-op without one)."""
+def poke(services: Services, queue: q.Queue | None = None) -> None:
+    """Tell this process's worker that new work was queued in ``queue`` (default: any)."""
     worker: Worker | None = services.extras.get("worker")
     if worker is not None:
-        worker.poke()
+        worker.poke(queue)
 
 
 def run_standalone(services: Services, *, ready: Callable[[], Any] | None = None) -> int:

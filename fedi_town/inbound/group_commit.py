@@ -31,6 +31,7 @@ from fedi_town.inbound.backpressure import accept_load
 from fedi_town.services import Services
 from fedi_town.store import inbox as inbox_store
 from fedi_town.store.inbox import Received
+from fedi_town.store.queue import INBOX
 
 log = logging.getLogger(__name__)
 
@@ -137,10 +138,9 @@ class InboxWriter:
         load = accept_load(self.services)
         load.note_group(len(group))
         # During a burst the inbox items wait anyway (backpressure) and the worker keeps
-        # claiming as rows finish; a poke would only wake every queue's loop (each an
-        # empty claim transaction) for nothing, once per group.
+        # claiming as rows finish; a poke would only run an empty claim once per group.
         if any(isinstance(o, int) for o in outcomes) and not load.busy():
-            worker.poke(self.services)
+            worker.poke(self.services, INBOX)
 
     async def _write_each(self, items: list[Received]) -> list[int | BaseException | None]:
         outcomes: list[int | BaseException | None] = []
@@ -154,7 +154,7 @@ class InboxWriter:
     async def _write_alone(self, items: list[Received]) -> list[int | None]:
         ids = await inbox_store.add_many(self.services.store, items)
         if any(i is not None for i in ids):
-            worker.poke(self.services)
+            worker.poke(self.services, INBOX)
         return ids
 
 

@@ -21,10 +21,15 @@ async def shared_inbox(request: Request) -> Response:
     return await receive(request, None)
 
 
-routes: list[BaseRoute] = [
+#: The inboxes take bursts of thousands of POSTs: ``app.all_routes`` lists them first, so
+#: Starlette does not try every other route's pattern on each of them.
+inbox_routes: list[BaseRoute] = [
     Route("/users/{username}/inbox", personal_inbox, methods=["POST"]),
     Route("/inbox", shared_inbox, methods=["POST"]),
     Route("/actor/inbox", shared_inbox, methods=["POST"]),
+]
+
+routes: list[BaseRoute] = [
     *owner_api.routes,
     *admin_api.routes,
 ]

@@ -197,7 +197,7 @@ async def _deliver_locally(services: Services, inbox: str, body: bytes, sender: 
         type=str(activity.get("type", "")),
         body=body.decode("utf-8"),
     )
-    worker.poke(services)
+    worker.poke(services, q.INBOX)
 
 
 def breaker(services: Services) -> Breaker:
@@ -238,7 +238,7 @@ async def _record_health(services: Services, host: str, result: DeliveryResult, 
         await health.failed(services.store, host, now)
     elif status != 429 and await health.succeeded(services.store, host, now):
         log.info("%s answers again; resuming its deliveries", host)
-        worker.poke(services)  # its deferred rows are due now
+        worker.poke(services, q.DELIVERIES)  # its deferred rows are due now
 
 
 async def handle_delivery(services: Services, row: Row) -> None:

@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from fedi_town.protocol.urls import Urls
 from fedi_town.settings import Settings
 from fedi_town.store.db import Store
+
+T = TypeVar("T")
 
 
 def utc_now() -> datetime:
@@ -32,6 +34,14 @@ class Services:
     remote: Any = None
     #: long-lived helpers other modules hang here (caches, worker handle)
     extras: dict[str, Any] = field(default_factory=dict)
+
+    def shared(self, name: str, make: Callable[[], T]) -> T:
+        """This process's one ``name`` helper (a cache, a writer), made by ``make`` on first
+        use and kept in ``extras``."""
+        found = self.extras.get(name)
+        if found is None:
+            found = self.extras[name] = make()
+        return cast(T, found)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:

@@ -77,8 +77,4 @@ class AcceptLoad:
 
 def accept_load(services: Services) -> AcceptLoad:
     """This process's inbox load, made on first use."""
-    found: AcceptLoad | None = services.extras.get("accept_load")
-    if found is None:
-        found = AcceptLoad()
-        services.extras["accept_load"] = found
-    return found
+    return services.shared("accept_load", AcceptLoad)

@@ -160,11 +160,7 @@ class InboxWriter:
 
 def inbox_writer(services: Services) -> InboxWriter:
     """This process's writer, made on first use."""
-    found: InboxWriter | None = services.extras.get("inbox_writer")
-    if found is None:
-        found = InboxWriter(services)
-        services.extras["inbox_writer"] = found
-    return found
+    return services.shared("inbox_writer", lambda: InboxWriter(services))
 
 
 async def close_inbox_writer(services: Services) -> None:

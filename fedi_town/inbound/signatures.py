@@ -125,11 +125,7 @@ class KeyLoader:
 
 
 def key_loader(services: Services) -> KeyLoader:
-    loader: KeyLoader | None = services.extras.get("key_loader")
-    if loader is None:
-        loader = KeyLoader(services)
-        services.extras["key_loader"] = loader
-    return loader
+    return services.shared("key_loader", lambda: KeyLoader(services))
 
 
 def key_cache(services: Services) -> KeyCache:

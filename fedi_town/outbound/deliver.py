@@ -97,11 +97,7 @@ class HostLimiter:
 
 
 def host_limiter(services: Services) -> HostLimiter:
-    limiter: HostLimiter | None = services.extras.get("delivery_host_limiter")
-    if limiter is None:
-        limiter = HostLimiter(PER_HOST)
-        services.extras["delivery_host_limiter"] = limiter
-    return limiter
+    return services.shared("delivery_host_limiter", lambda: HostLimiter(PER_HOST))
 
 
 @dataclass(frozen=True)
@@ -202,11 +198,7 @@ async def _deliver_locally(services: Services, inbox: str, body: bytes, sender: 
 
 def breaker(services: Services) -> Breaker:
     """This process's circuit breaker (one per ``Services``)."""
-    found: Breaker | None = services.extras.get("delivery_breaker")
-    if found is None:
-        found = Breaker()
-        services.extras["delivery_breaker"] = found
-    return found
+    return services.shared("delivery_breaker", Breaker)
 
 
 async def _circuit_allows(services: Services, row: Row, now: int) -> bool:

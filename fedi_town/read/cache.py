@@ -166,11 +166,7 @@ class ResponseCache:
 
 def response_cache(services: Services) -> ResponseCache:
     """This process's cache, made on first use."""
-    cache: ResponseCache | None = services.extras.get("response_cache")
-    if cache is None:
-        cache = ResponseCache()
-        services.extras["response_cache"] = cache
-    return cache
+    return services.shared("response_cache", ResponseCache)
 
 
 def request_key(path: str, query: bytes, accept: bytes) -> CacheKey:

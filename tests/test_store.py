@@ -172,3 +172,15 @@ async def test_a_cancelled_transaction_is_rolled_back_and_the_store_still_writes
         r["activity_uri"] for r in await store.fetch_all("SELECT activity_uri FROM inbox_items")
     ]
     assert uris == ["next"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [("", 4), ("?min_size=1", None), ("?max_size=2", 2), ("?schema=s1&max_size=9", 4)],
+)
+def test_postgresql_keeps_a_few_connections_open_unless_told_otherwise(query, expected):
+    from fedi_town.store.db import Store
+
+    store = Store("postgresql://postgres@127.0.0.1:5432/test" + query)
+    # None: the URL's own min_size is left to databases (it reads it from the URL)
+    assert store.db.options.get("min_size") == expected

@@ -38,6 +38,9 @@ Row = Mapping[str, Any]
 #: Held read connections on SQLite (each is one aiosqlite thread).
 SQLITE_READERS = 2
 
+#: PostgreSQL connections the pool keeps open (see Store.__init__).
+PG_MIN_CONNECTIONS = 4
+
 #: Rows per ``execute_many`` round (see Store.execute_many).
 EXECUTE_MANY_CHUNK = 500
 
@@ -90,7 +93,12 @@ class Store:
                     raise ValueError("the schema in the database URL must be an identifier")
                 options["server_settings"] = {"search_path": schema}
                 self.schema = schema
-            options.setdefault("min_size", 1)
+            # A few connections stay open: a burst (inbox group commits, key reads, the
+            # worker's claims) would otherwise open each one first, ~5 ms apiece, on the
+            # very requests that are waiting. ``?min_size=N`` in the URL overrides it.
+            if "min_size" not in query:
+                most = int(query.get("max_size", [PG_MIN_CONNECTIONS])[0])
+                options["min_size"] = min(PG_MIN_CONNECTIONS, most)
             options["reset"] = _keep_session
         self.db = databases.Database(url, **options)
         self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None

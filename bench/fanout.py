@@ -1,6 +1,7 @@
 """Fan-out: one post from a business with many followers on 1,000 loopback servers.
 
     python -m bench.fanout [--quick] [--json out.json]
+    python -m bench.fanout --personal 100000     # only that variant, for the growth table
 
 The followers (bulk-loaded, accepted) live on remote servers simulated by ``bench.receivers``:
 one process listening on 127.0.1.1 ... 127.0.4.250, all on one port. The owner posts through
@@ -347,9 +348,47 @@ def run(quick: bool, profile: Path | None = None) -> tuple[list[Figure], list[st
     return figures, notes
 
 
+def run_personal(sizes: list[int], profile: Path | None = None) -> tuple[list[Figure], list[str]]:
+    """Only the personal-inbox variant, at the given follower counts, each with its ceiling
+    (``--personal 100000``: the growth figure beyond ``make bench``'s ten minutes)."""
+    servers = 1_000
+    notes = [f"personal inboxes only; 1-minute load average before: {load_average():.2f}"]
+    figures: list[Figure] = []
+    with tempfile.TemporaryDirectory(prefix="fedi-bench-fanout-") as tmp:
+        data = Path(tmp)
+        receivers = Receivers(servers, None, data)
+        try:
+            for n in sizes:
+                variant = Variant(f"personal {n:,}", n, servers, shared=False)
+                outcome = run_variant(variant, receivers, data, max(180.0, n / 100), profile)
+                ceiling = run_ceiling(outcome.variant.inboxes(receivers.port), outcome, data)
+                label = f"{n:,} followers, personal inboxes only"
+                figures.append(_delivery_figure(label, outcome, ceiling))
+                label = f"ceiling: sign+POST {ceiling['count']:,} inboxes, no database"
+                figures.append(_ceiling_figure(label, ceiling))
+                figures.append(
+                    Figure("memory", f"RSS peak during fan-out ({n:,} personal inboxes)",
+                           outcome.peak_mb, "MB", None, "<= 150 MB", outcome.peak_mb <= 150,
+                           f"idle before: {outcome.idle_mb:.0f} MB")
+                )  # fmt: skip
+        finally:
+            receivers.stop()
+    return figures, notes
+
+
 def main() -> int:
-    args = report.arguments(__doc__).parse_args()
-    figures, notes = run(args.quick, args.profile)
+    parser = report.arguments(__doc__)
+    parser.add_argument(
+        "--personal",
+        default="",
+        help="only the personal-inbox variant, at these follower counts (e.g. 100000)",
+    )
+    args = parser.parse_args()
+    if args.personal:
+        sizes = [int(n) for n in args.personal.split(",") if n]
+        figures, notes = run_personal(sizes, args.profile)
+    else:
+        figures, notes = run(args.quick, args.profile)
     return report.finish(figures, notes, args.json)
 
 

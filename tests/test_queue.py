@@ -288,3 +288,32 @@ async def test_a_row_handed_over_without_waiting_stays_leased_until_its_batch_is
     await finisher.close()
     assert await q.counts(store, q.INBOX) == {"done": 1}
     assert finisher.batches == 1
+
+
+async def test_migrations_apply_once_and_record_every_version(store):
+    from fedi_town.store.migrations import MIGRATIONS, migrate
+
+    assert await migrate(store) == []  # the fixture migrated already
+    versions = await store.fetch_all("SELECT version FROM schema_migrations ORDER BY version")
+    assert [r["version"] for r in versions] == [number for number, _, _ in MIGRATIONS]
+
+
+async def test_a_claim_walks_the_index_in_claim_order_instead_of_sorting_the_backlog(tmp_path):
+    # On SQLite (its plan is plain to read; PostgreSQL's depends on table statistics).
+    from fedi_town.store.db import Store
+    from fedi_town.store.migrations import migrate
+
+    store = Store(f"sqlite:///{tmp_path / 'plan.sqlite3'}")
+    await store.connect()
+    try:
+        await migrate(store)
+        plan = await store.fetch_all(
+            "EXPLAIN QUERY PLAN SELECT id FROM inbox_items WHERE state = 'pending' "
+            "AND next_attempt_at <= 5 AND (locked_until IS NULL OR locked_until <= 5) "
+            "ORDER BY next_attempt_at, id LIMIT 16"
+        )
+    finally:
+        await store.disconnect()
+    details = " | ".join(str(row["detail"]) for row in plan)
+    assert "inbox_items_due" in details
+    assert "TEMP B-TREE" not in details

@@ -292,6 +292,20 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "CREATE INDEX posts_due ON posts (published_at, scheduled_at)",
         ],
     ),
+    (
+        4,
+        "queue claims walk an index in claim order",
+        [
+            # The claim takes due rows ORDER BY next_attempt_at, id LIMIT n. Without id in
+            # the index, SQLite sorted every due row first (a temporary B-tree over the
+            # whole backlog: 100,000 rows after a burst) inside the write transaction,
+            # stalling the inbox's commits; with it, the claim reads n index entries.
+            "DROP INDEX inbox_items_due",
+            "CREATE INDEX inbox_items_due ON inbox_items (state, next_attempt_at, id)",
+            "DROP INDEX deliveries_due",
+            "CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at, id)",
+        ],
+    ),
 ]
 
 

@@ -5,7 +5,7 @@
 Each script runs in its own process (``python -m bench.NAME --json ...``) with a time limit;
 a script that fails is reported and the others still run. The exit code is 0 whether or
 not targets are met (timings never fail a build); it is 1 only if a script crashed.
-The whole run takes about eight minutes on two cores (``--quick``: about two).
+The whole run takes about five minutes on two cores (``--quick``: about two).
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ Pending deliveries of its other activities are cancelled first.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fedi_town import worker
 from fedi_town.outbound import activities
@@ -28,15 +29,8 @@ async def on_profile_changed(services: Services, business: Business) -> None:
     from fedi_town.read.actors import actor_document
 
     body = activities.update_actor(await actor_document(services, business), now_ms())
-    inboxes = await outbox.follower_inboxes(services.store, business.id)
-    await outbox.enqueue(
-        services.store,
-        business_id=business.id,
-        body=body,
-        inboxes=inboxes,
-    )
-    log.info("profile of %s changed: Update to %d inboxes", business.username, len(inboxes))
-    worker.poke(services)
+    count = await _to_followers(services, business, body)
+    log.info("profile of %s changed: Update to %d inboxes", business.username, count)
 
 
 async def on_business_deleted(services: Services, business: Business) -> None:
@@ -48,12 +42,13 @@ async def on_business_deleted(services: Services, business: Business) -> None:
         "activity_id IN (SELECT id FROM outgoing_activities WHERE business_id = :b)",
         {"b": business.id},
     )
+    count = await _to_followers(services, business, body)
+    log.info("business %s deleted: Delete to %d inboxes", business.username, count)
+
+
+async def _to_followers(services: Services, business: Business, body: dict[str, Any]) -> int:
+    """Queue ``body`` for every follower's (shared) inbox; how many inboxes it goes to."""
     inboxes = await outbox.follower_inboxes(services.store, business.id)
-    await outbox.enqueue(
-        services.store,
-        business_id=business.id,
-        body=body,
-        inboxes=inboxes,
-    )
-    log.info("business %s deleted: Delete to %d inboxes", business.username, len(inboxes))
-    worker.poke(services)
+    await outbox.enqueue(services.store, business_id=business.id, body=body, inboxes=inboxes)
+    worker.poke(services, q.DELIVERIES)
+    return len(inboxes)

@@ -26,15 +26,18 @@ from fedi_town.store import outbox
 from tests.live import live_instance, wait_until
 from tests.peer import Hang, TestPeer
 
-pytestmark = pytest.mark.anyio
+# Several worker processes share a queue only on PostgreSQL (SQLite is one process), so
+# these tests take the PostgreSQL database only, instead of generating a SQLite half to skip.
+pytestmark = [
+    pytest.mark.anyio,
+    pytest.mark.parametrize("database_url", ["postgresql"], indirect=True),
+]
 
 ROWS = 200
 
 
 @pytest.fixture
 def postgres_url(database_url: str) -> str:
-    if database_url.startswith("sqlite"):
-        pytest.skip("several worker processes share a queue only on PostgreSQL")
     return database_url
 
 

@@ -130,6 +130,24 @@ async def test_write_commits_one_statement_and_returns_its_rows(store):
     assert await store.fetch_val("SELECT COUNT(*) FROM inbox_items") == 1
 
 
+async def test_write_count_says_how_many_rows_the_statement_changed(store):
+    await store.execute(INSERT, {"id": 1, "uri": "taken"})
+    insert_each = (
+        "INSERT INTO inbox_items (id, activity_uri, actor_uri, type, body, state, "
+        "next_attempt_at, created_at) SELECT v.id, v.uri, 'a', 'Like', '{}', 'pending', 0, 0 "
+        "FROM (SELECT 2 AS id, 'new' AS uri UNION ALL SELECT 3, 'taken' UNION ALL "
+        "SELECT 4, 'other') AS v WHERE true ON CONFLICT (activity_uri) DO NOTHING"
+    )
+    # One of three conflicts: two rows inserted, committed
+    assert await store.write_count(insert_each) == 2
+    assert await store.fetch_val("SELECT COUNT(*) FROM inbox_items") == 3
+    # Inside a transaction it counts the same and is part of it
+    async with store.transaction():
+        assert await store.write_count("DELETE FROM inbox_items WHERE id > :id", {"id": 1}) == 2
+        assert await store.write_count("UPDATE inbox_items SET attempts = 1") == 1
+    assert await store.fetch_val("SELECT attempts FROM inbox_items") == 1
+
+
 async def test_write_inside_a_transaction_is_part_of_it(store):
     with pytest.raises(RuntimeError):
         async with store.transaction():

@@ -17,11 +17,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from starlette.requests import Request
+from starlette.types import Scope
 
 from fedi_town.errors import ProblemError, ProtocolError, RemoteError
 from fedi_town.protocol import httpsig
@@ -214,18 +214,21 @@ def precheck(services: Services, sig: SignatureInput) -> None:
 
 
 def parse_request(request: Request, body: bytes) -> SignatureInput:
-    """Parse the signature of ``request`` exactly as received: raw path and query, every
-    header line in order, the body bytes (interop S2, S3, pitfall 3)."""
-    scope = request.scope
+    """Parse the signature of ``request`` exactly as received (see ``parse_scope``)."""
+    return parse_scope(request.scope, body, services_origin(request))
+
+
+def parse_scope(scope: Scope, body: bytes, origin: str) -> SignatureInput:
+    """Parse the signature of the ASGI request ``scope`` exactly as received: raw path and
+    query, every header line in order, the body bytes (interop S2, S3, pitfall 3).
+    ``origin`` is our public ``scheme://host[:port]``."""
     raw_path = scope.get("raw_path")
     path = raw_path.decode("latin-1") if raw_path else scope.get("path", "/")
     query = scope.get("query_string", b"").decode("latin-1")
     target = f"{path}?{query}" if query else path
-    headers: Iterable[tuple[str, str]] = [
-        (k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", [])
-    ]
+    headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", [])]
     return httpsig.parse_request_signature(
-        request.method, target, list(headers), body, origin=services_origin(request)
+        scope.get("method", "GET"), target, headers, body, origin=origin
     )
 
 

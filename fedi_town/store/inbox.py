@@ -7,6 +7,10 @@ with one statement, whatever their number (the inbox's group commit,
 ``json_each`` on SQLite and arrays read with ``unnest`` on PostgreSQL, so each database
 prepares the statement once, and a group costs one round trip (PostgreSQL, where a single
 statement commits on its own) or one transaction on the store's writer (SQLite).
+
+The insert returns no rows, only how many it stored (``Store.write_count``): when that is
+every row, as it nearly always is, each activity has the id made for it here; when some
+were stored before, one more query finds which of the new ids exist.
 """
 
 from __future__ import annotations
@@ -25,16 +29,18 @@ _SQLITE_ADD = (
     "json_extract(value, '$[2]'), json_extract(value, '$[3]'), json_extract(value, '$[4]'), "
     "json_extract(value, '$[5]'), 'pending', 0, :now, :now FROM json_each(:rows) "
     "WHERE true "  # SQLite needs a WHERE before ON CONFLICT in INSERT … SELECT
-    "ON CONFLICT (activity_uri) DO NOTHING RETURNING id, activity_uri"
+    "ON CONFLICT (activity_uri) DO NOTHING"
 )
+_SQLITE_WHICH = "SELECT id FROM inbox_items WHERE id IN (SELECT value FROM json_each(:ids))"
 _POSTGRES_ADD = (
     "INSERT INTO inbox_items (id, activity_uri, business_id, actor_uri, type, body, state, "
     "attempts, next_attempt_at, created_at) "
     "SELECT r.i, r.u, r.b, r.a, r.t, r.y, 'pending', 0, :now, :now "
     "FROM unnest(:ids::bigint[], :uris::text[], :businesses::bigint[], :actors::text[], "
     ":types::text[], :bodies::text[]) AS r (i, u, b, a, t, y) "
-    "ON CONFLICT (activity_uri) DO NOTHING RETURNING id, activity_uri"
+    "ON CONFLICT (activity_uri) DO NOTHING"
 )
+_POSTGRES_WHICH = "SELECT id FROM inbox_items WHERE id = ANY(:ids::bigint[])"
 
 
 @dataclass(frozen=True)
@@ -80,15 +86,27 @@ async def add_many(store: Store, items: Sequence[Received]) -> list[int | None]:
     now = now_ms()
     # One statement is atomic on its own: it commits by itself, with no BEGIN / COMMIT.
     if store.is_sqlite:
-        stored = await store.write(_SQLITE_ADD, {"now": now, "rows": json.dumps(rows)})
+        count = await store.write_count(_SQLITE_ADD, {"now": now, "rows": json.dumps(rows)})
     else:
         names = ("ids", "uris", "businesses", "actors", "types", "bodies")
         values: dict[str, object] = {"now": now}
         for name, column in zip(names, zip(*rows, strict=True), strict=True):
             values[name] = list(column)
-        stored = await store.write(_POSTGRES_ADD, values)
-    for row in stored:
-        ids[first[str(row["activity_uri"])]] = int(row["id"])
+        count = await store.write_count(_POSTGRES_ADD, values)
+    made = [row[0] for row in rows]
+    if count == len(rows):
+        stored = made
+    elif count == 0:
+        stored = []
+    else:  # some were stored before: the rows that carry the ids made here are the new ones
+        found = await store.fetch_all(
+            _SQLITE_WHICH if store.is_sqlite else _POSTGRES_WHICH,
+            {"ids": json.dumps(made) if store.is_sqlite else made},
+        )
+        stored = [int(row["id"]) for row in found]
+    uri_of = {row[0]: row[1] for row in rows}
+    for row_id in stored:
+        ids[first[uri_of[row_id]]] = row_id
     return ids
 
 

@@ -141,3 +141,20 @@ async def test_closing_stores_everything_handed_over_before_it_stops(services):
     # And an activity arriving after that is stored directly
     assert isinstance(await writer.store(like(30)), int)
     assert await count(services.store, "inbox_items") == 31
+
+
+async def test_in_a_group_with_repeats_each_new_activity_gets_its_own_rows_id(services):
+    writer = InboxWriter(services)
+    await asyncio.gather(*(writer.store(like(n)) for n in (2, 4)))
+    # When a group mixes activities stored before with new ones
+    ids = await asyncio.gather(*(writer.store(like(n)) for n in range(1, 6)))
+    # Then the repeats are answered "received before" and each new one gets the id of the
+    # row that holds it (found by the ids made for the group, not by counting)
+    assert ids[1] is None and ids[3] is None
+    for n, row_id in ((1, ids[0]), (3, ids[2]), (5, ids[4])):
+        stored = await services.store.fetch_val(
+            "SELECT activity_uri FROM inbox_items WHERE id = :id", {"id": row_id}
+        )
+        assert stored == like(n).activity_uri
+    assert await count(services.store, "inbox_items") == 5
+    await writer.close()

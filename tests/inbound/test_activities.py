@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import random
+from urllib.parse import urlsplit
+
 import pytest
 
 from fedi_town.inbound.activities import (
+    host_of,
     href_of,
     id_of,
     ids_of,
+    is_http_url,
     mentioned_hrefs,
     parse_time_ms,
     visibility,
@@ -83,3 +88,28 @@ def test_only_mention_tags_count_as_mentions():
 )
 def test_times_parse_only_with_a_zone(text, expected):
     assert parse_time_ms(text) == expected
+
+
+def _by_urlsplit(value: str) -> tuple[bool, str]:
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False, ""
+    return parts.scheme in ("http", "https") and bool(parts.netloc), parts.netloc.lower()
+
+
+def test_url_checks_agree_with_urlsplit_on_odd_and_plain_urls():
+    # is_http_url and host_of read plain http(s) URLs with a regular expression and leave
+    # everything else to urlsplit: on any string they must answer exactly as urlsplit does.
+    prefixes = ["http://", "https://", "HTTP://", "http:/", "", "ftp://", " http://", "\thttps://"]
+    alphabet = list("htps:/[]?#@ \t\nAaZz09.-_~%!$&'()*+,;=\u00e9\u2100\x00")
+    rng = random.Random(20261123)
+    cases = ["https://x.example/users/a", "http://[::1]:8080/x", "https://h?q", "https://h#f"]
+    cases += [
+        rng.choice(prefixes) + "".join(rng.choices(alphabet, k=rng.randint(0, 16)))
+        for _ in range(20_000)
+    ]
+    for value in cases:
+        expected_url, expected_host = _by_urlsplit(value)
+        assert is_http_url(value) == expected_url, value
+        assert host_of(value) == (expected_host if value else ""), value

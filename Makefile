@@ -40,7 +40,7 @@ pytest: install node-deps
 
 test: lint typecheck pytest
 
-bench: install
+bench: install node-deps
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	@command -v wrk >/dev/null 2>&1 || apt-get install -y -qq wrk >/dev/null 2>&1 || echo "note: wrk is not installed; bench/read_path.py uses its asyncio client"
 	$(BIN)/python bench/run_all.py

@@ -43,7 +43,7 @@ test: lint typecheck pytest
 bench: install node-deps
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	@command -v wrk >/dev/null 2>&1 || apt-get install -y -qq wrk >/dev/null 2>&1 || echo "note: wrk is not installed; bench/read_path.py uses its asyncio client"
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache tests/interop/fedify-peer/node_modules

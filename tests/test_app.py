@@ -14,3 +14,43 @@ async def test_an_unknown_path_is_a_page_for_browsers_and_a_problem_for_clients(
     assert api.headers["content-type"] == "application/problem+json"
     client = await app_client.get("/no/such/page", headers={"Accept": "application/json"})
     assert client.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.anyio
+async def test_inboxes_answer_the_same_through_starlettes_routes_as_through_the_fast_path(
+    settings,
+):
+    # The fast path hands inbox POSTs to InboxEndpoint before routing; the Starlette routes
+    # declare the same paths and must lead to the same answers (and 405 for other methods).
+    import httpx
+
+    from fedi_town.app import create_app
+    from fedi_town.services import Services
+
+    app = create_app(settings, Services.from_settings(settings))
+
+    async def routed_only(scope, receive, send):  # Starlette's router, no fast path
+        scope["app"] = app
+        await app.router(scope, receive, send)
+
+    json_type = {"Content-Type": "application/activity+json"}
+    async with app.router.lifespan_context(app):
+        answers = {}
+        for name, entry in (("fast", app), ("routed", routed_only)):
+            transport = httpx.ASGITransport(app=entry)
+            async with httpx.AsyncClient(transport=transport, base_url=settings.base_url) as c:
+                answers[name] = [
+                    (r.status_code, r.headers["content-type"], r.json()["detail"])
+                    for r in (
+                        await c.post("/inbox", content=b"{not json", headers=json_type),
+                        await c.post("/actor/inbox", content=b"[1]", headers=json_type),
+                        await c.post("/users/nobody/inbox", content=b"{}", headers=json_type),
+                        await c.post("/inbox", content=b"{}", headers={"Content-Type": "text/x"}),
+                    )
+                ]
+                if entry is app:  # the whole app: other methods are refused by the routes
+                    other = await c.get("/inbox", headers={"Accept": "application/json"})
+                    assert other.status_code == 405
+    assert answers["fast"] == answers["routed"]
+    assert [status for status, _, _ in answers["fast"]] == [400, 400, 404, 415]
+    assert {kind for _, kind, _ in answers["fast"]} == {"application/problem+json"}

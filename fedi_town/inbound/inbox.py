@@ -59,12 +59,6 @@ log = logging.getLogger(__name__)
 JSON_TYPES = frozenset({"application/activity+json", "application/ld+json", "application/json"})
 
 
-_ACCEPTED_START = {
-    "type": "http.response.start",
-    "status": 202,
-    "headers": [(b"content-length", b"0")],
-}
-_ACCEPTED_BODY = {"type": "http.response.body", "body": b""}
 _SHARED_PATHS = frozenset(("/inbox", "/actor/inbox"))
 
 
@@ -165,8 +159,15 @@ class InboxEndpoint:
             log.debug("traceback", exc_info=exc)
             await problem_response(ProblemError("an internal error occurred"))(scope, receive, send)
             return
-        await send(_ACCEPTED_START)
-        await send(_ACCEPTED_BODY)
+        # new messages each time: a wrapper around ``send`` may add headers to them
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 202,
+                "headers": [(b"content-length", b"0")],
+            }
+        )
+        await send({"type": "http.response.body", "body": b""})
 
 
 async def accept(

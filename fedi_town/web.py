@@ -58,15 +58,22 @@ def wants_activity_json(request: Request) -> bool:
     return "application/ld+json" in accept
 
 
+def check_declared_length(declared: str | bytes | None, max_bytes: int) -> None:
+    """Refuse a ``Content-Length`` over ``max_bytes`` (413) or not a number (400) before
+    reading anything."""
+    if declared is None:
+        return
+    try:
+        length = int(declared)
+    except ValueError:
+        raise BadRequest("invalid Content-Length") from None
+    if length > max_bytes:
+        raise PayloadTooLarge(f"body larger than {max_bytes} bytes")
+
+
 async def read_body(request: Request, max_bytes: int) -> bytes:
     """The body, refusing (413) anything over ``max_bytes`` without reading it all."""
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        try:
-            if int(declared) > max_bytes:
-                raise PayloadTooLarge(f"body larger than {max_bytes} bytes")
-        except ValueError:
-            raise BadRequest("invalid Content-Length") from None
+    check_declared_length(request.headers.get("content-length"), max_bytes)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():

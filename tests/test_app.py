@@ -54,3 +54,37 @@ async def test_inboxes_answer_the_same_through_starlettes_routes_as_through_the_
     assert answers["fast"] == answers["routed"]
     assert [status for status, _, _ in answers["fast"]] == [400, 400, 404, 415]
     assert {kind for _, kind, _ in answers["fast"]} == {"application/problem+json"}
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("declared", "status"), [(b"abc", 400), (b"99999999999", 413)], ids=["not-a-number", "huge"]
+)
+async def test_an_inbox_refuses_a_bad_content_length_before_reading_the_body(
+    settings, declared, status
+):
+    import json
+
+    from fedi_town.app import create_app
+    from fedi_town.services import Services
+
+    app = create_app(settings, Services.from_settings(settings))
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": "/inbox", "raw_path": b"/inbox", "query_string": b"",
+        "root_path": "", "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
+        "headers": [(b"content-type", b"application/activity+json"),
+                    (b"content-length", declared)],
+    }  # fmt: skip
+    sent: list[dict] = []
+
+    async def receive():  # the body is never asked for
+        raise AssertionError("the body was read")
+
+    async def send(message):
+        sent.append(message)
+
+    async with app.router.lifespan_context(app):
+        await app(scope, receive, send)
+    assert sent[0]["status"] == status
+    assert json.loads(sent[1]["body"])["status"] == status

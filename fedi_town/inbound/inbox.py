@@ -52,7 +52,7 @@ from fedi_town.services import Services
 from fedi_town.store import actors as store_actors
 from fedi_town.store import businesses, moderation
 from fedi_town.store.inbox import Received
-from fedi_town.web import parse_json_object, problem_response
+from fedi_town.web import check_declared_length, parse_json_object, problem_response
 
 log = logging.getLogger(__name__)
 
@@ -93,13 +93,7 @@ def _content_type_ok(headers: list[tuple[bytes, bytes]]) -> bool:
 
 async def _read_body(scope: Scope, receive: Receive, max_bytes: int) -> bytes:
     """The whole body, refusing (413) anything over ``max_bytes`` without reading it all."""
-    declared = _header(scope["headers"], b"content-length")
-    if declared is not None:
-        try:
-            if int(declared) > max_bytes:
-                raise PayloadTooLarge(f"body larger than {max_bytes} bytes")
-        except ValueError:
-            raise BadRequest("invalid Content-Length") from None
+    check_declared_length(_header(scope["headers"], b"content-length"), max_bytes)
     chunks: list[bytes] = []
     size = 0
     while True:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import time
-import weakref
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -138,16 +137,9 @@ async def by_uri(store: Store, uri: str) -> RemoteActor | None:
     return actor_from_row(row) if row else None
 
 
-_recent: weakref.WeakKeyDictionary[Store, OrderedDict[str, tuple[float, RemoteActor]]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
 def _recent_of(store: Store) -> OrderedDict[str, tuple[float, RemoteActor]]:
-    found = _recent.get(store)
-    if found is None:
-        found = _recent[store] = OrderedDict()
-    return found
+    recent: OrderedDict[str, tuple[float, RemoteActor]] = store.memory("recent_actors", OrderedDict)
+    return recent
 
 
 async def recent_by_uri(store: Store, uri: str) -> RemoteActor | None:

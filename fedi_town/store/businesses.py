@@ -13,7 +13,6 @@ from __future__ import annotations
 import hmac
 import json
 import time
-import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -170,14 +169,8 @@ class _InboxOwners:
         self.uncached: dict[int, float] = {}
 
 
-_inbox_owners: weakref.WeakKeyDictionary[Store, _InboxOwners] = weakref.WeakKeyDictionary()
-
-
 def _owners(store: Store) -> _InboxOwners:
-    found = _inbox_owners.get(store)
-    if found is None:
-        found = _inbox_owners[store] = _InboxOwners()
-    return found
+    return store.memory("inbox_owners", _InboxOwners)
 
 
 async def inbox_owner(store: Store, username: str) -> InboxOwner | None:

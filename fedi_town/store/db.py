@@ -23,10 +23,10 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 from urllib.parse import parse_qs, urlsplit
 
 import databases
@@ -34,6 +34,7 @@ import databases
 log = logging.getLogger(__name__)
 
 Row = Mapping[str, Any]
+_T = TypeVar("_T")
 
 #: Held read connections on SQLite (each is one aiosqlite thread).
 SQLITE_READERS = 2
@@ -107,9 +108,19 @@ class Store:
         self._readers: list[databases.core.Connection] = []
         self._next_reader = 0
         self._savepoints = 0
+        self._memory: dict[str, Any] = {}
         self._in_tx: contextvars.ContextVar[bool] = contextvars.ContextVar(
             f"store_tx_{id(self)}", default=False
         )
+
+    def memory(self, name: str, make: Callable[[], _T]) -> _T:
+        """This process's in-memory state about this database, by ``name``, made by ``make``
+        on first use: the caches the store modules keep (block list, inbox owners, recent
+        actors) live as long as the Store they describe, one set per database."""
+        found = self._memory.get(name)
+        if found is None:
+            found = self._memory[name] = make()
+        return cast(_T, found)
 
     @property
     def is_sqlite(self) -> bool:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -124,14 +123,8 @@ class _Snapshot:
         self.lock = asyncio.Lock()
 
 
-_snapshots: weakref.WeakKeyDictionary[Store, _Snapshot] = weakref.WeakKeyDictionary()
-
-
 def _snapshot(store: Store) -> _Snapshot:
-    found = _snapshots.get(store)
-    if found is None:
-        found = _snapshots[store] = _Snapshot()
-    return found
+    return store.memory("block_list", _Snapshot)
 
 
 def blocks_changed(store: Store) -> None:

@@ -252,15 +252,6 @@ async def put_key(store: Store, key_id: str, owner_uri: str, pem: str, *, now: i
     )
 
 
-async def key(store: Store, key_id: str) -> StoredKey | None:
-    row = await store.fetch_one("SELECT * FROM remote_keys WHERE key_id = :k", {"k": key_id})
-    if row is None:
-        return None
-    return StoredKey(
-        str(row["key_id"]), str(row["owner_uri"]), str(row["public_key_pem"]), row["fetched_at"]
-    )
-
-
 _SQLITE_KEYS = "SELECT * FROM remote_keys WHERE key_id IN (SELECT value FROM json_each(:ids))"
 _POSTGRES_KEYS = "SELECT * FROM remote_keys WHERE key_id = ANY(:ids::text[])"
 

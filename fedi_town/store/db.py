@@ -234,16 +234,10 @@ class Store:
         """
         if self.is_sqlite:
             if self._in_tx.get():  # this task holds the write lock: nothing else writes here
-                writer = self._raw_sqlite()
-                before = writer.total_changes
-                await writer.execute_fetchall(sql, dict(values or {}))
-                return int(writer.total_changes - before)
+                return await _count_changes(self._raw_sqlite(), sql, values)
             assert self._write_lock is not None and self._writer is not None
             async with self._write_lock:
-                writer = self._writer.raw_connection
-                before = writer.total_changes
-                await writer.execute_fetchall(sql, dict(values or {}))
-                return int(writer.total_changes - before)
+                return await _count_changes(self._writer.raw_connection, sql, values)
         numbered, names = numbered_sql(sql)
         params = dict(values or {})
         async with self.db.connection() as connection:
@@ -328,6 +322,14 @@ class Store:
                 record = await raw.fetchrow(numbered, *args)
                 return [dict(record.items())] if record is not None else []
             return [dict(r.items()) for r in await raw.fetch(numbered, *args)]
+
+
+async def _count_changes(writer: Any, sql: str, values: Mapping[str, Any] | None) -> int:
+    """Run ``sql`` on the SQLite ``writer`` (aiosqlite, write lock held by the caller); the
+    rows it changed, from the connection's running total (no rows to step through)."""
+    before = writer.total_changes
+    await writer.execute_fetchall(sql, dict(values or {}))
+    return int(writer.total_changes - before)
 
 
 async def _keep_session(connection: Any) -> None:

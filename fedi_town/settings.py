@@ -7,6 +7,7 @@ frozen result. A bad value raises ``ConfigError`` naming its key. Every setting 
 
 from __future__ import annotations
 
+import base64
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -33,6 +34,12 @@ SETTINGS_DOC: dict[str, str] = {
     "SIGNATURE_MAX_SKEW": "Seconds a signed Date may differ from our clock.",
     "WORKER": "Run the delivery/inbox worker inside the web process (in-process|off).",
     "LOG_LEVEL": "Python logging level.",
+    "KEY_ENCRYPTION_KEYS": "Keys that encrypt private keys at rest; the first encrypts.",
+    "INBOX_HOST_RATE": "Activities per second one remote host may send, sustained.",
+    "INBOX_HOST_BURST": "Activities one remote host may send at once above its rate.",
+    "INBOX_MAX_BACKLOG": "Unhandled inbox items above which inboxes answer 503.",
+    "RETENTION_DAYS": "Days handled inbox items and finished deliveries are kept.",
+    "REQUEST_TIMEOUT": "Seconds a client has to send its request headers, then its body.",
 }
 
 
@@ -53,6 +60,22 @@ def _int(key: str, raw: str, lo: int, hi: int) -> int:
     if not lo <= value <= hi:
         raise ConfigError(f"{PREFIX}{key} must be between {lo} and {hi}, got {value}")
     return value
+
+
+def _encryption_keys(raw: str) -> tuple[str, ...]:
+    """Comma-separated Fernet keys (32 bytes, URL-safe base64 each), newest first."""
+    keys = tuple(k.strip() for k in raw.split(",") if k.strip())
+    for key in keys:
+        try:
+            decoded = base64.urlsafe_b64decode(key.encode("ascii"))
+        except (ValueError, UnicodeEncodeError):
+            decoded = b""
+        if len(decoded) != 32:
+            raise ConfigError(
+                f"{PREFIX}KEY_ENCRYPTION_KEYS must be comma-separated keys made by "
+                "`fedi-town new-key-encryption-key` (32 bytes, URL-safe base64 each)"
+            )
+    return keys
 
 
 def _base_url(raw: str) -> str:
@@ -93,6 +116,12 @@ class Settings:
     signature_max_skew: int = 3600
     worker: str = "in-process"
     log_level: str = "INFO"
+    key_encryption_keys: tuple[str, ...] = field(default=(), repr=False)
+    inbox_host_rate: int = 50
+    inbox_host_burst: int = 2000
+    inbox_max_backlog: int = 200_000
+    retention_days: int = 7
+    request_timeout: int = 15
 
     @property
     def domain(self) -> str:
@@ -149,6 +178,18 @@ class Settings:
             if v.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
                 raise ConfigError(f"{PREFIX}LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
             kwargs["log_level"] = v.upper()
+        if (v := get("KEY_ENCRYPTION_KEYS")) is not None:
+            kwargs["key_encryption_keys"] = _encryption_keys(v)
+        if (v := get("INBOX_HOST_RATE")) is not None:
+            kwargs["inbox_host_rate"] = _int("INBOX_HOST_RATE", v, 1, 1_000_000)
+        if (v := get("INBOX_HOST_BURST")) is not None:
+            kwargs["inbox_host_burst"] = _int("INBOX_HOST_BURST", v, 1, 10_000_000)
+        if (v := get("INBOX_MAX_BACKLOG")) is not None:
+            kwargs["inbox_max_backlog"] = _int("INBOX_MAX_BACKLOG", v, 100, 100_000_000)
+        if (v := get("RETENTION_DAYS")) is not None:
+            kwargs["retention_days"] = _int("RETENTION_DAYS", v, 1, 3650)
+        if (v := get("REQUEST_TIMEOUT")) is not None:
+            kwargs["request_timeout"] = _int("REQUEST_TIMEOUT", v, 1, 600)
         settings = cls(**kwargs)  # type: ignore[arg-type]
         if settings.base_url.startswith("http://") and not settings.allow_private_addresses:
             host = urlsplit(settings.base_url).hostname or ""

@@ -10,7 +10,9 @@
     │   ├── Conflict            409
     │   ├── PayloadTooLarge     413
     │   ├── UnsupportedMedia    415
-    │   └── Unprocessable       422: valid JSON that breaks a rule (schema, username, ...)
+    │   ├── Unprocessable       422: valid JSON that breaks a rule (schema, username, ...)
+    │   └── ServiceUnavailable  503: try again later (``retry_after`` seconds): storage full or
+    │                           read-only, a backlog over its bound
     ├── ProtocolError           something on the wire is not what ActivityPub peers send
     │   └── SignatureError      an HTTP signature that cannot be trusted (see protocol.httpsig)
     ├── RemoteError             talking to another server failed (see remote/)
@@ -99,3 +101,21 @@ class UnsupportedMedia(ProblemError):
 class Unprocessable(ProblemError):
     status = 422
     title = "Unprocessable Content"
+
+
+class ServiceUnavailable(ProblemError):
+    """503: the instance cannot take this now but will later; ``retry_after`` (seconds)
+    becomes a ``Retry-After`` header."""
+
+    status = 503
+    title = "Service Unavailable"
+
+    def __init__(
+        self,
+        detail: str = "",
+        *,
+        retry_after: int | None = None,
+        errors: list[dict[str, Any]] | None = None,
+    ) -> None:
+        super().__init__(detail, errors=errors)
+        self.retry_after = retry_after

@@ -81,3 +81,67 @@ def test_a_truncated_image_is_broken_not_a_crash():
     data = image_bytes("PNG", size=(300, 300))
     with pytest.raises(images.ImageRejected):
         images.process(data[: len(data) // 2])
+
+
+def _animation(frames: int, size: tuple[int, int], fmt: str = "GIF") -> bytes:
+    """An animation of ``frames`` frames of ``size`` that compresses to a few kilobytes:
+    a small square moving over a flat background."""
+    shots = []
+    for n in range(frames):
+        shot = Image.new("RGB", size, (250, 250, 240))
+        shot.paste((200, 40, 40), (n * 7 % size[0], 10, n * 7 % size[0] + 40, 50))
+        shots.append(shot)
+    buffer = io.BytesIO()
+    shots[0].save(buffer, fmt, save_all=True, append_images=shots[1:], duration=60)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["GIF", "WEBP"])
+def test_a_large_animation_keeps_every_frame_scaled_down_to_its_pixel_budget(fmt):
+    # Given a 30-frame 1920x1080 animation: 62 million pixels of frames, five times the
+    # budget one upload may hold decoded
+    data = _animation(30, (1920, 1080), fmt)
+    # When it is processed
+    result = images.process(data)
+    # Then it still animates, all 30 frames, at the largest size whose frames fit the budget
+    out = Image.open(io.BytesIO(result.data))
+    assert out.n_frames == 30
+    assert 30 * result.width * result.height <= images.ANIMATION_PIXELS
+    assert result.width > 800 and abs(result.width / result.height - 16 / 9) < 0.02
+    assert out.size == (result.width, result.height)
+
+
+def test_an_animation_too_long_to_stay_readable_becomes_its_first_frame():
+    # Given 480 frames of 640x360: at the budget each frame would be 210 pixels wide
+    data = _animation(480, (640, 360))
+    # When it is processed
+    result = images.process(data)
+    # Then the owner gets a still GIF of the first frame at full size, not a refusal
+    out = Image.open(io.BytesIO(result.data))
+    assert getattr(out, "n_frames", 1) == 1
+    assert (result.width, result.height) == (640, 360)
+    assert out.convert("RGB").getpixel((20, 30)) == (200, 40, 40)
+
+
+def test_a_still_png_over_the_decoding_limit_is_refused_before_decoding():
+    # Given a PNG of 5000x4000 (20 megapixels: 80 MB once decoded), a few kilobytes on disk
+    data = image_bytes("PNG", size=(5000, 4000))
+    # When it is processed, then it is refused as too many pixels
+    with pytest.raises(images.TooManyPixels):
+        images.process(data)
+
+
+def test_a_large_jpeg_photo_is_decoded_at_a_reduced_scale_and_kept():
+    # Given a 7000x5000 JPEG (35 megapixels, a phone's full-resolution photo)
+    data = image_bytes("JPEG", size=(7000, 5000))
+    # When it is processed, then it is kept, cut to 1920 pixels on its longest side
+    result = images.process(data)
+    assert (result.width, result.height) == (1920, 1371)
+
+
+def test_frames_times_pixels_over_the_decoding_work_limit_are_refused():
+    # Given a GIF whose header promises 200 frames of 1000x1000 (200 million pixels)
+    data = _animation(200, (1000, 1000))
+    # When it is processed, then it is refused before its frames are decoded
+    with pytest.raises(images.TooManyPixels):
+        images.process(data)

@@ -11,6 +11,7 @@
     │   ├── PayloadTooLarge     413
     │   ├── UnsupportedMedia    415
     │   ├── Unprocessable       422: valid JSON that breaks a rule (schema, username, ...)
+    │   ├── TooManyRequests     429: over a rate limit; try again in ``retry_after`` seconds
     │   └── ServiceUnavailable  503: try again later (``retry_after`` seconds): storage full or
     │                           read-only, a backlog over its bound
     ├── ProtocolError           something on the wire is not what ActivityPub peers send
@@ -118,4 +119,16 @@ class ServiceUnavailable(ProblemError):
         errors: list[dict[str, Any]] | None = None,
     ) -> None:
         super().__init__(detail, errors=errors)
+        self.retry_after = retry_after
+
+
+class TooManyRequests(ProblemError):
+    """429: this client (a remote host, an address) is over its rate limit; ``retry_after``
+    (seconds) becomes a ``Retry-After`` header."""
+
+    status = 429
+    title = "Too Many Requests"
+
+    def __init__(self, detail: str = "", *, retry_after: int | None = None) -> None:
+        super().__init__(detail)
         self.retry_after = retry_after

@@ -93,7 +93,7 @@ async def read_body(request: Request, max_bytes: int) -> bytes:
 #: recursive reader far from Python's recursion limit.
 MAX_JSON_DEPTH = 64
 
-#: ``\\u`` escapes that can make a lone surrogate or NUL once decoded (a valid pair also
+#: ``\u`` escapes that can make a lone surrogate or NUL once decoded (a valid pair also
 #: matches; only then is every string of the document looked at).
 _RISKY_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 #: What PostgreSQL text cannot hold and UTF-8 cannot encode: NUL and lone surrogates.

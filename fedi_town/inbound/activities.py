@@ -9,7 +9,7 @@ with ``id``; ``to`` a string or a list; ``url`` a string, a ``Link`` or a list o
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -105,6 +105,49 @@ def is_http_url(value: Any) -> bool:
     except ValueError:
         return False
     return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+#: The longest id the inbox takes, in UTF-8 bytes: ids are stored in UNIQUE indexes, and a
+#: PostgreSQL index entry holds at most about 2,700 bytes.
+MAX_ID_BYTES = 2048
+
+#: What an id we store, compare and log never holds: whitespace and control characters
+#: (C0, DEL, C1, which could forge log lines), zero-width and bidirectional controls.
+_NOT_IN_ID = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
+
+#: An activity type name: ``Like``, ``as:Like``, a full IRI; never spaces or controls.
+_TYPE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.:/#-]{0,99}\Z")
+
+
+def is_plain_id(value: Any) -> bool:
+    """An http(s) URL fit to be stored, compared and logged as an id: at most
+    ``MAX_ID_BYTES``, no whitespace, no control or invisible formatting characters."""
+    if not isinstance(value, str) or not is_http_url(value):
+        return False
+    if len(value) > MAX_ID_BYTES or (not value.isascii() and len(value.encode()) > MAX_ID_BYTES):
+        return False
+    return _NOT_IN_ID.search(value) is None
+
+
+def kind_of(activity: Activity, known: Collection[str]) -> str | None:
+    """The type an activity is handled as, or None when ``type`` is unusable.
+
+    ``type`` may be one name or a non-empty list of names (JSON-LD allows several); of a
+    list, the first name in ``known`` wins, else the first name (as Mastodon reads
+    several types: the first it knows). A name must look like one (``_TYPE_NAME``); a
+    number, an empty list or a list holding anything else makes the activity unusable.
+    """
+    value = activity.get("type")
+    names = value if isinstance(value, list) else [value]
+    if not names:
+        return None
+    for name in names:
+        if not isinstance(name, str) or _TYPE_NAME.match(name) is None:
+            return None
+    for name in names:
+        if name in known:
+            return str(name)
+    return str(names[0])
 
 
 def href_of(value: Any) -> str | None:

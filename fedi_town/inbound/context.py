@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from fedi_town.inbound.activities import Activity
+from fedi_town.inbound.activities import Activity, first_type
 from fedi_town.remote import actors as remote_actors
 from fedi_town.services import Services
 from fedi_town.store import actors as store_actors
@@ -21,6 +21,8 @@ class Inbound:
 
     ``actor_uri`` is the activity's ``actor``, whose key signed the request (checked by
     the inbox). ``business_id`` is set when it arrived at a business's personal inbox.
+    ``kind`` is the type the inbox chose for it (of several, the first with a handler);
+    when not given, the first type of the activity.
     """
 
     services: Services
@@ -28,6 +30,7 @@ class Inbound:
     activity: Activity
     actor_uri: str
     business_id: int | None = None
+    kind: str = ""
     _actor: RemoteActor | None = field(default=None, repr=False)
 
     @property
@@ -36,7 +39,7 @@ class Inbound:
 
     @property
     def type(self) -> str:
-        return str(self.activity.get("type"))
+        return self.kind or first_type(self.activity) or ""
 
     @property
     def object(self) -> Any:

@@ -6,7 +6,12 @@ undoes). Outcomes:
 
 - handled, ignored, unhandled type, or sender blocked since it was received -> done
 - the activity is unusable (``ProtocolError``), or its actor is gone -> failed, no retry
-- anything else raises -> the worker retries with backoff, up to ``MAX_ATTEMPTS``
+- the stored body is not a JSON object -> failed, no retry
+- a handler trips over a shape it did not expect (``LookupError``, ``TypeError``,
+  ``AttributeError``, ``ValueError``: the same input fails the same way every time) ->
+  failed, no retry, logged as a warning since it is a gap in a handler
+- anything else (the database, the network) raises -> the worker retries with backoff, up
+  to ``MAX_ATTEMPTS``
 
 While the inboxes take a burst, items wait and go one at a time, ten a second, so that
 accepting keeps the CPU and the write lock (``backpressure``). The block checks read this
@@ -37,6 +42,9 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 
+#: What a handler raises on an activity shaped as it did not expect: retrying cannot help.
+_MALFORMED = (LookupError, TypeError, AttributeError, ValueError)
+
 _locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
 
@@ -61,7 +69,9 @@ async def _handle(services: Services, row: Row) -> None:
     try:
         activity = json.loads(row["body"])
     except ValueError:
-        await q.fail(store, q.INBOX, row_id, now=now_ms(), last_error="unparseable body")
+        activity = None
+    if not isinstance(activity, dict):
+        await _give_up(services, row, "unparseable body")
         return
     kind = str(row["type"])
     handler = HANDLERS.get(kind)
@@ -76,12 +86,22 @@ async def _handle(services: Services, row: Row) -> None:
             activity=activity,
             actor_uri=actor_uri,
             business_id=row["business_id"],
+            kind=kind,
         )
         try:
             async with _actor_lock(actor_uri):
                 outcome = await handler(ctx)
         except (ProtocolError, BadResponse) as exc:
             await _give_up(services, row, exc.__class__.__name__)
+            return
+        except _MALFORMED as exc:
+            log.warning(
+                "inbox item %d: %s handler cannot use it (%s); dropped",
+                row_id,
+                kind,
+                exc.__class__.__name__,
+            )
+            await _give_up(services, row, f"malformed: {exc.__class__.__name__}")
             return
         except FetchFailed as exc:
             if 400 <= exc.status < 500 and exc.status != 429:

@@ -4,9 +4,12 @@
     POST /inbox                    the shared inbox
     POST /actor/inbox              the instance actor's inbox (same as the shared one)
 
-In order: size cap (413) -> JSON content type (415) -> JSON object (400) -> id, type,
-actor (400) -> signature parsed and checked against our clock and Host (401) -> a Delete
-of an account we never saw is answered 202 with nothing fetched (interop pitfall 13) ->
+In order: size cap (413) -> JSON content type, no content coding (415) -> a JSON object
+that can be stored as it came (400, ``web.parse_json_text``: strict UTF-8, no NUL or lone
+surrogate, bounded nesting) -> id, type, actor (400: plain http(s) ids, a type name or a
+list of them, see below) -> signature parsed and checked against our clock and Host
+(401) -> a Delete of an account we never saw is answered 202 with nothing fetched
+(interop pitfall 13) ->
 blocked actor or domain, instance-wide or of this business (403, before any key fetch)
 -> signature verified with the signer's key (401) -> the key's owner is the activity's
 actor (401) -> stored with the next group commit, deduplicated by activity id -> 202.
@@ -24,11 +27,19 @@ routes below still declare them, and answer 405 to other methods). Errors are th
 ``application/problem+json`` answers as everywhere else.
 
 Refusals are logged as decisions: the activity id, its actor, the reason. Never a body.
+Only ids that passed ``activities.is_plain_id`` (no whitespace, no control characters)
+reach a log line, so a sender cannot forge one.
+
+An activity may carry several types (``"type": ["Like", "Foo"]``); it is stored and
+handled as the first one we have a handler for, else the first one (``kind_of``), as
+Mastodon reads them. A personal inbox whose name is not a valid username is a 404 before
+anything is looked up.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.types import Receive, Scope, Send
@@ -45,14 +56,16 @@ from fedi_town.errors import (
     UnsupportedMedia,
 )
 from fedi_town.inbound import signatures
-from fedi_town.inbound.activities import first_type, host_of, id_of, is_http_url
+from fedi_town.inbound.activities import host_of, id_of, is_plain_id, kind_of
 from fedi_town.inbound.group_commit import inbox_writer
+from fedi_town.inbound.handlers import HANDLERS
 from fedi_town.protocol.httpsig import KeyOwnerMismatch
+from fedi_town.protocol.usernames import is_username
 from fedi_town.services import Services
 from fedi_town.store import actors as store_actors
 from fedi_town.store import businesses, moderation
 from fedi_town.store.inbox import Received
-from fedi_town.web import check_declared_length, parse_json_object, problem_response
+from fedi_town.web import check_declared_length, parse_json_text, problem_response
 
 log = logging.getLogger(__name__)
 
@@ -85,10 +98,16 @@ def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
     return None
 
 
-def _content_type_ok(headers: list[tuple[bytes, bytes]]) -> bool:
+def _check_content_headers(headers: list[tuple[bytes, bytes]]) -> None:
+    """A JSON media type and no content coding: a compressed body is refused, never
+    inflated (a few kilobytes of gzip can stand for gigabytes)."""
     raw = _header(headers, b"content-type") or b""
     media = raw.decode("latin-1").split(";", 1)[0].strip().lower()
-    return media in JSON_TYPES
+    if media not in JSON_TYPES:
+        raise UnsupportedMedia("send the activity as application/activity+json")
+    coding = _header(headers, b"content-encoding")
+    if coding is not None and coding.strip().lower() not in (b"", b"identity"):
+        raise UnsupportedMedia("send the activity without a Content-Encoding")
 
 
 async def _read_body(scope: Scope, receive: Receive, max_bytes: int) -> bytes:
@@ -110,15 +129,16 @@ async def _read_body(scope: Scope, receive: Receive, max_bytes: int) -> bytes:
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-def _is_unknown_account_delete(activity: dict[str, Any]) -> bool:
+def _is_account_delete(activity: dict[str, Any], kind: str, actor: str) -> bool:
     """A ``Delete`` whose object is its own actor: an account deletion."""
-    return activity.get("type") == "Delete" and id_of(activity.get("object")) == id_of(
-        activity.get("actor")
-    )
+    return kind == "Delete" and id_of(activity.get("object")) == actor
 
 
 async def business_for_inbox(services: Services, username: str) -> int:
-    """The id of the business whose inbox this is: 404 unknown, 410 deleted."""
+    """The id of the business whose inbox this is: 404 unknown or not a username (never
+    looked up: such a name may hold what the database refuses), 410 deleted."""
+    if not is_username(username):
+        raise NotFound("no such business here")
     business = await businesses.inbox_owner(services.store, username)
     if business is None:
         raise NotFound(f"no business {username!r} here")
@@ -164,31 +184,54 @@ class InboxEndpoint:
         await send({"type": "http.response.body", "body": b""})
 
 
+@dataclass(frozen=True)
+class Incoming:
+    """A received activity that passed the checks needing neither key nor database."""
+
+    activity: dict[str, Any]
+    text: str  # the body as received, decoded
+    id: str
+    kind: str  # the type it is stored and handled as
+    actor: str
+
+
+def parse_activity(body: bytes) -> Incoming:
+    """Read an inbox body: a storable JSON object with a plain id and actor on one host and
+    a usable type; else 400 (``BadRequest``) and nothing else."""
+    activity, text = parse_json_text(body)
+    activity_id, kind, actor = (
+        activity.get("id"),
+        kind_of(activity, HANDLERS),
+        id_of(activity.get("actor")),
+    )
+    if not is_plain_id(activity_id) or kind is None or not is_plain_id(actor):
+        raise BadRequest("an activity needs an id, a type and an actor")
+    assert isinstance(activity_id, str) and actor is not None
+    if host_of(activity_id) != host_of(actor):
+        _refuse(activity_id, actor, "id is not on the actor's host")
+        raise BadRequest("the activity id is not on the actor's host")
+    return Incoming(activity, text, activity_id, kind, actor)
+
+
 async def accept(
     services: Services, scope: Scope, receive: Receive, business_id: int | None
 ) -> None:
     """Accept one activity POSTed to an inbox (``business_id`` None for the shared one);
     returns once it is stored (or known to be stored before), raises a ``ProblemError``."""
     body = await _read_body(scope, receive, services.settings.max_body_bytes)
-    if not _content_type_ok(scope["headers"]):
-        raise UnsupportedMedia("send the activity as application/activity+json")
-    activity = parse_json_object(body)
-    activity_id, kind, actor = (
-        activity.get("id"),
-        first_type(activity),
-        id_of(activity.get("actor")),
+    _check_content_headers(scope["headers"])
+    incoming = parse_activity(body)
+    activity, activity_id, kind, actor = (
+        incoming.activity,
+        incoming.id,
+        incoming.kind,
+        incoming.actor,
     )
-    if not is_http_url(activity_id) or kind is None or not is_http_url(actor):
-        raise BadRequest("an activity needs an id, a type and an actor")
-    assert isinstance(activity_id, str) and actor is not None
-    if host_of(activity_id) != host_of(actor):
-        _refuse(activity_id, actor, "id is not on the actor's host")
-        raise BadRequest("the activity id is not on the actor's host")
 
     try:
         sig = signatures.parse_scope(scope, body, services.urls.base)
         signatures.precheck(services, sig)
-        if _is_unknown_account_delete(activity) and not await store_actors.is_known(
+        if _is_account_delete(activity, kind, actor) and not await store_actors.is_known(
             services.store, actor
         ):
             log.info("inbox: ignored Delete of unknown account %s", actor)
@@ -208,7 +251,7 @@ async def accept(
             _refuse(activity_id, actor, f"key unavailable ({exc.status})")
         raise
 
-    received = Received(activity_id, business_id, actor, kind, body.decode("utf-8"))
+    received = Received(activity_id, business_id, actor, kind, incoming.text)
     row_id = await inbox_writer(services).store(received)  # committed (the worker is poked)
     if row_id is None:
         log.info("inbox: %s %s from %s already received", kind, activity_id, actor)

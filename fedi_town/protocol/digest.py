@@ -53,7 +53,7 @@ def check_digest(value: str, body: bytes) -> None:
             continue
         try:
             digests.append((name.lower(), base64.b64decode(encoded.strip(), validate=True)))
-        except binascii.Error:
+        except (binascii.Error, ValueError):  # ValueError: non-ASCII in the header
             raise BadBase64("Digest value is not base64") from None
     _compare(digests, body, "Digest")
 

@@ -201,6 +201,17 @@ def wire_bytes(text: str) -> bytes:
         return text.encode("utf-8")
 
 
+#: The longest keyId we take: it is logged, looked up and stored like any other id.
+MAX_KEY_ID = 2048
+
+
+def check_key_id(key_id: str) -> None:
+    """Refuse a keyId that could not be an id: too long, or holding control characters or
+    other unprintable ones (which would reach logs and queries as they are)."""
+    if len(key_id) > MAX_KEY_ID or not key_id.isprintable():
+        raise MalformedSignature("keyId is not a printable id")
+
+
 def is_body_request(method: str, body: bytes) -> bool:
     """Whether the request must sign a digest of its body (any POST, any body)."""
     return bool(body) or method.upper() == "POST"

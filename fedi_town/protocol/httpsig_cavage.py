@@ -27,6 +27,7 @@ from fedi_town.protocol.httpsig import (
     MissingSignedHeader,
     SignatureInput,
     UnsupportedAlgorithm,
+    check_key_id,
     field_value,
     is_body_request,
     wire_bytes,
@@ -45,12 +46,14 @@ def parse(method: str, target: str, fields: Fields, body: bytes, header: str) ->
     key_id = params.get("keyid", "")
     if not key_id or "signature" not in params:
         raise MalformedSignature("signature lacks keyId or signature")
+    check_key_id(key_id)
     algorithm = params.get("algorithm", "hs2019").lower()
     if algorithm not in _ALGORITHMS:
         raise UnsupportedAlgorithm("algorithm is not rsa-sha256 or hs2019")
     try:
+        # ValueError: a str holding non-ASCII (a header byte over 0x7f) is not base64 either
         signature = base64.b64decode(params["signature"], validate=True)
-    except binascii.Error:
+    except (binascii.Error, ValueError):
         raise BadBase64("signature is not base64") from None
     if not signature:
         raise BadBase64("signature is empty")

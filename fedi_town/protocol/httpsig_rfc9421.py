@@ -36,6 +36,7 @@ from fedi_town.protocol.httpsig import (
     MissingSignedHeader,
     SignatureInput,
     UnsupportedAlgorithm,
+    check_key_id,
     field_value,
     is_body_request,
     wire_bytes,
@@ -106,6 +107,7 @@ def parse(
     key_id, alg = params.get("keyid"), params.get("alg")
     if not isinstance(key_id, str) or not key_id:
         raise MalformedSignature("signature lacks keyid")
+    check_key_id(key_id)
     if alg is not None and (not isinstance(alg, str) or algorithm_named(alg) is None):
         raise UnsupportedAlgorithm("alg is not rsa-v1_5-sha256, rsa-pss-sha512 or ed25519")
     created, expires = _timestamp(params, "created"), _timestamp(params, "expires")

@@ -11,6 +11,12 @@ USERNAME_RE = re.compile(r"\A[a-z0-9_]+(?:[.-]+[a-z0-9_]+)*\Z", re.IGNORECASE)
 MAX_USERNAME = 30
 
 
+def is_username(value: str) -> bool:
+    """Whether ``value`` has a username's shape (reserved names included): cheap, for
+    paths to check before any lookup, since a path may hold NUL or anything else."""
+    return len(value) <= MAX_USERNAME and USERNAME_RE.match(value) is not None
+
+
 def username_problem(username: str) -> str | None:
     """Why ``username`` cannot be used, or None when it is fine."""
     if not username:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fedi_town.inbound.activities import first_type, id_of
+from fedi_town.inbound.activities import BadActivity, id_of, kind_of
 from fedi_town.inbound.context import Inbound
 from fedi_town.store import actors as store_actors
 from fedi_town.store import notifications, social
@@ -23,6 +23,8 @@ KINDS = {
 
 
 async def on_reaction(ctx: Inbound) -> str:
+    if ctx.type not in KINDS:
+        raise BadActivity(f"{ctx.type} is not a reaction")
     kind, notification = KINDS[ctx.type]
     post = await social.post_by_uri(ctx.store, id_of(ctx.object) or "")
     if post is None:
@@ -58,7 +60,7 @@ async def undo_reaction(ctx: Inbound, inner: Any) -> str:
     if isinstance(inner, dict):
         if id_of(inner.get("actor")) not in (None, ctx.actor_uri):
             return "ignored: undoing someone else's activity"
-        kind = KINDS.get(first_type(inner) or "", (None, None))[0]
+        kind = KINDS.get(kind_of(inner, KINDS) or "", (None, None))[0]
         post = await social.post_by_uri(ctx.store, id_of(inner.get("object")) or "")
         post_id = post.id if post is not None else None
     async with ctx.store.transaction():

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from fedi_town.inbound.activities import first_type, id_of
+from fedi_town.inbound.activities import id_of, kind_of
 from fedi_town.inbound.context import Inbound
 from fedi_town.inbound.handlers.follows import undo_follow
 from fedi_town.inbound.handlers.reactions import KINDS, undo_reaction
+
+_UNDOABLE = frozenset({"Follow", *KINDS})
 
 
 async def on_undo(ctx: Inbound) -> str:
     inner = ctx.object
     if isinstance(inner, dict) and id_of(inner.get("actor")) not in (None, ctx.actor_uri):
         return "ignored: undoing someone else's activity"
-    kind = first_type(inner)
+    # of several types, the first one we can undo (as the inbox picks the activity's)
+    kind = kind_of(inner, _UNDOABLE) if isinstance(inner, dict) else None
     if kind == "Follow":
         return await undo_follow(ctx, inner)
     if kind in KINDS:

@@ -317,3 +317,37 @@ async def test_a_claim_walks_the_index_in_claim_order_instead_of_sorting_the_bac
     details = " | ".join(str(row["detail"]) for row in plan)
     assert "inbox_items_due" in details
     assert "TEMP B-TREE" not in details
+
+
+async def test_a_row_that_cannot_be_read_is_failed_alone_and_the_queue_goes_on(tmp_path):
+    # Given a SQLite queue holding a row whose text is not UTF-8 (only SQLite can store it)
+    # between two good rows
+    import sqlite3
+
+    from fedi_town.store.db import Store
+    from fedi_town.store.migrations import migrate
+    from tests.test_store import BAD_ROW
+
+    path = tmp_path / "queue.sqlite3"
+    store = Store(f"sqlite:///{path}")
+    await store.connect()
+    try:
+        await migrate(store)
+        first = await add_item(store, 1)
+        with sqlite3.connect(path) as raw:
+            raw.execute(BAD_ROW, {"id": first + 1})
+        last = await add_item(store, 3)
+        # When the worker claims
+        rows = await q.claim(store, q.INBOX, now=1_000, lease_ms=500, limit=10)
+        # Then the good rows are handed out, the bad one is failed with its reason
+        assert [r["id"] for r in rows] == [first, last]
+        bad = await store.fetch_one(
+            "SELECT state, last_error FROM inbox_items WHERE id = :id", {"id": first + 1}
+        )
+        assert bad == {"state": "failed", "last_error": q.UNREADABLE}
+        # and the queue keeps working: the good rows finish, later claims find nothing
+        assert await q.done(store, q.INBOX, first, now=1_100)
+        again = await q.claim(store, q.INBOX, now=99_999, lease_ms=500, limit=10)
+        assert [r["id"] for r in again] == [last]  # its lease passed; the bad row stays failed
+    finally:
+        await store.disconnect()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 
@@ -202,3 +203,161 @@ def test_postgresql_keeps_a_few_connections_open_unless_told_otherwise(query, ex
     store = Store("postgresql://postgres@127.0.0.1:5432/test" + query)
     # None: the URL's own min_size is left to databases (it reads it from the URL)
     assert store.db.options.get("min_size") == expected
+
+
+async def _make_deferred_parent_and_child(store) -> None:
+    """Two tables whose foreign key is checked at COMMIT, so a COMMIT can be made to fail."""
+    if store.is_sqlite:
+        await store.execute("PRAGMA foreign_keys = ON")  # off by default; outside any tx
+    await store.execute("CREATE TABLE parent (id BIGINT PRIMARY KEY)")
+    await store.execute(
+        "CREATE TABLE child (id BIGINT PRIMARY KEY, parent_id BIGINT "
+        "REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)"
+    )
+
+
+async def test_a_failed_commit_is_rolled_back_and_the_store_still_writes(store):
+    # Given a transaction whose COMMIT fails (a deferred foreign key is only checked then)
+    await _make_deferred_parent_and_child(store)
+    with pytest.raises(Exception) as failed:  # each driver has its own class
+        async with store.transaction():
+            await store.execute("INSERT INTO child (id, parent_id) VALUES (1, 99)")
+            await store.execute(INSERT, {"id": 1, "uri": "in the failed commit"})
+    assert "foreign key" in str(failed.value).lower()
+    # When the store writes again, in transactions and alone
+    async with store.transaction():
+        await store.execute(INSERT, {"id": 2, "uri": "after"})
+    await store.execute(INSERT, {"id": 3, "uri": "alone"})
+    # Then nothing of the failed transaction is there and the later writes are
+    uris = await store.fetch_all("SELECT activity_uri FROM inbox_items ORDER BY id")
+    assert [r["activity_uri"] for r in uris] == ["after", "alone"]
+    assert await store.fetch_val("SELECT COUNT(*) FROM child") == 0
+
+
+async def test_a_transaction_cancelled_while_it_begins_leaves_no_transaction_open(store):
+    # Given transactions cancelled at every point of their first steps
+    for delay_steps in range(6):
+
+        async def begin_and_write(n: int = delay_steps) -> None:
+            async with store.transaction():
+                await store.execute(INSERT, {"id": 100 + n, "uri": f"cancelled {n}"})
+
+        task = asyncio.create_task(begin_and_write())
+        for _ in range(delay_steps):
+            await asyncio.sleep(0)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    # When the store writes alone and in a transaction afterwards
+    await store.execute(INSERT, {"id": 1, "uri": "alone"})
+    async with store.transaction():
+        await store.execute(INSERT, {"id": 2, "uri": "in a transaction"})
+    # Then both are committed: readers (other connections) see them
+    uris = await store.fetch_all(
+        "SELECT activity_uri FROM inbox_items WHERE id IN (1, 2) ORDER BY id"
+    )
+    assert [r["activity_uri"] for r in uris] == ["alone", "in a transaction"]
+
+
+async def test_rows_that_cannot_be_decoded_fail_the_read_but_not_the_connection(tmp_path):
+    # Given a SQLite row whose text is not UTF-8 (written by another connection)
+    import sqlite3
+
+    from fedi_town.store.db import Store
+    from fedi_town.store.migrations import migrate
+
+    path = tmp_path / "bad.sqlite3"
+    store = Store(f"sqlite:///{path}")
+    await store.connect()
+    try:
+        await migrate(store)
+        with sqlite3.connect(path) as raw:
+            raw.execute(BAD_ROW, {"id": 1})
+        # When a transaction reads it and fails
+        with pytest.raises(sqlite3.OperationalError):
+            async with store.transaction():
+                await store.fetch_all("SELECT * FROM inbox_items")
+        # Then the writer still writes, and the checked read names the bad row
+        await store.execute(INSERT, {"id": 2, "uri": "after"})
+        async with store.transaction():
+            checked = await store.fetch_all_checked("SELECT * FROM inbox_items ORDER BY id")
+        assert [(row["id"], readable) for row, readable in checked] == [(1, False), (2, True)]
+    finally:
+        await store.disconnect()
+
+
+#: An inbox row whose activity_uri holds the bytes SQLite's json_extract makes of a lone
+#: surrogate (ED A0 80), which are not UTF-8.
+BAD_ROW = (
+    "INSERT INTO inbox_items (id, activity_uri, actor_uri, type, body, state, "
+    "next_attempt_at, created_at) VALUES (:id, CAST(x'68747470733a2f2fed a080' AS TEXT), "
+    "'https://peer.example/actor', 'Like', '{}', 'pending', 0, 0)"
+).replace("ed a080", "eda080")
+
+
+async def test_a_new_sqlite_database_and_its_directory_are_private(tmp_path):
+    # Given a database path in a directory that does not exist yet
+    from fedi_town.store.db import Store
+    from fedi_town.store.migrations import migrate
+
+    path = tmp_path / "data" / "town.sqlite3"
+    store = Store(f"sqlite:///{path}")
+    # When the store creates it and writes (WAL: the -wal and -shm files appear)
+    await store.connect()
+    try:
+        await migrate(store)
+        await store.execute(INSERT, {"id": 1, "uri": "x"})
+        # Then only the owner can read any of them
+        modes = {
+            p.name: oct(p.stat().st_mode & 0o777)
+            for p in [path.parent, path, path.with_name(path.name + "-wal"),
+                      path.with_name(path.name + "-shm")]
+        }  # fmt: skip
+    finally:
+        await store.disconnect()
+    assert modes == {
+        "data": "0o700", "town.sqlite3": "0o600", "town.sqlite3-wal": "0o600",
+        "town.sqlite3-shm": "0o600",
+    }  # fmt: skip
+
+
+async def test_an_existing_database_file_readable_by_others_is_made_private(tmp_path):
+    from fedi_town.store.db import Store
+
+    path = tmp_path / "old.sqlite3"
+    path.touch(mode=0o644)
+    path.chmod(0o644)
+    store = Store(f"sqlite:///{path}")
+    await store.connect()
+    await store.disconnect()
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+
+
+async def test_a_full_sqlite_database_raises_service_unavailable_and_recovers(tmp_path):
+    # Given a SQLite database that may not grow by another page
+    from fedi_town.errors import ServiceUnavailable
+    from fedi_town.store.db import Store
+    from fedi_town.store.migrations import migrate
+
+    store = Store(f"sqlite:///{tmp_path / 'full.sqlite3'}")
+    await store.connect()
+    try:
+        await migrate(store)
+        pages = await store.fetch_val("PRAGMA page_count")
+        await store.write(f"PRAGMA max_page_count = {pages}")
+        big = "x" * 20_000
+        # When a write needs more space, alone and in a transaction
+        with pytest.raises(ServiceUnavailable) as alone:
+            await store.execute(INSERT, {"id": 1, "uri": big + "1"})
+        with pytest.raises(ServiceUnavailable):
+            async with store.transaction():
+                await store.execute(INSERT, {"id": 2, "uri": big + "2"})
+        assert alone.value.status == 503 and alone.value.retry_after
+        # Then once there is space again, the same writes go through
+        await store.write("PRAGMA max_page_count = 1073741823")
+        await store.execute(INSERT, {"id": 1, "uri": big + "1"})
+        async with store.transaction():
+            await store.execute(INSERT, {"id": 2, "uri": big + "2"})
+        assert await store.fetch_val("SELECT COUNT(*) FROM inbox_items") == 2
+    finally:
+        await store.disconnect()

@@ -10,6 +10,18 @@ SQLite allows one writer at a time, and a deferred transaction that reads and th
 fail at once with "database is locked" when another connection wrote in between. So on SQLite
 every write transaction of this process goes through one asyncio lock; readers run freely (WAL).
 On PostgreSQL transactions run concurrently and rely on row locks.
+
+**Every transaction leaves its connection clean**, whatever happens inside it: an error, a
+failed COMMIT (rolled back), a cancellation (the rollback is shielded), a row the driver cannot
+decode (cursors are closed in the driver's thread, so no statement stays in progress to make
+the next COMMIT fail). On PostgreSQL a connection is taken from the pool for one query or one
+transaction and always given back: none is tied to a long-lived task, so after the server
+restarts the pool replaces the dead ones by itself. A failure that means "the database cannot
+take this now" (disk full, read-only, server gone; see ``health``) is raised as
+``errors.ServiceUnavailable``, a 503 with ``Retry-After``.
+
+A SQLite database file is created readable by its owner only (0600; SQLite gives its -wal and
+-shm files the same mode), in a directory made 0700 when the store creates it.
 """
 
 from __future__ import annotations
@@ -18,18 +30,22 @@ import asyncio
 import contextvars
 import functools
 import logging
+import os
 import re
 import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar, cast
 from urllib.parse import parse_qs, urlsplit
 
 import databases
+
+from fedi_town.errors import ServiceUnavailable
+from fedi_town.store import health
 
 log = logging.getLogger(__name__)
 
@@ -79,10 +95,11 @@ class Store:
         self.dialect = "sqlite" if url.startswith("sqlite") else "postgresql"
         options: dict[str, Any] = {}
         self.schema: str | None = None
+        self.path: Path | None = None
         if self.dialect == "sqlite":
             path = url.split("///", 1)[1] if "///" in url else ""
             if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                self.path = Path(path)
             # aiosqlite passes this to sqlite3.connect: wait up to 30 s for a lock.
             options["timeout"] = 30
         else:
@@ -112,6 +129,11 @@ class Store:
         self._in_tx: contextvars.ContextVar[bool] = contextvars.ContextVar(
             f"store_tx_{id(self)}", default=False
         )
+        # PostgreSQL: the connection of the open transaction, and the task that opened it
+        # (tasks it starts inherit the variable but take their own connection, as before).
+        self._pg_tx: contextvars.ContextVar[tuple[asyncio.Task[Any] | None, Any] | None] = (
+            contextvars.ContextVar(f"store_pg_tx_{id(self)}", default=None)
+        )
 
     def memory(self, name: str, make: Callable[[], _T]) -> _T:
         """This process's in-memory state about this database, by ``name``, made by ``make``
@@ -127,6 +149,18 @@ class Store:
         return self.dialect == "sqlite"
 
     async def connect(self) -> None:
+        """Open the database (the pool, or SQLite's held connections). On failure nothing
+        stays open; a database that cannot serve raises ServiceUnavailable."""
+        try:
+            with _available():
+                if self.path is not None:
+                    _private_sqlite_file(self.path)
+                await self._connect()
+        except BaseException:
+            await self.disconnect()
+            raise
+
+    async def _connect(self) -> None:
         await self.db.connect()
         if self.is_sqlite:
             # Outside a held connection, databases opens a new aiosqlite connection (and
@@ -143,8 +177,12 @@ class Store:
                 connection.raw_connection.row_factory = _dict_row
 
     async def disconnect(self) -> None:
+        """Close everything ``connect`` opened (also after a partial or failed connect)."""
         for connection in [*self._readers, *([self._writer] if self._writer else [])]:
-            await connection.__aexit__()
+            try:
+                await connection.__aexit__()
+            except Exception as exc:  # a connection that broke: nothing left to close
+                log.warning("closing a database connection failed: %s", exc.__class__.__name__)
         self._readers.clear()
         self._writer = None
         try:
@@ -170,11 +208,40 @@ class Store:
         self._next_reader = (self._next_reader + 1) % len(self._readers)
         return self._readers[self._next_reader]
 
+    def _pool(self) -> Any:
+        """The asyncpg pool (``databases`` keeps it; the store takes connections itself)."""
+        pool = getattr(self.db._backend, "_pool", None)
+        if pool is None:
+            raise RuntimeError("Store is not connected")
+        return pool
+
+    def _pg_held(self) -> Any | None:
+        """This task's open PostgreSQL transaction connection, if any."""
+        held = self._pg_tx.get()
+        if held is None or held[0] is not asyncio.current_task():
+            return None
+        return held[1]
+
+    @asynccontextmanager
+    async def _pg(self) -> AsyncIterator[Any]:
+        """A PostgreSQL connection for one query: the transaction's, or one from the pool
+        given back right after (a dead one is dropped by the pool and replaced on demand)."""
+        held = self._pg_held()
+        if held is not None:
+            yield held
+            return
+        async with self._pool().acquire() as raw:
+            yield raw
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
-        """A write transaction: all or nothing. Serialised per process on SQLite."""
+        """A write transaction: all or nothing. Serialised per process on SQLite.
+
+        However it ends (an error, a failed COMMIT, a cancellation) the connection is left
+        with no transaction open and no statement running.
+        """
         if not self.is_sqlite:
-            async with self.db.transaction():
+            async with self._pg_transaction():
                 yield
             return
         assert self._write_lock is not None and self._writer is not None
@@ -182,14 +249,17 @@ class Store:
         if self._in_tx.get():  # nested: a savepoint inside the open transaction
             self._savepoints += 1
             name = f"fedi_town_sp{self._savepoints}"
-            await writer.execute_fetchall(f"SAVEPOINT {name}")
+            with _available():
+                await _in_thread(writer, _sqlite_fetchall, f"SAVEPOINT {name}", {})
             try:
                 yield
             except BaseException:
-                await asyncio.shield(writer.execute_fetchall(f"ROLLBACK TO {name}"))
-                await asyncio.shield(writer.execute_fetchall(f"RELEASE {name}"))
+                await _quietly(
+                    _in_thread(writer, _sqlite_undo_savepoint, name), "rolling back a savepoint"
+                )
                 raise
-            await writer.execute_fetchall(f"RELEASE {name}")
+            with _available():
+                await _in_thread(writer, _sqlite_fetchall, f"RELEASE {name}", {})
             return
         # BEGIN, COMMIT and ROLLBACK go straight to the driver, one thread hop each
         # (databases' Transaction takes three per statement: execute and two cursor
@@ -199,15 +269,64 @@ class Store:
         async with self._write_lock:
             token = self._in_tx.set(True)
             try:
-                await writer.execute_fetchall("BEGIN IMMEDIATE")
+                try:
+                    with _available():
+                        await _in_thread(writer, _sqlite_begin)
+                    yield
+                except BaseException:
+                    await _quietly(_in_thread(writer, _sqlite_rollback), "rollback")
+                    raise
+                with _available():
+                    # Shielded: a COMMIT that already went to the driver's thread finishes
+                    # (or rolls back) there even when this task is cancelled meanwhile.
+                    await asyncio.shield(_in_thread(writer, _sqlite_commit))
+            finally:
+                self._in_tx.reset(token)
+
+    @asynccontextmanager
+    async def _pg_transaction(self) -> AsyncIterator[None]:
+        """A PostgreSQL transaction on a connection of its own, always given back."""
+        held = self._pg_held()
+        if held is not None:  # nested: a savepoint
+            with _available():
+                savepoint = held.transaction()
+                await savepoint.start()
+            try:
+                yield
+            except BaseException:
+                await _quietly(savepoint.rollback(), "rolling back a savepoint")
+                raise
+            with _available():
+                await savepoint.commit()
+            return
+        pool = self._pool()
+        with _available():
+            raw = await pool.acquire()
+        try:
+            token = self._pg_tx.set((asyncio.current_task(), raw))
+            in_tx = self._in_tx.set(True)
+            try:
+                transaction = raw.transaction()
+                with _available():
+                    await transaction.start()
                 try:
                     yield
                 except BaseException:
-                    await asyncio.shield(writer.execute_fetchall("ROLLBACK"))
+                    await _quietly(transaction.rollback(), "rollback")
                     raise
-                await writer.execute_fetchall("COMMIT")
+                try:
+                    with _available():
+                        await transaction.commit()
+                except BaseException:
+                    if not raw.is_closed() and raw.is_in_transaction():
+                        await _quietly(raw.execute("ROLLBACK"), "rollback after a failed commit")
+                    raise
             finally:
-                self._in_tx.reset(token)
+                self._in_tx.reset(in_tx)
+                self._pg_tx.reset(token)
+        finally:
+            # asyncpg's release is shielded and rolls back whatever is still open.
+            await _quietly(pool.release(raw), "giving a connection back")
 
     async def write(self, sql: str, values: Mapping[str, Any] | None = None) -> list[Row]:
         """Run one writing statement that commits on its own; its ``RETURNING`` rows.
@@ -220,7 +339,10 @@ class Store:
         if self.is_sqlite and not self._in_tx.get():
             assert self._write_lock is not None and self._writer is not None
             async with self._write_lock:
-                rows = await self._writer.raw_connection.execute_fetchall(sql, dict(values or {}))
+                with _available():
+                    rows = await _in_thread(
+                        self._writer.raw_connection, _sqlite_autocommit, sql, dict(values or {})
+                    )
             return list(rows)
         return await self._run("fetch_all", sql, values)
 
@@ -232,18 +354,21 @@ class Store:
         driver step once per returned row, giving up and taking back the GIL each time,
         which cost the inbox's group commit a fifth of its CPU (docs/performance.md).
         """
+        params = dict(values or {})
         if self.is_sqlite:
             if self._in_tx.get():  # this task holds the write lock: nothing else writes here
-                return await _count_changes(self._raw_sqlite(), sql, values)
+                with _available():
+                    return await _in_thread(self._raw_sqlite(), _sqlite_count, sql, params)
             assert self._write_lock is not None and self._writer is not None
             async with self._write_lock:
-                return await _count_changes(self._writer.raw_connection, sql, values)
+                with _available():
+                    return await _in_thread(
+                        self._writer.raw_connection, _sqlite_count, sql, params, True
+                    )
         numbered, names = numbered_sql(sql)
-        params = dict(values or {})
-        async with self.db.connection() as connection:
-            status = await connection.raw_connection.execute(
-                numbered, *[params[name] for name in names]
-            )
+        with _available():
+            async with self._pg() as raw:
+                status = await raw.execute(numbered, *[params[name] for name in names])
         # asyncpg's command tag: "INSERT 0 12", "UPDATE 3", "DELETE 0"
         return int(str(status).rsplit(" ", 1)[-1])
 
@@ -277,15 +402,16 @@ class Store:
         async with self.transaction():  # all chunks or none
             for start in range(0, len(values), EXECUTE_MANY_CHUNK):
                 chunk = values[start : start + EXECUTE_MANY_CHUNK]
-                if self.is_sqlite:
-                    writer = self._raw_sqlite()
-                    await writer.executemany(sql, [dict(v) for v in chunk])
-                else:
-                    numbered, names = numbered_sql(sql)
-                    async with self.db.connection() as connection:
-                        await connection.raw_connection.executemany(
-                            numbered, [[v[name] for name in names] for v in chunk]
-                        )
+                with _available():
+                    if self.is_sqlite:
+                        rows = [dict(v) for v in chunk]
+                        await _in_thread(self._raw_sqlite(), _sqlite_many, sql, rows)
+                    else:
+                        numbered, names = numbered_sql(sql)
+                        async with self._pg() as raw:
+                            await raw.executemany(
+                                numbered, [[v[name] for name in names] for v in chunk]
+                            )
 
     def _raw_sqlite(self) -> Any:
         """The aiosqlite connection a SQLite query runs on (see ``_conn``)."""
@@ -305,31 +431,182 @@ class Store:
         """
         params = dict(values) if values else {}
         if self.is_sqlite:
-            raw = self._raw_sqlite()
-            rows = await raw.execute_fetchall(sql, params)
-            return list(rows) if kind != "execute" else []
+            with _available():
+                rows = await _in_thread(self._raw_sqlite(), _sqlite_fetchall, sql, params)
+            return rows if kind != "execute" else []
         numbered, names = numbered_sql(sql)
         try:
             args = [params[name] for name in names]
         except KeyError as missing:
             raise ValueError(f"no value for SQL parameter {missing}") from None
-        async with self.db.connection() as connection:
-            raw = connection.raw_connection
-            if kind == "execute":
-                await raw.execute(numbered, *args) if args else await raw.execute(numbered)
-                return []
-            if kind == "fetch_one":
-                record = await raw.fetchrow(numbered, *args)
-                return [dict(record.items())] if record is not None else []
-            return [dict(r.items()) for r in await raw.fetch(numbered, *args)]
+        with _available():
+            async with self._pg() as raw:
+                if kind == "execute":
+                    await raw.execute(numbered, *args) if args else await raw.execute(numbered)
+                    return []
+                if kind == "fetch_one":
+                    record = await raw.fetchrow(numbered, *args)
+                    return [dict(record.items())] if record is not None else []
+                return [dict(r.items()) for r in await raw.fetch(numbered, *args)]
+
+    async def fetch_all_checked(
+        self, sql: str, values: Mapping[str, Any] | None = None
+    ) -> list[tuple[Row, bool]]:
+        """Rows of ``sql``, each with whether all its text is readable, for readers that
+        must not fail on one bad row (the queue's claim).
+
+        Only SQLite can hold text that is not UTF-8 (a lone surrogate made by
+        ``json_extract``, bytes cast to TEXT); read as usual it fails the whole query. Here
+        such bytes come back escaped (``surrogateescape``) and the row marked unreadable.
+        PostgreSQL checks encoding on the way in, so its rows are always readable.
+        """
+        if not self.is_sqlite:
+            return [(row, True) for row in await self._run("fetch_all", sql, values)]
+        params = dict(values) if values else {}
+        with _available():
+            rows = await _in_thread(self._raw_sqlite(), _sqlite_lenient, sql, params)
+        return [(row, not _has_unreadable_text(row)) for row in rows]
 
 
-async def _count_changes(writer: Any, sql: str, values: Mapping[str, Any] | None) -> int:
-    """Run ``sql`` on the SQLite ``writer`` (aiosqlite, write lock held by the caller); the
-    rows it changed, from the connection's running total (no rows to step through)."""
-    before = writer.total_changes
-    await writer.execute_fetchall(sql, dict(values or {}))
-    return int(writer.total_changes - before)
+@contextmanager
+def _available() -> Iterator[None]:
+    """Raise a failure that means "the database cannot take this now" (``health``) as
+    ServiceUnavailable (503, Retry-After); let every other error through as it is."""
+    try:
+        yield
+    except ServiceUnavailable:
+        raise
+    except Exception as exc:
+        reason = health.unavailable_reason(exc)
+        if reason is None:
+            raise
+        raise ServiceUnavailable(
+            f"the database is {reason}; try again later", retry_after=health.RETRY_AFTER_S
+        ) from exc
+
+
+async def _quietly(cleanup: Awaitable[Any], what: str) -> None:
+    """Await a cleanup step (shielded from cancellation) while an error is on its way out;
+    its own failure is logged, not raised over the error that caused it."""
+    try:
+        await asyncio.shield(cleanup)
+    except Exception as exc:
+        log.warning("%s failed: %s", what, exc.__class__.__name__)
+
+
+# SQLite work runs in the aiosqlite connection's own thread, one function per hop. aiosqlite's
+# helpers (execute_fetchall, executemany) leave the cursor open when fetching fails midway,
+# e.g. on text that is not UTF-8: the statement stays in progress and the next COMMIT fails.
+# These close every cursor they open, whatever happens.
+
+
+async def _in_thread(raw: Any, function: Callable[..., _T], *args: Any) -> _T:
+    """Run ``function(sqlite3_connection, *args)`` in the thread of aiosqlite connection
+    ``raw`` (its queue, in order with everything else sent to that connection)."""
+    return cast(_T, await raw._execute(function, raw._conn, *args))
+
+
+def _sqlite_fetchall(conn: sqlite3.Connection, sql: str, params: Any) -> list[Row]:
+    cursor = conn.execute(sql, params)
+    try:
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def _sqlite_end_stray_transaction(conn: sqlite3.Connection) -> None:
+    """Roll back a transaction nobody owns: the write lock is held and no transaction of
+    this store is open, so it was left by a call cancelled between its steps."""
+    if conn.in_transaction:
+        log.warning("rolling back a transaction left open on the SQLite writer")
+        conn.execute("ROLLBACK")
+
+
+def _sqlite_autocommit(conn: sqlite3.Connection, sql: str, params: Any) -> list[Row]:
+    _sqlite_end_stray_transaction(conn)
+    return _sqlite_fetchall(conn, sql, params)
+
+
+def _sqlite_begin(conn: sqlite3.Connection) -> None:
+    _sqlite_end_stray_transaction(conn)
+    conn.execute("BEGIN IMMEDIATE")
+
+
+def _sqlite_commit(conn: sqlite3.Connection) -> None:
+    """COMMIT, or when it fails (disk full, a deferred constraint) ROLLBACK and raise."""
+    try:
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def _sqlite_rollback(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+
+
+def _sqlite_undo_savepoint(conn: sqlite3.Connection, name: str) -> None:
+    conn.execute(f"ROLLBACK TO {name}")
+    conn.execute(f"RELEASE {name}")
+
+
+def _sqlite_count(conn: sqlite3.Connection, sql: str, params: Any, autocommit: bool = False) -> int:
+    """Run ``sql``; the rows it changed, from the connection's running total (no rows to
+    step through)."""
+    if autocommit:
+        _sqlite_end_stray_transaction(conn)
+    before = conn.total_changes
+    _sqlite_fetchall(conn, sql, params)
+    return conn.total_changes - before
+
+
+def _sqlite_many(conn: sqlite3.Connection, sql: str, rows: list[dict[str, Any]]) -> None:
+    conn.executemany(sql, rows).close()
+
+
+def _escaped_text(data: bytes) -> str:
+    return data.decode("utf-8", "surrogateescape")
+
+
+def _sqlite_lenient(conn: sqlite3.Connection, sql: str, params: Any) -> list[Row]:
+    """``_sqlite_fetchall`` with text that is not UTF-8 escaped instead of failing."""
+    previous = conn.text_factory
+    conn.text_factory = _escaped_text
+    try:
+        return _sqlite_fetchall(conn, sql, params)
+    finally:
+        conn.text_factory = previous
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _has_unreadable_text(row: Row) -> bool:
+    return any(isinstance(value, str) and _SURROGATE.search(value) for value in row.values())
+
+
+def _private_sqlite_file(path: Path) -> None:
+    """Create the database file 0600 (and its directory 0700 if missing); take group and
+    other bits off an existing one and its -wal/-shm files. SQLite creates -wal and -shm
+    with the database file's mode, so they end up private too."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        return
+    except FileExistsError:
+        pass
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            mode = name.stat().st_mode
+            if mode & 0o077:
+                name.chmod(mode & 0o700)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:  # not ours, or a read-only file system: leave it be
+            log.warning("cannot make %s private: %s", name.name, exc.__class__.__name__)
 
 
 async def _keep_session(connection: Any) -> None:

@@ -16,14 +16,24 @@ on PostgreSQL the claim is one ``UPDATE … WHERE id IN (SELECT … FOR UPDATE S
 so any number of processes share a queue; on SQLite (one process) claims are serialised by
 the store's write lock. ``done_many`` finishes many leased rows in one transaction (the
 worker's batched finishing, ``worker.Finisher``).
+
+A claim cannot be poisoned by one row: a row whose text cannot be read (only SQLite can store
+text that is not UTF-8) is failed by id in the claim's own transaction, with the reason logged,
+and the other rows are handed out as usual.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from fedi_town.store.db import Row, Store
+
+log = logging.getLogger(__name__)
+
+#: ``last_error`` of a row failed because its stored text cannot be read.
+UNREADABLE = "unreadable row"
 
 TERMINAL = frozenset({"done", "failed", "cancelled"})
 
@@ -69,8 +79,24 @@ async def claim(store: Store, queue: Queue, *, now: int, lease_ms: int, limit: i
         f"WHERE id IN ({due}) RETURNING *"
     )
     async with store.transaction():
-        rows = await store.fetch_all(sql, values)
+        found = await store.fetch_all_checked(sql, values)
+        rows = [row for row, readable in found if readable]
+        for row, readable in found:
+            if not readable:
+                await _fail_unreadable(store, queue, int(row["id"]), now)
     return sorted(rows, key=lambda r: (r["next_attempt_at"], r["id"]))
+
+
+async def _fail_unreadable(store: Store, queue: Queue, row_id: int, now: int) -> None:
+    """Fail a claimed row whose text is not UTF-8: no handler could read it, and left
+    pending it would come back at every lease."""
+    check_transition("pending", "failed")
+    log.error("%s row %d holds text that is not UTF-8; failed it", queue.table, row_id)
+    await store.execute(
+        f"UPDATE {queue.table} SET state = 'failed', locked_until = NULL, "  # noqa: S608
+        "last_error = :error, done_at = :now WHERE id = :id",
+        {"error": UNREADABLE, "now": now, "id": row_id},
+    )
 
 
 async def _finish(

@@ -1,0 +1,61 @@
+"""Which database failures mean "the database cannot take this now", not "this request is bad".
+
+A write that fails because the disk is full, the database file is read-only, or the server
+went away (restart, failover) is not the client's fault and will work again by itself once
+the cause is gone. The store turns such a failure into ``errors.ServiceUnavailable`` (503 with
+``Retry-After``); the worker's loops back off and try again. Anything else keeps its class.
+
+    SQLite (primary result code)   SQLITE_FULL, SQLITE_READONLY, SQLITE_IOERR, SQLITE_CANTOPEN,
+                                   SQLITE_BUSY and SQLITE_LOCKED (another process held the lock
+                                   past the busy timeout)
+    PostgreSQL (SQLSTATE class)    53 insufficient resources (disk full, out of memory, too
+                                   many connections), 57P admin/crash shutdown, cannot connect
+                                   now, 08 connection exceptions, 25006 read-only transaction
+    drivers                        a connection that is closed or was never made
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import asyncpg
+
+#: Seconds a client is asked to wait (``Retry-After``) while the database is unavailable.
+RETRY_AFTER_S = 30
+
+_SQLITE_CODES = {
+    sqlite3.SQLITE_FULL: "full",
+    sqlite3.SQLITE_READONLY: "read-only",
+    sqlite3.SQLITE_IOERR: "failing to read or write its file",
+    sqlite3.SQLITE_CANTOPEN: "unable to open its file",
+    sqlite3.SQLITE_BUSY: "busy",
+    sqlite3.SQLITE_LOCKED: "busy",
+}
+
+
+def unavailable_reason(exc: BaseException) -> str | None:
+    """Why the database cannot serve now ("full", "read-only", "unreachable", ...), or None
+    when ``exc`` is not such a failure."""
+    if isinstance(exc, sqlite3.Error):
+        code = getattr(exc, "sqlite_errorcode", None)
+        if code is None:
+            return None
+        return _SQLITE_CODES.get(code & 0xFF)
+    if isinstance(exc, asyncpg.PostgresError):
+        state = str(getattr(exc, "sqlstate", "") or "")
+        if state == "53100":
+            return "full"
+        if state == "25006":
+            return "read-only"
+        if state.startswith(("53", "57P", "08")):
+            return "unreachable"
+        return None
+    if isinstance(exc, asyncpg.exceptions.ConnectionDoesNotExistError):
+        return "unreachable"
+    if isinstance(exc, asyncpg.InterfaceError) and "closed" in str(exc):
+        return "unreachable"  # "connection is closed", "pool is closed"
+    if isinstance(exc, ConnectionError | TimeoutError):
+        return "unreachable"
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return "unreachable"  # connection refused, host unreachable, ...
+    return None

@@ -1,0 +1,40 @@
+"""Which database failures are "try again later" (503) and which are not."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import asyncpg
+import pytest
+
+from fedi_town.store.health import unavailable_reason
+
+
+def _sqlite_error(code: int) -> sqlite3.Error:
+    error = sqlite3.OperationalError("driver message")
+    error.sqlite_errorcode = code  # type: ignore[attr-defined]
+    return error
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (_sqlite_error(sqlite3.SQLITE_FULL), "full"),
+        (_sqlite_error(sqlite3.SQLITE_READONLY), "read-only"),
+        (_sqlite_error(sqlite3.SQLITE_READONLY_DBMOVED), "read-only"),  # extended code
+        (_sqlite_error(sqlite3.SQLITE_BUSY), "busy"),
+        (_sqlite_error(sqlite3.SQLITE_CONSTRAINT), None),
+        (sqlite3.OperationalError("no such table"), None),
+        (asyncpg.exceptions.DiskFullError("no space"), "full"),
+        (asyncpg.exceptions.ReadOnlySQLTransactionError("read only"), "read-only"),
+        (asyncpg.exceptions.AdminShutdownError("terminating"), "unreachable"),
+        (asyncpg.exceptions.CannotConnectNowError("starting up"), "unreachable"),
+        (asyncpg.exceptions.ConnectionDoesNotExistError("lost"), "unreachable"),
+        (asyncpg.exceptions.UniqueViolationError("duplicate"), None),
+        (ConnectionRefusedError(111, "refused"), "unreachable"),
+        (ValueError("bad input"), None),
+    ],
+    ids=lambda value: value if isinstance(value, str) or value is None else type(value).__name__,
+)
+def test_unavailable_reason_sorts_failures_by_what_will_pass(error, reason):
+    assert unavailable_reason(error) == reason

@@ -39,6 +39,7 @@ from typing import Any
 
 from fedi_town.services import Services
 from fedi_town.store import queue as q
+from fedi_town.store import retention
 from fedi_town.store.db import Row, now_ms
 
 log = logging.getLogger(__name__)
@@ -379,6 +380,7 @@ def build_worker(services: Services) -> Worker:
     """The worker with every queue and periodic job the installed modules register."""
     runners: list[QueueRunner] = list(services.extras.get("queue_runners", []))
     periodic: list[tuple[float, Periodic]] = list(services.extras.get("periodic_jobs", []))
+    periodic.append((retention.EVERY_S, retention.run))  # finished rows go after retention_days
     worker = Worker(services, runners, periodic)
     worker.poll_seconds = float(services.extras.get("worker_poll_seconds", worker.poll_seconds))
     worker.stop_deadline = float(services.extras.get("worker_stop_deadline", worker.stop_deadline))

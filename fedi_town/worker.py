@@ -24,6 +24,13 @@ delivery on a crash, as in Mastodon (Sidekiq) and any queue that records success
 the fact; receivers dedupe activities by id. A normal stop loses nothing: it waits for the
 running rows, then flushes every finisher, and only then releases the leases of the rows
 that did not finish (release only touches rows still pending).
+
+**A lost database is waited out, never a reason to stop.** Every loop (claims, finishers,
+periodic jobs) survives a failed query: it logs the first failure, backs off
+(``Backoff``: 0.25 s doubling to ``MAX_BACKOFF_S``), tries again on a fresh connection (the
+store never keeps one across awaits) and logs the recovery. A finisher keeps its batch until
+it is committed, so rows that were sent are marked done once the database is back, not sent
+again at every lease.
 """
 
 from __future__ import annotations
@@ -48,6 +55,8 @@ Handler = Callable[[Services, Row], Awaitable[None]]
 
 #: When few slots are free, wait this long for more before claiming (seconds).
 CLAIM_COALESCE_S = 0.01
+#: Longest wait between two tries while the database keeps failing (seconds).
+MAX_BACKOFF_S = 5.0
 Periodic = Callable[[Services], Awaitable[None]]
 
 
@@ -64,6 +73,31 @@ class QueueRunner:
     #: for its row's commit (see ``Finisher``)
     finish_linger_s: float = 0.0
     finish_waits: bool = True
+
+
+class Backoff:
+    """How a loop waits out a failing database: the first failure is logged at ERROR, the
+    next ones at DEBUG until a success, which is logged once; the wait doubles from
+    ``first_s`` to ``MAX_BACKOFF_S``."""
+
+    def __init__(self, what: str, first_s: float = 0.25, most_s: float = MAX_BACKOFF_S) -> None:
+        self.what = what
+        self.first_s = first_s
+        self.most_s = most_s
+        self.failures = 0
+
+    def failed(self, exc: BaseException) -> float:
+        """Note a failure; the seconds to wait before trying again."""
+        self.failures += 1
+        level = logging.ERROR if self.failures == 1 else logging.DEBUG
+        log.log(level, "%s failed: %s; trying again", self.what, exc.__class__.__name__)
+        log.debug("traceback", exc_info=exc)
+        return float(min(self.most_s, self.first_s * 2 ** (self.failures - 1)))
+
+    def succeeded(self) -> None:
+        if self.failures:
+            log.info("%s works again after %d failed tries", self.what, self.failures)
+        self.failures = 0
 
 
 class Finisher:
@@ -99,6 +133,8 @@ class Finisher:
         self._task: asyncio.Task[None] | None = None
         self._closed = False
         self._closing = asyncio.Event()
+        self._backoff = Backoff(f"marking {queue.table} rows done", first_s=retry_s)
+        self._delay = retry_s
 
     @property
     def closed(self) -> bool:
@@ -136,8 +172,9 @@ class Finisher:
             written = await self.flush()
             if self._closed:
                 return
-            if not written:
-                await asyncio.sleep(self.retry_s)
+            if not written:  # the rows are kept: try the same batch again
+                with contextlib.suppress(TimeoutError):  # a close cuts the wait short
+                    await asyncio.wait_for(self._closing.wait(), timeout=self._delay)
                 self._wake.set()
 
     async def flush(self) -> bool:
@@ -153,13 +190,9 @@ class Finisher:
                         now=now_ms(),
                     )
                 except Exception as exc:
-                    log.error(
-                        "marking %d %s rows done failed: %s; trying again",
-                        len(batch),
-                        self.queue.table,
-                        exc.__class__.__name__,
-                    )
+                    self._delay = self._backoff.failed(exc)
                     return False
+                self._backoff.succeeded()
                 del self._pending[: len(batch)]
                 self.batches += 1
                 for row_id, _, future in batch:
@@ -279,18 +312,24 @@ class Worker:
         for finisher in self._finishers.values():
             await finisher.close()
         for queue, ids in leftover.items():
-            await q.release(self.services.store, queue, ids)
+            try:
+                await q.release(self.services.store, queue, ids)
+            except Exception as exc:  # their leases expire instead
+                log.error("releasing %s rows failed: %s", queue.table, exc.__class__.__name__)
+                continue
             log.info("released %d unfinished %s rows at shutdown", len(ids), queue.table)
 
     async def _every(self, interval: float, job: Periodic) -> None:
+        backoff = Backoff(f"periodic job {job.__name__}")
         while not self._stopping:
+            wait = interval
             try:
                 await job(self.services)
+                backoff.succeeded()
             except Exception as exc:
-                log.error("periodic job %s failed: %s", job.__name__, exc.__class__.__name__)
-                log.debug("traceback", exc_info=exc)
+                wait = min(interval, backoff.failed(exc))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop_event.wait(), timeout=interval)
+                await asyncio.wait_for(self._stop_event.wait(), timeout=wait)
 
     def _free(self, runner: QueueRunner) -> int:
         busy = sum(1 for queue, _ in self._running.values() if queue == runner.queue)
@@ -310,6 +349,7 @@ class Worker:
         wake = self._event(runner.queue)
         freed = self._freed_event(runner.queue)
         refill = max(1, min(runner.batch, runner.concurrency) // 8)
+        backoff = Backoff(f"claim on {runner.queue.table}")
         while not self._stopping:
             # Clear before claiming: a poke that arrives during the claim is kept, not lost.
             wake.clear()
@@ -326,10 +366,11 @@ class Worker:
                         lease_ms=runner.lease_ms,
                         limit=asked,
                     )
-                except Exception as exc:  # database hiccup: log, wait, try again
-                    log.error("claim on %s failed: %s", runner.queue.table, exc.__class__.__name__)
-                    rows = []
-                    asked = -1  # wait for the poll, as when drained
+                    backoff.succeeded()
+                except Exception as exc:  # the database is away: wait, try again
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stop_event.wait(), timeout=backoff.failed(exc))
+                    continue
             for row in rows:
                 task = asyncio.create_task(self._run_one(runner, row, limit))
                 self._running[int(row["id"])] = (runner.queue, task)
@@ -364,13 +405,21 @@ class Worker:
                 delay // 1000,
             )
             log.debug("traceback", exc_info=exc)
-            await q.retry(
-                self.services.store,
-                runner.queue,
-                row_id,
-                next_attempt_at=now_ms() + delay,
-                last_error=exc.__class__.__name__,
-            )
+            try:
+                await q.retry(
+                    self.services.store,
+                    runner.queue,
+                    row_id,
+                    next_attempt_at=now_ms() + delay,
+                    last_error=exc.__class__.__name__,
+                )
+            except Exception as failed:  # the row keeps its lease and comes back after it
+                log.error(
+                    "%s row %d: recording the retry failed: %s",
+                    runner.queue.table,
+                    row_id,
+                    failed.__class__.__name__,
+                )
         finally:
             self._running.pop(row_id, None)
             self._freed_event(runner.queue).set()

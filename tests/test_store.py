@@ -361,3 +361,47 @@ async def test_a_full_sqlite_database_raises_service_unavailable_and_recovers(tm
         assert await store.fetch_val("SELECT COUNT(*) FROM inbox_items") == 2
     finally:
         await store.disconnect()
+
+
+async def _terminate_pool_connections(store) -> int:
+    """End every server session of ``store``'s pool from another connection, as a server
+    restart or failover does; how many were ended."""
+    import asyncpg
+
+    from tests.conftest import POSTGRES_URL
+
+    pids = [h._con.get_server_pid() for h in store._pool()._holders if h._con is not None]
+    admin = await asyncpg.connect(POSTGRES_URL)
+    try:
+        ended = await admin.fetchval(
+            "SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) "
+            "AS pid) AS t",
+            pids,
+        )
+    finally:
+        await admin.close()
+    return int(ended)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_after_the_server_drops_every_connection_the_store_works_again(store):
+    from fedi_town.errors import ServiceUnavailable
+
+    # Given a store whose pooled PostgreSQL sessions were all ended by the server
+    await store.execute(INSERT, {"id": 1, "uri": "before"})
+    assert await _terminate_pool_connections(store) >= 1
+    # When it is used again: each dead connection fails its query once, as a 503
+    outcomes = []
+    for n in range(2, 20):
+        try:
+            async with store.transaction():
+                await store.execute(INSERT, {"id": n, "uri": f"after {n}"})
+            outcomes.append("ok")
+        except ServiceUnavailable:
+            outcomes.append("503")
+        if outcomes[-3:] == ["ok"] * 3:
+            break
+    # Then it recovers on fresh connections, with nothing half-written
+    assert outcomes[-3:] == ["ok"] * 3, outcomes
+    written = await store.fetch_val("SELECT COUNT(*) FROM inbox_items")
+    assert written == 1 + outcomes.count("ok")

@@ -30,6 +30,7 @@ def _sqlite_error(code: int) -> sqlite3.Error:
         (asyncpg.exceptions.AdminShutdownError("terminating"), "unreachable"),
         (asyncpg.exceptions.CannotConnectNowError("starting up"), "unreachable"),
         (asyncpg.exceptions.ConnectionDoesNotExistError("lost"), "unreachable"),
+        (asyncpg.exceptions.InternalClientError("another operation"), "unreachable"),
         (asyncpg.exceptions.UniqueViolationError("duplicate"), None),
         (ConnectionRefusedError(111, "refused"), "unreachable"),
         (ValueError("bad input"), None),

@@ -231,7 +231,11 @@ class Store:
             yield held
             return
         async with self._pool().acquire() as raw:
-            yield raw
+            try:
+                yield raw
+            except BaseException as exc:
+                _drop_if_broken(raw, exc)
+                raise
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
@@ -311,16 +315,22 @@ class Store:
                     await transaction.start()
                 try:
                     yield
-                except BaseException:
-                    await _quietly(transaction.rollback(), "rollback")
+                except BaseException as exc:
+                    _drop_if_broken(raw, exc)
+                    if not raw.is_closed():
+                        await _quietly(transaction.rollback(), "rollback")
                     raise
                 try:
                     with _available():
                         await transaction.commit()
-                except BaseException:
+                except BaseException as exc:
+                    _drop_if_broken(raw, exc)
                     if not raw.is_closed() and raw.is_in_transaction():
                         await _quietly(raw.execute("ROLLBACK"), "rollback after a failed commit")
                     raise
+            except BaseException as exc:
+                _drop_if_broken(raw, exc)
+                raise
             finally:
                 self._in_tx.reset(in_tx)
                 self._pg_tx.reset(token)
@@ -483,6 +493,14 @@ def _available() -> Iterator[None]:
         raise ServiceUnavailable(
             f"the database is {reason}; try again later", retry_after=health.RETRY_AFTER_S
         ) from exc
+
+
+def _drop_if_broken(raw: Any, exc: BaseException) -> None:
+    """Close a PostgreSQL connection that failed for want of the server (not for its SQL),
+    so the pool opens a new one instead of handing the broken one out again."""
+    cause = exc.__cause__ if isinstance(exc, ServiceUnavailable) else exc
+    if cause is not None and health.unavailable_reason(cause) == "unreachable":
+        raw.terminate()
 
 
 async def _quietly(cleanup: Awaitable[Any], what: str) -> None:

@@ -52,6 +52,8 @@ def unavailable_reason(exc: BaseException) -> str | None:
         return None
     if isinstance(exc, asyncpg.exceptions.ConnectionDoesNotExistError):
         return "unreachable"
+    if isinstance(exc, asyncpg.exceptions.InternalClientError):
+        return "unreachable"  # the server ended the session while the client was idle
     if isinstance(exc, asyncpg.InterfaceError) and "closed" in str(exc):
         return "unreachable"  # "connection is closed", "pool is closed"
     if isinstance(exc, ConnectionError | TimeoutError):

@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SRC    := fedi_town tests $(wildcard bench)
 
-.PHONY: run test lint format typecheck pytest bench clean install node-deps
+.PHONY: run test lint format typecheck pytest bench reliability clean install node-deps
 
 install: $(STAMP)
 
@@ -44,6 +44,13 @@ bench: install node-deps
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	@command -v wrk >/dev/null 2>&1 || apt-get install -y -qq wrk >/dev/null 2>&1 || echo "note: wrk is not installed; bench/read_path.py uses its asyncio client"
 	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
+
+# docs/reliability.md's figures: the hostile and fault suites, then a 3-minute soak (~10 min).
+# RELIABILITY_ARGS="--soak-quick" for a 30-second soak, or "--soak-json FILE" to reuse one.
+RELIABILITY_ARGS ?= --soak
+
+reliability: install
+	$(BIN)/python -m bench.reliability $(RELIABILITY_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache tests/interop/fedify-peer/node_modules

@@ -21,7 +21,10 @@ follows the business first (so fan-out goes to every server), then, until the en
   actor, its outbox, an outbox page, its latest post or its followers collection;
 - it receives what fedi-town delivers: each owner post's Create, the Accepts of Follows.
 
-Meanwhile the owner posts through the admin API every ``POST_EVERY`` seconds. Then the
+A third into the load, one server sends ``GREEDY`` Likes at once, more than the default
+per-host burst allows: the 429s it gets are the intended refusals, and it retries each after
+its Retry-After until accepted. Meanwhile the owner posts through the admin API every
+``POST_EVERY`` seconds. Then the
 script stops sending and waits (at most ``DRAIN_S``) until no inbox item and no delivery is
 pending and every expected Create has arrived. It reports the requests by kind and status
 (5xx must be 0; 429s are intended refusals), the server's RSS sampled every second (peak,
@@ -71,6 +74,11 @@ RATE = 0.5
 FETCH_RATE = 0.5
 POST_EVERY = 5.0
 DRAIN_S = 90.0
+#: one server sends this many Likes at once, a third into the load: more than the default
+#: FEDI_TOWN_INBOX_HOST_BURST (2,000), so the per-host limit answers 429 (the intended
+#: refusals) and the server retries after Retry-After until every one is accepted
+GREEDY = 2_500
+GREEDY_CONNECTIONS = 16
 #: "flat": the last third's max RSS may exceed the first third's max by this much
 FLAT_MARGIN = 0.10
 FLAT_MIN_MB = 10.0
@@ -476,6 +484,7 @@ class Soak:
     fetch_rate: float = FETCH_RATE
     post_every: float = POST_EVERY
     drain_s: float = DRAIN_S
+    greedy: int = GREEDY
 
 
 async def _run(soak: Soak, data: Path) -> dict[str, Any]:
@@ -565,7 +574,23 @@ async def _run(soak: Soak, data: Path) -> dict[str, Any]:
 
                 return step
 
-            tasks = [_steady(soak.post_every, soak.post_every, until, owner_post)]
+            async def greedy() -> None:
+                await asyncio.sleep(soak.seconds / 3)
+                peer = next(iter(peers.values()))
+                me = peer.uri(peer.main)
+                gate = asyncio.Semaphore(GREEDY_CONNECTIONS)
+
+                async def one(i: int) -> None:
+                    like = {"@context": AS, "id": f"{me}#greedy/{i}", "type": "Like",
+                            "actor": me, "object": target.latest}  # fmt: skip
+                    async with gate:
+                        await send_activity(
+                            peer, ledger, "greedy Like", f"{base}/inbox", like, peer.main, give_up
+                        )
+
+                await asyncio.gather(*(one(i) for i in range(soak.greedy)))
+
+            tasks = [_steady(soak.post_every, soak.post_every, until, owner_post), greedy()]
             for peer in peers.values():
                 spread = peer.index / soak.servers
                 tasks.append(_steady(1 / soak.rate, spread / soak.rate, until, sender(peer)))
@@ -631,6 +656,7 @@ def _summary(
     return {
         "servers": soak.servers,
         "rates": {
+            "greedy_burst": soak.greedy,
             "activities_per_server_s": soak.rate,
             "gets_per_server_s": soak.fetch_rate,
             "owner_post_every_s": soak.post_every,
@@ -675,6 +701,7 @@ def verdicts(result: dict[str, Any]) -> dict[str, bool]:
     return {
         "no 5xx": result["status_5xx"] == 0,
         "no transport errors": result["transport_errors"] == 0,
+        "every activity accepted in the end": not any(result["not_accepted"].values()),
         "memory under MemoryMax": memory["peak_mb"] < MEMORY_MAX_MB,
         "memory flat": bool(memory.get("flat")),
         "inbox drained": acts["pending_after_drain"] == 0,

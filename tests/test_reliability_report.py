@@ -1,0 +1,174 @@
+"""bench/reliability.py: records become docs/reliability.md's tables, between the markers only.
+
+No subprocess: sample records and a sample soak result go through the pure functions.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from bench.reliability import (
+    END,
+    START,
+    SuiteRun,
+    aggregate,
+    outcome_text,
+    read_records,
+    render,
+    replace_figures,
+)
+
+SAMPLE = [
+    {"suite": "inbox", "class": "lone surrogate in id", "outcome": "400"},
+    {"suite": "inbox", "class": "lone surrogate in id", "outcome": "400"},
+    {"suite": "inbox", "class": "lone surrogate in id", "outcome": "202"},
+    {"suite": "signatures", "class": "expired date", "outcome": "401"},
+    {"suite": "faults", "class": "database lost mid-handling", "outcome": "survived",
+     "lost": 0, "duplicates": 2},
+    {"suite": "faults", "class": "database lost mid-handling", "outcome": "survived",
+     "lost": 0, "duplicates": 1},
+    {"suite": "faults", "class": "kill -9 during fan-out", "outcome": "failed", "lost": 3},
+]  # fmt: skip
+
+WHEN = datetime(2026, 12, 6, 21, 30, tzinfo=UTC)
+MACHINE = {"nproc": "2", "cpu": "Test CPU"}
+
+
+def _lines(records: list[dict[str, Any]]) -> list[str]:
+    return [json.dumps(r) for r in records]
+
+
+def _soak() -> dict[str, Any]:
+    return {
+        "servers": 50, "load_seconds": 180.2, "drain_seconds": 3.0, "quick": False,
+        "rates": {"activities_per_server_s": 0.5, "gets_per_server_s": 0.5,
+                  "owner_post_every_s": 5.0},
+        "requests": {"Like": {"202": 90, "429": 2}, "GET actor": {"200": 40}},
+        "requests_total": 132, "status_5xx": 0, "status_429": 2, "transport_errors": 0,
+        "memory": {"peak_mb": 120.4, "final_mb": 118.0, "limit_mb": 400.0, "flat": True,
+                   "first_third_max_mb": 115.0, "last_third_max_mb": 120.4, "margin_mb": 11.5},
+        "activities": {"accepted": 90, "stored": 90, "handled": 90, "failed": 0,
+                       "pending_after_drain": 0, "unaccounted": 0},
+        "deliveries": {"posts": 36, "expected": 1800, "received": 1800, "lost": 0,
+                       "duplicates": 1, "accepts_expected": 80, "accepts_received": 80,
+                       "pending_after_drain": 0},
+        "server_log": {"error_lines": 0, "first": []},
+        "verdicts": {"no 5xx": True, "memory flat": True},
+    }  # fmt: skip
+
+
+def _render(records: list[dict[str, Any]], run: SuiteRun, soak: dict[str, Any] | None) -> str:
+    found, _ = read_records(_lines(records))
+    return render(aggregate(found), run, soak, when=WHEN, machine=MACHINE, commit="abc1234",
+                  command="make reliability")  # fmt: skip
+
+
+def test_records_are_counted_per_suite_and_class_with_their_outcomes() -> None:
+    # Given records from two suites and the faults
+    records, skipped = read_records(_lines(SAMPLE))
+
+    # When they are aggregated
+    tried = {(t.suite, t.case_class): t for t in aggregate(records)}
+
+    # Then each class counts its cases and outcomes, and the faults their losses
+    assert skipped == 0
+    surrogate = tried["inbox", "lone surrogate in id"]
+    assert (surrogate.tried, surrogate.outcomes, surrogate.fault) == (
+        3,
+        {"400": 2, "202": 1},
+        False,
+    )
+    database = tried["faults", "database lost mid-handling"]
+    assert (database.survived, database.lost, database.duplicates) == (2, 0, 3)
+    assert database.max_duplicates == 2
+    killed = tried["faults", "kill -9 during fan-out"]
+    assert (killed.survived, killed.lost) == (0, 3)
+
+
+def test_outcomes_read_most_frequent_first() -> None:
+    # Given outcomes of one class
+    outcomes = Counter({"202": 3, "400": 12, "413": 3})
+
+    # When they are written for the table
+    text = outcome_text(outcomes)
+
+    # Then the most frequent comes first, ties by name
+    assert text == "400 ×12, 202 ×3, 413 ×3"
+
+
+def test_lines_that_are_not_records_are_skipped_and_counted() -> None:
+    # Given a file with a half-written line, a blank line and a JSON value of another shape
+    lines = [*_lines(SAMPLE[:1]), '{"suite": "inbox", "cla', "", "[1, 2]"]
+
+    # When it is read
+    records, skipped = read_records(lines)
+
+    # Then the one record is kept and the two bad lines counted
+    assert (len(records), skipped) == (1, 2)
+
+
+def test_a_5xx_outcome_is_counted_apart_in_the_hostile_table() -> None:
+    # Given a hostile input that got a 500
+    records = [{"suite": "admin-api", "class": "huge integer", "outcome": "500"}]
+
+    # When the figures are rendered
+    text = _render(records, SuiteRun(["tests/hostile"], []), None)
+
+    # Then its row and the summary say one 5xx
+    assert "| admin-api | huge integer | 1 | 500 ×1 | 1 |" in text
+    assert "| answered with a 5xx | 1 |" in text
+
+
+def test_missing_suites_are_said_in_the_tables_rather_than_failing() -> None:
+    # Given neither tests/hostile nor tests/faults exists yet
+    run = SuiteRun([], ["tests/hostile", "tests/faults"])
+
+    # When the figures are rendered with no records
+    text = _render([], run, None)
+
+    # Then each table says why it is empty
+    assert "tests/hostile does not exist yet" in text
+    assert "tests/faults does not exist yet" in text
+    assert "missing: tests/hostile, tests/faults" in text
+
+
+def test_the_soak_figures_show_load_memory_and_accounting() -> None:
+    # Given a soak result
+    soak = _soak()
+
+    # When the figures are rendered with it
+    text = _render(SAMPLE, SuiteRun(["tests/hostile", "tests/faults"], []), soak)
+
+    # Then the load, the peak memory and the accounting are in the table
+    assert "| 5xx answers | 0 |" in text
+    assert "| server RSS peak / final | 120 MB / 118 MB (MemoryMax 400 MB) |" in text
+    assert "| deliveries expected / received | 1,800 / 1,800" in text
+    assert "| peak memory (soak) | 120 MB |" in text
+    assert "| activities lost (faults) | 3 |" in text
+
+
+def test_only_the_text_between_the_markers_is_replaced() -> None:
+    # Given a document with prose around the markers
+    document = f"# Reliability\n\nPromises.\n\n{START}\nold table\n{END}\n\n## After\n"
+
+    # When the figures are replaced twice
+    once = replace_figures(document, "new table\n")
+    twice = replace_figures(once, "newer table\n")
+
+    # Then the prose stays, the old table is gone and a second run changes only the figures
+    assert once == f"# Reliability\n\nPromises.\n\n{START}\n\nnew table\n\n{END}\n\n## After\n"
+    assert twice == once.replace("new table", "newer table")
+
+
+def test_a_document_without_markers_is_refused() -> None:
+    # Given a document without the markers
+    document = "# Reliability\n"
+
+    # When / Then replacing the figures refuses it
+    with pytest.raises(ValueError, match="figures:start"):
+        replace_figures(document, "table")

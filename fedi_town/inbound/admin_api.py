@@ -20,6 +20,7 @@ from fedi_town.errors import NotFound
 from fedi_town.inbound import views
 from fedi_town.inbound.owner_api import normalise_domain
 from fedi_town.outbound.auth import require_admin
+from fedi_town.protocol.ids import path_id
 from fedi_town.read.cache import followers_changed
 from fedi_town.schemas import validate
 from fedi_town.services import Services
@@ -68,10 +69,8 @@ async def create_domain_block(request: Request) -> Response:
 
 async def delete_domain_block(request: Request) -> Response:
     services = await _admin(request)
-    raw = str(request.path_params["id"])
-    if not raw.isdigit() or not await moderation.delete_block(
-        services.store, business_id=None, block_id=int(raw)
-    ):
+    block_id = path_id(request.path_params["id"], "domain block")
+    if not await moderation.delete_block(services.store, business_id=None, block_id=block_id):
         raise NotFound("no such domain block")
     return Response(status_code=204)
 

@@ -27,6 +27,7 @@ from fedi_town.errors import FediTownError, NotFound, Unprocessable
 from fedi_town.inbound import views
 from fedi_town.inbound.follow_answers import enqueue_accept, enqueue_reject, follow_object
 from fedi_town.outbound.auth import require_business
+from fedi_town.protocol.ids import path_id
 from fedi_town.read.cache import followers_changed
 from fedi_town.remote import actors as remote_actors
 from fedi_town.schemas import validate
@@ -47,11 +48,8 @@ async def _business(request: Request) -> tuple[Services, Business]:
     return services, business
 
 
-def _path_id(request: Request, name: str = "id") -> int:
-    raw = str(request.path_params[name])
-    if not raw.isdigit():
-        raise NotFound(f"no such {name}")
-    return int(raw)
+def _path_id(request: Request, what: str) -> int:
+    return path_id(request.path_params["id"], what)
 
 
 async def list_notifications(request: Request) -> Response:
@@ -86,7 +84,7 @@ async def _decide(request: Request, *, state: str, accept: bool) -> Response:
     """Accept or reject a follow request, or remove a follower (reject an accepted one)."""
     services, business = await _business(request)
     store = services.store
-    follow_id = _path_id(request)
+    follow_id = _path_id(request, "follow request" if state == "pending" else "follower")
     async with store.transaction():
         follow = await social.follow_by_id(store, business.id, follow_id)
         if follow is None or follow.state != state:
@@ -210,7 +208,7 @@ async def create_block(request: Request) -> Response:
 async def delete_block(request: Request) -> Response:
     services, business = await _business(request)
     deleted = await moderation.delete_block(
-        services.store, business_id=business.id, block_id=_path_id(request)
+        services.store, business_id=business.id, block_id=_path_id(request, "block")
     )
     if not deleted:
         raise NotFound("no such block")

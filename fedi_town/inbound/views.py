@@ -10,6 +10,7 @@ from typing import Any
 from starlette.requests import Request
 
 from fedi_town.errors import BadRequest
+from fedi_town.protocol.ids import query_id, query_limit
 from fedi_town.store.actors import RemoteActor, actor_from_row
 from fedi_town.store.db import Row
 from fedi_town.store.moderation import Block, Report
@@ -29,13 +30,9 @@ def iso(ms: int | None) -> str | None:
 
 def page_params(request: Request) -> tuple[int, int | None]:
     """``limit`` (1..80, default 20) and ``max_id`` (exclusive) from the query string."""
-    raw_limit = request.query_params.get("limit", str(DEFAULT_LIMIT))
-    raw_max = request.query_params.get("max_id")
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
-        raise BadRequest(f"limit must be a whole number from 1 to {MAX_LIMIT}")
-    if raw_max is not None and not raw_max.isdigit():
-        raise BadRequest("max_id must be an id from a previous page")
-    return int(raw_limit), int(raw_max) if raw_max else None
+    params = request.query_params
+    limit = query_limit(params.get("limit"), default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
+    return limit, query_id(params.get("max_id"), "max_id")
 
 
 def type_filter(request: Request) -> list[str]:

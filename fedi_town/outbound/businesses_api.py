@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from fedi_town.errors import Conflict, Unprocessable
 from fedi_town.outbound.auth import OWNER_TOKEN_PREFIX, hash_token, require_admin, require_business
+from fedi_town.protocol.ids import body_id
 from fedi_town.protocol.keys import generate_rsa_keypair
 from fedi_town.protocol.usernames import username_problem
 from fedi_town.read.cache import forget_business
@@ -136,7 +137,7 @@ async def patch(request: Request) -> Response:
         if key in changes and changes[key] is not None:
             from fedi_town.store import media as media_store
 
-            media_id = int(changes[key])
+            media_id = body_id(changes[key], f"/{key}")
             if not await media_store.belongs_to(services.store, media_id, business.id):
                 raise Unprocessable(
                     f"{key} is not an image uploaded by this business",

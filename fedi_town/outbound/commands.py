@@ -31,6 +31,7 @@ from fedi_town.outbound.audience import (
     resolve_reply,
 )
 from fedi_town.outbound.notes import create_for, update_for
+from fedi_town.protocol.ids import body_id
 from fedi_town.read.cache import forget_business
 from fedi_town.schemas import validate
 from fedi_town.services import Services
@@ -74,7 +75,10 @@ def _scheduled_at(raw: str, now: int) -> int:
         raise _problem("/scheduled_at", "scheduled_at is not an ISO 8601 date-time") from None
     if when.tzinfo is None:
         raise _problem("/scheduled_at", "scheduled_at needs a time zone (e.g. Z)")
-    at = int(when.astimezone(UTC).timestamp() * 1000)
+    try:
+        at = int(when.astimezone(UTC).timestamp() * 1000)
+    except OverflowError:  # e.g. 9999-12-31T23:59-05:00 is past year 9999 in UTC
+        raise _problem("/scheduled_at", "scheduled_at is out of range") from None
     if at <= now:
         raise _problem("/scheduled_at", "scheduled_at is not in the future")
     return at
@@ -84,7 +88,7 @@ async def _check_media(
     services: Services, business: Business, raw_ids: Sequence[str], post_id: int | None
 ) -> list[int]:
     """The media ids, each uploaded by ``business`` and attached to no other post."""
-    ids = [int(i) for i in raw_ids]
+    ids = [body_id(raw, f"/media_ids/{index}") for index, raw in enumerate(raw_ids)]
     if len(ids) > MAX_MEDIA:
         raise _problem("/media_ids", f"at most {MAX_MEDIA} media per post")
     if len(set(ids)) != len(ids):

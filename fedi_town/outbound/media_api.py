@@ -35,6 +35,7 @@ from fedi_town.errors import (
 from fedi_town.media import files
 from fedi_town.outbound.auth import require_business
 from fedi_town.outbound.posts_api import media_view
+from fedi_town.protocol.ids import path_id
 from fedi_town.read.cache import forget_business
 from fedi_town.schemas import validate
 from fedi_town.services import Services
@@ -155,10 +156,8 @@ async def _business_and_media(
 ) -> tuple[Services, Business, media_store.Media]:
     services: Services = request.app.state.services
     business = await require_business(request, services, request.path_params["username"])
-    raw = request.path_params["id"]
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 19:
-        raise NotFound("no such media")
-    media = await media_store.by_id(services.store, business.id, int(raw))
+    media_id = path_id(request.path_params["id"], "media")
+    media = await media_store.by_id(services.store, business.id, media_id)
     if media is None:
         raise NotFound("no such media")
     return services, business, media

@@ -18,10 +18,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from fedi_town.errors import BadRequest, NotFound
+from fedi_town.errors import NotFound
 from fedi_town.outbound import commands
 from fedi_town.outbound.activities import iso
 from fedi_town.outbound.auth import require_business
+from fedi_town.protocol.ids import path_id, query_id, query_limit
 from fedi_town.services import Services
 from fedi_town.store import deliveries as delivery_store
 from fedi_town.store import media as media_store
@@ -88,16 +89,11 @@ async def post_view(
     }
 
 
-def _id(raw: str, what: str = "post") -> int:
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 19:
-        raise NotFound(f"no {what} {raw!r}")
-    return int(raw)
-
-
 async def _business_and_post(request: Request) -> tuple[Services, Business, Post]:
     services: Services = request.app.state.services
     business = await require_business(request, services, request.path_params["username"])
-    post = await post_store.by_id(services.store, business.id, _id(request.path_params["id"]))
+    post_id = path_id(request.path_params["id"], "post")
+    post = await post_store.by_id(services.store, business.id, post_id)
     if post is None:
         raise NotFound("no such post")
     return services, business, post
@@ -118,12 +114,8 @@ async def list_posts(request: Request) -> Response:
     services: Services = request.app.state.services
     business = await require_business(request, services, request.path_params["username"])
     params = request.query_params
-    try:
-        limit = int(params.get("limit", DEFAULT_LIMIT))
-        max_id = int(params["max_id"]) if params.get("max_id") else None
-    except ValueError:
-        raise BadRequest("limit and max_id must be whole numbers") from None
-    limit = max(1, min(limit, MAX_LIMIT))
+    limit = query_limit(params.get("limit"), default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
+    max_id = query_id(params.get("max_id"), "max_id")
     found = await post_store.page(services.store, business.id, max_id=max_id, limit=limit)
     media = await media_store.of_posts(services.store, [p.id for p in found])
     items = [await post_view(services, business, p, media[p.id]) for p in found]

@@ -19,6 +19,7 @@ from starlette.routing import Route
 from fedi_town.errors import Gone, NotFound
 from fedi_town.protocol import documents
 from fedi_town.protocol.documents import NoteInput
+from fedi_town.protocol.ids import path_id
 from fedi_town.read.document_inputs import actor_input, note_inputs
 from fedi_town.read.lookup import find_business, live_business
 from fedi_town.read.negotiate import browser_errors
@@ -156,7 +157,8 @@ async def post(request: Request) -> Response:
     """One public post with its attachments, counts and replies."""
     services: Services = request.app.state.services
     business = await find_business(services, request)
-    found = await reads.post_by_id(services.store, business.id, int(request.path_params["post_id"]))
+    post_id = path_id(request.path_params["post_id"], "post")
+    found = await reads.post_by_id(services.store, business.id, post_id)
     if found is None or found.published_at is None or found.visibility not in PUBLIC_VISIBILITIES:
         raise NotFound("there is no such post")
     if found.deleted_at is not None or business.deleted_at is not None:

@@ -14,6 +14,7 @@ from starlette.routing import Route
 from fedi_town.errors import NotFound
 from fedi_town.protocol import documents
 from fedi_town.protocol.documents import Document
+from fedi_town.protocol.ids import path_id
 from fedi_town.read import pages
 from fedi_town.read.cache import FETCHER_DEPENDENT, business_group
 from fedi_town.read.document_inputs import note_document, note_inputs
@@ -39,7 +40,8 @@ async def visible_post(
     request is marked never to be kept in the shared cache (``read.cache``).
     """
     business = await find_business(services, request)
-    post = await reads.post_by_id(services.store, business.id, int(request.path_params["post_id"]))
+    post_id = path_id(request.path_params["post_id"], "post")
+    post = await reads.post_by_id(services.store, business.id, post_id)
     if post is None or post.published_at is None:
         raise NotFound("no such post")
     if post.visibility not in PUBLIC_VISIBILITIES:

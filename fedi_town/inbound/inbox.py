@@ -55,7 +55,7 @@ from fedi_town.errors import (
     Unauthorized,
     UnsupportedMedia,
 )
-from fedi_town.inbound import signatures
+from fedi_town.inbound import limits, signatures
 from fedi_town.inbound.activities import host_of, id_of, is_plain_id, kind_of
 from fedi_town.inbound.group_commit import inbox_writer
 from fedi_town.inbound.handlers import HANDLERS
@@ -251,6 +251,7 @@ async def accept(
             _refuse(activity_id, actor, f"key unavailable ({exc.status})")
         raise
 
+    limits.admit(services, actor)  # 503 over the backlog bound, 429 over the host rate
     received = Received(activity_id, business_id, actor, kind, incoming.text)
     row_id = await inbox_writer(services).store(received)  # committed (the worker is poked)
     if row_id is None:

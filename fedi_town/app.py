@@ -108,17 +108,47 @@ def all_routes() -> list[BaseRoute]:
 
 
 async def startup(services: Services) -> None:
-    """Connect, migrate and start what runs beside the web server."""
+    """Connect, migrate and start what runs beside the web server.
+
+    A start that fails undoes itself: what started is stopped and the database is closed
+    (SQLite's connection threads would otherwise keep the process alive after the server
+    gave up), then the error goes on to the caller, which exits.
+    """
     await services.store.connect()
-    await migrate(services.store)
-    for hook in services.extras.get("startup_hooks", []):
-        await hook(services)
+    try:
+        await migrate(services.store)
+        for hook in services.extras.get("startup_hooks", []):
+            await hook(services)
+    except BaseException as exc:
+        log.error("start failed: %s", describe_failure(exc))
+        await shutdown(services)
+        raise
 
 
 async def shutdown(services: Services) -> None:
+    """Stop what ``startup`` started, in reverse, and close the database. Every step runs
+    even when an earlier one fails (a stop after a failed start meets half-started parts)."""
     for hook in reversed(services.extras.get("shutdown_hooks", [])):
-        await hook(services)
+        try:
+            await hook(services)
+        except Exception as exc:
+            log.error("stopping %s failed: %s", hook.__name__, exc.__class__.__name__)
     await services.store.disconnect()
+
+
+def describe_failure(exc: BaseException) -> str:
+    """One line naming why a start failed (the database's own words for storage trouble),
+    for the log and the terminal, instead of a traceback."""
+    cause = exc.__cause__ if isinstance(exc, ProblemError) and exc.__cause__ else exc
+    if isinstance(exc, ProblemError):
+        detail = f"{exc.detail} ({cause.__class__.__name__}: {_first_line(cause)})"
+        return detail if cause is not exc else exc.detail
+    return f"{exc.__class__.__name__}: {_first_line(exc)}"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else "no detail"
 
 
 def create_app(settings: Settings, services: Services | None = None) -> Starlette:

@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import logging
 import os
+import socket
 import stat
 import sys
 from collections.abc import Sequence
@@ -152,6 +153,44 @@ def _prepare_demo(settings: Settings) -> None:
     asyncio.run(run())
 
 
+def _cannot_serve(settings: Settings) -> str | None:
+    """Why ``serve`` cannot start, checked before the server does (a busy port, a database
+    that cannot be opened, migrated or written), or None. A failed start then exits at once
+    with this one line, so a service manager sees the failure and restarts or reports it."""
+    from fedi_town.app import describe_failure
+    from fedi_town.store import health
+    from fedi_town.store.migrations import migrate
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            settings.host, settings.port, type=socket.SOCK_STREAM
+        )[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            probe.bind(address)
+    except OSError as exc:
+        return f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}"
+
+    services = Services.from_settings(settings)
+    if services.store.path is not None:
+        problem = health.sqlite_file_problem(services.store.path)
+        if problem is not None:
+            return problem
+
+    async def check_store() -> None:
+        await services.store.connect()
+        try:
+            await migrate(services.store)
+        finally:
+            await services.store.disconnect()
+
+    try:
+        asyncio.run(check_store())
+    except Exception as exc:
+        return describe_failure(exc)
+    return None
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -171,6 +210,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "warning: FEDI_TOWN_ADMIN_TOKEN is not set; the admin API refuses every admin call",
             file=sys.stderr,
         )
+    problem = _cannot_serve(settings)
+    if problem is not None:
+        print(f"cannot start: {problem}", file=sys.stderr)
+        return 1
     print(f"serving on http://{settings.host}:{settings.port} as {settings.base_url}")
     uvicorn.run(
         create_app(settings),

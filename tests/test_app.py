@@ -88,3 +88,27 @@ async def test_an_inbox_refuses_a_bad_content_length_before_reading_the_body(
         await app(scope, receive, send)
     assert sent[0]["status"] == status
     assert json.loads(sent[1]["body"])["status"] == status
+
+
+@pytest.mark.anyio
+async def test_a_failed_start_closes_the_database_it_opened(tmp_path):
+    # Given an instance whose database file is not a database (connecting works, migrating
+    # fails)
+    import threading
+
+    from fedi_town.app import startup
+    from fedi_town.services import Services
+    from tests.conftest import make_settings
+
+    database = tmp_path / "town.sqlite3"
+    database.write_bytes(b"not a database " * 100)
+    settings = make_settings(f"sqlite:///{database}", tmp_path)
+    services = Services.from_settings(settings)
+    # When the start fails
+    with pytest.raises(Exception, match="not a database"):
+        await startup(services)
+    # Then no connection (and no SQLite connection thread, which would keep the process
+    # alive after the server gave up) is left open
+    assert services.store._writer is None and not services.store._readers
+    left = [t.name for t in threading.enumerate() if "_connection_worker_thread" in t.name]
+    assert left == []

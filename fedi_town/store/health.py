@@ -16,7 +16,9 @@ the cause is gone. The store turns such a failure into ``errors.ServiceUnavailab
 
 from __future__ import annotations
 
+import os
 import sqlite3
+from pathlib import Path
 
 import asyncpg
 
@@ -60,4 +62,24 @@ def unavailable_reason(exc: BaseException) -> str | None:
         return "unreachable"
     if isinstance(exc, OSError) and exc.errno is not None:
         return "unreachable"  # connection refused, host unreachable, ...
+    return None
+
+
+def sqlite_file_problem(path: Path) -> str | None:
+    """Why the SQLite database at ``path`` cannot be written, judged from its file system
+    (read-only, full), or None. SQLite's own words for these are vaguer ("unable to open
+    database file" when the -shm file cannot be made)."""
+    where = path if path.exists() else path.parent
+    while not where.exists() and where != where.parent:
+        where = where.parent
+    try:
+        info = os.statvfs(where)
+    except OSError:
+        return None
+    if info.f_flag & os.ST_RDONLY:
+        return f"the database {path} is on a read-only file system"
+    if path.exists() and not os.access(path, os.W_OK):
+        return f"the database file {path} is read-only"
+    if info.f_bavail == 0:
+        return f"the file system of the database {path} is full"
     return None

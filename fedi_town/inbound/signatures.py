@@ -182,8 +182,14 @@ async def find_key(
     return await _fetch(services, key_id), True
 
 
-async def verify_signature(services: Services, sig: SignatureInput) -> Signer:
-    """Verify ``sig`` with its signer's key (refetching a cached key once); who signed it."""
+async def verify_signature(
+    services: Services, sig: SignatureInput, *, actor: str | None = None
+) -> Signer:
+    """Verify ``sig`` with its signer's key (refetching a cached key once); who signed it.
+
+    With ``actor`` (the activity's), a cached key known as another actor's is fetched once
+    more from its id before the caller refuses: its owner may have been proven since.
+    """
     settings = services.settings
     now = services.clock()
     skew = timedelta(seconds=settings.signature_max_skew)
@@ -196,6 +202,12 @@ async def verify_signature(services: Services, sig: SignatureInput) -> Signer:
         if fresh:
             raise
         log.info("signature by %s did not verify with the cached key; refetching", sig.key_id)
+        key, fresh = await find_key(services, sig.key_id, refresh=True)
+        httpsig.verify_request_signature(
+            sig, key.public_key, now=now, max_skew=skew, expected_host=settings.domain
+        )
+    if actor is not None and key.owner_uri != actor and not fresh:
+        log.info("key %s is known as another actor's; refetching for %s", sig.key_id, actor)
         key, _ = await find_key(services, sig.key_id, refresh=True)
         httpsig.verify_request_signature(
             sig, key.public_key, now=now, max_skew=skew, expected_host=settings.domain

@@ -7,7 +7,13 @@
 
 ``parse_actor`` and ``parse_key_document`` are pure. An actor must have a string ``id``, an
 actor ``type`` and an ``inbox`` (interop §2); ``publicKey`` may be one object or a list
-(Mastodon 4.6 sends several), and only keys owned by the actor itself are kept.
+(Mastodon 4.6 sends several).
+
+A key is bound to an actor only by that actor's own document, and only when the document
+lists it with ``owner`` equal to the actor and a key id on the actor's host: an actor
+cannot claim another server's key. A key already bound to one actor is never moved to
+another by an actor document; it moves only when fetching the key id itself leads to the
+new owner (``fetch_key``), so a hostile document cannot lock the real owner out.
 """
 
 from __future__ import annotations
@@ -60,14 +66,16 @@ def _actor_type(value: Any) -> str | None:
 
 
 def _keys(document: dict[str, Any], owner: str) -> tuple[tuple[str, str], ...]:
+    """The keys ``owner``'s document lists as its own: ``owner`` named, key id on its host."""
     keys: list[tuple[str, str]] = []
     for item in as_list(document.get("publicKey")):
         if not isinstance(item, dict):
             continue
         key_id, pem = item.get("id"), item.get("publicKeyPem")
-        key_owner = item.get("owner", owner)
-        if not isinstance(key_id, str) or not isinstance(pem, str) or key_owner != owner:
+        if not isinstance(key_id, str) or not isinstance(pem, str) or item.get("owner") != owner:
             continue
+        if not is_http_url(key_id) or not same_host(key_id, owner):
+            continue  # a key id on another host is that host's to vouch for, not this actor's
         keys.append((key_id, pem))
     return tuple(keys)
 
@@ -143,11 +151,17 @@ async def fetch_document(services: Services, url: str, *, check_id: bool = True)
     return document
 
 
-async def store_profile(services: Services, profile: ActorProfile) -> RemoteActor:
-    """Store a parsed actor and forget any of its keys cached in memory."""
+async def store_profile(
+    services: Services, profile: ActorProfile, *, proven_key: str | None = None
+) -> RemoteActor:
+    """Store a parsed actor and forget any of its keys cached in memory.
+
+    A listed key that another actor holds stays that actor's, except ``proven_key``: the
+    key id whose own URL was just fetched and led to this actor (``fetch_key``).
+    """
     for _key_id, pem in profile.keys:
         load_public_key(pem)  # refuse unusable keys before storing them (BadPublicKey)
-    actor = await store_actors.upsert(services.store, profile)
+    actor = await store_actors.upsert(services.store, profile, move_key=proven_key)
     forget = services.extras.get("forget_keys_of")
     if forget is not None:
         forget(profile.uri)
@@ -175,8 +189,11 @@ async def fetch_key(services: Services, key_id: str) -> FetchedKey:
     The URL minus its fragment is either the actor (its ``publicKey`` lists the key), a
     key document whose ``owner`` is an actor that lists the key, or GoToSocial's stub of
     the actor served at ``…/main-key`` (its ``id`` is the actor's, not the URL). Only the
-    actor document itself, fetched from its own id, is trusted for the key.
+    actor document itself, fetched from its own id on the key's host, is trusted for the
+    key; having been reached from the key id, it may take the key over from another actor.
     """
+    if not is_http_url(key_id):
+        raise KeyNotListed("key id is not an http(s) URL")
     url = key_id.split("#", 1)[0]
     document = await fetch_document(services, url, check_id=False)
     profile = None
@@ -186,13 +203,17 @@ async def fetch_key(services: Services, key_id: str) -> FetchedKey:
         except BadActorDocument:
             profile = None
     if profile is None:
-        owner = await fetch_document(services, _key_owner(document, key_id))
+        owner_uri = _key_owner(document, key_id)
+        if not same_host(owner_uri, key_id):
+            raise KeyNotListed("the key's owner is on another host")
+        owner = await fetch_document(services, owner_uri)
         profile = parse_actor(owner)
         if not any(listed == key_id for listed, _ in profile.keys):
             # GoToSocial's key documents are also listed in the owner actor; a key that is
             # not is not the owner's.
             raise KeyNotListed("the key's owner does not list the key")
-    await store_profile(services, profile)
+    listed_here = any(listed == key_id for listed, _ in profile.keys)
+    await store_profile(services, profile, proven_key=key_id if listed_here else None)
     for listed, pem in profile.keys:
         if listed == key_id:
             return FetchedKey(listed, profile.uri, pem)

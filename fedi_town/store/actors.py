@@ -2,6 +2,9 @@
 
 An actor's row is refreshed whenever we fetch its document or receive its ``Update``; its
 keys are replaced at the same time, so a key the actor no longer lists stops verifying.
+A key that another actor holds is never moved by that replacement (``replace_owner_keys``):
+only the caller that fetched the key id itself and was led to the new owner may move it
+(``move_key``), so one actor's document cannot take over another's key.
 
 ``recent_by_uri`` serves the inbox worker, which looks up the sender of every item (a
 burst of likes comes from the same few hundred actors): rows read within
@@ -13,6 +16,7 @@ process sharing the database is seen here within ``ACTOR_CACHE_SECONDS``.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -20,6 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fedi_town.store.db import Store, new_id, now_ms
+
+log = logging.getLogger(__name__)
 
 ACTOR_CACHE_SECONDS = 10.0
 ACTOR_CACHE_SIZE = 5_000
@@ -191,8 +197,15 @@ async def is_known(store: Store, uri: str) -> bool:
     return bool(found)
 
 
-async def upsert(store: Store, profile: ActorProfile, *, replace_keys: bool = True) -> RemoteActor:
-    """Insert or refresh an actor (and, with ``replace_keys``, its set of keys)."""
+async def upsert(
+    store: Store,
+    profile: ActorProfile,
+    *,
+    replace_keys: bool = True,
+    move_key: str | None = None,
+) -> RemoteActor:
+    """Insert or refresh an actor (and, with ``replace_keys``, its set of keys; see
+    ``replace_owner_keys`` for ``move_key``)."""
     now = now_ms()
     values: dict[str, Any] = {
         "id": new_id(),
@@ -224,7 +237,7 @@ async def upsert(store: Store, profile: ActorProfile, *, replace_keys: bool = Tr
             values,
         )
         if replace_keys:
-            await replace_owner_keys(store, profile.uri, profile.keys, now=now)
+            await replace_owner_keys(store, profile.uri, profile.keys, now=now, move_key=move_key)
     forget(store, profile.uri)
     actor = await by_uri(store, profile.uri)
     assert actor is not None
@@ -232,24 +245,52 @@ async def upsert(store: Store, profile: ActorProfile, *, replace_keys: bool = Tr
 
 
 async def replace_owner_keys(
-    store: Store, owner_uri: str, keys: Sequence[tuple[str, str]], *, now: int | None = None
-) -> None:
-    """Make ``keys`` the owner's only keys (those fetched as separate key documents stay
-    only if listed)."""
+    store: Store,
+    owner_uri: str,
+    keys: Sequence[tuple[str, str]],
+    *,
+    now: int | None = None,
+    move_key: str | None = None,
+) -> list[str]:
+    """Make ``keys`` the owner's only keys; return the listed key ids left with another owner.
+
+    A listed key that another actor holds stays that actor's, except ``move_key``: the key
+    whose id the caller fetched and which led to this owner (the proof a move needs).
+    """
     now = now or now_ms()
     async with store.transaction():
+        held = await _owners(store, [key_id for key_id, _ in keys])
         await store.execute("DELETE FROM remote_keys WHERE owner_uri = :o", {"o": owner_uri})
+        kept: list[str] = []
         for key_id, pem in keys:
-            await put_key(store, key_id, owner_uri, pem, now=now)
+            if held.get(key_id, owner_uri) != owner_uri and key_id != move_key:
+                kept.append(key_id)
+                continue
+            await put_key(store, key_id, owner_uri, pem, now=now, move=key_id == move_key)
+    for key_id in kept:
+        log.info("key %s stays with its owner; %s listed it too", key_id, owner_uri)
+    return kept
 
 
-async def put_key(store: Store, key_id: str, owner_uri: str, pem: str, *, now: int) -> None:
+async def put_key(
+    store: Store, key_id: str, owner_uri: str, pem: str, *, now: int, move: bool = False
+) -> None:
+    """Store a key of ``owner_uri``. A key held by another actor is left alone unless
+    ``move`` (the caller proved the new owner by fetching the key id)."""
+    guard = "" if move else " WHERE remote_keys.owner_uri = :o"
     await store.execute(
         "INSERT INTO remote_keys (key_id, owner_uri, public_key_pem, fetched_at) "
         "VALUES (:k, :o, :p, :now) ON CONFLICT (key_id) DO UPDATE SET owner_uri = :o, "
-        "public_key_pem = :p, fetched_at = :now",
+        "public_key_pem = :p, fetched_at = :now" + guard,
         {"k": key_id, "o": owner_uri, "p": pem, "now": now},
     )
+
+
+async def _owners(store: Store, key_ids: Sequence[str]) -> dict[str, str]:
+    """The owner of each of ``key_ids`` that is stored."""
+    if not key_ids:
+        return {}
+    return {key_id: key.owner_uri for key_id, key in (await keys(store, key_ids)).items()}
 
 
 _SQLITE_KEYS = "SELECT * FROM remote_keys WHERE key_id IN (SELECT value FROM json_each(:ids))"

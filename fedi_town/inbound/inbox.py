@@ -240,7 +240,7 @@ async def accept(
         if await moderation.blocking(services.store, actor, business_id, also=[sig.key_id]):
             _refuse(activity_id, actor, "domain or actor blocked")
             raise Forbidden("refused by this server's moderation")
-        signer = await signatures.verify_signature(services, sig)
+        signer = await signatures.verify_signature(services, sig, actor=actor)
         if signer.owner_uri != actor:
             raise KeyOwnerMismatch("the signing key does not belong to the activity's actor")
     except SignatureError as exc:

@@ -150,6 +150,27 @@ def kind_of(activity: Activity, known: Collection[str]) -> str | None:
     return str(names[0])
 
 
+#: C0 and C1 controls but tab and newline: never meaningful in a note, and able to forge
+#: log lines or terminal output wherever text is shown raw.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_EMBEDDINGS = ("\u202a", "\u202b", "\u202d", "\u202e")  # closed by U+202C (PDF)
+_ISOLATES = ("\u2066", "\u2067", "\u2068")  # closed by U+2069 (PDI)
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_text(value: str) -> str:
+    """A peer's text as we keep it: control characters dropped, and every bidirectional
+    embedding, override or isolate it leaves open closed at its end, so an unmatched
+    RIGHT-TO-LEFT OVERRIDE cannot reverse what is shown after it. Zero-width characters
+    stay (they join emoji and scripts)."""
+    text = _CONTROLS.sub("", value)
+    if _BIDI.search(text) is None:
+        return text
+    embeddings = sum(text.count(c) for c in _EMBEDDINGS) - text.count("\u202c")
+    isolates = sum(text.count(c) for c in _ISOLATES) - text.count("\u2069")
+    return text + "\u202c" * max(embeddings, 0) + "\u2069" * max(isolates, 0)
+
+
 def href_of(value: Any) -> str | None:
     """The first http(s) link in a ``url``-like value (string, Link object, list of both)."""
     for item in as_list(value):

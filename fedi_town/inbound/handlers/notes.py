@@ -16,9 +16,11 @@ from fedi_town.inbound.activities import (
     Activity,
     BadActivity,
     audience,
+    clean_text,
     href_of,
     id_of,
     ids_of,
+    is_plain_id,
     mentioned_hrefs,
     parse_time_ms,
     same_host,
@@ -45,8 +47,8 @@ def _checked_note(ctx: Inbound, obj: Any) -> Activity:
     if not isinstance(obj, dict) or not (types_of(obj) & NOTE_TYPES):
         raise BadActivity("object is not a note")
     uri = id_of(obj)
-    if uri is None:
-        raise BadActivity("note has no id")
+    if not is_plain_id(uri):
+        raise BadActivity("note has no usable id")
     if ctx.actor_uri not in ids_of(obj.get("attributedTo")):
         raise BadActivity("note is not attributed to the activity's actor")
     if not same_host(uri, ctx.actor_uri):
@@ -57,13 +59,16 @@ def _checked_note(ctx: Inbound, obj: Any) -> Activity:
 def note_content(
     activity: Activity, note: Activity, actor: RemoteActor, fallback_ms: int
 ) -> NoteContent:
-    """What we store of a note: sanitised HTML, plain-text warning, visibility, times."""
+    """What we store of a note: sanitised HTML, plain-text warning (both ``clean_text``:
+    no control characters, no bidirectional override left open), visibility, times."""
     to, cc = audience(activity, note)
     summary = note.get("summary")
     return NoteContent(
         in_reply_to_uri=id_of(note.get("inReplyTo")),
-        content_html=sanitize_html(text_of(note.get("content"), note.get("contentMap"))),
-        summary=html_to_text(sanitize_html(summary))[:_MAX_SUMMARY]
+        content_html=clean_text(
+            sanitize_html(text_of(note.get("content"), note.get("contentMap")))
+        ),
+        summary=clean_text(html_to_text(sanitize_html(summary))[:_MAX_SUMMARY])
         if isinstance(summary, str) and summary
         else None,
         url=href_of(note.get("url")) or id_of(note),

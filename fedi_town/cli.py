@@ -192,9 +192,8 @@ def _cannot_serve(settings: Settings) -> str | None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from fedi_town.app import create_app
+    from fedi_town.serving import run_server
 
     settings = _settings()
     if args.demo:
@@ -215,14 +214,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"cannot start: {problem}", file=sys.stderr)
         return 1
     print(f"serving on http://{settings.host}:{settings.port} as {settings.base_url}")
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-        proxy_headers=True,
-        server_header=False,
-    )
+    run_server(create_app(settings), settings)  # uvicorn with request deadlines, body budget
     return 0
 
 

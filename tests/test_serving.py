@@ -1,0 +1,194 @@
+"""The server's own bounds: request deadlines (headers, body) and the shared body budget,
+on a real uvicorn server on loopback, with raw sockets that trickle or stall."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import uvicorn
+
+from fedi_town import serving
+from fedi_town.settings import Settings
+from tests.live import bind_loopback
+from tests.reliability import record
+
+pytestmark = pytest.mark.anyio
+
+TIMEOUT = 2  # seconds: the request_timeout of these tests
+PROTOCOLS = ["httptools", "h11"]
+
+
+async def echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Reads the whole body, answers its length."""
+    if scope["type"] != "http":
+        return
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+        size += len(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    body = str(size).encode()
+    headers = [(b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+@contextlib.asynccontextmanager
+async def server(
+    protocol: str, budget: serving.BodyBudget | None = None
+) -> AsyncIterator[tuple[str, int]]:
+    settings = Settings(database_url="sqlite:///unused", request_timeout=TIMEOUT)
+    sock = bind_loopback()
+    config = uvicorn.Config(
+        serving.bounded(echo, settings, budget),  # type: ignore[arg-type]
+        http=serving.deadline_protocol(TIMEOUT, protocol),
+        lifespan="off",
+        log_level="warning",
+    )
+    instance = uvicorn.Server(config)
+    task = asyncio.create_task(instance.serve(sockets=[sock]))
+    while not instance.started:
+        await asyncio.sleep(0.01)
+    try:
+        yield sock.getsockname()[:2]
+    finally:
+        instance.should_exit = True
+        await asyncio.wait_for(task, timeout=10)
+        sock.close()
+
+
+async def closed_within(reader: asyncio.StreamReader, seconds: float) -> bytes:
+    """Everything the server sends until it closes the connection (fails after ``seconds``)."""
+    return await asyncio.wait_for(reader.read(), timeout=seconds)
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_a_connection_that_sends_nothing_is_closed_after_the_timeout(protocol):
+    async with server(protocol) as (host, port):
+        # Given a client that connects and says nothing
+        reader, writer = await asyncio.open_connection(host, port)
+        # Then the server closes the connection once the timeout has passed
+        assert await closed_within(reader, TIMEOUT * 5) == b""
+        writer.close()
+        record("serving", f"silent connection ({protocol})", "closed")
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_headers_trickled_a_byte_at_a_time_are_cut_at_the_timeout(protocol):
+    async with server(protocol) as (host, port):
+        # Given a slowloris client: the request line, then a header a byte every 0.2 s
+        reader, writer = await asyncio.open_connection(host, port)
+        writer.write(b"POST /inbox HTTP/1.1\r\nHost: x\r\n")
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        closed = False
+        # When it goes on trickling for up to five timeouts
+        while loop.time() - started < TIMEOUT * 5:
+            try:
+                writer.write(b"X")
+                await writer.drain()
+            except ConnectionError:
+                closed = True
+                break
+            with contextlib.suppress(TimeoutError):
+                if await asyncio.wait_for(reader.read(1), timeout=0.2) == b"":
+                    closed = True
+                    break
+        # Then the server has closed the connection, never answering
+        writer.close()
+        record("serving", f"slowloris headers ({protocol})", "closed" if closed else "held")
+        assert closed
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_a_second_request_on_a_kept_alive_connection_gets_the_same_deadline(protocol):
+    async with server(protocol) as (host, port):
+        # Given a client whose first request was answered
+        reader, writer = await asyncio.open_connection(host, port)
+        writer.write(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi")
+        assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 200")
+        assert await reader.readexactly(1) == b"2"
+        # When it starts a second request and never finishes its headers
+        writer.write(b"POST / HTTP/1.1\r\nHost: x\r\n")
+        # Then the connection is closed once the timeout has passed
+        assert await closed_within(reader, TIMEOUT * 5) == b""
+        writer.close()
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_a_body_that_stops_arriving_gets_408_and_the_connection_closed(protocol):
+    async with server(protocol) as (host, port):
+        # Given a client that promises 100 bytes and sends 10
+        reader, writer = await asyncio.open_connection(host, port)
+        writer.write(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789")
+        # Then after the timeout it is answered 408 and the connection closed
+        answer = await closed_within(reader, TIMEOUT * 5)
+        writer.close()
+        record("serving", f"stalled body ({protocol})", answer[9:12].decode() or "closed")
+        assert answer.startswith(b"HTTP/1.1 408")
+        assert b"application/problem+json" in answer
+        assert b"connection: close" in answer.lower()
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_a_slow_but_steady_body_is_never_cut(protocol):
+    async with server(protocol) as (host, port):
+        # Given a client sending its 12-byte body a byte every 0.25 s (3 s in all,
+        # longer than the timeout, but never pausing for as long as it)
+        reader, writer = await asyncio.open_connection(host, port)
+        writer.write(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 12\r\n\r\n")
+        for _ in range(12):
+            await asyncio.sleep(0.25)
+            writer.write(b"x")
+            await writer.drain()
+        # Then the whole body is read and answered
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=TIMEOUT * 5)
+        assert head.startswith(b"HTTP/1.1 200")
+        assert await reader.readexactly(2) == b"12"
+        writer.close()
+
+
+def test_the_body_budget_lets_a_lone_request_in_and_refuses_past_its_limit():
+    budget = serving.BodyBudget(limit=100)
+    assert budget.take(150)  # alone: always fits
+    assert not budget.take(10)
+    budget.give_back(150)
+    assert budget.take(60) and budget.take(40) and not budget.take(1)
+
+
+async def test_large_bodies_over_the_budget_get_503_while_small_ones_pass():
+    # Given a budget of 200 KB, and a client holding 150 KB of it (its body half sent)
+    budget = serving.BodyBudget(limit=200 * 1024)
+    async with server("httptools", budget) as (host, port):
+        holder_r, holder_w = await asyncio.open_connection(host, port)
+        holder_w.write(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 153600\r\n\r\n" + b"x" * 10)
+        await holder_w.drain()
+        while budget.held == 0:
+            await asyncio.sleep(0.01)
+        # When another client declares a 100 KB body
+        reader, writer = await asyncio.open_connection(host, port)
+        writer.write(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 102400\r\n\r\n")
+        answer = await closed_within(reader, 10)
+        # Then it is told to come back shortly, before its body is read
+        record("serving", "large bodies over the body budget", answer[9:12].decode())
+        assert answer.startswith(b"HTTP/1.1 503")
+        assert b"retry-after: 5" in answer.lower()
+        # And a small request still passes
+        small_r, small_w = await asyncio.open_connection(host, port)
+        small_w.write(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello")
+        assert (await small_r.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 200")
+        # And once the holder finishes, its share is given back
+        holder_w.write(b"x" * (153600 - 10))
+        assert (await holder_r.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 200")
+        assert await holder_r.readexactly(6) == b"153600"
+        while budget.held:
+            await asyncio.sleep(0.01)
+        for w in (holder_w, writer, small_w):
+            w.close()

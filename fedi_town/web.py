@@ -128,7 +128,7 @@ def parse_json_text(body: bytes) -> tuple[dict[str, Any], str]:
     if text.startswith("\ufeff"):
         raise BadRequest("the body starts with a byte order mark; send UTF-8 without one")
     try:
-        data = json.loads(text, parse_constant=_refuse_constant)
+        data = _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         raise BadRequest(f"malformed JSON: JSONDecodeError at position {exc.pos}") from None
     except RecursionError:
@@ -146,6 +146,10 @@ def parse_json_text(body: bytes) -> tuple[dict[str, Any], str]:
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+#: Made once: ``json.loads`` with any keyword builds a new decoder on every call.
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
 
 
 def _check_tree(data: Any, *, depth: bool, text: bool) -> None:

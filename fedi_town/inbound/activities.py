@@ -115,6 +115,9 @@ MAX_ID_BYTES = 2048
 #: (C0, DEL, C1, which could forge log lines), zero-width and bidirectional controls.
 _NOT_IN_ID = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
 
+#: A plain http(s) URL (as ``_PLAIN_HTTP_URL``) of printable ASCII only: an id in one match.
+_PRINTABLE_HTTP_URL = re.compile(r"https?://[A-Za-z0-9._~%!$&'()*+,;=:@-]+(?:[/?#][!-~]*)?\Z")
+
 #: An activity type name: ``Like``, ``as:Like``, a full IRI; never spaces or controls.
 _TYPE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.:/#-]{0,99}\Z")
 
@@ -122,7 +125,11 @@ _TYPE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.:/#-]{0,99}\Z")
 def is_plain_id(value: Any) -> bool:
     """An http(s) URL fit to be stored, compared and logged as an id: at most
     ``MAX_ID_BYTES``, no whitespace, no control or invisible formatting characters."""
-    if not isinstance(value, str) or not is_http_url(value):
+    if not isinstance(value, str):
+        return False
+    if len(value) <= MAX_ID_BYTES and _PRINTABLE_HTTP_URL.match(value) is not None:
+        return True  # the common case, in one match
+    if not is_http_url(value):
         return False
     if len(value) > MAX_ID_BYTES or (not value.isascii() and len(value.encode()) > MAX_ID_BYTES):
         return False
@@ -138,6 +145,8 @@ def kind_of(activity: Activity, known: Collection[str]) -> str | None:
     number, an empty list or a list holding anything else makes the activity unusable.
     """
     value = activity.get("type")
+    if isinstance(value, str):
+        return value if _TYPE_NAME.match(value) is not None else None
     names = value if isinstance(value, list) else [value]
     if not names:
         return None

@@ -10,6 +10,7 @@ from starlette.requests import Request
 
 from fedi_town.errors import Gone, NotFound
 from fedi_town.protocol import documents
+from fedi_town.protocol.usernames import is_username
 from fedi_town.read.negotiate import MovedTo, TombstoneGone
 from fedi_town.services import Services
 from fedi_town.store import businesses
@@ -30,6 +31,8 @@ async def find_business(services: Services, request: Request) -> Business:
     Raises ``NotFound`` when there is none and ``MovedTo`` when the case differs.
     """
     given = str(request.path_params["username"])
+    if not is_username(given):  # NUL, unicode, 10,000 characters: never a lookup
+        raise NotFound("no business by that name")
     business = await businesses.by_username(services.store, given, include_deleted=True)
     if business is None:
         raise NotFound(f"no business named {given!r}")

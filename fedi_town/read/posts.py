@@ -7,6 +7,7 @@ is right only for posts that never were public).
 
 from __future__ import annotations
 
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -128,10 +129,26 @@ async def shares(request: Request) -> Response:
     return await _interactions(request, "announce")
 
 
-_NOTE = "/users/{username}/statuses/{post_id:int}"
+class DigitsConvertor(Convertor[str]):
+    """A path segment of ASCII digits, kept as text: ``protocol.ids.path_id`` decides whether
+    it is an id (Starlette's ``int`` convertor would turn 5,000 digits into a ValueError)."""
+
+    regex = "[0-9]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return str(value)
+
+
+# Registered before the routes below are compiled; registering again replaces it with the same.
+register_url_convertor("digits", DigitsConvertor())
+
+_NOTE = "/users/{username}/statuses/{post_id:digits}"
 routes = [
     Route(_NOTE, note, methods=["GET"]),
-    Route("/@{username}/{post_id:int}", note, methods=["GET"]),
+    Route("/@{username}/{post_id:digits}", note, methods=["GET"]),
     Route(_NOTE + "/activity", note_activity, methods=["GET"]),
     Route(_NOTE + "/replies", replies, methods=["GET"]),
     Route(_NOTE + "/likes", likes, methods=["GET"]),

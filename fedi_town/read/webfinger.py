@@ -22,6 +22,7 @@ from starlette.routing import Route
 
 from fedi_town.errors import BadRequest, Gone, NotFound, ProblemError
 from fedi_town.protocol.urls import INSTANCE_ACTOR_USERNAME, Urls
+from fedi_town.protocol.usernames import is_username
 from fedi_town.read.cache import INSTANCE, business_group, remember
 from fedi_town.services import Services
 from fedi_town.store import businesses
@@ -70,7 +71,15 @@ def resolve_resource(resource: str | None, urls: Urls) -> str:
         raise BadRequest("resource must be acct:user@host or an actor URL")
     if host.lower() != urls.domain.lower():
         raise NotFound("that account is not on this server")
-    return user
+    return _known_shape(user)
+
+
+def _known_shape(username: str) -> str:
+    """``username`` if it could be one here; NUL, unicode or 10,000 characters are a 404
+    without a lookup."""
+    if not is_username(username):
+        raise NotFound("no such account on this server")
+    return username
 
 
 def _username_from_url(text: str, urls: Urls) -> str:
@@ -84,7 +93,7 @@ def _username_from_url(text: str, urls: Urls) -> str:
         return INSTANCE_ACTOR_USERNAME
     for prefix in ("/users/", "/@"):
         if path.startswith(prefix) and "/" not in path[len(prefix) :] and len(path) > len(prefix):
-            return path[len(prefix) :]
+            return _known_shape(path[len(prefix) :])
     raise NotFound("that URL names no actor")
 
 

@@ -30,6 +30,7 @@ MENTION_RE = re.compile(
 #: ``#tag``: word characters with at least one letter, not inside a word or a URL.
 HASHTAG_RE = re.compile(r"(?<![=/)\w&#])#(\w*[^\W\d]\w*)")
 MAX_TAG_LENGTH = 100
+_TAG_NAME_RE = re.compile(r"\A\w*[^\W\d]\w*\Z")
 
 _TAG_SPLIT = re.compile(r"(<[^>]*>)")
 _SKIP_TAGS = ("a", "code", "pre")
@@ -75,6 +76,11 @@ def find_hashtags(source: str) -> list[str]:
         if len(tag) <= MAX_TAG_LENGTH:
             found.setdefault(tag.lower(), tag)
     return list(found.values())
+
+
+def is_hashtag(name: str) -> bool:
+    """Whether ``name`` (without ``#``) is a hashtag a post could carry."""
+    return len(name) <= MAX_TAG_LENGTH and _TAG_NAME_RE.match(name) is not None
 
 
 @dataclass(frozen=True)

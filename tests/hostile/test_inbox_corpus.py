@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import secrets
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -422,3 +423,35 @@ async def test_an_inbox_path_that_is_not_a_username_is_404_before_any_lookup(
         await inbox.try_case(case_class, inbox.like(), 404, path=path)
     # And the bakery's own inbox still takes a Like
     await inbox.try_case("bakery's own inbox", inbox.like(), 202, path="/users/bakery/inbox")
+
+
+async def test_ids_too_long_for_an_index_inside_a_note_are_not_retried(inbox: Inbox) -> None:
+    # Given notes mentioning the bakery: one with an inReplyTo of 3,000 characters, one
+    # whose own id is that long (both are indexed columns; PostgreSQL refuses such entries)
+    biz = inbox.services.urls.actor("bakery")
+    long_id = f"{ACTOR}/statuses/" + secrets.token_urlsafe(2400)  # incompressible
+    cases = [
+        ("note with an inReplyTo of 3,000 characters", {"inReplyTo": long_id}),
+        ("note with an id of 3,000 characters", {"id": long_id}),
+    ]
+    for case_class, fields in cases:
+        note_id = f"{ACTOR}/statuses/{uuid.uuid4().int % 10**12}"
+        note = {
+            "id": note_id,
+            "type": "Note",
+            "attributedTo": ACTOR,
+            "to": [biz],
+            "content": "<p>hello</p>",
+            "tag": [{"type": "Mention", "href": biz, "name": "@bakery"}],
+            **fields,
+        }
+        create = {
+            "@context": AS,
+            "id": f"{note_id}/activity",
+            "type": "Create",
+            "actor": ACTOR,
+            "to": [biz],
+            "object": note,
+        }
+        # When it is POSTed signed, Then it is taken and handled or dropped, never retried
+        await inbox.try_case(case_class, create, 202)

@@ -63,8 +63,10 @@ def note_content(
     no control characters, no bidirectional override left open), visibility, times."""
     to, cc = audience(activity, note)
     summary = note.get("summary")
+    reply_to = id_of(note.get("inReplyTo"))
     return NoteContent(
-        in_reply_to_uri=id_of(note.get("inReplyTo")),
+        # indexed: an id too long for an index entry (or not one) is not kept
+        in_reply_to_uri=reply_to if is_plain_id(reply_to) else None,
         content_html=clean_text(
             sanitize_html(text_of(note.get("content"), note.get("contentMap")))
         ),

@@ -11,8 +11,10 @@ the status it got.
 
 from __future__ import annotations
 
+import copy
 import gzip
 import json
+import random
 import secrets
 import uuid
 from collections.abc import AsyncIterator
@@ -31,6 +33,7 @@ from fedi_town.store.db import now_ms
 from fedi_town.web import MAX_JSON_DEPTH
 from tests.conftest import create_business
 from tests.inbound.helpers import add_post, add_remote_actor, count, keypair
+from tests.inbound.samples import real_activities
 from tests.reliability import record
 
 pytestmark = pytest.mark.anyio
@@ -455,3 +458,77 @@ async def test_ids_too_long_for_an_index_inside_a_note_are_not_retried(inbox: In
         }
         # When it is POSTed signed, Then it is taken and handled or dropped, never retried
         await inbox.try_case(case_class, create, 202)
+
+
+def random_value(rng: random.Random, depth: int = 0) -> Any:
+    """A JSON value of any type, some of them shaped like what the field might hold."""
+    choices: list[Any] = [
+        None,
+        True,
+        0,
+        -1,
+        2**63,
+        1.5,
+        "",
+        "x",
+        ACTOR,
+        "https://elsewhere.example/x",
+        "\u202e\u200b",
+        "a" * 300,
+        [],
+        {},
+    ]
+    if depth < 3:
+        choices += [
+            [random_value(rng, depth + 1) for _ in range(rng.randint(1, 3))],
+            {rng.choice(["id", "type", "href", "name", "x"]): random_value(rng, depth + 1)},
+        ]
+    return rng.choice(choices)
+
+
+def paths_in(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix] if prefix else []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += paths_in(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += paths_in(item, (*prefix, index))
+    return found
+
+
+async def test_real_activities_with_fields_replaced_are_handled_or_dropped(inbox: Inbox) -> None:
+    # Given real-world activities (tests/inbound/payloads.py) from alice to the bakery, each
+    # with one to three fields anywhere replaced by values of any type (seeded, repeatable)
+    biz = inbox.services.urls.actor("bakery")
+    rng = random.Random(11)
+    outcomes: dict[str, int] = {}
+    for round_ in range(200):
+        # alice's key as stored (a mangled Update or Delete of herself may drop it)
+        await add_remote_actor(inbox.services.store, ACTOR)
+        activity = copy.deepcopy(rng.choice(real_activities(ACTOR, biz, inbox.post_uri)))
+        activity["id"] = f"{ACTOR}#mutated/{round_}"
+        for _ in range(rng.randint(1, 3)):
+            where = [p for p in paths_in(activity) if p not in (("id",), ("actor",))]
+            path = rng.choice(where)
+            parent = activity
+            for step in path[:-1]:
+                parent = parent[step]
+            parent[path[-1]] = random_value(rng)
+        # When it is POSTed signed and the worker runs, Then it is a 4xx or a 202, and it is
+        # handled or dropped on purpose: never left pending to retry, nothing unreadable
+        status = await inbox.post(activity)
+        assert status == 202 or 400 <= status < 500, status
+        await inbox.drain()
+        row = await inbox.services.store.fetch_one(
+            "SELECT state, last_error FROM inbox_items WHERE activity_uri = :u",
+            {"u": activity["id"]},
+        )
+        state = None if row is None else row["state"]
+        outcome = str(status) if row is None else f"{status} {state}"
+        if state == "failed":
+            outcome += f" ({row['last_error']})"
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        record("inbox", "real activity with fields replaced, handled", outcome)
+        assert state != "pending", activity
+    await inbox.assert_healthy()

@@ -226,12 +226,24 @@ def soak_table(soak: dict[str, Any] | None, why_not: str) -> list[str]:
          f"({dels['posts']} posts × {soak['servers']} servers; lost {dels['lost']}, "
          f"duplicates {dels['duplicates']}, pending after drain {dels['pending_after_drain']})"),
         ("Follows accepted", f"{dels['accepts_received']} / {dels['accepts_expected']}"),
+        ("post to every server", _fanout(soak.get("fanout"))),
+        ("delivery attempts (server log)",
+         outcome_text(Counter(soak["server_log"].get("delivery_attempts", {}))) or "-"),
         ("server log", f"{soak['server_log']['error_lines']} ERROR lines or tracebacks"),
         ("promises kept", f"{kept} of {len(verdicts)}"
          + "".join(f"; BROKEN: {name}" for name, v in verdicts.items() if not v)),
     ]  # fmt: skip
     out += _table(("figure", "value"), "--- ---", rows)
     return [*out, ""]
+
+
+def _fanout(fan: dict[str, Any] | None) -> str:
+    if not fan or not fan.get("posts"):
+        return "-"
+    return (
+        f"median {fan['median_s']} s, slowest {fan['max_s']} s; {fan['slow']} of "
+        f"{fan['posts']} posts over {fan.get('slow_over_s', 10):.0f} s"
+    )
 
 
 def summary_table(tried: list[Tried], soak: dict[str, Any] | None) -> list[str]:

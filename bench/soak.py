@@ -78,6 +78,8 @@ DRAIN_S = 90.0
 #: FEDI_TOWN_INBOX_HOST_BURST (2,000), so the per-host limit answers 429 (the intended
 #: refusals) and the server retries after Retry-After until every one is accepted
 GREEDY = 2_500
+#: a post whose fan-out to every server took longer than this is counted as slow
+SLOW_FANOUT_S = 10.0
 GREEDY_CONNECTIONS = 16
 #: "flat": the last third's max RSS may exceed the first third's max by this much
 FLAT_MARGIN = 0.10
@@ -86,12 +88,20 @@ FLAT_MIN_MB = 10.0
 MEMORY_MAX_MB = 400.0
 #: distinct RSA keys shared out among the actors (verifying costs the same with any)
 KEYS = 8
+#: Clients drop an idle connection before the server does (uvicorn's keep-alive timeout is
+#: 5 s): reusing one at the moment the server closes it is a ReadError for a POST, which a
+#: client must not blindly retry. With httpx's default (also 5 s) the owner, who posts
+#: every 5 s, met that race twice in a 3-minute run.
+LIMITS = httpx.Limits(keepalive_expiry=4.0)
 FEDI_TOWN = ROOT / ".venv" / "bin" / "fedi-town"
 ADMIN_TOKEN = "soak-admin-token-0123456789abcdef"
 AS = "https://www.w3.org/ns/activitystreams"
 PUBLIC = f"{AS}#Public"
 AP_JSON = "application/activity+json"
 _ERROR_LINE = re.compile(r"\b(ERROR|CRITICAL)\b|^Traceback")
+_WARNING_LINE = re.compile(r"\bWARNING\b")
+#: fedi-town's decision log line for each delivery attempt (fedi_town/remote/http.py)
+_ATTEMPT = re.compile(r"fedi_town\.remote\.http: delivery to \S+: (\S+)")
 
 
 # -- the remote servers ---------------------------------------------------------------------
@@ -158,6 +168,8 @@ class PeerSink(Sink):
     def reset(self) -> None:
         super().reset()
         self.creates: dict[str, set[str]] = {}
+        #: object id of each Create -> when it reached each server (first time)
+        self.arrivals: dict[str, list[float]] = {}
         self.create_repeats: Counter[str] = Counter()
         self.accepts: set[str] = set()
         self.types: Counter[str] = Counter()
@@ -197,6 +209,8 @@ class PeerSink(Sink):
             got = self.creates.setdefault(host, set())
             if inner_id in got:
                 self.create_repeats[host] += 1
+            else:
+                self.arrivals.setdefault(inner_id, []).append(time.time())
             got.add(inner_id)
         elif kind == "Accept" and isinstance(inner_id, str):
             self.accepts.add(inner_id)
@@ -458,6 +472,27 @@ def log_findings(text: str, limit: int = 20) -> tuple[int, list[str]]:
     return len(found), found[:limit]
 
 
+def fanout_times(
+    posted_at: dict[str, float], arrivals: dict[str, list[float]], servers: int
+) -> dict[str, Any]:
+    """Per owner post, the seconds from its 201 until every server had its Create: the
+    median and the slowest, and how many posts took longer than ``SLOW_FANOUT_S``."""
+    times = sorted(
+        max(arrivals[uri]) - at
+        for uri, at in posted_at.items()
+        if len(arrivals.get(uri, [])) >= servers
+    )
+    if not times:
+        return {"posts": 0, "median_s": None, "max_s": None, "slow": 0}
+    return {
+        "posts": len(times),
+        "median_s": round(times[len(times) // 2], 2),
+        "max_s": round(times[-1], 2),
+        "slow": sum(1 for t in times if t > SLOW_FANOUT_S),
+        "slow_over_s": SLOW_FANOUT_S,
+    }
+
+
 def flatness(samples: list[float]) -> dict[str, Any]:
     """First and last thirds' maxima of RSS samples, and whether memory stayed flat."""
     if len(samples) < 3:
@@ -487,7 +522,7 @@ class Soak:
     greedy: int = GREEDY
 
 
-async def _run(soak: Soak, data: Path) -> dict[str, Any]:
+async def _run(soak: Soak, data: Path, keep_log: Path | None) -> dict[str, Any]:
     pairs = [generate_rsa_keypair() for _ in range(KEYS)]
     ips = [host_ip(i) for i in range(soak.servers)]
     peer_port, sockets = bind_hosts(ips)
@@ -505,9 +540,11 @@ async def _run(soak: Soak, data: Path) -> dict[str, Any]:
     services = Services.from_settings(Settings.from_env(env))
     await services.store.connect()
     ledger = Ledger()
-    admin = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60, trust_env=False)
+    admin = httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{port}", timeout=60, trust_env=False, limits=LIMITS
+    )
     for peer in peers.values():
-        transport = httpx.AsyncHTTPTransport(local_address=peer.ip)
+        transport = httpx.AsyncHTTPTransport(local_address=peer.ip, limits=LIMITS)
         peer.client = httpx.AsyncClient(transport=transport, timeout=30, trust_env=False)
     sampler = RssSampler(fedi.pid, interval=1.0)
     loop = asyncio.get_running_loop()
@@ -522,6 +559,7 @@ async def _run(soak: Soak, data: Path) -> dict[str, Any]:
         owner = {"Authorization": f"Bearer {made.json()['owner_token']}"}
         base = f"http://127.0.0.1:{port}"
         target = Target(base, f"{base}/users/bakery", [])
+        posted_at: dict[str, float] = {}
 
         async def owner_post(n: int) -> None:
             text = f"Cinnamon buns are back! Batch {n} is out of the oven. #bakery"
@@ -535,6 +573,7 @@ async def _run(soak: Soak, data: Path) -> dict[str, Any]:
             ledger.note("owner post", str(answer.status_code), "", answer.text[:300])
             if answer.status_code == 201:
                 target.posts.append(answer.json()["uri"])
+                posted_at[target.posts[-1]] = time.time()
 
         # Every main actor follows first, so every server is owed every post that follows.
         setup_until = loop.time() + 120
@@ -603,16 +642,28 @@ async def _run(soak: Soak, data: Path) -> dict[str, Any]:
             # Drain: no inbox item, no delivery pending, every post's Create arrived.
             drain_started = time.time()
             expected = set(target.posts)
+            trace: list[dict[str, Any]] = []
             while loop.time() < until + soak.drain_s:
                 queues = await _queues(services)
-                pending = queues["inbox"].get("pending", 0) + queues["deliveries"].get("pending", 0)
-                arrived = all(expected <= sink.creates.get(ip, set()) for ip in peers)
-                if pending == 0 and arrived:
+                missing = sum(len(expected - sink.creates.get(ip, set())) for ip in peers)
+                now = {
+                    "inbox_pending": queues["inbox"].get("pending", 0),
+                    "deliveries_pending": queues["deliveries"].get("pending", 0),
+                    "creates_missing": missing,
+                }
+                if not trace or {k: v for k, v in trace[-1].items() if k != "s"} != now:
+                    trace.append({"s": round(time.time() - drain_started, 1), **now})
+                if not any(now.values()):
                     break
                 await asyncio.sleep(1.0)
             drain_s = time.time() - drain_started
+            result["drain_trace"] = trace
         queues = await _queues(services)
         final_mb = memory_mb(fedi.pid)[0]
+        business = await admin.get("/api/v1/businesses/bakery", headers=owner)
+        result["owner_posts_stored"] = business.json().get("posts_count")
+        result["owner_posts_answered_201"] = len(target.posts)
+        result["fanout"] = fanout_times(posted_at, sink.arrivals, len(peers))
         result.update(
             _summary(soak, ledger, sink, peers, target, queues, sampler.samples[:load_samples])
         )
@@ -629,8 +680,16 @@ async def _run(soak: Soak, data: Path) -> dict[str, Any]:
         await asyncio.to_thread(fedi.stop)
         peer_server.should_exit = True
         await serving
-    count, lines = log_findings(fedi.log())
-    result["server_log"] = {"error_lines": count, "first": lines}
+    text = fedi.log()
+    count, lines = log_findings(text)
+    warnings = [line for line in text.splitlines() if _WARNING_LINE.search(line)]
+    result["server_log"] = {
+        "error_lines": count, "first": lines, "warning_lines": len(warnings),
+        "first_warnings": warnings[:20], "lines": text.count("\n"),
+        "delivery_attempts": dict(Counter(m.group(1) for m in _ATTEMPT.finditer(text))),
+    }  # fmt: skip
+    if keep_log is not None:
+        await asyncio.to_thread(keep_log.write_text, text)
     return result
 
 
@@ -710,6 +769,8 @@ def verdicts(result: dict[str, Any]) -> dict[str, bool]:
         "every stored item handled": acts["handled"] == acts["stored"],
         "no delivery lost": dels["lost"] == 0,
         "every Follow accepted": dels["accepts_received"] == dels["accepts_expected"],
+        "every owner post answered": result["owner_posts_stored"]
+        == result["owner_posts_answered_201"],
         "server logged no error": result["server_log"]["error_lines"] == 0,
     }
 
@@ -717,6 +778,7 @@ def verdicts(result: dict[str, Any]) -> dict[str, bool]:
 def figures(result: dict[str, Any]) -> list[Figure]:
     """The soak's rows for ``run_all``'s table."""
     memory, acts, dels = result["memory"], result["activities"], result["deliveries"]
+    fan = result["fanout"]
     ok = result["verdicts"]
     s = "soak"
     return [
@@ -741,6 +803,9 @@ def figures(result: dict[str, Any]) -> list[Figure]:
         Figure(s, "deliveries lost", dels["lost"], "", None, "0", ok["no delivery lost"],
                f"{dels['received']}/{dels['expected']} Creates of {dels['posts']} posts"),
         Figure(s, "duplicate deliveries", dels["duplicates"], "", detail="counted, not a target"),
+        Figure(s, "post to all servers, median", fan["median_s"] or 0, "s",
+               detail=f"slowest {fan['max_s']} s; {fan['slow']} of {fan['posts']} posts over "
+               f"{SLOW_FANOUT_S:.0f} s"),
     ]  # fmt: skip
 
 
@@ -774,23 +839,32 @@ def print_report(result: dict[str, Any]) -> None:
     short = {ip: s for ip, s in d["per_server"].items() if s["lost"] or s["duplicates"]}
     for ip, s in short.items():
         print(f"  {ip}: received {s['received']}/{s['expected']}, duplicates {s['duplicates']}")
+    fan = result["fanout"]
+    print(f"owner posts: {result['owner_posts_answered_201']} answered 201, "
+          f"{result['owner_posts_stored']} stored; from 201 to every server: median "
+          f"{fan['median_s']} s, slowest {fan['max_s']} s, {fan['slow']} over "
+          f"{SLOW_FANOUT_S:.0f} s")  # fmt: skip
     log = result["server_log"]
-    print(f"server log: {log['error_lines']} ERROR lines or tracebacks")
-    for line in log["first"]:
+    print(f"server log: {log['lines']} lines, {log['error_lines']} ERROR lines or tracebacks, "
+          f"{log['warning_lines']} WARNING lines; delivery attempts by outcome "
+          f"{log['delivery_attempts']}")  # fmt: skip
+    for line in log["first"] + log["first_warnings"][:5]:
         print(f"  {line}")
+    if len(result.get("drain_trace", [])) > 1:
+        print(f"drain: {result['drain_trace']}")
     for failure in result["failures"]:
         print(f"  first {failure['kind']} answered {failure['status']}: {failure}")
     for name, kept in result["verdicts"].items():
         print(f"  {'ok  ' if kept else 'FAIL'} {name}")
 
 
-def run(seconds: float, quick: bool) -> dict[str, Any]:
+def run(seconds: float, quick: bool, keep_log: Path | None = None) -> dict[str, Any]:
     soak = Soak(seconds=seconds, post_every=3.0 if quick else POST_EVERY,
                 drain_s=60.0 if quick else DRAIN_S)  # fmt: skip
     load_before = load_average()
     began = time.time()
     with tempfile.TemporaryDirectory(prefix="fedi-soak-") as tmp:
-        result = asyncio.run(_run(soak, Path(tmp)))
+        result = asyncio.run(_run(soak, Path(tmp), keep_log))
     result["verdicts"] = verdicts(result)
     result["ok"] = all(result["verdicts"].values())
     result["quick"] = quick
@@ -806,9 +880,10 @@ def main() -> int:
     parser = report.arguments(__doc__)
     parser.add_argument("--seconds", type=float, default=180.0, help="length of the load")
     parser.add_argument("--out", type=Path, help="write the whole result here as JSON")
+    parser.add_argument("--server-log", type=Path, help="keep fedi-town's log (stderr) here")
     args = parser.parse_args()
     seconds = 30.0 if args.quick and args.seconds == 180.0 else args.seconds
-    result = run(seconds, args.quick)
+    result = run(seconds, args.quick, args.server_log)
     print_report(result)
     found = figures(result)
     notes = [

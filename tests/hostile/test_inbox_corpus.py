@@ -324,7 +324,7 @@ async def test_unicode_tricks_in_a_note_are_taken_and_come_out_sanitised(inbox: 
     # zero-width characters, an escape sequence and a script
     biz = inbox.services.urls.actor("bakery")
     note_id = f"{ACTOR}/statuses/{uuid.uuid4().int % 10**12}"
-    trick = "\u202egnp.exe\u200b\u200d\x1b[31m"
+    trick = "\u202egnp.exe\u200b\u200d\x1b[31m \U0001f600"
     create = {
         "@context": AS,
         "id": f"{note_id}/activity",
@@ -355,6 +355,7 @@ async def test_unicode_tricks_in_a_note_are_taken_and_come_out_sanitised(inbox: 
         assert "<script" not in text and "\x1b" not in text
         assert text.count("\u202e") == text.count("\u202c")
         assert "\u200b" in text  # zero-width characters are allowed
+        assert "\U0001f600" in text  # and astral characters survive the store
 
 
 # -- headers and paths -----------------------------------------------------------------

@@ -21,10 +21,11 @@ ever. So:
 parsed whole; an upload is decoded whole), and its parsing costs a few times its size. A
 budget shared by the process's requests bounds what large bodies hold at once: a request
 declaring more than ``SMALL_BODY_BYTES`` takes its ``Content-Length`` from the budget until
-its response is sent; when the budget cannot cover it, it gets ``503`` with ``Retry-After``
-before its body is read. A body without ``Content-Length`` (chunked) takes its bytes as they
-come. Small bodies (every signed activity of ordinary size) are never counted. The budget is
-one integer: no lock, no await, on the inbox's path.
+its response is sent. When the budget cannot cover it, its body is read and dropped a piece
+at a time (nothing kept) and it gets ``503`` with ``Retry-After``. A body without
+``Content-Length`` (chunked) takes its bytes as they come. Small bodies (every signed
+activity of ordinary size) are never counted. The budget is one integer: no lock, no await,
+on the inbox's path.
 """
 
 from __future__ import annotations
@@ -48,9 +49,13 @@ log = logging.getLogger(__name__)
 
 #: Bodies up to this size are never counted against the budget (an ordinary activity).
 SMALL_BODY_BYTES = 64 * 1024
-#: Large bodies held at once by one process, at most (a 10 MB upload and a dozen large
-#: activities fit; with parsing, a few times this in memory).
-BODY_BUDGET_BYTES = 24 * 1024 * 1024
+#: Large bodies held at once by one process, at most. An accepted 1 MB activity costs
+#: about 7 MB before it is handled (its text, parsed JSON, the store's parameters, the
+#: worker's copy), so this keeps a burst of large ones near 120 MB over the base.
+BODY_BUDGET_BYTES = 16 * 1024 * 1024
+#: A refused body up to this size is read and dropped before the 503, so the client reads
+#: the answer instead of a reset connection; a larger one is cut off.
+DRAIN_AT_MOST_BYTES = 16 * 1024 * 1024
 #: Retry-After of a 503 for the body budget (seconds).
 BUDGET_RETRY_AFTER_S = 5
 
@@ -103,6 +108,8 @@ class BoundedApp:
         if declared is not None and declared > SMALL_BODY_BYTES:
             if not self.budget.take(declared):
                 self.over_budget()
+                if declared <= DRAIN_AT_MOST_BYTES:
+                    await self._drain(receive)  # so the client reads the 503, not a reset
                 await _answer(send, _budget_problem(), close=True)
                 return
             held = declared
@@ -111,6 +118,18 @@ class BoundedApp:
             await self.app(scope, request.receive, request.send)
         finally:
             self.budget.give_back(held + request.taken)
+
+    async def _drain(self, receive: Receive) -> None:
+        """Read and drop a refused body, a piece at a time (nothing is kept), each piece
+        within the deadline."""
+        more = True
+        while more:
+            try:
+                async with asyncio.timeout(self.timeout):
+                    message = await receive()
+            except TimeoutError:
+                return
+            more = message["type"] == "http.request" and bool(message.get("more_body"))
 
     def over_budget(self) -> None:
         log.warning("request refused: large bodies over the %d-byte budget", self.budget.limit)

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import signal
@@ -428,6 +429,9 @@ class Worker:
 def build_worker(services: Services) -> Worker:
     """The worker with every queue and periodic job the installed modules register."""
     runners: list[QueueRunner] = list(services.extras.get("queue_runners", []))
+    lease_ms = services.extras.get("worker_lease_ms")  # tests: leases that pass in seconds
+    if lease_ms is not None:
+        runners = [dataclasses.replace(runner, lease_ms=int(lease_ms)) for runner in runners]
     periodic: list[tuple[float, Periodic]] = list(services.extras.get("periodic_jobs", []))
     periodic.append((retention.EVERY_S, retention.run))  # finished rows go after retention_days
     worker = Worker(services, runners, periodic)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -28,8 +29,10 @@ from typing import BinaryIO
 import httpx
 import pytest
 
-from tests.conftest import ADMIN_TOKEN, IN_CI
-from tests.live import wait_until
+from fedi_town.app import create_app
+from fedi_town.services import Services
+from tests.conftest import ADMIN_TOKEN, IN_CI, KEY_ENCRYPTION_KEY, make_settings
+from tests.live import LiveInstance, bind_loopback, serve_app, wait_until
 
 FEDI_TOWN = Path(sys.executable).with_name("fedi-town")
 
@@ -49,6 +52,7 @@ def serve_env(database_url: str, tmp_path: Path, port: int, **extra: str) -> dic
         FEDI_TOWN_PORT=str(port),
         FEDI_TOWN_DATABASE_URL=database_url,
         FEDI_TOWN_ADMIN_TOKEN=ADMIN_TOKEN,
+        FEDI_TOWN_KEY_ENCRYPTION_KEYS=KEY_ENCRYPTION_KEY,
         FEDI_TOWN_ALLOW_PRIVATE_ADDRESSES="true",
         FEDI_TOWN_MEDIA_DIR=str(tmp_path / "media"),
         FEDI_TOWN_LOG_LEVEL="WARNING",
@@ -173,7 +177,7 @@ class PrivatePostgres:
 
     def restart(self) -> None:
         """A fast restart: every session is ended, the server comes back on the same port."""
-        self._ctl("-w", "-m", "fast", "restart")
+        self._ctl("-w", "-l", str(self.data_dir / "server.log"), "-m", "fast", "restart")
 
     def stop(self) -> None:
         self._ctl("-w", "-m", "immediate", "stop")
@@ -249,3 +253,30 @@ def fill(where: Path) -> Path:
     finally:
         os.close(fd)
     return filler
+
+
+@asynccontextmanager
+async def instance(
+    database_url: str, tmp_path: Path, *, lease_ms: int = 2_000
+) -> AsyncIterator[LiveInstance]:
+    """fedi-town under uvicorn in this process on loopback, with its worker in-process and
+    leases of ``lease_ms`` (so what a lease would bring back shows within seconds)."""
+    sock = bind_loopback()
+    port = sock.getsockname()[1]
+    settings = make_settings(
+        database_url, tmp_path, base_url=f"http://127.0.0.1:{port}",
+        allow_private_addresses=True, worker="in-process",
+    )  # fmt: skip
+    services = Services.from_settings(settings)
+    services.extras["worker_poll_seconds"] = 0.05
+    services.extras["worker_stop_deadline"] = 2.0
+    services.extras["worker_lease_ms"] = lease_ms
+    app = create_app(settings, services)
+    async with serve_app(app, sock):
+        async with httpx.AsyncClient(base_url=settings.base_url, timeout=10) as client:
+            yield LiveInstance(settings.base_url, settings, services, client)
+
+
+def schema_url(cluster: PrivatePostgres) -> str:
+    """A fresh schema of the private cluster (the store creates it when migrating)."""
+    return f"{cluster.url}?schema=t_{secrets.token_hex(6)}"

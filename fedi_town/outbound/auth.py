@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 
 from fedi_town.errors import Forbidden, NotFound, TooManyRequests, Unauthorized
+from fedi_town.protocol.usernames import is_username
 from fedi_town.services import Services
 from fedi_town.store import businesses
 from fedi_town.store.businesses import Business
@@ -132,7 +133,7 @@ async def require_business(request: Request, services: Services, username: str) 
     token cannot be used to probe which names are taken.
     """
     caller = await authenticate(request, services)
-    if caller.is_admin:
+    if caller.is_admin and is_username(username):  # NUL or unicode: no lookup, a 404
         business = await businesses.by_username(services.store, username)
     elif caller.business is not None and caller.business.username.lower() == username.lower():
         business = caller.business

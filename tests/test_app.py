@@ -112,3 +112,41 @@ async def test_a_failed_start_closes_the_database_it_opened(tmp_path):
     assert services.store._writer is None and not services.store._readers
     left = [t.name for t in threading.enumerate() if "_connection_worker_thread" in t.name]
     assert left == []
+
+
+@pytest.mark.anyio
+async def test_an_inbox_row_that_is_not_utf8_does_not_stop_the_instance_even_after_restart(
+    tmp_path,
+):
+    # Given a running instance (SQLite: the only database that can hold such a row) and an
+    # inbox row whose text is not UTF-8, written straight into its database
+    import sqlite3
+
+    from tests.live import live_instance, wait_until
+    from tests.reliability import record
+    from tests.test_store import BAD_ROW
+
+    path = tmp_path / "town.sqlite3"
+    url = f"sqlite:///{path}"
+    statuses = []
+    async with live_instance(url, tmp_path) as live:
+        statuses.append((await live.create_business("bakery")) and 201)
+        with sqlite3.connect(path) as raw:
+            raw.execute(BAD_ROW, {"id": 1})
+        live.services.extras["worker"].poke()
+
+        async def failed() -> bool:
+            row = await live.store.fetch_one("SELECT state FROM inbox_items WHERE id = 1")
+            return row is not None and row["state"] == "failed"
+
+        # When the worker meets it
+        await wait_until(failed, timeout=10)
+        # Then the instance still writes
+        statuses.append((await live.create_business("bread")) and 201)
+    # and after a restart too
+    async with live_instance(url, tmp_path) as live:
+        statuses.append((await live.create_business("cakes")) and 201)
+        state = await live.store.fetch_val("SELECT state FROM inbox_items WHERE id = 1")
+    survived = statuses == [201, 201, 201] and state == "failed"
+    record("faults", "queue row not UTF-8 (SQLite)", "survived" if survived else "failed")
+    assert survived, (statuses, state)

@@ -135,6 +135,8 @@ class SuiteRun:
     summary: str = ""
     exit_code: int | None = None
     seconds: float = 0.0
+    #: node ids of the tests that failed or errored (pytest's short summary)
+    failed: list[str] = field(default_factory=list)
 
 
 def _cell(text: object) -> str:
@@ -272,6 +274,17 @@ def summary_table(tried: list[Tried], soak: dict[str, Any] | None) -> list[str]:
     return ["### Summary", "", *_table(("figure", "value"), "--- --:", rows), ""]
 
 
+def _failed_lines(failed: list[str], limit: int = 30) -> list[str]:
+    """Which tests failed: their cases' records may be missing from the tables below."""
+    if not failed:
+        return []
+    lines = ["Tests that failed in this run (their cases may be missing below):", ""]
+    lines += [f"- `{node}`" for node in failed[:limit]]
+    if len(failed) > limit:
+        lines.append(f"- and {len(failed) - limit} more")
+    return [*lines, ""]
+
+
 def render(
     tried: list[Tried],
     run: SuiteRun,
@@ -296,6 +309,7 @@ def render(
         + (f" (exit code {run.exit_code})" if run.exit_code not in (None, 0) else "")
         + (f"; {skipped_lines} unreadable record lines skipped" if skipped_lines else "") + ".",
         "",
+        *_failed_lines(run.failed),
         *summary_table(tried, soak),
         *hostile_table(tried, run),
         *faults_table(tried, run),
@@ -338,8 +352,19 @@ def run_suites(out: Path) -> SuiteRun:
     run.exit_code = done.returncode
     tail = [line for line in done.stdout.strip().splitlines() if line.strip()]
     run.summary = tail[-1].strip("= ") if tail else ""
+    run.failed = failed_tests(done.stdout)
     print(done.stdout[-3000:], flush=True)
     return run
+
+
+def failed_tests(output: str) -> list[str]:
+    """The node ids in pytest's short summary lines ``FAILED id - why`` / ``ERROR id``."""
+    found = []
+    for line in output.splitlines():
+        word, _, rest = line.partition(" ")
+        if word in {"FAILED", "ERROR"} and rest:
+            found.append(rest.split(" - ", 1)[0].strip())
+    return found
 
 
 def run_soak(quick: bool, out: Path) -> dict[str, Any] | None:

@@ -17,6 +17,7 @@ from bench.reliability import (
     START,
     SuiteRun,
     aggregate,
+    failed_tests,
     outcome_text,
     read_records,
     render,
@@ -172,3 +173,25 @@ def test_a_document_without_markers_is_refused() -> None:
     # When / Then replacing the figures refuses it
     with pytest.raises(ValueError, match="figures:start"):
         replace_figures(document, "table")
+
+
+def test_failed_tests_are_read_from_pytests_short_summary_and_listed() -> None:
+    # Given pytest's output with a failure and an error
+    output = (
+        "..F.E\n"
+        "FAILED tests/faults/test_disk_full.py::test_a_full_disk - assert 500 == 503\n"
+        "ERROR tests/hostile/test_admin_ids.py::test_ids[sqlite]\n"
+        "2 failed, 3 passed in 1.00s\n"
+    )
+
+    # When the failures are read and the figures rendered with them
+    failed = failed_tests(output)
+    run = SuiteRun(["tests/hostile", "tests/faults"], [], failed=failed)
+    text = _render([], run, None)
+
+    # Then both node ids are listed above the tables
+    assert failed == [
+        "tests/faults/test_disk_full.py::test_a_full_disk",
+        "tests/hostile/test_admin_ids.py::test_ids[sqlite]",
+    ]
+    assert "- `tests/faults/test_disk_full.py::test_a_full_disk`" in text

@@ -221,9 +221,10 @@ def soak_table(soak: dict[str, Any] | None, why_not: str) -> list[str]:
         ("memory flat", f"{'yes' if memory.get('flat') else 'NO'}: last third's max "
          f"{memory.get('last_third_max_mb')} MB, first third's {memory.get('first_third_max_mb')}"
          f" MB, margin {memory.get('margin_mb')} MB"),
-        ("activities accepted / stored / handled",
-         f"{acts['accepted']:,} / {acts['stored']:,} / {acts['handled']:,} "
-         f"(failed {acts['failed']}, pending after drain {acts['pending_after_drain']})"),
+        ("activities sent / accepted / stored / handled",
+         f"{acts.get('sent', acts['accepted']):,} / {acts['accepted']:,} / {acts['stored']:,} / "
+         f"{acts['handled']:,} (failed {acts['failed']}, "
+         f"pending after drain {acts['pending_after_drain']})"),
         ("deliveries expected / received", f"{dels['expected']:,} / {dels['received']:,} "
          f"({dels['posts']} posts × {soak['servers']} servers; lost {dels['lost']}, "
          f"duplicates {dels['duplicates']}, pending after drain {dels['pending_after_drain']})"),

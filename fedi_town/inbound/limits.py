@@ -57,6 +57,8 @@ class HostRates:
         self._clock = clock
         #: host -> (tokens, when counted)
         self._buckets: dict[str, tuple[float, float]] = {}
+        #: hosts refused since they were last let in
+        self._refusing: set[str] = set()
 
     def take(self, host: str) -> float:
         """Take one token for ``host``: 0.0 when allowed, else the seconds until a token."""
@@ -69,7 +71,19 @@ class HostRates:
         if host not in self._buckets and len(self._buckets) >= MAX_HOSTS:
             self._forget_full(now)
         self._buckets[host] = (tokens - 1.0, now)
+        if self._refusing:
+            self._refusing.discard(host)
         return 0.0
+
+    def note_refusal(self, host: str) -> bool:
+        """Note that ``host`` was refused; True the first time since it was last let in
+        (so a flood logs one line, not one per activity)."""
+        if host in self._refusing:
+            return False
+        if len(self._refusing) >= MAX_HOSTS:
+            self._refusing.clear()
+        self._refusing.add(host)
+        return True
 
     def _forget_full(self, now: float) -> None:
         """Drop hosts whose bucket has refilled (they lose nothing); if none has, the oldest."""
@@ -140,9 +154,11 @@ def admit(services: Services, actor: str) -> None:
             retry_after=BACKLOG_RETRY_AFTER_S,
         )
     host = host_of(actor) or ""
-    wait = host_rates(services).take(host)
+    rates = host_rates(services)
+    wait = rates.take(host)
     if wait:
-        log.info("inbox: refused an activity of %s: host %s over its rate", actor, host)
+        if rates.note_refusal(host):
+            log.info("inbox: host %s is over its rate; refusing it with 429 a while", host)
         raise TooManyRequests(
             f"more than {services.settings.inbox_host_rate} activities a second from {host}",
             retry_after=max(1, math.ceil(wait)),

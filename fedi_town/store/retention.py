@@ -47,10 +47,11 @@ DAY_MS = 86_400_000
 _TERMINAL = tuple(sorted(TERMINAL))
 _FIRST = (-(2**62), -(2**62))
 
-#: (table, the rows to look at in index order after (:at, :id), what to do to the chosen ids)
+#: (the rows to change, in index order after (:at, :id); the change, which checks again what
+#: may have changed meanwhile)
 _DONE_BODIES = (
     "SELECT id, next_attempt_at AS k FROM inbox_items WHERE state = 'done' "
-    "AND next_attempt_at >= :since AND (next_attempt_at, id) > (:at, :id) "
+    "AND next_attempt_at >= :since AND (next_attempt_at, id) > (:at, :id) AND body <> '' "
     "ORDER BY next_attempt_at, id LIMIT :batch",
     "UPDATE inbox_items SET body = '' WHERE id IN ({ids}) AND state = 'done' AND body <> ''",
 )
@@ -62,8 +63,10 @@ _OLD_ITEMS = (
     "AND state IN ('cancelled', 'done', 'failed') AND COALESCE(done_at, created_at) < :cutoff",
 )
 _OLD_DELIVERIES = (
-    "SELECT id, next_attempt_at AS k FROM deliveries WHERE state = :state "
+    "SELECT id, next_attempt_at AS k FROM deliveries d WHERE state = :state "
     "AND next_attempt_at < :cutoff AND (next_attempt_at, id) > (:at, :id) "
+    "AND NOT EXISTS (SELECT 1 FROM outgoing_activities a JOIN posts p ON p.id = a.post_id "
+    "WHERE a.id = d.activity_id AND p.deleted_at IS NULL) "
     "ORDER BY next_attempt_at, id LIMIT :batch",
     "DELETE FROM deliveries WHERE id IN ({ids}) "
     "AND state IN ('cancelled', 'done', 'failed') AND COALESCE(done_at, created_at) < :cutoff "
@@ -71,7 +74,10 @@ _OLD_DELIVERIES = (
     "WHERE a.id = deliveries.activity_id AND p.deleted_at IS NULL)",
 )
 _OLD_ACTIVITIES = (
-    "SELECT id, id AS k FROM outgoing_activities WHERE (id, id) > (:at, :id) "
+    "SELECT id, id AS k FROM outgoing_activities a WHERE (id, id) > (:at, :id) "
+    "AND created_at < :cutoff "
+    "AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.activity_id = a.id) "
+    "AND NOT EXISTS (SELECT 1 FROM posts p WHERE p.id = a.post_id AND p.deleted_at IS NULL) "
     "ORDER BY id LIMIT :batch",
     "DELETE FROM outgoing_activities WHERE id IN ({ids}) AND created_at < :cutoff "
     "AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.activity_id = outgoing_activities.id) "

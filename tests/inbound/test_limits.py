@@ -183,3 +183,14 @@ def test_the_window_ends_and_the_address_may_try_again():
     assert failures.wait("192.0.2.2") == 0.0
     clock.now += auth.FAILURE_WINDOW_S
     assert failures.wait("192.0.2.1") == 0.0
+
+
+def test_a_flooding_host_is_logged_once_until_it_is_let_in_again():
+    clock = Clock()
+    rates = limits.HostRates(1, 1, clock)
+    rates.take("flood.example")
+    assert rates.take("flood.example") > 0
+    assert [rates.note_refusal("flood.example") for _ in range(3)] == [True, False, False]
+    clock.now += 1.0
+    assert rates.take("flood.example") == 0.0
+    assert rates.note_refusal("flood.example") is True

@@ -25,6 +25,8 @@ from fedi_town.store.migrations import migrate
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 ADMIN_TOKEN = "bench-admin-token-0123456789abcdef"
+#: The benchmarks' fixed key encryption key (a bench value only).
+KEY_ENCRYPTION_KEY = "gl2X-zatsTo3RUEXEajhlzzgO3F1YYD0MY-WhpgPfPk="
 
 
 def sqlite_url(directory: Path, name: str = "fedi.sqlite3") -> str:
@@ -41,6 +43,7 @@ def server_env(database_url: str, base_url: str, data_dir: Path) -> dict[str, st
         "FEDI_TOWN_BASE_URL": base_url,
         "FEDI_TOWN_DATABASE_URL": database_url,
         "FEDI_TOWN_ADMIN_TOKEN": ADMIN_TOKEN,
+        "FEDI_TOWN_KEY_ENCRYPTION_KEYS": KEY_ENCRYPTION_KEY,
         "FEDI_TOWN_ALLOW_PRIVATE_ADDRESSES": "true",
         "FEDI_TOWN_MEDIA_DIR": str(data_dir / "media"),
         "FEDI_TOWN_WORKER": "in-process",

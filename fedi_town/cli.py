@@ -1,4 +1,5 @@
-"""The ``fedi-town`` command: serve, migrate, create-business, token, worker.
+"""The ``fedi-town`` command: serve, migrate, create-business, token, worker,
+new-key-encryption-key, rotate-keys.
 
 Every subcommand reads settings from the environment (see README, Settings) and says what
 it did; secrets it creates are printed once, on the terminal, never logged.
@@ -17,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from fedi_town.errors import ConfigError, ProblemError
+from fedi_town.logs import configure_logging
 from fedi_town.services import Services
 from fedi_town.settings import Settings, new_token
 
@@ -124,6 +126,42 @@ def _demo_admin_token(data_dir: Path) -> str:
     return token
 
 
+def _demo_key_encryption_key(data_dir: Path) -> str:
+    """The demo's key encryption key, made once and kept in data/key-encryption-key (600)."""
+    from fedi_town.protocol.sealed import new_key
+
+    path = data_dir / "key-encryption-key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=stat.S_IRUSR | stat.S_IWUSR)
+    path.write_text(new_key() + "\n")
+    path.chmod(stat.S_IRUSR | stat.S_IWUSR)
+    return path.read_text().strip()
+
+
+def cmd_new_key_encryption_key(args: argparse.Namespace) -> int:
+    from fedi_town.protocol.sealed import new_key
+
+    print(new_key())
+    return 0
+
+
+def cmd_rotate_keys(args: argparse.Namespace) -> int:
+    from fedi_town import keys_at_rest
+
+    async def run() -> keys_at_rest.Resealed:
+        services = await _with_store(_settings())
+        try:
+            return await keys_at_rest.reseal_all(services)
+        finally:
+            await services.store.disconnect()
+
+    done = asyncio.run(run())
+    print(f"resealed {done.changed} of {done.total} private key(s) with the first key")
+    return 0
+
+
 def _prepare_demo(settings: Settings) -> None:
     """Migrate and create the demo business if the instance has no business yet."""
     from fedi_town.outbound.businesses_api import create_business
@@ -157,6 +195,7 @@ def _cannot_serve(settings: Settings) -> str | None:
     """Why ``serve`` cannot start, checked before the server does (a busy port, a database
     that cannot be opened, migrated or written), or None. A failed start then exits at once
     with this one line, so a service manager sees the failure and restarts or reports it."""
+    from fedi_town import keys_at_rest
     from fedi_town.app import describe_failure
     from fedi_town.store import health
     from fedi_town.store.migrations import migrate
@@ -181,6 +220,7 @@ def _cannot_serve(settings: Settings) -> str | None:
         await services.store.connect()
         try:
             await migrate(services.store)
+            await keys_at_rest.prepare(services)  # a missing or wrong key is refused here
         finally:
             await services.store.disconnect()
 
@@ -201,6 +241,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if not settings.admin_token:
             token = _demo_admin_token(data_dir)
             os.environ["FEDI_TOWN_ADMIN_TOKEN"] = token
+            settings = _settings()
+        if not settings.key_encryption_keys:
+            key = _demo_key_encryption_key(data_dir)
+            os.environ["FEDI_TOWN_KEY_ENCRYPTION_KEYS"] = key
             settings = _settings()
         _prepare_demo(settings)
         print(f"admin token: {settings.admin_token}  (kept in data/admin-token)")
@@ -236,7 +280,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--demo",
         action="store_true",
-        help="local demo: make an admin token in data/, create the demo business if none",
+        help="local demo: make an admin token and a key encryption key in data/, create "
+        "the demo business if none",
     )
     serve.set_defaults(func=cmd_serve)
 
@@ -257,16 +302,25 @@ def build_parser() -> argparse.ArgumentParser:
         "worker", help="run only the background worker (several may share a PostgreSQL queue)"
     )
     work.set_defaults(func=cmd_worker)
+
+    new_key = sub.add_parser(
+        "new-key-encryption-key", help="print a fresh key for FEDI_TOWN_KEY_ENCRYPTION_KEYS"
+    )
+    new_key.set_defaults(func=cmd_new_key_encryption_key)
+
+    rotate = sub.add_parser(
+        "rotate-keys", help="re-encrypt every stored private key with the first encryption key"
+    )
+    rotate.set_defaults(func=cmd_rotate_keys)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``fedi-town`` console script."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=os.environ.get("FEDI_TOWN_LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    level = os.environ.get("FEDI_TOWN_LOG_LEVEL", "INFO").strip().upper()
+    # A bad value is refused by Settings with a message naming it; log at INFO until then.
+    configure_logging(level if level in ("DEBUG", "INFO", "WARNING", "ERROR") else "INFO")
     try:
         result: int = args.func(args)
         return result

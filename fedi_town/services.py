@@ -32,8 +32,9 @@ class Services:
     clock: Callable[[], datetime] = utc_now
     #: set by the app's lifespan: fedi_town.remote.http.RemoteClient
     remote: Any = None
-    #: long-lived helpers other modules hang here (caches, worker handle)
-    extras: dict[str, Any] = field(default_factory=dict)
+    #: long-lived helpers other modules hang here (caches, worker handle); never in a repr,
+    #: as some hold opened private keys
+    extras: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def shared(self, name: str, make: Callable[[], T]) -> T:
         """This process's one ``name`` helper (a cache, a writer), made by ``make`` on first

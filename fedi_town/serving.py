@@ -42,6 +42,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from fedi_town.errors import ProblemError, ServiceUnavailable
+from fedi_town.logs import log_config
 from fedi_town.settings import Settings
 from fedi_town.web import dumps
 
@@ -317,7 +318,8 @@ STARTUP_FAILURE = 3
 def run_server(app: ASGIApp, settings: Settings) -> None:
     """Serve ``app`` until stopped, with the request deadlines and the body budget; exit
     with ``STARTUP_FAILURE`` if it could not start."""
-    server = uvicorn.Server(server_config(app, settings))
+    config = server_config(app, settings, log_config=log_config(settings.log_level))
+    server = uvicorn.Server(config)
     server.run()
     if not server.started:
         sys.exit(STARTUP_FAILURE)

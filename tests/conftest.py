@@ -28,6 +28,8 @@ POSTGRES_URL = os.environ.get(
     "FEDI_TOWN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
 ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
+#: The tests' fixed key encryption key (FEDI_TOWN_KEY_ENCRYPTION_KEYS), a test value only.
+KEY_ENCRYPTION_KEY = "WwVURo2OeJdsQnH9_8sWOjs3q5RW5rSNSQ6Zg8v3m8o="
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 _pg_state: dict[str, Any] = {}
@@ -104,6 +106,7 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settin
         "base_url": "https://town.example",
         "database_url": database_url,
         "admin_token": ADMIN_TOKEN,
+        "key_encryption_keys": (KEY_ENCRYPTION_KEY,),
         "media_dir": tmp_path / "media",
         "worker": "off",
     }

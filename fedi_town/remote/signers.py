@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Literal
 
+from fedi_town import keys_at_rest
 from fedi_town.protocol import httpsig
 from fedi_town.protocol.keys import load_private_key
 from fedi_town.remote.knock import RequestSigner
@@ -65,5 +66,7 @@ def instance_signer(services: Services) -> RequestSigner:
 def business_signer(services: Services, business: Business) -> RequestSigner:
     """Signs as ``business`` (deliveries of its activities)."""
     return KeySigner(
-        services.urls.key_id(business.username), business.private_key_pem, services.clock
+        services.urls.key_id(business.username),
+        keys_at_rest.private_pem(services, business.sealed_private_key),
+        services.clock,
     )

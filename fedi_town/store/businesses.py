@@ -6,6 +6,10 @@ matters, a soft delete, goes through ``mark_deleted``, which makes this process 
 business from the database again for ``INBOX_OWNER_TTL`` seconds (long enough for the
 transaction around it to commit). Another process sharing the database sees a deletion
 within ``INBOX_OWNER_TTL`` seconds.
+
+A business's private key is stored sealed (``protocol.sealed``, opened by
+``keys_at_rest``), in the column still named ``private_key_pem``; this module never sees
+the key itself.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ INBOX_OWNERS_MAX = 10_000
 
 @dataclass(frozen=True)
 class Business:
-    """A business as stored. ``private_key_pem`` never leaves the server."""
+    """A business as stored. ``sealed_private_key`` never leaves the server."""
 
     id: int
     username: str
@@ -42,12 +46,13 @@ class Business:
     discoverable: bool
     indexable: bool
     public_key_pem: str
-    private_key_pem: str
+    #: the private key PEM sealed with the key encryption keys (``keys_at_rest``)
+    sealed_private_key: str
     created_at: int
     updated_at: int
     deleted_at: int | None
 
-    def __repr__(self) -> str:  # never print the private key
+    def __repr__(self) -> str:  # never print the (sealed) private key
         return f"Business(id={self.id}, username={self.username!r})"
 
 
@@ -67,7 +72,7 @@ def _business(row: Mapping[str, Any]) -> Business:
         discoverable=bool(row["discoverable"]),
         indexable=bool(row["indexable"]),
         public_key_pem=row["public_key_pem"],
-        private_key_pem=row["private_key_pem"],
+        sealed_private_key=row["private_key_pem"],
         created_at=int(row["created_at"]),
         updated_at=int(row["updated_at"]),
         deleted_at=row["deleted_at"],
@@ -96,10 +101,12 @@ async def create(
     username: str,
     profile: Mapping[str, Any],
     owner_token_hash: str,
-    private_key_pem: str,
+    sealed_private_key: str,
     public_key_pem: str,
 ) -> Business | None:
-    """Insert a business; ``None`` when the username (case-insensitively) is taken."""
+    """Insert a business; ``None`` when the username (case-insensitively) is taken.
+
+    ``sealed_private_key`` is the private key as ``keys_at_rest.seal`` made it."""
     now = now_ms()
     values: dict[str, Any] = {
         "id": new_id(),
@@ -115,7 +122,7 @@ async def create(
         "discoverable": bool(profile.get("discoverable", True)),
         "indexable": bool(profile.get("indexable", True)),
         "token": owner_token_hash,
-        "private": private_key_pem,
+        "private": sealed_private_key,
         "public": public_key_pem,
         "now": now,
     }
@@ -270,6 +277,29 @@ async def counts(store: Store, business_id: int) -> dict[str, int]:
         {"b": business_id},
     )
     return {"followers": int(followers or 0), "following": 0, "posts": int(posts or 0)}
+
+
+async def private_keys(store: Store) -> list[tuple[int, str]]:
+    """(id, stored private key) of every business, deleted ones included."""
+    rows = await store.fetch_all("SELECT id, private_key_pem FROM businesses ORDER BY id")
+    return [(int(row["id"]), str(row["private_key_pem"])) for row in rows]
+
+
+async def replace_private_key(store: Store, business_id: int, old: str, new: str) -> None:
+    """Store ``new`` as the business's private key if it still holds ``old`` (so two
+    processes sealing at once never undo each other)."""
+    await store.execute(
+        "UPDATE businesses SET private_key_pem = :new WHERE id = :id AND private_key_pem = :old",
+        {"new": new, "id": business_id, "old": old},
+    )
+
+
+async def replace_kv(store: Store, key: str, old: str, new: str) -> None:
+    """Store ``new`` under ``key`` if it still holds ``old``."""
+    await store.execute(
+        "UPDATE instance_kv SET value = :new WHERE key = :k AND value = :old",
+        {"new": new, "k": key, "old": old},
+    )
 
 
 async def get_kv(store: Store, key: str) -> str | None:

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from fedi_town import keys_at_rest
 from fedi_town.protocol.httpsig import sign_request
 from fedi_town.protocol.keys import generate_rsa_keypair, load_private_key
 from fedi_town.store import businesses
@@ -56,7 +57,9 @@ async def signed_post_to_fedify(
         {"Content-Type": AP_JSON, "Accept": AP_JSON},
         body,
         key_id=live.urls.key_id(username),
-        private_key=load_private_key(private_pem or business.private_key_pem),
+        private_key=load_private_key(
+            private_pem or keys_at_rest.private_pem(live.services, business.sealed_private_key)
+        ),
         now=datetime.now(UTC),
     )
     if tamper is not None:

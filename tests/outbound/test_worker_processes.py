@@ -49,6 +49,7 @@ def worker_process(live: Any, tmp_path: Path, name: str) -> Iterator[subprocess.
         FEDI_TOWN_BASE_URL=live.base_url,
         FEDI_TOWN_DATABASE_URL=live.settings.database_url,
         FEDI_TOWN_ADMIN_TOKEN=live.settings.admin_token,
+        FEDI_TOWN_KEY_ENCRYPTION_KEYS=",".join(live.settings.key_encryption_keys),
         FEDI_TOWN_ALLOW_PRIVATE_ADDRESSES="true",
         FEDI_TOWN_MEDIA_DIR=str(tmp_path / "media"),
         FEDI_TOWN_LOG_LEVEL="WARNING",

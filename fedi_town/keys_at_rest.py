@@ -1,0 +1,161 @@
+"""Our private keys at rest: sealed in the database, opened once per process.
+
+Every private key we hold (each business's, the instance actor's) is stored sealed with
+the keyring made from ``FEDI_TOWN_KEY_ENCRYPTION_KEYS`` (``protocol.sealed``): a copy of
+the database alone signs nothing. Without that setting nothing that holds keys starts
+(``keyring`` raises ``ConfigError`` naming it); a key that opens none of the stored keys
+is refused at start the same way, before any request is served.
+
+    prepare(services)        at start: seal keys stored in plain PEM (written before
+                             sealing existed; idempotent), check that every key opens
+    reseal_all(services)     ``fedi-town rotate-keys``: seal every key with the first key
+    seal(services, pem)      a new key, for storing
+    private_pem(services, s) a stored key, opened once and kept in memory (parsing it is
+                             ``protocol.keys``'s cache)
+
+Errors name the setting, never a key.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+
+from fedi_town.errors import ConfigError
+from fedi_town.protocol.sealed import CannotOpen, Keyring, is_sealed
+from fedi_town.services import Services
+from fedi_town.settings import Settings
+from fedi_town.store import businesses
+
+log = logging.getLogger(__name__)
+
+SETTING = "FEDI_TOWN_KEY_ENCRYPTION_KEYS"
+INSTANCE_KEY = "instance_actor_keypair"
+#: Opened keys kept per process; past this the memory is emptied and refilled on use.
+OPENED_MAX = 10_000
+
+MISSING = (
+    f"{SETTING} is not set: private keys are stored encrypted. Make a key with "
+    f"`fedi-town new-key-encryption-key`, set {SETTING} to it, and keep a copy: "
+    "without it the stored keys cannot be read"
+)
+WRONG = (
+    f"{SETTING} does not open the stored private keys: set the key they were sealed with "
+    "(during a rotation, list the new key first and the old one after it)"
+)
+
+
+@dataclass(frozen=True)
+class Resealed:
+    """What sealing or resealing did: how many keys it changed out of how many."""
+
+    changed: int
+    total: int
+
+
+def keyring_of(settings: Settings) -> Keyring:
+    """The keyring of ``settings``; ``ConfigError`` naming the setting when it has none."""
+    if not settings.key_encryption_keys:
+        raise ConfigError(MISSING)
+    return Keyring(settings.key_encryption_keys)
+
+
+def keyring(services: Services) -> Keyring:
+    """This process's keyring (made once)."""
+    return services.shared("keyring", lambda: keyring_of(services.settings))
+
+
+def seal(services: Services, private_pem: str) -> str:
+    """``private_pem`` sealed for storing."""
+    return keyring(services).seal(private_pem)
+
+
+def private_pem(services: Services, sealed: str) -> str:
+    """The private key PEM a stored value holds, opened once per process.
+
+    ``ConfigError`` when the keyring cannot open it (the setting holds another key).
+    """
+    opened: dict[str, str] = services.shared("opened_private_keys", dict)
+    pem = opened.get(sealed)
+    if pem is None:
+        try:
+            pem = keyring(services).open(sealed)
+        except CannotOpen:
+            raise ConfigError(WRONG) from None
+        if len(opened) >= OPENED_MAX:
+            opened.clear()
+        opened[sealed] = pem
+    return pem
+
+
+async def prepare(services: Services) -> Resealed:
+    """Seal every key still stored as plain PEM and check that every key opens.
+
+    Run at each start (``instance.ensure_instance_key``): after the first start with a
+    key it changes nothing. ``ConfigError`` when the setting is missing or wrong.
+    """
+    ring = keyring(services)
+    store = services.store
+    changed = total = 0
+    for business_id, stored in await businesses.private_keys(store):
+        total += 1
+        if is_sealed(stored):
+            _check_opens(ring, stored)
+        else:
+            await businesses.replace_private_key(store, business_id, stored, ring.seal(stored))
+            changed += 1
+    instance = await businesses.get_kv(store, INSTANCE_KEY)
+    if instance is not None:
+        total += 1
+        pair = json.loads(instance)
+        if is_sealed(pair["private"]):
+            _check_opens(ring, pair["private"])
+        else:
+            sealed = json.dumps({"private": ring.seal(pair["private"]), "public": pair["public"]})
+            await businesses.replace_kv(store, INSTANCE_KEY, instance, sealed)
+            changed += 1
+    if changed:
+        log.info("sealed %d of %d private key(s) stored in plain PEM", changed, total)
+    return Resealed(changed, total)
+
+
+async def reseal_all(services: Services) -> Resealed:
+    """Seal every stored key with the keyring's first key (``fedi-town rotate-keys``).
+
+    Keys already sealed with the first key are left as they are, so running it twice
+    changes nothing the second time.
+    """
+    ring = keyring(services)
+    store = services.store
+    await prepare(services)
+    changed = total = 0
+    for business_id, stored in await businesses.private_keys(store):
+        total += 1
+        if not ring.sealed_with_first(stored):
+            await businesses.replace_private_key(store, business_id, stored, _reseal(ring, stored))
+            changed += 1
+    instance = await businesses.get_kv(store, INSTANCE_KEY)
+    if instance is not None:
+        total += 1
+        pair = json.loads(instance)
+        if not ring.sealed_with_first(pair["private"]):
+            pair["private"] = _reseal(ring, pair["private"])
+            await businesses.replace_kv(store, INSTANCE_KEY, instance, json.dumps(pair))
+            changed += 1
+    log.info("resealed %d of %d private key(s) with the first key", changed, total)
+    return Resealed(changed, total)
+
+
+def _check_opens(ring: Keyring, sealed: str) -> None:
+    try:
+        ring.open(sealed)
+    except CannotOpen:
+        raise ConfigError(WRONG) from None
+
+
+def _reseal(ring: Keyring, sealed: str) -> str:
+    try:
+        return ring.reseal(sealed)
+    except CannotOpen:
+        raise ConfigError(WRONG) from None

@@ -1,0 +1,140 @@
+"""One logging setup for our loggers and uvicorn's: one record is one line that no peer can
+forge, with a timestamp, and nothing secret in it.
+
+    configure_logging(level)   the CLI's setup (``cli.main``)
+    log_config(level)          the same as a ``dictConfig`` dict, for ``uvicorn.Config``
+
+- **One line per record.** ``OneLineFormatter`` escapes control characters (``\\r``,
+  ``\\n``, ``\\x00``-``\\x1f``, ``\\x7f``) and Unicode line breaks (U+0085, U+2028, U+2029)
+  in the final message, whatever put them there (a peer's ``type`` or ``id``, a URL, an
+  exception message), so a sender cannot start a line of its own.
+- **No tracebacks above DEBUG.** A record with an exception becomes one line ending in the
+  exception's class; at DEBUG the traceback follows it (the only multi-line output).
+  uvicorn's own "Exception in ASGI application" for an error our app's handler already
+  logged and answered (it passed through Starlette's ``ServerErrorMiddleware``) is dropped
+  above DEBUG, so an unhandled error is one ERROR line, ours.
+- **No query strings in the access log.** Tokens and resource names travel in queries;
+  ``DropQueryString`` keeps the path only. httpx's line per outgoing request (full URL,
+  query included) shows only at DEBUG: a delivery or a fetch is logged as a decision by
+  the code that makes it.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.config
+import re
+from types import TracebackType
+from typing import Any
+
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+_BREAKS = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_ASGI_ERROR = "Exception in ASGI application"
+_HANDLED_IN = "starlette/middleware/errors.py"
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    named = _NAMED.get(char)
+    if named is not None:
+        return named
+    code = ord(char)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def one_line(text: str) -> str:
+    """``text`` with every control character and line break escaped."""
+    return _BREAKS.sub(_escape, text)
+
+
+class OneLineFormatter(logging.Formatter):
+    """``FORMAT`` with the message on one line; the traceback only with ``tracebacks``."""
+
+    def __init__(self, fmt: str = FORMAT, datefmt: str | None = None, *, tracebacks: bool = False):
+        super().__init__(fmt, datefmt)
+        self.tracebacks = tracebacks
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.message = one_line(record.getMessage())
+        if self.usesTime():
+            record.asctime = self.formatTime(record, self.datefmt)
+        line = self.formatMessage(record)
+        if record.exc_info and record.exc_info[1] is not None:
+            if self.tracebacks:
+                return line + "\n" + self.formatException(record.exc_info)
+            return f"{line} ({one_line(record.exc_info[1].__class__.__name__)})"
+        return line
+
+
+class DropQueryString(logging.Filter):
+    """Keep only the path of uvicorn's access log requests (queries may carry tokens)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            path, _, _ = args[2].partition("?")
+            record.args = (*args[:2], path, *args[3:])
+        return True
+
+
+def _handled_by_starlette(tb: TracebackType | None) -> bool:
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(_HANDLED_IN):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+class DropLoggedAsgiErrors(logging.Filter):
+    """Drop uvicorn's traceback of an error the app's error handler already logged (one
+    line) and answered with a 500; keep those that escaped the app some other way."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.exc_info or str(record.msg).strip() != _ASGI_ERROR:
+            return True
+        error = record.exc_info[1]
+        return error is None or not _handled_by_starlette(error.__traceback__)
+
+
+def log_config(level: str) -> dict[str, Any]:
+    """The ``logging.config.dictConfig`` of ``level`` for our loggers and uvicorn's."""
+    debug = level.upper() == "DEBUG"
+    line = {"()": OneLineFormatter, "tracebacks": debug}
+    error_filters = [] if debug else ["logged_asgi_errors"]
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {
+            "no_query": {"()": DropQueryString},
+            "logged_asgi_errors": {"()": DropLoggedAsgiErrors},
+        },
+        "formatters": {"line": line},
+        "handlers": {
+            "default": {
+                "class": "logging.StreamHandler",
+                "formatter": "line",
+                "stream": "ext://sys.stderr",
+            },
+            "access": {
+                "class": "logging.StreamHandler",
+                "formatter": "line",
+                "filters": ["no_query"],
+                "stream": "ext://sys.stdout",
+            },
+        },
+        "loggers": {
+            "uvicorn": {"handlers": [], "level": level.upper(), "propagate": True},
+            "uvicorn.error": {"level": level.upper(), "filters": error_filters},
+            "uvicorn.access": {"handlers": ["access"], "level": level.upper(), "propagate": False},
+            "httpx": {"level": "DEBUG" if debug else "WARNING"},
+            "httpcore": {"level": "DEBUG" if debug else "WARNING"},
+        },
+        "root": {"handlers": ["default"], "level": level.upper()},
+    }
+
+
+def configure_logging(level: str) -> None:
+    """Set up every logger of the process for ``level`` (see the module docstring)."""
+    logging.config.dictConfig(log_config(level))

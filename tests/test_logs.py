@@ -1,0 +1,199 @@
+"""Logs that cannot be forged and leak nothing: one line per record, no query strings in
+the access log, no traceback above DEBUG. Real uvicorn on loopback, real requests."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import sys
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from fedi_town.app import _unexpected_handler
+from fedi_town.logs import DropQueryString, OneLineFormatter, log_config, one_line
+from tests.live import bind_loopback
+from tests.reliability import record
+
+LOGGERS = ("", "uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
+
+
+@pytest.fixture
+def restored_logging() -> Iterator[None]:
+    """Put every logger a test configures back as it was (pytest's capture included)."""
+    saved = []
+    for name in LOGGERS:
+        logger = logging.getLogger(name)
+        saved.append(
+            (logger, logger.handlers[:], logger.filters[:], logger.level, logger.propagate)
+        )
+    try:
+        yield
+    finally:
+        for logger, handlers, filters, level, propagate in saved:
+            logger.handlers[:] = handlers
+            logger.filters[:] = filters
+            logger.level = level
+            logger.propagate = propagate
+
+
+def format_one(formatter: logging.Formatter, msg: str, *args: Any, exc: Any = None) -> str:
+    record = logging.LogRecord("fedi_town.inbound.inbox", logging.INFO, __file__, 1, msg, args, exc)
+    return formatter.format(record)
+
+
+# -- one record, one line -----------------------------------------------------------------
+
+FORGERIES = {
+    "CR LF": "x\r\n2026-12-06 12:00:00,000 INFO fedi_town: admin logged in",
+    "LF": "x\n2026-12-06 INFO forged",
+    "NUL": "x\x00y",
+    "escape sequence": "x\x1b[2Jy",
+    "DEL": "x\x7fy",
+    "NEL U+0085": "x\x85y",
+    "line separator U+2028": "x\u2028y",
+    "paragraph separator U+2029": "x\u2029y",
+    "vertical tab and form feed": "x\x0b\x0cy",
+}
+
+
+@pytest.mark.parametrize("case", sorted(FORGERIES))
+def test_a_record_with_line_breaks_in_its_args_is_one_escaped_line(case):
+    # Given a decision log line whose argument came from a peer
+    formatter = OneLineFormatter()
+    # When it is formatted
+    line = format_one(formatter, "inbox: refused %s from %s", FORGERIES[case], "actor")
+    # Then it is one line, with nothing a terminal or a log reader would take as a break
+    assert len(line.splitlines()) == 1
+    assert not any(ch in line for ch in "\r\n\x00\x1b\x7f\x85\u2028\u2029\x0b\x0c")
+    assert "inbox: refused x" in line
+    record("logs", f"{case} in a logged value", "one line")
+
+
+def test_escaped_text_still_reads_as_what_was_sent():
+    assert one_line("a\r\nb\x00c\u2028") == "a\\r\\nb\\x00c\\u2028"
+
+
+def test_an_exception_is_one_line_naming_its_class_unless_debugging():
+    try:
+        raise ValueError("bad\nvalue")
+    except ValueError:
+        exc_info = sys.exc_info()
+    quiet = format_one(OneLineFormatter(), "handling failed", exc=exc_info)
+    loud = format_one(OneLineFormatter(tracebacks=True), "handling failed", exc=exc_info)
+    assert len(quiet.splitlines()) == 1 and quiet.endswith("(ValueError)")
+    assert "Traceback" in loud
+
+
+def test_the_access_filter_keeps_the_path_and_drops_the_query():
+    access = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/api/v1/x?token=secret", "1.1", 404),
+        None,
+    )
+    DropQueryString().filter(access)
+    assert access.getMessage() == '127.0.0.1:5000 - "GET /api/v1/x HTTP/1.1" 404'
+
+
+# -- under uvicorn, as served -------------------------------------------------------------
+
+
+async def boom(request: Request) -> Response:
+    raise RuntimeError("kaboom\nwith a forged second line")
+
+
+async def hello(request: Request) -> Response:
+    return Response("hello")
+
+
+@asynccontextmanager
+async def logged_server(level: str) -> AsyncIterator[tuple[str, io.StringIO]]:
+    """A small app under uvicorn with ``log_config(level)``, its output in one buffer."""
+    out = io.StringIO()
+    config = log_config(level)
+    for handler in config["handlers"].values():
+        handler["stream"] = out
+    app = Starlette(
+        routes=[Route("/boom", boom), Route("/api/v1/x", hello)],
+        exception_handlers={Exception: _unexpected_handler},
+    )
+    sock = bind_loopback()
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_config=config, log_level=level.lower(), lifespan="off")
+    )
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    for _ in range(500):
+        if server.started or task.done():
+            break
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}", out
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=30)
+        sock.close()
+
+
+@pytest.mark.anyio
+async def test_the_access_line_of_a_request_with_a_token_in_its_query_has_no_token(
+    restored_logging,
+):
+    async with logged_server("INFO") as (base, out):
+        # When a client sends a token in the query string
+        async with httpx.AsyncClient(timeout=10) as client:
+            response = await client.get(f"{base}/api/v1/x?token=secret")
+    # Then the access line names the path and not the token
+    assert response.status_code == 200
+    [access] = [line for line in out.getvalue().splitlines() if "uvicorn.access" in line]
+    assert '"GET /api/v1/x HTTP/1.1" 200' in access
+    assert "secret" not in out.getvalue()
+    record("logs", "token in a query string", "not logged")
+
+
+@pytest.mark.anyio
+async def test_an_unhandled_exception_is_one_error_line_without_a_traceback_at_info(
+    restored_logging,
+):
+    async with logged_server("INFO") as (base, out):
+        # When a route fails with an error nobody expected
+        async with httpx.AsyncClient(timeout=10) as client:
+            response = await client.get(f"{base}/boom")
+    # Then the client gets a 500 problem, and the log has one ERROR line and no traceback
+    assert response.status_code == 500
+    text = out.getvalue()
+    errors = [line for line in text.splitlines() if " ERROR " in line]
+    assert len(errors) == 1, text
+    assert "RuntimeError" in errors[0]
+    assert "Traceback" not in text and "kaboom" not in text
+    record("logs", "unhandled exception at INFO", f"{len(errors)} ERROR line")
+
+
+@pytest.mark.anyio
+async def test_an_unhandled_exception_keeps_its_traceback_at_debug(restored_logging):
+    async with logged_server("DEBUG") as (base, out):
+        async with httpx.AsyncClient(timeout=10) as client:
+            response = await client.get(f"{base}/boom")
+    assert response.status_code == 500
+    assert "Traceback" in out.getvalue()
+
+
+@pytest.mark.anyio
+async def test_every_line_carries_a_timestamp(restored_logging):
+    async with logged_server("INFO") as (base, out):
+        async with httpx.AsyncClient(timeout=10) as client:
+            await client.get(f"{base}/api/v1/x")
+    lines = [line for line in out.getvalue().splitlines() if line]
+    assert lines and all(line[:4].isdigit() and line[4] == "-" for line in lines)

@@ -61,9 +61,9 @@ def _inline_refs(node: Any) -> Any:
 
 @lru_cache(maxsize=1)
 def openapi_document() -> dict[str, Any]:
+    """The admin API's OpenAPI description with the referenced JSON Schemas inlined."""
     import yaml  # first use only, like jsonschema above
 
-    """The admin API's OpenAPI description with the referenced JSON Schemas inlined."""
     raw = yaml.safe_load((SCHEMA_DIR / "admin-api.openapi.yaml").read_text())
     result: dict[str, Any] = _inline_refs(raw)
     return result

@@ -21,12 +21,12 @@ follows the business first (so fan-out goes to every server), then, until the en
   actor, its outbox, an outbox page, its latest post or its followers collection;
 - it receives what fedi-town delivers: each owner post's Create, the Accepts of Follows.
 
-A third into the load, one server sends ``GREEDY`` Likes at once, more than the default
-per-host burst allows: the 429s it gets are the intended refusals, and it retries each after
-its Retry-After until accepted. Meanwhile the owner posts through the admin API every
-``POST_EVERY`` seconds. Then the
-script stops sending and waits (at most ``DRAIN_S``) until no inbox item and no delivery is
-pending and every expected Create has arrived. It reports the requests by kind and status
+A third into the load, one server sends Likes as fast as it can until the per-host limit
+(default settings) has refused ``GREEDY_REFUSALS`` of them: the 429s are the intended
+refusals, and it sends each again after its Retry-After until accepted. Meanwhile the
+owner posts through the admin API every ``POST_EVERY`` seconds. Then the script stops
+sending and waits (at most ``DRAIN_S``) until no inbox item and no delivery is pending and
+every expected Create has arrived. It reports the requests by kind and status
 (5xx must be 0; 429s are intended refusals), the server's RSS sampled every second (peak,
 final, and "flat": the last third's max not above the first third's max by more than
 ``FLAT_MARGIN``), what the database holds (activities accepted vs stored vs handled, items
@@ -74,13 +74,16 @@ RATE = 0.5
 FETCH_RATE = 0.5
 POST_EVERY = 5.0
 DRAIN_S = 90.0
-#: one server sends this many Likes at once, a third into the load: more than the default
-#: FEDI_TOWN_INBOX_HOST_BURST (2,000), so the per-host limit answers 429 (the intended
-#: refusals) and the server retries after Retry-After until every one is accepted
-GREEDY = 2_500
+#: A third into the load, one server sends Likes as fast as ``GREEDY_CONNECTIONS``
+#: connections allow, until the per-host limit (default FEDI_TOWN_INBOX_HOST_BURST 2,000,
+#: then INBOX_HOST_RATE 50/s) has refused ``GREEDY_REFUSALS`` of them with 429 (the intended
+#: refusals), or it has sent ``GREEDY_MAX``; each refused Like is sent again after its
+#: Retry-After until accepted.
+GREEDY_MAX = 8_000
+GREEDY_REFUSALS = 100
+GREEDY_CONNECTIONS = 16
 #: a post whose fan-out to every server took longer than this is counted as slow
 SLOW_FANOUT_S = 10.0
-GREEDY_CONNECTIONS = 16
 #: "flat": the last third's max RSS may exceed the first third's max by this much
 FLAT_MARGIN = 0.10
 FLAT_MIN_MB = 10.0
@@ -233,7 +236,10 @@ class Ledger:
     """Every request the soak made: statuses per kind, activities accepted, first failures."""
 
     statuses: dict[str, Counter[str]] = field(default_factory=dict)
+    sent: set[str] = field(default_factory=set)
     accepted: dict[str, set[str]] = field(default_factory=dict)
+    #: 429s per sending server (only the greedy one should get any)
+    limited: Counter[str] = field(default_factory=Counter)
     refused: dict[str, int] = field(default_factory=dict)
     #: the first request of each (kind, status) that was neither a success nor a 429/503
     failures: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
@@ -273,6 +279,7 @@ async def send_activity(
     """POST a signed activity until it gets a 202; 429/503 and transport errors retry."""
     assert peer.client is not None
     body = json.dumps(activity).encode()
+    ledger.sent.add(activity["id"])
     loop = asyncio.get_running_loop()
     while True:
         headers = httpsig.sign_request(
@@ -292,6 +299,8 @@ async def send_activity(
             if status == 202:
                 ledger.accepted.setdefault(kind, set()).add(activity["id"])
                 return True
+            if status == 429:
+                ledger.limited[peer.ip] += 1
             if status not in {429, 503}:
                 ledger.refused[kind] = ledger.refused.get(kind, 0) + 1
                 return False
@@ -532,7 +541,7 @@ class Soak:
     fetch_rate: float = FETCH_RATE
     post_every: float = POST_EVERY
     drain_s: float = DRAIN_S
-    greedy: int = GREEDY
+    greedy: int = GREEDY_MAX
 
 
 async def _run(soak: Soak, data: Path, keep_log: Path | None) -> dict[str, Any]:
@@ -635,12 +644,25 @@ async def _run(soak: Soak, data: Path, keep_log: Path | None) -> dict[str, Any]:
                 async def one(i: int) -> None:
                     like = {"@context": AS, "id": f"{me}#greedy/{i}", "type": "Like",
                             "actor": me, "object": target.latest}  # fmt: skip
-                    async with gate:
+                    try:
                         await send_activity(
                             peer, ledger, "greedy Like", f"{base}/inbox", like, peer.main, give_up
                         )
+                    finally:
+                        gate.release()
 
-                await asyncio.gather(*(one(i) for i in range(soak.greedy)))
+                def refused() -> int:
+                    return ledger.statuses.get("greedy Like", Counter()).get("429", 0)
+
+                sending: list[asyncio.Task[None]] = []
+                while len(sending) < soak.greedy and refused() < GREEDY_REFUSALS:
+                    await gate.acquire()
+                    if loop.time() >= until:
+                        gate.release()
+                        break
+                    sending.append(asyncio.create_task(one(len(sending))))
+                await asyncio.gather(*sending)
+                result["greedy_sent"] = len(sending)
 
             tasks = [_steady(soak.post_every, soak.post_every, until, owner_post), greedy()]
             for peer in peers.values():
@@ -728,7 +750,7 @@ def _summary(
     return {
         "servers": soak.servers,
         "rates": {
-            "greedy_burst": soak.greedy,
+            "greedy_max": soak.greedy,
             "activities_per_server_s": soak.rate,
             "gets_per_server_s": soak.fetch_rate,
             "owner_post_every_s": soak.post_every,
@@ -737,11 +759,14 @@ def _summary(
         "requests_total": ledger.count(lambda s: True),
         "status_5xx": ledger.count(_is_5xx),
         "status_429": ledger.count(lambda s: s == "429"),
+        "status_429_by_server": dict(ledger.limited),
+        "greedy_server": next(iter(peers)),
         "transport_errors": ledger.count(lambda s: not s.isdigit()),
         "not_accepted": dict(ledger.refused),
         "failures": list(ledger.failures.values()),
         "memory": memory,
         "activities": {
+            "sent": len(ledger.sent),
             "accepted": accepted,
             "stored": stored,
             "handled": inbox.get("done", 0),
@@ -774,6 +799,8 @@ def verdicts(result: dict[str, Any]) -> dict[str, bool]:
         "no 5xx": result["status_5xx"] == 0,
         "no transport errors": result["transport_errors"] == 0,
         "every activity accepted in the end": not any(result["not_accepted"].values()),
+        "429 only for the greedy server": set(result["status_429_by_server"])
+        <= {result["greedy_server"]},
         "memory under MemoryMax": memory["peak_mb"] < memory["limit_mb"],
         "memory flat": bool(memory.get("flat")),
         "inbox drained": acts["pending_after_drain"] == 0,
@@ -839,8 +866,9 @@ def print_report(result: dict[str, Any]) -> None:
     )
     a = result["activities"]
     print(
-        f"activities: accepted {a['accepted']}, stored {a['stored']}, handled {a['handled']}, "
-        f"failed {a['failed']}, pending after drain {a['pending_after_drain']}"
+        f"activities: sent {a['sent']}, accepted {a['accepted']}, stored {a['stored']}, "
+        f"handled {a['handled']}, failed {a['failed']}, "
+        f"pending after drain {a['pending_after_drain']}"
     )
     d = result["deliveries"]
     print(

@@ -23,6 +23,7 @@ from bench.reliability import (
     render,
     replace_figures,
 )
+from bench.soak import flatness, memory_max_mb
 
 SAMPLE = [
     {"suite": "inbox", "class": "lone surrogate in id", "outcome": "400"},
@@ -195,3 +196,28 @@ def test_failed_tests_are_read_from_pytests_short_summary_and_listed() -> None:
         "tests/hostile/test_admin_ids.py::test_ids[sqlite]",
     ]
     assert "- `tests/faults/test_disk_full.py::test_a_full_disk`" in text
+
+
+def test_memory_is_flat_when_the_last_third_stays_within_the_margin_of_the_first() -> None:
+    # Given RSS samples that settle, and samples that keep growing
+    settled = [90.0, 95.0, 97.0, 97.5, 98.0, 98.0]
+    growing = [90.0, 95.0, 110.0, 125.0, 140.0, 155.0]
+
+    # When their flatness is judged
+    calm, leak = flatness(settled), flatness(growing)
+
+    # Then growth within max(10 MB, 10%) of the first third's max is flat, beyond it is not
+    assert (calm["first_third_max_mb"], calm["last_third_max_mb"], calm["flat"]) == (95, 98, True)
+    assert (leak["last_third_max_mb"], leak["flat"]) == (155, False)
+
+
+def test_the_memory_limit_is_read_from_the_service_units_memory_max(tmp_path) -> None:
+    # Given a unit file with MemoryMax in gigabytes
+    unit = tmp_path / "fedi-town.service"
+    unit.write_text("[Service]\nMemoryMax=1G\n")
+
+    # When the limit is read
+    limit = memory_max_mb(unit)
+
+    # Then it is in MB
+    assert limit == 1024

@@ -10,7 +10,7 @@ import json
 import re
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from fedi_town.errors import BadRequest, PayloadTooLarge, ProblemError, UnsupportedMedia
@@ -80,11 +80,14 @@ async def read_body(request: Request, max_bytes: int) -> bytes:
     check_declared_length(request.headers.get("content-length"), max_bytes)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_bytes:
-            raise PayloadTooLarge(f"body larger than {max_bytes} bytes")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > max_bytes:
+                raise PayloadTooLarge(f"body larger than {max_bytes} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect:  # gone, or cut off by serving's body deadline (408 sent)
+        raise BadRequest("the request body did not arrive") from None
     return b"".join(chunks)
 
 

@@ -12,7 +12,10 @@ import pytest
 import uvicorn
 
 from fedi_town import serving
+from fedi_town.app import create_app
+from fedi_town.services import Services
 from fedi_town.settings import Settings
+from tests.conftest import ADMIN_TOKEN, make_settings
 from tests.live import bind_loopback
 from tests.reliability import record
 
@@ -41,6 +44,23 @@ async def echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 
 @contextlib.asynccontextmanager
+async def serve_config(config: uvicorn.Config, sock: Any) -> AsyncIterator[None]:
+    """Run a uvicorn server of ``config`` on ``sock`` until the block ends."""
+    instance = uvicorn.Server(config)
+    task = asyncio.create_task(instance.serve(sockets=[sock]))
+    while not instance.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    try:
+        yield
+    finally:
+        instance.should_exit = True
+        await asyncio.wait_for(task, timeout=10)
+        sock.close()
+
+
+@contextlib.asynccontextmanager
 async def server(
     protocol: str, budget: serving.BodyBudget | None = None
 ) -> AsyncIterator[tuple[str, int]]:
@@ -52,16 +72,8 @@ async def server(
         lifespan="off",
         log_level="warning",
     )
-    instance = uvicorn.Server(config)
-    task = asyncio.create_task(instance.serve(sockets=[sock]))
-    while not instance.started:
-        await asyncio.sleep(0.01)
-    try:
+    async with serve_config(config, sock):
         yield sock.getsockname()[:2]
-    finally:
-        instance.should_exit = True
-        await asyncio.wait_for(task, timeout=10)
-        sock.close()
 
 
 async def closed_within(reader: asyncio.StreamReader, seconds: float) -> bytes:
@@ -193,3 +205,32 @@ async def test_large_bodies_over_the_budget_get_503_while_small_ones_pass():
             await asyncio.sleep(0.01)
         for w in (holder_w, writer, small_w):
             w.close()
+
+
+@pytest.mark.parametrize("path", ["/inbox", "/api/v1/businesses"])
+async def test_the_app_served_as_fedi_town_serve_answers_a_stalled_body_408_quietly(
+    database_url, tmp_path, path, caplog
+):
+    # Given the whole app, configured as ``fedi-town serve`` runs it, with a 2 s timeout
+    sock = bind_loopback()
+    port = sock.getsockname()[1]
+    settings = make_settings(
+        database_url, tmp_path, base_url=f"http://127.0.0.1:{port}", request_timeout=TIMEOUT
+    )
+    config = serving.server_config(
+        create_app(settings, Services.from_settings(settings)), settings, log_level="warning"
+    )
+    async with serve_config(config, sock):
+        # When a client (the admin, for the admin API) sends half of a JSON body and stops
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n".encode()
+            + f"Authorization: Bearer {ADMIN_TOKEN}\r\n".encode()
+            + b"Content-Type: application/activity+json\r\nContent-Length: 40\r\n\r\n"
+            + b'{"type": "Fol'
+        )
+        answer = await closed_within(reader, TIMEOUT * 5)
+        writer.close()
+    # Then it gets 408 and the connection is closed, and nothing is logged as an error
+    assert answer.startswith(b"HTTP/1.1 408")
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]

@@ -5,10 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import logging
+import os
+import re
+import signal
+import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,6 +28,7 @@ from starlette.routing import Route
 
 from fedi_town.app import _unexpected_handler
 from fedi_town.logs import DropQueryString, OneLineFormatter, log_config, one_line
+from tests.conftest import ADMIN_TOKEN, KEY_ENCRYPTION_KEY
 from tests.live import bind_loopback
 from tests.reliability import record
 
@@ -197,3 +205,72 @@ async def test_every_line_carries_a_timestamp(restored_logging):
             await client.get(f"{base}/api/v1/x")
     lines = [line for line in out.getvalue().splitlines() if line]
     assert lines and all(line[:4].isdigit() and line[4] == "-" for line in lines)
+
+
+# -- fedi-town serve, as run --------------------------------------------------------------
+
+FEDI_TOWN = Path(sys.executable).with_name("fedi-town")
+
+
+def test_fedi_town_serve_logs_one_timestamped_line_per_record_and_no_query(tmp_path):
+    # Given fedi-town serve started as a user starts it
+    sock = bind_loopback()
+    port = sock.getsockname()[1]
+    sock.close()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEDI_TOWN_")}
+    env.update(
+        FEDI_TOWN_BASE_URL=f"http://127.0.0.1:{port}",
+        FEDI_TOWN_PORT=str(port),
+        FEDI_TOWN_DATABASE_URL=f"sqlite:///{tmp_path / 'fedi.sqlite3'}",
+        FEDI_TOWN_ADMIN_TOKEN=ADMIN_TOKEN,
+        FEDI_TOWN_KEY_ENCRYPTION_KEYS=KEY_ENCRYPTION_KEY,
+        FEDI_TOWN_ALLOW_PRIVATE_ADDRESSES="true",
+        FEDI_TOWN_MEDIA_DIR=str(tmp_path / "media"),
+    )
+    process = subprocess.Popen(
+        [str(FEDI_TOWN), "serve"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                httpx.get(f"{base}/.well-known/nodeinfo", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        # When a client sends a token in a query and a peer a type with a forged line
+        httpx.get(f"{base}/api/v1/x?token=secret", timeout=10)
+        forged = {
+            "id": f"{base}/a",
+            "type": "Like\r\n2026-12-06 12:00:00,000 INFO forged: line",
+            "actor": f"{base}/b",
+        }
+        httpx.post(
+            f"{base}/inbox",
+            content=json.dumps(forged),
+            headers={"Content-Type": "application/activity+json"},
+            timeout=10,
+        )
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            output, _ = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output, _ = process.communicate()
+    text = output.decode("utf-8", "replace")
+    # Then the token is nowhere, and every log line is one timestamped record of ours
+    assert '"GET /api/v1/x HTTP/1.1" 404' in text
+    assert "secret" not in text
+    printed = ("serving on ", "warning: ")  # the CLI's own words, not log records
+    lines = [line for line in text.splitlines() if line and not line.startswith(printed)]
+    assert lines and all(
+        re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} [A-Z]+ ", line) for line in lines
+    )
+    assert not any(" forged: " in line for line in lines)
+    record("logs", "serve: token in a query, CR LF in a type", "not logged, one line")

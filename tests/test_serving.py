@@ -16,6 +16,7 @@ from fedi_town.app import create_app
 from fedi_town.services import Services
 from fedi_town.settings import Settings
 from tests.conftest import ADMIN_TOKEN, make_settings
+from tests.faults.conftest import free_port, serve, serve_env
 from tests.live import bind_loopback
 from tests.reliability import record
 
@@ -234,3 +235,30 @@ async def test_the_app_served_as_fedi_town_serve_answers_a_stalled_body_408_quie
     # Then it gets 408 and the connection is closed, and nothing is logged as an error
     assert answer.startswith(b"HTTP/1.1 408")
     assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+
+
+async def test_fedi_town_serve_closes_a_slowloris_connection(database_url, tmp_path):
+    # Given ``fedi-town serve`` running with a request timeout of 1 s
+    port = free_port()
+    env = serve_env(database_url, tmp_path, port, FEDI_TOWN_REQUEST_TIMEOUT="1")
+    async with serve(env, tmp_path / "serve.log"):
+        # When a client sends a request line and then a header a byte every 0.2 s
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        closed = False
+        for _ in range(50):  # 10 s at most
+            try:
+                writer.write(b"X")
+                await writer.drain()
+                if await asyncio.wait_for(reader.read(1), timeout=0.2) == b"":
+                    closed = True
+                    break
+            except TimeoutError:
+                continue
+            except ConnectionError:
+                closed = True
+                break
+        writer.close()
+    # Then the server has closed the connection
+    record("serving", "slowloris headers (fedi-town serve)", "closed" if closed else "held")
+    assert closed

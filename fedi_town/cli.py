@@ -246,6 +246,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             key = _demo_key_encryption_key(data_dir)
             os.environ["FEDI_TOWN_KEY_ENCRYPTION_KEYS"] = key
             settings = _settings()
+            print("private keys are encrypted with the key kept in data/key-encryption-key")
         _prepare_demo(settings)
         print(f"admin token: {settings.admin_token}  (kept in data/admin-token)")
     elif not settings.admin_token:

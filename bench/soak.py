@@ -421,6 +421,63 @@ async def _steady(
         next_at = max(next_at + period, loop.time())
 
 
+async def greedy_burst(
+    peer: Peer, ledger: Ledger, target: Target, most: int, until: float, give_up: float
+) -> int:
+    """Send Likes from ``peer`` over ``GREEDY_CONNECTIONS`` connections until the per-host
+    limit has refused ``GREEDY_REFUSALS`` of them, ``most`` are sent, or ``until``; each is
+    sent again after a 429's Retry-After (``send_activity``). Returns how many were sent."""
+    loop = asyncio.get_running_loop()
+    me = peer.uri(peer.main)
+    gate = asyncio.Semaphore(GREEDY_CONNECTIONS)
+
+    async def one(i: int) -> None:
+        like = {"@context": AS, "id": f"{me}#greedy/{i}", "type": "Like", "actor": me,
+                "object": target.latest}  # fmt: skip
+        try:
+            await send_activity(
+                peer, ledger, "greedy Like", f"{target.base}/inbox", like, peer.main, give_up
+            )
+        finally:
+            gate.release()
+
+    def refused() -> int:
+        return ledger.statuses.get("greedy Like", Counter()).get("429", 0)
+
+    sending: list[asyncio.Task[None]] = []
+    while len(sending) < most and refused() < GREEDY_REFUSALS:
+        await gate.acquire()
+        if loop.time() >= until:
+            gate.release()
+            break
+        sending.append(asyncio.create_task(one(len(sending))))
+    await asyncio.gather(*sending)
+    return len(sending)
+
+
+async def drain(
+    services: Services, sink: PeerSink, expected: set[str], hosts: list[str], deadline: float
+) -> list[dict[str, Any]]:
+    """Wait (until the loop time ``deadline``) for no inbox item and no delivery pending and
+    every expected Create at every host; return what was left each time it changed."""
+    loop = asyncio.get_running_loop()
+    started = time.time()
+    trace: list[dict[str, Any]] = []
+    while loop.time() < deadline:
+        queues = await _queues(services)
+        now = {
+            "inbox_pending": queues["inbox"].get("pending", 0),
+            "deliveries_pending": queues["deliveries"].get("pending", 0),
+            "creates_missing": sum(len(expected - sink.creates.get(h, set())) for h in hosts),
+        }
+        if not trace or {k: v for k, v in trace[-1].items() if k != "s"} != now:
+            trace.append({"s": round(time.time() - started, 1), **now})
+        if not any(now.values()):
+            break
+        await asyncio.sleep(1.0)
+    return trace
+
+
 # -- fedi-town, as users run it ---------------------------------------------------------------
 
 
@@ -638,31 +695,8 @@ async def _run(soak: Soak, data: Path, keep_log: Path | None) -> dict[str, Any]:
             async def greedy() -> None:
                 await asyncio.sleep(soak.seconds / 3)
                 peer = next(iter(peers.values()))
-                me = peer.uri(peer.main)
-                gate = asyncio.Semaphore(GREEDY_CONNECTIONS)
-
-                async def one(i: int) -> None:
-                    like = {"@context": AS, "id": f"{me}#greedy/{i}", "type": "Like",
-                            "actor": me, "object": target.latest}  # fmt: skip
-                    try:
-                        await send_activity(
-                            peer, ledger, "greedy Like", f"{base}/inbox", like, peer.main, give_up
-                        )
-                    finally:
-                        gate.release()
-
-                def refused() -> int:
-                    return ledger.statuses.get("greedy Like", Counter()).get("429", 0)
-
-                sending: list[asyncio.Task[None]] = []
-                while len(sending) < soak.greedy and refused() < GREEDY_REFUSALS:
-                    await gate.acquire()
-                    if loop.time() >= until:
-                        gate.release()
-                        break
-                    sending.append(asyncio.create_task(one(len(sending))))
-                await asyncio.gather(*sending)
-                result["greedy_sent"] = len(sending)
+                sent = await greedy_burst(peer, ledger, target, soak.greedy, until, give_up)
+                result["greedy_sent"] = sent
 
             tasks = [_steady(soak.post_every, soak.post_every, until, owner_post), greedy()]
             for peer in peers.values():
@@ -674,25 +708,11 @@ async def _run(soak: Soak, data: Path, keep_log: Path | None) -> dict[str, Any]:
             await asyncio.gather(*tasks)
             load_s = time.time() - started
             load_samples = len(sampler.samples)
-            # Drain: no inbox item, no delivery pending, every post's Create arrived.
             drain_started = time.time()
-            expected = set(target.posts)
-            trace: list[dict[str, Any]] = []
-            while loop.time() < until + soak.drain_s:
-                queues = await _queues(services)
-                missing = sum(len(expected - sink.creates.get(ip, set())) for ip in peers)
-                now = {
-                    "inbox_pending": queues["inbox"].get("pending", 0),
-                    "deliveries_pending": queues["deliveries"].get("pending", 0),
-                    "creates_missing": missing,
-                }
-                if not trace or {k: v for k, v in trace[-1].items() if k != "s"} != now:
-                    trace.append({"s": round(time.time() - drain_started, 1), **now})
-                if not any(now.values()):
-                    break
-                await asyncio.sleep(1.0)
+            result["drain_trace"] = await drain(
+                services, sink, set(target.posts), list(peers), until + soak.drain_s
+            )
             drain_s = time.time() - drain_started
-            result["drain_trace"] = trace
         queues = await _queues(services)
         final_mb = memory_mb(fedi.pid)[0]
         business = await admin.get("/api/v1/businesses/bakery", headers=owner)

@@ -6,8 +6,9 @@ import re
 
 from fedi_town.protocol.urls import RESERVED_USERNAMES
 
-# ASCII letters, digits and "_", with "." and "-" allowed only between them.
-USERNAME_RE = re.compile(r"\A[a-z0-9_]+(?:[.-]+[a-z0-9_]+)*\Z", re.IGNORECASE)
+# ASCII letters, digits and "_", with "." and "-" allowed only between them. re.ASCII: with
+# IGNORECASE alone, [a-z] also matches the Kelvin sign, long s and dotless i (homoglyphs).
+USERNAME_RE = re.compile(r"\A[a-z0-9_]+(?:[.-]+[a-z0-9_]+)*\Z", re.IGNORECASE | re.ASCII)
 MAX_USERNAME = 30
 
 

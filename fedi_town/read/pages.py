@@ -29,7 +29,7 @@ from fedi_town.store import businesses, reads
 from fedi_town.store.businesses import Business
 from fedi_town.store.posts import Post
 from fedi_town.store.reads import PUBLIC_VISIBILITIES
-from fedi_town.text.compose import is_hashtag
+from fedi_town.text.compose import is_hashtag, normal_tag
 from fedi_town.text.render import markdown_to_html
 from fedi_town.text.sanitize import html_to_text, sanitize_html
 
@@ -189,7 +189,7 @@ async def tag(request: Request) -> Response:
     """``/@{username}/tagged/{tag}``: a business's public posts with a hashtag."""
     services: Services = request.app.state.services
     business = await live_business(services, request)
-    name = str(request.path_params["tag"]).lstrip("#")
+    name = normal_tag(str(request.path_params["tag"]).lstrip("#"))
     if not is_hashtag(name):  # NUL, spaces, RTL marks: no post can carry it
         raise NotFound("there is no such tag")
     posts = await reads.tagged_posts(services.store, business.id, name)

@@ -15,17 +15,18 @@ An unresolved mention stays plain text, as on Mastodon.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from html import escape
 
 from fedi_town.text.render import markdown_to_html
 
-#: ``@user`` or ``@user@host[:port]`` (usernames as Mastodon allows them).
+#: ``@user`` or ``@user@host[:port]`` (usernames as Mastodon allows them, ASCII only).
 MENTION_RE = re.compile(
     r"(?<![=/\w@])@([a-z0-9_]+(?:[.-]+[a-z0-9_]+)*)"
     r"(?:@((?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?::\d{1,5})?))?",
-    re.IGNORECASE,
+    re.IGNORECASE | re.ASCII,  # else [a-z] matches the Kelvin sign, long s, dotless i
 )
 #: ``#tag``: word characters with at least one letter, not inside a word or a URL.
 HASHTAG_RE = re.compile(r"(?<![=/)\w&#])#(\w*[^\W\d]\w*)")
@@ -68,12 +69,18 @@ def find_mentions(source: str) -> list[MentionRef]:
     return list(found.values())
 
 
+def normal_tag(tag: str) -> str:
+    """A hashtag's name as stored and linked: NFKC, so fullwidth ``ｔａｇ`` and ligatures
+    name the same tag as their plain letters (case is kept; matching ignores it)."""
+    return unicodedata.normalize("NFKC", tag)
+
+
 def find_hashtags(source: str) -> list[str]:
-    """Distinct hashtags (case-insensitively), spelled as first typed, without ``#``."""
+    """Distinct hashtags (case-insensitively), spelled as first typed (NFKC), without ``#``."""
     found: dict[str, str] = {}
     for match in HASHTAG_RE.finditer(_without_code(source)):
-        tag = match.group(1)
-        if len(tag) <= MAX_TAG_LENGTH:
+        tag = normal_tag(match.group(1))
+        if is_hashtag(tag):
             found.setdefault(tag.lower(), tag)
     return list(found.values())
 
@@ -140,13 +147,14 @@ def _link_text(
         )
 
     def hashtag(match: re.Match[str]) -> str:
-        tag = match.group(1)
-        if len(tag) > MAX_TAG_LENGTH:
+        typed = match.group(1)
+        tag = normal_tag(typed)
+        if not is_hashtag(tag):
             return match.group(0)
         tags.setdefault(tag.lower(), tag)
         return (
             f'<a href="{escape(tag_url(tag))}" class="mention hashtag" rel="tag">'
-            f"#<span>{tag}</span></a>"
+            f"#<span>{escape(typed)}</span></a>"
         )
 
     # Mentions first: their output contains no '#' that the hashtag pass could take.

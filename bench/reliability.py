@@ -206,9 +206,10 @@ def soak_table(soak: dict[str, Any] | None, why_not: str) -> list[str]:
     rows = [
         ("started", f"{soak.get('started', '?')} (load average {soak.get('load_average_before')}"
          f" before, {soak.get('load_average_after')} after)"),
+        ("database", soak.get("database", "SQLite")),
         ("servers", f"{soak['servers']} (each {rates.get('activities_per_server_s', '?')} "
-         f"activities/s and {rates.get('gets_per_server_s', '?')} signed GETs/s; one sends "
-         f"{rates.get('greedy_burst', 0):,} Likes at once; the owner posts every "
+         f"activities/s and {rates.get('gets_per_server_s', '?')} signed GETs/s; one sent "
+         f"{soak.get('greedy_sent', 0):,} Likes as fast as it could; the owner posts every "
          f"{rates.get('owner_post_every_s', '?')} s)"),
         ("duration", f"{soak['load_seconds']:.0f} s of load, then {soak['drain_seconds']:.0f} s "
          "of drain" + (" (--quick)" if soak.get("quick") else "")),

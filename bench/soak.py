@@ -1,12 +1,13 @@
 """Soak: 50 simulated servers talk to one fedi-town for minutes while its owner posts.
 
-    python -m bench.soak [--seconds 180] [--quick] [--out soak.json] [--json figures.json]
+    python -m bench.soak [--seconds 180] [--quick] [--postgres] [--out soak.json]
 
 fedi-town runs exactly as users run it: the installed ``fedi-town migrate`` then
 ``fedi-town serve`` (``.venv/bin/fedi-town``), default settings except those a deployment
-must set (base URL, port, a SQLite database in a temporary directory, admin token, key
-encryption key) and ``FEDI_TOWN_ALLOW_PRIVATE_ADDRESSES=true``, because its peers live on
-loopback. Its business is made through the admin API.
+must set (base URL, port, a SQLite database in a temporary directory, or with
+``--postgres`` a schema of its own in the shared PostgreSQL, admin token, key encryption
+key) and ``FEDI_TOWN_ALLOW_PRIVATE_ADDRESSES=true``, because its peers live on loopback.
+Its business is made through the admin API.
 
 The 50 remote servers live in this process on 127.0.1.1, 127.0.1.2, ... (one port for all,
 ``bench.receivers``' addresses and ``Sink``). Each serves two actors (a main one and a
@@ -41,6 +42,7 @@ import itertools
 import json
 import os
 import re
+import secrets
 import subprocess
 import tempfile
 import time
@@ -56,7 +58,7 @@ import httpx
 import uvicorn
 from cryptography.fernet import Fernet
 
-from bench import report
+from bench import report, seed
 from bench.machine import RssSampler, describe, load_average, memory_mb
 from bench.receivers import Sink, bind_hosts, host_ip
 from bench.report import Figure
@@ -481,12 +483,12 @@ async def drain(
 # -- fedi-town, as users run it ---------------------------------------------------------------
 
 
-def server_env(data: Path, port: int, fernet_key: str) -> dict[str, str]:
+def server_env(database_url: str, port: int, fernet_key: str) -> dict[str, str]:
     """What a deployment must set, and nothing else (loopback peers need private addresses)."""
     return {
         "FEDI_TOWN_BASE_URL": f"http://127.0.0.1:{port}",
         "FEDI_TOWN_PORT": str(port),
-        "FEDI_TOWN_DATABASE_URL": f"sqlite:///{data / 'fedi-town.sqlite3'}",
+        "FEDI_TOWN_DATABASE_URL": database_url,
         "FEDI_TOWN_ADMIN_TOKEN": ADMIN_TOKEN,
         "FEDI_TOWN_ALLOW_PRIVATE_ADDRESSES": "true",
         "FEDI_TOWN_KEY_ENCRYPTION_KEYS": fernet_key,
@@ -601,7 +603,7 @@ class Soak:
     greedy: int = GREEDY_MAX
 
 
-async def _run(soak: Soak, data: Path, keep_log: Path | None) -> dict[str, Any]:
+async def _run(soak: Soak, data: Path, database_url: str, keep_log: Path | None) -> dict[str, Any]:
     pairs = [generate_rsa_keypair() for _ in range(KEYS)]
     ips = [host_ip(i) for i in range(soak.servers)]
     peer_port, sockets = bind_hosts(ips)
@@ -614,7 +616,7 @@ async def _run(soak: Soak, data: Path, keep_log: Path | None) -> dict[str, Any]:
     peer_server = uvicorn.Server(config)
     serving = asyncio.create_task(peer_server.serve(sockets=sockets))
     port = free_port()
-    env = server_env(data, port, Fernet.generate_key().decode())
+    env = server_env(database_url, port, Fernet.generate_key().decode())
     fedi = await asyncio.to_thread(start_fedi_town, data, env)
     services = Services.from_settings(Settings.from_env(env))
     await services.store.connect()
@@ -870,7 +872,8 @@ def figures(result: dict[str, Any]) -> list[Figure]:
 
 
 def print_report(result: dict[str, Any]) -> None:
-    print(f"\nsoak: {result['servers']} servers, {result['load_seconds']:.0f} s of load, "
+    print(f"\nsoak on {result['database']}: {result['servers']} servers, "
+          f"{result['load_seconds']:.0f} s of load, "
           f"drain {result['drain_seconds']:.0f} s")  # fmt: skip
     print("requests by kind and status:")
     for kind, statuses in result["requests"].items():
@@ -919,13 +922,22 @@ def print_report(result: dict[str, Any]) -> None:
         print(f"  {'ok  ' if kept else 'FAIL'} {name}")
 
 
-def run(seconds: float, quick: bool, keep_log: Path | None = None) -> dict[str, Any]:
+def run(
+    seconds: float, quick: bool, keep_log: Path | None = None, postgres: bool = False
+) -> dict[str, Any]:
     soak = Soak(seconds=seconds, post_every=3.0 if quick else POST_EVERY,
                 drain_s=60.0 if quick else DRAIN_S)  # fmt: skip
     load_before = load_average()
     began = time.time()
     with tempfile.TemporaryDirectory(prefix="fedi-soak-") as tmp:
-        result = asyncio.run(_run(soak, Path(tmp), keep_log))
+        database_url = seed.sqlite_url(Path(tmp), "fedi-town.sqlite3")
+        if postgres:
+            database_url = seed.postgres_url(f"soak_{secrets.token_hex(4)}")
+        try:
+            result = asyncio.run(_run(soak, Path(tmp), database_url, keep_log))
+        finally:
+            asyncio.run(seed.drop_schema(database_url))
+    result["database"] = "PostgreSQL" if postgres else "SQLite"
     result["verdicts"] = verdicts(result)
     result["ok"] = all(result["verdicts"].values())
     result["quick"] = quick
@@ -942,13 +954,17 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=180.0, help="length of the load")
     parser.add_argument("--out", type=Path, help="write the whole result here as JSON")
     parser.add_argument("--server-log", type=Path, help="keep fedi-town's log (stderr) here")
+    parser.add_argument(
+        "--postgres", action="store_true", help=f"a schema of its own in {seed.POSTGRES_URL}"
+    )
     args = parser.parse_args()
     seconds = 30.0 if args.quick and args.seconds == 180.0 else args.seconds
-    result = run(seconds, args.quick, args.server_log)
+    result = run(seconds, args.quick, args.server_log, args.postgres)
     print_report(result)
     found = figures(result)
     notes = [
-        f"{result['servers']} servers x {RATE}/s activities + {FETCH_RATE}/s signed GETs, "
+        f"{result['database']}; {result['servers']} servers x {RATE}/s activities + "
+        f"{FETCH_RATE}/s signed GETs, "
         f"owner posts every {result['rates']['owner_post_every_s']:.0f} s; 1-minute load "
         f"average {result['load_average_before']} before, {result['load_average_after']} after"
     ]

@@ -44,6 +44,7 @@ def _problem_for_status(status: int, detail: str) -> ProblemError:
         errors.PayloadTooLarge,
         errors.UnsupportedMedia,
         errors.Unprocessable,
+        errors.ServiceUnavailable,
     ):
         if cls.status == status:
             return cls(detail)

@@ -104,14 +104,19 @@ async def test_a_failed_start_closes_the_database_it_opened(tmp_path):
     database.write_bytes(b"not a database " * 100)
     settings = make_settings(f"sqlite:///{database}", tmp_path)
     services = Services.from_settings(settings)
+    before = set(threading.enumerate())
     # When the start fails
     with pytest.raises(Exception, match="not a database"):
         await startup(services)
     # Then no connection (and no SQLite connection thread, which would keep the process
     # alive after the server gave up) is left open
     assert services.store._writer is None and not services.store._readers
-    left = [t.name for t in threading.enumerate() if "_connection_worker_thread" in t.name]
-    assert left == []
+    opened = [
+        t for t in threading.enumerate() if t not in before and "_connection_worker" in t.name
+    ]
+    for thread in opened:
+        thread.join(timeout=5)  # a closed connection's thread ends right after closing
+    assert [t.name for t in opened if t.is_alive()] == []
 
 
 @pytest.mark.anyio

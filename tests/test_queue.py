@@ -351,3 +351,35 @@ async def test_a_row_that_cannot_be_read_is_failed_alone_and_the_queue_goes_on(t
         assert [r["id"] for r in again] == [last]  # its lease passed; the bad row stays failed
     finally:
         await store.disconnect()
+
+
+async def test_a_finisher_keeps_its_batch_while_the_database_refuses_and_writes_it_after(
+    tmp_path,
+):
+    # Given a finisher holding rows that were worked while the database refuses writes
+    from fedi_town.services import Services
+    from fedi_town.store.migrations import migrate
+    from fedi_town.worker import Finisher
+    from tests.conftest import make_settings
+
+    services = Services.from_settings(make_settings(f"sqlite:///{tmp_path / 'q.db'}", tmp_path))
+    store = services.store
+    await store.connect()
+    try:
+        await migrate(store)
+        ids = [await add_item(store, n) for n in range(3)]
+        await q.claim(store, q.INBOX, now=now_ms(), lease_ms=60_000, limit=10)
+        finisher = Finisher(services, q.INBOX, retry_s=0.05, waits=False)
+        finisher.start()
+        await store.write("PRAGMA query_only = ON")  # every write refused (SQLITE_READONLY)
+        futures = [finisher.add(row_id, {}) for row_id in ids]
+        await wait_until(lambda: finisher._backoff.failures >= 2, timeout=10)
+        assert not any(f.done() for f in futures)
+        # When the database takes writes again
+        await store.write("PRAGMA query_only = OFF")
+        # Then the same batch is written: every row done, none lost
+        assert await asyncio.wait_for(asyncio.gather(*futures), timeout=10) == [True] * 3
+        assert await q.counts(store, q.INBOX) == {"done": 3}
+        await finisher.close()
+    finally:
+        await store.disconnect()

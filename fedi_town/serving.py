@@ -5,17 +5,19 @@
 **Request time** (``settings.request_timeout``). uvicorn only bounds the idle time between
 requests (``timeout_keep_alive``); a client that sends its headers a byte at a time, or
 stops half-way through its body, holds its connection (and the memory of what it sent) for
-ever. So:
+ever. ``deadline_protocol`` makes a subclass of uvicorn's HTTP protocol (httptools, which
+``uvicorn[standard]`` installs and we run; h11 works the same) with one timer per request,
+started when the connection is made and when a request's first byte arrives:
 
-- *Headers*: ``deadline_protocol`` makes a subclass of uvicorn's HTTP protocol (httptools,
-  which ``uvicorn[standard]`` installs and we run; h11 works the same) that starts a
-  timer when a connection is made and when a new request's first byte arrives, and stops it
-  when the request's headers are complete. When it fires, the connection is closed (nothing
-  can be answered to a request whose headers never came).
-- *Body*: ``BoundedApp`` waits for each piece of a body at most ``request_timeout``. A
-  client that stalls gets ``408`` (if nothing was answered yet) with ``Connection: close``,
-  and the app sees the client as gone. A slow but steady client is never cut: the time
-  counts from its last piece, not from the request's start.
+- *Headers* not complete when it fires: the connection is closed (nothing can be answered
+  to a request whose headers never came).
+- *Body*: each piece only notes the time. A body that has not moved for
+  ``request_timeout`` when the timer fires gets ``408`` (if nothing was answered yet) and
+  the connection is closed; the app sees the client as gone. A slow but steady client is
+  never cut: the time counts from its last piece, not from the request's start.
+
+Doing this in the protocol costs the inbox's path nothing: the timer is the one the headers
+needed anyway, and no ASGI layer waits on a timeout per ``receive()``.
 
 **Body memory** (``BODY_BUDGET_BYTES``). Every body is read into memory whole (JSON is
 parsed whole; an upload is decoded whole), and its parsing costs a few times its size. A
@@ -93,11 +95,10 @@ def _content_length(scope: Scope) -> int | None:
 
 
 class BoundedApp:
-    """ASGI wrapper: a stalled body gets 408, and large bodies share ``budget``."""
+    """ASGI wrapper: large bodies share ``budget`` (503 with Retry-After past it)."""
 
-    def __init__(self, app: ASGIApp, *, timeout: float, budget: BodyBudget) -> None:
+    def __init__(self, app: ASGIApp, *, budget: BodyBudget) -> None:
         self.app = app
-        self.timeout = timeout
         self.budget = budget
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -105,31 +106,37 @@ class BoundedApp:
             await self.app(scope, receive, send)
             return
         declared = _content_length(scope)
-        held = 0
-        if declared is not None and declared > SMALL_BODY_BYTES:
-            if not self.budget.take(declared):
-                self.over_budget()
-                if declared <= DRAIN_AT_MOST_BYTES:
-                    await self._drain(receive)  # so the client reads the 503, not a reset
-                await _answer(send, _budget_problem(), close=True)
-                return
-            held = declared
-        request = _Request(self, receive, send, counted=declared is None)
+        if declared is None:
+            await self._counted(scope, receive, send)
+            return
+        if declared <= SMALL_BODY_BYTES:  # the common case: nothing to do
+            await self.app(scope, receive, send)
+            return
+        if not self.budget.take(declared):
+            self.over_budget()
+            if declared <= DRAIN_AT_MOST_BYTES:
+                await self._drain(receive)  # so the client reads the 503, not a reset
+            await _answer(send, _budget_problem())
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.budget.give_back(declared)
+
+    async def _counted(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A body of unknown length (chunked): its bytes are taken as they come."""
+        request = _Counted(self, receive, send)
         try:
             await self.app(scope, request.receive, request.send)
         finally:
-            self.budget.give_back(held + request.taken)
+            self.budget.give_back(request.taken)
 
     async def _drain(self, receive: Receive) -> None:
-        """Read and drop a refused body, a piece at a time (nothing is kept), each piece
-        within the deadline."""
+        """Read and drop a refused body, a piece at a time (nothing is kept); the protocol's
+        deadline bounds a stall."""
         more = True
         while more:
-            try:
-                async with asyncio.timeout(self.timeout):
-                    message = await receive()
-            except TimeoutError:
-                return
+            message = await receive()
             more = message["type"] == "http.request" and bool(message.get("more_body"))
 
     def over_budget(self) -> None:
@@ -143,49 +150,35 @@ def _budget_problem() -> ServiceUnavailable:
     )
 
 
-class _RequestTimeout(ProblemError):
-    status = 408
-    title = "Request Timeout"
+class _Counted:
+    """One chunked request's ``receive``, taking its bytes from the budget past
+    ``SMALL_BODY_BYTES``, and its ``send``, muted once this wrapper answered 503 instead."""
 
-
-class _Request:
-    """One request's ``receive`` with a deadline per piece, and its ``send``, muted once
-    this wrapper has answered in the app's place."""
-
-    def __init__(self, owner: BoundedApp, receive: Receive, send: Send, *, counted: bool):
+    def __init__(self, owner: BoundedApp, receive: Receive, send: Send) -> None:
         self.owner = owner
         self._receive = receive
         self._send = send
-        self.counted = counted  # no Content-Length: take bytes as they come
-        self.seen = 0  # body bytes received (counted requests)
+        self.seen = 0  # body bytes received
         self.taken = 0  # of them, held in the budget
         self.started = False
-        self.answered = False  # we answered instead of the app
-        self.body_done = False
+        self.answered = False
 
     async def receive(self) -> Message:
         if self.answered:
             return {"type": "http.disconnect"}
-        if self.body_done:
-            return await self._receive()  # waiting for a disconnect: no deadline
-        try:
-            async with asyncio.timeout(self.owner.timeout):
-                message = await self._receive()
-        except TimeoutError:
-            log.info("request body stalled for %ss: closing", self.owner.timeout)
-            await self._answer_instead(_RequestTimeout("the request body stopped arriving"))
-            return {"type": "http.disconnect"}
+        message = await self._receive()
         if message["type"] == "http.request":
-            self.body_done = not message.get("more_body", False)
-            if self.counted:
-                self.seen += len(message.get("body", b""))
-                if self.seen > SMALL_BODY_BYTES:
-                    more = self.seen - self.taken
-                    if not self.owner.budget.take(more):
-                        self.owner.over_budget()
-                        await self._answer_instead(_budget_problem())
-                        return {"type": "http.disconnect"}
-                    self.taken += more
+            self.seen += len(message.get("body", b""))
+            if self.seen > SMALL_BODY_BYTES:
+                more = self.seen - self.taken
+                if not self.owner.budget.take(more):
+                    self.owner.over_budget()
+                    if not self.started:
+                        self.started = True
+                        await _answer(self._send, _budget_problem())
+                    self.answered = True
+                    return {"type": "http.disconnect"}
+                self.taken += more
         return message
 
     async def send(self, message: Message) -> None:
@@ -195,14 +188,9 @@ class _Request:
             self.started = True
         await self._send(message)
 
-    async def _answer_instead(self, problem: ProblemError) -> None:
-        if not self.started:
-            self.started = True
-            await _answer(self._send, problem, close=True)
-        self.answered = True
 
-
-async def _answer(send: Send, problem: ProblemError, *, close: bool) -> None:
+async def _answer(send: Send, problem: ProblemError) -> None:
+    """Answer ``problem`` and close the connection."""
     body = dumps(
         {
             "type": "about:blank",
@@ -214,26 +202,64 @@ async def _answer(send: Send, problem: ProblemError, *, close: bool) -> None:
     headers = [
         (b"content-type", b"application/problem+json"),
         (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
     ]
     retry_after = getattr(problem, "retry_after", None)
     if retry_after is not None:
         headers.append((b"retry-after", str(int(retry_after)).encode()))
-    if close:
-        headers.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": problem.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
-class _HeaderDeadline:
-    """Mixin for uvicorn's HTTP protocols: close a connection whose request headers are not
-    complete ``request_timeout`` seconds after the connection or the request began."""
+def _timeout_answer() -> bytes:
+    """The raw 408 a protocol writes for a stalled body (no ASGI app is involved)."""
+    body = dumps(
+        {
+            "type": "about:blank",
+            "title": "Request Timeout",
+            "status": 408,
+            "detail": "the request body stopped arriving",
+        }
+    )
+    return (
+        b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/problem+json\r\n"
+        + f"content-length: {len(body)}\r\n".encode()
+        + b"connection: close\r\n\r\n"
+        + body
+    )
+
+
+_TIMEOUT_ANSWER = _timeout_answer()
+
+
+class _Deadline:
+    """Mixin for uvicorn's HTTP protocols: the request deadlines of ``request_timeout``.
+
+    One timer per request, started when the connection is made or a request's first byte
+    arrives. Until the headers are complete it closes the connection when it fires. Then,
+    while the body arrives, each piece only notes the time (no timer is touched); when the
+    timer fires it looks: a body that moved within ``request_timeout``, or that we stopped
+    reading ourselves (uvicorn's flow control, the app being busy), gets the rest of the
+    time; a stalled one is answered 408 (if nothing was answered yet) and closed.
+    """
 
     request_timeout: float = 15.0
     transport: asyncio.Transport
     loop: asyncio.AbstractEventLoop
+    flow: Any
+    cycle: Any
     _deadline: asyncio.TimerHandle | None = None
+    _in_body = False
+    _progress = 0.0
 
     def _arm(self) -> None:
+        if self._deadline is None:
+            self._in_body = False
+            self._deadline = self.loop.call_later(self.request_timeout, self._expired)
+
+    def _body_started(self) -> None:
+        self._in_body = True
+        self._progress = self.loop.time()
         if self._deadline is None:
             self._deadline = self.loop.call_later(self.request_timeout, self._expired)
 
@@ -244,12 +270,25 @@ class _HeaderDeadline:
 
     def _expired(self) -> None:
         self._deadline = None
-        if not self.transport.is_closing():
+        if self.transport.is_closing():
+            return
+        if self._in_body:
+            now = self.loop.time()
+            if self.flow.read_paused:
+                self._progress = now  # we are not reading: not the client's stall
+            if now - self._progress < self.request_timeout:
+                wait = self._progress + self.request_timeout - now
+                self._deadline = self.loop.call_later(wait, self._expired)
+                return
+            log.info("request body stalled for %ss: closing", self.request_timeout)
+            if self.cycle is not None and not self.cycle.response_started:
+                self.transport.write(_TIMEOUT_ANSWER)
+        else:
             log.info("request headers incomplete after %ss: closing", self.request_timeout)
-            self.transport.close()
+        self.transport.close()
 
 
-class _H11Deadline(_HeaderDeadline, H11Protocol):
+class _H11Deadline(_Deadline, H11Protocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm()
@@ -262,11 +301,14 @@ class _H11Deadline(_HeaderDeadline, H11Protocol):
         if self.conn.their_state is h11.IDLE:
             self._arm()
         super().data_received(data)
-        if self.conn.their_state is not h11.IDLE:
+        state = self.conn.their_state
+        if state is h11.SEND_BODY:
+            self._body_started()
+        elif state is not h11.IDLE:
             self._disarm()
 
 
-class _HttpToolsDeadline(_HeaderDeadline, HttpToolsProtocol):
+class _HttpToolsDeadline(_Deadline, HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm()
@@ -280,8 +322,16 @@ class _HttpToolsDeadline(_HeaderDeadline, HttpToolsProtocol):
         super().on_message_begin()
 
     def on_headers_complete(self) -> None:
-        self._disarm()
+        self._body_started()
         super().on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        self._progress = self.loop.time()
+        super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        self._disarm()
+        super().on_message_complete()
 
 
 def deadline_protocol(request_timeout: float, implementation: str = "httptools") -> type[Any]:
@@ -293,8 +343,8 @@ def deadline_protocol(request_timeout: float, implementation: str = "httptools")
 
 
 def bounded(app: ASGIApp, settings: Settings, budget: BodyBudget | None = None) -> BoundedApp:
-    """``app`` with the body deadline and the body budget of ``settings``."""
-    return BoundedApp(app, timeout=settings.request_timeout, budget=budget or BodyBudget())
+    """``app`` with the body budget (``budget``, else a new one)."""
+    return BoundedApp(app, budget=budget or BodyBudget())
 
 
 def server_config(app: ASGIApp, settings: Settings, **extra: Any) -> uvicorn.Config:

@@ -262,3 +262,30 @@ async def test_fedi_town_serve_closes_a_slowloris_connection(database_url, tmp_p
     # Then the server has closed the connection
     record("serving", "slowloris headers (fedi-town serve)", "closed" if closed else "held")
     assert closed
+
+
+async def test_a_client_is_not_cut_while_the_app_is_busy_and_not_reading_its_body():
+    # Given an app that takes twice the timeout before it reads a body
+    async def busy(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            await asyncio.sleep(TIMEOUT * 2)
+        await echo(scope, receive, send)
+
+    settings = Settings(database_url="sqlite:///unused", request_timeout=TIMEOUT)
+    sock = bind_loopback()
+    config = uvicorn.Config(
+        serving.bounded(busy, settings),  # type: ignore[arg-type]
+        http=serving.deadline_protocol(TIMEOUT),
+        lifespan="off",
+        log_level="warning",
+    )
+    async with serve_config(config, sock):
+        # When a client sends a 1 MB body at once (more than uvicorn buffers unread)
+        reader, writer = await asyncio.open_connection(*sock.getsockname()[:2])
+        writer.write(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n")
+        writer.write(b"x" * 1_048_576)
+        # Then it is answered in full: the pause was the server's, not the client's
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=TIMEOUT * 5)
+        assert head.startswith(b"HTTP/1.1 200")
+        assert await reader.readexactly(7) == b"1048576"
+        writer.close()

@@ -12,7 +12,9 @@ list of them, see below) -> signature parsed and checked against our clock and H
 (interop pitfall 13) ->
 blocked actor or domain, instance-wide or of this business (403, before any key fetch)
 -> signature verified with the signer's key (401) -> the key's owner is the activity's
-actor (401) -> stored with the next group commit, deduplicated by activity id -> 202.
+actor (401) -> the backlog under its bound (503) and the actor's host under its rate
+(429), both with Retry-After (``limits``: after the signature, so nobody can spend another
+host's rate) -> stored with the next group commit, deduplicated by activity id -> 202.
 
 In the common case nothing here reads the database: the business behind a personal inbox
 (``businesses.inbox_owner``), the block list (``moderation.blocking``) and the signer's

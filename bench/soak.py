@@ -601,6 +601,8 @@ class Soak:
     post_every: float = POST_EVERY
     drain_s: float = DRAIN_S
     greedy: int = GREEDY_MAX
+    #: how long the simulated servers keep an idle connection open (uvicorn's default)
+    peer_keep_alive: int = 5
 
 
 async def _run(soak: Soak, data: Path, database_url: str, keep_log: Path | None) -> dict[str, Any]:
@@ -612,7 +614,10 @@ async def _run(soak: Soak, data: Path, database_url: str, keep_log: Path | None)
         for i, ip in enumerate(ips)
     }
     sink = PeerSink(peers)
-    config = uvicorn.Config(sink, lifespan="off", log_level="warning", access_log=False)
+    config = uvicorn.Config(
+        sink, lifespan="off", log_level="warning", access_log=False,
+        timeout_keep_alive=soak.peer_keep_alive,
+    )  # fmt: skip
     peer_server = uvicorn.Server(config)
     serving = asyncio.create_task(peer_server.serve(sockets=sockets))
     port = free_port()
@@ -776,6 +781,7 @@ def _summary(
             "activities_per_server_s": soak.rate,
             "gets_per_server_s": soak.fetch_rate,
             "owner_post_every_s": soak.post_every,
+            "peer_keep_alive_s": soak.peer_keep_alive,
         },
         "requests": {kind: dict(sorted(c.items())) for kind, c in sorted(ledger.statuses.items())},
         "requests_total": ledger.count(lambda s: True),
@@ -923,10 +929,14 @@ def print_report(result: dict[str, Any]) -> None:
 
 
 def run(
-    seconds: float, quick: bool, keep_log: Path | None = None, postgres: bool = False
+    seconds: float,
+    quick: bool,
+    keep_log: Path | None = None,
+    postgres: bool = False,
+    peer_keep_alive: int = 5,
 ) -> dict[str, Any]:
     soak = Soak(seconds=seconds, post_every=3.0 if quick else POST_EVERY,
-                drain_s=60.0 if quick else DRAIN_S)  # fmt: skip
+                drain_s=60.0 if quick else DRAIN_S, peer_keep_alive=peer_keep_alive)  # fmt: skip
     load_before = load_average()
     began = time.time()
     with tempfile.TemporaryDirectory(prefix="fedi-soak-") as tmp:
@@ -955,11 +965,15 @@ def main() -> int:
     parser.add_argument("--out", type=Path, help="write the whole result here as JSON")
     parser.add_argument("--server-log", type=Path, help="keep fedi-town's log (stderr) here")
     parser.add_argument(
+        "--peer-keep-alive", type=int, default=5,
+        help="seconds the simulated servers keep an idle connection (uvicorn's 5 by default)",
+    )  # fmt: skip
+    parser.add_argument(
         "--postgres", action="store_true", help=f"a schema of its own in {seed.POSTGRES_URL}"
     )
     args = parser.parse_args()
     seconds = 30.0 if args.quick and args.seconds == 180.0 else args.seconds
-    result = run(seconds, args.quick, args.server_log, args.postgres)
+    result = run(seconds, args.quick, args.server_log, args.postgres, args.peer_keep_alive)
     print_report(result)
     found = figures(result)
     notes = [

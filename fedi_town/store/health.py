@@ -80,6 +80,7 @@ def sqlite_file_problem(path: Path) -> str | None:
         return f"the database {path} is on a read-only file system"
     if path.exists() and not os.access(path, os.W_OK):
         return f"the database file {path} is read-only"
-    if info.f_bavail == 0:
+    free = info.f_bfree if os.geteuid() == 0 else info.f_bavail  # root may use the reserve
+    if free == 0:
         return f"the file system of the database {path} is full"
     return None

@@ -4,8 +4,9 @@
                                           [--records records.jsonl] [--doc docs/reliability.md]
 
 Runs ``.venv/bin/pytest -q -p no:cacheprovider tests/hostile tests/faults`` (those of the two
-that exist) with ``FEDI_TOWN_RELIABILITY_OUT`` naming a temporary file, where every tried
-case leaves one JSON line (``tests/reliability.py``: suite, class, outcome and figures such
+that exist, plus every other test file that imports ``tests.reliability``) with
+``FEDI_TOWN_RELIABILITY_OUT`` naming a temporary file, where every tried case leaves one
+JSON line (``tests/reliability.py``: suite, class, outcome and figures such
 as ``lost`` and ``duplicates``). With ``--records`` it reads such a file instead of running
 the tests. With ``--soak`` (3 minutes) or ``--soak-quick`` (30 s) it runs ``bench.soak``;
 with ``--soak-json`` it reads a soak's ``--out``. Then it rewrites the part of ``--doc``
@@ -42,6 +43,11 @@ SUITE_DIRS = ("tests/hostile", "tests/faults")
 #: outcomes that mean a fault was survived (anything else counts as failed)
 SURVIVED = frozenset({"survived", "ok", "recovered", "passed"})
 PYTEST_LIMIT_S = 1800
+#: how a test file brings in the recorder (at the top or inside a test)
+_RECORDS = re.compile(
+    r"^\s*(from tests(\.reliability import| import reliability)|import tests\.reliability)",
+    re.MULTILINE,
+)
 
 
 # -- records ----------------------------------------------------------------------------------
@@ -331,14 +337,28 @@ def replace_figures(document: str, figures: str) -> str:
 # -- running ----------------------------------------------------------------------------------
 
 
+def recording_tests(root: Path = ROOT) -> list[str]:
+    """Test files outside ``SUITE_DIRS`` that record tried cases too (they import
+    ``tests.reliability``), so that every recorded case reaches the tables."""
+    found = []
+    for path in sorted((root / "tests").rglob("test_*.py")):
+        relative = path.relative_to(root).as_posix()
+        if any(relative.startswith(d + "/") for d in SUITE_DIRS):
+            continue
+        if _RECORDS.search(path.read_text(errors="replace")):
+            found.append(relative)
+    return found
+
+
 def run_suites(out: Path) -> SuiteRun:
-    """pytest over the suite directories that exist, recording into ``out``."""
+    """pytest over the suite directories that exist and the other recording test files,
+    recording into ``out``."""
     present = [d for d in SUITE_DIRS if (ROOT / d).is_dir()]
-    run = SuiteRun(present, [d for d in SUITE_DIRS if d not in present])
-    if not present:
+    run = SuiteRun(present + recording_tests(), [d for d in SUITE_DIRS if d not in present])
+    if not run.present:
         return run
     env = {**os.environ, "FEDI_TOWN_RELIABILITY_OUT": str(out)}
-    argv = [str(ROOT / ".venv" / "bin" / "pytest"), "-q", "-p", "no:cacheprovider", *present]
+    argv = [str(ROOT / ".venv" / "bin" / "pytest"), "-q", "-p", "no:cacheprovider", *run.present]
     print("running: " + " ".join(argv[0:1] + argv[1:]), flush=True)
     started = time.monotonic()
     try:

@@ -20,6 +20,7 @@ from bench.reliability import (
     failed_tests,
     outcome_text,
     read_records,
+    recording_tests,
     render,
     replace_figures,
 )
@@ -221,3 +222,20 @@ def test_the_memory_limit_is_read_from_the_service_units_memory_max(tmp_path) ->
 
     # Then it is in MB
     assert limit == 1024
+
+
+def test_test_files_that_record_cases_outside_the_suites_are_run_too(tmp_path) -> None:
+    # Given a tree with a suite directory, a recording test elsewhere and one that does not
+    hostile = tmp_path / "tests" / "hostile"
+    hostile.mkdir(parents=True)
+    (hostile / "test_a.py").write_text("from tests.reliability import record\n")
+    (tmp_path / "tests" / "test_serving.py").write_text(
+        "def test_x():\n    from tests.reliability import record\n"
+    )
+    (tmp_path / "tests" / "test_other.py").write_text("from bench.reliability import render\n")
+
+    # When the recording test files are looked for
+    found = recording_tests(tmp_path)
+
+    # Then only the one outside the suite directories that records is named
+    assert found == ["tests/test_serving.py"]

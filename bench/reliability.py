@@ -40,8 +40,10 @@ from bench.servers import ROOT
 START = "<!-- figures:start -->"
 END = "<!-- figures:end -->"
 SUITE_DIRS = ("tests/hostile", "tests/faults")
-#: outcomes that mean a fault was survived (anything else counts as failed)
+#: outcomes that mean a fault was survived, or not; any other outcome (a figure such as
+#: ``rows=1000``) is shown as it is and counted as neither
 SURVIVED = frozenset({"survived", "ok", "recovered", "passed"})
+FAILED = frozenset({"failed", "fail", "lost", "crashed", "broken"})
 PYTEST_LIMIT_S = 1800
 #: how a test file brings in the recorder (at the top or inside a test)
 _RECORDS = re.compile(
@@ -101,6 +103,11 @@ class Tried:
     @property
     def survived(self) -> int:
         return sum(n for o, n in self.outcomes.items() if o.lower() in SURVIVED)
+
+    @property
+    def failed(self) -> int:
+        """Cases that say they failed, and any answered with a 5xx."""
+        return sum(n for o, n in self.outcomes.items() if o.lower() in FAILED) + self.server_errors
 
     @property
     def server_errors(self) -> int:
@@ -185,7 +192,7 @@ def faults_table(tried: list[Tried], run: SuiteRun) -> list[str]:
         "--- --- --: --: --: --: --: ---",
         [
             (
-                t.suite, t.case_class, t.tried, t.survived, t.tried - t.survived, t.lost,
+                t.suite, t.case_class, t.tried, t.survived, t.failed, t.lost,
                 f"{t.duplicates} ({t.max_duplicates})", outcome_text(t.outcomes),
             )
             for t in rows
@@ -193,8 +200,13 @@ def faults_table(tried: list[Tried], run: SuiteRun) -> list[str]:
     )  # fmt: skip
     lost = sum(t.lost for t in rows)
     survived = sum(t.survived for t in rows)
+    failed = sum(t.failed for t in rows)
     total = sum(t.tried for t in rows)
-    out += ["", f"{survived} of {total} faults survived; activities lost: {lost}."]
+    out += [
+        "",
+        f"{total} faults injected: {survived} survived, {failed} failed, the others measured "
+        f"(their outcome is a figure); activities lost: {lost}.",
+    ]
     return [*out, ""]
 
 
@@ -265,8 +277,9 @@ def summary_table(tried: list[Tried], soak: dict[str, Any] | None) -> list[str]:
         ("hostile inputs tried (classes)",
          f"{sum(t.tried for t in hostile):,} ({len(hostile)})"),
         ("answered with a 5xx", sum(t.server_errors for t in hostile)),
-        ("faults injected / survived",
-         f"{sum(t.tried for t in faults)} / {sum(t.survived for t in faults)}"),
+        ("faults injected / survived / failed",
+         f"{sum(t.tried for t in faults)} / {sum(t.survived for t in faults)} / "
+         f"{sum(t.failed for t in faults)}"),
         ("activities lost (faults)", lost),
         ("duplicates per fault, at most", duplicates),
     ]  # fmt: skip

@@ -239,3 +239,18 @@ def test_test_files_that_record_cases_outside_the_suites_are_run_too(tmp_path) -
 
     # Then only the one outside the suite directories that records is named
     assert found == ["tests/test_serving.py"]
+
+
+def test_a_fault_whose_outcome_is_a_figure_is_neither_survived_nor_failed() -> None:
+    # Given a fault that survived, one that failed and one measured by a figure
+    records = [
+        {"suite": "faults", "class": "swept", "outcome": "rows=1000"},
+        {"suite": "faults", "class": "swept", "outcome": "survived"},
+        {"suite": "faults", "class": "swept", "outcome": "failed"},
+    ]
+
+    # When they are aggregated
+    [swept] = aggregate(records)
+
+    # Then one counts as survived, one as failed, and the figure as neither
+    assert (swept.tried, swept.survived, swept.failed) == (3, 1, 1)

@@ -499,3 +499,30 @@ async def test_six_pins_racing_leave_at_most_five_pinned(app_client, bakery):
     assert sorted(a.status_code for a in answers) == [200] * 5 + [422]
     store = app_client.services.store
     assert await store.fetch_val("SELECT COUNT(*) FROM posts WHERE pinned_at IS NOT NULL") == 5
+
+
+@pytest.mark.parametrize(
+    "query", ["limit=0", "limit=41", "limit=x", "max_id=-1", "max_id=" + "9" * 20]
+)
+async def test_a_page_parameter_out_of_range_is_a_bad_request_not_clamped(
+    app_client, bakery, query
+):
+    # Given a business with posts
+    await write_post(app_client, bakery, content="post")
+    # When its posts are listed with a limit outside 1..40 or a max_id that is no id
+    response = await app_client.get(
+        f"/api/v1/businesses/bakery/posts?{query}", headers=owner(bakery)
+    )
+    # Then the answer is 400 naming the parameter
+    assert response.status_code == 400
+    assert query.split("=")[0] in response.json()["detail"]
+
+
+async def test_a_post_id_past_2_63_is_not_found(app_client, bakery):
+    # Given a business
+    # When a post is asked for by an id one past the largest
+    response = await app_client.get(
+        "/api/v1/businesses/bakery/posts/9223372036854775808", headers=owner(bakery)
+    )
+    # Then there is no such post
+    assert response.status_code == 404

@@ -312,3 +312,21 @@ async def test_the_post_page_url_serves_the_note_to_activitypub_clients(app_clie
     response = await app_client.get(f"/@bakery/{post_id}", headers=AP)
     assert response.status_code == 200
     assert response.json()["id"] == f"{ACTOR}/statuses/{post_id}"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/@bakery/99999999999999999999999",
+        "/users/bakery/statuses/9223372036854775808",
+        "/users/bakery/statuses/" + "9" * 5000,
+        "/users/bakery/statuses/0",
+    ],
+)
+async def test_a_note_id_out_of_range_is_not_found(app_client, path):
+    # Given a business
+    await create_business(app_client, "bakery")
+    # When a note is fetched by an id that no note can have
+    response = await app_client.get(path, headers=AP)
+    # Then there is no such note
+    assert response.status_code == 404

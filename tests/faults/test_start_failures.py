@@ -99,3 +99,17 @@ def test_a_database_file_that_is_not_a_database_stops_the_start(tmp_path):
     assert "cannot start: DatabaseError: file is not a database" in output, output
     assert database.read_bytes().startswith(b"not a database")
     assert sqlite3.sqlite_version  # the reason is SQLite's own words
+
+
+def test_a_start_with_postgresql_unreachable_exits_promptly_naming_the_cause(tmp_path):
+    # Given a PostgreSQL URL where nothing listens
+    url = f"postgresql://postgres@127.0.0.1:{free_port()}/test"
+    env = serve_env(url, tmp_path, free_port())
+    # When fedi-town serve starts
+    code, output, took = run_serve_until_exit(env, timeout=PROMPTLY_S)
+    record("faults", "start with PostgreSQL unreachable", "exited" if code else "hung",
+           seconds=round(took, 1))  # fmt: skip
+    # Then it exits non-zero with one line naming the cause
+    assert code not in (None, 0), output
+    line = next(line for line in output.splitlines() if line.startswith("cannot start:"))
+    assert "unreachable" in line, line

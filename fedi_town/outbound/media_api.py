@@ -88,6 +88,11 @@ async def _read_upload(request: Request) -> tuple[bytes, dict[str, str]]:
                 if name != "file":
                     raise Unprocessable(f"unexpected file part {name!r}; send it as 'file'")
                 upload = value
+            elif "\x00" in value:  # PostgreSQL text cannot hold NUL; JSON bodies refuse it too
+                raise Unprocessable(
+                    f"the form field {name!r} holds NUL",
+                    errors=[{"pointer": f"/{name}", "message": "holds NUL"}],
+                )
             else:
                 fields[name] = value
         if upload is None:

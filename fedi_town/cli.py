@@ -119,8 +119,9 @@ def _demo_admin_token(data_dir: Path) -> str:
     path = data_dir / "admin-token"
     if path.exists():
         return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # the database and secrets
     token = new_token()
+    path.touch(mode=stat.S_IRUSR | stat.S_IWUSR)
     path.write_text(token + "\n")
     path.chmod(stat.S_IRUSR | stat.S_IWUSR)
     return token
@@ -133,7 +134,7 @@ def _demo_key_encryption_key(data_dir: Path) -> str:
     path = data_dir / "key-encryption-key"
     if path.exists():
         return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # the database and secrets
     path.touch(mode=stat.S_IRUSR | stat.S_IWUSR)
     path.write_text(new_key() + "\n")
     path.chmod(stat.S_IRUSR | stat.S_IWUSR)

@@ -153,3 +153,46 @@ async def test_hostile_read_paths_are_refused_without_a_server_error(app_client,
             # Then the answer is one of the refusals the class allows, never a 5xx
             assert response.status_code < 500, (path, response.status_code)
             assert response.status_code in allowed, (path, response.status_code)
+
+
+HOSTILE_HEADERS: dict[str, dict[str, str]] = {
+    "Accept of 8,000 characters": {"Accept": "application/activity+json;" + "q=1;" * 2000},
+    "Accept with NUL-like and Latin-1 bytes": {"Accept": "text/html\x7f\xff, */*;q=\xe9"},
+    "garbage Signature": {"Accept": "application/activity+json", "Signature": 'keyId="\x01",,'},
+    "garbage Authorization signature": {
+        "Accept": "application/activity+json",
+        "Authorization": "Signature " + "a" * 5000,
+    },
+    "Signature-Input without Signature": {
+        "Accept": "application/activity+json",
+        "Signature-Input": 'sig1=("@method");keyid="x"',
+    },
+    "If-None-Match and If-Modified-Since garbage": {
+        "If-None-Match": '"' * 3000,
+        "If-Modified-Since": "yesterday\xff",
+    },
+}
+READ_PATHS = [
+    "/@bakery",
+    "/users/bakery",
+    "/users/bakery/statuses/{post}",
+    "/users/bakery/outbox?page=1",
+    "/users/bakery/followers?page=1",
+    "/.well-known/webfinger?resource=acct:bakery@town.example",
+    "/nodeinfo/2.1",
+    "/actor",
+]
+
+
+@pytest.mark.parametrize("case_class", list(HOSTILE_HEADERS))
+async def test_hostile_headers_on_read_routes_get_no_server_error(app_client, case_class):
+    # Given a business with a public post
+    await create_business(app_client, "bakery")
+    post_id = await insert_post(app_client)
+    for path in READ_PATHS:
+        # When a read route is asked with hostile headers
+        headers = {k: v.encode("latin-1") for k, v in HOSTILE_HEADERS[case_class].items()}
+        response = await app_client.get(path.replace("{post}", str(post_id)), headers=headers)
+        record("read", case_class, str(response.status_code))
+        # Then it is answered or refused, never with a 5xx
+        assert response.status_code < 500, (path, response.status_code)

@@ -12,6 +12,7 @@ Paths (the contract other tools rely on, described in schemas/admin-api.openapi.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from starlette.requests import Request
@@ -82,9 +83,24 @@ def new_owner_token() -> str:
     return OWNER_TOKEN_PREFIX + new_token()
 
 
+#: NUL and lone surrogates: what PostgreSQL text cannot hold nor UTF-8 encode. The HTTP
+#: reader refuses them already; the command line can pass them (undecodable argv bytes).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _storable(data: dict[str, Any]) -> None:
+    for key, value in data.items():
+        if isinstance(value, str) and _UNSTORABLE.search(value):
+            message = "holds NUL or a character that is not Unicode text"
+            raise Unprocessable(
+                f"{key} {message}", errors=[{"pointer": f"/{key}", "message": message}]
+            )
+
+
 async def create_business(services: Services, data: dict[str, Any]) -> tuple[Business, str]:
     """Validate and create a business with a fresh key pair; return it and its owner token."""
     validate("business-create", data)
+    _storable(data)
     username = data["username"]
     if problem := username_problem(username):
         raise Unprocessable(problem, errors=[{"pointer": "/username", "message": problem}])

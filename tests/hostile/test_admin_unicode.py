@@ -10,9 +10,12 @@ a letter or digit; a mention is ASCII only, so a homoglyph host is never looked 
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
+from cryptography.fernet import Fernet
 
+from fedi_town import cli
 from tests.conftest import admin_headers, create_business
 from tests.reliability import record
 
@@ -94,3 +97,34 @@ async def test_a_mention_of_a_homoglyph_host_is_not_looked_up(app_client):
     # Then the post is written and mentions nobody on those hosts
     assert response.status_code == 201, response.text
     assert response.json()["mentions"] == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["create-business", "b\u0430kery"],
+        ["create-business", "\udcffshop"],
+        ["create-business", "shop", "--display-name", "Shop\udcff"],
+        ["create-business", "shop", "--summary", "bio\udcfe"],
+    ],
+    ids=["homoglyph", "undecodable username", "undecodable name", "undecodable bio"],
+)
+def test_the_command_line_refuses_unicode_tricks_with_a_message(
+    monkeypatch, database_url, tmp_path, capsys, argv
+):
+    # Given the command line's settings (argv bytes that are not UTF-8 arrive as lone
+    # surrogates, Python's surrogateescape)
+    for name in [n for n in os.environ if n.startswith("FEDI_TOWN_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("FEDI_TOWN_DATABASE_URL", database_url)
+    monkeypatch.setenv("FEDI_TOWN_BASE_URL", "https://town.example")
+    monkeypatch.setenv("FEDI_TOWN_MEDIA_DIR", str(tmp_path / "media"))
+    monkeypatch.setenv("FEDI_TOWN_KEY_ENCRYPTION_KEYS", Fernet.generate_key().decode())
+    # When create-business is run with them
+    code = cli.main(argv)
+    # Then it exits with an error line, not a traceback
+    err = capsys.readouterr().err
+    record("admin-api", "unicode trick on the command line", f"exit {code}")
+    assert code == 1
+    assert any(line.startswith("error: ") for line in err.splitlines()), err
+    assert "Traceback" not in err

@@ -7,7 +7,12 @@ business with a post, as a browser and as an ActivityPub client, on both backend
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
+from anyio import from_thread, to_thread
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import create_business
 from tests.read.helpers import AP, BROWSER, insert_post
@@ -196,3 +201,58 @@ async def test_hostile_headers_on_read_routes_get_no_server_error(app_client, ca
         record("read", case_class, str(response.status_code))
         # Then it is answered or refused, never with a 5xx
         assert response.status_code < 500, (path, response.status_code)
+
+
+def _segment(text: str) -> str:
+    return quote(text.encode("utf-8", "surrogatepass"), safe="")
+
+
+segments = st.one_of(
+    st.text(max_size=30).map(_segment),
+    st.sampled_from(["%00", "%", "%C0%AE", "%ED%A0%80", "%FF", "..", "bakery", "BAKERY", ""]),
+    st.integers(min_value=-(2**70), max_value=2**70).map(str),
+    st.text(alphabet="0123456789", min_size=1, max_size=40),
+)
+TEMPLATES = [
+    "/@{a}",
+    "/users/{a}",
+    "/users/{a}/statuses/{b}",
+    "/@{a}/{b}",
+    "/users/bakery/statuses/{b}",
+    "/users/bakery/statuses/{b}/replies?page={c}",
+    "/@bakery/tagged/{a}",
+    "/.well-known/webfinger?resource={a}",
+    "/.well-known/webfinger?resource=acct:{a}%40town.example",
+    "/users/bakery/outbox?page={c}",
+    "/users/{a}/followers?page={c}",
+    "/nodeinfo/{a}",
+    "/media/{a}/{b}",
+    "/@bakery/follow?handle={c}",
+]
+
+
+async def test_arbitrary_read_paths_never_get_a_server_error(app_client):
+    # Given a business with a public post
+    await create_business(app_client, "bakery")
+    await insert_post(app_client)
+
+    async def fetch(path: str, headers: dict[str, str]) -> None:
+        # When an arbitrary path and query is read
+        response = await app_client.get(path, headers=headers)
+        record("read", "arbitrary path segments and queries", str(response.status_code))
+        # Then the answer is anything but a 5xx
+        assert response.status_code < 500, (path, response.status_code)
+
+    # Hypothesis drives the examples from a thread; each runs on this test's event loop.
+    @settings(max_examples=150, deadline=None, derandomize=True, database=None)
+    @given(
+        template=st.sampled_from(TEMPLATES),
+        a=segments,
+        b=segments,
+        c=segments,
+        headers=st.sampled_from([AP, BROWSER, {}]),
+    )
+    def examples(template: str, a: str, b: str, c: str, headers: dict[str, str]) -> None:
+        from_thread.run(fetch, template.format(a=a, b=b, c=c), headers)
+
+    await to_thread.run_sync(examples)

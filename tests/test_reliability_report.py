@@ -124,7 +124,21 @@ def test_a_5xx_outcome_is_counted_apart_in_the_hostile_table() -> None:
 
     # Then its row and the summary say one 5xx
     assert "| admin-api | huge integer | 1 | 500 ×1 | 1 |" in text
-    assert "| answered with a 5xx | 1 |" in text
+    assert "| answered with a 5xx other than 503 | 1 |" in text
+
+
+def test_a_503_is_the_intended_later_and_not_counted_as_a_server_error() -> None:
+    # Given an input refused with 503 (a backlog over its bound) and one that got a 502
+    records = [
+        {"suite": "inbox", "class": "backlog over its bound", "outcome": "503"},
+        {"suite": "inbox", "class": "backlog over its bound", "outcome": "502"},
+    ]
+
+    # When they are aggregated
+    [backlog] = aggregate(records)
+
+    # Then only the 502 is a server error
+    assert (backlog.server_errors, backlog.failed) == (1, 1)
 
 
 def test_missing_suites_are_said_in_the_tables_rather_than_failing() -> None:

@@ -440,6 +440,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     soak.add_argument("--soak-quick", action="store_true", help="run bench.soak --quick")
     soak.add_argument("--soak-json", type=Path, help="read a bench.soak --out file")
     parser.add_argument("--records", type=Path, help="read these records; run no tests")
+    parser.add_argument("--save-records", type=Path, help="keep the run's records here")
     parser.add_argument("--doc", type=Path, default=ROOT / "docs" / "reliability.md")
     args = parser.parse_args(argv)
     given = argv if argv is not None else sys.argv[1:]
@@ -456,6 +457,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             out.touch()
             run = run_suites(out)
             text = out.read_text()
+            if args.save_records:
+                args.save_records.write_text(text)
         records, skipped = read_records(text.splitlines())
         data, why = None, "not asked for: add --soak, --soak-quick or --soak-json"
         if args.soak_json:

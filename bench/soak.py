@@ -22,7 +22,7 @@ follows the business first (so fan-out goes to every server), then, until the en
   actor, its outbox, an outbox page, its latest post or its followers collection;
 - it receives what fedi-town delivers: each owner post's Create, the Accepts of Follows.
 
-A third into the load, one server sends Likes as fast as it can until the per-host limit
+A sixth into the load, one server sends Likes as fast as it can until the per-host limit
 (default settings) has refused ``GREEDY_REFUSALS`` of them: the 429s are the intended
 refusals, and it sends each again after its Retry-After until accepted. Meanwhile the
 owner posts through the admin API every ``POST_EVERY`` seconds. Then the script stops
@@ -76,11 +76,12 @@ RATE = 0.5
 FETCH_RATE = 0.5
 POST_EVERY = 5.0
 DRAIN_S = 90.0
-#: A third into the load, one server sends Likes as fast as ``GREEDY_CONNECTIONS``
-#: connections allow, until the per-host limit (default FEDI_TOWN_INBOX_HOST_BURST 2,000,
-#: then INBOX_HOST_RATE 50/s) has refused ``GREEDY_REFUSALS`` of them with 429 (the intended
-#: refusals), or it has sent ``GREEDY_MAX``; each refused Like is sent again after its
-#: Retry-After until accepted.
+#: A sixth into the load (so that its burst falls in the first third of the memory samples,
+#: and the last third shows whether memory came back down), one server sends Likes as fast
+#: as ``GREEDY_CONNECTIONS`` connections allow, until the per-host limit (default
+#: FEDI_TOWN_INBOX_HOST_BURST 2,000, then INBOX_HOST_RATE 50/s) has refused
+#: ``GREEDY_REFUSALS`` of them with 429 (the intended refusals), or it has sent
+#: ``GREEDY_MAX``; each refused Like is sent again after its Retry-After until accepted.
 GREEDY_MAX = 8_000
 GREEDY_REFUSALS = 100
 GREEDY_CONNECTIONS = 16
@@ -700,7 +701,7 @@ async def _run(soak: Soak, data: Path, database_url: str, keep_log: Path | None)
                 return step
 
             async def greedy() -> None:
-                await asyncio.sleep(soak.seconds / 3)
+                await asyncio.sleep(soak.seconds / 6)
                 peer = next(iter(peers.values()))
                 sent = await greedy_burst(peer, ledger, target, soak.greedy, until, give_up)
                 result["greedy_sent"] = sent

@@ -9,6 +9,7 @@ from PIL import Image
 
 from fedi_town.media import images
 from tests.outbound.conftest import image_bytes
+from tests.reliability import record
 
 
 def test_each_accepted_format_is_recognised_by_its_bytes():
@@ -105,6 +106,7 @@ def test_a_large_animation_keeps_every_frame_scaled_down_to_its_pixel_budget(fmt
     result = images.process(data)
     # Then it still animates, all 30 frames, at the largest size whose frames fit the budget
     out = Image.open(io.BytesIO(result.data))
+    record("media", f"animated {fmt} 30x1920x1080", f"kept {result.width}x{result.height}")
     assert out.n_frames == 30
     assert 30 * result.width * result.height <= images.ANIMATION_PIXELS
     assert result.width > 800 and abs(result.width / result.height - 16 / 9) < 0.02
@@ -118,6 +120,7 @@ def test_an_animation_too_long_to_stay_readable_becomes_its_first_frame():
     result = images.process(data)
     # Then the owner gets a still GIF of the first frame at full size, not a refusal
     out = Image.open(io.BytesIO(result.data))
+    record("media", "animated GIF 480x640x360", f"still {getattr(out, 'n_frames', 1)} frame")
     assert getattr(out, "n_frames", 1) == 1
     assert (result.width, result.height) == (640, 360)
     assert out.convert("RGB").getpixel((20, 30)) == (200, 40, 40)
@@ -129,6 +132,7 @@ def test_a_still_png_over_the_decoding_limit_is_refused_before_decoding():
     # When it is processed, then it is refused as too many pixels
     with pytest.raises(images.TooManyPixels):
         images.process(data)
+    record("media", "PNG of 20 megapixels", "TooManyPixels")
 
 
 def test_a_large_jpeg_photo_is_decoded_at_a_reduced_scale_and_kept():
@@ -145,3 +149,4 @@ def test_frames_times_pixels_over_the_decoding_work_limit_are_refused():
     # When it is processed, then it is refused before its frames are decoded
     with pytest.raises(images.TooManyPixels):
         images.process(data)
+    record("media", "GIF of 200 megapixels in all", "TooManyPixels")

@@ -433,7 +433,7 @@ def build_worker(services: Services) -> Worker:
     if lease_ms is not None:
         runners = [dataclasses.replace(runner, lease_ms=int(lease_ms)) for runner in runners]
     periodic: list[tuple[float, Periodic]] = list(services.extras.get("periodic_jobs", []))
-    periodic.append((retention.EVERY_S, retention.run))  # finished rows go after retention_days
+    periodic.append((retention.EVERY_S, retention.sweep_old_rows))  # after retention_days
     worker = Worker(services, runners, periodic)
     worker.poll_seconds = float(services.extras.get("worker_poll_seconds", worker.poll_seconds))
     worker.stop_deadline = float(services.extras.get("worker_stop_deadline", worker.stop_deadline))

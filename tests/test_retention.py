@@ -185,7 +185,7 @@ async def test_the_worker_sweeps_every_few_minutes(settings):
     services = Services.from_settings(settings)
     # When its periodic jobs are listed, then the retention sweep is one, every 5 minutes
     built = worker.build_worker(services)
-    assert (retention.EVERY_S, retention.run) in built.periodic
+    assert (retention.EVERY_S, retention.sweep_old_rows) in built.periodic
     assert retention.EVERY_S <= 600
 
 
@@ -202,7 +202,7 @@ async def test_the_sweep_job_uses_the_retention_setting(settings, store):
         {"shift": int(now_days_ago * DAY)},
     )
     # When the job runs
-    await retention.run(services)
+    await retention.sweep_old_rows(services)
     # Then the 3-day-old item is gone and the other stays
     assert await ids(store, "inbox_items") == {kept}
     assert old != kept

@@ -133,7 +133,7 @@ async def sweep(store: Store, *, now: int, keep_days: int, bodies_since: int = 0
     return Swept(items, deliveries, activities, bodies)
 
 
-async def run(services: Services) -> None:
+async def sweep_old_rows(services: Services) -> None:
     """The worker's periodic retention job (every ``EVERY_S``): one ``sweep``.
 
     Bodies are looked at from a little before the previous sweep on (rows finished since),

@@ -33,6 +33,7 @@ on the inbox's path.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 from typing import Any
@@ -370,6 +371,7 @@ def run_server(app: ASGIApp, settings: Settings) -> None:
     with ``STARTUP_FAILURE`` if it could not start."""
     config = server_config(app, settings, log_config=log_config(settings.log_level))
     server = uvicorn.Server(config)
-    server.run()
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: uvicorn has shut down already
+        server.run()
     if not server.started:
         sys.exit(STARTUP_FAILURE)

@@ -256,3 +256,34 @@ async def test_arbitrary_read_paths_never_get_a_server_error(app_client):
         from_thread.run(fetch, template.format(a=a, b=b, c=c), headers)
 
     await to_thread.run_sync(examples)
+
+
+FOLLOW_FORMS: dict[str, bytes] = {
+    "NUL in the handle": b"handle=%00",
+    "raw NUL bytes": b"\x00" * 500,
+    "invalid UTF-8": b"handle=\xff\xfe%C0%AE",
+    "lone surrogate escape": b"handle=%ED%A0%80%40evil.example",
+    "a thousand fields": b"&".join(b"handle=%d" % n for n in range(1000)),
+    "a handle of 5,000 characters": b"handle=" + b"a" * 5000 + b"%40x.example",
+    "a body past the form limit": b"handle=" + b"a" * 100_000,
+    "script in the handle": b"handle=%3Cscript%3Ealert(1)%3C/script%3E%40x.example",
+    "an IP literal host": b"handle=%40a%40127.0.0.1",
+}
+
+
+@pytest.mark.parametrize("case_class", list(FOLLOW_FORMS))
+async def test_hostile_remote_follow_forms_are_answered_without_a_server_error(
+    app_client, case_class
+):
+    # Given a business
+    await create_business(app_client, "bakery")
+    # When its remote-follow form is posted a hostile body
+    response = await app_client.post(
+        "/@bakery/follow",
+        content=FOLLOW_FORMS[case_class],
+        headers={**BROWSER, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    record("read", f"remote-follow form: {case_class}", str(response.status_code))
+    # Then the page says what is wrong (400/413), or redirects; never a 5xx, never a script
+    assert response.status_code in {303, 400, 413}, response.status_code
+    assert "<script>alert" not in response.text

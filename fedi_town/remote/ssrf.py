@@ -114,7 +114,10 @@ def check_redirect(current_url: str, location: str, *, allow_private: bool) -> s
 async def system_resolver(host: str, port: int) -> list[str]:
     """The event loop's ``getaddrinfo``, as distinct address strings in its order."""
     loop = asyncio.get_running_loop()
-    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    try:
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except UnicodeError:  # the IDNA codec: a label over 63 characters, an empty label
+        raise OSError(f"{host[:100]}: not a host name") from None
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 

@@ -253,6 +253,14 @@ class _Deadline:
     _in_body = False
     _progress = 0.0
 
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)  # type: ignore[misc]  # the protocol's, by MRO
+        self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)  # type: ignore[misc]
+
     def _arm(self) -> None:
         if self._deadline is None:
             self._in_body = False
@@ -290,14 +298,6 @@ class _Deadline:
 
 
 class _H11Deadline(_Deadline, H11Protocol):
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._arm()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
-        super().connection_lost(exc)
-
     def data_received(self, data: bytes) -> None:
         if self.conn.their_state is h11.IDLE:
             self._arm()
@@ -310,14 +310,6 @@ class _H11Deadline(_Deadline, H11Protocol):
 
 
 class _HttpToolsDeadline(_Deadline, HttpToolsProtocol):
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._arm()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
-        super().connection_lost(exc)
-
     def on_message_begin(self) -> None:
         self._arm()
         super().on_message_begin()

@@ -116,6 +116,20 @@ def _host_key(url: str) -> str:
     return httpx.URL(url).netloc.decode("ascii")
 
 
+#: Seconds a delivery connection may stay idle: under the 5 s after which uvicorn, Node and
+#: Apache close an idle connection, so a POST rarely goes out on one being closed (a fan-out's
+#: deliveries to one server come closer together than that and still share connections).
+DELIVERY_IDLE_S = 4.0
+
+
+def _stale_connection(exc: BaseException) -> bool:
+    """What a pooled connection that the server closed while idle raises on its next request
+    (a failed new connection, ``ClientConnectorError``, is a ``ClientOSError`` too: not it)."""
+    return isinstance(
+        exc, (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError)
+    ) and not isinstance(exc, aiohttp.ClientConnectorError)
+
+
 def _aiohttp_reason(exc: aiohttp.ClientError | OSError) -> Unreachable:
     if isinstance(exc, TimeoutError):  # aiohttp's read and connect timeouts are ones too
         return "timeout"
@@ -196,7 +210,7 @@ class RemoteClient:
             "read_timeout": read_timeout,
             "max_connections": max_connections,
             "max_keepalive_connections": max_keepalive_connections,
-            "keepalive_expiry": keepalive_expiry,
+            "keepalive_expiry": min(keepalive_expiry, DELIVERY_IDLE_S),
             "resolver": resolver,
         }
         self._client = httpx.AsyncClient(
@@ -389,24 +403,33 @@ class RemoteClient:
         }
         to_send = httpx.Headers(ours)  # case-insensitive merge, as in _send
         to_send.update(signer("POST", inbox, ours, body, scheme))
-        try:
-            async with self._session.post(
-                inbox, data=body, headers=to_send.multi_items(), allow_redirects=False
-            ) as response:
-                # A short answer read to the end leaves the connection reusable.
-                received = 0
-                async for chunk in response.content.iter_any():
-                    received += len(chunk)
-                    if received >= _DELIVERY_BODY_BYTES:
-                        response.close()  # not worth reading: drop the connection
-                        break
-                status = response.status
-                retry_after_header = response.headers.get("retry-after")
-        except ForbiddenAddress as exc:
-            logger.warning("not delivering to %s: %s", inbox, exc)
-            return DeliveryResult(None, None, "forbidden", scheme)
-        except (aiohttp.ClientError, OSError) as exc:  # TimeoutError is an OSError
-            return DeliveryResult(None, None, _aiohttp_reason(exc), scheme)
+        for attempt in (1, 2):
+            try:
+                async with self._session.post(
+                    inbox, data=body, headers=to_send.multi_items(), allow_redirects=False
+                ) as response:
+                    # A short answer read to the end leaves the connection reusable.
+                    received = 0
+                    async for chunk in response.content.iter_any():
+                        received += len(chunk)
+                        if received >= _DELIVERY_BODY_BYTES:
+                            response.close()  # not worth reading: drop the connection
+                            break
+                    status = response.status
+                    retry_after_header = response.headers.get("retry-after")
+                break
+            except ForbiddenAddress as exc:
+                logger.warning("not delivering to %s: %s", inbox, exc)
+                return DeliveryResult(None, None, "forbidden", scheme)
+            except (aiohttp.ClientError, OSError) as exc:  # TimeoutError is an OSError
+                if attempt == 1 and _stale_connection(exc):
+                    # uvicorn, Node and Apache close a connection idle for 5 s; one closed as
+                    # our POST goes out on it answers nothing. aiohttp retries no POST, and
+                    # the retry rule would wait 30 s: send once more at once, on a new
+                    # connection (receivers drop an activity id they have seen before).
+                    logger.debug("delivery to %s met a closed connection; again", inbox)
+                    continue
+                return DeliveryResult(None, None, _aiohttp_reason(exc), scheme)
         retry_after = parse_retry_after(retry_after_header, self._clock())
         return DeliveryResult(status, retry_after, None, scheme)
 

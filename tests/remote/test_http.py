@@ -791,3 +791,53 @@ def test_delivery_result_is_frozen() -> None:
     result = DeliveryResult(202, None, None, "cavage")
     with pytest.raises(AttributeError):
         result.status = 500  # type: ignore[misc]
+
+
+@pytest.mark.anyio
+async def test_a_delivery_on_a_connection_the_server_just_closed_is_sent_again_at_once(
+    signer: FakeSigner,
+) -> None:
+    # Given a server that keeps connections alive but closes one, unanswered, on its second
+    # request (as uvicorn or Node do when a POST meets their idle close)
+    requests_per_connection: list[int] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        requests_per_connection.append(0)
+        slot = len(requests_per_connection) - 1
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = next(
+                    int(line.split(b":", 1)[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
+                )
+                await reader.readexactly(length)
+                requests_per_connection[slot] += 1
+                if requests_per_connection[slot] == 2:
+                    return  # closed without an answer
+                writer.write(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            return
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with make_client() as client:
+            # When two deliveries go out one after the other on the kept connection
+            first = await client.post_activity(
+                f"http://127.0.0.1:{port}/inbox", b"{}", signer=signer
+            )
+            second = await client.post_activity(
+                f"http://127.0.0.1:{port}/inbox", b"{}", signer=signer
+            )
+    finally:
+        server.close()
+        await server.wait_closed()
+
+    # Then the second is sent again on a new connection and delivered, not left to a retry
+    assert (first.status, second.status) == (202, 202)
+    assert requests_per_connection == [2, 1]

@@ -5,7 +5,7 @@
 
 Runs ``.venv/bin/pytest -q -p no:cacheprovider tests/hostile tests/faults`` (those of the two
 that exist, plus every other test file that imports ``tests.reliability``) with
-``FEDI_TOWN_RELIABILITY_OUT`` naming a temporary file, where every tried case leaves one
+``RELIABILITY_RECORDS_OUT`` naming a temporary file, where every tried case leaves one
 JSON line (``tests/reliability.py``: suite, class, outcome and figures such
 as ``lost`` and ``duplicates``). With ``--records`` it reads such a file instead of running
 the tests. With ``--soak`` (3 minutes) or ``--soak-quick`` (30 s) it runs ``bench.soak``;
@@ -375,7 +375,7 @@ def run_suites(out: Path) -> SuiteRun:
     run = SuiteRun(present + recording_tests(), [d for d in SUITE_DIRS if d not in present])
     if not run.present:
         return run
-    env = {**os.environ, "FEDI_TOWN_RELIABILITY_OUT": str(out)}
+    env = {**os.environ, "RELIABILITY_RECORDS_OUT": str(out)}
     argv = [str(ROOT / ".venv" / "bin" / "pytest"), "-q", "-p", "no:cacheprovider", *run.present]
     print("running: " + " ".join(argv[0:1] + argv[1:]), flush=True)
     started = time.monotonic()

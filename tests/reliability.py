@@ -1,10 +1,12 @@
 """What the hostile-input and fault suites tried, for docs/reliability.md's figures table.
 
 A test calls ``record(suite, case_class, outcome)`` once per input or fault it tried.
-When ``FEDI_TOWN_RELIABILITY_OUT`` names a file (``bench/reliability.py`` sets it), each
+When ``RELIABILITY_RECORDS_OUT`` names a file (``bench/reliability.py`` sets it), each
 call appends one JSON line there; otherwise nothing is written. Outcomes are short words:
 the status answered (``"400"``, ``"202"``), ``"dropped"``, ``"survived"``, or for faults
-figures such as ``lost=0 duplicates=3``.
+figures such as ``lost=0 duplicates=3``. The variable is outside the ``FEDI_TOWN_`` prefix on
+purpose: ``Settings.from_env`` refuses unknown ``FEDI_TOWN_*`` variables, and servers the
+suites start inherit the environment.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ _lock = threading.Lock()
 def record(suite: str, case_class: str, outcome: str, **figures: Any) -> None:
     """Note one tried input or fault: ``suite`` (inbox, signatures, admin-api, faults, …),
     the class of case (``lone surrogate in id``), what happened, and any figures."""
-    path = os.environ.get("FEDI_TOWN_RELIABILITY_OUT")
+    path = os.environ.get("RELIABILITY_RECORDS_OUT")
     if not path:
         return
     line = json.dumps(

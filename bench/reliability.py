@@ -12,7 +12,7 @@ the tests. With ``--soak`` (3 minutes) or ``--soak-quick`` (30 s) it runs ``benc
 with ``--soak-json`` it reads a soak's ``--out``. Then it rewrites the part of ``--doc``
 between ``<!-- figures:start -->`` and ``<!-- figures:end -->`` with Markdown tables: per
 suite and class the cases tried and their outcomes (``400 ×12, 202 ×3``), the faults with
-survived / failed, lost and duplicates, the soak's figures, and when, where (machine and
+held / failed, lost and duplicates, the soak's figures, and when, where (machine and
 commit) it was measured. A suite that is missing or recorded nothing is said so in the
 table. Exit code: 0 when the tables were written, whatever they say.
 """
@@ -104,6 +104,11 @@ class Tried:
     def survived(self) -> int:
         return sum(n for o, n in self.outcomes.items() if o.lower() in SURVIVED)
 
+    def held(self, run: SuiteRun) -> int:
+        """Cases whose test asserted the intended outcome and passed: every case but the
+        failed ones when no test of the run failed, else only those that say "survived"."""
+        return self.tried - self.failed if not run.failed else self.survived
+
     @property
     def failed(self) -> int:
         """Cases that say they failed, and any answered with a 5xx other than 503."""
@@ -193,24 +198,25 @@ def faults_table(tried: list[Tried], run: SuiteRun) -> list[str]:
     if not rows:
         return [*out, "No fault case was recorded.", ""]
     out += _table(
-        ("suite", "fault", "tried", "survived", "failed", "lost", "duplicates (max)", "outcomes"),
+        ("suite", "fault", "tried", "held", "failed", "lost", "duplicates (max)", "outcomes"),
         "--- --- --: --: --: --: --: ---",
         [
             (
-                t.suite, t.case_class, t.tried, t.survived, t.failed, t.lost,
+                t.suite, t.case_class, t.tried, t.held(run), t.failed, t.lost,
                 f"{t.duplicates} ({t.max_duplicates})", outcome_text(t.outcomes),
             )
             for t in rows
         ],
     )  # fmt: skip
     lost = sum(t.lost for t in rows)
-    survived = sum(t.survived for t in rows)
+    held = sum(t.held(run) for t in rows)
     failed = sum(t.failed for t in rows)
     total = sum(t.tried for t in rows)
     out += [
         "",
-        f"{total} faults injected: {survived} survived, {failed} failed, the others measured "
-        f"(their outcome is a figure); activities lost: {lost}.",
+        f"{total} faults injected: {held} held (their test asserted the intended outcome, "
+        f"e.g. nothing lost, a 503, a clean exit, and passed), {failed} failed; activities "
+        f"lost: {lost}.",
     ]
     return [*out, ""]
 
@@ -273,7 +279,7 @@ def _fanout(fan: dict[str, Any] | None) -> str:
     )
 
 
-def summary_table(tried: list[Tried], soak: dict[str, Any] | None) -> list[str]:
+def summary_table(tried: list[Tried], soak: dict[str, Any] | None, run: SuiteRun) -> list[str]:
     hostile = [t for t in tried if not t.fault]
     faults = [t for t in tried if t.fault]
     lost = sum(t.lost for t in faults)
@@ -282,8 +288,8 @@ def summary_table(tried: list[Tried], soak: dict[str, Any] | None) -> list[str]:
         ("hostile inputs tried (classes)",
          f"{sum(t.tried for t in hostile):,} ({len(hostile)})"),
         ("answered with a 5xx other than 503", sum(t.server_errors for t in hostile)),
-        ("faults injected / survived / failed",
-         f"{sum(t.tried for t in faults)} / {sum(t.survived for t in faults)} / "
+        ("faults injected / held / failed",
+         f"{sum(t.tried for t in faults)} / {sum(t.held(run) for t in faults)} / "
          f"{sum(t.failed for t in faults)}"),
         ("activities lost (faults)", lost),
         ("duplicates per fault, at most", duplicates),
@@ -336,7 +342,7 @@ def render(
         + (f"; {skipped_lines} unreadable record lines skipped" if skipped_lines else "") + ".",
         "",
         *_failed_lines(run.failed),
-        *summary_table(tried, soak),
+        *summary_table(tried, soak, run),
         *hostile_table(tried, run),
         *faults_table(tried, run),
         *soak_table(soak, why_no_soak),

@@ -268,3 +268,14 @@ def test_a_fault_whose_outcome_is_a_figure_is_neither_survived_nor_failed() -> N
 
     # Then one counts as survived, one as failed, and the figure as neither
     assert (swept.tried, swept.survived, swept.failed) == (3, 1, 1)
+
+
+def test_a_fault_whose_test_passed_counts_as_held_whatever_figure_it_recorded():
+    # Given a fault recorded with a figure, not the word "survived"
+    tried = aggregate(
+        [{"suite": "faults", "class": "disk full", "outcome": "503", "lost": 0, "duplicates": 0}]
+    )
+    [fault] = [t for t in tried if t.fault]
+    # Then it held when no test of the run failed, and not when one did
+    assert fault.held(SuiteRun(present=["tests/faults"], missing=[])) == 1
+    assert fault.held(SuiteRun(present=["tests/faults"], missing=[], failed=["t::x"])) == 0

@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from fedi_town.errors import ProblemError
+from fedi_town.errors import ConfigError, ProblemError
 from fedi_town.services import Services
 from fedi_town.settings import Settings
 from fedi_town.store.migrations import migrate
@@ -140,6 +140,8 @@ async def shutdown(services: Services) -> None:
 def describe_failure(exc: BaseException) -> str:
     """One line naming why a start failed (the database's own words for storage trouble),
     for the log and the terminal, instead of a traceback."""
+    if isinstance(exc, ConfigError):  # written for people; it names the setting
+        return _first_line(exc)
     cause = exc.__cause__ if isinstance(exc, ProblemError) and exc.__cause__ else exc
     if isinstance(exc, ProblemError):
         detail = f"{exc.detail} ({cause.__class__.__name__}: {_first_line(cause)})"

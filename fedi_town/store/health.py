@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import sys
 from pathlib import Path
-
-import asyncpg
+from types import ModuleType
 
 #: Seconds a client is asked to wait (``Retry-After``) while the database is unavailable.
 RETRY_AFTER_S = 30
@@ -43,7 +43,23 @@ def unavailable_reason(exc: BaseException) -> str | None:
         if code is None:
             return None
         return _SQLITE_CODES.get(code & 0xFF)
-    if isinstance(exc, asyncpg.PostgresError):
+    # asyncpg only when something imported it: an instance on SQLite never loads it (~4 MB),
+    # and then none of its errors can exist.
+    pg = sys.modules.get("asyncpg")
+    if pg is not None:
+        reason = _postgres_reason(pg, exc)
+        if reason is not None:
+            return reason
+    if isinstance(exc, ConnectionError | TimeoutError):
+        return "unreachable"
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return "unreachable"  # connection refused, host unreachable, ...
+    return None
+
+
+def _postgres_reason(pg: ModuleType, exc: BaseException) -> str | None:
+    """``unavailable_reason`` for asyncpg's errors (``pg`` is the asyncpg module)."""
+    if isinstance(exc, pg.PostgresError):
         state = str(getattr(exc, "sqlstate", "") or "")
         if state == "53100":
             return "full"
@@ -52,16 +68,12 @@ def unavailable_reason(exc: BaseException) -> str | None:
         if state.startswith(("53", "57P", "08")):
             return "unreachable"
         return None
-    if isinstance(exc, asyncpg.exceptions.ConnectionDoesNotExistError):
+    if isinstance(exc, pg.exceptions.ConnectionDoesNotExistError):
         return "unreachable"
-    if isinstance(exc, asyncpg.exceptions.InternalClientError):
+    if isinstance(exc, pg.exceptions.InternalClientError):
         return "unreachable"  # the server ended the session while the client was idle
-    if isinstance(exc, asyncpg.InterfaceError) and "closed" in str(exc):
+    if isinstance(exc, pg.InterfaceError) and "closed" in str(exc):
         return "unreachable"  # "connection is closed", "pool is closed"
-    if isinstance(exc, ConnectionError | TimeoutError):
-        return "unreachable"
-    if isinstance(exc, OSError) and exc.errno is not None:
-        return "unreachable"  # connection refused, host unreachable, ...
     return None
 
 

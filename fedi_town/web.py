@@ -7,13 +7,14 @@ out as ``application/activity+json`` (Mastodon rejects bare ld+json and json, in
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from fedi_town.errors import BadRequest, PayloadTooLarge, ProblemError, UnsupportedMedia
+from fedi_town.protocol import json_text
+from fedi_town.protocol.json_text import BadJson
 
 ACTIVITY_JSON = "application/activity+json"
 LD_JSON_AS = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
@@ -91,86 +92,18 @@ async def read_body(request: Request, max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
-#: How deeply a received JSON document may nest. Real activities nest a handful of levels
-#: (an Undo of a Like of a note, a @context list of maps); 64 leaves room and keeps every
-#: recursive reader far from Python's recursion limit.
-MAX_JSON_DEPTH = 64
-
-#: ``\u`` escapes that can make a lone surrogate or NUL once decoded (a valid pair also
-#: matches; only then is every string of the document looked at).
-_RISKY_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
-#: What PostgreSQL text cannot hold and UTF-8 cannot encode: NUL and lone surrogates.
-_NOT_SCALAR = re.compile("[\x00\ud800-\udfff]")
-
-
 def parse_json_object(body: bytes) -> dict[str, Any]:
     """Decode a JSON object or raise 400 saying what is wrong (never echoing the body)."""
     return parse_json_text(body)[0]
 
 
 def parse_json_text(body: bytes) -> tuple[dict[str, Any], str]:
-    """Decode a JSON object and its text, or raise 400 saying what is wrong (never echoing
-    the body). What passes can be stored and served as it came in:
-
-    - strictly UTF-8 (RFC 8259 section 8.1): no byte order mark, no UTF-16 or UTF-32, which
-      ``json.loads`` on bytes would guess its way into;
-    - no string (key or value) holding NUL or a lone surrogate, which PostgreSQL text and
-      UTF-8 cannot store (strict decoding leaves ``\\u`` escapes as their only source, so the
-      strings are only looked at when such an escape is in the bytes);
-    - nested at most ``MAX_JSON_DEPTH`` levels (a body with fewer brackets than that cannot
-      nest deeper, so only bracket-heavy bodies are walked);
-    - no ``NaN`` or ``Infinity``, which are not JSON, nor integers of more digits than
-      Python converts.
-    """
-    if not body:
-        raise BadRequest("request body is empty; a JSON object is required")
+    """``protocol.json_text.parse_json_text`` (a JSON object and its text), its refusals as
+    400s."""
     try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise BadRequest(f"the body is not UTF-8 (byte {exc.start})") from None
-    if text.startswith("\ufeff"):
-        raise BadRequest("the body starts with a byte order mark; send UTF-8 without one")
-    try:
-        data = _DECODER.decode(text)
-    except json.JSONDecodeError as exc:
-        raise BadRequest(f"malformed JSON: JSONDecodeError at position {exc.pos}") from None
-    except RecursionError:
-        raise BadRequest(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
-    except ValueError as exc:  # an integer too long to convert, NaN or Infinity
-        raise BadRequest(f"malformed JSON: {exc.__class__.__name__}") from None
-    if not isinstance(data, dict):
-        raise BadRequest("the body must be a JSON object")
-    deep = body.count(b"{") + body.count(b"[") > MAX_JSON_DEPTH
-    risky = _RISKY_ESCAPE.search(body) is not None
-    if deep or risky:
-        _check_tree(data, depth=deep, text=risky)
-    return data, text
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-#: Made once: ``json.loads`` with any keyword builds a new decoder on every call.
-_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
-
-
-def _check_tree(data: Any, *, depth: bool, text: bool) -> None:
-    """Walk a decoded document (without recursion) for nesting and unstorable strings."""
-    stack: list[tuple[Any, int]] = [(data, 1)]
-    while stack:
-        value, level = stack.pop()
-        if depth and level > MAX_JSON_DEPTH:
-            raise BadRequest(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
-        if isinstance(value, dict):
-            for key, item in value.items():
-                if text and _NOT_SCALAR.search(key):
-                    raise BadRequest("a JSON string holds NUL or a lone surrogate")
-                stack.append((item, level + 1))
-        elif isinstance(value, list):
-            stack.extend((item, level + 1) for item in value)
-        elif text and isinstance(value, str) and _NOT_SCALAR.search(value):
-            raise BadRequest("a JSON string holds NUL or a lone surrogate")
+        return json_text.parse_json_text(body)
+    except BadJson as exc:
+        raise BadRequest(str(exc)) from None
 
 
 async def read_json(request: Request, max_bytes: int) -> dict[str, Any]:

@@ -8,7 +8,6 @@ instead of being inflated a whole network chunk at a time.
 from __future__ import annotations
 
 import email.utils
-import json
 import zlib
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
@@ -17,6 +16,7 @@ from typing import Any, cast
 
 import httpx
 
+from fedi_town.protocol.json_text import BadJson, parse_json_text
 from fedi_town.remote.errors import BadContentType, BadDocument, ResponseTooLarge
 
 AS_PROFILE = "https://www.w3.org/ns/activitystreams"
@@ -109,19 +109,13 @@ def check_activitypub_media_type(content_type: str | None, url: str) -> None:
     raise BadContentType(url, f"Content-Type {media_type[:60]!r} is not ActivityStreams")
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def parse_json_object(body: bytes, url: str) -> dict[str, Any]:
-    """Parse ``body`` as a JSON object (``BadDocument`` otherwise)."""
+    """Parse ``body`` as a JSON object (``BadDocument`` otherwise), as strictly as the
+    inbox reads one (``protocol.json_text``): a fetched actor or note is stored too."""
     try:
-        document = json.loads(body, parse_constant=_reject_constant)
-    except (ValueError, RecursionError):
-        raise BadDocument(url, "body is not valid JSON") from None
-    if not isinstance(document, dict):
-        raise BadDocument(url, "body is not a JSON object")
-    return document
+        return parse_json_text(body)[0]
+    except BadJson as exc:
+        raise BadDocument(url, str(exc)) from None
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:

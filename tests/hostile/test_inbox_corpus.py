@@ -25,12 +25,12 @@ import pytest
 
 from fedi_town.inbound.dispatch import handle_inbox_item
 from fedi_town.protocol.httpsig import sign_request
+from fedi_town.protocol.json_text import MAX_JSON_DEPTH
 from fedi_town.protocol.keys import load_private_key
 from fedi_town.services import Services
 from fedi_town.store import businesses
 from fedi_town.store import queue as q
 from fedi_town.store.db import now_ms
-from fedi_town.web import MAX_JSON_DEPTH
 from tests.conftest import create_business
 from tests.inbound.helpers import add_post, add_remote_actor, count, keypair
 from tests.inbound.samples import real_activities

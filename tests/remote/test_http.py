@@ -187,7 +187,21 @@ async def test_fetch_object_refuses_other_content_types(serve: Serve, content_ty
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("body", [b"[1, 2]", b'"text"', b"{not json", b'{"a": NaN}', b""])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[1, 2]",
+        b'"text"',
+        b"{not json",
+        b'{"a": NaN}',
+        b"",
+        b'{"name": "x\\ud800"}',  # a lone surrogate: no database could store the name
+        b'{"name": "x\\u0000"}',
+        '{"a": 1}'.encode("utf-16"),
+        b"\xef\xbb\xbf{}",
+        b'{"a":' * 100 + b"1" + b"}" * 100,
+    ],
+)
 async def test_fetch_object_refuses_a_body_that_is_not_a_json_object(
     serve: Serve, body: bytes
 ) -> None:

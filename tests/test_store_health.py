@@ -7,7 +7,7 @@ import sqlite3
 import asyncpg
 import pytest
 
-from fedi_town.store.health import unavailable_reason
+from fedi_town.store.health import refuses_value, unavailable_reason
 
 
 def _sqlite_error(code: int) -> sqlite3.Error:
@@ -39,3 +39,20 @@ def _sqlite_error(code: int) -> sqlite3.Error:
 )
 def test_unavailable_reason_sorts_failures_by_what_will_pass(error, reason):
     assert unavailable_reason(error) == reason
+
+
+@pytest.mark.anyio
+async def test_a_value_the_database_refuses_is_told_apart_from_a_passing_failure(store):
+    # Given statements whose values the real database refuses, every time: too big for it,
+    # and (PostgreSQL, which checks) out of its type's range
+    if store.is_sqlite:
+        refused = ["SELECT zeroblob(2000000000)"]
+    else:
+        refused = ["SELECT repeat('x', 2000000000)", "SELECT CAST(:big AS BIGINT) * 4"]
+    for sql in refused:
+        # When it runs
+        with pytest.raises(Exception) as raised:
+            await store.fetch_all(sql, {"big": 2**62} if ":big" in sql else None)
+        # Then the worker can see that retrying it cannot help
+        assert refuses_value(raised.value), sql
+    assert not refuses_value(ConnectionRefusedError(111, "refused"))

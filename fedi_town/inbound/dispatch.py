@@ -10,6 +10,8 @@ undoes). Outcomes:
 - a handler trips over a shape it did not expect (``LookupError``, ``TypeError``,
   ``AttributeError``, ``ValueError``: the same input fails the same way every time) ->
   failed, no retry, logged as a warning since it is a gap in a handler
+- the database refuses a value of it (too long for an index, out of range:
+  ``store.health.refuses_value``) -> failed, no retry, logged as a warning
 - anything else (the database, the network) raises -> the worker retries with backoff, up
   to ``MAX_ATTEMPTS``
 
@@ -34,7 +36,7 @@ from fedi_town.inbound.context import Inbound
 from fedi_town.inbound.handlers import HANDLERS
 from fedi_town.remote.errors import BadResponse, FetchFailed
 from fedi_town.services import Services
-from fedi_town.store import moderation
+from fedi_town.store import health, moderation
 from fedi_town.store import queue as q
 from fedi_town.store.db import Row, now_ms
 
@@ -108,7 +110,16 @@ async def _handle(services: Services, row: Row) -> None:
                 await _give_up(services, row, f"{exc.__class__.__name__} {exc.status}")
                 return
             raise
-        except Exception:
+        except Exception as exc:
+            if health.refuses_value(exc):
+                log.warning(
+                    "inbox item %d: the database refuses a value of this %s (%s); dropped",
+                    row_id,
+                    kind,
+                    exc.__class__.__name__,
+                )
+                await _give_up(services, row, f"value refused: {exc.__class__.__name__}")
+                return
             if int(row["attempts"]) >= MAX_ATTEMPTS:
                 await _give_up(services, row, "too many attempts")
                 return

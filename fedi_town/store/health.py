@@ -57,6 +57,19 @@ def unavailable_reason(exc: BaseException) -> str | None:
     return None
 
 
+def refuses_value(exc: BaseException) -> bool:
+    """Whether ``exc`` is the database refusing a value (too big, out of range, not of its
+    type): the same row fails the same way every time, so retrying it cannot help."""
+    if isinstance(exc, sqlite3.DataError):  # "string or blob too big", out of range
+        return True
+    pg = sys.modules.get("asyncpg")
+    if pg is not None and isinstance(exc, pg.PostgresError):
+        # 22: data exception (out of range, bad text); 54: program limit exceeded (an
+        # index row too large, too many columns)
+        return str(getattr(exc, "sqlstate", "") or "").startswith(("22", "54"))
+    return False
+
+
 def _postgres_reason(pg: ModuleType, exc: BaseException) -> str | None:
     """``unavailable_reason`` for asyncpg's errors (``pg`` is the asyncpg module)."""
     if isinstance(exc, pg.PostgresError):

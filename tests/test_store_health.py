@@ -31,6 +31,11 @@ def _sqlite_error(code: int) -> sqlite3.Error:
         (asyncpg.exceptions.CannotConnectNowError("starting up"), "unreachable"),
         (asyncpg.exceptions.ConnectionDoesNotExistError("lost"), "unreachable"),
         (asyncpg.exceptions.InternalClientError("another operation"), "unreachable"),
+        (
+            asyncpg.InterfaceError("cannot perform operation: another operation is in progress"),
+            "unreachable",
+        ),
+        (asyncpg.InterfaceError("cannot call Connection.fetch(): released"), "unreachable"),
         (asyncpg.exceptions.UniqueViolationError("duplicate"), None),
         (ConnectionRefusedError(111, "refused"), "unreachable"),
         (ValueError("bad input"), None),

@@ -85,8 +85,12 @@ def _postgres_reason(pg: ModuleType, exc: BaseException) -> str | None:
         return "unreachable"
     if isinstance(exc, pg.exceptions.InternalClientError):
         return "unreachable"  # the server ended the session while the client was idle
-    if isinstance(exc, pg.InterfaceError) and "closed" in str(exc):
-        return "unreachable"  # "connection is closed", "pool is closed"
+    if isinstance(exc, pg.InterfaceError):
+        # The client side of a connection in a state it cannot use: "connection is closed",
+        # "pool is closed", "another operation is in progress" on a connection a restart
+        # cut mid-query (seen once in the PostgreSQL restart fault test). The store drops
+        # such a connection (``db._drop_if_broken``) and the pool opens a new one.
+        return "unreachable"
     return None
 
 

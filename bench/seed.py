@@ -62,7 +62,7 @@ async def open_services(database_url: str, base_url: str, data_dir: Path) -> Ser
 
 async def create_business(services: Services, username: str = "bakery") -> tuple[Business, str]:
     """A business and its owner token, exactly as ``fedi-town create-business`` makes it."""
-    from fedi_town.outbound.businesses_api import create_business as create
+    from fedi_town.api.businesses import create_business as create
 
     return await create(
         services,

@@ -94,16 +94,13 @@ async def openapi(request: Request) -> Response:
 
 def all_routes() -> list[BaseRoute]:
     """Every route of the app, grouped by the way data flows (read, inbound, outbound)."""
+    from fedi_town.api import routes as api_routes
     from fedi_town.inbound import routes as inbound_routes
-    from fedi_town.outbound import businesses_api
-    from fedi_town.outbound import routes as outbound_routes
     from fedi_town.read import routes as read_routes
 
     routes: list[BaseRoute] = [*inbound_routes.inbox_routes]
     routes.append(Route("/api/v1/openapi.json", openapi, methods=["GET"]))
-    routes += businesses_api.routes
-    routes += outbound_routes.routes
-    routes += inbound_routes.routes
+    routes += api_routes.routes
     routes += read_routes.routes
     return routes
 

@@ -66,7 +66,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_create_business(args: argparse.Namespace) -> int:
-    from fedi_town.outbound.businesses_api import create_business
+    from fedi_town.api.businesses import create_business
 
     async def run() -> tuple[str, str, str]:
         services = await _with_store(_settings())
@@ -90,8 +90,8 @@ def cmd_create_business(args: argparse.Namespace) -> int:
 
 
 def cmd_token(args: argparse.Namespace) -> int:
-    from fedi_town.outbound.auth import hash_token
-    from fedi_town.outbound.businesses_api import new_owner_token
+    from fedi_town.api.auth import hash_token
+    from fedi_town.api.businesses import new_owner_token
     from fedi_town.store import businesses
 
     async def run() -> str | None:
@@ -165,7 +165,7 @@ def cmd_rotate_keys(args: argparse.Namespace) -> int:
 
 def _prepare_demo(settings: Settings) -> None:
     """Migrate and create the demo business if the instance has no business yet."""
-    from fedi_town.outbound.businesses_api import create_business
+    from fedi_town.api.businesses import create_business
     from fedi_town.store import businesses
 
     async def run() -> None:

@@ -1,11 +1,10 @@
-"""Routes of the inbound side: the inboxes, and the owner/admin API over what came in."""
+"""Routes of the inbound side: the inboxes."""
 
 from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
-from fedi_town.inbound import admin_api, owner_api
 from fedi_town.inbound.inbox import InboxEndpoint
 from fedi_town.services import Services
 
@@ -30,9 +29,4 @@ inbox_routes: list[BaseRoute] = [
     Route("/users/{username}/inbox", _RoutedInbox(), methods=["POST"]),
     Route("/inbox", _RoutedInbox(), methods=["POST"]),
     Route("/actor/inbox", _RoutedInbox(), methods=["POST"]),
-]
-
-routes: list[BaseRoute] = [
-    *owner_api.routes,
-    *admin_api.routes,
 ]

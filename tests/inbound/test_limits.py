@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from fedi_town.api import auth
 from fedi_town.inbound import limits
-from fedi_town.outbound import auth
 from fedi_town.services import Services
 from fedi_town.store.db import new_id
 from tests.conftest import admin_headers

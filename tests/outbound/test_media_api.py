@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image
 
-from fedi_town.outbound.media_api import MAX_FILE_BYTES
+from fedi_town.api.media import MAX_FILE_BYTES
 from tests.conftest import create_business
 from tests.outbound.conftest import image_bytes, owner, table_count, upload
 

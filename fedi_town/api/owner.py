@@ -23,10 +23,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from fedi_town import worker
+from fedi_town.api import views
+from fedi_town.api.auth import require_business
 from fedi_town.errors import FediTownError, NotFound, Unprocessable
-from fedi_town.inbound import views
 from fedi_town.inbound.follow_answers import enqueue_accept, enqueue_reject, follow_object
-from fedi_town.outbound.auth import require_business
 from fedi_town.protocol.ids import path_id
 from fedi_town.read.cache import followers_changed
 from fedi_town.remote import actors as remote_actors

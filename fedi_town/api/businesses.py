@@ -20,8 +20,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from fedi_town import keys_at_rest
+from fedi_town.api.auth import OWNER_TOKEN_PREFIX, hash_token, require_admin, require_business
 from fedi_town.errors import Conflict, Unprocessable
-from fedi_town.outbound.auth import OWNER_TOKEN_PREFIX, hash_token, require_admin, require_business
 from fedi_town.protocol.ids import body_id
 from fedi_town.protocol.keys import generate_rsa_keypair
 from fedi_town.protocol.usernames import username_problem

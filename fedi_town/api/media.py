@@ -24,6 +24,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from fedi_town.api.auth import require_business
+from fedi_town.api.posts import media_view
 from fedi_town.errors import (
     BadRequest,
     Conflict,
@@ -33,8 +35,6 @@ from fedi_town.errors import (
     UnsupportedMedia,
 )
 from fedi_town.media import files
-from fedi_town.outbound.auth import require_business
-from fedi_town.outbound.posts_api import media_view
 from fedi_town.protocol.ids import path_id
 from fedi_town.read.cache import forget_business
 from fedi_town.schemas import validate

@@ -16,10 +16,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from fedi_town.api import views
+from fedi_town.api.auth import require_admin
+from fedi_town.api.owner import normalise_domain
 from fedi_town.errors import NotFound
-from fedi_town.inbound import views
-from fedi_town.inbound.owner_api import normalise_domain
-from fedi_town.outbound.auth import require_admin
 from fedi_town.protocol.ids import path_id
 from fedi_town.read.cache import followers_changed
 from fedi_town.schemas import validate

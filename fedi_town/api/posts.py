@@ -18,10 +18,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from fedi_town.api.auth import require_business
 from fedi_town.errors import NotFound
 from fedi_town.outbound import commands
 from fedi_town.outbound.activities import iso
-from fedi_town.outbound.auth import require_business
 from fedi_town.protocol.ids import path_id, query_id, query_limit
 from fedi_town.services import Services
 from fedi_town.store import deliveries as delivery_store

@@ -1,0 +1,15 @@
+"""Every route of the owner and admin API, in one list for ``app.all_routes``."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+from fedi_town.api import admin, businesses, media, owner, posts
+
+routes: list[BaseRoute] = [
+    *businesses.routes,
+    *posts.routes,
+    *media.routes,
+    *owner.routes,
+    *admin.routes,
+]

@@ -18,11 +18,37 @@ from fedi_town.store.db import Store
 T = TypeVar("T")
 
 
+class Parts:
+    """Process-local helpers that belong to one way (the inbox's rate limits, the read side's
+    document cache), each made on first use and keyed by its own class.
+
+    Keyed by class rather than by name, so what comes back is typed and no other module can
+    reach a way's helper by a string; what several layers share is a field of ``Services``.
+    """
+
+    def __init__(self) -> None:
+        self._made: dict[type[Any], Any] = {}
+
+    def get(self, kind: type[T], make: Callable[[], T]) -> T:
+        """This process's one ``kind``, made by ``make`` on first use."""
+        found = self._made.get(kind)
+        if found is None:
+            found = self._made[kind] = make()
+        return cast(T, found)
+
+    def find(self, kind: type[T]) -> T | None:
+        """The ``kind`` made so far, or None (a stop hook: nothing to stop if never made)."""
+        return cast("T | None", self._made.get(kind))
+
+    def pop(self, kind: type[T]) -> T | None:
+        return cast("T | None", self._made.pop(kind, None))
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass
+@dataclass(eq=False)
 class Services:
     """Settings, storage, URL builder, clock and (once started) the remote client."""
 
@@ -35,6 +61,8 @@ class Services:
     #: long-lived helpers other modules hang here (caches, worker handle); never in a repr,
     #: as some hold opened private keys
     extras: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: each way's own process-local helpers, keyed by class (see ``Parts``)
+    parts: Parts = field(default_factory=Parts, repr=False)
 
     def shared(self, name: str, make: Callable[[], T]) -> T:
         """This process's one ``name`` helper (a cache, a writer), made by ``make`` on first

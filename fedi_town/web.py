@@ -15,10 +15,10 @@ from starlette.responses import Response
 from fedi_town.errors import BadRequest, PayloadTooLarge, ProblemError, UnsupportedMedia
 from fedi_town.protocol import json_text
 from fedi_town.protocol.json_text import BadJson
+from fedi_town.protocol.vocabulary import AS_CONTEXT
 
 ACTIVITY_JSON = "application/activity+json"
-LD_JSON_AS = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
-AS_PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+LD_JSON_AS = f'application/ld+json; profile="{AS_CONTEXT}"'
 
 
 def dumps(data: Any) -> bytes:

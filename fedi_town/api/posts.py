@@ -21,8 +21,8 @@ from starlette.routing import Route
 from fedi_town.api.auth import require_business
 from fedi_town.errors import NotFound
 from fedi_town.outbound import commands
-from fedi_town.outbound.activities import iso
 from fedi_town.protocol.ids import path_id, query_id, query_limit
+from fedi_town.protocol.vocabulary import iso8601
 from fedi_town.services import Services
 from fedi_town.store import deliveries as delivery_store
 from fedi_town.store import media as media_store
@@ -48,12 +48,8 @@ def media_view(services: Services, media: Media) -> dict[str, Any]:
         "description": media.description,
         "size_bytes": media.size_bytes,
         "post_id": str(media.post_id) if media.post_id is not None else None,
-        "created_at": iso(media.created_at),
+        "created_at": iso8601(media.created_at),
     }
-
-
-def _iso(ms: int | None) -> str | None:
-    return None if ms is None else iso(ms)
 
 
 async def post_view(
@@ -79,11 +75,11 @@ async def post_view(
         "replies_count": counts["replies"],
         "likes_count": counts["likes"],
         "boosts_count": counts["boosts"],
-        "created_at": iso(post.created_at),
-        "published_at": _iso(post.published_at),
-        "scheduled_at": _iso(post.scheduled_at),
+        "created_at": iso8601(post.created_at),
+        "published_at": iso8601(post.published_at),
+        "scheduled_at": iso8601(post.scheduled_at),
         "scheduled": not post.is_published,
-        "edited_at": _iso(post.edited_at),
+        "edited_at": iso8601(post.edited_at),
         "pinned": post.pinned_at is not None,
         "media": [media_view(services, m) for m in media],
     }
@@ -179,8 +175,8 @@ async def deliveries(request: Request) -> Response:
                 "attempts": int(row["attempts"]),
                 "last_status": row["last_status"],
                 "last_error": row["last_error"],
-                "next_attempt_at": _iso(row["next_attempt_at"]) if state == "pending" else None,
-                "delivered_at": _iso(row["done_at"]) if state == "delivered" else None,
+                "next_attempt_at": iso8601(row["next_attempt_at"]) if state == "pending" else None,
+                "delivered_at": iso8601(row["done_at"]) if state == "delivered" else None,
             }
         )
     return json_response({"totals": totals, "items": items})

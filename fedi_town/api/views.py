@@ -4,13 +4,13 @@ reports; and the query parameters they page with."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
 
 from fedi_town.errors import BadRequest
 from fedi_town.protocol.ids import query_id, query_limit
+from fedi_town.protocol.vocabulary import iso8601
 from fedi_town.store.actors import RemoteActor, actor_from_row
 from fedi_town.store.db import Row
 from fedi_town.store.moderation import Block, Report
@@ -19,13 +19,6 @@ from fedi_town.store.social import Follow
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 80
-
-
-def iso(ms: int | None) -> str | None:
-    if ms is None:
-        return None
-    moment = datetime.fromtimestamp(ms / 1000, UTC)
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def page_params(request: Request) -> tuple[int, int | None]:
@@ -68,12 +61,12 @@ def notification(row: Row) -> dict[str, Any]:
             "id": str(row["report_id"]),
             "content": row["report_content"],
             "object_uris": json.loads(row["report_objects"] or "[]"),
-            "created_at": iso(row["report_created_at"]),
+            "created_at": iso8601(row["report_created_at"]),
         }
     return {
         "id": str(row["id"]),
         "type": row["type"],
-        "created_at": iso(row["created_at"]),
+        "created_at": iso8601(row["created_at"]),
         "account": account(actor) if actor is not None else None,
         "post": {"id": str(row["post_id"]), "uri": row["post_uri"]}
         if row["post_id"] is not None and row["post_uri"] is not None
@@ -89,7 +82,7 @@ def follow(item: Follow, actor: RemoteActor) -> dict[str, Any]:
     return {
         "id": str(item.id),
         "state": item.state,
-        "created_at": iso(item.created_at),
+        "created_at": iso8601(item.created_at),
         "account": account(actor),
     }
 
@@ -99,7 +92,7 @@ def block(item: Block) -> dict[str, Any]:
         "id": str(item.id),
         "actor": item.actor_uri,
         "domain": item.domain,
-        "created_at": iso(item.created_at),
+        "created_at": iso8601(item.created_at),
     }
 
 
@@ -109,7 +102,7 @@ def report(item: Report, business_ids: list[int] | None = None) -> dict[str, Any
         "actor": item.actor_uri,
         "content": item.content,
         "object_uris": item.object_uris,
-        "created_at": iso(item.created_at),
+        "created_at": iso8601(item.created_at),
     }
     if business_ids is not None:
         body["business_ids"] = [str(b) for b in business_ids]

@@ -15,11 +15,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fedi_town.errors import ProtocolError
+from fedi_town.protocol.vocabulary import AS_PUBLIC
 
 #: The three spellings of the public collection Mastodon accepts (interop §4 Visibility).
-PUBLIC = frozenset({"https://www.w3.org/ns/activitystreams#Public", "as:Public", "Public"})
-
-AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
+PUBLIC = frozenset({AS_PUBLIC, "as:Public", "Public"})
 
 Activity = dict[str, Any]
 

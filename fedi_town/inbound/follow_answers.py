@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fedi_town.inbound.activities import AS_CONTEXT
+from fedi_town.protocol.vocabulary import AS_CONTEXT
 from fedi_town.services import Services
 from fedi_town.store import outbox
 from fedi_town.store.actors import RemoteActor

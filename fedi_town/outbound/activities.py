@@ -13,19 +13,9 @@ PURE: plain dicts in, plain dicts out; no database, no network.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
-from fedi_town.web import AS_PUBLIC
-
-AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
-
-
-def iso(ms: int) -> str:
-    """Epoch milliseconds as ``2026-11-23T12:00:00Z`` (what Mastodon writes)."""
-    return (
-        datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    )
+from fedi_town.protocol.vocabulary import AS_CONTEXT, AS_PUBLIC
 
 
 def _embedded(document: Mapping[str, Any]) -> dict[str, Any]:

@@ -14,63 +14,19 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from fedi_town.protocol.urls import Urls
-
-AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
-SECURITY_CONTEXT = "https://w3id.org/security/v1"
-AS_PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+from fedi_town.protocol.vocabulary import (
+    ACTOR_CONTEXT,
+    AS_CONTEXT,
+    AS_PUBLIC,
+    NOTE_CONTEXT,
+    iso8601,
+)
 
 Document = dict[str, Any]
 Visibility = Literal["public", "unlisted", "followers", "direct"]
-
-#: The actor ``@context`` exactly as Mastodon 4.5 emits it (its ``schema`` IRI included).
-ACTOR_CONTEXT: list[Any] = [
-    AS_CONTEXT,
-    SECURITY_CONTEXT,
-    {
-        "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
-        "toot": "http://joinmastodon.org/ns#",
-        "featured": {"@id": "toot:featured", "@type": "@id"},
-        "featuredTags": {"@id": "toot:featuredTags", "@type": "@id"},
-        "alsoKnownAs": {"@id": "as:alsoKnownAs", "@type": "@id"},
-        "movedTo": {"@id": "as:movedTo", "@type": "@id"},
-        "schema": "http://schema.org#",
-        "PropertyValue": "schema:PropertyValue",
-        "value": "schema:value",
-        "discoverable": "toot:discoverable",
-        "suspended": "toot:suspended",
-        "memorial": "toot:memorial",
-        "indexable": "toot:indexable",
-        "attributionDomains": {"@id": "toot:attributionDomains", "@type": "@id"},
-        "focalPoint": {"@container": "@list", "@id": "toot:focalPoint"},
-    },
-]
-
-#: The ``@context`` of Notes and of documents embedding them (Mastodon's context_helper terms).
-NOTE_CONTEXT: list[Any] = [
-    AS_CONTEXT,
-    {
-        "sensitive": "as:sensitive",
-        "Hashtag": "as:Hashtag",
-        "toot": "http://joinmastodon.org/ns#",
-        "blurhash": "toot:blurhash",
-        "focalPoint": {"@container": "@list", "@id": "toot:focalPoint"},
-        "gts": "https://gotosocial.org/ns#",
-        "interactionPolicy": {"@id": "gts:interactionPolicy", "@type": "@id"},
-        "canQuote": {"@id": "gts:canQuote", "@type": "@id"},
-        "automaticApproval": {"@id": "gts:automaticApproval", "@type": "@id"},
-        "manualApproval": {"@id": "gts:manualApproval", "@type": "@id"},
-    },
-]
-
-
-def iso8601(ms: int) -> str:
-    """Epoch milliseconds as ISO 8601 UTC with a ``Z``, to the second (as Mastodon writes)."""
-    moment = datetime.fromtimestamp(ms / 1000, UTC).replace(microsecond=0)
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 # --- actors ---------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from fedi_town.protocol import documents
-from fedi_town.protocol.documents import NOTE_CONTEXT, Document
+from fedi_town.protocol.documents import Document
+from fedi_town.protocol.vocabulary import NOTE_CONTEXT
 from fedi_town.read.cache import FOLLOWERS, INSTANCE, business_group
 from fedi_town.read.document_inputs import note_inputs
 from fedi_town.read.lookup import live_business

@@ -14,7 +14,8 @@ from starlette.requests import Request
 
 from fedi_town.errors import BadRequest
 from fedi_town.protocol import documents
-from fedi_town.protocol.documents import AS_CONTEXT, Document
+from fedi_town.protocol.documents import Document
+from fedi_town.protocol.vocabulary import AS_CONTEXT
 
 PAGE_SIZE = 20
 MAX_PAGE = 1_000_000

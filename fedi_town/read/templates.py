@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from fedi_town.protocol.documents import iso8601
+from fedi_town.protocol.vocabulary import iso8601
 from fedi_town.services import Services
 
 if TYPE_CHECKING:

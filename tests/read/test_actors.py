@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fedi_town.protocol.documents import ACTOR_CONTEXT
+from fedi_town.protocol.vocabulary import ACTOR_CONTEXT
 from tests.conftest import admin_headers, create_business
 from tests.read.helpers import AP, BROWSER, LD, MASTODON, insert_media, set_profile
 

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from fedi_town.protocol import documents
-from fedi_town.protocol.documents import AS_PUBLIC, Mention, NoteInput
+from fedi_town.protocol.documents import Mention, NoteInput
+from fedi_town.protocol.vocabulary import AS_PUBLIC
 
 ACTOR = "https://town.example/users/bakery"
 FOLLOWERS = f"{ACTOR}/followers"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from fedi_town.inbound.activities import Activity, first_type
+from fedi_town.protocol.reading import Activity, first_type
 from fedi_town.remote import actors as remote_actors
 from fedi_town.services import Services
 from fedi_town.store import actors as store_actors

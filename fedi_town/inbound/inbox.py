@@ -58,10 +58,10 @@ from fedi_town.errors import (
     UnsupportedMedia,
 )
 from fedi_town.inbound import limits, signatures
-from fedi_town.inbound.activities import host_of, id_of, is_plain_id, kind_of
 from fedi_town.inbound.group_commit import inbox_writer
 from fedi_town.inbound.handlers import HANDLERS
 from fedi_town.protocol.httpsig import KeyOwnerMismatch
+from fedi_town.protocol.reading import host_of, id_of, is_plain_id, kind_of
 from fedi_town.protocol.usernames import is_username
 from fedi_town.services import Services
 from fedi_town.store import actors as store_actors

@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable
 
 from fedi_town.errors import ServiceUnavailable, TooManyRequests
-from fedi_town.inbound.activities import host_of
+from fedi_town.protocol.reading import host_of
 from fedi_town.services import Services
 from fedi_town.store import retention
 

@@ -25,8 +25,8 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from fedi_town.errors import ProtocolError
-from fedi_town.inbound.activities import as_list, href_of, id_of, ids_of, is_http_url, same_host
 from fedi_town.protocol.keys import load_public_key
+from fedi_town.protocol.reading import as_list, href_of, id_of, ids_of, is_http_url, same_host
 from fedi_town.remote.signers import instance_signer
 from fedi_town.services import Services
 from fedi_town.store import actors as store_actors

@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fedi_town.errors import BadRequest
-from fedi_town.inbound.activities import is_plain_id
 from fedi_town.inbound.inbox import Incoming, parse_activity
 from fedi_town.protocol.json_text import MAX_JSON_DEPTH
+from fedi_town.protocol.reading import is_plain_id
 from fedi_town.web import parse_json_object, parse_json_text
 from tests.inbound.samples import ACTOR, real_activities
 from tests.reliability import record

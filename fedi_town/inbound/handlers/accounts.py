@@ -7,9 +7,9 @@ our businesses to the new account once the new account names the old one in
 
 from __future__ import annotations
 
-from fedi_town.inbound.activities import first_type, id_of, types_of
 from fedi_town.inbound.context import Inbound
 from fedi_town.inbound.handlers.notes import NOTE_TYPES, delete_note, on_update_note
+from fedi_town.protocol.reading import first_type, id_of, types_of
 from fedi_town.remote import actors as remote_actors
 from fedi_town.remote.actors import ACTOR_TYPES
 from fedi_town.store import actors as store_actors

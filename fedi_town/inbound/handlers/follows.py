@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from fedi_town import worker
-from fedi_town.inbound.activities import id_of, types_of, without_context
 from fedi_town.inbound.context import Inbound
 from fedi_town.inbound.follow_answers import enqueue_accept
+from fedi_town.protocol.reading import id_of, types_of, without_context
 from fedi_town.read.cache import followers_changed
 from fedi_town.store import actors as store_actors
 from fedi_town.store import notifications, social

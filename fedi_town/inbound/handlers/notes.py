@@ -12,7 +12,8 @@ import logging
 from typing import Any
 
 from fedi_town.errors import FediTownError
-from fedi_town.inbound.activities import (
+from fedi_town.inbound.context import Inbound
+from fedi_town.protocol.reading import (
     Activity,
     BadActivity,
     audience,
@@ -28,7 +29,6 @@ from fedi_town.inbound.activities import (
     types_of,
     visibility,
 )
-from fedi_town.inbound.context import Inbound
 from fedi_town.remote import actors as remote_actors
 from fedi_town.store import actors as store_actors
 from fedi_town.store import notifications, social

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fedi_town.inbound.activities import BadActivity, id_of, kind_of
 from fedi_town.inbound.context import Inbound
+from fedi_town.protocol.reading import BadActivity, id_of, kind_of
 from fedi_town.store import actors as store_actors
 from fedi_town.store import notifications, social
 

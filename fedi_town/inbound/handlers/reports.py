@@ -6,8 +6,8 @@ author of a named post) gets the report and a notification; the admin sees every
 
 from __future__ import annotations
 
-from fedi_town.inbound.activities import as_list, id_of, text_of
 from fedi_town.inbound.context import Inbound
+from fedi_town.protocol.reading import as_list, id_of, text_of
 from fedi_town.store import moderation, notifications, social
 
 _MAX_CONTENT = 5000

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fedi_town.inbound.activities import id_of, kind_of
 from fedi_town.inbound.context import Inbound
 from fedi_town.inbound.handlers.follows import undo_follow
 from fedi_town.inbound.handlers.reactions import KINDS, undo_reaction
+from fedi_town.protocol.reading import id_of, kind_of
 
 _UNDOABLE = frozenset({"Follow", *KINDS})
 

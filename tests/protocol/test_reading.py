@@ -1,4 +1,4 @@
-"""Reading AS2 values as peers write them (pure functions, no I/O)."""
+"""protocol.reading: AS2 values as peers write them (pure functions, no I/O)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from fedi_town.inbound.activities import (
+from fedi_town.protocol.reading import (
     host_of,
     href_of,
     id_of,

@@ -8,9 +8,11 @@ sticks; ``worker.poke`` after it commits.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from fedi_town.protocol.vocabulary import AS_CONTEXT
+from fedi_town.protocol import activities
+from fedi_town.protocol.documents import Document
 from fedi_town.services import Services
 from fedi_town.store import outbox
 from fedi_town.store.actors import RemoteActor
@@ -34,17 +36,15 @@ def follow_object(follow: Follow, business: Business, actor: RemoteActor, urls: 
 
 
 async def _send(
-    services: Services, kind: str, business: Business, actor: RemoteActor, follow: Any
+    services: Services,
+    build: Callable[..., Document],
+    business: Business,
+    actor: RemoteActor,
+    follow: Any,
 ) -> str:
     urls = services.urls
     uri = urls.activity(business.username, new_id())
-    body = {
-        "@context": AS_CONTEXT,
-        "id": uri,
-        "type": kind,
-        "actor": urls.actor(business.username),
-        "object": follow,
-    }
+    body = build(id=uri, actor=urls.actor(business.username), follow=follow)
     inbox = actor.inbox or actor.shared_inbox
     await outbox.enqueue(
         services.store,
@@ -59,11 +59,11 @@ async def enqueue_accept(
     services: Services, business: Business, actor: RemoteActor, follow: Any
 ) -> str:
     """Queue ``Accept{Follow}`` to the follower; return the Accept's id."""
-    return await _send(services, "Accept", business, actor, follow)
+    return await _send(services, activities.accept, business, actor, follow)
 
 
 async def enqueue_reject(
     services: Services, business: Business, actor: RemoteActor, follow: Any
 ) -> str:
     """Queue ``Reject{Follow}`` to the follower (a refused request or a removed follower)."""
-    return await _send(services, "Reject", business, actor, follow)
+    return await _send(services, activities.reject, business, actor, follow)

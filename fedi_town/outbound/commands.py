@@ -22,7 +22,6 @@ from typing import Any
 
 from fedi_town import worker
 from fedi_town.errors import Conflict, FediTownError, Unprocessable
-from fedi_town.outbound import activities
 from fedi_town.outbound.audience import (
     Recipient,
     ReplyTarget,
@@ -31,6 +30,7 @@ from fedi_town.outbound.audience import (
     resolve_reply,
 )
 from fedi_town.outbound.notes import create_for, update_for
+from fedi_town.protocol import activities
 from fedi_town.protocol.ids import body_id
 from fedi_town.read.cache import forget_business
 from fedi_town.schemas import validate
@@ -319,7 +319,7 @@ async def delete_post(services: Services, business: Business, post: Post) -> Non
         )
         await delivery_store.cancel_for_post(services.store, post.id)
         await post_store.mark_deleted(services.store, post.id, now_ms())
-        body = activities.delete(post.uri, services.urls.actor(business.username))
+        body = activities.delete_note(post.uri, services.urls.actor(business.username))
         await outbox.enqueue(
             services.store,
             business_id=business.id,
@@ -348,8 +348,7 @@ async def set_pinned(services: Services, business: Business, post: Post, pinned:
             raise _problem("/", f"at most {MAX_PINNED} posts can be pinned; unpin one first")
         await post_store.set_pinned(services.store, post.id, now_ms() if pinned else None)
         activity_id = services.urls.activity(username, new_id())
-        body = activities.featured_change(
-            "Add" if pinned else "Remove",
+        body = (activities.add if pinned else activities.remove)(
             id=activity_id,
             actor=services.urls.actor(username),
             note_id=post.uri,

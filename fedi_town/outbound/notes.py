@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fedi_town.protocol import documents
+from fedi_town.protocol import activities, documents
 from fedi_town.services import Services
 from fedi_town.store import reads
 from fedi_town.store.businesses import Business
@@ -28,11 +28,11 @@ async def note_input(services: Services, business: Business, post: Post) -> docu
 async def create_for(services: Services, business: Business, post: Post) -> dict[str, Any]:
     """``Create{Note}``, id ``<note>/activity`` (what the read side serves there too)."""
     activity_id = services.urls.post_activity(business.username, post.id)
-    return documents.create_activity(activity_id, await note_input(services, business, post))
+    return activities.create_note(activity_id, await note_input(services, business, post))
 
 
 async def update_for(services: Services, business: Business, post: Post) -> dict[str, Any]:
     """``Update{Note}`` after an edit, id ``<note>#updates/<edited ms>`` (one per edit)."""
     assert post.edited_at is not None
     activity_id = f"{post.uri}#updates/{post.edited_at}"
-    return documents.update_activity(activity_id, await note_input(services, business, post))
+    return activities.update_note(activity_id, await note_input(services, business, post))

@@ -15,7 +15,7 @@ import logging
 from typing import Any
 
 from fedi_town import worker
-from fedi_town.outbound import activities
+from fedi_town.protocol import activities
 from fedi_town.services import Services
 from fedi_town.store import outbox
 from fedi_town.store import queue as q

@@ -1,8 +1,8 @@
-"""ActivityStreams documents as Mastodon reads them: actors, Notes, activities, collections.
+"""ActivityStreams documents as Mastodon reads them: actors, Notes, collections.
 
 PURE: standard library only. Each builder takes a frozen input (plain values, URLs already
 minted by ``Urls``) and returns a fresh dict, so the read side serves it, the outbound side
-wraps it in Create/Update, and a later cache can keep the serialised bytes.
+wraps it in Create/Update (``protocol.activities``), and a cache can keep the serialised bytes.
 
 The shapes follow the Mastodon interop checklist (sections 2, 4, 5): plain unprefixed keys
 (Mastodon does no JSON-LD processing), ``attachment`` always a list, ``icon``/``image``
@@ -183,17 +183,6 @@ def instance_actor(a: InstanceActorInput) -> Document:
     }
 
 
-def tombstone(object_id: str, former_type: str, deleted_ms: int) -> Document:
-    """What a deleted actor or Note URL answers with (410)."""
-    return {
-        "@context": AS_CONTEXT,
-        "id": object_id,
-        "type": "Tombstone",
-        "formerType": former_type,
-        "deleted": iso8601(deleted_ms),
-    }
-
-
 # --- notes ----------------------------------------------------------------------------------
 
 
@@ -326,31 +315,6 @@ def note(n: NoteInput, *, context: bool = True) -> Document:
     if n.visibility == "public":
         doc["interactionPolicy"] = {"canQuote": {"automaticApproval": [AS_PUBLIC]}}
     return doc
-
-
-def _wrap(kind: str, activity_id: str, n: NoteInput, at_ms: int, context: bool) -> Document:
-    to, cc = addressing(n.visibility, n.followers, n.mentions)
-    doc: Document = {"@context": NOTE_CONTEXT} if context else {}
-    doc |= {
-        "id": activity_id,
-        "type": kind,
-        "actor": n.attributed_to,
-        "published": iso8601(at_ms),
-        "to": to,
-        "cc": cc,
-        "object": note(n, context=False),
-    }
-    return doc
-
-
-def create_activity(activity_id: str, n: NoteInput, *, context: bool = True) -> Document:
-    """``Create{Note}`` addressed like the Note (the outbox items, and what we deliver)."""
-    return _wrap("Create", activity_id, n, n.published_ms, context)
-
-
-def update_activity(activity_id: str, n: NoteInput, *, context: bool = True) -> Document:
-    """``Update{Note}`` for an edit: Mastodon applies it only if ``updated`` moved forward."""
-    return _wrap("Update", activity_id, n, n.edited_ms or n.published_ms, context)
 
 
 # --- collections ----------------------------------------------------------------------------

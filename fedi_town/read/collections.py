@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from fedi_town.protocol import documents
+from fedi_town.protocol import activities, documents
 from fedi_town.protocol.documents import Document
 from fedi_town.protocol.vocabulary import NOTE_CONTEXT
 from fedi_town.read.cache import FOLLOWERS, INSTANCE, business_group
@@ -41,7 +41,7 @@ async def outbox(request: Request) -> Response:
             posts = await reads.posts_page(services.store, business.id, limit=limit, offset=offset)
             inputs = await note_inputs(services, business, posts)
             return [
-                documents.create_activity(
+                activities.create_note(
                     urls.post_activity(business.username, post.id), item, context=False
                 )
                 for post, item in zip(posts, inputs, strict=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from fedi_town.errors import Gone, NotFound
-from fedi_town.protocol import documents
+from fedi_town.protocol import activities
 from fedi_town.protocol.usernames import is_username
 from fedi_town.read.negotiate import MovedTo, TombstoneGone
 from fedi_town.services import Services
@@ -52,7 +52,7 @@ async def live_business(services: Services, request: Request) -> Business:
 def actor_tombstone(services: Services, business: Business) -> TombstoneGone:
     """The 410 a deleted business's actor URL answers with."""
     assert business.deleted_at is not None
-    document = documents.tombstone(
+    document = activities.tombstone(
         services.urls.actor(business.username), "Organization", int(business.deleted_at)
     )
     return TombstoneGone(document, f"{business.username} has left")

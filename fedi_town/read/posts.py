@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from fedi_town.errors import NotFound
-from fedi_town.protocol import documents
+from fedi_town.protocol import activities, documents
 from fedi_town.protocol.documents import Document
 from fedi_town.protocol.ids import path_id
 from fedi_town.read import pages
@@ -52,7 +52,7 @@ async def visible_post(
     deleted = post.deleted_at or business.deleted_at
     if deleted is not None:
         note_id = services.urls.post(business.username, post.id)
-        raise TombstoneGone(documents.tombstone(note_id, "Note", int(deleted)))
+        raise TombstoneGone(activities.tombstone(note_id, "Note", int(deleted)))
     return business, post
 
 
@@ -79,7 +79,7 @@ async def note_activity(request: Request) -> Response:
         business, post = await visible_post(services, request, fetcher)
         (note_input,) = await note_inputs(services, business, [post])
         activity_id = services.urls.post_activity(business.username, post.id)
-        return documents.create_activity(activity_id, note_input)
+        return activities.create_note(activity_id, note_input)
 
     group = business_group(str(request.path_params["username"]))
     return await serve_document(request, build, cache_group=group)

@@ -1,7 +1,7 @@
 """The activities about a stored post, built with the read side's Note builder.
 
-``fedi_town.read.posts.note_inputs`` turns a stored post into the ``NoteInput`` that the
-Note URL also serves, and ``protocol.documents`` wraps it, so the Note we deliver and the
+``store.document_inputs.note_inputs`` turns a stored post into the ``NoteInput`` that the
+Note URL also serves, and ``protocol.activities`` wraps it, so the Note we deliver and the
 Note we serve are the same document.
 """
 
@@ -13,15 +13,14 @@ from fedi_town.protocol import activities, documents
 from fedi_town.services import Services
 from fedi_town.store import reads
 from fedi_town.store.businesses import Business
+from fedi_town.store.document_inputs import note_inputs
 from fedi_town.store.posts import Post
 
 
 async def note_input(services: Services, business: Business, post: Post) -> documents.NoteInput:
-    from fedi_town.read.posts import note_inputs
-
     stored = await reads.post_by_id(services.store, business.id, post.id)
     assert stored is not None and stored.published_at is not None
-    (found,) = await note_inputs(services, business, [stored])
+    (found,) = await note_inputs(services.store, services.urls, business, [stored])
     return found
 
 

@@ -2,7 +2,7 @@
 
 ``on_profile_changed``: Update{actor} to the followers' inboxes, so Mastodon refreshes the
 profile now instead of within a day (interop §6.16), with the whole actor document the
-actor URL serves (``read.actors.actor_document``) embedded.
+actor URL serves (``store.document_inputs.actor_document``) embedded.
 
 ``on_business_deleted``: Delete{actor: X, object: X} to the followers' inboxes, inside the
 deleting transaction, while the business row and its key remain to sign the deliveries.
@@ -21,14 +21,15 @@ from fedi_town.store import outbox
 from fedi_town.store import queue as q
 from fedi_town.store.businesses import Business
 from fedi_town.store.db import now_ms
+from fedi_town.store.document_inputs import actor_document
 
 log = logging.getLogger(__name__)
 
 
 async def on_profile_changed(services: Services, business: Business) -> None:
-    from fedi_town.read.actors import actor_document
-
-    body = activities.update_actor(await actor_document(services, business), now_ms())
+    body = activities.update_actor(
+        await actor_document(services.store, services.urls, business), now_ms()
+    )
     count = await _to_followers(services, business, body)
     log.info("profile of %s changed: Update to %d inboxes", business.username, count)
 

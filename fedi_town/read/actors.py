@@ -1,6 +1,6 @@
 """Actor URLs: each business as an ``Organization`` (or its profile page), the instance actor.
 
-The documents come from ``read.document_inputs`` (shared with ``Update{actor}``); the
+The documents come from ``store.document_inputs`` (shared with ``Update{actor}``); the
 ActivityPub answers are kept in memory (``read.cache``) until the profile changes.
 """
 
@@ -13,12 +13,10 @@ from starlette.routing import Route
 from fedi_town.protocol.documents import Document
 from fedi_town.read import pages
 from fedi_town.read.cache import INSTANCE, business_group
-from fedi_town.read.document_inputs import actor_document, instance_actor_document
 from fedi_town.read.lookup import actor_tombstone, find_business
 from fedi_town.read.negotiate import serve_document
 from fedi_town.services import Services
-
-__all__ = ["actor_document", "instance_actor_document", "routes"]
+from fedi_town.store.document_inputs import actor_document, instance_actor_document
 
 
 async def business_actor(request: Request) -> Response:
@@ -34,7 +32,7 @@ async def business_actor(request: Request) -> Response:
         business = await find_business(services, request)
         if business.deleted_at is not None:
             raise actor_tombstone(services, business)
-        return await actor_document(services, business)
+        return await actor_document(services.store, services.urls, business)
 
     return await serve_document(
         request,
@@ -49,7 +47,11 @@ async def instance_actor(request: Request) -> Response:
     services: Services = request.app.state.services
 
     async def build(fetcher: str | None) -> Document:
-        return instance_actor_document(services)
+        return instance_actor_document(
+            services.urls,
+            name=services.settings.instance_name,
+            public_key_pem=services.extras["instance_public_pem"],
+        )
 
     return await serve_document(request, build, guarded=False, cache_group=INSTANCE)
 

@@ -17,12 +17,12 @@ from fedi_town.protocol import activities, documents
 from fedi_town.protocol.documents import Document
 from fedi_town.protocol.vocabulary import NOTE_CONTEXT
 from fedi_town.read.cache import FOLLOWERS, INSTANCE, business_group
-from fedi_town.read.document_inputs import note_inputs
 from fedi_town.read.lookup import live_business
 from fedi_town.read.negotiate import serve_document
 from fedi_town.read.paging import page_number, paged
 from fedi_town.services import Services
 from fedi_town.store import reads
+from fedi_town.store.document_inputs import note_inputs
 
 #: Mastodon pins at most 5; a few more do no harm, the whole list is one inline page.
 FEATURED_LIMIT = 20
@@ -39,7 +39,7 @@ async def outbox(request: Request) -> Response:
 
         async def fetch(limit: int, offset: int) -> list[Any]:
             posts = await reads.posts_page(services.store, business.id, limit=limit, offset=offset)
-            inputs = await note_inputs(services, business, posts)
+            inputs = await note_inputs(services.store, services.urls, business, posts)
             return [
                 activities.create_note(
                     urls.post_activity(business.username, post.id), item, context=False
@@ -98,7 +98,8 @@ async def featured(request: Request) -> Response:
         business = await live_business(services, request)
         posts = await reads.pinned_posts(services.store, business.id, limit=FEATURED_LIMIT)
         notes = [
-            documents.note(n, context=False) for n in await note_inputs(services, business, posts)
+            documents.note(n, context=False)
+            for n in await note_inputs(services.store, services.urls, business, posts)
         ]
         collection_id = services.urls.featured(business.username)
         return documents.inline_ordered_collection(collection_id, notes, context=NOTE_CONTEXT)

@@ -20,13 +20,13 @@ from fedi_town.errors import Gone, NotFound
 from fedi_town.protocol import documents
 from fedi_town.protocol.documents import NoteInput
 from fedi_town.protocol.ids import path_id
-from fedi_town.read.document_inputs import actor_input, note_inputs
 from fedi_town.read.lookup import find_business, live_business
 from fedi_town.read.negotiate import browser_errors
 from fedi_town.read.templates import render
 from fedi_town.services import Services
 from fedi_town.store import businesses, reads
 from fedi_town.store.businesses import Business
+from fedi_town.store.document_inputs import actor_input, note_inputs
 from fedi_town.store.posts import Post
 from fedi_town.store.reads import PUBLIC_VISIBILITIES
 from fedi_town.text.compose import is_hashtag, normal_tag
@@ -108,13 +108,13 @@ def alternate_link(url: str) -> dict[str, str]:
 async def _cards(
     services: Services, business: Business, posts: list[Post], pinned_ids: set[int]
 ) -> list[PostCard]:
-    inputs = await note_inputs(services, business, posts)
+    inputs = await note_inputs(services.store, services.urls, business, posts)
     return [PostCard(n, p.id in pinned_ids) for p, n in zip(posts, inputs, strict=True)]
 
 
 async def _business_context(services: Services, business: Business) -> dict[str, Any]:
     """What every page of a business shows about it: name, avatar, handle, fields."""
-    actor = await actor_input(services, business)
+    actor = await actor_input(services.store, services.urls, business)
     fields = [
         (f["name"], Markup(f["value"]))  # noqa: S704 (built with escaping in protocol.documents)
         for f in documents.profile_fields(actor)

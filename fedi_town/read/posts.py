@@ -18,7 +18,6 @@ from fedi_town.protocol.documents import Document
 from fedi_town.protocol.ids import path_id
 from fedi_town.read import pages
 from fedi_town.read.cache import FETCHER_DEPENDENT, business_group
-from fedi_town.read.document_inputs import note_document, note_inputs
 from fedi_town.read.lookup import find_business
 from fedi_town.read.negotiate import TombstoneGone, serve_document
 from fedi_town.read.paging import page_number, paged
@@ -26,10 +25,11 @@ from fedi_town.read.visibility import can_see
 from fedi_town.services import Services
 from fedi_town.store import reads
 from fedi_town.store.businesses import Business
+from fedi_town.store.document_inputs import note_document, note_inputs
 from fedi_town.store.posts import Post
 from fedi_town.store.reads import PUBLIC_VISIBILITIES
 
-__all__ = ["can_see", "note_document", "note_inputs", "routes", "visible_post"]
+__all__ = ["can_see", "routes", "visible_post"]
 
 
 async def visible_post(
@@ -65,7 +65,7 @@ async def note(request: Request) -> Response:
 
     async def build(fetcher: str | None) -> Document:
         business, post = await visible_post(services, request, fetcher)
-        return await note_document(services, business, post)
+        return await note_document(services.store, services.urls, business, post)
 
     group = business_group(str(request.path_params["username"]))
     return await serve_document(request, build, page=lambda: pages.post(request), cache_group=group)
@@ -77,7 +77,7 @@ async def note_activity(request: Request) -> Response:
 
     async def build(fetcher: str | None) -> Document:
         business, post = await visible_post(services, request, fetcher)
-        (note_input,) = await note_inputs(services, business, [post])
+        (note_input,) = await note_inputs(services.store, services.urls, business, [post])
         activity_id = services.urls.post_activity(business.username, post.id)
         return activities.create_note(activity_id, note_input)
 

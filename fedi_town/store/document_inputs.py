@@ -2,36 +2,34 @@
 
 The actor URL, ``Update{actor}``, the outbox, ``featured``, Note URLs, ``Create{Note}`` and
 the HTML pages all build from these, so a business or a post reads the same wherever it
-appears. The outbound side calls ``actor_document`` and ``note_document`` /
-``note_inputs`` + ``documents.create_activity`` for what it delivers.
+appears. It sits below the ways so that read/ (which serves the documents) and outbound/
+(which delivers them) share it without importing each other; it takes the store and the
+``Urls`` it needs, nothing more.
 """
 
 from __future__ import annotations
 
 from fedi_town.protocol import documents
 from fedi_town.protocol.documents import Document, Image, NoteInput
-from fedi_town.protocol.urls import INSTANCE_ACTOR_USERNAME
-from fedi_town.services import Services
+from fedi_town.protocol.urls import INSTANCE_ACTOR_USERNAME, Urls
 from fedi_town.store import reads
 from fedi_town.store.businesses import Business
+from fedi_town.store.db import Store
 from fedi_town.store.media import Media
 from fedi_town.store.posts import Post
 from fedi_town.text.render import markdown_to_html
 
 
-def _image(services: Services, media: Media | None) -> Image | None:
+def _image(urls: Urls, media: Media | None) -> Image | None:
     if media is None:
         return None
-    return Image(url=services.urls.media(media.path), media_type=media.media_type)
+    return Image(url=urls.media(media.path), media_type=media.media_type)
 
 
-async def actor_input(services: Services, business: Business) -> documents.ActorInput:
+async def actor_input(store: Store, urls: Urls, business: Business) -> documents.ActorInput:
     """Everything the actor document says about ``business``, URLs minted by ``Urls``."""
-    urls = services.urls
     name = business.username
-    media = await reads.media_by_ids(
-        services.store, [business.avatar_media_id, business.header_media_id]
-    )
+    media = await reads.media_by_ids(store, [business.avatar_media_id, business.header_media_id])
     avatar = media.get(business.avatar_media_id) if business.avatar_media_id else None
     header = media.get(business.header_media_id) if business.header_media_id else None
     return documents.ActorInput(
@@ -53,8 +51,8 @@ async def actor_input(services: Services, business: Business) -> documents.Actor
         manually_approves_followers=business.manually_approves_followers,
         discoverable=business.discoverable,
         indexable=business.indexable,
-        icon=_image(services, avatar),
-        image=_image(services, header),
+        icon=_image(urls, avatar),
+        image=_image(urls, header),
         website=business.website,
         phone=business.phone,
         address=business.address,
@@ -66,32 +64,31 @@ async def actor_input(services: Services, business: Business) -> documents.Actor
     )
 
 
-async def actor_document(services: Services, business: Business) -> Document:
+async def actor_document(store: Store, urls: Urls, business: Business) -> Document:
     """The actor of a live business (never its private key)."""
-    return documents.actor(await actor_input(services, business))
+    return documents.actor(await actor_input(store, urls, business))
 
 
-def instance_actor_document(services: Services) -> Document:
-    """The instance actor, with the key kept in ``services.extras`` at start."""
-    urls = services.urls
+def instance_actor_document(urls: Urls, *, name: str, public_key_pem: str) -> Document:
+    """The instance actor, named ``name`` (the instance's), with its public key."""
     return documents.instance_actor(
         documents.InstanceActorInput(
             id=urls.instance_actor(),
             username=INSTANCE_ACTOR_USERNAME,
-            name=services.settings.instance_name,
+            name=name,
             url=urls.front_page(),
             inbox=urls.instance_actor_inbox(),
             outbox=urls.instance_outbox(),
             shared_inbox=urls.shared_inbox(),
             key_id=urls.instance_key_id(),
-            public_key_pem=services.extras["instance_public_pem"],
+            public_key_pem=public_key_pem,
         )
     )
 
 
-def _attachment(services: Services, media: Media) -> documents.Attachment:
+def _attachment(urls: Urls, media: Media) -> documents.Attachment:
     return documents.Attachment(
-        url=services.urls.media(media.path),
+        url=urls.media(media.path),
         media_type=media.media_type,
         description=media.description,
         width=media.width,
@@ -100,14 +97,15 @@ def _attachment(services: Services, media: Media) -> documents.Attachment:
     )
 
 
-async def note_inputs(services: Services, business: Business, posts: list[Post]) -> list[NoteInput]:
+async def note_inputs(
+    store: Store, urls: Urls, business: Business, posts: list[Post]
+) -> list[NoteInput]:
     """The ``NoteInput`` of each published post, in the same order (media, counts batched)."""
-    urls = services.urls
     name = business.username
     ids = [p.id for p in posts]
-    media = await reads.media_for_posts(services.store, ids)
-    counts = await reads.interaction_counts(services.store, ids)
-    replies_by_uri = await reads.reply_counts(services.store, [p.uri for p in posts], business.id)
+    media = await reads.media_for_posts(store, ids)
+    counts = await reads.interaction_counts(store, ids)
+    replies_by_uri = await reads.reply_counts(store, [p.uri for p in posts], business.id)
     inputs = []
     for post in posts:
         assert post.published_at is not None, "only published posts become Notes"
@@ -130,7 +128,7 @@ async def note_inputs(services: Services, business: Business, posts: list[Post])
                 hashtags=tuple(
                     documents.Hashtag(urls.tag_page(name, tag), tag) for tag in post.hashtags
                 ),
-                attachments=tuple(_attachment(services, m) for m in media.get(post.id, [])),
+                attachments=tuple(_attachment(urls, m) for m in media.get(post.id, [])),
                 replies=urls.post_replies(name, post.id),
                 replies_count=replies,
                 likes=urls.post_likes(name, post.id),
@@ -142,7 +140,7 @@ async def note_inputs(services: Services, business: Business, posts: list[Post])
     return inputs
 
 
-async def note_document(services: Services, business: Business, post: Post) -> Document:
+async def note_document(store: Store, urls: Urls, business: Business, post: Post) -> Document:
     """The Note of one published post (with ``@context``)."""
-    (note_input,) = await note_inputs(services, business, [post])
+    (note_input,) = await note_inputs(store, urls, business, [post])
     return documents.note(note_input)

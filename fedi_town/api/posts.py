@@ -27,6 +27,7 @@ from fedi_town.services import Services
 from fedi_town.store import deliveries as delivery_store
 from fedi_town.store import media as media_store
 from fedi_town.store import posts as post_store
+from fedi_town.store import reads
 from fedi_town.store.businesses import Business
 from fedi_town.store.media import Media
 from fedi_town.store.posts import Post
@@ -58,7 +59,8 @@ async def post_view(
     """The admin API's JSON for a post."""
     if media is None:
         media = await media_store.of_post(services.store, post.id)
-    counts = await post_store.interaction_counts(services.store, post)
+    counts = (await reads.interaction_counts(services.store, [post.id]))[post.id]
+    replies = await reads.count_all_replies(services.store, post.uri)
     return {
         "id": str(post.id),
         "uri": post.uri,
@@ -72,9 +74,9 @@ async def post_view(
         "in_reply_to": post.in_reply_to_uri,
         "mentions": post.mentions,
         "hashtags": post.hashtags,
-        "replies_count": counts["replies"],
-        "likes_count": counts["likes"],
-        "boosts_count": counts["boosts"],
+        "replies_count": replies,
+        "likes_count": counts["like"],
+        "boosts_count": counts["announce"],
         "created_at": iso8601(post.created_at),
         "published_at": iso8601(post.published_at),
         "scheduled_at": iso8601(post.scheduled_at),

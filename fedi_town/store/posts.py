@@ -248,20 +248,3 @@ async def set_pinned(store: Store, post_id: int, pinned_at: int | None) -> None:
     await store.execute(
         "UPDATE posts SET pinned_at = :at WHERE id = :id", {"at": pinned_at, "id": post_id}
     )
-
-
-async def interaction_counts(store: Store, post: Post) -> dict[str, int]:
-    """Replies, likes and boosts a post has received."""
-    replies = await store.fetch_val(
-        "SELECT COUNT(*) FROM remote_notes WHERE in_reply_to_uri = :uri", {"uri": post.uri}
-    )
-    rows = await store.fetch_all(
-        "SELECT kind, COUNT(*) AS n FROM interactions WHERE post_id = :id GROUP BY kind",
-        {"id": post.id},
-    )
-    kinds = {str(r["kind"]): int(r["n"]) for r in rows}
-    return {
-        "replies": int(replies or 0),
-        "likes": kinds.get("like", 0),
-        "boosts": kinds.get("announce", 0),
-    }

@@ -249,6 +249,14 @@ def _reply_values(post_uri: str, business_id: int) -> dict[str, Any]:
     return {"uri": post_uri, "b": business_id, "v0": "public", "v1": "unlisted"}
 
 
+async def count_all_replies(store: Store, post_uri: str) -> int:
+    """Every stored reply to a post, hidden ones too: what its owner is shown."""
+    value = await store.fetch_val(
+        "SELECT COUNT(*) FROM remote_notes WHERE in_reply_to_uri = :uri", {"uri": post_uri}
+    )
+    return int(value or 0)
+
+
 async def count_replies(store: Store, post_uri: str, business_id: int) -> int:
     sql = f"SELECT COUNT(*) {_VISIBLE_REPLIES}"
     value = await store.fetch_val(sql, _reply_values(post_uri, business_id))

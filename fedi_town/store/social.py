@@ -299,24 +299,6 @@ def interaction_key(kind: str, actor_id: int, post_id: int) -> str:
     return f"{kind}:{actor_id}:{post_id}"
 
 
-async def interaction_counts(store: Store, post_id: int) -> dict[str, int]:
-    """Likes, boosts and replies a post has received."""
-    rows = await store.fetch_all(
-        "SELECT kind, COUNT(*) AS n FROM interactions WHERE post_id = :p GROUP BY kind",
-        {"p": post_id},
-    )
-    counts = {"likes": 0, "boosts": 0, "replies": 0}
-    for row in rows:
-        counts["likes" if row["kind"] == "like" else "boosts"] = int(row["n"])
-    uri = await store.fetch_val("SELECT uri FROM posts WHERE id = :p", {"p": post_id})
-    if uri is not None:
-        replies = await store.fetch_val(
-            "SELECT COUNT(*) FROM remote_notes WHERE in_reply_to_uri = :u", {"u": uri}
-        )
-        counts["replies"] = int(replies or 0)
-    return counts
-
-
 # -- replies and mentions ---------------------------------------------------------------
 
 

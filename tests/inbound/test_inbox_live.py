@@ -16,7 +16,7 @@ import pytest
 
 from fedi_town.protocol.httpsig import sign_request
 from fedi_town.protocol.keys import generate_rsa_keypair, load_private_key
-from fedi_town.store import businesses, social
+from fedi_town.store import businesses, reads
 from tests.inbound.helpers import add_post, count
 from tests.live import live_instance, wait_until
 
@@ -99,19 +99,19 @@ async def test_replies_likes_and_boosts_and_their_undos_reach_the_owner(live, pe
     assert reply_note["note"]["content"] == "<p>Lovely <b>bread</b></p>"
     [like_note] = [n for n in items if n["type"] == "like"]
     assert like_note["post"] == {"id": str(post_id), "uri": post_uri}
-    assert await social.interaction_counts(live.store, post_id) == {
-        "likes": 1,
-        "boosts": 1,
-        "replies": 1,
+    assert await reads.interaction_counts(live.store, [post_id]) == {
+        post_id: {"like": 1, "announce": 1}
     }
+    assert await reads.count_all_replies(live.store, post_uri) == 1
     # When the like and the boost are undone
     await peer.post(shared, peer.undo(like))
     await peer.post(shared, peer.undo(boost, name="bob"), name="bob")
     await handled(live, 5)
     # Then only the reply remains
     assert [n["type"] for n in await notifications(live)] == ["reply"]
-    counts = await social.interaction_counts(live.store, post_id)
-    assert counts == {"likes": 0, "boosts": 0, "replies": 1}
+    counts = await reads.interaction_counts(live.store, [post_id])
+    assert counts == {post_id: {"like": 0, "announce": 0}}
+    assert await reads.count_all_replies(live.store, post_uri) == 1
     # And the notifications can be filtered by type
     assert await notifications(live, "types=like,boost") == []
 

@@ -17,7 +17,7 @@ from collections.abc import Collection
 
 from http_sf.compat import Dictionary, Item
 
-from fedi_town.protocol.httpsig import (
+from fedi_town.protocol.httpsig_common import (
     BadBase64,
     DigestMismatch,
     Fields,

@@ -30,22 +30,42 @@ the cryptography. Every failure is a ``SignatureError`` subclass naming what wen
     └── BadPublicKey            a publicKeyPem we cannot use (defined in keys.py)
 
 The scheme modules ``httpsig_cavage`` and ``httpsig_rfc9421`` and the body digests in
-``digest`` hold the details; this module is the front the rest of the code imports.
+``digest`` hold the details; what they share (these errors, ``SignatureInput``, header
+fields) is in ``httpsig_common``. This module is the front the rest of the code imports.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from typing import Literal, TypeAlias
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
-from fedi_town.errors import SignatureError
+from fedi_town.protocol import digest, httpsig_cavage, httpsig_rfc9421
+from fedi_town.protocol.httpsig_common import (
+    BadBase64,
+    DateInFuture,
+    DateTooOld,
+    DigestMismatch,
+    Headers,
+    HostMismatch,
+    InvalidSignature,
+    KeyOwnerMismatch,
+    MalformedDate,
+    MalformedSignature,
+    MissingDigest,
+    MissingSignature,
+    MissingSignedHeader,
+    Scheme,
+    SignatureInput,
+    UnknownKey,
+    UnsupportedAlgorithm,
+    collect_fields,
+    field_value,
+)
 from fedi_town.protocol.keys import (
     Algorithm,
     BadPublicKey,
@@ -83,138 +103,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-Scheme: TypeAlias = Literal["cavage", "rfc9421"]
-Headers: TypeAlias = Mapping[str, str] | Iterable[tuple[str, str]]
-Fields: TypeAlias = dict[str, list[str]]
-"""Header field lines by lowercase name, in arrival order, values trimmed."""
-
 #: Mastodon accepts a Date from about now-65 min to now+60 min; one hour each way is close.
 DEFAULT_MAX_SKEW = timedelta(hours=1)
-
-
-class MissingSignature(SignatureError):
-    """The request carries no HTTP signature at all."""
-
-
-class MalformedSignature(SignatureError):
-    """A signature header is present but its syntax or parameters are wrong."""
-
-
-class BadBase64(SignatureError):
-    """The signature (or a digest) is not valid base64."""
-
-
-class UnsupportedAlgorithm(SignatureError):
-    """The signature names an algorithm we do not verify."""
-
-
-class MissingSignedHeader(SignatureError):
-    """A header named as signed is absent, or a header that must be signed is not."""
-
-
-class MissingDigest(SignatureError):
-    """A request with a body has no Digest or Content-Digest we can check."""
-
-
-class DigestMismatch(SignatureError):
-    """The Digest or Content-Digest header does not match the body received."""
-
-
-class MalformedDate(SignatureError):
-    """The signed Date header is not an HTTP date."""
-
-
-class DateTooOld(SignatureError):
-    """The request was signed longer ago than the allowed skew, or has expired."""
-
-
-class DateInFuture(SignatureError):
-    """The request claims to be signed further in the future than the allowed skew."""
-
-
-class HostMismatch(SignatureError):
-    """The Host header names another server than this one."""
-
-
-class InvalidSignature(SignatureError):
-    """The signature does not verify with the signer's key."""
-
-
-class UnknownKey(SignatureError):
-    """The keyId could not be resolved to a key (raised by the key fetcher)."""
-
-
-class KeyOwnerMismatch(SignatureError):
-    """The key does not belong to the actor the activity claims (raised by the caller)."""
-
-
-@dataclass(frozen=True)
-class SignatureInput:
-    """A request signature, parsed and checked as far as possible without key and clock.
-
-    ``messages`` are the exact bytes the signer may have signed, best guess first (for
-    cavage, the second drops the query from ``(request-target)``, as Mastodon and
-    GoToSocial retry).
-    """
-
-    scheme: Scheme
-    key_id: str
-    #: Declared algorithm, lowercase ("hs2019" when a cavage signer left it out; None when
-    #: an RFC 9421 signer did, and the key type decides).
-    algorithm: str | None
-    #: Signed header names / component names, in signed order.
-    covered: tuple[str, ...]
-    #: When the request was signed: ``(created)``, RFC 9421 ``created``, or the Date header.
-    created: datetime
-    expires: datetime | None
-    #: The Host header as received, if any.
-    host: str | None
-    signature: bytes = field(repr=False)
-    messages: tuple[bytes, ...] = field(repr=False)
-    #: RFC 9421 only: the label of the signature we picked, its nonce and tag.
-    label: str | None = None
-    nonce: str | None = None
-    tag: str | None = None
-
-
-def collect_fields(headers: Headers) -> Fields:
-    """Group header lines by lowercase name, keeping repeats and order."""
-    pairs = headers.items() if isinstance(headers, Mapping) else headers
-    fields: Fields = {}
-    for name, value in pairs:
-        fields.setdefault(name.strip().lower(), []).append(value.strip(" \t"))
-    return fields
-
-
-def field_value(fields: Fields, name: str) -> str | None:
-    """One header's value, repeated lines joined with ", " (RFC 9110 section 5.3)."""
-    values = fields.get(name)
-    return None if values is None else ", ".join(values)
-
-
-def wire_bytes(text: str) -> bytes:
-    """Bytes of a signing string. ASGI hands us headers decoded as Latin-1, so encoding
-    them back as Latin-1 gives the bytes on the wire; anything beyond is UTF-8."""
-    try:
-        return text.encode("latin-1")
-    except UnicodeEncodeError:
-        return text.encode("utf-8")
-
-
-#: The longest keyId we take: it is logged, looked up and stored like any other id.
-MAX_KEY_ID = 2048
-
-
-def check_key_id(key_id: str) -> None:
-    """Refuse a keyId that could not be an id: too long, or holding control characters or
-    other unprintable ones (which would reach logs and queries as they are)."""
-    if len(key_id) > MAX_KEY_ID or not key_id.isprintable():
-        raise MalformedSignature("keyId is not a printable id")
-
-
-def is_body_request(method: str, body: bytes) -> bool:
-    """Whether the request must sign a digest of its body (any POST, any body)."""
-    return bool(body) or method.upper() == "POST"
 
 
 def parse_request_signature(
@@ -379,10 +269,3 @@ _SET_BY_SIGNER = frozenset(
 def _require_aware(now: datetime) -> None:
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
-
-
-# The scheme modules import the error classes above from this module, so they are
-# imported last; this module only reaches into them when a function runs.
-import fedi_town.protocol.digest as digest  # noqa: E402
-import fedi_town.protocol.httpsig_cavage as httpsig_cavage  # noqa: E402
-import fedi_town.protocol.httpsig_rfc9421 as httpsig_rfc9421  # noqa: E402

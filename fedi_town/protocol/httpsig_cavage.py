@@ -19,7 +19,7 @@ from email.utils import parsedate_to_datetime
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from fedi_town.protocol import digest
-from fedi_town.protocol.httpsig import (
+from fedi_town.protocol.httpsig_common import (
     BadBase64,
     Fields,
     MalformedDate,

@@ -29,7 +29,7 @@ from http_message_signatures.exceptions import HTTPMessageSignaturesException
 from http_sf.compat import Dictionary, InnerList, Item
 
 from fedi_town.protocol import digest
-from fedi_town.protocol.httpsig import (
+from fedi_town.protocol.httpsig_common import (
     BadBase64,
     Fields,
     MalformedSignature,

@@ -8,8 +8,7 @@ sticks; ``worker.poke`` after it commits.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from fedi_town.protocol import activities
 from fedi_town.protocol.documents import Document
@@ -35,9 +34,15 @@ def follow_object(follow: Follow, business: Business, actor: RemoteActor, urls: 
     return rebuilt
 
 
+class _Answer(Protocol):
+    """``activities.accept`` or ``activities.reject``."""
+
+    def __call__(self, *, id: str, actor: str, follow: Any) -> Document: ...
+
+
 async def _send(
     services: Services,
-    build: Callable[..., Document],
+    build: _Answer,
     business: Business,
     actor: RemoteActor,
     follow: Any,

@@ -72,7 +72,7 @@ async def actor_document(services: Services, business: Business) -> Document:
 
 
 def instance_actor_document(services: Services) -> Document:
-    """The instance actor, with the key kept in ``services.extras`` at start."""
+    """The instance actor, with the key read at start (``services.instance_key``)."""
     urls = services.urls
     return documents.instance_actor(
         documents.InstanceActorInput(
@@ -84,7 +84,7 @@ def instance_actor_document(services: Services) -> Document:
             outbox=urls.instance_outbox(),
             shared_inbox=urls.shared_inbox(),
             key_id=urls.instance_key_id(),
-            public_key_pem=services.extras["instance_public_pem"],
+            public_key_pem=services.started_instance_key().public_pem,
         )
     )
 

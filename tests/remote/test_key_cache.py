@@ -1,4 +1,4 @@
-"""Keys missing from memory are read from ``remote_keys`` many per query (``KeyLoader``)."""
+"""Remote keys kept in memory, and read from ``remote_keys`` many per query (``KeyLoader``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 
-from fedi_town.inbound.signatures import KeyLoader, find_key
+from fedi_town.remote.key_cache import KeyLoader
+from fedi_town.remote.verify import find_key
 from tests.inbound.helpers import add_remote_actor, keypair
 
 pytestmark = pytest.mark.anyio
@@ -17,7 +18,7 @@ async def test_keys_asked_for_together_are_read_with_one_query(services):
     uris = [f"https://remote.example/users/u{n}" for n in range(3)]
     for uri in uris:
         await add_remote_actor(services.store, uri)
-    loader = KeyLoader(services)
+    loader = KeyLoader(services.store)
     asked = [f"{uri}#main-key" for uri in uris] + ["https://remote.example/users/x#main-key"]
     # When requests ask for them at the same moment (one key twice)
     found = await asyncio.gather(*(loader.load(k) for k in [*asked, asked[0]]))
@@ -31,9 +32,10 @@ async def test_a_key_read_from_storage_is_kept_in_memory(services):
     uri = "https://remote.example/users/alice"
     await add_remote_actor(services.store, uri)
     # When the same key is needed twice
-    first, fetched = await find_key(services, f"{uri}#main-key")
-    again, _ = await find_key(services, f"{uri}#main-key")
+    first, fetched = await find_key(services.verifier(), f"{uri}#main-key")
+    again, _ = await find_key(services.verifier(), f"{uri}#main-key")
     # Then storage was read once, and nothing was fetched over the network
     assert not fetched
     assert first.owner_uri == uri and again is first
-    assert services.extras["key_loader"].queries == 1
+    loader = services.parts.find(KeyLoader)
+    assert loader is not None and loader.queries == 1

@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 
-from fedi_town.remote.key_cache import KeyLoader
+from fedi_town.protocol.keys import load_public_key
+from fedi_town.remote.key_cache import CachedKey, KeyCache, KeyLoader
 from fedi_town.remote.verify import find_key
 from tests.inbound.helpers import add_remote_actor, keypair
 
@@ -39,3 +40,29 @@ async def test_a_key_read_from_storage_is_kept_in_memory(services):
     assert first.owner_uri == uri and again is first
     loader = services.parts.find(KeyLoader)
     assert loader is not None and loader.queries == 1
+
+
+def test_the_cache_keeps_the_most_recently_used_keys_up_to_its_size():
+    # Given a cache of two keys, the first one used again after the second was put
+    public_key = load_public_key(keypair()[1])
+    cache = KeyCache(max_keys=2)
+    cache.put(CachedKey("https://a.example/u#k", "https://a.example/u", public_key))
+    cache.put(CachedKey("https://b.example/u#k", "https://b.example/u", public_key))
+    assert cache.get("https://a.example/u#k") is not None
+    # When a third key comes in
+    cache.put(CachedKey("https://c.example/u#k", "https://c.example/u", public_key))
+    # Then the least recently used one went
+    assert len(cache) == 2
+    assert cache.get("https://b.example/u#k") is None
+
+
+def test_an_actors_keys_are_forgotten_together():
+    public_key = load_public_key(keypair()[1])
+    cache = KeyCache()
+    for key_id in ("https://a.example/u#k1", "https://a.example/u#k2"):
+        cache.put(CachedKey(key_id, "https://a.example/u", public_key))
+    cache.put(CachedKey("https://b.example/u#k", "https://b.example/u", public_key))
+    # When alice's document is stored again
+    cache.forget_owner("https://a.example/u")
+    # Then only her keys are gone
+    assert len(cache) == 1 and cache.get("https://b.example/u#k") is not None

@@ -49,7 +49,6 @@ from bench.profile import sampled
 from bench.receivers import host_ip, is_bad
 from bench.report import Figure, ratio_figure
 from bench.servers import ROOT, Process, child_env, free_port, start_process, start_server
-from fedi_town import keys_at_rest
 from fedi_town.outbound.setup import DELIVERY_CONCURRENCY
 
 TARGET = 0.70
@@ -145,7 +144,7 @@ async def _prepare(
     services = await seed.open_services(database_url, base, data)
     try:
         business, token = await seed.create_business(services)
-        private_pem = keys_at_rest.private_pem(services, business.sealed_private_key)
+        private_pem = services.sealed_keys.private_pem(business.sealed_private_key)
     finally:
         await services.store.disconnect()
     await seed.load_actors(database_url, variant.rows(port), follow_business=business.id)

@@ -149,12 +149,12 @@ def cmd_new_key_encryption_key(args: argparse.Namespace) -> int:
 
 
 def cmd_rotate_keys(args: argparse.Namespace) -> int:
-    from fedi_town import keys_at_rest
+    from fedi_town.store import keys_at_rest
 
     async def run() -> keys_at_rest.Resealed:
         services = await _with_store(_settings())
         try:
-            return await keys_at_rest.reseal_all(services)
+            return await keys_at_rest.reseal_all(services.store, services.sealed_keys)
         finally:
             await services.store.disconnect()
 
@@ -196,9 +196,8 @@ def _cannot_serve(settings: Settings) -> str | None:
     """Why ``serve`` cannot start, checked before the server does (a busy port, a database
     that cannot be opened, migrated or written), or None. A failed start then exits at once
     with this one line, so a service manager sees the failure and restarts or reports it."""
-    from fedi_town import keys_at_rest
     from fedi_town.app import describe_failure
-    from fedi_town.store import health
+    from fedi_town.store import health, keys_at_rest
     from fedi_town.store.migrations import migrate
 
     try:
@@ -221,7 +220,8 @@ def _cannot_serve(settings: Settings) -> str | None:
         await services.store.connect()
         try:
             await migrate(services.store)
-            await keys_at_rest.prepare(services)  # a missing or wrong key is refused here
+            # a missing or wrong key is refused here
+            await keys_at_rest.prepare(services.store, services.sealed_keys)
         finally:
             await services.store.disconnect()
 

@@ -8,12 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar, cast
 
 from fedi_town.protocol.urls import Urls
+from fedi_town.remote.actors import Fetcher
+from fedi_town.remote.http import RemoteClient
+from fedi_town.remote.key_cache import KeyCache, KeyLoader
+from fedi_town.remote.knock import RequestSigner
+from fedi_town.remote.signers import InstanceKey, business_signer
+from fedi_town.remote.verify import Verifier
 from fedi_town.settings import Settings
+from fedi_town.store.businesses import Business
 from fedi_town.store.db import Store
+from fedi_town.store.keys_at_rest import SealedKeys
 
 T = TypeVar("T")
 
@@ -50,19 +58,69 @@ def utc_now() -> datetime:
 
 @dataclass(eq=False)
 class Services:
-    """Settings, storage, URL builder, clock and (once started) the remote client."""
+    """Settings, storage, URL builder, clock, our keys and (once started) the remote client."""
 
     settings: Settings
     store: Store
     urls: Urls
     clock: Callable[[], datetime] = utc_now
-    #: set by the app's lifespan: fedi_town.remote.http.RemoteClient
-    remote: Any = None
+    #: the outbound HTTP client, opened at start (``remote.setup``)
+    remote: RemoteClient | None = None
+    #: the instance actor's key pair, read at start (``instance.ensure_instance_key``)
+    instance_key: InstanceKey | None = field(default=None, repr=False)
+    #: remote actors' public keys in memory (forgotten when their actor is stored again)
+    key_cache: KeyCache = field(default_factory=KeyCache, repr=False)
+    #: our private keys at rest: the keyring and the keys opened so far
+    sealed_keys: SealedKeys = field(init=False, repr=False)
     #: long-lived helpers other modules hang here (caches, worker handle); never in a repr,
     #: as some hold opened private keys
     extras: dict[str, Any] = field(default_factory=dict, repr=False)
     #: each way's own process-local helpers, keyed by class (see ``Parts``)
     parts: Parts = field(default_factory=Parts, repr=False)
+
+    def __post_init__(self) -> None:
+        self.sealed_keys = SealedKeys(self.settings)
+
+    def started_remote(self) -> RemoteClient:
+        """The remote client; only once started (``remote.setup``)."""
+        if self.remote is None:
+            raise RuntimeError("the remote client is opened at start")
+        return self.remote
+
+    def started_instance_key(self) -> InstanceKey:
+        """The instance actor's key pair; only once started (``instance``)."""
+        if self.instance_key is None:
+            raise RuntimeError("the instance key is read at start")
+        return self.instance_key
+
+    def instance_signer(self) -> RequestSigner:
+        """Signs as the instance actor (every server-to-server GET goes out this way)."""
+        return self.started_instance_key().signer
+
+    def business_signer(self, business: Business) -> RequestSigner:
+        """Signs as ``business`` (deliveries of its activities)."""
+        return business_signer(business, urls=self.urls, keys=self.sealed_keys, clock=self.clock)
+
+    def fetcher(self) -> Fetcher:
+        """What ``remote.actors`` fetches with (once started): signed as the instance actor."""
+        return Fetcher(
+            client=self.started_remote(),
+            store=self.store,
+            signer=self.instance_signer(),
+            keys=self.key_cache,
+            allow_private=self.settings.allow_private_addresses,
+        )
+
+    def verifier(self) -> Verifier:
+        """What ``remote.verify`` checks signatures with; it fetches keys only when needed."""
+        return Verifier(
+            keys=self.key_cache,
+            loader=self.parts.get(KeyLoader, lambda: KeyLoader(self.store)),
+            fetcher=self.fetcher,
+            clock=self.clock,
+            max_skew=timedelta(seconds=self.settings.signature_max_skew),
+            domain=self.settings.domain,
+        )
 
     def shared(self, name: str, make: Callable[[], T]) -> T:
         """This process's one ``name`` helper (a cache, a writer), made by ``make`` on first

@@ -92,7 +92,7 @@ class AuthFailures:
 
 def auth_failures(services: Services) -> AuthFailures:
     """This process's count of wrong tokens, made on first use."""
-    return services.shared("auth_failures", AuthFailures)
+    return services.parts.get(AuthFailures, AuthFailures)
 
 
 async def authenticate(request: Request, services: Services) -> Caller:

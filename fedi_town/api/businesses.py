@@ -19,7 +19,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from fedi_town import keys_at_rest
 from fedi_town.api.auth import OWNER_TOKEN_PREFIX, hash_token, require_admin, require_business
 from fedi_town.errors import Conflict, Unprocessable
 from fedi_town.protocol.ids import body_id
@@ -111,7 +110,7 @@ async def create_business(services: Services, data: dict[str, Any]) -> tuple[Bus
         username=username,
         profile=data,
         owner_token_hash=hash_token(token),
-        sealed_private_key=keys_at_rest.seal(services, private_pem),
+        sealed_private_key=services.sealed_keys.seal(private_pem),
         public_key_pem=public_pem,
     )
     if business is None:

@@ -156,7 +156,7 @@ async def resolve_actor(services: Services, value: str) -> str:
     if known is not None:
         return known.uri
     try:
-        return await remote_actors.resolve_handle(services, username, domain)
+        return await remote_actors.resolve_handle(services.fetcher(), username, domain)
     except FediTownError as exc:
         log.info("could not resolve @%s@%s: %s", username, domain, exc.__class__.__name__)
         raise Unprocessable(

@@ -77,4 +77,4 @@ class AcceptLoad:
 
 def accept_load(services: Services) -> AcceptLoad:
     """This process's inbox load, made on first use."""
-    return services.shared("accept_load", AcceptLoad)
+    return services.parts.get(AcceptLoad, AcceptLoad)

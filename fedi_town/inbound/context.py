@@ -53,7 +53,7 @@ class Inbound:
         if self._actor is None:
             known = await store_actors.recent_by_uri(self.store, self.actor_uri)
             if known is None:
-                known = await remote_actors.fetch_actor(self.services, self.actor_uri)
+                known = await remote_actors.fetch_actor(self.services.fetcher(), self.actor_uri)
             self._actor = known
         return self._actor
 

@@ -160,11 +160,11 @@ class InboxWriter:
 
 def inbox_writer(services: Services) -> InboxWriter:
     """This process's writer, made on first use."""
-    return services.shared("inbox_writer", lambda: InboxWriter(services))
+    return services.parts.get(InboxWriter, lambda: InboxWriter(services))
 
 
 async def close_inbox_writer(services: Services) -> None:
     """Shutdown hook: store what was handed over, then stop the writer."""
-    found: InboxWriter | None = services.extras.get("inbox_writer")
+    found = services.parts.find(InboxWriter)
     if found is not None:
         await found.close()

@@ -18,7 +18,7 @@ host's rate) -> stored with the next group commit, deduplicated by activity id -
 
 In the common case nothing here reads the database: the business behind a personal inbox
 (``businesses.inbox_owner``), the block list (``moderation.blocking``) and the signer's
-key (``signatures.find_key``) come from per-process memory, and the one write is shared
+key (``remote.verify.find_key``) come from per-process memory, and the one write is shared
 with every other activity arriving meanwhile (``group_commit``); the 202 still waits for
 its own row's commit. During a burst the worker steps aside (``backpressure``).
 
@@ -57,12 +57,13 @@ from fedi_town.errors import (
     Unauthorized,
     UnsupportedMedia,
 )
-from fedi_town.inbound import limits, signatures
+from fedi_town.inbound import limits
 from fedi_town.inbound.group_commit import inbox_writer
 from fedi_town.inbound.handlers import HANDLERS
 from fedi_town.protocol.httpsig import KeyOwnerMismatch
 from fedi_town.protocol.reading import host_of, id_of, is_plain_id, kind_of
 from fedi_town.protocol.usernames import is_username
+from fedi_town.remote import verify
 from fedi_town.services import Services
 from fedi_town.store import actors as store_actors
 from fedi_town.store import businesses, moderation
@@ -231,8 +232,9 @@ async def accept(
     )
 
     try:
-        sig = signatures.parse_scope(scope, body, services.urls.base)
-        signatures.precheck(services, sig)
+        verifier = services.verifier()
+        sig = verify.parse_scope(scope, body, services.urls.base)
+        verify.precheck(verifier, sig)
         if _is_account_delete(activity, kind, actor) and not await store_actors.is_known(
             services.store, actor
         ):
@@ -242,7 +244,7 @@ async def accept(
         if await moderation.blocking(services.store, actor, business_id, also=[sig.key_id]):
             _refuse(activity_id, actor, "domain or actor blocked")
             raise Forbidden("refused by this server's moderation")
-        signer = await signatures.verify_signature(services, sig, actor=actor)
+        signer = await verify.verify_signature(verifier, sig, actor=actor)
         if signer.owner_uri != actor:
             raise KeyOwnerMismatch("the signing key does not belong to the activity's actor")
     except SignatureError as exc:

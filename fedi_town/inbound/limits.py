@@ -134,14 +134,14 @@ class Backlog:
 def host_rates(services: Services) -> HostRates:
     """This process's per-host buckets, made on first use."""
     settings = services.settings
-    return services.shared(
-        "inbox_host_rates", lambda: HostRates(settings.inbox_host_rate, settings.inbox_host_burst)
+    return services.parts.get(
+        HostRates, lambda: HostRates(settings.inbox_host_rate, settings.inbox_host_burst)
     )
 
 
 def backlog(services: Services) -> Backlog:
     """This process's backlog count, made on first use."""
-    return services.shared("inbox_backlog", lambda: Backlog(services))
+    return services.parts.get(Backlog, lambda: Backlog(services))
 
 
 def admit(services: Services, actor: str) -> None:

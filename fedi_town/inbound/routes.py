@@ -11,7 +11,7 @@ from fedi_town.services import Services
 
 def inbox_endpoint(services: Services) -> InboxEndpoint:
     """This app's inbox endpoint (``read.fastpath`` calls it before Starlette routes)."""
-    return services.shared("inbox_endpoint", lambda: InboxEndpoint(services))
+    return services.parts.get(InboxEndpoint, lambda: InboxEndpoint(services))
 
 
 class _RoutedInbox:

@@ -1,14 +1,11 @@
-"""Register the inbound side with the app: the inbox queue's handler, the key cache, the
-inbox writer's stop hook and the fetch guard the read side calls
-(``services.extras["fetch_guard"]``)."""
+"""Register the inbound side with the app: the inbox queue's handler and the inbox
+writer's stop hook."""
 
 from __future__ import annotations
 
 from fedi_town import lifecycle
 from fedi_town.inbound.dispatch import handle_inbox_item
-from fedi_town.inbound.fetch_guard import fetch_guard
 from fedi_town.inbound.group_commit import close_inbox_writer
-from fedi_town.inbound.signatures import key_cache
 from fedi_town.services import Services
 from fedi_town.store import queue as q
 from fedi_town.worker import QueueRunner
@@ -21,5 +18,3 @@ def install(services: Services) -> None:
     # The writer is made on the first POST; at stop it stores what it was handed (it stops
     # after the worker, which is registered last, and before the database closes).
     lifecycle.add_hooks(services, stop=close_inbox_writer)
-    services.extras["fetch_guard"] = fetch_guard
-    key_cache(services)

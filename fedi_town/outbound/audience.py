@@ -70,11 +70,11 @@ async def resolve_mention(services: Services, ref: MentionRef) -> Recipient | No
     if ref.host is None or ref.host.lower() == services.urls.domain.lower():
         return await _local_recipient(services, ref.username)
     try:
-        actor_uri = await remote_actors.resolve_handle(services, ref.username, ref.host)
+        actor_uri = await remote_actors.resolve_handle(services.fetcher(), ref.username, ref.host)
         local = _local_username(services, actor_uri)
         if local is not None:
             return await _local_recipient(services, local)
-        actor = await remote_actors.known_or_fetch(services, actor_uri)
+        actor = await remote_actors.known_or_fetch(services.fetcher(), actor_uri)
     except FediTownError as exc:
         log.info("mention @%s@%s left as text: %s", ref.username, ref.host, type(exc).__name__)
         return None
@@ -98,7 +98,7 @@ async def resolve_reply(services: Services, uri: str) -> ReplyTarget:
                 return ReplyTarget(uri, found)
     if uri.startswith(services.urls.base + "/"):
         raise RemoteError(f"{uri} is not a post here")
-    note = await remote_actors.fetch_document(services, uri)
+    note = await remote_actors.fetch_document(services.fetcher(), uri)
     attributed = note.get("attributedTo")
     if isinstance(attributed, list):
         attributed = attributed[0] if attributed else None
@@ -113,7 +113,7 @@ async def resolve_reply(services: Services, uri: str) -> ReplyTarget:
             raise RemoteError(f"{uri} is by an unknown business")
         return ReplyTarget(uri, found)
     try:
-        actor = await remote_actors.known_or_fetch(services, attributed)
+        actor = await remote_actors.known_or_fetch(services.fetcher(), attributed)
     except FediTownError as exc:
         raise RemoteError(f"the author of {uri} cannot be fetched") from exc
     return ReplyTarget(uri, _remote_recipient(actor))

@@ -41,7 +41,6 @@ from fedi_town.outbound.breaker import Breaker
 from fedi_town.outbound.retry import RETRYABLE_ERRORS, decide
 from fedi_town.remote.http import DeliveryResult
 from fedi_town.remote.knock import RequestSigner
-from fedi_town.remote.signers import business_signer, instance_signer
 from fedi_town.services import Services
 from fedi_town.store import businesses, outbox
 from fedi_town.store import deliveries as delivery_store
@@ -97,7 +96,7 @@ class HostLimiter:
 
 
 def host_limiter(services: Services) -> HostLimiter:
-    return services.shared("delivery_host_limiter", lambda: HostLimiter(PER_HOST))
+    return services.parts.get(HostLimiter, lambda: HostLimiter(PER_HOST))
 
 
 @dataclass(frozen=True)
@@ -114,20 +113,27 @@ class Outgoing:
 OUTGOING_CACHE_SIZE = 256
 
 
+class OutgoingCache:
+    """The activities read for delivery lately, and the reads under way, by activity id."""
+
+    def __init__(self) -> None:
+        self.ready: OrderedDict[int, Outgoing] = OrderedDict()
+        self.loading: dict[int, asyncio.Future[Outgoing | str]] = {}
+
+
 async def _outgoing(services: Services, activity_id: int) -> Outgoing | str:
     """The activity to send, or why it cannot be sent (a reason for ``last_error``).
 
     The rows of one activity are claimed together, so their handlers ask at the same moment:
     the first one reads, the others wait for its answer instead of each running the queries.
     """
-    cache: OrderedDict[int, Outgoing] = services.extras.setdefault("outgoing_cache", OrderedDict())
+    outgoing = services.parts.get(OutgoingCache, OutgoingCache)
+    cache = outgoing.ready
     found = cache.get(activity_id)
     if found is not None:
         cache.move_to_end(activity_id)
         return found
-    loading: dict[int, asyncio.Future[Outgoing | str]] = services.extras.setdefault(
-        "outgoing_loading", {}
-    )
+    loading = outgoing.loading
     waiting = loading.get(activity_id)
     if waiting is not None:
         return await asyncio.shield(waiting)
@@ -159,13 +165,13 @@ async def _load_outgoing(services: Services, activity_id: int) -> Outgoing | str
     if activity is None:
         return "activity missing"
     if activity["business_id"] is None:
-        signer = instance_signer(services)
+        signer = services.instance_signer()
         sender = services.urls.instance_actor()
     else:
         business = await businesses.by_id(store, int(activity["business_id"]))
         if business is None:
             return "sender missing"
-        signer = business_signer(services, business)
+        signer = services.business_signer(business)
         sender = services.urls.actor(business.username)
     return Outgoing(str(activity["type"]), str(activity["body"]).encode(), signer, sender)
 
@@ -198,7 +204,7 @@ async def _deliver_locally(services: Services, inbox: str, body: bytes, sender: 
 
 def breaker(services: Services) -> Breaker:
     """This process's circuit breaker (one per ``Services``)."""
-    return services.shared("delivery_breaker", Breaker)
+    return services.parts.get(Breaker, Breaker)
 
 
 async def _circuit_allows(services: Services, row: Row, now: int) -> bool:
@@ -258,7 +264,7 @@ async def handle_delivery(services: Services, row: Row) -> None:
         if not got_slot:
             await delivery_store.defer(store, row_id, until=now_ms() + BUSY_RETRY_MS)
             return
-        result = await services.remote.post_activity(inbox, body, signer=signer)
+        result = await services.started_remote().post_activity(inbox, body, signer=signer)
     now = now_ms()
     await _record_health(services, host, result, now)
     decision = decide(

@@ -50,7 +50,7 @@ async def instance_actor(request: Request) -> Response:
         return instance_actor_document(
             services.urls,
             name=services.settings.instance_name,
-            public_key_pem=services.extras["instance_public_pem"],
+            public_key_pem=services.started_instance_key().public_pem,
         )
 
     return await serve_document(request, build, guarded=False, cache_group=INSTANCE)

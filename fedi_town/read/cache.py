@@ -166,7 +166,7 @@ class ResponseCache:
 
 def response_cache(services: Services) -> ResponseCache:
     """This process's cache, made on first use."""
-    return services.shared("response_cache", ResponseCache)
+    return services.parts.get(ResponseCache, ResponseCache)
 
 
 def request_key(path: str, query: bytes, accept: bytes) -> CacheKey:

@@ -22,7 +22,7 @@ Who fetches still decides, exactly as on the slow path (``read.negotiate``):
   on ActivityPub documents); guarded ones go to the slow path, which answers 401.
 
 An unsigned request with authorized fetch off is served without calling the fetch guard:
-``inbound.fetch_guard`` lets every such request through (returns None), so the slow path
+``read.fetch_guard`` lets every such request through (returns None), so the slow path
 would build the very same answer.
 """
 

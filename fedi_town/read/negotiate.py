@@ -9,16 +9,14 @@ and (often) a web page:
 - a ``NotFound``/``Gone`` becomes an HTML error page for browsers and problem+json (or the
   ``Tombstone`` of a ``TombstoneGone``) for ActivityPub clients; ``MovedTo`` a redirect.
 
-Authorized fetch: the hook
-    ``services.extras["fetch_guard"]``: ``async def guard(request, services) -> str | None``
-is awaited with the request before any document is built (never for HTML pages, never
-for ``guarded=False`` documents such as the instance actor). It returns the actor id whose
+Authorized fetch: ``read.fetch_guard.fetch_guard(request, services) -> str | None`` is
+awaited with the request before any document is built (never for HTML pages, never for
+``guarded=False`` documents such as the instance actor). It returns the actor id whose
 HTTP signature it verified, or None for an unsigned request it lets through; it raises a
 ``ProblemError`` (401 for a bad signature, 403 for a blocked signer) to refuse. The result
 reaches ``build`` as ``fetcher`` (see ``read.visibility.can_see``). The guard owns the
 authorized-fetch policy (``FEDI_TOWN_AUTHORIZED_FETCH``: unsigned → 401, with its own
-exemptions); with that setting on and no guard installed, every guarded document is refused
-with 401 here (fail closed: nothing could verify a signature).
+exemptions).
 """
 
 from __future__ import annotations
@@ -30,16 +28,16 @@ from functools import wraps
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from fedi_town.errors import Gone, NotFound, Unauthorized
+from fedi_town.errors import Gone, NotFound
 from fedi_town.protocol.documents import Document
 from fedi_town.read.cache import remember
+from fedi_town.read.fetch_guard import fetch_guard
 from fedi_town.read.templates import error_page
 from fedi_town.services import Services
 from fedi_town.web import activity_response, wants_activity_json
 
 log = logging.getLogger(__name__)
 
-FetchGuard = Callable[[Request, Services], Awaitable[str | None]]
 DocumentBuilder = Callable[[str | None], Awaitable[Document | bytes]]
 PageRenderer = Callable[[], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -66,13 +64,8 @@ class MovedTo(Exception):
 
 
 async def verified_fetcher(request: Request, services: Services) -> str | None:
-    """Run the fetch guard (if any); enforce authorized fetch. See the module docstring."""
-    guard: FetchGuard | None = services.extras.get("fetch_guard")
-    if guard is None:
-        if services.settings.authorized_fetch:
-            raise Unauthorized("this server answers only signed requests (authorized fetch)")
-        return None
-    return await guard(request, services)
+    """Run the fetch guard, which enforces authorized fetch. See the module docstring."""
+    return await fetch_guard(request, services)
 
 
 async def serve_document(

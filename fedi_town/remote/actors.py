@@ -1,9 +1,12 @@
 """Remote actors and keys: fetch (signed, as the instance actor), parse strictly, store.
 
-    fetch_actor(services, uri)        GET the actor, parse, store; return the stored row
-    fetch_key(services, key_id)       GET ``keyId`` minus fragment: an actor holding the key,
+    fetch_actor(fetcher, uri)         GET the actor, parse, store; return the stored row
+    fetch_key(fetcher, key_id)        GET ``keyId`` minus fragment: an actor holding the key,
                                       or a key document whose owner's actor lists it
-    resolve_handle(services, handle)  WebFinger ``@user@host`` to an actor id
+    resolve_handle(fetcher, handle)   WebFinger ``@user@host`` to an actor id
+
+``fetcher`` is a ``Fetcher``: the HTTP client, storage, the instance actor's signer and the
+key cache, handed down by the caller (``Services.fetcher()``).
 
 ``parse_actor`` and ``parse_key_document`` are pure. An actor must have a string ``id``, an
 actor ``type`` and an ``inbox`` (interop §2); ``publicKey`` may be one object or a list
@@ -27,10 +30,12 @@ from urllib.parse import quote, urlsplit
 from fedi_town.errors import ProtocolError
 from fedi_town.protocol.keys import load_public_key
 from fedi_town.protocol.reading import as_list, href_of, id_of, ids_of, is_http_url, same_host
-from fedi_town.remote.signers import instance_signer
-from fedi_town.services import Services
+from fedi_town.remote.http import RemoteClient
+from fedi_town.remote.key_cache import KeyCache
+from fedi_town.remote.knock import RequestSigner
 from fedi_town.store import actors as store_actors
 from fedi_town.store.actors import ActorProfile, RemoteActor
+from fedi_town.store.db import Store
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +50,20 @@ class BadActorDocument(ProtocolError):
 
 class KeyNotListed(ProtocolError):
     """The fetched document does not hold (or its owner does not list) the key asked for."""
+
+
+@dataclass(frozen=True, eq=False)
+class Fetcher:
+    """What fetching remote actors and keys works with."""
+
+    client: RemoteClient
+    store: Store
+    #: the instance actor's: every server-to-server GET is signed as it (interop S1, S4)
+    signer: RequestSigner
+    #: keys in memory, forgotten when their actor's document is stored again
+    keys: KeyCache
+    #: WebFinger in plain http to loopback and private hosts (``allow_private_addresses``)
+    allow_private: bool
 
 
 @dataclass(frozen=True)
@@ -143,16 +162,16 @@ def parse_key_document(document: dict[str, Any]) -> FetchedKey:
     return FetchedKey(key_id, owner, pem)
 
 
-async def fetch_document(services: Services, url: str, *, check_id: bool = True) -> dict[str, Any]:
+async def fetch_document(fetcher: Fetcher, url: str, *, check_id: bool = True) -> dict[str, Any]:
     """GET an ActivityStreams document signed as our instance actor (interop S1, S4)."""
-    document: dict[str, Any] = await services.remote.fetch_object(
-        url, signer=instance_signer(services), check_id=check_id
+    document: dict[str, Any] = await fetcher.client.fetch_object(
+        url, signer=fetcher.signer, check_id=check_id
     )
     return document
 
 
 async def store_profile(
-    services: Services, profile: ActorProfile, *, proven_key: str | None = None
+    store: Store, keys: KeyCache, profile: ActorProfile, *, proven_key: str | None = None
 ) -> RemoteActor:
     """Store a parsed actor and forget any of its keys cached in memory.
 
@@ -161,29 +180,27 @@ async def store_profile(
     """
     for _key_id, pem in profile.keys:
         load_public_key(pem)  # refuse unusable keys before storing them (BadPublicKey)
-    actor = await store_actors.upsert(services.store, profile, move_key=proven_key)
-    forget = services.extras.get("forget_keys_of")
-    if forget is not None:
-        forget(profile.uri)
+    actor = await store_actors.upsert(store, profile, move_key=proven_key)
+    keys.forget_owner(profile.uri)
     return actor
 
 
-async def fetch_actor(services: Services, uri: str) -> RemoteActor:
+async def fetch_actor(fetcher: Fetcher, uri: str) -> RemoteActor:
     """Fetch an actor document, check it is the actor asked for, store and return it."""
-    document = await fetch_document(services, uri)
+    document = await fetch_document(fetcher, uri)
     profile = parse_actor(document)
-    actor = await store_profile(services, profile)
+    actor = await store_profile(fetcher.store, fetcher.keys, profile)
     log.info("fetched actor %s (%d key(s))", uri, len(profile.keys))
     return actor
 
 
-async def known_or_fetch(services: Services, uri: str) -> RemoteActor:
+async def known_or_fetch(fetcher: Fetcher, uri: str) -> RemoteActor:
     """The stored actor, fetching it first if we do not know it."""
-    actor = await store_actors.by_uri(services.store, uri)
-    return actor if actor is not None else await fetch_actor(services, uri)
+    actor = await store_actors.by_uri(fetcher.store, uri)
+    return actor if actor is not None else await fetch_actor(fetcher, uri)
 
 
-async def fetch_key(services: Services, key_id: str) -> FetchedKey:
+async def fetch_key(fetcher: Fetcher, key_id: str) -> FetchedKey:
     """Resolve ``key_id`` by fetching it (interop S4, S9) and store what was learned.
 
     The URL minus its fragment is either the actor (its ``publicKey`` lists the key), a
@@ -195,7 +212,7 @@ async def fetch_key(services: Services, key_id: str) -> FetchedKey:
     if not is_http_url(key_id):
         raise KeyNotListed("key id is not an http(s) URL")
     url = key_id.split("#", 1)[0]
-    document = await fetch_document(services, url, check_id=False)
+    document = await fetch_document(fetcher, url, check_id=False)
     profile = None
     if document.get("id") == url:
         try:
@@ -206,23 +223,25 @@ async def fetch_key(services: Services, key_id: str) -> FetchedKey:
         owner_uri = _key_owner(document, key_id)
         if not same_host(owner_uri, key_id):
             raise KeyNotListed("the key's owner is on another host")
-        owner = await fetch_document(services, owner_uri)
+        owner = await fetch_document(fetcher, owner_uri)
         profile = parse_actor(owner)
         if not any(listed == key_id for listed, _ in profile.keys):
             # GoToSocial's key documents are also listed in the owner actor; a key that is
             # not is not the owner's.
             raise KeyNotListed("the key's owner does not list the key")
     listed_here = any(listed == key_id for listed, _ in profile.keys)
-    await store_profile(services, profile, proven_key=key_id if listed_here else None)
+    await store_profile(
+        fetcher.store, fetcher.keys, profile, proven_key=key_id if listed_here else None
+    )
     for listed, pem in profile.keys:
         if listed == key_id:
             return FetchedKey(listed, profile.uri, pem)
     raise KeyNotListed("the actor does not list this key")
 
 
-def _webfinger_scheme(services: Services, host: str) -> str:
+def _webfinger_scheme(fetcher: Fetcher, host: str) -> str:
     """https, except plain http for loopback/private hosts when those are allowed (tests)."""
-    if not services.settings.allow_private_addresses:
+    if not fetcher.allow_private:
         return "https"
     name = urlsplit(f"//{host}").hostname or ""
     if name == "localhost":
@@ -233,12 +252,12 @@ def _webfinger_scheme(services: Services, host: str) -> str:
         return "https"
 
 
-async def resolve_handle(services: Services, username: str, domain: str) -> str:
+async def resolve_handle(fetcher: Fetcher, username: str, domain: str) -> str:
     """The actor id for ``@username@domain`` via WebFinger (the ``self`` AS2 link)."""
-    scheme = _webfinger_scheme(services, domain)
+    scheme = _webfinger_scheme(fetcher, domain)
     resource = quote(f"acct:{username}@{domain}", safe=":@")
     url = f"{scheme}://{domain}/.well-known/webfinger?resource={resource}"
-    document = await services.remote.fetch_json(url)
+    document = await fetcher.client.fetch_json(url)
     for link in as_list(document.get("links")):
         if not isinstance(link, dict) or link.get("rel") != "self":
             continue

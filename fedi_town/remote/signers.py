@@ -10,12 +10,12 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Literal
 
-from fedi_town import keys_at_rest
 from fedi_town.protocol import httpsig
 from fedi_town.protocol.keys import load_private_key
+from fedi_town.protocol.urls import Urls
 from fedi_town.remote.knock import RequestSigner
-from fedi_town.services import Services
 from fedi_town.store.businesses import Business
+from fedi_town.store.keys_at_rest import SealedKeys
 
 
 class KeySigner:
@@ -49,24 +49,25 @@ class KeySigner:
         )
 
 
-def instance_signer(services: Services) -> RequestSigner:
-    """Signs as the instance actor (every server-to-server GET goes out this way)."""
-    signer = services.extras.get("instance_signer")
-    if signer is None:
-        signer = KeySigner(
-            services.urls.instance_key_id(),
-            services.extras["instance_private_pem"],
-            services.clock,
-        )
-        services.extras["instance_signer"] = signer
-    result: RequestSigner = signer
-    return result
+class InstanceKey:
+    """The instance actor's key pair, opened at start (``instance.ensure_instance_key``),
+    and the signer every server-to-server GET goes out with. Never in a repr."""
+
+    def __init__(
+        self, key_id: str, private_pem: str, public_pem: str, clock: Callable[[], datetime]
+    ) -> None:
+        self.private_pem = private_pem
+        self.public_pem = public_pem
+        self.signer: RequestSigner = KeySigner(key_id, private_pem, clock)
+
+    def __repr__(self) -> str:
+        return f"InstanceKey({self.signer!r})"
 
 
-def business_signer(services: Services, business: Business) -> RequestSigner:
-    """Signs as ``business`` (deliveries of its activities)."""
+def business_signer(
+    business: Business, *, urls: Urls, keys: SealedKeys, clock: Callable[[], datetime]
+) -> RequestSigner:
+    """Signs as ``business`` (deliveries of its activities), with its key opened from ``keys``."""
     return KeySigner(
-        services.urls.key_id(business.username),
-        keys_at_rest.private_pem(services, business.sealed_private_key),
-        services.clock,
+        urls.key_id(business.username), keys.private_pem(business.sealed_private_key), clock
     )

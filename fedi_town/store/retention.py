@@ -133,22 +133,29 @@ async def sweep(store: Store, *, now: int, keep_days: int, bodies_since: int = 0
     return Swept(items, deliveries, activities, bodies)
 
 
+class SweepMark:
+    """Where the next sweep looks for done bodies from (ms since the epoch), per process."""
+
+    def __init__(self) -> None:
+        self.bodies_since = 0
+
+
 async def sweep_old_rows(services: Services) -> None:
     """The worker's periodic retention job (every ``EVERY_S``): one ``sweep``.
 
     Bodies are looked at from a little before the previous sweep on (rows finished since),
     so each sweep reads only the new done rows of the index."""
     started = now_ms()
-    since = int(services.extras.get("retention_bodies_since", 0))
+    mark = services.parts.get(SweepMark, SweepMark)
     swept = await sweep(
         services.store,
         now=started,
         keep_days=services.settings.retention_days,
-        bodies_since=since,
+        bodies_since=mark.bodies_since,
     )
     # A row finished during this sweep has next_attempt_at <= its claim time, which may be
     # up to a lease (two minutes) before; look back past that next time.
-    services.extras["retention_bodies_since"] = started - 10 * 60_000
+    mark.bodies_since = started - 10 * 60_000
     if swept.inbox_items or swept.deliveries or swept.activities:
         log.info(
             "retention: deleted %d inbox items, %d deliveries, %d activities older than %d days",

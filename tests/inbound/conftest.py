@@ -9,6 +9,7 @@ import pytest
 
 from fedi_town.protocol.urls import Urls
 from fedi_town.remote.http import RemoteClient
+from fedi_town.remote.signers import InstanceKey
 from fedi_town.services import Services
 from fedi_town.settings import Settings
 from fedi_town.store.db import Store
@@ -25,13 +26,14 @@ async def services(settings: Settings, store: Store) -> AsyncIterator[Services]:
     """Services over the test store; the remote client may reach loopback test peers."""
     result = Services(settings=settings, store=store, urls=Urls(settings.base_url))
     private_pem, public_pem = keypair()
-    result.extras["instance_private_pem"] = private_pem
-    result.extras["instance_public_pem"] = public_pem
-    result.remote = RemoteClient(allow_private=True, user_agent="fedi-town-tests")
+    result.instance_key = InstanceKey(
+        result.urls.instance_key_id(), private_pem, public_pem, result.clock
+    )
+    client = result.remote = RemoteClient(allow_private=True, user_agent="fedi-town-tests")
     try:
         yield result
     finally:
-        await result.remote.close()
+        await client.close()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import functools
 import json
 from typing import Any
 
-from fedi_town import keys_at_rest
 from fedi_town.inbound.context import Inbound
 from fedi_town.inbound.dispatch import handle_inbox_item
 from fedi_town.inbound.handlers import HANDLERS
@@ -36,7 +35,7 @@ async def add_business(
         username=username,
         profile={"display_name": username.title(), "manually_approves_followers": manual},
         owner_token_hash=f"hash-{username}",
-        sealed_private_key=keys_at_rest.seal(services, private_pem),
+        sealed_private_key=services.sealed_keys.seal(private_pem),
         public_key_pem=public_pem,
     )
     assert business is not None

@@ -10,15 +10,12 @@ import base64
 import hashlib
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
-from fedi_town.protocol.httpsig import sign_request
-from fedi_town.protocol.keys import generate_rsa_keypair, load_private_key
 from fedi_town.store import businesses, reads
 from tests.inbound.helpers import add_post, count
-from tests.live import live_instance, wait_until
+from tests.live import wait_until
 
 pytestmark = pytest.mark.anyio
 
@@ -358,50 +355,6 @@ async def test_a_business_block_refuses_its_personal_inbox_and_ends_the_follow(l
     assert reject.verified
     again = await peer.post(live.urls.inbox("bakery"), peer.like(live.urls.actor("bakery")))
     assert again.status_code == 403
-
-
-# -- authorized fetch -----------------------------------------------------------------
-
-
-@pytest.fixture
-async def secure_live(database_url: str, tmp_path: Path):
-    async with live_instance(database_url, tmp_path, authorized_fetch=True) as instance:
-        yield instance
-
-
-async def test_authorized_fetch_refuses_unsigned_gets_but_serves_the_instance_actor(
-    secure_live, peer
-):
-    await secure_live.create_business("bakery")
-    actor_url = secure_live.urls.actor("bakery")
-    unsigned = await peer.get(actor_url, name=None)
-    signed = await peer.get(actor_url)
-    instance = await peer.get(secure_live.urls.instance_actor(), name=None)
-    assert unsigned.status_code == 401
-    assert signed.status_code == 200, signed.text
-    assert signed.json()["id"] == actor_url
-    assert instance.status_code == 200
-
-
-async def test_a_signed_get_with_a_bad_signature_is_refused_even_without_authorized_fetch(
-    live, peer
-):
-    await bakery(live)
-    url = live.urls.actor("bakery")
-    # Given a GET claiming alice's key but signed with a key nobody publishes
-    stray_key = load_private_key(generate_rsa_keypair()[0])
-    headers = sign_request(
-        "GET",
-        url,
-        {"Accept": "application/activity+json"},
-        None,
-        key_id=peer.actor().key_id,
-        private_key=stray_key,
-        now=datetime.now(UTC),
-    )
-    response = await peer.client.get(url, headers=headers)
-    assert response.status_code == 401
-    assert "InvalidSignature" in response.json()["detail"]
 
 
 async def test_an_rfc9421_signed_activity_is_accepted(live, peer):

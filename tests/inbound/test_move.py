@@ -23,7 +23,7 @@ async def test_a_move_to_an_account_that_names_the_old_one_moves_the_follow(serv
     bakery = await add_business(services, "bakery")
     alice, bob = peer.actor("alice"), peer.actor("bob")
     bob.also_known_as = [alice.uri]
-    await fetch_actor(services, alice.uri)
+    await fetch_actor(services.fetcher(), alice.uri)
     await handle(services, p.mastodon_follow(alice.uri, services.urls.actor(bakery.username)))
     # When alice moves to bob
     move = p.mastodon_move(alice.uri, bob.uri)
@@ -44,7 +44,7 @@ async def test_a_move_to_an_account_that_names_the_old_one_moves_the_follow(serv
 async def test_a_move_to_an_account_that_does_not_name_the_old_one_is_ignored(services, peer):
     bakery = await add_business(services, "bakery")
     alice, bob = peer.actor("alice"), peer.actor("bob")
-    await fetch_actor(services, alice.uri)
+    await fetch_actor(services.fetcher(), alice.uri)
     await handle(services, p.mastodon_follow(alice.uri, services.urls.actor(bakery.username)))
     outcome = await handle(services, p.mastodon_move(alice.uri, bob.uri))
     assert outcome.startswith("ignored")

@@ -846,7 +846,7 @@ async def test_a_move_in_pleroma_and_misskey_shape_moves_the_follow(services, pe
     bakery = await add_business(services, "bakery")
     alice, bob = peer.actor("alice"), peer.actor("bob")
     bob.also_known_as = [alice.uri]
-    await fetch_actor(services, alice.uri)
+    await fetch_actor(services.fetcher(), alice.uri)
     await handle(services, pleroma_follow(alice.uri, services.urls.actor(bakery.username)))
     assert await handle(services, make(alice.uri, bob.uri)) == f"moved 1 follow(s) to {bob.uri}"
 

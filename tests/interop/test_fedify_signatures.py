@@ -18,7 +18,6 @@ from typing import Any
 import httpx
 import pytest
 
-from fedi_town import keys_at_rest
 from fedi_town.protocol.httpsig import sign_request
 from fedi_town.protocol.keys import generate_rsa_keypair, load_private_key
 from fedi_town.store import businesses
@@ -58,7 +57,7 @@ async def signed_post_to_fedify(
         body,
         key_id=live.urls.key_id(username),
         private_key=load_private_key(
-            private_pem or keys_at_rest.private_pem(live.services, business.sealed_private_key)
+            private_pem or live.services.sealed_keys.private_pem(business.sealed_private_key)
         ),
         now=datetime.now(UTC),
     )

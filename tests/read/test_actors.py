@@ -209,7 +209,7 @@ async def test_instance_actor_is_an_application_served_unsigned(app_client):
     assert actor["publicKey"] == {
         "id": "https://town.example/actor#main-key",
         "owner": "https://town.example/actor",
-        "publicKeyPem": services.extras["instance_public_pem"],
+        "publicKeyPem": services.started_instance_key().public_pem,
     }
     assert "PRIVATE" not in response.text
 

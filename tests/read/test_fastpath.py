@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from fedi_town.read import negotiate
 from fedi_town.read.cache import (
     ENTRY_OVERHEAD,
     Entry,
@@ -186,7 +187,7 @@ async def test_a_deleted_business_is_gone_at_once_everywhere(app_client):
     assert (await app_client.get(WEBFINGER)).status_code == 410
 
 
-async def test_a_followers_only_post_is_never_kept_for_anyone(app_client):
+async def test_a_followers_only_post_is_never_kept_for_anyone(app_client, monkeypatch):
     # Given a followers-only post, and a guard that verifies alice when she says who she is
     await create_business(app_client, "bakery")
     alice, _ = await insert_remote_actor(app_client, "alice")
@@ -197,7 +198,7 @@ async def test_a_followers_only_post_is_never_kept_for_anyone(app_client):
     async def guard(request, svc):
         return ALICE if request.headers.get("x-test-fetcher") == "alice" else None
 
-    services(app_client).extras["fetch_guard"] = guard
+    monkeypatch.setattr(negotiate, "fetch_guard", guard)
     # When alice fetches it (twice) and then an anonymous server does
     for _ in range(2):
         seen = await app_client.get(note, headers={**AP, "X-Test-Fetcher": "alice"})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fedi_town.errors import Unauthorized
+from fedi_town.read import negotiate
 from fedi_town.read.visibility import can_see
 from fedi_town.store import reads
 from tests.conftest import create_business
@@ -130,7 +131,9 @@ async def test_a_non_public_note_is_not_served_to_anonymous_fetchers(app_client,
     assert page.status_code == 404
 
 
-async def test_a_follower_verified_by_the_fetch_guard_sees_a_followers_only_note(app_client):
+async def test_a_follower_verified_by_the_fetch_guard_sees_a_followers_only_note(
+    app_client, monkeypatch
+):
     # Given a followers-only post, alice following, and a guard that verified alice
     await create_business(app_client, "bakery")
     alice, _ = await insert_remote_actor(app_client, "alice")
@@ -140,7 +143,7 @@ async def test_a_follower_verified_by_the_fetch_guard_sees_a_followers_only_note
     async def guard(request, svc):
         return ALICE
 
-    services(app_client).extras["fetch_guard"] = guard
+    monkeypatch.setattr(negotiate, "fetch_guard", guard)
     # When alice fetches it
     response = await app_client.get(f"{ACTOR}/statuses/{post_id}", headers=AP)
     # Then she gets it, addressed to the followers, and no shared cache may keep it
@@ -151,13 +154,13 @@ async def test_a_follower_verified_by_the_fetch_guard_sees_a_followers_only_note
     assert "private" in response.headers["cache-control"]
 
 
-async def test_a_guard_that_refuses_stops_the_document(app_client):
+async def test_a_guard_that_refuses_stops_the_document(app_client, monkeypatch):
     await create_business(app_client, "bakery")
 
     async def guard(request, svc):
         raise Unauthorized("bad signature")
 
-    services(app_client).extras["fetch_guard"] = guard
+    monkeypatch.setattr(negotiate, "fetch_guard", guard)
     response = await app_client.get("/users/bakery", headers=AP)
     assert response.status_code == 401
     # The instance actor is never guarded, and browsers get the page
@@ -165,10 +168,9 @@ async def test_a_guard_that_refuses_stops_the_document(app_client):
     assert (await app_client.get("/users/bakery", headers=BROWSER)).status_code == 200
 
 
-async def test_authorized_fetch_without_a_guard_refuses_unsigned_fetches(make_client):
+async def test_authorized_fetch_refuses_unsigned_fetches(make_client):
     async with make_client(authorized_fetch=True) as client:
         await create_business(client, "bakery")
-        services(client).extras.pop("fetch_guard", None)
         response = await client.get("/users/bakery", headers=AP)
         assert response.status_code == 401
 

@@ -1,26 +1,41 @@
-"""Real loopback peers for the outbound HTTP layer.
+"""Real loopback peers for the outbound HTTP layer, and services to fetch with.
 
 ``serve(*routes)`` starts a tiny Starlette app on a real uvicorn server on 127.0.0.1 (a free
 port, its own thread and event loop) and returns a ``Peer`` that records every request it
 received. ``signer`` is a fake ``RequestSigner``: it adds one header naming the scheme, so
 tests can see which scheme each request was signed with (signatures are tested elsewhere).
+
+``services`` is ``Services`` over the test store, started as far as fetching needs (an
+instance key and a loopback-capable client); ``keys_server`` serves actors and key documents.
 """
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import pytest
 import uvicorn
 from starlette.applications import Starlette
-from starlette.routing import BaseRoute
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from fedi_town.protocol.urls import Urls
+from fedi_town.remote.http import RemoteClient
+from fedi_town.remote.signers import InstanceKey
+from fedi_town.services import Services
+from fedi_town.settings import Settings
+from fedi_town.store.db import Store
+from tests.inbound.helpers import keypair
+from tests.live import bind_loopback, serve_app
 
 SIGNATURE_HEADER = "x-test-signature"
 
@@ -148,3 +163,56 @@ def closed_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
     return port
+
+
+@pytest.fixture
+async def services(settings: Settings, store: Store) -> AsyncIterator[Services]:
+    """Services over the test store; the remote client may reach loopback test peers."""
+    result = Services(settings=settings, store=store, urls=Urls(settings.base_url))
+    private_pem, public_pem = keypair()
+    result.instance_key = InstanceKey(
+        result.urls.instance_key_id(), private_pem, public_pem, result.clock
+    )
+    client = result.remote = RemoteClient(allow_private=True, user_agent="fedi-town-tests")
+    try:
+        yield result
+    finally:
+        await client.close()
+
+
+class KeyServer:
+    """Serves actors and key documents at http://127.0.0.1:PORT/..."""
+
+    def __init__(self) -> None:
+        self.sock = bind_loopback()
+        self.base = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.documents: dict[str, Any] = {}
+        self.status: dict[str, int] = {}
+        self.app = Starlette(routes=[Route("/{path:path}", self.serve)])
+
+    async def serve(self, request: Request) -> Response:
+        path = request.url.path
+        if path in self.status:
+            return Response(status_code=self.status[path])
+        if path not in self.documents:
+            return Response(status_code=404)
+        return Response(json.dumps(self.documents[path]), media_type="application/activity+json")
+
+    def actor(self, name: str, keys: list[dict[str, Any]] | dict[str, Any]) -> str:
+        uri = f"{self.base}/users/{name}"
+        self.documents[f"/users/{name}"] = {
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": uri,
+            "type": "Person",
+            "inbox": f"{uri}/inbox",
+            "preferredUsername": name,
+            "publicKey": keys,
+        }
+        return uri
+
+
+@pytest.fixture
+async def keys_server() -> AsyncIterator[KeyServer]:
+    server = KeyServer()
+    async with serve_app(server.app, server.sock):
+        yield server

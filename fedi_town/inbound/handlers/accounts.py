@@ -36,7 +36,7 @@ async def update_profile(ctx: Inbound) -> str:
     if keep_keys:
         await store_actors.upsert(ctx.store, profile, replace_keys=False)
     else:
-        await remote_actors.store_profile(ctx.services, profile)
+        await remote_actors.store_profile(ctx.store, ctx.services.key_cache, profile)
     return "profile refreshed"
 
 
@@ -56,9 +56,7 @@ async def delete_account(ctx: Inbound) -> str:
             await social.purge_actor(ctx.store, actor)
         await inbox_store.cancel_from_actor(ctx.store, ctx.actor_uri, except_id=ctx.item_id)
     store_actors.forget(ctx.store, ctx.actor_uri)
-    forget = ctx.services.extras.get("forget_keys_of")
-    if forget is not None:
-        forget(ctx.actor_uri)
+    ctx.services.key_cache.forget_owner(ctx.actor_uri)
     return "account purged" if actor is not None else "ignored: unknown account"
 
 
@@ -72,7 +70,7 @@ async def on_move(ctx: Inbound) -> str:
     old = await store_actors.by_uri(ctx.store, ctx.actor_uri)
     if old is None:
         return "ignored: unknown account"
-    new = await remote_actors.fetch_actor(ctx.services, target_uri)
+    new = await remote_actors.fetch_actor(ctx.services.fetcher(), target_uri)
     if ctx.actor_uri not in new.also_known_as:
         return "ignored: the new account does not name the old one in alsoKnownAs"
     async with ctx.store.transaction():

@@ -105,7 +105,7 @@ async def _resolve_object(ctx: Inbound) -> Any:
     obj = ctx.object
     if isinstance(obj, str):
         try:
-            obj = await remote_actors.fetch_document(ctx.services, obj)
+            obj = await remote_actors.fetch_document(ctx.services.fetcher(), obj)
         except FediTownError as exc:
             raise BadActivity(f"object could not be fetched ({exc.__class__.__name__})") from None
     return obj

@@ -6,12 +6,14 @@ the database alone signs nothing. Without that setting nothing that holds keys s
 (``keyring`` raises ``ConfigError`` naming it); a key that opens none of the stored keys
 is refused at start the same way, before any request is served.
 
-    prepare(services)        at start: seal keys stored in plain PEM (written before
+    prepare(store, keys)     at start: seal keys stored in plain PEM (written before
                              sealing existed; idempotent), check that every key opens
-    reseal_all(services)     ``fedi-town rotate-keys``: seal every key with the first key
-    seal(services, pem)      a new key, for storing
-    private_pem(services, s) a stored key, opened once and kept in memory (parsing it is
+    reseal_all(store, keys)  ``fedi-town rotate-keys``: seal every key with the first key
+    keys.seal(pem)           a new key, for storing
+    keys.private_pem(s)      a stored key, opened once and kept in memory (parsing it is
                              ``protocol.keys``'s cache)
+
+``keys`` is the process's one ``SealedKeys`` (``Services.sealed_keys``).
 
 Errors name the setting, never a key.
 """
@@ -24,9 +26,9 @@ from dataclasses import dataclass
 
 from fedi_town.errors import ConfigError
 from fedi_town.protocol.sealed import CannotOpen, Keyring, is_sealed
-from fedi_town.services import Services
 from fedi_town.settings import Settings
 from fedi_town.store import businesses
+from fedi_town.store.db import Store
 
 log = logging.getLogger(__name__)
 
@@ -61,42 +63,55 @@ def keyring_of(settings: Settings) -> Keyring:
     return Keyring(settings.key_encryption_keys)
 
 
-def keyring(services: Services) -> Keyring:
-    """This process's keyring (made once)."""
-    return services.shared("keyring", lambda: keyring_of(services.settings))
+class SealedKeys:
+    """This process's keyring (made from the settings on first use) and the keys it opened.
 
-
-def seal(services: Services, private_pem: str) -> str:
-    """``private_pem`` sealed for storing."""
-    return keyring(services).seal(private_pem)
-
-
-def private_pem(services: Services, sealed: str) -> str:
-    """The private key PEM a stored value holds, opened once per process.
-
-    ``ConfigError`` when the keyring cannot open it (the setting holds another key).
+    Never in a repr: it holds opened private keys.
     """
-    opened: dict[str, str] = services.shared("opened_private_keys", dict)
-    pem = opened.get(sealed)
-    if pem is None:
-        try:
-            pem = keyring(services).open(sealed)
-        except CannotOpen:
-            raise ConfigError(WRONG) from None
-        if len(opened) >= OPENED_MAX:
-            opened.clear()
-        opened[sealed] = pem
-    return pem
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._keyring: Keyring | None = None
+        self._opened: dict[str, str] = {}
+
+    def __repr__(self) -> str:
+        return "SealedKeys()"
+
+    @property
+    def keyring(self) -> Keyring:
+        """The keyring (made once); ``ConfigError`` naming the setting when there is none."""
+        if self._keyring is None:
+            self._keyring = keyring_of(self._settings)
+        return self._keyring
+
+    def seal(self, private_pem: str) -> str:
+        """``private_pem`` sealed for storing."""
+        return self.keyring.seal(private_pem)
+
+    def private_pem(self, sealed: str) -> str:
+        """The private key PEM a stored value holds, opened once per process.
+
+        ``ConfigError`` when the keyring cannot open it (the setting holds another key).
+        """
+        pem = self._opened.get(sealed)
+        if pem is None:
+            try:
+                pem = self.keyring.open(sealed)
+            except CannotOpen:
+                raise ConfigError(WRONG) from None
+            if len(self._opened) >= OPENED_MAX:
+                self._opened.clear()
+            self._opened[sealed] = pem
+        return pem
 
 
-async def prepare(services: Services) -> Resealed:
+async def prepare(store: Store, keys: SealedKeys) -> Resealed:
     """Seal every key still stored as plain PEM and check that every key opens.
 
     Run at each start (``instance.ensure_instance_key``): after the first start with a
     key it changes nothing. ``ConfigError`` when the setting is missing or wrong.
     """
-    ring = keyring(services)
-    store = services.store
+    ring = keys.keyring
     changed = total = 0
     for business_id, stored in await businesses.private_keys(store):
         total += 1
@@ -120,15 +135,14 @@ async def prepare(services: Services) -> Resealed:
     return Resealed(changed, total)
 
 
-async def reseal_all(services: Services) -> Resealed:
+async def reseal_all(store: Store, keys: SealedKeys) -> Resealed:
     """Seal every stored key with the keyring's first key (``fedi-town rotate-keys``).
 
     Keys already sealed with the first key are left as they are, so running it twice
     changes nothing the second time.
     """
-    ring = keyring(services)
-    store = services.store
-    await prepare(services)
+    ring = keys.keyring
+    await prepare(store, keys)
     changed = total = 0
     for business_id, stored in await businesses.private_keys(store):
         total += 1

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from fedi_town import cli, keys_at_rest
+from fedi_town import cli
 from fedi_town.app import shutdown, startup
 from fedi_town.errors import ConfigError
 from fedi_town.lifecycle import install
@@ -23,10 +23,9 @@ from fedi_town.protocol import httpsig
 from fedi_town.protocol.keys import generate_rsa_keypair, load_public_key
 from fedi_town.protocol.sealed import CannotOpen, Keyring, is_sealed, new_key
 from fedi_town.protocol.urls import Urls
-from fedi_town.remote.signers import business_signer
 from fedi_town.services import Services
 from fedi_town.settings import Settings
-from fedi_town.store import businesses
+from fedi_town.store import businesses, keys_at_rest
 from tests.conftest import KEY_ENCRYPTION_KEY, create_business
 from tests.live import bind_loopback
 from tests.reliability import record
@@ -106,7 +105,7 @@ async def test_a_key_stored_sealed_signs_as_its_business(app_client):
     business = await businesses.by_username(services.store, "bakery")
     assert business is not None
     # When it signs a request with its stored key
-    signer = business_signer(services, business)
+    signer = services.business_signer(business)
     headers = signer("POST", "https://peer.example/inbox", {}, b"{}", "cavage")
     # Then the signature verifies with its public key
     parsed = httpsig.parse_request_signature(
@@ -124,10 +123,10 @@ async def test_a_key_stored_sealed_signs_as_its_business(app_client):
 async def test_a_stored_key_is_opened_once_per_process(settings, store):
     # Given a sealed key
     services = Services(settings=settings, store=store, urls=Urls(settings.base_url))
-    sealed = keys_at_rest.seal(services, generate_rsa_keypair()[0])
+    sealed = services.sealed_keys.seal(generate_rsa_keypair()[0])
     # When it is read twice
-    first = keys_at_rest.private_pem(services, sealed)
-    second = keys_at_rest.private_pem(services, sealed)
+    first = services.sealed_keys.private_pem(sealed)
+    second = services.sealed_keys.private_pem(sealed)
     # Then the same opened text is returned without opening it again
     assert first is second
 
@@ -137,7 +136,12 @@ async def test_a_started_instance_shows_no_key_in_its_reprs(settings):
     services = await started(settings)
     try:
         # When its services and settings are printed
-        shown = repr(services) + repr(settings) + repr(keys_at_rest.keyring(services))
+        shown = (
+            repr(services)
+            + repr(settings)
+            + repr(services.sealed_keys)
+            + repr(services.sealed_keys.keyring)
+        )
         # Then neither a private key nor the key encryption key appears
         assert "PRIVATE KEY" not in shown
         assert KEY_ENCRYPTION_KEY not in shown
@@ -151,7 +155,7 @@ async def test_plain_keys_are_sealed_by_the_first_start_with_a_key(settings):
     instance = await businesses.get_kv(services.store, keys_at_rest.INSTANCE_KEY)
     assert instance is not None
     pair = json.loads(instance)
-    plain_instance = keys_at_rest.private_pem(services, pair["private"])
+    plain_instance = services.sealed_keys.private_pem(pair["private"])
     await businesses.replace_kv(
         services.store,
         keys_at_rest.INSTANCE_KEY,
@@ -168,10 +172,10 @@ async def test_plain_keys_are_sealed_by_the_first_start_with_a_key(settings):
         assert all(is_sealed(v) for v in values)
         business = await businesses.by_username(services.store, "oldshop")
         assert business is not None
-        assert keys_at_rest.private_pem(services, business.sealed_private_key) == plain
-        assert services.extras["instance_private_pem"] == plain_instance
+        assert services.sealed_keys.private_pem(business.sealed_private_key) == plain
+        assert services.started_instance_key().private_pem == plain_instance
         # And sealing again changes nothing
-        assert (await keys_at_rest.prepare(services)).changed == 0
+        assert (await keys_at_rest.prepare(services.store, services.sealed_keys)).changed == 0
     finally:
         await shutdown(services)
 
@@ -180,17 +184,17 @@ async def test_rotation_reseals_every_key_with_the_first_key(settings):
     # Given keys sealed with the old key, and a new key put first
     services = await started(settings)
     await plain_business(services, "oldshop")
-    await keys_at_rest.prepare(services)
+    await keys_at_rest.prepare(services.store, services.sealed_keys)
     await shutdown(services)
     fresh = new_key()
     rotating = dataclasses.replace(settings, key_encryption_keys=(fresh, KEY_ENCRYPTION_KEY))
     services = await started(rotating)
     try:
         # When the keys are rotated
-        done = await keys_at_rest.reseal_all(services)
+        done = await keys_at_rest.reseal_all(services.store, services.sealed_keys)
         # Then every key was resealed, and a second rotation has nothing to do
         assert (done.changed, done.total) == (2, 2)
-        assert (await keys_at_rest.reseal_all(services)).changed == 0
+        assert (await keys_at_rest.reseal_all(services.store, services.sealed_keys)).changed == 0
     finally:
         await shutdown(services)
     # And the new key alone opens them all

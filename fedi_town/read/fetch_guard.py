@@ -1,8 +1,8 @@
 """Authorized fetch: who is GETting our ActivityPub documents, and may they?
 
-The read side (``read.negotiate.verified_fetcher``) awaits
-``services.extras["fetch_guard"](request, services)`` before answering any ActivityPub
-document except those it serves unguarded (the instance actor). The guard returns the
+The read side (``read.negotiate.verified_fetcher``) awaits ``fetch_guard(request,
+services)`` before answering any ActivityPub document except those it serves unguarded
+(the instance actor). The guard returns the
 verified fetcher's actor id, or None for an unsigned request it lets through; it raises a
 ``ProblemError`` to refuse:
 
@@ -22,7 +22,7 @@ import logging
 from starlette.requests import Request
 
 from fedi_town.errors import Forbidden, SignatureError, Unauthorized
-from fedi_town.inbound import signatures
+from fedi_town.remote import verify
 from fedi_town.services import Services
 from fedi_town.store import moderation
 
@@ -40,23 +40,21 @@ def _exempt(request: Request, services: Services) -> bool:
     return path in (instance, instance + "/")
 
 
-async def fetch_guard(request: Request, services: Services | None = None) -> str | None:
+async def fetch_guard(request: Request, services: Services) -> str | None:
     """Verify the fetcher of an ActivityPub document; its actor id, or None if unsigned."""
-    if services is None:
-        services = request.app.state.services
-    assert services is not None
-    if not signatures.is_signed(request):
+    if not verify.is_signed(request):
         if services.settings.authorized_fetch and not _exempt(request, services):
             log.info("fetch guard: refused unsigned GET of %s", request.url.path)
             raise Unauthorized("this server requires signed fetches (authorized fetch)")
         return None
     try:
-        sig = signatures.parse_request(request, b"")
-        signatures.precheck(services, sig)
+        verifier = services.verifier()
+        sig = verify.parse_request(request, b"", services.urls.base)
+        verify.precheck(verifier, sig)
         if await moderation.blocking(services.store, sig.key_id):
             log.info("fetch guard: refused %s from blocked %s", request.url.path, sig.key_id)
             raise Forbidden("refused by this server's moderation")
-        signer = await signatures.verify_signature(services, sig)
+        signer = await verify.verify_signature(verifier, sig)
     except SignatureError as exc:
         log.info("fetch guard: refused GET of %s: %s", request.url.path, exc.__class__.__name__)
         raise Unauthorized(f"HTTP signature refused: {exc.__class__.__name__}") from None

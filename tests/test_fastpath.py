@@ -1,4 +1,4 @@
-"""Kept answers (``read.cache``) served by the fast path (``read.fastpath``), in process.
+"""Kept answers (``read.cache``) served by the fast path (``fastpath``), in process.
 
 Every test goes through the whole app (``create_app``), so the first request of a URL takes
 the slow path and fills the cache, and the next one is answered before Starlette routes it.

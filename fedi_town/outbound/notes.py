@@ -11,7 +11,6 @@ from typing import Any
 
 from fedi_town.protocol import documents
 from fedi_town.services import Services
-from fedi_town.store import reads
 from fedi_town.store.businesses import Business
 from fedi_town.store.posts import Post
 
@@ -19,9 +18,7 @@ from fedi_town.store.posts import Post
 async def note_input(services: Services, business: Business, post: Post) -> documents.NoteInput:
     from fedi_town.read.posts import note_inputs
 
-    stored = await reads.post_by_id(services.store, business.id, post.id)
-    assert stored is not None and stored.published_at is not None
-    (found,) = await note_inputs(services, business, [stored])
+    (found,) = await note_inputs(services, business, [post])  # ``post`` as just written
     return found
 
 

@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SRC    := fedi_town tests $(wildcard bench)
 
-.PHONY: run test lint format typecheck pytest bench reliability clean install node-deps
+.PHONY: run test lint imports format typecheck pytest bench reliability clean install node-deps
 
 install: $(STAMP)
 
@@ -20,9 +20,13 @@ $(STAMP): pyproject.toml
 run: install
 	$(BIN)/fedi-town serve --demo
 
-lint: install
+lint: imports
 	$(BIN)/ruff check $(SRC)
 	$(BIN)/ruff format --check $(SRC)
+
+# The layer contracts of pyproject.toml ([tool.importlinter]).
+imports: install
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff format $(SRC)

@@ -4,7 +4,7 @@ Nothing happens at import time. The lifespan connects the database, applies migr
 makes sure the instance actor has a key, opens the outbound HTTP client and, unless
 ``FEDI_TOWN_WORKER=off``, runs the background worker in this process.
 
-In front of Starlette's middleware stack sits ``read.fastpath.FastPath``: GETs of documents
+In front of Starlette's middleware stack sits ``fastpath.FastPath``: GETs of documents
 kept in ``read.cache`` are answered there, before route matching; everything else passes
 through unchanged.
 """
@@ -22,7 +22,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from fedi_town import errors
+from fedi_town.api import routes as api_routes
 from fedi_town.errors import ConfigError, ProblemError
+from fedi_town.fastpath import FastPath
+from fedi_town.inbound import routes as inbound_routes
+from fedi_town.read import routes as read_routes
+from fedi_town.read.templates import error_page
+from fedi_town.schemas import openapi_document
 from fedi_town.services import Services
 from fedi_town.settings import Settings
 from fedi_town.store.migrations import migrate
@@ -32,8 +39,6 @@ log = logging.getLogger(__name__)
 
 
 def _problem_for_status(status: int, detail: str) -> ProblemError:
-    from fedi_town import errors
-
     for cls in (
         errors.BadRequest,
         errors.Unauthorized,
@@ -69,8 +74,6 @@ async def _http_exception_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else "error"
     if exc.status_code == 404 and _wants_html(request):
-        from fedi_town.read.templates import error_page
-
         return error_page(request, 404, "Not Found", "There is no page at this address.")
     response = problem_response(_problem_for_status(exc.status_code, detail))
     if exc.headers:
@@ -87,17 +90,11 @@ async def _unexpected_handler(request: Request, exc: Exception) -> Response:
 
 
 async def openapi(request: Request) -> Response:
-    from fedi_town.schemas import openapi_document
-
     return json_response(openapi_document())
 
 
 def all_routes() -> list[BaseRoute]:
     """Every route of the app, grouped by the way data flows (read, inbound, outbound)."""
-    from fedi_town.api import routes as api_routes
-    from fedi_town.inbound import routes as inbound_routes
-    from fedi_town.read import routes as read_routes
-
     routes: list[BaseRoute] = [*inbound_routes.inbox_routes]
     routes.append(Route("/api/v1/openapi.json", openapi, methods=["GET"]))
     routes += api_routes.routes
@@ -154,7 +151,7 @@ def _first_line(exc: BaseException) -> str:
 def create_app(settings: Settings, services: Services | None = None) -> Starlette:
     """Build the Starlette app for ``settings`` (``services`` may be given by tests).
 
-    The middleware stack is built here, with ``read.fastpath.FastPath`` in front of it, so
+    The middleware stack is built here, with ``fastpath.FastPath`` in front of it, so
     ``app.add_middleware`` cannot be called on the result: add middleware in this function.
     """
     services = services or Services.from_settings(settings)
@@ -180,7 +177,5 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         },
     )
     app.state.services = services
-    from fedi_town.read.fastpath import FastPath
-
     app.middleware_stack = FastPath(app.build_middleware_stack(), services, app)
     return app

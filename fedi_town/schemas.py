@@ -24,7 +24,7 @@ SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 def _validator(name: str) -> Draft202012Validator:
     # Imported on first use: jsonschema (with attrs and referencing) is ~7 MB of a process
     # that may serve only federation traffic for days (idle RSS target: 80 MB).
-    from jsonschema import Draft202012Validator
+    from jsonschema import Draft202012Validator  # deferred: RSS, first use only
 
     schema = json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text())
     Draft202012Validator.check_schema(schema)
@@ -62,7 +62,7 @@ def _inline_refs(node: Any) -> Any:
 @lru_cache(maxsize=1)
 def openapi_document() -> dict[str, Any]:
     """The admin API's OpenAPI description with the referenced JSON Schemas inlined."""
-    import yaml  # first use only, like jsonschema above
+    import yaml  # deferred: first use only, like jsonschema above
 
     raw = yaml.safe_load((SCHEMA_DIR / "admin-api.openapi.yaml").read_text())
     result: dict[str, Any] = _inline_refs(raw)

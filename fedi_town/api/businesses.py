@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -29,6 +30,7 @@ from fedi_town.schemas import validate
 from fedi_town.services import Services
 from fedi_town.settings import new_token
 from fedi_town.store import businesses
+from fedi_town.store import media as media_store
 from fedi_town.store.businesses import Business
 from fedi_town.web import json_response, read_json
 
@@ -36,8 +38,6 @@ log = logging.getLogger(__name__)
 
 
 def _iso(ms: int) -> str:
-    from datetime import UTC, datetime
-
     return (
         datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     )
@@ -45,8 +45,6 @@ def _iso(ms: int) -> str:
 
 async def business_view(services: Services, business: Business) -> dict[str, Any]:
     """The admin API's JSON for a business (no key material, no token)."""
-    from fedi_town.store import media as media_store
-
     urls = services.urls
     counts = await businesses.counts(services.store, business.id)
     avatar = await media_store.public_url(services, business.avatar_media_id)
@@ -151,8 +149,6 @@ async def patch(request: Request) -> Response:
     changes = dict(data)
     for key in ("avatar_media_id", "header_media_id"):
         if key in changes and changes[key] is not None:
-            from fedi_town.store import media as media_store
-
             media_id = body_id(changes[key], f"/{key}")
             if not await media_store.belongs_to(services.store, media_id, business.id):
                 raise Unprocessable(

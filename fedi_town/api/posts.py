@@ -12,6 +12,7 @@ GET    /api/v1/businesses/{username}/posts/{id}/deliveries    who it reached
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from starlette.requests import Request
@@ -53,14 +54,30 @@ def media_view(services: Services, media: Media) -> dict[str, Any]:
     }
 
 
+#: The interactions of a post just written: none yet.
+NO_INTERACTIONS: Mapping[str, int] = {"replies": 0, "like": 0, "announce": 0}
+
+
 async def post_view(
     services: Services, business: Business, post: Post, media: list[Media] | None = None
 ) -> dict[str, Any]:
-    """The admin API's JSON for a post."""
+    """The admin API's JSON for a stored post (its media unless given, and its counts)."""
     if media is None:
         media = await media_store.of_post(services.store, post.id)
     counts = (await reads.interaction_counts(services.store, [post.id]))[post.id]
     replies = await reads.count_all_replies(services.store, post.uri)
+    return post_json(services, business, post, media, {**counts, "replies": replies})
+
+
+def post_json(
+    services: Services,
+    business: Business,
+    post: Post,
+    media: Sequence[Media],
+    counts: Mapping[str, int],
+) -> dict[str, Any]:
+    """The admin API's JSON for ``post`` with these attachments and its interaction counts
+    (``replies``, ``like``, ``announce``)."""
     return {
         "id": str(post.id),
         "uri": post.uri,
@@ -74,7 +91,7 @@ async def post_view(
         "in_reply_to": post.in_reply_to_uri,
         "mentions": post.mentions,
         "hashtags": post.hashtags,
-        "replies_count": replies,
+        "replies_count": counts["replies"],
         "likes_count": counts["like"],
         "boosts_count": counts["announce"],
         "created_at": iso8601(post.created_at),
@@ -101,11 +118,10 @@ async def create(request: Request) -> Response:
     services: Services = request.app.state.services
     business = await require_business(request, services, request.path_params["username"])
     data = await read_json(request, services.settings.max_body_bytes)
-    post = await commands.create_post(services, business, data)
-    location = f"/api/v1/businesses/{business.username}/posts/{post.id}"
-    return json_response(
-        await post_view(services, business, post), 201, headers={"Location": location}
-    )
+    created = await commands.create_post(services, business, data)
+    location = f"/api/v1/businesses/{business.username}/posts/{created.post.id}"
+    view = post_json(services, business, created.post, created.media, NO_INTERACTIONS)
+    return json_response(view, 201, headers={"Location": location})
 
 
 async def list_posts(request: Request) -> Response:

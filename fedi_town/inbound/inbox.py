@@ -23,7 +23,7 @@ with every other activity arriving meanwhile (``group_commit``); the 202 still w
 its own row's commit. During a burst the worker steps aside (``backpressure``).
 
 The inboxes are plain ASGI (``InboxEndpoint``), not Starlette request/response functions:
-``read.fastpath`` hands every inbox POST to the endpoint before Starlette's routing and
+``fastpath`` hands every inbox POST to the endpoint before Starlette's routing and
 middlewares, which took a fifth of an inbox request's time during a burst (the Starlette
 routes below still declare them, and answer 405 to other methods). Errors are the same
 ``application/problem+json`` answers as everywhere else.
@@ -152,7 +152,7 @@ async def business_for_inbox(services: Services, username: str) -> int:
 
 class InboxEndpoint:
     """ASGI app of the inboxes (the shared ones and every business's own): answers 202 or a
-    problem document. Made once per app; ``read.fastpath`` calls it for every inbox POST."""
+    problem document. Made once per app; ``fastpath`` calls it for every inbox POST."""
 
     def __init__(self, services: Services) -> None:
         self.services = services

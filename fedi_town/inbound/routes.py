@@ -10,12 +10,12 @@ from fedi_town.services import Services
 
 
 def inbox_endpoint(services: Services) -> InboxEndpoint:
-    """This app's inbox endpoint (``read.fastpath`` calls it before Starlette routes)."""
+    """This app's inbox endpoint (``fastpath`` calls it before Starlette routes)."""
     return services.parts.get(InboxEndpoint, lambda: InboxEndpoint(services))
 
 
 class _RoutedInbox:
-    """The inbox endpoint reached through Starlette's routing: what ``read.fastpath`` does
+    """The inbox endpoint reached through Starlette's routing: what ``fastpath`` does
     not take first (an app built without it, as in some tests) still gets the same answer."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -24,7 +24,7 @@ class _RoutedInbox:
 
 
 #: The inbox paths, declared here so that other methods get 405; every POST to them is
-#: answered by ``InboxEndpoint``, through ``read.fastpath`` before any routing.
+#: answered by ``InboxEndpoint``, through ``fastpath`` before any routing.
 inbox_routes: list[BaseRoute] = [
     Route("/users/{username}/inbox", _RoutedInbox(), methods=["POST"]),
     Route("/inbox", _RoutedInbox(), methods=["POST"]),

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,6 +41,7 @@ from fedi_town.store import media as media_store
 from fedi_town.store import posts as post_store
 from fedi_town.store.businesses import Business
 from fedi_town.store.db import new_id, now_ms
+from fedi_town.store.media import Media
 from fedi_town.store.posts import Post
 from fedi_town.text.compose import ResolvedMention, find_mentions, render_post
 
@@ -86,20 +87,22 @@ def _scheduled_at(raw: str, now: int) -> int:
 
 async def _check_media(
     services: Services, business: Business, raw_ids: Sequence[str], post_id: int | None
-) -> list[int]:
-    """The media ids, each uploaded by ``business`` and attached to no other post."""
+) -> list[Media]:
+    """The media named, each uploaded by ``business`` and attached to no other post."""
     ids = [body_id(raw, f"/media_ids/{index}") for index, raw in enumerate(raw_ids)]
     if len(ids) > MAX_MEDIA:
         raise _problem("/media_ids", f"at most {MAX_MEDIA} media per post")
     if len(set(ids)) != len(ids):
         raise _problem("/media_ids", "the same media is listed twice")
+    media = []
     for index, media_id in enumerate(ids):
         found = await media_store.by_id(services.store, business.id, media_id)
         if found is None:
             raise _problem(f"/media_ids/{index}", f"no media {media_id} uploaded by this business")
         if found.post_id is not None and found.post_id != post_id:
             raise _problem(f"/media_ids/{index}", f"media {media_id} is attached to another post")
-    return ids
+        media.append(found)
+    return media
 
 
 # -- composing -----------------------------------------------------------------------------
@@ -183,14 +186,23 @@ async def _reload(services: Services, business: Business, post_id: int) -> Post:
 # -- commands ----------------------------------------------------------------------------------
 
 
-async def create_post(services: Services, business: Business, data: dict[str, Any]) -> Post:
+@dataclass(frozen=True)
+class CreatedPost:
+    """A post just written and its attachments, as stored: what the API answers with,
+    without reading them back."""
+
+    post: Post
+    media: list[Media]
+
+
+async def create_post(services: Services, business: Business, data: dict[str, Any]) -> CreatedPost:
     """Write a post (published now, or scheduled) and, if published, its Create."""
     validate("post-create", data)
     now = now_ms()
     content = _content(data)
     visibility = str(data.get("visibility", "public"))
     scheduled_at = _scheduled_at(data["scheduled_at"], now) if data.get("scheduled_at") else None
-    media_ids = await _check_media(services, business, data.get("media_ids", []), None)
+    await _check_media(services, business, data.get("media_ids", []), None)
     reply = await _reply_target(services, data["in_reply_to"]) if data.get("in_reply_to") else None
     composition = await compose(services, business, content, reply)
     if visibility == "direct" and not composition.mentions:
@@ -198,8 +210,8 @@ async def create_post(services: Services, business: Business, data: dict[str, An
     post_id = new_id()
     async with services.store.transaction():
         # Checked again inside the transaction: another request may have taken the media.
-        await _check_media(services, business, data.get("media_ids", []), None)
-        await post_store.insert(
+        media = await _check_media(services, business, data.get("media_ids", []), None)
+        post = await post_store.insert(
             services.store,
             post_id=post_id,
             business_id=business.id,
@@ -218,8 +230,7 @@ async def create_post(services: Services, business: Business, data: dict[str, An
             published_at=None if scheduled_at else now,
             now=now,
         )
-        await media_store.attach(services.store, post_id, media_ids)
-        post = await _reload(services, business, post_id)
+        await media_store.attach(services.store, post_id, [m.id for m in media])
         if post.is_published:
             inboxes = await inboxes_for(
                 services, business.id, visibility, composition.extra_inboxes
@@ -234,7 +245,8 @@ async def create_post(services: Services, business: Business, data: dict[str, An
         visibility,
     )
     worker.poke(services)
-    return post
+    attached = [replace(m, post_id=post.id, position=i) for i, m in enumerate(media)]
+    return CreatedPost(post, attached)
 
 
 def _next_edit_time(post: Post, now: int) -> int:
@@ -284,7 +296,9 @@ async def edit_post(
         changes["scheduled_at"] = _scheduled_at(str(data["scheduled_at"]), now)
     media_ids = None
     if "media_ids" in data:
-        media_ids = await _check_media(services, business, data["media_ids"], post.id)
+        media_ids = [
+            m.id for m in await _check_media(services, business, data["media_ids"], post.id)
+        ]
     if post.is_published:
         changes["edited_at"] = _next_edit_time(post, now)
     async with services.store.transaction():

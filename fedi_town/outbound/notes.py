@@ -11,16 +11,13 @@ from typing import Any
 
 from fedi_town.protocol import activities, documents
 from fedi_town.services import Services
-from fedi_town.store import reads
 from fedi_town.store.businesses import Business
 from fedi_town.store.document_inputs import note_inputs
 from fedi_town.store.posts import Post
 
 
 async def note_input(services: Services, business: Business, post: Post) -> documents.NoteInput:
-    stored = await reads.post_by_id(services.store, business.id, post.id)
-    assert stored is not None and stored.published_at is not None
-    (found,) = await note_inputs(services.store, services.urls, business, [stored])
+    (found,) = await note_inputs(services.store, services.urls, business, [post])  # as just written
     return found
 
 

@@ -3,7 +3,7 @@
 Actors, WebFinger answers, Notes, collections and NodeInfo are fetched by every server that
 sees a business or a boost, often thousands of times within seconds. Building them costs
 database round trips and a render; serving the kept bytes costs a dictionary look-up
-(``read.fastpath`` answers a hit before Starlette routes the request).
+(``fastpath`` answers a hit before Starlette routes the request).
 
 What is kept: only 200 answers that do not depend on who asks (see ``remember``), keyed by
 path, query and representation (ActivityPub JSON or not: a browser never gets the JSON an
@@ -45,7 +45,7 @@ ENTRY_OVERHEAD = 300
 #: Groups remembered as recently dropped before falling back to "drop all that started".
 MAX_DROPPED_GROUPS = 10_000
 
-#: Scope keys: the cache generation when the request arrived (set by ``read.fastpath``),
+#: Scope keys: the cache generation when the request arrived (set by ``fastpath``),
 #: and a mark that the answer depends on the fetcher (set by the route, never stored).
 GENERATION = "fedi_town.cache_generation"
 FETCHER_DEPENDENT = "fedi_town.fetcher_dependent"
@@ -206,7 +206,7 @@ def remember(
     request ``FETCHER_DEPENDENT`` when it does (a followers-only Note). ``public_cache`` /
     ``private_cache`` are the ``Cache-Control`` values an unsigned / a signed fetcher gets
     (None: the same header for both). Only 200 answers to requests that came through
-    ``read.fastpath`` (which stamps the generation) are kept.
+    ``fastpath`` (which stamps the generation) are kept.
     """
     scope = request.scope
     started = scope.get(GENERATION)

@@ -7,10 +7,12 @@ is right only for posts that never were public).
 
 from __future__ import annotations
 
-from starlette.convertors import Convertor, register_url_convertor
+import re
+
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
+from starlette.types import Scope
 
 from fedi_town.errors import NotFound
 from fedi_town.protocol import activities, documents
@@ -129,28 +131,26 @@ async def shares(request: Request) -> Response:
     return await _interactions(request, "announce")
 
 
-class DigitsConvertor(Convertor[str]):
-    """A path segment of ASCII digits, kept as text: ``protocol.ids.path_id`` decides whether
-    it is an id (Starlette's ``int`` convertor would turn 5,000 digits into a ValueError)."""
+class NoteRoute(Route):
+    """A route whose ``{post_id}`` segment must be ASCII digits, kept as text:
+    ``protocol.ids.path_id`` decides whether it is an id (Starlette's ``int`` convertor would
+    turn 5,000 digits into a ValueError). Any other segment does not match at all, so the
+    router answers as for an unknown path (404, never 405)."""
 
-    regex = "[0-9]+"
-
-    def convert(self, value: str) -> str:
-        return value
-
-    def to_string(self, value: str) -> str:
-        return str(value)
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child_scope = super().matches(scope)
+        if match is not Match.NONE and not _DIGITS.fullmatch(child_scope["path_params"]["post_id"]):
+            return Match.NONE, {}
+        return match, child_scope
 
 
-# Registered before the routes below are compiled; registering again replaces it with the same.
-register_url_convertor("digits", DigitsConvertor())
-
-_NOTE = "/users/{username}/statuses/{post_id:digits}"
+_DIGITS = re.compile("[0-9]+")
+_NOTE = "/users/{username}/statuses/{post_id}"
 routes = [
-    Route(_NOTE, note, methods=["GET"]),
-    Route("/@{username}/{post_id:digits}", note, methods=["GET"]),
-    Route(_NOTE + "/activity", note_activity, methods=["GET"]),
-    Route(_NOTE + "/replies", replies, methods=["GET"]),
-    Route(_NOTE + "/likes", likes, methods=["GET"]),
-    Route(_NOTE + "/shares", shares, methods=["GET"]),
+    NoteRoute(_NOTE, note, methods=["GET"]),
+    NoteRoute("/@{username}/{post_id}", note, methods=["GET"]),
+    NoteRoute(_NOTE + "/activity", note_activity, methods=["GET"]),
+    NoteRoute(_NOTE + "/replies", replies, methods=["GET"]),
+    NoteRoute(_NOTE + "/likes", likes, methods=["GET"]),
+    NoteRoute(_NOTE + "/shares", shares, methods=["GET"]),
 ]

@@ -40,7 +40,7 @@ def human_date(ms: int) -> str:
 def environment() -> Environment:
     # Jinja2 is imported with the first page, not at start: a process serving only
     # federation traffic never needs it (idle RSS target: 80 MB).
-    from jinja2 import Environment, PackageLoader, StrictUndefined
+    from jinja2 import Environment, PackageLoader, StrictUndefined  # deferred: pages only
 
     env = Environment(
         loader=PackageLoader("fedi_town", "templates"),

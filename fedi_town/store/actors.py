@@ -22,6 +22,7 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from fedi_town.store.db import Store, new_id, now_ms
 
@@ -85,8 +86,6 @@ class StoredKey:
 
 
 def domain_of(uri: str) -> str:
-    from urllib.parse import urlsplit
-
     return urlsplit(uri).netloc.lower()
 
 

@@ -111,8 +111,10 @@ async def insert(
     scheduled_at: int | None,
     published_at: int | None,
     now: int,
-) -> None:
-    """Write a new post (call inside the transaction that also enqueues its Create)."""
+) -> Post:
+    """Write a new post (call inside the transaction that also enqueues its Create); return
+    it as stored, built from what was written instead of read back (a new post is neither
+    edited, pinned nor deleted)."""
     await store.execute(
         """INSERT INTO posts (id, business_id, uri, content_source, content_html, spoiler_text,
             sensitive, language, visibility, in_reply_to_uri, mentions, hashtags,
@@ -137,6 +139,27 @@ async def insert(
             "published": published_at,
             "now": now,
         },
+    )
+    return Post(
+        id=post_id,
+        business_id=business_id,
+        uri=uri,
+        content_source=content_source,
+        content_html=content_html,
+        spoiler_text=spoiler_text,
+        sensitive=sensitive,
+        language=language,
+        visibility=visibility,
+        in_reply_to_uri=in_reply_to_uri,
+        mentions=[dict(m) for m in mentions],
+        hashtags=list(hashtags),
+        extra_inboxes=list(extra_inboxes),
+        scheduled_at=scheduled_at,
+        published_at=published_at,
+        edited_at=None,
+        pinned_at=None,
+        deleted_at=None,
+        created_at=now,
     )
 
 

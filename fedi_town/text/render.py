@@ -7,6 +7,7 @@ become links (``linkify``). Raw HTML in the source is shown as text, never inter
 from __future__ import annotations
 
 from functools import lru_cache
+from html import escape
 from typing import TYPE_CHECKING
 
 from fedi_town.text.sanitize import sanitize_html
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 @lru_cache(maxsize=1)
 def _markdown() -> MarkdownIt:
     # Imported on first render, not at start: ~4 MB the idle process does not need.
-    from markdown_it import MarkdownIt
+    from markdown_it import MarkdownIt  # deferred: RSS, first render only
 
     md = MarkdownIt("commonmark", {"html": False, "breaks": True, "linkify": False})
     md.enable(["strikethrough"])
@@ -33,6 +34,4 @@ def markdown_to_html(source: str) -> str:
 
 def plain_to_html(text: str) -> str:
     """Plain text (a phone number, an address) as escaped HTML with line breaks."""
-    from html import escape
-
     return "<br>".join(escape(line) for line in text.splitlines())

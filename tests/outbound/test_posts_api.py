@@ -76,6 +76,35 @@ async def test_a_post_is_stored_and_its_create_goes_to_each_follower_server_once
     ]
 
 
+@pytest.mark.parametrize("when", ["now", "scheduled"])
+async def test_the_answer_to_a_new_post_is_byte_identical_to_reading_it_back(
+    app_client, bakery, when
+):
+    # Given two images and another business here to mention
+    await create_business(app_client, "cafe")
+    first = (await upload(app_client, bakery, image_bytes(), description="Rye")).json()
+    second = (await upload(app_client, bakery, image_bytes("PNG"))).json()
+    schedule = {"scheduled_at": _future()} if when == "scheduled" else {}
+    # When the owner writes a post using every field (the images in reverse order)
+    response = await write_post(
+        app_client,
+        bakery,
+        content="Rye with @cafe today #Bread",
+        visibility="unlisted",
+        spoiler_text=" Bread talk ",
+        sensitive=True,
+        language="en",
+        media_ids=[second["id"], first["id"]],
+        **schedule,
+    )
+    assert response.status_code == 201, response.text
+    # Then the answer, built from what was written, is what the API reads back later
+    again = await app_client.get(response.headers["location"], headers=owner(bakery))
+    assert again.status_code == 200
+    assert response.content == again.content
+    assert [m["id"] for m in response.json()["media"]] == [second["id"], first["id"]]
+
+
 async def test_the_create_is_shaped_as_mastodon_sends_it(app_client, bakery):
     response = await write_post(
         app_client,

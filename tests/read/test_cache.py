@@ -1,9 +1,13 @@
-"""Actor documents and WebFinger answers are kept in memory and forgotten on every change."""
+"""Actor documents and WebFinger answers are kept in memory and forgotten on every change;
+the cache's own rules (byte budget, expiry, generations) on their own.
+
+Answers sent from the cache before routing are tested in ``tests/test_fastpath.py``."""
 
 from __future__ import annotations
 
 import pytest
 
+from fedi_town.read.cache import ENTRY_OVERHEAD, Entry, ResponseCache
 from tests.conftest import admin_headers, create_business
 
 pytestmark = pytest.mark.anyio
@@ -44,3 +48,51 @@ async def test_a_wrong_case_username_is_still_redirected_after_caching(app_clien
     assert (await app_client.get("/users/Bakery", headers=AP)).status_code == 200
     moved = await app_client.get("/users/bakery", headers=AP)
     assert moved.status_code == 301
+
+
+def entry(group: str, size: int = 100) -> Entry:
+    return Entry(200, [], [], b"x", False, group, float("inf"), size)
+
+
+def test_least_recently_used_entries_go_first_within_the_budget():
+    cache = ResponseCache(ttl=60.0, budget=300)
+    for name in ("a", "b", "c"):
+        assert cache.put((name, b"", True), entry("@x"), cache.generation)
+    assert cache.get(("a", b"", True)) is not None  # a is now the most recent
+    cache.put(("d", b"", True), entry("@x"), cache.generation)
+    assert cache.get(("b", b"", True)) is None
+    assert cache.get(("a", b"", True)) is not None
+    assert cache.size == 300
+    assert not cache.put(("big", b"", True), entry("@x", 301), cache.generation)
+
+
+def test_entries_expire():
+    cache = ResponseCache(ttl=-1.0)
+    key = ("a", b"", True)
+    expired = entry("@x")
+    expired.expires = 0.0
+    cache.put(key, expired, cache.generation)
+    assert cache.get(key) is None
+    assert cache.size == 0
+
+
+def test_an_answer_built_before_its_group_was_dropped_is_not_kept():
+    # Given a request that started, then a change to its business
+    cache = ResponseCache()
+    started = cache.generation
+    cache.forget("@bakery")
+    # When the request's answer comes back
+    kept = cache.put(("/users/bakery", b"", True), entry("@bakery"), started)
+    # Then it is not kept (it may hold data from before the change), but others are
+    assert not kept
+    assert cache.put(("/users/other", b"", True), entry("@other"), started)
+    assert cache.put(("/users/bakery", b"", True), entry("@bakery"), cache.generation)
+
+
+def test_forgetting_a_group_frees_its_bytes():
+    cache = ResponseCache()
+    cache.put(("a", b"", True), entry("@a", 100 + ENTRY_OVERHEAD), 0)
+    cache.put(("b", b"", True), entry("@b", 100), 0)
+    cache.forget("@a")
+    assert cache.size == 100
+    assert len(cache) == 1

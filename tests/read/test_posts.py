@@ -332,3 +332,32 @@ async def test_a_note_id_out_of_range_is_not_found(app_client, path):
     response = await app_client.get(path, headers=AP)
     # Then there is no such note
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/users/bakery/statuses/abc",
+        "/users/bakery/statuses/12a/activity",
+        "/users/bakery/statuses/%D9%A1",  # an Arabic-Indic digit: not an ASCII digit
+        "/@bakery/12x",
+    ],
+)
+async def test_a_note_url_whose_id_is_not_ascii_digits_is_no_route_at_all(app_client, path):
+    # Given a business
+    await create_business(app_client, "bakery")
+    # When a note URL with something else than digits is fetched, or posted to
+    fetched = await app_client.get(path, headers=AP)
+    posted = await app_client.post(path, headers=AP)
+    # Then it is an unknown path (404), not a known one refusing the method (405)
+    assert (fetched.status_code, posted.status_code) == (404, 404)
+    assert fetched.json()["detail"] == "Not Found"
+
+
+async def test_a_note_url_with_digits_refuses_other_methods(app_client):
+    # Given a business
+    await create_business(app_client, "bakery")
+    # When something is posted to a note URL
+    response = await app_client.post("/users/bakery/statuses/12", headers=AP)
+    # Then the path is known and the method is not
+    assert response.status_code == 405

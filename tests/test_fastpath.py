@@ -1,4 +1,4 @@
-"""Kept answers (``read.cache``) served by the fast path (``read.fastpath``), in process.
+"""Kept answers (``read.cache``) served by the fast path (``fastpath``), in process.
 
 Every test goes through the whole app (``create_app``), so the first request of a URL takes
 the slow path and fills the cache, and the next one is answered before Starlette routes it.
@@ -11,9 +11,6 @@ import pytest
 
 from fedi_town.read import negotiate
 from fedi_town.read.cache import (
-    ENTRY_OVERHEAD,
-    Entry,
-    ResponseCache,
     followers_changed,
     request_key,
     response_cache,
@@ -264,54 +261,6 @@ async def test_the_cache_is_bounded_by_its_byte_budget(app_client):
     assert request_key("/users/bakery/outbox", b"page=1", b"application/activity+json") not in (
         cache._entries
     )
-
-
-def entry(group: str, size: int = 100) -> Entry:
-    return Entry(200, [], [], b"x", False, group, float("inf"), size)
-
-
-def test_least_recently_used_entries_go_first_within_the_budget():
-    cache = ResponseCache(ttl=60.0, budget=300)
-    for name in ("a", "b", "c"):
-        assert cache.put((name, b"", True), entry("@x"), cache.generation)
-    assert cache.get(("a", b"", True)) is not None  # a is now the most recent
-    cache.put(("d", b"", True), entry("@x"), cache.generation)
-    assert cache.get(("b", b"", True)) is None
-    assert cache.get(("a", b"", True)) is not None
-    assert cache.size == 300
-    assert not cache.put(("big", b"", True), entry("@x", 301), cache.generation)
-
-
-def test_entries_expire():
-    cache = ResponseCache(ttl=-1.0)
-    key = ("a", b"", True)
-    expired = entry("@x")
-    expired.expires = 0.0
-    cache.put(key, expired, cache.generation)
-    assert cache.get(key) is None
-    assert cache.size == 0
-
-
-def test_an_answer_built_before_its_group_was_dropped_is_not_kept():
-    # Given a request that started, then a change to its business
-    cache = ResponseCache()
-    started = cache.generation
-    cache.forget("@bakery")
-    # When the request's answer comes back
-    kept = cache.put(("/users/bakery", b"", True), entry("@bakery"), started)
-    # Then it is not kept (it may hold data from before the change), but others are
-    assert not kept
-    assert cache.put(("/users/other", b"", True), entry("@other"), started)
-    assert cache.put(("/users/bakery", b"", True), entry("@bakery"), cache.generation)
-
-
-def test_forgetting_a_group_frees_its_bytes():
-    cache = ResponseCache()
-    cache.put(("a", b"", True), entry("@a", 100 + ENTRY_OVERHEAD), 0)
-    cache.put(("b", b"", True), entry("@b", 100), 0)
-    cache.forget("@a")
-    assert cache.size == 100
-    assert len(cache) == 1
 
 
 async def test_only_get_and_head_are_answered_from_the_cache(app_client):

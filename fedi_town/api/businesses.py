@@ -47,8 +47,8 @@ async def business_view(services: Services, business: Business) -> dict[str, Any
     """The admin API's JSON for a business (no key material, no token)."""
     urls = services.urls
     counts = await businesses.counts(services.store, business.id)
-    avatar = await media_store.public_url(services, business.avatar_media_id)
-    header = await media_store.public_url(services, business.header_media_id)
+    avatar = await media_store.public_url(services.store, services.urls, business.avatar_media_id)
+    header = await media_store.public_url(services.store, services.urls, business.header_media_id)
     return {
         "id": str(business.id),
         "username": business.username,

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from fedi_town.protocol.urls import Urls
 from fedi_town.store.db import Row, Store
-
-if TYPE_CHECKING:
-    from fedi_town.services import Services
 
 
 async def belongs_to(store: Store, media_id: int, business_id: int) -> bool:
@@ -20,12 +17,12 @@ async def belongs_to(store: Store, media_id: int, business_id: int) -> bool:
     return bool(found)
 
 
-async def public_url(services: Services, media_id: int | None) -> str | None:
+async def public_url(store: Store, urls: Urls, media_id: int | None) -> str | None:
     """The URL a media file is served at, or None."""
     if media_id is None:
         return None
-    path = await services.store.fetch_val("SELECT path FROM media WHERE id = :id", {"id": media_id})
-    return services.urls.media(str(path)) if path else None
+    path = await store.fetch_val("SELECT path FROM media WHERE id = :id", {"id": media_id})
+    return urls.media(str(path)) if path else None
 
 
 @dataclass(frozen=True)

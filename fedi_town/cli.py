@@ -17,6 +17,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from fedi_town import lifecycle
 from fedi_town.errors import ConfigError, ProblemError
 from fedi_town.logs import configure_logging
 from fedi_town.services import Services
@@ -265,9 +266,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from fedi_town import worker
-
-    return worker.run_standalone(Services.from_settings(_settings()))
+    return lifecycle.run_worker(Services.from_settings(_settings()))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -102,7 +102,7 @@ async def test_worker_runs_a_handler_and_retries_one_that_raises(store, settings
         seen.append(row["id"])
         if row["id"] == bad_id:
             raise RuntimeError("boom")
-        await q.done(services.store, q.INBOX, row["id"], now=0)
+        return q.Done()
 
     worker = Worker(services, [QueueRunner(q.INBOX, handler)], poll_seconds=0.05)
     worker.start()
@@ -205,7 +205,7 @@ async def test_a_row_whose_handler_was_cancelled_still_goes_out_with_its_batch(s
 
 async def test_stop_marks_finished_rows_done_and_releases_only_unfinished_ones(store, settings):
     from fedi_town.services import Services
-    from fedi_town.worker import QueueRunner, Worker, mark_done
+    from fedi_town.worker import QueueRunner, Worker
 
     services = Services.from_settings(settings)
     services.store = store
@@ -217,10 +217,9 @@ async def test_stop_marks_finished_rows_done_and_releases_only_unfinished_ones(s
         started.add(row["id"])
         if row["id"] == stuck:
             await asyncio.sleep(30)  # still running at the stop deadline
-        await mark_done(services, q.INBOX, row["id"])
+        return q.Done()
 
     worker = Worker(services, [QueueRunner(q.INBOX, handler)], poll_seconds=0.05)
-    services.extras["worker"] = worker
     worker.stop_deadline = 0.3
     worker.start()
     await wait_until(lambda: len(started) == 11)
@@ -248,8 +247,7 @@ async def test_a_worker_cancelled_like_a_crash_leaves_its_rows_to_be_retried(sto
         started.add(row["id"])
         await asyncio.sleep(30)
 
-    worker = Worker(services, [QueueRunner(q.INBOX, handler, lease_ms=60_000)])
-    services.extras["worker"] = worker
+    worker = Worker(services, [QueueRunner(q.INBOX, handler)], lease_ms=60_000)
     worker.start()
     await wait_until(lambda: len(started) == 3)
     # When every task of the worker is cancelled, with no orderly stop (a crash)

@@ -381,3 +381,79 @@ async def test_a_finisher_keeps_its_batch_while_the_database_refuses_and_writes_
         await finisher.close()
     finally:
         await store.disconnect()
+
+
+async def test_apply_records_each_outcome_a_handler_returns(store):
+    # Given four leased rows
+    ids = [await add_item(store, n) for n in range(4)]
+    await q.claim(store, q.INBOX, now=1_000, lease_ms=60_000, limit=10)
+    done, retried, given_up, deferred = ids
+    # When each gets one kind of outcome
+    await q.apply(store, q.INBOX, done, q.Done({"last_error": "none"}), now=2_000)
+    await q.apply(store, q.INBOX, retried, q.Retry(9_000, "busy"), now=2_000)
+    await q.apply(store, q.INBOX, given_up, q.GiveUp("refused"), now=2_000)
+    await q.apply(store, q.INBOX, deferred, q.Defer(7_000, "later"), now=2_000)
+    # Then the rows say so; a deferred row's attempt is not counted
+    rows = {r["id"]: r for r in await store.fetch_all("SELECT * FROM inbox_items")}
+    assert rows[done]["state"] == "done" and rows[done]["done_at"] == 2_000
+    assert (rows[retried]["state"], rows[retried]["next_attempt_at"]) == ("pending", 9_000)
+    assert rows[retried]["last_error"] == "busy" and rows[retried]["attempts"] == 1
+    assert (rows[given_up]["state"], rows[given_up]["last_error"]) == ("failed", "refused")
+    assert (rows[deferred]["next_attempt_at"], rows[deferred]["attempts"]) == (7_000, 0)
+    assert all(r["locked_until"] is None for r in rows.values())
+
+
+async def test_a_handler_that_keeps_raising_gives_up_at_the_queue_s_attempt_cap(store, settings):
+    from fedi_town.services import Services
+    from fedi_town.worker import QueueRunner, Worker
+
+    services = Services.from_settings(settings)
+    services.store = store
+    # Given a row that already used all but one of the inbox queue's attempts
+    row_id = await add_item(store, 1)
+    cap = q.INBOX.retry.max_attempts
+    assert cap is not None
+    await store.execute("UPDATE inbox_items SET attempts = :n", {"n": cap - 1})
+
+    async def handler(services, row):
+        raise RuntimeError("boom")
+
+    # When the worker runs it once more
+    worker = Worker(services, [QueueRunner(q.INBOX, handler)], poll_seconds=0.05)
+    worker.start()
+
+    async def failed() -> bool:
+        row = await store.fetch_one("SELECT state FROM inbox_items WHERE id = :i", {"i": row_id})
+        return row is not None and row["state"] == "failed"
+
+    await wait_until(failed)
+    await worker.stop()
+    # Then it is given up, with the reason recorded
+    row = await store.fetch_one("SELECT * FROM inbox_items WHERE id = :i", {"i": row_id})
+    assert row["last_error"] == "too many attempts" and row["attempts"] == cap
+
+
+async def test_a_wake_effect_makes_the_worker_look_before_its_next_poll(store, settings):
+    from fedi_town.services import Services
+    from fedi_town.store.effects import Wake
+    from fedi_town.worker import QueueRunner, Worker
+
+    services = Services.from_settings(settings)
+    services.store = store
+    seen: list[int] = []
+
+    async def handler(services, row):
+        seen.append(row["id"])
+        return q.Done()
+
+    # Given a worker that polls only once a minute, idle
+    worker = Worker(services, [QueueRunner(q.INBOX, handler)], poll_seconds=60.0)
+    worker.start()
+    await asyncio.sleep(0.1)
+    # When a row is queued by a transaction that carries a Wake
+    async with store.transaction():
+        row_id = await add_item(store, 1)
+        store.after_commit(Wake(q.INBOX))
+    # Then the worker handles it at once
+    await wait_until(lambda: seen == [row_id], timeout=5)
+    await worker.stop()

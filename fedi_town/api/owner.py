@@ -33,7 +33,7 @@ from fedi_town.services import Services
 from fedi_town.store import actors as store_actors
 from fedi_town.store import moderation, notifications, social
 from fedi_town.store.businesses import Business
-from fedi_town.store.effects import FollowersChanged, Wake
+from fedi_town.store.effects import FollowersChanged
 from fedi_town.web import json_response, read_json
 
 log = logging.getLogger(__name__)
@@ -98,8 +98,7 @@ async def _decide(request: Request, *, state: str, accept: bool) -> Response:
         else:
             await social.delete_follow(store, follow.id)
             await enqueue_reject(services, business, actor, embedded)
-    services.store.after_commit(FollowersChanged())
-    services.store.after_commit(Wake())
+        services.store.after_commit(FollowersChanged())
     log.info(
         "%s %s %s of %s",
         business.username,
@@ -196,8 +195,6 @@ async def create_block(request: Request) -> Response:
             await enqueue_reject(services, business, actor, embedded)
     moderation.blocks_changed(store)  # committed: no check may keep the list from before
     services.store.after_commit(FollowersChanged())
-    if removed:
-        services.store.after_commit(Wake())
     log.info(
         "%s blocked %s (%d follow(s) removed)", business.username, actor_uri or domain, len(removed)
     )

@@ -39,7 +39,7 @@ from fedi_town.store import media as media_store
 from fedi_town.store import posts as post_store
 from fedi_town.store.businesses import Business
 from fedi_town.store.db import new_id, now_ms
-from fedi_town.store.effects import BusinessChanged, Wake
+from fedi_town.store.effects import BusinessChanged
 from fedi_town.store.posts import Post
 from fedi_town.text.compose import ResolvedMention, find_mentions, render_post
 
@@ -224,7 +224,7 @@ async def create_post(services: Services, business: Business, data: dict[str, An
                 services, business.id, visibility, composition.extra_inboxes
             )
             await _enqueue_note_activity(services, business, post, "Create", inboxes)
-    services.store.after_commit(BusinessChanged(business.username))
+        services.store.after_commit(BusinessChanged(business.username))
     log.info(
         "business %s %s post %d (%s)",
         business.username,
@@ -232,7 +232,6 @@ async def create_post(services: Services, business: Business, data: dict[str, An
         post.id,
         visibility,
     )
-    services.store.after_commit(Wake())
     return post
 
 
@@ -299,8 +298,7 @@ async def edit_post(
             )
             inboxes = list(dict.fromkeys([*audience, *current]))
             await _enqueue_note_activity(services, business, edited, "Update", inboxes)
-    services.store.after_commit(BusinessChanged(business.username))
-    services.store.after_commit(Wake())
+        services.store.after_commit(BusinessChanged(business.username))
     return edited
 
 
@@ -326,9 +324,8 @@ async def delete_post(services: Services, business: Business, post: Post) -> Non
             inboxes=reached,
             post_id=post.id,
         )
-    services.store.after_commit(BusinessChanged(business.username))
+        services.store.after_commit(BusinessChanged(business.username))
     log.info("business %s deleted post %d (%d inboxes)", business.username, post.id, len(reached))
-    services.store.after_commit(Wake())
 
 
 async def set_pinned(services: Services, business: Business, post: Post, pinned: bool) -> Post:
@@ -362,8 +359,7 @@ async def set_pinned(services: Services, business: Business, post: Post, pinned:
             post_id=post.id,
         )
         changed = await _reload(services, business, post.id)
-    services.store.after_commit(BusinessChanged(username))
-    services.store.after_commit(Wake())
+        services.store.after_commit(BusinessChanged(username))
     return changed
 
 
@@ -382,8 +378,6 @@ async def publish_due(services: Services) -> int:
             inboxes = await inboxes_for(services, business.id, post.visibility, post.extra_inboxes)
             await _enqueue_note_activity(services, business, post, "Create", inboxes)
             published += 1
-        services.store.after_commit(BusinessChanged(business.username))
+            services.store.after_commit(BusinessChanged(business.username))
         log.info("published scheduled post %d of %s", post.id, business.username)
-    if published:
-        services.store.after_commit(Wake())
     return published

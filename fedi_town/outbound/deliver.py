@@ -192,7 +192,6 @@ async def _deliver_locally(services: Services, inbox: str, body: bytes, sender: 
         type=str(activity.get("type", "")),
         body=body.decode("utf-8"),
     )
-    services.store.after_commit(Wake(q.INBOX))
 
 
 def breaker(services: Services) -> Breaker:

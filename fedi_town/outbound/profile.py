@@ -20,7 +20,6 @@ from fedi_town.store import outbox
 from fedi_town.store import queue as q
 from fedi_town.store.businesses import Business
 from fedi_town.store.db import now_ms
-from fedi_town.store.effects import Wake
 
 log = logging.getLogger(__name__)
 
@@ -50,5 +49,4 @@ async def _to_followers(services: Services, business: Business, body: dict[str, 
     """Queue ``body`` for every follower's (shared) inbox; how many inboxes it goes to."""
     inboxes = await outbox.follower_inboxes(services.store, business.id)
     await outbox.enqueue(services.store, business_id=business.id, body=body, inboxes=inboxes)
-    services.store.after_commit(Wake(q.DELIVERIES))
     return len(inboxes)

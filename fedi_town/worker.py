@@ -554,10 +554,3 @@ async def stop_in_process(services: Services) -> None:
     worker = services.parts.pop(Worker)
     if worker is not None:
         await worker.stop()
-
-
-def poke(services: Services, queue: q.Queue | None = None) -> None:
-    """Tell this process's worker that new work was queued in ``queue`` (default: any)."""
-    worker = running(services)
-    if worker is not None:
-        worker.poke(queue)

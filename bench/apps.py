@@ -16,6 +16,8 @@ from __future__ import annotations
 import base64
 import json
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,9 +35,19 @@ def fedi() -> Starlette:
 
     services = Services.from_settings(Settings.from_env(os.environ))
     pragma = os.environ.get("BENCH_WHAT_IF_SQLITE_SYNCHRONOUS")
+    app = create_app(services.settings, services)
     if pragma:
-        services.extras.setdefault("startup_hooks", []).append(_synchronous(pragma))
-    return create_app(services.settings, services)
+        started = app.router.lifespan_context
+        after_start = _synchronous(pragma)
+
+        @asynccontextmanager
+        async def lifespan(app: Starlette) -> AsyncIterator[Any]:
+            async with started(app) as state:
+                await after_start(services)
+                yield state
+
+        app.router.lifespan_context = lifespan
+    return app
 
 
 def _synchronous(mode: str) -> Any:

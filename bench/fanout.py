@@ -49,12 +49,12 @@ from bench.profile import sampled
 from bench.receivers import host_ip, is_bad
 from bench.report import Figure, ratio_figure
 from bench.servers import ROOT, Process, child_env, free_port, start_process, start_server
-from fedi_town.outbound.setup import DELIVERY_CONCURRENCY
+from fedi_town.worker import DELIVERY_CONCURRENCY
 
 TARGET = 0.70
 #: Healthy servers must have the post within this factor of the all-up time.
 BAD_SLOWDOWN = 1.5
-CONCURRENCY = DELIVERY_CONCURRENCY  # the delivery queue's, fedi_town/outbound/setup.py
+CONCURRENCY = DELIVERY_CONCURRENCY  # the delivery runner's, fedi_town/worker.py
 BAD_EVERY = 10
 #: Posts per shared-inbox variant, each followed by a ceiling run (see the module docstring).
 ROUNDS = 3

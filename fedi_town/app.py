@@ -1,8 +1,8 @@
 """The ASGI application: ``create_app(settings)`` wires routes, error handling and lifespan.
 
-Nothing happens at import time. The lifespan connects the database, applies migrations,
-makes sure the instance actor has a key, opens the outbound HTTP client and, unless
-``FEDI_TOWN_WORKER=off``, runs the background worker in this process.
+Nothing happens at import time. The lifespan runs ``lifecycle.startup`` and
+``lifecycle.shutdown``: the database, the instance actor's key, the outbound HTTP client
+and, unless ``FEDI_TOWN_WORKER=off``, the background worker in this process.
 
 In front of Starlette's middleware stack sits ``fastpath.FastPath``: GETs of documents
 kept in ``read.cache`` are answered there, before route matching; everything else passes
@@ -24,15 +24,16 @@ from starlette.routing import BaseRoute, Route
 
 from fedi_town import errors
 from fedi_town.api import routes as api_routes
-from fedi_town.errors import ConfigError, ProblemError
+from fedi_town.errors import ProblemError
 from fedi_town.fastpath import FastPath
 from fedi_town.inbound import routes as inbound_routes
+from fedi_town.lifecycle import describe_failure as describe_failure
+from fedi_town.lifecycle import shutdown, startup
 from fedi_town.read import routes as read_routes
 from fedi_town.read.templates import error_page
 from fedi_town.schemas import openapi_document
 from fedi_town.services import Services
 from fedi_town.settings import Settings
-from fedi_town.store.migrations import migrate
 from fedi_town.web import json_response, problem_response
 
 log = logging.getLogger(__name__)
@@ -102,52 +103,6 @@ def all_routes() -> list[BaseRoute]:
     return routes
 
 
-async def startup(services: Services) -> None:
-    """Connect, migrate and start what runs beside the web server.
-
-    A start that fails undoes itself: what started is stopped and the database is closed
-    (SQLite's connection threads would otherwise keep the process alive after the server
-    gave up), then the error goes on to the caller, which exits.
-    """
-    await services.store.connect()
-    try:
-        await migrate(services.store)
-        for hook in services.extras.get("startup_hooks", []):
-            await hook(services)
-    except BaseException as exc:
-        log.error("start failed: %s", describe_failure(exc))
-        await shutdown(services)
-        raise
-
-
-async def shutdown(services: Services) -> None:
-    """Stop what ``startup`` started, in reverse, and close the database. Every step runs
-    even when an earlier one fails (a stop after a failed start meets half-started parts)."""
-    for hook in reversed(services.extras.get("shutdown_hooks", [])):
-        try:
-            await hook(services)
-        except Exception as exc:
-            log.error("stopping %s failed: %s", hook.__name__, exc.__class__.__name__)
-    await services.store.disconnect()
-
-
-def describe_failure(exc: BaseException) -> str:
-    """One line naming why a start failed (the database's own words for storage trouble),
-    for the log and the terminal, instead of a traceback."""
-    if isinstance(exc, ConfigError):  # written for people; it names the setting
-        return _first_line(exc)
-    cause = exc.__cause__ if isinstance(exc, ProblemError) and exc.__cause__ else exc
-    if isinstance(exc, ProblemError):
-        detail = f"{exc.detail} ({cause.__class__.__name__}: {_first_line(cause)})"
-        return detail if cause is not exc else exc.detail
-    return f"{exc.__class__.__name__}: {_first_line(exc)}"
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else "no detail"
-
-
 def create_app(settings: Settings, services: Services | None = None) -> Starlette:
     """Build the Starlette app for ``settings`` (``services`` may be given by tests).
 
@@ -155,9 +110,6 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     ``app.add_middleware`` cannot be called on the result: add middleware in this function.
     """
     services = services or Services.from_settings(settings)
-    from fedi_town import lifecycle
-
-    lifecycle.install(services)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from fedi_town import worker
+from fedi_town import lifecycle
 from fedi_town.api.auth import hash_token
 from fedi_town.api.businesses import create_business, new_owner_token
 from fedi_town.errors import ConfigError, ProblemError
@@ -184,7 +184,6 @@ def _cannot_serve(settings: Settings) -> str | None:
     """Why ``serve`` cannot start, checked before the server does (a busy port, a database
     that cannot be opened, migrated or written), or None. A failed start then exits at once
     with this one line, so a service manager sees the failure and restarts or reports it."""
-    from fedi_town.app import describe_failure  # deferred: the web stack, serve's alone
 
     try:
         family, kind, proto, _, address = socket.getaddrinfo(
@@ -214,7 +213,7 @@ def _cannot_serve(settings: Settings) -> str | None:
     try:
         asyncio.run(check_store())
     except Exception as exc:
-        return describe_failure(exc)
+        return lifecycle.describe_failure(exc)
     return None
 
 
@@ -253,7 +252,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    return worker.run_standalone(Services.from_settings(_settings()))
+    return lifecycle.run_worker(Services.from_settings(_settings()))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,38 +1,148 @@
-"""What runs at start and stop beside the routes: instance keys, HTTP client, worker.
+"""Start and stop: what runs beside the routes, in order, and the standalone worker.
 
-Each piece registers a startup hook (and its matching shutdown hook) on ``services.extras``;
-``app.startup`` runs them in order after migrations.
+``startup`` connects the database, migrates it, then starts in order: the instance actor's
+key, the outbound HTTP client, the read side's cache listening to after-commit effects, and
+the worker (unless ``FEDI_TOWN_WORKER=off``). ``shutdown`` stops them in reverse: the worker
+first, then the inbox writer stores what it was handed (rows for the worker's queue, so after
+the worker and before the database closes), the HTTP client, and the database last.
+``run_worker`` is ``fedi-town worker``: the same start and stop with only the worker.
 """
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+import logging
+import os
+import signal
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
 
+from fedi_town import __version__, instance, worker
+from fedi_town.errors import ConfigError, ProblemError
+from fedi_town.inbound.group_commit import close_inbox_writer
+from fedi_town.read import cache
+from fedi_town.remote.http import RemoteClient
 from fedi_town.services import Services
+from fedi_town.store.migrations import migrate
 
-Hook = Callable[[Services], Awaitable[None]]
-
-
-def add_hooks(services: Services, start: Hook | None = None, stop: Hook | None = None) -> None:
-    if start is not None:
-        services.extras.setdefault("startup_hooks", []).append(start)
-    if stop is not None:
-        services.extras.setdefault("shutdown_hooks", []).append(stop)
+log = logging.getLogger(__name__)
 
 
-def install(services: Services) -> None:
-    """Register every start/stop hook, once per Services."""
-    if services.extras.get("_installed"):
-        return
-    services.extras["_installed"] = True
-    from fedi_town import instance, worker
-    from fedi_town.inbound import setup as inbound_setup
-    from fedi_town.outbound import setup as outbound_setup
-    from fedi_town.remote import setup as remote_setup
+@dataclass
+class _Listening:
+    """The after-commit subscriptions made at start, ended at stop."""
 
-    add_hooks(services, instance.ensure_instance_key)
-    remote_setup.install(services)
-    inbound_setup.install(services)
-    outbound_setup.install(services)
-    # The worker starts last and stops first, after every queue registered itself.
-    add_hooks(services, worker.start_in_process, worker.stop_in_process)
+    ends: list[Callable[[], None]] = field(default_factory=list)
+
+
+async def open_client(services: Services) -> None:
+    if services.remote is None:
+        services.remote = RemoteClient(
+            allow_private=services.settings.allow_private_addresses,
+            user_agent=f"fedi-town/{__version__} (+{services.urls.base}/)",
+            clock=services.clock,
+            # above the delivery concurrency (worker.DELIVERY_CONCURRENCY), plus room for
+            # fetches
+            max_connections=256,
+            max_keepalive_connections=64,
+        )
+
+
+async def close_client(services: Services) -> None:
+    if services.remote is not None:
+        await services.remote.close()
+        services.remote = None
+
+
+async def listen(services: Services) -> None:
+    services.parts.get(_Listening, _Listening).ends.append(cache.follow_changes(services))
+
+
+async def stop_listening(services: Services) -> None:
+    listening = services.parts.pop(_Listening)
+    for end in listening.ends if listening is not None else []:
+        end()
+
+
+Step = Callable[[Services], Awaitable[None]]
+
+#: (start, stop) in start order; stops run in reverse.
+STEPS: tuple[tuple[Step | None, Step | None], ...] = (
+    (instance.ensure_instance_key, None),
+    (open_client, close_client),
+    (listen, stop_listening),
+    (None, close_inbox_writer),  # made on the first POST; stops after the worker
+    (worker.start_in_process, worker.stop_in_process),
+)
+
+
+async def startup(services: Services) -> None:
+    """Connect, migrate and start what runs beside the web server.
+
+    A start that fails undoes itself: what started is stopped and the database is closed
+    (SQLite's connection threads would otherwise keep the process alive after the server
+    gave up), then the error goes on to the caller, which exits.
+    """
+    await services.store.connect()
+    try:
+        await migrate(services.store)
+        for start, _ in STEPS:
+            if start is not None:
+                await start(services)
+    except BaseException as exc:
+        log.error("start failed: %s", describe_failure(exc))
+        await shutdown(services)
+        raise
+
+
+async def shutdown(services: Services) -> None:
+    """Stop what ``startup`` started, in reverse, and close the database. Every step runs
+    even when an earlier one fails (a stop after a failed start meets half-started parts)."""
+    for _, stop in reversed(STEPS):
+        if stop is None:
+            continue
+        try:
+            await stop(services)
+        except Exception as exc:
+            log.error("stopping %s failed: %s", stop.__name__, exc.__class__.__name__)
+    await services.store.disconnect()
+
+
+def describe_failure(exc: BaseException) -> str:
+    """One line naming why a start failed (the database's own words for storage trouble),
+    for the log and the terminal, instead of a traceback."""
+    if isinstance(exc, ConfigError):  # written for people; it names the setting
+        return _first_line(exc)
+    cause = exc.__cause__ if isinstance(exc, ProblemError) and exc.__cause__ else exc
+    if isinstance(exc, ProblemError):
+        detail = f"{exc.detail} ({cause.__class__.__name__}: {_first_line(cause)})"
+        return detail if cause is not exc else exc.detail
+    return f"{exc.__class__.__name__}: {_first_line(exc)}"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else "no detail"
+
+
+def run_worker(services: Services, *, ready: Callable[[], Any] | None = None) -> int:
+    """Run only the worker until SIGTERM/SIGINT (``fedi-town worker``)."""
+    services.worker = dataclasses.replace(services.worker, standalone=True)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await startup(services)
+        log.info("worker %d running", os.getpid())
+        if ready is not None:
+            ready()
+        await stop.wait()
+        log.info("worker %d stopping", os.getpid())
+        await shutdown(services)
+
+    asyncio.run(main())
+    return 0

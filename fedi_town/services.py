@@ -52,6 +52,19 @@ class Parts:
         return cast("T | None", self._made.pop(kind, None))
 
 
+@dataclass(frozen=True)
+class WorkerOptions:
+    """How this process runs its worker: ``lease_ms`` replaces every queue's lease (tests:
+    leases that pass in seconds), ``poll_seconds`` is the longest wait between two looks at
+    an idle queue, ``stop_deadline`` what rows still running get at stop, and ``standalone``
+    runs it even with ``FEDI_TOWN_WORKER=off`` (``fedi-town worker``)."""
+
+    lease_ms: int | None = None
+    poll_seconds: float = 1.0
+    stop_deadline: float = 10.0
+    standalone: bool = False
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -64,7 +77,7 @@ class Services:
     store: Store
     urls: Urls
     clock: Callable[[], datetime] = utc_now
-    #: the outbound HTTP client, opened at start (``remote.setup``)
+    #: the outbound HTTP client, opened at start (``lifecycle.open_client``)
     remote: RemoteClient | None = None
     #: the instance actor's key pair, read at start (``instance.ensure_instance_key``)
     instance_key: InstanceKey | None = field(default=None, repr=False)
@@ -72,6 +85,8 @@ class Services:
     key_cache: KeyCache = field(default_factory=KeyCache, repr=False)
     #: our private keys at rest: the keyring and the keys opened so far
     sealed_keys: SealedKeys = field(init=False, repr=False)
+    #: how this process runs its background worker
+    worker: WorkerOptions = field(default_factory=WorkerOptions)
     #: long-lived helpers other modules hang here (caches, worker handle); never in a repr,
     #: as some hold opened private keys
     extras: dict[str, Any] = field(default_factory=dict, repr=False)

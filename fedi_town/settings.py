@@ -120,7 +120,9 @@ class Settings:
     inbox_host_rate: int = 50
     inbox_host_burst: int = 2000
     inbox_max_backlog: int = 200_000
-    retention_days: int = 7
+    #: days finished queue rows are kept, for every queue; None: each queue's own
+    #: ``delete_after_ms`` (store/queue.py: 7 days)
+    retention_days: int | None = None
     request_timeout: int = 15
 
     @property

@@ -1,16 +1,20 @@
-"""The worker: claims due rows from each queue and runs their handler.
+"""The worker: claims due rows from each queue, runs their handler, records the outcome.
+
+Which handler works which queue, and the periodic jobs (scheduled posts, cleanup of old
+rows), are listed here (``RUNNERS``, ``build_worker``): the ways only write handlers.
 
 By default it runs inside the web process (``FEDI_TOWN_WORKER=in-process``). With PostgreSQL,
 ``fedi-town worker`` runs it as its own process, as many as wanted: the queue's
 ``FOR UPDATE SKIP LOCKED`` claim keeps them from taking the same row.
 
-A handler gets one claimed row and decides its fate itself (``mark_done``, or
-``queue.retry/fail``); if it raises, the row is retried with backoff and the error class
-recorded, never the message (messages can carry remote content). On stop, rows still running
+A handler gets one claimed row and returns its ``queue.Outcome`` (done, retry at, give up,
+defer), which the worker records; if it raises, the queue's ``RetryPolicy`` applies (backoff,
+then give up after its attempt cap) and the error class is recorded, never the message
+(messages can carry remote content). On stop, rows still running
 get ``stop_deadline`` seconds to finish; the rest have their lease released so another worker
 takes them at once.
 
-**Batched finishing.** ``mark_done`` hands the row to its queue's ``Finisher``, which marks
+**Batched finishing.** A ``Done`` outcome goes to its queue's ``Finisher``, which marks
 every row that finished meanwhile in one UPDATE and one commit (a commit is an fsync on
 SQLite, and all writes of a process queue for one lock). By default the handler waits for
 that commit; a runner with ``finish_waits=False`` (deliveries) frees its slot at once and
@@ -37,22 +41,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
-import os
-import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
 
+from fedi_town.inbound.dispatch import handle_inbox_item
+from fedi_town.outbound.commands import publish_due
+from fedi_town.outbound.deliver import handle_delivery
 from fedi_town.services import Services
 from fedi_town.store import queue as q
 from fedi_town.store import retention
 from fedi_town.store.db import Row, now_ms
+from fedi_town.store.effects import Wake
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Services, Row], Awaitable[None]]
+Handler = Callable[[Services, Row], Awaitable[q.Outcome]]
 
 #: When few slots are free, wait this long for more before claiming (seconds).
 CLAIM_COALESCE_S = 0.01
@@ -63,12 +67,12 @@ Periodic = Callable[[Services], Awaitable[None]]
 
 @dataclass
 class QueueRunner:
-    """How one queue is worked: its handler, how many rows at once, how long a lease lasts."""
+    """How this process works one queue: its handler and how many rows at once (the lease
+    and retry policy are the queue's own)."""
 
     queue: q.Queue
     handler: Handler
     concurrency: int = 16
-    lease_ms: int = 120_000
     batch: int = 64
     #: finished rows: how long to gather them before a commit, and whether a handler waits
     #: for its row's commit (see ``Finisher``)
@@ -234,6 +238,8 @@ class Worker:
     periodic: list[tuple[float, Periodic]] = field(default_factory=list)
     poll_seconds: float = 1.0
     stop_deadline: float = 10.0
+    #: replaces every queue's lease (``WorkerOptions.lease_ms``)
+    lease_ms: int | None = None
     #: one wake-up event per queue table, so finishing an inbox row does not make the
     #: delivery loop run an empty claim (and the other way round)
     _wake: dict[str, asyncio.Event] = field(default_factory=dict)
@@ -244,6 +250,7 @@ class Worker:
     _running: dict[int, tuple[q.Queue, asyncio.Task[None]]] = field(default_factory=dict)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _finishers: dict[str, Finisher] = field(default_factory=dict)
+    _unsubscribe: Callable[[], None] | None = None
 
     def finisher(self, queue: q.Queue) -> Finisher | None:
         """The batch finisher of ``queue`` while this worker runs it."""
@@ -268,6 +275,8 @@ class Worker:
         return self._freed.setdefault(queue.table, asyncio.Event())
 
     def start(self) -> None:
+        """Start every queue's loop and periodic job; wake on the store's ``Wake`` effects."""
+        self._unsubscribe = self.services.store.on_commit(Wake, lambda e: self.poke(e.queue))
         for runner in self.runners:
             finisher = Finisher(
                 self.services,
@@ -284,6 +293,8 @@ class Worker:
     async def stop(self) -> None:
         """Finish in-flight rows within ``stop_deadline``; release the others' leases."""
         self._stopping = True
+        if self._unsubscribe is not None:
+            self._unsubscribe()
         self.poke()
         self._stop_event.set()
         # Let the loops see the flag and leave on their own: cancelling one in the middle of
@@ -364,7 +375,7 @@ class Worker:
                         self.services.store,
                         runner.queue,
                         now=now_ms(),
-                        lease_ms=runner.lease_ms,
+                        lease_ms=self.lease_ms or runner.queue.lease_ms,
                         limit=asked,
                     )
                     backoff.succeeded()
@@ -392,113 +403,154 @@ class Worker:
         row_id = int(row["id"])
         try:
             async with limit:
-                await runner.handler(self.services, row)
+                outcome = await runner.handler(self.services, row)
+            await self._record(runner.queue, row_id, outcome)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            attempts = int(row["attempts"])
-            delay = min(3600_000, 5_000 * 2 ** min(attempts, 10))
-            log.warning(
-                "%s row %d raised %s; retrying in %ds",
-                runner.queue.table,
-                row_id,
-                exc.__class__.__name__,
-                delay // 1000,
-            )
-            log.debug("traceback", exc_info=exc)
-            try:
-                await q.retry(
-                    self.services.store,
-                    runner.queue,
-                    row_id,
-                    next_attempt_at=now_ms() + delay,
-                    last_error=exc.__class__.__name__,
-                )
-            except Exception as failed:  # the row keeps its lease and comes back after it
-                log.error(
-                    "%s row %d: recording the retry failed: %s",
-                    runner.queue.table,
-                    row_id,
-                    failed.__class__.__name__,
-                )
+            await self._raised(runner.queue, row, exc)
         finally:
             self._running.pop(row_id, None)
             self._freed_event(runner.queue).set()
 
+    async def _record(self, queue: q.Queue, row_id: int, outcome: q.Outcome) -> None:
+        """Store ``outcome``: ``Done`` through the queue's batch, the others at once."""
+        finisher = self._finishers.get(queue.table)
+        if isinstance(outcome, q.Done) and finisher is not None and not finisher.closed:
+            added = finisher.add(row_id, dict(outcome.columns))
+            if finisher.waits:
+                await asyncio.shield(added)
+            return
+        await q.apply(self.services.store, queue, row_id, outcome, now=now_ms())
+
+    async def _raised(self, queue: q.Queue, row: Row, exc: Exception) -> None:
+        """A handler raised: the queue's retry policy decides (back off, or give up)."""
+        row_id = int(row["id"])
+        attempts = int(row["attempts"])
+        policy = queue.retry
+        outcome: q.Outcome
+        if policy.max_attempts is not None and attempts >= policy.max_attempts:
+            log.warning(
+                "%s row %d raised %s; giving up after %d attempts",
+                queue.table,
+                row_id,
+                exc.__class__.__name__,
+                attempts,
+            )
+            outcome = q.GiveUp("too many attempts")
+        else:
+            delay = policy.delay_ms(attempts)
+            log.warning(
+                "%s row %d raised %s; retrying in %ds",
+                queue.table,
+                row_id,
+                exc.__class__.__name__,
+                delay // 1000,
+            )
+            outcome = q.Retry(now_ms() + delay, exc.__class__.__name__)
+        log.debug("traceback", exc_info=exc)
+        try:
+            await q.apply(self.services.store, queue, row_id, outcome, now=now_ms())
+        except Exception as failed:  # the row keeps its lease and comes back after it
+            log.error(
+                "%s row %d: recording the retry failed: %s",
+                queue.table,
+                row_id,
+                failed.__class__.__name__,
+            )
+
+
+#: Deliveries in flight per worker process. They wait on the network, not the CPU, so this
+#: is sized for slow servers: 100 servers holding a slot for a 10 s timeout each still leave
+#: most slots to the healthy ones (at 32, they held every slot: 31 s instead of 6 s in the
+#: bench). RemoteClient's connection pool is larger, so it is never the choke point.
+DELIVERY_CONCURRENCY = 128
+
+#: Sent rows gather this long before one commit marks them all done (seconds). A handler
+#: does not wait for it; the rows keep their lease until then (see ``Finisher``).
+FINISH_LINGER_S = 0.01
+
+#: Which handler works which queue, and how many rows at once.
+RUNNERS = (
+    QueueRunner(q.INBOX, handle_inbox_item, concurrency=16),
+    QueueRunner(
+        q.DELIVERIES,
+        handle_delivery,
+        concurrency=DELIVERY_CONCURRENCY,
+        finish_linger_s=FINISH_LINGER_S,
+        finish_waits=False,
+    ),
+)
+
+#: How often the worker looks for scheduled posts whose time has come (seconds).
+PUBLISH_EVERY = 2.0
+
+
+async def publish_due_posts(services: Services) -> None:
+    await publish_due(services)
+
+
+class Cleanup:
+    """The cleanup of old rows (every ``retention.EVERY_S``): one ``retention.sweep``.
+
+    Bodies are looked at from a little before the previous sweep on (rows finished since),
+    so each sweep reads only the new done rows of the index."""
+
+    def __init__(self) -> None:
+        self.bodies_since = 0
+
+    async def sweep_old_rows(self, services: Services, now: int | None = None) -> None:
+        """One sweep at ``now`` (ms; default: the time now)."""
+        started = now_ms() if now is None else now
+        keep_days = services.settings.retention_days
+        swept = await retention.sweep(
+            services.store, now=started, keep_days=keep_days, bodies_since=self.bodies_since
+        )
+        # A row finished during this sweep has next_attempt_at <= its claim time, which may
+        # be up to a lease (two minutes) before; look back past that next time.
+        self.bodies_since = started - 10 * 60_000
+        if swept.inbox_items or swept.deliveries or swept.activities:
+            log.info(
+                "retention: deleted %d inbox items, %d deliveries, %d activities",
+                swept.inbox_items,
+                swept.deliveries,
+                swept.activities,
+            )
+
 
 def build_worker(services: Services) -> Worker:
-    """The worker with every queue and periodic job the installed modules register."""
-    runners: list[QueueRunner] = list(services.extras.get("queue_runners", []))
-    lease_ms = services.extras.get("worker_lease_ms")  # tests: leases that pass in seconds
-    if lease_ms is not None:
-        runners = [dataclasses.replace(runner, lease_ms=int(lease_ms)) for runner in runners]
-    periodic: list[tuple[float, Periodic]] = list(services.extras.get("periodic_jobs", []))
-    periodic.append((retention.EVERY_S, retention.sweep_old_rows))  # after retention_days
-    worker = Worker(services, runners, periodic)
-    worker.poll_seconds = float(services.extras.get("worker_poll_seconds", worker.poll_seconds))
-    worker.stop_deadline = float(services.extras.get("worker_stop_deadline", worker.stop_deadline))
-    return worker
+    """The worker of every queue (``RUNNERS``), the scheduled-post publisher and the
+    cleanup of old rows (``store.retention``, after each queue's ``delete_after``)."""
+    options = services.worker
+    periodic: list[tuple[float, Periodic]] = [
+        (PUBLISH_EVERY, publish_due_posts),
+        (retention.EVERY_S, Cleanup().sweep_old_rows),
+    ]
+    return Worker(
+        services,
+        list(RUNNERS),
+        periodic,
+        poll_seconds=options.poll_seconds,
+        stop_deadline=options.stop_deadline,
+        lease_ms=options.lease_ms,
+    )
+
+
+def running(services: Services) -> Worker | None:
+    """This process's running worker, if any."""
+    return services.parts.find(Worker)
 
 
 async def start_in_process(services: Services) -> None:
-    """Startup hook: run the worker inside the web process unless configured off."""
-    if services.settings.worker != "in-process" and not services.extras.get("standalone_worker"):
+    """Run the worker in this process unless configured off (``FEDI_TOWN_WORKER``)."""
+    if services.settings.worker != "in-process" and not services.worker.standalone:
         return
     worker = build_worker(services)
-    services.extras["worker"] = worker
+    services.parts.get(Worker, lambda: worker)
     worker.start()
 
 
 async def stop_in_process(services: Services) -> None:
-    worker: Worker | None = services.extras.pop("worker", None)
+    worker = services.parts.pop(Worker)
     if worker is not None:
         await worker.stop()
-
-
-async def mark_done(services: Services, queue: q.Queue, row_id: int, **columns: object) -> None:
-    """Mark a claimed row done (extra ``columns`` stored with it).
-
-    Goes through this process's worker's ``Finisher`` (one commit for many rows) when there
-    is one, else straight to storage; returns after the commit unless that queue's runner
-    says ``finish_waits=False``.
-    """
-    worker: Worker | None = services.extras.get("worker")
-    finisher = worker.finisher(queue) if worker is not None else None
-    if finisher is None or finisher.closed:
-        await q.done(services.store, queue, row_id, now=now_ms(), **columns)
-    elif finisher.waits:
-        await asyncio.shield(finisher.add(row_id, columns))
-    else:
-        finisher.add(row_id, columns)
-
-
-def poke(services: Services, queue: q.Queue | None = None) -> None:
-    """Tell this process's worker that new work was queued in ``queue`` (default: any)."""
-    worker: Worker | None = services.extras.get("worker")
-    if worker is not None:
-        worker.poke(queue)
-
-
-def run_standalone(services: Services, *, ready: Callable[[], Any] | None = None) -> int:
-    """Run only the worker until SIGTERM/SIGINT (``fedi-town worker``)."""
-    from fedi_town import lifecycle
-    from fedi_town.app import shutdown, startup
-
-    services.extras["standalone_worker"] = True
-    lifecycle.install(services)
-
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        await startup(services)
-        log.info("worker %d running", os.getpid())
-        if ready is not None:
-            ready()
-        await stop.wait()
-        log.info("worker %d stopping", os.getpid())
-        await shutdown(services)
-
-    asyncio.run(main())
-    return 0

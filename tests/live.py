@@ -19,7 +19,7 @@ import httpx
 import uvicorn
 
 from fedi_town.app import create_app
-from fedi_town.services import Services
+from fedi_town.services import Services, WorkerOptions
 from fedi_town.settings import Settings
 
 
@@ -122,8 +122,7 @@ async def live_instance(
     values.update(overrides)
     settings = make_settings(database_url, tmp_path, **values)
     services = Services.from_settings(settings)
-    services.extras["worker_poll_seconds"] = 0.05
-    services.extras["worker_stop_deadline"] = 2.0
+    services.worker = WorkerOptions(poll_seconds=0.05, stop_deadline=2.0)
     app = create_app(settings, services)
     async with serve_app(app, sock):
         async with httpx.AsyncClient(base_url=settings.base_url, timeout=10) as client:

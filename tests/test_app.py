@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from fedi_town.store.effects import Wake
+
 
 @pytest.mark.anyio
 async def test_an_unknown_path_is_a_page_for_browsers_and_a_problem_for_clients(app_client):
@@ -138,7 +140,7 @@ async def test_an_inbox_row_that_is_not_utf8_does_not_stop_the_instance_even_aft
         statuses.append((await live.create_business("bakery")) and 201)
         with sqlite3.connect(path) as raw:
             raw.execute(BAD_ROW, {"id": 1})
-        live.services.extras["worker"].poke()
+        live.services.store.after_commit(Wake())
 
         async def failed() -> bool:
             row = await live.store.fetch_one("SELECT state FROM inbox_items WHERE id = 1")

@@ -102,7 +102,7 @@ async def test_worker_runs_a_handler_and_retries_one_that_raises(store, settings
         seen.append(row["id"])
         if row["id"] == bad_id:
             raise RuntimeError("boom")
-        await q.done(services.store, q.INBOX, row["id"], now=0)
+        return q.Done()
 
     worker = Worker(services, [QueueRunner(q.INBOX, handler)], poll_seconds=0.05)
     worker.start()
@@ -205,7 +205,7 @@ async def test_a_row_whose_handler_was_cancelled_still_goes_out_with_its_batch(s
 
 async def test_stop_marks_finished_rows_done_and_releases_only_unfinished_ones(store, settings):
     from fedi_town.services import Services
-    from fedi_town.worker import QueueRunner, Worker, mark_done
+    from fedi_town.worker import QueueRunner, Worker
 
     services = Services.from_settings(settings)
     services.store = store
@@ -217,10 +217,9 @@ async def test_stop_marks_finished_rows_done_and_releases_only_unfinished_ones(s
         started.add(row["id"])
         if row["id"] == stuck:
             await asyncio.sleep(30)  # still running at the stop deadline
-        await mark_done(services, q.INBOX, row["id"])
+        return q.Done()
 
     worker = Worker(services, [QueueRunner(q.INBOX, handler)], poll_seconds=0.05)
-    services.extras["worker"] = worker
     worker.stop_deadline = 0.3
     worker.start()
     await wait_until(lambda: len(started) == 11)
@@ -248,8 +247,7 @@ async def test_a_worker_cancelled_like_a_crash_leaves_its_rows_to_be_retried(sto
         started.add(row["id"])
         await asyncio.sleep(30)
 
-    worker = Worker(services, [QueueRunner(q.INBOX, handler, lease_ms=60_000)])
-    services.extras["worker"] = worker
+    worker = Worker(services, [QueueRunner(q.INBOX, handler)], lease_ms=60_000)
     worker.start()
     await wait_until(lambda: len(started) == 3)
     # When every task of the worker is cancelled, with no orderly stop (a crash)
@@ -383,3 +381,79 @@ async def test_a_finisher_keeps_its_batch_while_the_database_refuses_and_writes_
         await finisher.close()
     finally:
         await store.disconnect()
+
+
+async def test_apply_records_each_outcome_a_handler_returns(store):
+    # Given four leased rows
+    ids = [await add_item(store, n) for n in range(4)]
+    await q.claim(store, q.INBOX, now=1_000, lease_ms=60_000, limit=10)
+    done, retried, given_up, deferred = ids
+    # When each gets one kind of outcome
+    await q.apply(store, q.INBOX, done, q.Done({"last_error": "none"}), now=2_000)
+    await q.apply(store, q.INBOX, retried, q.Retry(9_000, "busy"), now=2_000)
+    await q.apply(store, q.INBOX, given_up, q.GiveUp("refused"), now=2_000)
+    await q.apply(store, q.INBOX, deferred, q.Defer(7_000, "later"), now=2_000)
+    # Then the rows say so; a deferred row's attempt is not counted
+    rows = {r["id"]: r for r in await store.fetch_all("SELECT * FROM inbox_items")}
+    assert rows[done]["state"] == "done" and rows[done]["done_at"] == 2_000
+    assert (rows[retried]["state"], rows[retried]["next_attempt_at"]) == ("pending", 9_000)
+    assert rows[retried]["last_error"] == "busy" and rows[retried]["attempts"] == 1
+    assert (rows[given_up]["state"], rows[given_up]["last_error"]) == ("failed", "refused")
+    assert (rows[deferred]["next_attempt_at"], rows[deferred]["attempts"]) == (7_000, 0)
+    assert all(r["locked_until"] is None for r in rows.values())
+
+
+async def test_a_handler_that_keeps_raising_gives_up_at_the_queue_s_attempt_cap(store, settings):
+    from fedi_town.services import Services
+    from fedi_town.worker import QueueRunner, Worker
+
+    services = Services.from_settings(settings)
+    services.store = store
+    # Given a row that already used all but one of the inbox queue's attempts
+    row_id = await add_item(store, 1)
+    cap = q.INBOX.retry.max_attempts
+    assert cap is not None
+    await store.execute("UPDATE inbox_items SET attempts = :n", {"n": cap - 1})
+
+    async def handler(services, row):
+        raise RuntimeError("boom")
+
+    # When the worker runs it once more
+    worker = Worker(services, [QueueRunner(q.INBOX, handler)], poll_seconds=0.05)
+    worker.start()
+
+    async def failed() -> bool:
+        row = await store.fetch_one("SELECT state FROM inbox_items WHERE id = :i", {"i": row_id})
+        return row is not None and row["state"] == "failed"
+
+    await wait_until(failed)
+    await worker.stop()
+    # Then it is given up, with the reason recorded
+    row = await store.fetch_one("SELECT * FROM inbox_items WHERE id = :i", {"i": row_id})
+    assert row["last_error"] == "too many attempts" and row["attempts"] == cap
+
+
+async def test_a_wake_effect_makes_the_worker_look_before_its_next_poll(store, settings):
+    from fedi_town.services import Services
+    from fedi_town.store.effects import Wake
+    from fedi_town.worker import QueueRunner, Worker
+
+    services = Services.from_settings(settings)
+    services.store = store
+    seen: list[int] = []
+
+    async def handler(services, row):
+        seen.append(row["id"])
+        return q.Done()
+
+    # Given a worker that polls only once a minute, idle
+    worker = Worker(services, [QueueRunner(q.INBOX, handler)], poll_seconds=60.0)
+    worker.start()
+    await asyncio.sleep(0.1)
+    # When a row is queued by a transaction that carries a Wake
+    async with store.transaction():
+        row_id = await add_item(store, 1)
+        store.after_commit(Wake(q.INBOX))
+    # Then the worker handles it at once
+    await wait_until(lambda: seen == [row_id], timeout=5)
+    await worker.stop()

@@ -8,8 +8,9 @@ import pytest
 
 from fedi_town import worker
 from fedi_town.services import Services
+from fedi_town.store import queue as q
 from fedi_town.store import retention
-from fedi_town.store.db import new_id
+from fedi_town.store.db import new_id, now_ms
 from tests.reliability import record
 
 pytestmark = pytest.mark.anyio
@@ -185,7 +186,8 @@ async def test_the_worker_sweeps_every_few_minutes(settings):
     services = Services.from_settings(settings)
     # When its periodic jobs are listed, then the retention sweep is one, every 5 minutes
     built = worker.build_worker(services)
-    assert (retention.EVERY_S, retention.sweep_old_rows) in built.periodic
+    jobs = {job.__name__: interval for interval, job in built.periodic}
+    assert jobs["sweep_old_rows"] == retention.EVERY_S
     assert retention.EVERY_S <= 600
 
 
@@ -195,14 +197,37 @@ async def test_the_sweep_job_uses_the_retention_setting(settings, store):
     services.store = store
     old = await add_item(store, "done", 3)
     kept = await add_item(store, "done", 1)
-    now_days_ago = (NOW - retention.now_ms()) / DAY
+    now_days_ago = (NOW - now_ms()) / DAY
     await store.execute(
         "UPDATE inbox_items SET done_at = done_at - :shift, "
         "next_attempt_at = next_attempt_at - :shift",
         {"shift": int(now_days_ago * DAY)},
     )
     # When the job runs
-    await retention.sweep_old_rows(services)
+    await worker.Cleanup().sweep_old_rows(services)
     # Then the 3-day-old item is gone and the other stays
     assert await ids(store, "inbox_items") == {kept}
     assert old != kept
+
+
+async def test_with_each_queue_s_delete_after_the_tables_stop_growing(settings, store):
+    # Given an instance that sets no retention (each queue keeps rows its delete_after)
+    services = Services.from_settings(dataclasses.replace(settings, retention_days=None))
+    services.store = store
+    cleanup = worker.Cleanup()
+    kept_days = max(q.INBOX.delete_after_ms, q.DELIVERIES.delete_after_ms) // DAY
+    sizes = []
+    # When every day the same work is finished and the worker's cleanup runs (fixed clock)
+    for day in range(kept_days + 6):
+        at_days_ago = -day  # day ``day`` after NOW
+        for state in ("done", "failed"):
+            await add_item(store, state, at_days_ago)
+            activity = await add_activity(store, at_days_ago)
+            await add_delivery(store, activity, state, at_days_ago)
+        await cleanup.sweep_old_rows(services, now=NOW + day * DAY + 1)
+        tables = ("inbox_items", "deliveries", "outgoing_activities")
+        sizes.append(tuple([len(await ids(store, table)) for table in tables]))
+    # Then the tables grow during the queues' delete_after, and not at all after it
+    growing = sizes[:kept_days]
+    assert growing == sorted(set(growing)), sizes
+    assert set(sizes[kept_days - 1 :]) == {(2 * kept_days, 2 * kept_days, 2 * kept_days)}

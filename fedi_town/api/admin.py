@@ -21,11 +21,11 @@ from fedi_town.api.auth import require_admin
 from fedi_town.api.owner import normalise_domain
 from fedi_town.errors import NotFound
 from fedi_town.protocol.ids import path_id
-from fedi_town.read.cache import followers_changed
 from fedi_town.schemas import validate
 from fedi_town.services import Services
 from fedi_town.store import inbox as inbox_store
 from fedi_town.store import moderation, social
+from fedi_town.store.effects import FollowersChanged
 from fedi_town.web import json_response, read_json
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ async def create_domain_block(request: Request) -> Response:
             await social.delete_follow(store, follow.id)
         await inbox_store.cancel_from_domain(store, domain)
     moderation.blocks_changed(store)  # committed: no check may keep the list from before
-    followers_changed(services)
+    services.store.after_commit(FollowersChanged())
     log.info("admin blocked domain %s (%d follow(s) removed)", domain, len(removed))
     return json_response(views.block(block), 201 if created else 200)
 

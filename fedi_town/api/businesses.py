@@ -22,16 +22,17 @@ from starlette.routing import Route
 
 from fedi_town.api.auth import OWNER_TOKEN_PREFIX, hash_token, require_admin, require_business
 from fedi_town.errors import Conflict, Unprocessable
+from fedi_town.outbound import profile
 from fedi_town.protocol.ids import body_id
 from fedi_town.protocol.keys import generate_rsa_keypair
 from fedi_town.protocol.usernames import username_problem
-from fedi_town.read.cache import forget_business
 from fedi_town.schemas import validate
 from fedi_town.services import Services
 from fedi_town.settings import new_token
 from fedi_town.store import businesses
 from fedi_town.store import media as media_store
 from fedi_town.store.businesses import Business
+from fedi_town.store.effects import BusinessChanged
 from fedi_town.web import json_response, read_json
 
 log = logging.getLogger(__name__)
@@ -113,7 +114,7 @@ async def create_business(services: Services, data: dict[str, Any]) -> tuple[Bus
     )
     if business is None:
         raise Conflict(f"username {username!r} is taken")
-    forget_business(services, business.username)  # NodeInfo counts one more
+    services.store.after_commit(BusinessChanged(business.username))  # NodeInfo counts one more
     log.info("created business %s", business.username)
     return business, token
 
@@ -159,22 +160,18 @@ async def patch(request: Request) -> Response:
     await businesses.update(services.store, business.id, changes)
     updated = await businesses.by_id(services.store, business.id)
     assert updated is not None
-    forget_business(services, business.username)
-    hook = services.extras.get("on_profile_changed")
-    if hook is not None:
-        await hook(services, updated)
+    services.store.after_commit(BusinessChanged(business.username))
+    await profile.on_profile_changed(services, updated)
     return json_response(await business_view(services, updated))
 
 
 async def delete(request: Request) -> Response:
     services: Services = request.app.state.services
     business = await require_business(request, services, request.path_params["username"])
-    hook = services.extras.get("on_business_deleted")
     async with services.store.transaction():
         await businesses.mark_deleted(services.store, business.id)
-        if hook is not None:
-            await hook(services, business)
-    forget_business(services, business.username)
+        await profile.on_business_deleted(services, business)
+        services.store.after_commit(BusinessChanged(business.username))
     log.info("deleted business %s", business.username)
     return Response(status_code=204)
 

@@ -36,12 +36,12 @@ from fedi_town.errors import (
 )
 from fedi_town.media import files
 from fedi_town.protocol.ids import path_id
-from fedi_town.read.cache import forget_business
 from fedi_town.schemas import validate
 from fedi_town.services import Services
 from fedi_town.store import media as media_store
 from fedi_town.store.businesses import Business
 from fedi_town.store.db import new_id, now_ms
+from fedi_town.store.effects import BusinessChanged
 from fedi_town.web import json_response, read_json
 
 log = logging.getLogger(__name__)
@@ -180,7 +180,7 @@ async def patch(request: Request) -> Response:
     validate("media-update", data)
     await media_store.set_description(services.store, media.id, data["description"].strip())
     # Notes showing this image carry its description: drop their kept answers now.
-    forget_business(services, business.username)
+    services.store.after_commit(BusinessChanged(business.username))
     changed = await media_store.by_id(services.store, media.business_id, media.id)
     assert changed is not None
     return json_response(media_view(services, changed))

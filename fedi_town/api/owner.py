@@ -22,19 +22,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from fedi_town import worker
 from fedi_town.api import views
 from fedi_town.api.auth import require_business
 from fedi_town.errors import FediTownError, NotFound, Unprocessable
 from fedi_town.inbound.follow_answers import enqueue_accept, enqueue_reject, follow_object
 from fedi_town.protocol.ids import path_id
-from fedi_town.read.cache import followers_changed
 from fedi_town.remote import actors as remote_actors
 from fedi_town.schemas import validate
 from fedi_town.services import Services
 from fedi_town.store import actors as store_actors
 from fedi_town.store import moderation, notifications, social
 from fedi_town.store.businesses import Business
+from fedi_town.store.effects import FollowersChanged
 from fedi_town.web import json_response, read_json
 
 log = logging.getLogger(__name__)
@@ -99,8 +98,7 @@ async def _decide(request: Request, *, state: str, accept: bool) -> Response:
         else:
             await social.delete_follow(store, follow.id)
             await enqueue_reject(services, business, actor, embedded)
-    followers_changed(services)
-    worker.poke(services)
+        services.store.after_commit(FollowersChanged())
     log.info(
         "%s %s %s of %s",
         business.username,
@@ -196,9 +194,7 @@ async def create_block(request: Request) -> Response:
             embedded = follow_object(follow, business, actor, services.urls)
             await enqueue_reject(services, business, actor, embedded)
     moderation.blocks_changed(store)  # committed: no check may keep the list from before
-    followers_changed(services)
-    if removed:
-        worker.poke(services)
+    services.store.after_commit(FollowersChanged())
     log.info(
         "%s blocked %s (%d follow(s) removed)", business.username, actor_uri or domain, len(removed)
     )

@@ -1,6 +1,7 @@
-"""The worker's side of the inbox: one stored activity -> its handler -> done.
+"""The worker's side of the inbox: one stored activity -> its handler -> an outcome.
 
-``handle_inbox_item`` is the ``QueueRunner`` handler for ``queue.INBOX``. Items of one
+``handle_inbox_item`` is the handler of ``queue.INBOX``; it returns the row's ``Outcome``
+and the worker records it. Items of one
 actor are handled one at a time in this process (so an Undo does not overtake the Like it
 undoes). Outcomes:
 
@@ -12,8 +13,10 @@ undoes). Outcomes:
   failed, no retry, logged as a warning since it is a gap in a handler
 - the database refuses a value of it (too long for an index, out of range:
   ``store.health.refuses_value``) -> failed, no retry, logged as a warning
+- a server we fetch from answers 5xx or 429 -> retried with the queue's backoff, with no
+  attempt cap (it is the other server's trouble, not the activity's)
 - anything else (the database, the network) raises -> the worker retries with backoff, up
-  to ``MAX_ATTEMPTS``
+  to the queue's attempt cap (``queue.INBOX.retry``)
 
 While the inboxes take a burst, items wait and go one at a time, ten a second, so that
 accepting keeps the CPU and the write lock (``backpressure``). The block checks read this
@@ -29,7 +32,6 @@ import json
 import logging
 import weakref
 
-from fedi_town import worker
 from fedi_town.errors import ProtocolError
 from fedi_town.inbound.backpressure import accept_load
 from fedi_town.inbound.context import Inbound
@@ -41,8 +43,6 @@ from fedi_town.store import queue as q
 from fedi_town.store.db import Row, now_ms
 
 log = logging.getLogger(__name__)
-
-MAX_ATTEMPTS = 8
 
 #: What a handler raises on an activity shaped as it did not expect: retrying cannot help.
 _MALFORMED = (LookupError, TypeError, AttributeError, ValueError)
@@ -58,13 +58,13 @@ def _actor_lock(actor_uri: str) -> asyncio.Lock:
     return lock
 
 
-async def handle_inbox_item(services: Services, row: Row) -> None:
-    """Handle one claimed ``inbox_items`` row and record its outcome."""
+async def handle_inbox_item(services: Services, row: Row) -> q.Outcome:
+    """Handle one claimed ``inbox_items`` row; what to record for it."""
     async with accept_load(services).turn():
-        await _handle(services, row)
+        return await _handle(services, row)
 
 
-async def _handle(services: Services, row: Row) -> None:
+async def _handle(services: Services, row: Row) -> q.Outcome:
     store = services.store
     row_id = int(row["id"])
     actor_uri = str(row["actor_uri"])
@@ -73,8 +73,7 @@ async def _handle(services: Services, row: Row) -> None:
     except ValueError:
         activity = None
     if not isinstance(activity, dict):
-        await _give_up(services, row, "unparseable body")
-        return
+        return _give_up(row, "unparseable body")
     kind = str(row["type"])
     handler = HANDLERS.get(kind)
     if handler is None:
@@ -94,8 +93,7 @@ async def _handle(services: Services, row: Row) -> None:
             async with _actor_lock(actor_uri):
                 outcome = await handler(ctx)
         except (ProtocolError, BadResponse) as exc:
-            await _give_up(services, row, exc.__class__.__name__)
-            return
+            return _give_up(row, exc.__class__.__name__)
         except _MALFORMED as exc:
             log.warning(
                 "inbox item %d: %s handler cannot use it (%s); dropped",
@@ -103,13 +101,15 @@ async def _handle(services: Services, row: Row) -> None:
                 kind,
                 exc.__class__.__name__,
             )
-            await _give_up(services, row, f"malformed: {exc.__class__.__name__}")
-            return
+            return _give_up(row, f"malformed: {exc.__class__.__name__}")
         except FetchFailed as exc:
             if 400 <= exc.status < 500 and exc.status != 429:
-                await _give_up(services, row, f"{exc.__class__.__name__} {exc.status}")
-                return
-            raise
+                return _give_up(row, f"{exc.__class__.__name__} {exc.status}")
+            # The other server is in trouble (5xx, 429), not the activity: back off as the
+            # queue does, but without the attempt cap, which is for handlers that fail.
+            log.info("inbox item %d: %s %d; trying again later", row_id, kind, exc.status)
+            delay = q.INBOX.retry.delay_ms(int(row["attempts"]))
+            return q.Retry(now_ms() + delay, exc.__class__.__name__)
         except Exception as exc:
             if health.refuses_value(exc):
                 log.warning(
@@ -118,20 +118,15 @@ async def _handle(services: Services, row: Row) -> None:
                     kind,
                     exc.__class__.__name__,
                 )
-                await _give_up(services, row, f"value refused: {exc.__class__.__name__}")
-                return
-            if int(row["attempts"]) >= MAX_ATTEMPTS:
-                await _give_up(services, row, "too many attempts")
-                return
+                return _give_up(row, f"value refused: {exc.__class__.__name__}")
             raise
-    await worker.mark_done(services, q.INBOX, row_id)  # batched with other finished rows
     log.info(
         "inbox item %d: %s %s from %s: %s", row_id, kind, row["activity_uri"], actor_uri, outcome
     )
+    return q.Done()  # batched by the worker with other finished rows
 
 
-async def _give_up(services: Services, row: Row, reason: str) -> None:
-    await q.fail(services.store, q.INBOX, int(row["id"]), now=now_ms(), last_error=reason)
+def _give_up(row: Row, reason: str) -> q.GiveUp:
     log.info(
         "inbox item %d: %s %s from %s failed: %s",
         row["id"],
@@ -140,3 +135,4 @@ async def _give_up(services: Services, row: Row, reason: str) -> None:
         row["actor_uri"],
         reason,
     )
+    return q.GiveUp(reason)

@@ -3,7 +3,7 @@
 Both embed the Follow as it was received (interop §4: Mastodon matches the embedded id, else
 ``type`` + ``object.actor``) and go to the follower's personal inbox. Call inside the
 transaction that changes the follow, so the answer is sent if and only if the change
-sticks; ``worker.poke`` after it commits.
+sticks; the transaction then carries a ``Wake`` for the worker.
 """
 
 from __future__ import annotations

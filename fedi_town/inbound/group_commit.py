@@ -26,10 +26,10 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from fedi_town import worker
 from fedi_town.inbound.backpressure import accept_load
 from fedi_town.services import Services
 from fedi_town.store import inbox as inbox_store
+from fedi_town.store.effects import Wake
 from fedi_town.store.inbox import Received
 from fedi_town.store.queue import INBOX
 
@@ -140,7 +140,7 @@ class InboxWriter:
         # During a burst the inbox items wait anyway (backpressure) and the worker keeps
         # claiming as rows finish; a poke would only run an empty claim once per group.
         if any(isinstance(o, int) for o in outcomes) and not load.busy():
-            worker.poke(self.services, INBOX)
+            self.services.store.after_commit(Wake(INBOX))
 
     async def _write_each(self, items: list[Received]) -> list[int | BaseException | None]:
         outcomes: list[int | BaseException | None] = []
@@ -154,7 +154,7 @@ class InboxWriter:
     async def _write_alone(self, items: list[Received]) -> list[int | None]:
         ids = await inbox_store.add_many(self.services.store, items)
         if any(i is not None for i in ids):
-            worker.poke(self.services, INBOX)
+            self.services.store.after_commit(Wake(INBOX))
         return ids
 
 

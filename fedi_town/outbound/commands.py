@@ -20,7 +20,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from fedi_town import worker
 from fedi_town.errors import Conflict, FediTownError, Unprocessable
 from fedi_town.outbound.audience import (
     Recipient,
@@ -32,7 +31,6 @@ from fedi_town.outbound.audience import (
 from fedi_town.outbound.notes import create_for, update_for
 from fedi_town.protocol import activities
 from fedi_town.protocol.ids import body_id
-from fedi_town.read.cache import forget_business
 from fedi_town.schemas import validate
 from fedi_town.services import Services
 from fedi_town.store import businesses, outbox
@@ -41,6 +39,7 @@ from fedi_town.store import media as media_store
 from fedi_town.store import posts as post_store
 from fedi_town.store.businesses import Business
 from fedi_town.store.db import new_id, now_ms
+from fedi_town.store.effects import BusinessChanged
 from fedi_town.store.media import Media
 from fedi_town.store.posts import Post
 from fedi_town.text.compose import ResolvedMention, find_mentions, render_post
@@ -236,7 +235,7 @@ async def create_post(services: Services, business: Business, data: dict[str, An
                 services, business.id, visibility, composition.extra_inboxes
             )
             await _enqueue_note_activity(services, business, post, "Create", inboxes)
-    forget_business(services, business.username)
+        services.store.after_commit(BusinessChanged(business.username))
     log.info(
         "business %s %s post %d (%s)",
         business.username,
@@ -244,7 +243,6 @@ async def create_post(services: Services, business: Business, data: dict[str, An
         post.id,
         visibility,
     )
-    worker.poke(services)
     attached = [replace(m, post_id=post.id, position=i) for i, m in enumerate(media)]
     return CreatedPost(post, attached)
 
@@ -314,8 +312,7 @@ async def edit_post(
             )
             inboxes = list(dict.fromkeys([*audience, *current]))
             await _enqueue_note_activity(services, business, edited, "Update", inboxes)
-    forget_business(services, business.username)
-    worker.poke(services)
+        services.store.after_commit(BusinessChanged(business.username))
     return edited
 
 
@@ -341,9 +338,8 @@ async def delete_post(services: Services, business: Business, post: Post) -> Non
             inboxes=reached,
             post_id=post.id,
         )
-    forget_business(services, business.username)
+        services.store.after_commit(BusinessChanged(business.username))
     log.info("business %s deleted post %d (%d inboxes)", business.username, post.id, len(reached))
-    worker.poke(services)
 
 
 async def set_pinned(services: Services, business: Business, post: Post, pinned: bool) -> Post:
@@ -376,8 +372,7 @@ async def set_pinned(services: Services, business: Business, post: Post, pinned:
             post_id=post.id,
         )
         changed = await _reload(services, business, post.id)
-    forget_business(services, username)
-    worker.poke(services)
+        services.store.after_commit(BusinessChanged(username))
     return changed
 
 
@@ -396,8 +391,6 @@ async def publish_due(services: Services) -> int:
             inboxes = await inboxes_for(services, business.id, post.visibility, post.extra_inboxes)
             await _enqueue_note_activity(services, business, post, "Create", inboxes)
             published += 1
-        forget_business(services, business.username)
+            services.store.after_commit(BusinessChanged(business.username))
         log.info("published scheduled post %d of %s", post.id, business.username)
-    if published:
-        worker.poke(services)
     return published

@@ -17,8 +17,7 @@ Before sending, three gates:
 
 After the answer: 2xx or a definite refusal closes the host's breaker; timeouts, refused
 connections, 408 and 5xx count towards opening it; 410 drops the follower. A row that was
-sent is marked done through the worker's batch (``worker.mark_done``): one commit for many
-rows.
+sent comes back ``Done`` and the worker marks it in a batch: one commit for many rows.
 
 Per healthy delivery that leaves no query of its own: the activity, its sender and signer are
 read once per activity (``_outgoing``), the breaker is a dict lookup, and the row's ``done``
@@ -36,7 +35,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from fedi_town import worker
 from fedi_town.outbound.breaker import Breaker
 from fedi_town.outbound.retry import RETRYABLE_ERRORS, decide
 from fedi_town.remote.http import DeliveryResult
@@ -47,6 +45,7 @@ from fedi_town.store import deliveries as delivery_store
 from fedi_town.store import inbox as inbox_store
 from fedi_town.store import queue as q
 from fedi_town.store.db import Row, now_ms
+from fedi_town.store.effects import Wake
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +198,6 @@ async def _deliver_locally(services: Services, inbox: str, body: bytes, sender: 
         type=str(activity.get("type", "")),
         body=body.decode("utf-8"),
     )
-    worker.poke(services, q.INBOX)
 
 
 def breaker(services: Services) -> Breaker:
@@ -207,16 +205,13 @@ def breaker(services: Services) -> Breaker:
     return services.parts.get(Breaker, Breaker)
 
 
-async def _circuit_allows(services: Services, row: Row, now: int) -> bool:
-    """False (and the row deferred, uncounted) while the host's breaker is open."""
+async def _circuit_allows(services: Services, row: Row, now: int) -> q.Defer | None:
+    """None, or while the host's breaker is open the row's deferral (uncounted)."""
     verdict = await breaker(services).verdict(services.store, str(row["host"]), now)
     if verdict == "send" or verdict == "probe":
-        return True
+        return None
     until = max(int(verdict), now + BUSY_RETRY_MS)
-    await delivery_store.defer(
-        services.store, int(row["id"]), until=until, last_error=delivery_store.HOST_UNAVAILABLE
-    )
-    return False
+    return q.Defer(until, delivery_store.HOST_UNAVAILABLE)
 
 
 async def _record_health(services: Services, host: str, result: DeliveryResult, now: int) -> None:
@@ -236,34 +231,32 @@ async def _record_health(services: Services, host: str, result: DeliveryResult, 
         await health.failed(services.store, host, now)
     elif status != 429 and await health.succeeded(services.store, host, now):
         log.info("%s answers again; resuming its deliveries", host)
-        worker.poke(services, q.DELIVERIES)  # its deferred rows are due now
+        services.store.after_commit(Wake(q.DELIVERIES))  # its deferred rows are due now
 
 
-async def handle_delivery(services: Services, row: Row) -> None:
-    """Send one delivery row and record what happened."""
+async def handle_delivery(services: Services, row: Row) -> q.Outcome:
+    """Send one delivery row; what happened, for the worker to record."""
     store = services.store
     row_id = int(row["id"])
     inbox = str(row["inbox"])
     host = str(row["host"])
     activity = await _outgoing(services, int(row["activity_id"]))
     if isinstance(activity, str):
-        await q.fail(store, q.DELIVERIES, row_id, now=now_ms(), last_error=activity)
-        return
+        return q.GiveUp(activity)
     body, signer, sender = activity.body, activity.signer, activity.sender
 
     if _is_local(services, inbox):
         await _deliver_locally(services, inbox, body, sender)
-        await worker.mark_done(services, q.DELIVERIES, row_id, last_status=202)
         log.info("delivery %d of %s to our own %s: handed over", row_id, activity.type, inbox)
-        return
+        return q.Done({"last_status": 202})
 
-    if not await _circuit_allows(services, row, now_ms()):
-        return
+    deferred = await _circuit_allows(services, row, now_ms())
+    if deferred is not None:
+        return deferred
     lease_left_s = (int(row["locked_until"] or 0) - now_ms()) / 1000
     async with host_limiter(services).slot(host, wait_s=lease_left_s / 2) as got_slot:
         if not got_slot:
-            await delivery_store.defer(store, row_id, until=now_ms() + BUSY_RETRY_MS)
-            return
+            return q.Defer(now_ms() + BUSY_RETRY_MS)
         result = await services.started_remote().post_activity(inbox, body, signer=signer)
     now = now_ms()
     await _record_health(services, host, result, now)
@@ -276,28 +269,13 @@ async def handle_delivery(services: Services, row: Row) -> None:
         now=now,
         jitter=random.random(),
     )
-    if decision.action == "done":
-        await worker.mark_done(services, q.DELIVERIES, row_id, last_status=result.status)
-    elif decision.action == "retry":
-        assert decision.next_attempt_at is not None
-        await q.retry(
-            store,
-            q.DELIVERIES,
-            row_id,
-            next_attempt_at=decision.next_attempt_at,
-            last_status=result.status,
-            last_error=decision.reason,
-        )
-    else:
-        if decision.action == "gone":
-            dropped = await outbox.mark_inbox_gone(store, inbox)
-            log.info("%s answered 410: dropped %d follower(s)", host, dropped)
-        await q.fail(
-            store,
-            q.DELIVERIES,
-            row_id,
-            now=now,
-            last_status=result.status,
-            last_error=decision.reason,
-        )
     log.info("delivery %d of %s to %s: %s", row_id, activity.type, host, decision.action)
+    if decision.action == "done":
+        return q.Done({"last_status": result.status})
+    if decision.action == "retry":
+        assert decision.next_attempt_at is not None
+        return q.Retry(decision.next_attempt_at, decision.reason, {"last_status": result.status})
+    if decision.action == "gone":
+        dropped = await outbox.mark_inbox_gone(store, inbox)
+        log.info("%s answered 410: dropped %d follower(s)", host, dropped)
+    return q.GiveUp(decision.reason, {"last_status": result.status})

@@ -1,4 +1,4 @@
-"""The profile hooks the businesses API calls: followers hear of changes and of deletion.
+"""What the businesses API calls after a profile change or a deletion: followers hear of it.
 
 ``on_profile_changed``: Update{actor} to the followers' inboxes, so Mastodon refreshes the
 profile now instead of within a day (interop §6.16), with the whole actor document the
@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fedi_town import worker
 from fedi_town.protocol import activities
 from fedi_town.services import Services
 from fedi_town.store import outbox
@@ -51,5 +50,4 @@ async def _to_followers(services: Services, business: Business, body: dict[str, 
     """Queue ``body`` for every follower's (shared) inbox; how many inboxes it goes to."""
     inboxes = await outbox.follower_inboxes(services.store, business.id)
     await outbox.enqueue(services.store, business_id=business.id, body=body, inboxes=inboxes)
-    worker.poke(services, q.DELIVERIES)
     return len(inboxes)

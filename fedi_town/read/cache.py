@@ -10,9 +10,10 @@ path, query and representation (ActivityPub JSON or not: a browser never gets th
 ActivityPub client got, nor the reverse). HTML pages are never kept.
 
 Freshness: every entry belongs to a group (a business's documents, the followers
-collections, the instance's documents, NodeInfo). The write paths drop the group in this
-process at once, after their transaction commits (``forget_business`` from the admin API
-and the post commands, ``followers_changed`` from the inbound side). Other web processes
+collections, the instance's documents, NodeInfo). The write paths say what changed as
+after-commit effects (``store.effects.BusinessChanged``, ``FollowersChanged``); the cache,
+subscribed at start (``follow_changes``), drops the group in this process once the
+transaction commits. Other web processes
 sharing one PostgreSQL database cannot hear of it, so every entry also expires after
 ``DEFAULT_TTL`` (10 s): short enough that a post edited or deleted through another process
 shows everywhere within seconds, long enough that a burst of fetches (a boost going round)
@@ -30,12 +31,14 @@ from __future__ import annotations
 import re
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from fedi_town.services import Services
+from fedi_town.store.effects import BusinessChanged, FollowersChanged
 
 DEFAULT_TTL = 10.0
 DEFAULT_BUDGET = 4 * 1024 * 1024
@@ -233,8 +236,24 @@ def remember(
     cache.put(key, entry, started)
 
 
+def follow_changes(services: Services) -> Callable[[], None]:
+    """Subscribe this process's cache to the store's after-commit effects; returns the
+    function that ends the subscription."""
+    store = services.store
+    stops = [
+        store.on_commit(BusinessChanged, lambda e: forget_business(services, e.username)),
+        store.on_commit(FollowersChanged, lambda e: followers_changed(services)),
+    ]
+
+    def stop() -> None:
+        for end in stops:
+            end()
+
+    return stop
+
+
 def forget_business(services: Services, username: str) -> None:
-    """Call after any change to what a business's documents show (profile, posts, pins,
+    """After any change to what a business's documents show (profile, posts, pins,
     deletion): drops its actor, WebFinger, Notes, collections, and NodeInfo's counts."""
     cache = response_cache(services)
     cache.forget(business_group(username))
@@ -243,6 +262,6 @@ def forget_business(services: Services, username: str) -> None:
 
 
 def followers_changed(services: Services) -> None:
-    """Hook for the inbound side and the moderation APIs: call after the transaction that
-    added, accepted or removed a follow commits, so follower counts are right at once."""
+    """After the transaction that added, accepted or removed a follow commits, so follower
+    counts are right at once."""
     response_cache(services).forget(FOLLOWERS)

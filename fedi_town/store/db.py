@@ -20,6 +20,13 @@ restarts the pool replaces the dead ones by itself. A failure that means "the da
 take this now" (disk full, read-only, server gone; see ``health``) is raised as
 ``errors.ServiceUnavailable``, a 503 with ``Retry-After``.
 
+**After-commit effects.** Code that changes what another part of the process keeps (a queue's
+worker waiting for work, the read side's document cache) says so with ``after_commit(effect)``
+inside its transaction; the effect reaches the subscribers (``on_commit``) only once the
+outermost transaction has committed, and never when it rolls back (a savepoint that rolls back
+drops its own effects). Outside a transaction it reaches them at once. Effects are plain
+values (``store.effects``); a subscriber is a quick synchronous call that must not fail.
+
 A SQLite database file is created readable by its owner only (0600; SQLite gives its -wal and
 -shm files the same mode), in a directory made 0700 when the store creates it.
 """
@@ -51,6 +58,7 @@ log = logging.getLogger(__name__)
 
 Row = Mapping[str, Any]
 _T = TypeVar("_T")
+_E = TypeVar("_E")
 
 #: Held read connections on SQLite (each is one aiosqlite thread).
 SQLITE_READERS = 2
@@ -134,6 +142,43 @@ class Store:
         self._pg_tx: contextvars.ContextVar[tuple[asyncio.Task[Any] | None, Any] | None] = (
             contextvars.ContextVar(f"store_pg_tx_{id(self)}", default=None)
         )
+        # The effects the open transaction carries, run once it commits (see after_commit).
+        self._effects: contextvars.ContextVar[list[object] | None] = contextvars.ContextVar(
+            f"store_effects_{id(self)}", default=None
+        )
+        self._subscribers: dict[type[Any], list[Callable[[Any], None]]] = {}
+
+    def on_commit(self, kind: type[_E], subscriber: Callable[[_E], None]) -> Callable[[], None]:
+        """Call ``subscriber`` with every ``kind`` effect once its transaction commits;
+        returns the function that ends the subscription."""
+        subscribers = self._subscribers.setdefault(kind, [])
+        subscribers.append(subscriber)
+        return lambda: subscribers.remove(subscriber) if subscriber in subscribers else None
+
+    def after_commit(self, effect: object) -> None:
+        """Run ``effect`` once the open transaction commits (dropped if it rolls back);
+        with no transaction open, run it now."""
+        pending = self._effects.get()
+        if pending is not None and self._nested():
+            pending.append(effect)
+        else:
+            self._run_effects([effect])
+
+    def _nested(self) -> bool:
+        """Whether a transaction opened now would be nested in one of this task's."""
+        return self._in_tx.get() if self.is_sqlite else self._pg_held() is not None
+
+    def _run_effects(self, effects: list[object]) -> None:
+        for effect in effects:
+            for subscriber in list(self._subscribers.get(type(effect), ())):
+                try:
+                    subscriber(effect)
+                except Exception as exc:  # the commit stands; one listener's trouble is its own
+                    log.error(
+                        "after-commit %s failed: %s",
+                        type(effect).__name__,
+                        exc.__class__.__name__,
+                    )
 
     def memory(self, name: str, make: Callable[[], _T]) -> _T:
         """This process's in-memory state about this database, by ``name``, made by ``make``
@@ -242,8 +287,30 @@ class Store:
         """A write transaction: all or nothing. Serialised per process on SQLite.
 
         However it ends (an error, a failed COMMIT, a cancellation) the connection is left
-        with no transaction open and no statement running.
+        with no transaction open and no statement running. The effects it carries
+        (``after_commit``) run after its COMMIT, and only then.
         """
+        pending = self._effects.get()
+        if pending is not None and self._nested():
+            mark = len(pending)
+            try:
+                async with self._transaction():
+                    yield
+            except BaseException:
+                del pending[mark:]  # the savepoint's own effects go with it
+                raise
+            return
+        effects: list[object] = []
+        token = self._effects.set(effects)
+        try:
+            async with self._transaction():
+                yield
+        finally:
+            self._effects.reset(token)
+        self._run_effects(effects)
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[None]:
         if not self.is_sqlite:
             async with self._pg_transaction():
                 yield

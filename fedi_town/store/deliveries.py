@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from fedi_town.store import queue as q
 from fedi_town.store.db import Row, Store
@@ -110,23 +109,6 @@ async def save_closed(store: Store, host: str, now: int) -> bool:
                 {"now": now, "h": host, "why": HOST_UNAVAILABLE},
             )
     return bool(was_open)
-
-
-async def defer(store: Store, row_id: int, *, until: int, last_error: str | None = None) -> bool:
-    """Put a leased row back until ``until`` without counting its attempt."""
-    q.check_transition("pending", "pending")
-    extra = ", last_error = :why" if last_error is not None else ""
-    values: dict[str, Any] = {"id": row_id, "until": until}
-    if last_error is not None:
-        values["why"] = last_error
-    async with store.transaction():  # a write: on SQLite it takes the writer and its lock
-        found = await store.fetch_val(
-            "UPDATE deliveries SET locked_until = NULL, next_attempt_at = :until, "  # noqa: S608
-            f"attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END{extra} "
-            "WHERE id = :id AND state = 'pending' RETURNING id",
-            values,
-        )
-    return found is not None
 
 
 # -- what a post reached -----------------------------------------------------------------

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from fedi_town.store import queue as q
 from fedi_town.store.db import Store, new_id, now_ms
+from fedi_town.store.effects import Wake
 
 _SQLITE_ADD = (
     "INSERT INTO inbox_items (id, activity_uri, business_id, actor_uri, type, body, state, "
@@ -63,8 +64,12 @@ async def add(
     type: str,
     body: str,
 ) -> int | None:
-    """Store a received activity as pending; its row id, or None if it was seen before."""
+    """Store a received activity as pending; its row id, or None if it was seen before.
+    A stored one wakes the inbox queue's worker once committed (``add_many`` leaves that
+    to its caller, the inbox writer, which wakes it once per group)."""
     [row_id] = await add_many(store, [Received(activity_uri, business_id, actor_uri, type, body)])
+    if row_id is not None:
+        store.after_commit(Wake(q.INBOX))
     return row_id
 
 

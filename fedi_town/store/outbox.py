@@ -15,6 +15,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fedi_town.store.db import Row, Store, new_id, now_ms
+from fedi_town.store.effects import Wake
+from fedi_town.store.queue import DELIVERIES
 
 
 async def enqueue(
@@ -29,6 +31,7 @@ async def enqueue(
     """Store an outgoing activity and its deliveries; return the activity's row id.
 
     The activity's ``id`` and ``type`` are taken from ``body`` itself, so they cannot disagree.
+    Once this commits, the delivery queue's worker is woken (``Wake``).
     """
     now = now_ms()
     activity_id = new_id()
@@ -61,6 +64,8 @@ async def enqueue(
         "next_attempt_at, created_at) VALUES (:id, :a, :inbox, :host, 'pending', 0, :due, :now)",
         rows,
     )
+    if rows:
+        store.after_commit(Wake(DELIVERIES))
     return activity_id
 
 

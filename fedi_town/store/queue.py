@@ -17,6 +17,13 @@ so any number of processes share a queue; on SQLite (one process) claims are ser
 the store's write lock. ``done_many`` finishes many leased rows in one transaction (the
 worker's batched finishing, ``worker.Finisher``).
 
+Each queue declares here how it is worked: its lease, its retry policy for a handler that
+raises (backoff, and the attempt cap after which it gives up) and ``delete_after``, how long
+a finished or given-up row is kept before the worker's cleanup deletes it (the instance's
+``FEDI_TOWN_RETENTION_DAYS`` overrides it for every queue). A handler returns an ``Outcome``
+(``Done``, ``Retry``, ``GiveUp`` or ``Defer``) and the worker applies it (``apply``; ``Done``
+goes through the worker's batch).
+
 A claim cannot be poisoned by one row: a row whose text cannot be read (only SQLite can store
 text that is not UTF-8) is failed by id in the claim's own transaction, with the reason logged,
 and the other rows are handed out as usual.
@@ -26,7 +33,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fedi_town.store.db import Row, Store
 
@@ -46,16 +53,80 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
+DAY_MS = 86_400_000
+#: How long finished rows are kept unless a queue or the instance says otherwise (7 days).
+DEFAULT_DELETE_AFTER_MS = 7 * DAY_MS
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """What happens when a handler raises: try again after ``first_ms`` doubling up to
+    ``most_ms``; after ``max_attempts`` (None: never) give up instead."""
+
+    first_ms: int = 5_000
+    most_ms: int = 3600_000
+    max_attempts: int | None = None
+
+    def delay_ms(self, attempts: int) -> int:
+        """The wait after attempt number ``attempts`` raised."""
+        return int(min(self.most_ms, self.first_ms * 2 ** min(attempts, 10)))
+
+
 @dataclass(frozen=True)
 class Queue:
-    """A table that behaves as a queue. ``order`` picks which due rows go first."""
+    """A table that behaves as a queue, and how it is worked: ``order`` picks which due
+    rows go first, ``lease_ms`` how long a claim lasts, ``retry`` what a raising handler
+    gets, ``delete_after_ms`` how long a finished row is kept."""
 
     table: str
     order: str = "next_attempt_at, id"
+    lease_ms: int = 120_000
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    delete_after_ms: int = DEFAULT_DELETE_AFTER_MS
 
 
-INBOX = Queue("inbox_items")
+#: Inbound activities. A handler that keeps raising gives up after 8 attempts.
+INBOX = Queue("inbox_items", retry=RetryPolicy(max_attempts=8))
+#: One row per (activity, inbox). A sent row's fate is ``outbound.retry.decide`` (a pure
+#: function) carried by the handler's outcome; the policy here only covers a handler that
+#: raises.
 DELIVERIES = Queue("deliveries")
+QUEUES = (INBOX, DELIVERIES)
+
+
+@dataclass(frozen=True)
+class Done:
+    """The work succeeded; ``columns`` (e.g. last_status) are stored with the row."""
+
+    columns: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Retry:
+    """Try again at ``at`` (ms); the attempt stays counted."""
+
+    at: int
+    reason: str | None = None
+    columns: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GiveUp:
+    """Stop for good, for ``reason``."""
+
+    reason: str
+    columns: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Defer:
+    """Not now, and not the row's fault: back at ``until`` (ms), the attempt not counted."""
+
+    until: int
+    reason: str | None = None
+
+
+Outcome = Done | Retry | GiveUp | Defer
 
 
 def check_transition(old: str, new: str) -> None:
@@ -167,6 +238,41 @@ async def fail(store: Store, queue: Queue, row_id: int, *, now: int, **columns: 
     """Give up on a row for good."""
     extra = "".join(f", {k} = :{k}" for k in columns) + ", done_at = :now"
     return await _finish(store, queue, row_id, "failed", extra, {"now": now, **columns})
+
+
+async def defer(
+    store: Store, queue: Queue, row_id: int, *, until: int, last_error: str | None = None
+) -> bool:
+    """Put a leased row back until ``until`` without counting its attempt."""
+    check_transition("pending", "pending")
+    extra = ", last_error = :why" if last_error is not None else ""
+    values: dict[str, object] = {"id": row_id, "until": until}
+    if last_error is not None:
+        values["why"] = last_error
+    async with store.transaction():  # a write: on SQLite it takes the writer and its lock
+        found = await store.fetch_val(
+            f"UPDATE {queue.table} SET locked_until = NULL, next_attempt_at = :until, "  # noqa: S608
+            f"attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END{extra} "
+            "WHERE id = :id AND state = 'pending' RETURNING id",
+            values,
+        )
+    return found is not None
+
+
+async def apply(store: Store, queue: Queue, row_id: int, outcome: Outcome, *, now: int) -> bool:
+    """Record a handler's ``outcome`` for a leased row; False when it was not pending."""
+    if isinstance(outcome, Done):
+        return await done(store, queue, row_id, now=now, **outcome.columns)
+    if isinstance(outcome, Retry):
+        error = {} if outcome.reason is None else {"last_error": outcome.reason}
+        return await retry(
+            store, queue, row_id, next_attempt_at=outcome.at, **outcome.columns, **error
+        )
+    if isinstance(outcome, GiveUp):
+        return await fail(
+            store, queue, row_id, now=now, **outcome.columns, last_error=outcome.reason
+        )
+    return await defer(store, queue, row_id, until=outcome.until, last_error=outcome.reason)
 
 
 async def cancel_where(store: Store, queue: Queue, where: str, values: dict[str, object]) -> None:

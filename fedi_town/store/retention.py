@@ -1,6 +1,8 @@
-"""How long finished work is kept: the worker's retention sweep, and the inbox backlog count.
+"""How long finished work is kept: the cleanup of old rows the worker runs, and the inbox
+backlog count.
 
-Queue rows that are finished stay as a record for ``settings.retention_days``, then go:
+Queue rows that are finished stay as a record for their queue's ``delete_after_ms``
+(``store.queue``; ``FEDI_TOWN_RETENTION_DAYS`` overrides it for every queue), then go:
 
     inbox_items           done, failed or cancelled, finished before the cutoff: deleted.
                           A done item's body is emptied at the first sweep after it is
@@ -10,11 +12,11 @@ Queue rows that are finished stay as a record for ``settings.retention_days``, t
     deliveries            done, failed or cancelled before the cutoff: deleted, except the
                           rows of a post that still exists: they are the record of which
                           inboxes hold it, where its edits and its Delete go (commands.py).
-    outgoing_activities   older than the cutoff, with no delivery row left and not about a
-                          post that still exists: deleted.
+    outgoing_activities   older than the deliveries' cutoff, with no delivery row left and
+                          not about a post that still exists: deleted.
 
 Pending rows are never touched. Deleting an inbox item ends its dedupe: the same activity
-delivered again after ``retention_days`` is taken as new (senders stop retrying long before).
+delivered again after ``delete_after`` is taken as new (senders stop retrying long before).
 
 Every statement handles at most ``BATCH`` rows and commits on its own, with a pause between
 batches, so a big table never holds SQLite's one write lock for long and the inbox's group
@@ -30,9 +32,8 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-from fedi_town.services import Services
-from fedi_town.store.db import Store, now_ms
-from fedi_town.store.queue import INBOX, TERMINAL, Queue
+from fedi_town.store.db import Store
+from fedi_town.store.queue import DAY_MS, DELIVERIES, INBOX, TERMINAL, Queue
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,6 @@ BATCH = 1_000
 BATCH_PAUSE_S = 0.05
 #: How often the worker sweeps (seconds).
 EVERY_S = 300.0
-DAY_MS = 86_400_000
 
 _TERMINAL = tuple(sorted(TERMINAL))
 _FIRST = (-(2**62), -(2**62))
@@ -119,51 +119,29 @@ async def _walk(store: Store, statements: tuple[str, str], values: dict[str, obj
         await asyncio.sleep(BATCH_PAUSE_S)
 
 
-async def sweep(store: Store, *, now: int, keep_days: int, bodies_since: int = 0) -> Swept:
-    """Delete finished rows older than ``keep_days``; empty the bodies of inbox items done
-    with ``next_attempt_at >= bodies_since`` (0: all of them)."""
-    cutoff = now - keep_days * DAY_MS
+def cutoff(queue: Queue, now: int, keep_days: int | None = None) -> int:
+    """Finished rows of ``queue`` before this time (ms) go: after its ``delete_after_ms``,
+    or ``keep_days`` when the instance sets it."""
+    keep = queue.delete_after_ms if keep_days is None else keep_days * DAY_MS
+    return now - keep
+
+
+async def sweep(
+    store: Store, *, now: int, keep_days: int | None = None, bodies_since: int = 0
+) -> Swept:
+    """Delete finished rows older than their queue's ``delete_after_ms`` (``keep_days``
+    for every queue when given); empty the bodies of inbox items done with
+    ``next_attempt_at >= bodies_since`` (0: all of them)."""
+    items_cutoff = cutoff(INBOX, now, keep_days)
+    deliveries_cutoff = cutoff(DELIVERIES, now, keep_days)
     items = deliveries = 0
     for state in _TERMINAL:
-        values: dict[str, object] = {"state": state, "cutoff": cutoff}
-        items += await _walk(store, _OLD_ITEMS, values)
+        items += await _walk(store, _OLD_ITEMS, {"state": state, "cutoff": items_cutoff})
+        values: dict[str, object] = {"state": state, "cutoff": deliveries_cutoff}
         deliveries += await _walk(store, _OLD_DELIVERIES, values)
     bodies = await _walk(store, _DONE_BODIES, {"since": bodies_since})
-    activities = await _walk(store, _OLD_ACTIVITIES, {"cutoff": cutoff})
+    activities = await _walk(store, _OLD_ACTIVITIES, {"cutoff": deliveries_cutoff})
     return Swept(items, deliveries, activities, bodies)
-
-
-class SweepMark:
-    """Where the next sweep looks for done bodies from (ms since the epoch), per process."""
-
-    def __init__(self) -> None:
-        self.bodies_since = 0
-
-
-async def sweep_old_rows(services: Services) -> None:
-    """The worker's periodic retention job (every ``EVERY_S``): one ``sweep``.
-
-    Bodies are looked at from a little before the previous sweep on (rows finished since),
-    so each sweep reads only the new done rows of the index."""
-    started = now_ms()
-    mark = services.parts.get(SweepMark, SweepMark)
-    swept = await sweep(
-        services.store,
-        now=started,
-        keep_days=services.settings.retention_days,
-        bodies_since=mark.bodies_since,
-    )
-    # A row finished during this sweep has next_attempt_at <= its claim time, which may be
-    # up to a lease (two minutes) before; look back past that next time.
-    mark.bodies_since = started - 10 * 60_000
-    if swept.inbox_items or swept.deliveries or swept.activities:
-        log.info(
-            "retention: deleted %d inbox items, %d deliveries, %d activities older than %d days",
-            swept.inbox_items,
-            swept.deliveries,
-            swept.activities,
-            services.settings.retention_days,
-        )
 
 
 async def count_pending(store: Store, queue: Queue = INBOX) -> int:

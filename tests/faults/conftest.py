@@ -30,7 +30,7 @@ import httpx
 import pytest
 
 from fedi_town.app import create_app
-from fedi_town.services import Services
+from fedi_town.services import Services, WorkerOptions
 from tests.conftest import ADMIN_TOKEN, IN_CI, KEY_ENCRYPTION_KEY, make_settings
 from tests.live import LiveInstance, bind_loopback, serve_app, wait_until
 
@@ -271,9 +271,7 @@ async def instance(
         allow_private_addresses=True, worker="in-process",
     )  # fmt: skip
     services = Services.from_settings(settings)
-    services.extras["worker_poll_seconds"] = 0.05
-    services.extras["worker_stop_deadline"] = 2.0
-    services.extras["worker_lease_ms"] = lease_ms
+    services.worker = WorkerOptions(poll_seconds=0.05, stop_deadline=2.0, lease_ms=lease_ms)
     app = create_app(settings, services)
     async with serve_app(app, sock):
         async with httpx.AsyncClient(base_url=settings.base_url, timeout=10) as client:

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.anyio
 
 ACTIVITIES = 120
 FOLLOWERS = 150
-#: Deliveries in flight at most (outbound.setup.DELIVERY_CONCURRENCY) plus those sent and
+#: Deliveries in flight at most (worker.DELIVERY_CONCURRENCY) plus those sent and
 #: waiting for their batch's commit.
 IN_FLIGHT = 128 + 64
 

@@ -14,6 +14,7 @@ from collections import Counter
 import pytest
 
 from fedi_town.store import outbox
+from fedi_town.store.effects import Wake
 from tests.faults.conftest import instance, schema_url
 from tests.live import wait_until
 from tests.peer import Hang, TestPeer
@@ -51,7 +52,7 @@ async def test_a_postgresql_restart_during_fan_out_loses_nothing_and_ends(
                   "object": {"id": f"{actor}#note", "type": "Note"}},
             inboxes=inboxes,
         )  # fmt: skip
-        live.services.extras["worker"].poke()
+        live.services.store.after_commit(Wake())
         await wait_until(lambda: len(peer.received) >= RECEIVERS // 4, timeout=30)
         # When PostgreSQL restarts in the middle of it
         await asyncio.to_thread(private_postgres.restart)

@@ -18,11 +18,11 @@ from typing import Any
 import httpx
 import pytest
 
-from fedi_town import worker
 from fedi_town.app import create_app
 from fedi_town.remote.http import RemoteClient
-from fedi_town.services import Services
+from fedi_town.services import Services, WorkerOptions
 from fedi_town.store import outbox
+from fedi_town.store.effects import Wake
 from tests.conftest import make_settings
 from tests.live import LiveInstance, bind_loopback, serve_app, wait_until
 from tests.peer import Hang, Status, TestPeer
@@ -122,8 +122,7 @@ async def instance(database_url: str, tmp_path: Path) -> AsyncIterator[LiveInsta
         worker="in-process",
     )
     services = Services.from_settings(settings)
-    services.extras["worker_poll_seconds"] = 0.05
-    services.extras["worker_stop_deadline"] = 2.0
+    services.worker = WorkerOptions(poll_seconds=0.05, stop_deadline=2.0)
     services.remote = RemoteClient(
         allow_private=True,
         user_agent="fedi-town/test",
@@ -183,7 +182,7 @@ async def test_misbehaving_servers_are_bounded_and_classed_and_the_others_get_it
             },
             inboxes=list(inboxes.values()),
         )
-        worker.poke(live.services)
+        live.services.store.after_commit(Wake())
 
         # When every row has had its first attempt (none still leased)
         async def attempted() -> bool:
@@ -258,7 +257,7 @@ async def test_a_server_that_fails_once_gets_the_activity_on_the_retry(
                   "object": {"id": f"{actor}#n/2", "type": "Note", "content": "hi"}},
             inboxes=[inbox],
         )  # fmt: skip
-        worker.poke(live.services)
+        live.services.store.after_commit(Wake())
 
         async def first_attempt_over() -> Any:
             row = (await rows_by_inbox(live.store))[inbox]
@@ -271,7 +270,7 @@ async def test_a_server_that_fails_once_gets_the_activity_on_the_retry(
         await live.store.execute(
             "UPDATE deliveries SET next_attempt_at = 0 WHERE id = :id", {"id": row["id"]}
         )
-        worker.poke(live.services)
+        live.services.store.after_commit(Wake())
 
         async def done() -> Any:
             found = (await rows_by_inbox(live.store))[inbox]

@@ -100,7 +100,8 @@ class Inbox:
             if not rows:
                 return
             for row in rows:
-                await handle_inbox_item(self.services, row)
+                outcome = await handle_inbox_item(self.services, row)
+                await q.apply(self.services.store, q.INBOX, row["id"], outcome, now=now_ms())
         raise AssertionError("the inbox queue did not drain")
 
     async def assert_healthy(self) -> None:

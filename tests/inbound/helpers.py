@@ -15,6 +15,7 @@ from fedi_town.services import Services
 from fedi_town.store import actors as store_actors
 from fedi_town.store import businesses
 from fedi_town.store import inbox as inbox_store
+from fedi_town.store import queue as q
 from fedi_town.store.actors import ActorProfile, RemoteActor
 from fedi_town.store.businesses import Business
 from fedi_town.store.db import Store, new_id, now_ms
@@ -118,7 +119,8 @@ async def dispatch(services: Services, activity: dict[str, Any]) -> dict[str, An
     assert row_id is not None
     row = await services.store.fetch_one("SELECT * FROM inbox_items WHERE id = :id", {"id": row_id})
     assert row is not None
-    await handle_inbox_item(services, row)
+    outcome = await handle_inbox_item(services, row)
+    await q.apply(services.store, q.INBOX, row_id, outcome, now=now_ms())
     after = await services.store.fetch_one(
         "SELECT * FROM inbox_items WHERE id = :id", {"id": row_id}
     )

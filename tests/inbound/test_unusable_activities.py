@@ -13,6 +13,8 @@ from fedi_town.inbound.context import Inbound
 from fedi_town.inbound.dispatch import handle_inbox_item
 from fedi_town.inbound.handlers import HANDLERS
 from fedi_town.store import inbox as inbox_store
+from fedi_town.store import queue as q
+from fedi_town.store.db import now_ms
 from tests.conftest import admin_headers
 from tests.inbound.helpers import add_remote_actor, count
 
@@ -33,7 +35,8 @@ async def stored_and_handled(services, activity: Any, kind: str) -> dict[str, An
         body=json.dumps(activity),
     )
     row = await services.store.fetch_one("SELECT * FROM inbox_items WHERE id = :i", {"i": row_id})
-    await handle_inbox_item(services, row)
+    outcome = await handle_inbox_item(services, row)
+    await q.apply(services.store, q.INBOX, row_id, outcome, now=now_ms())
     after = await services.store.fetch_one("SELECT * FROM inbox_items WHERE id = :i", {"i": row_id})
     return dict(after)
 

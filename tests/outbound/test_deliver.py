@@ -13,6 +13,7 @@ from fedi_town.outbound.deliver import PER_HOST, breaker, host_limiter
 from fedi_town.store import deliveries as delivery_store
 from fedi_town.store import outbox
 from fedi_town.store.db import now_ms
+from fedi_town.store.effects import Wake
 from tests.live import wait_until
 from tests.peer import Hang, TestPeer
 
@@ -30,7 +31,7 @@ async def send(live: Any, business: dict[str, Any], inboxes: list[str], n: int =
                                                            "type": "Note"}},
         inboxes=inboxes,
     )  # fmt: skip
-    worker.poke(live.services)
+    live.services.store.after_commit(Wake())
     return activity_id
 
 
@@ -148,7 +149,7 @@ async def test_rows_for_a_host_with_an_open_breaker_wait_uncounted_then_one_prob
     await live.store.execute("UPDATE remote_hosts SET open_until = :t", {"t": now_ms() - 1})
     await health.refresh(live.store, now_ms(), force=True)
     await live.store.execute("UPDATE deliveries SET next_attempt_at = :t", {"t": now_ms()})
-    worker.poke(live.services)
+    live.services.store.after_commit(Wake())
     # Then one probe goes out, succeeds, and the breaker is closed, in memory and in storage
     await peer.wait_for(lambda r: True)
     await wait_until(lambda: _is_done(live.store, inbox))
@@ -195,7 +196,8 @@ async def test_at_shutdown_quick_deliveries_finish_and_stuck_ones_go_back_untouc
         await quick.wait_for(lambda r: True)
         await stuck.wait_for(lambda r: True)
         # When the worker is stopped (SIGTERM) with a one-second deadline
-        running: worker.Worker = live.services.extras["worker"]
+        running = worker.running(live.services)
+        assert running is not None
         running.stop_deadline = 1.0
         await worker.stop_in_process(live.services)
         # Then the quick one finished, the stuck one is pending again, attempt uncounted

@@ -19,6 +19,7 @@ from fedi_town import worker
 from fedi_town.remote.http import RemoteClient
 from fedi_town.store import queue as q
 from fedi_town.store.db import now_ms
+from fedi_town.store.effects import Wake
 from tests.live import wait_until
 from tests.outbound.conftest import add_follower, owner, write_post
 from tests.peer import Hang, Status, TestPeer
@@ -123,7 +124,7 @@ async def test_each_receiving_server_gets_what_the_policy_says(live, peers):
         "UPDATE deliveries SET next_attempt_at = :now WHERE inbox = :i",
         {"now": now_ms(), "i": inboxes["flaky"]},
     )
-    worker.poke(live.services)
+    live.services.store.after_commit(Wake())
 
     # Then its second attempt is accepted, and nobody got anything twice
     await settled(store, inboxes["flaky"], state="done", last_status=202)
@@ -261,7 +262,8 @@ async def test_a_fan_out_reaches_every_inbox_once_and_rows_are_done_in_batches(l
         assert len(paths) == 90 and len(set(paths)) == 90
         assert all(r.verified for r in received), {r.error for r in received}
     # And the rows were marked done through the batch finisher, with nothing left leased
-    running: worker.Worker = live.services.extras["worker"]
+    running = worker.running(live.services)
+    assert running is not None
     finisher = running.finisher(q.DELIVERIES)
     assert finisher is not None and 1 <= finisher.batches <= 90
     assert (

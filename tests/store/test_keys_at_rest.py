@@ -18,7 +18,6 @@ import pytest
 from fedi_town import cli
 from fedi_town.app import shutdown, startup
 from fedi_town.errors import ConfigError
-from fedi_town.lifecycle import install
 from fedi_town.protocol import httpsig
 from fedi_town.protocol.keys import generate_rsa_keypair, load_public_key
 from fedi_town.protocol.sealed import CannotOpen, Keyring, is_sealed, new_key
@@ -46,7 +45,6 @@ async def stored_values(services: Services) -> list[str]:
 
 async def started(settings: Settings) -> Services:
     services = Services.from_settings(settings)
-    install(services)
     await startup(services)
     return services
 

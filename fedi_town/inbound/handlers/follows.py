@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fedi_town import worker
 from fedi_town.inbound.context import Inbound
 from fedi_town.inbound.follow_answers import enqueue_accept
 from fedi_town.protocol.reading import id_of, types_of, without_context
-from fedi_town.read.cache import followers_changed
 from fedi_town.store import actors as store_actors
 from fedi_town.store import notifications, social
+from fedi_town.store.effects import FollowersChanged
 
 
 async def on_follow(ctx: Inbound) -> str:
@@ -28,7 +27,6 @@ async def on_follow(ctx: Inbound) -> str:
     actor = await ctx.actor()
     follow_document = without_context(ctx.activity)
     follow_uri = id_of(ctx.activity)
-    accepted = False
     async with ctx.store.transaction():
         existing = await social.follow_of(ctx.store, business.id, actor.id)
         if existing is None:
@@ -64,10 +62,7 @@ async def on_follow(ctx: Inbound) -> str:
             outcome = f"repeated follow ({state})"
         if state == "accepted":
             await enqueue_accept(ctx.services, business, actor, follow_document)
-            accepted = True
-    followers_changed(ctx.services)
-    if accepted:
-        worker.poke(ctx.services)
+        ctx.services.store.after_commit(FollowersChanged())
     return outcome
 
 
@@ -88,7 +83,7 @@ async def undo_follow(ctx: Inbound, inner: Any) -> str:
         if follow is None:
             return "ignored: no such follow"
         await social.delete_follow(ctx.store, follow.id)
-    followers_changed(ctx.services)
+        ctx.services.store.after_commit(FollowersChanged())
     return "follow removed"
 
 
@@ -105,7 +100,7 @@ async def on_block(ctx: Inbound) -> str:
         if follow is None:
             return "nothing to sever"
         await social.delete_follow(ctx.store, follow.id)
-    followers_changed(ctx.services)
+        ctx.services.store.after_commit(FollowersChanged())
     return "follow severed"
 
 

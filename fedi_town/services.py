@@ -87,9 +87,6 @@ class Services:
     sealed_keys: SealedKeys = field(init=False, repr=False)
     #: how this process runs its background worker
     worker: WorkerOptions = field(default_factory=WorkerOptions)
-    #: long-lived helpers other modules hang here (caches, worker handle); never in a repr,
-    #: as some hold opened private keys
-    extras: dict[str, Any] = field(default_factory=dict, repr=False)
     #: each way's own process-local helpers, keyed by class (see ``Parts``)
     parts: Parts = field(default_factory=Parts, repr=False)
 
@@ -97,7 +94,7 @@ class Services:
         self.sealed_keys = SealedKeys(self.settings)
 
     def started_remote(self) -> RemoteClient:
-        """The remote client; only once started (``remote.setup``)."""
+        """The remote client; only once started (``lifecycle.open_client``)."""
         if self.remote is None:
             raise RuntimeError("the remote client is opened at start")
         return self.remote
@@ -136,14 +133,6 @@ class Services:
             max_skew=timedelta(seconds=self.settings.signature_max_skew),
             domain=self.settings.domain,
         )
-
-    def shared(self, name: str, make: Callable[[], T]) -> T:
-        """This process's one ``name`` helper (a cache, a writer), made by ``make`` on first
-        use and kept in ``extras``."""
-        found = self.extras.get(name)
-        if found is None:
-            found = self.extras[name] = make()
-        return cast(T, found)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:

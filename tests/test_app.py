@@ -131,7 +131,7 @@ async def test_an_inbox_row_that_is_not_utf8_does_not_stop_the_instance_even_aft
 
     from tests.live import live_instance, wait_until
     from tests.reliability import record
-    from tests.test_store import BAD_ROW
+    from tests.store.test_db import BAD_ROW
 
     path = tmp_path / "town.sqlite3"
     url = f"sqlite:///{path}"

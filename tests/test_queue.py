@@ -324,7 +324,7 @@ async def test_a_row_that_cannot_be_read_is_failed_alone_and_the_queue_goes_on(t
 
     from fedi_town.store.db import Store
     from fedi_town.store.migrations import migrate
-    from tests.test_store import BAD_ROW
+    from tests.store.test_db import BAD_ROW
 
     path = tmp_path / "queue.sqlite3"
     store = Store(f"sqlite:///{path}")

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import httpx
-from PIL import Image
 
 from fedi_town.store import actors as store_actors
 from fedi_town.store import social
 from fedi_town.store.actors import ActorProfile
 from fedi_town.store.db import Store
+from tests.media.conftest import image_bytes as image_bytes  # re-exported: uploads use it
 
 
 def owner(business: dict[str, Any]) -> dict[str, str]:
@@ -58,14 +57,6 @@ async def write_post(
     return await client.post(
         f"/api/v1/businesses/{business['username']}/posts", json=body, headers=owner(business)
     )
-
-
-def image_bytes(
-    fmt: str = "JPEG", size: tuple[int, int] = (64, 48), color: tuple[int, int, int] = (200, 90, 20)
-) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, color).save(buffer, format=fmt)
-    return buffer.getvalue()
 
 
 async def upload(

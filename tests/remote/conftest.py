@@ -126,6 +126,16 @@ def serve() -> Iterator[Callable[..., Peer]]:
         yield start
 
 
+def inbox_peer(serve: Callable[..., Peer]) -> Peer:
+    """A loopback peer whose ``/inbox`` accepts every POST with 202."""
+
+    async def accept(request: Request) -> Response:
+        await request.body()
+        return Response("{}", status_code=202, media_type="application/json")
+
+    return serve(Route("/inbox", accept, methods=["POST"]))
+
+
 @dataclass(frozen=True)
 class SignCall:
     method: str

@@ -29,7 +29,6 @@ from fedi_town.remote.errors import (
 )
 from fedi_town.remote.http import ACTIVITY_ACCEPT, DeliveryResult, RemoteClient
 from fedi_town.remote.knock import SchemeMemory
-from fedi_town.remote.responses import check_activitypub_media_type, parse_retry_after
 from tests.remote.conftest import SIGNATURE_HEADER, FakeSigner, Peer
 
 AP = "application/activity+json"
@@ -760,45 +759,6 @@ async def test_a_shared_scheme_memory_learns_from_every_client(
         await client.post_activity(peer.url("/inbox"), b"{}", signer=signer)
 
     assert memory.scheme_for(f"127.0.0.1:{peer.port}") == "rfc9421"
-
-
-def test_scheme_memory_forgets_the_least_recently_used_host() -> None:
-    memory = SchemeMemory(max_hosts=2)
-    memory.remember("a.test", "rfc9421")
-    memory.remember("b.test", "rfc9421")
-    memory.scheme_for("a.test")  # a is now the most recently used
-    memory.remember("c.test", "rfc9421")
-
-    assert len(memory) == 2
-    assert memory.scheme_for("a.test") == "rfc9421"
-    assert memory.scheme_for("b.test") == "cavage"  # forgotten: back to the default
-
-
-@pytest.mark.parametrize(
-    ("value", "seconds"),
-    [
-        (None, None),
-        ("0", 0.0),
-        (" 30 ", 30.0),
-        ("Wed, 01 Jan 2025 12:00:30 GMT", 30.0),
-        ("Wed, 01 Jan 2025 11:00:00 GMT", 0.0),  # in the past
-        ("-5", None),
-        ("1.5", None),
-        ("tomorrow", None),
-        ("9" * 40, None),
-    ],
-)
-def test_parse_retry_after(value: str | None, seconds: float | None) -> None:
-    assert parse_retry_after(value, NOW) == seconds
-
-
-@pytest.mark.parametrize(
-    "content_type",
-    [None, "", "application/activity+jsonx", "application/ld+json; profile=", "text/json"],
-)
-def test_media_types_that_are_not_activitystreams(content_type: str | None) -> None:
-    with pytest.raises(BadContentType):
-        check_activitypub_media_type(content_type, "https://x.test/o")
 
 
 def test_delivery_result_is_frozen() -> None:

@@ -1,21 +1,17 @@
 """Private keys at rest: sealed in the database, opened once, rotated, refused without a key.
 
-Runs on both backends through the real store; the CLI is run in-process with its real
-environment (``fedi-town rotate-keys``, ``serve`` refusing to start).
+Runs on both backends through the real store; the commands that make and rotate keys
+are tested with the command line (tests/test_cli.py).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import stat
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
-from fedi_town import cli
 from fedi_town.app import shutdown, startup
 from fedi_town.errors import ConfigError
 from fedi_town.protocol import httpsig
@@ -26,7 +22,6 @@ from fedi_town.services import Services
 from fedi_town.settings import Settings
 from fedi_town.store import businesses, keys_at_rest
 from tests.conftest import KEY_ENCRYPTION_KEY, create_business
-from tests.live import bind_loopback
 from tests.reliability import record
 
 pytestmark = pytest.mark.anyio
@@ -227,79 +222,3 @@ async def test_no_key_refuses_the_start_naming_the_setting(settings):
     assert SETTING in str(refused.value)
     assert "new-key-encryption-key" in str(refused.value)
     record("keys", "no key encryption key at start", "refused")
-
-
-# -- the command line ---------------------------------------------------------------------
-
-
-def cli_env(monkeypatch: pytest.MonkeyPatch, settings: Settings, keys: str | None) -> None:
-    for name in [n for n in os.environ if n.startswith("FEDI_TOWN_")]:
-        monkeypatch.delenv(name)
-    sock = bind_loopback()
-    port = sock.getsockname()[1]
-    sock.close()
-    monkeypatch.setenv("FEDI_TOWN_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("FEDI_TOWN_BASE_URL", "http://127.0.0.1")
-    monkeypatch.setenv("FEDI_TOWN_ALLOW_PRIVATE_ADDRESSES", "true")
-    monkeypatch.setenv("FEDI_TOWN_HOST", "127.0.0.1")
-    monkeypatch.setenv("FEDI_TOWN_PORT", str(port))
-    monkeypatch.setenv("FEDI_TOWN_MEDIA_DIR", str(settings.media_dir))
-    if keys is not None:
-        monkeypatch.setenv(SETTING, keys)
-
-
-def test_new_key_encryption_key_prints_a_usable_key(capsys):
-    assert cli.main(["new-key-encryption-key"]) == 0
-    key = capsys.readouterr().out.strip()
-    assert Keyring([key]).open(Keyring([key]).seal("x")) == "x"
-
-
-def test_serve_without_a_key_refuses_to_start_naming_the_setting(monkeypatch, settings, capsys):
-    # Given no key encryption key in the environment
-    cli_env(monkeypatch, settings, None)
-    # When fedi-town serve starts
-    code = cli.main(["serve"])
-    # Then it exits at once with a line naming the setting and the command that makes one
-    err = capsys.readouterr().err
-    assert code != 0
-    assert SETTING in err and "fedi-town new-key-encryption-key" in err
-
-
-def test_serve_with_a_wrong_key_refuses_to_start_naming_the_setting(monkeypatch, settings, capsys):
-    # Given keys sealed with one key (a business made by the CLI)
-    cli_env(monkeypatch, settings, KEY_ENCRYPTION_KEY)
-    assert cli.main(["create-business", "bakery"]) == 0
-    # When fedi-town serve starts with another key
-    monkeypatch.setenv(SETTING, new_key())
-    code = cli.main(["serve"])
-    # Then it refuses, naming the setting, showing no key
-    err = capsys.readouterr().err
-    assert code != 0
-    assert SETTING in err and KEY_ENCRYPTION_KEY not in err
-
-
-def test_rotate_keys_says_how_many_keys_it_resealed(monkeypatch, settings, capsys):
-    # Given a business sealed with the test key, and a new key put first
-    cli_env(monkeypatch, settings, KEY_ENCRYPTION_KEY)
-    assert cli.main(["create-business", "bakery"]) == 0
-    monkeypatch.setenv(SETTING, f"{new_key()},{KEY_ENCRYPTION_KEY}")
-    capsys.readouterr()
-    # When the keys are rotated twice
-    assert cli.main(["rotate-keys"]) == 0
-    first = capsys.readouterr().out
-    assert cli.main(["rotate-keys"]) == 0
-    second = capsys.readouterr().out
-    # Then the first run resealed the business's key and the second had nothing to do
-    assert "resealed 1 of 1 private key(s)" in first
-    assert "resealed 0 of 1 private key(s)" in second
-
-
-def test_the_demo_key_is_made_once_readable_by_its_owner_only(tmp_path: Path):
-    # When the demo makes its key twice
-    first = cli._demo_key_encryption_key(tmp_path)
-    second = cli._demo_key_encryption_key(tmp_path)
-    # Then it is the same key, in a file only its owner can read
-    assert first == second
-    assert Keyring([first]).open(Keyring([first]).seal("x")) == "x"
-    mode = stat.S_IMODE((tmp_path / "key-encryption-key").stat().st_mode)
-    assert mode == 0o600

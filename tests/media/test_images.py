@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from fedi_town.media import images
-from tests.outbound.conftest import image_bytes
+from tests.media.conftest import image_bytes
 from tests.reliability import record
 
 

@@ -1,5 +1,5 @@
-"""The block list each process keeps in memory (``store.moderation``): a change made here
-is seen at once; one made by another process sharing the database, at the next refresh."""
+"""Blocks and reports. The block list each process keeps in memory: a change made here is
+seen at once; one made by another process sharing the database, at the next refresh."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 from fedi_town.store import moderation
 from fedi_town.store.db import Store
 from fedi_town.store.migrations import migrate
+from tests.store.conftest import a_business
 
 pytestmark = pytest.mark.anyio
 
@@ -70,3 +71,57 @@ async def test_instance_blocks_come_first_and_subdomains_are_covered(two_process
     assert await moderation.blocking(store, "https://other.test/users/bob", 7) is None
     key = "https://a.example:8443/users/bob#main-key"
     assert await moderation.blocking(store, "https://x.test/u", also=[key]) is not None
+
+
+def test_a_domain_block_is_looked_up_by_host_and_port_host_and_each_parent_domain():
+    assert moderation.domain_candidates("https://a.b.Example:8443/users/x") == [
+        "a.b.example:8443",
+        "a.b.example",
+        "b.example",
+        "example",
+    ]
+    assert moderation.domain_candidates("bad.test") == ["bad.test", "test"]
+    assert moderation.domain_candidates("https:///nohost") == []
+
+
+async def test_the_same_block_added_twice_is_one_block(store):
+    first, new = await moderation.add_block(
+        store, business_id=None, actor_uri=None, domain="bad.test"
+    )
+    again, new_again = await moderation.add_block(
+        store, business_id=None, actor_uri=None, domain="bad.test"
+    )
+    assert new and not new_again and again == first
+    assert await moderation.list_blocks(store, business_id=None, limit=10) == [first]
+
+
+async def test_a_block_is_lifted_only_by_its_own_scope(store):
+    # Given an instance-wide block
+    block, _ = await moderation.add_block(store, business_id=None, actor_uri=ALICE, domain=None)
+    # When a business tries to lift it, then the admin does
+    by_business = await moderation.delete_block(store, business_id=1, block_id=block.id)
+    by_admin = await moderation.delete_block(store, business_id=None, block_id=block.id)
+    # Then only the admin could
+    assert not by_business and by_admin
+    assert await moderation.blocking(store, ALICE) is None
+
+
+async def test_a_report_is_stored_once_with_each_business_it_names(store):
+    # Given two businesses named by one Flag
+    bakery, cafe = await a_business(store, "bakery"), await a_business(store, "cafe")
+    flag = {
+        "activity_uri": "https://remote.example/flags/1",
+        "actor_uri": ALICE,
+        "content": "spam",
+        "object_uris": ["https://town.test/users/bakery"],
+        "business_ids": [bakery.id, cafe.id],
+    }
+    # When it arrives twice
+    report_id = await moderation.add_report(store, **flag)
+    again = await moderation.add_report(store, **flag)
+    # Then it is one report, seen by each business and by the admin
+    assert report_id is not None and again is None
+    assert sorted(await moderation.report_targets(store, report_id)) == sorted([bakery.id, cafe.id])
+    for business_id in (bakery.id, cafe.id, None):
+        [report] = await moderation.list_reports(store, business_id=business_id, limit=10)
+        assert report.id == report_id and report.content == "spam"

@@ -1,0 +1,68 @@
+"""What an owner is told: each fact once, newest first, filtered by type."""
+
+from __future__ import annotations
+
+import pytest
+
+from fedi_town.store import notifications
+from fedi_town.store.actors import actor_from_row
+from tests.store.conftest import a_business, a_post, an_actor
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_a_fact_reported_twice_notifies_once(store):
+    business, actor = await a_business(store), await an_actor(store)
+    values = {
+        "business_id": business.id,
+        "type": "follow",
+        "dedupe_key": "follow:1",
+        "actor_id": actor.id,
+    }
+    assert await notifications.notify(store, **values)
+    assert not await notifications.notify(store, **values)
+    assert len(await notifications.page(store, business.id, limit=10)) == 1
+
+
+async def test_a_page_is_newest_first_with_the_actor_and_the_post_joined(store):
+    # Given a follow, then a like of a post
+    business, actor = await a_business(store), await an_actor(store)
+    post = await a_post(store, business)
+    await notifications.notify(
+        store, business_id=business.id, type="follow", dedupe_key="follow:1", actor_id=actor.id
+    )
+    await notifications.notify(
+        store,
+        business_id=business.id,
+        type="like",
+        dedupe_key="like:1",
+        actor_id=actor.id,
+        post_id=post.id,
+    )
+    # When the first page is read
+    page = await notifications.page(store, business.id, limit=10)
+    # Then the like comes first, with its post's URI and its actor
+    assert [row["type"] for row in page] == ["like", "follow"]
+    assert page[0]["post_uri"] == post.uri
+    assert actor_from_row(page[0], "a_").uri == actor.uri
+    # And the next page and a filter by type see the rest
+    older = await notifications.page(store, business.id, limit=10, max_id=page[0]["id"])
+    assert [row["type"] for row in older] == ["follow"]
+    follows = await notifications.page(
+        store, business.id, limit=10, types=["follow", "follow_request"]
+    )
+    assert [row["type"] for row in follows] == ["follow"]
+
+
+async def test_a_notification_deleted_by_its_key_is_gone_and_others_are_kept(store):
+    business = await a_business(store)
+    for key in ("report:1:1", "report:2:1"):
+        await notifications.notify(store, business_id=business.id, type="report", dedupe_key=key)
+    await notifications.delete_by_key(store, "report:1:1")
+    assert len(await notifications.page(store, business.id, limit=10)) == 1
+
+
+async def test_notifications_belong_to_their_business(store):
+    bakery, cafe = await a_business(store, "bakery"), await a_business(store, "cafe")
+    await notifications.notify(store, business_id=bakery.id, type="report", dedupe_key="report:1:1")
+    assert await notifications.page(store, cafe.id, limit=10) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fedi_town.store import deliveries, outbox
+from fedi_town.store import queue as q
 from fedi_town.store.deliveries import HOST_UNAVAILABLE, MAX_OPEN_MS, OPEN_MS, THRESHOLD, HostState
 from tests.store.conftest import a_business, a_post
 
@@ -51,7 +52,9 @@ async def test_a_deferred_row_waits_for_its_host_and_wakes_when_the_host_recover
     row_id = await store.fetch_val("SELECT id FROM deliveries")
     await deliveries.save_open(store, "a.test", THRESHOLD, NOW + OPEN_MS, NOW)
     # When the row is deferred until the probe time
-    assert await deliveries.defer(store, row_id, until=NOW + OPEN_MS, last_error=HOST_UNAVAILABLE)
+    assert await q.defer(
+        store, q.DELIVERIES, row_id, until=NOW + OPEN_MS, last_error=HOST_UNAVAILABLE
+    )
     row = await store.fetch_one("SELECT attempts, next_attempt_at, last_error FROM deliveries")
     assert (row["attempts"], row["next_attempt_at"], row["last_error"]) == (
         0,

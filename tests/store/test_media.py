@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from fedi_town.protocol.urls import Urls
-from fedi_town.services import Services
 from fedi_town.store import businesses, media
 from fedi_town.store.db import new_id, now_ms
 from tests.store.conftest import a_business, a_post
@@ -79,6 +78,6 @@ async def test_a_description_is_stored_and_the_public_url_names_the_file(store, 
     await media.set_description(store, media_id, "A loaf of rye")
     found = await media.by_id(store, business.id, media_id)
     assert found is not None and found.description == "A loaf of rye"
-    services = Services(settings=settings, store=store, urls=Urls(settings.base_url))
-    assert await media.public_url(services, media_id) == services.urls.media("a.webp")
-    assert await media.public_url(services, None) is None
+    urls = Urls(settings.base_url)
+    assert await media.public_url(store, urls, media_id) == urls.media("a.webp")
+    assert await media.public_url(store, urls, None) is None

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from fedi_town.lifecycle import close_client, open_client
 from fedi_town.protocol.urls import Urls
 from fedi_town.remote.http import RemoteClient
-from fedi_town.remote.setup import close_client, open_client
 from fedi_town.services import Services
 from fedi_town.settings import Settings
 from fedi_town.store.db import Store

@@ -11,8 +11,10 @@ booleans BOOLEAN (0/1 on SQLite; compare with ``= :true`` parameters, never lite
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
+from fedi_town.errors import ServiceUnavailable
 from fedi_town.store.db import Store, now_ms
 
 log = logging.getLogger(__name__)
@@ -319,17 +321,33 @@ async def current_version(store: Store) -> int:
     return int(value or 0)
 
 
+async def _use_wal(store: Store, tries: int = 20) -> None:
+    """WAL lets readers run beside the single writer; the setting persists in the file.
+
+    Switching needs the file to itself, and SQLite answers "busy" at once (no busy wait)
+    when another process is switching the same new file: try again shortly."""
+    for attempt in range(tries):
+        try:
+            await store.fetch_val("PRAGMA journal_mode=WAL")
+            return
+        except ServiceUnavailable:
+            if attempt == tries - 1:
+                raise
+            await asyncio.sleep(0.05)
+
+
 async def migrate(store: Store) -> list[int]:
     """Apply every pending migration; return the versions applied (empty when up to date)."""
     applied: list[int] = []
     if store.is_sqlite:
-        # WAL lets readers run beside the single writer; the setting persists in the file.
-        await store.fetch_val("PRAGMA journal_mode=WAL")
-    if store.schema is not None:
-        await store.execute(f"CREATE SCHEMA IF NOT EXISTS {store.schema}")
+        await _use_wal(store)
     async with store.transaction():
         if not store.is_sqlite:
             await store.fetch_val("SELECT pg_advisory_xact_lock(7202611)")
+        if store.schema is not None:
+            # Under the lock: two CREATE SCHEMA IF NOT EXISTS at once can both try to create
+            # it, and one fails with a unique violation.
+            await store.execute(f"CREATE SCHEMA IF NOT EXISTS {store.schema}")
         version = await current_version(store)
         for number, name, statements in MIGRATIONS:
             if number <= version:

@@ -1,7 +1,8 @@
 """Owner-written text to HTML: Markdown (CommonMark, raw HTML off) then sanitised.
 
-Owners write in a phone keyboard, so plain line breaks are kept (``breaks``) and bare URLs
-become links (``linkify``). Raw HTML in the source is shown as text, never interpreted.
+Owners write in a phone keyboard, so plain line breaks are kept (``breaks``). Bare URLs stay
+text (``linkify`` is off); only Markdown links are links. Raw HTML in the source is shown as
+text, never interpreted.
 """
 
 from __future__ import annotations

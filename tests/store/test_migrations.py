@@ -42,10 +42,6 @@ async def test_processes_starting_at_once_apply_each_migration_exactly_once(data
     for store in stores:
         await store.connect()
     try:
-        if stores[0].schema is not None:
-            # Made beforehand: CREATE SCHEMA IF NOT EXISTS runs before the advisory lock,
-            # and two of them at once on PostgreSQL can fail with a unique violation.
-            await stores[0].execute(f"CREATE SCHEMA IF NOT EXISTS {stores[0].schema}")
         # When they all migrate at the same time
         results = await asyncio.gather(*(migrate(store) for store in stores))
         # Then the migrations were applied once in all, and the schema is complete

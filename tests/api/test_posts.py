@@ -17,10 +17,6 @@ from tests.outbound.conftest import (
 
 pytestmark = pytest.mark.anyio
 
-PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
-BASE = "https://town.example"
-FOLLOWERS = f"{BASE}/users/bakery/followers"
-
 
 @pytest.mark.parametrize("when", ["now", "scheduled"])
 async def test_the_answer_to_a_new_post_is_byte_identical_to_reading_it_back(

@@ -24,7 +24,6 @@ pytestmark = pytest.mark.anyio
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 BASE = "https://town.example"
-FOLLOWERS = f"{BASE}/users/bakery/followers"
 
 
 async def test_a_post_is_stored_and_its_create_goes_to_each_follower_server_once(

@@ -23,6 +23,7 @@ from fedi_town.app import create_app
 from fedi_town.services import Services
 from fedi_town.settings import Settings
 from fedi_town.store.db import Store
+from tests.outbound.conftest import add_follower
 
 POSTGRES_URL = os.environ.get(
     "FEDI_TOWN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -159,6 +160,19 @@ async def create_business(
     assert response.status_code == 201, response.text
     data: dict[str, Any] = response.json()
     return data
+
+
+@pytest.fixture
+async def bakery(app_client: httpx.AsyncClient) -> dict[str, Any]:
+    """A business (its API JSON) with two followers on one server (one shared inbox) and one
+    elsewhere. tests/inbound has its own ``bakery``: the stored business."""
+    business = await create_business(app_client, "bakery")
+    store = app_client.services.store
+    shared = "https://m.example/inbox"
+    await add_follower(store, business["id"], "https://m.example/users/ann", shared_inbox=shared)
+    await add_follower(store, business["id"], "https://m.example/users/ben", shared_inbox=shared)
+    await add_follower(store, business["id"], "https://solo.example/u/cy")
+    return business
 
 
 @pytest.fixture

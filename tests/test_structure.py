@@ -10,8 +10,6 @@ import io
 import tokenize
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "fedi_town"
 TESTS = ROOT / "tests"
@@ -121,7 +119,6 @@ def mirrored_tests(module: Path) -> list[Path]:
     return sorted((TESTS / relative.parent).glob(f"test_{module.stem}*.py"))
 
 
-@pytest.mark.xfail(strict=False, reason="issue #12: tests are being moved to mirror the package")
 def test_every_module_has_a_test_module_mirroring_its_place_in_the_package():
     # Given every module of the package (not the __init__.py files)
     found = [m for m in modules() if m.name != "__init__.py"]

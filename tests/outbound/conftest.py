@@ -1,7 +1,10 @@
-"""Helpers for the outbound tests: owners' requests, followers, images made on the spot."""
+"""Helpers for the outbound and API tests: owners' requests, followers, images made on the spot,
+what was queued for delivery."""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -79,3 +82,22 @@ async def upload(
 
 async def table_count(store: Store, table: str) -> int:
     return int(await store.fetch_val(f"SELECT COUNT(*) FROM {table}") or 0)
+
+
+async def activities(store: Store, kind: str | None = None) -> list[dict[str, Any]]:
+    """The bodies of the activities queued for delivery, oldest first (of ``kind`` only)."""
+    rows = await store.fetch_all("SELECT type, body FROM outgoing_activities ORDER BY id")
+    return [json.loads(r["body"]) for r in rows if kind is None or r["type"] == kind]
+
+
+async def deliveries(store: Store) -> list[dict[str, Any]]:
+    """Every delivery row (inbox, state, activity type), by activity then inbox."""
+    return await store.fetch_all(
+        "SELECT d.inbox, d.state, a.type FROM deliveries d "
+        "JOIN outgoing_activities a ON a.id = d.activity_id ORDER BY a.id, d.inbox"
+    )
+
+
+def future(minutes: int = 60) -> str:
+    """An ISO time ``minutes`` from now (a ``scheduled_at``)."""
+    return (datetime.now(UTC) + timedelta(minutes=minutes)).isoformat()

@@ -160,19 +160,6 @@ async def test_the_profile_url_serves_the_actor_to_activitypub_clients(app_clien
     assert response.json()["id"] == ACTOR
 
 
-async def test_another_case_redirects_to_the_canonical_id(app_client):
-    await create_business(app_client, "bakery")
-    response = await app_client.get("/users/BAKERY", headers=AP)
-    assert response.status_code == 301
-    assert response.headers["location"] == ACTOR
-
-
-async def test_unknown_actor_is_404(app_client):
-    response = await app_client.get("/users/nobody", headers=AP)
-    assert response.status_code == 404
-    assert response.headers["content-type"] == "application/problem+json"
-
-
 async def test_deleted_business_answers_410_with_a_tombstone(app_client):
     # Given a deleted business
     await create_business(app_client, "bakery")

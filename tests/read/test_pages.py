@@ -90,13 +90,6 @@ async def test_profile_page_shows_avatar_and_header(app_client):
     assert '<meta property="og:image" content="https://town.example/media/a/avatar.png">' in html
 
 
-async def test_profile_url_in_another_case_redirects(app_client):
-    await create_business(app_client, "bakery")
-    response = await app_client.get("/@Bakery", headers=BROWSER)
-    assert response.status_code == 301
-    assert response.headers["location"] == "https://town.example/@bakery"
-
-
 async def test_unknown_and_deleted_profiles_are_html_error_pages_for_browsers(app_client):
     await create_business(app_client, "bakery")
     await app_client.delete("/api/v1/businesses/bakery", headers=admin_headers())

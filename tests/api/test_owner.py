@@ -1,5 +1,5 @@
-"""The owner's and the admin's API over what came in: notifications, followers, requests,
-blocks, domain blocks and reports (in-process app, both backends)."""
+"""The owner's API over what came in: notifications, followers, requests, blocks and reports
+(in-process app, both backends)."""
 
 from __future__ import annotations
 
@@ -9,30 +9,14 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from fedi_town.schemas import SCHEMA_DIR
-from fedi_town.store import businesses
-from fedi_town.store import inbox as inbox_store
-from tests.conftest import admin_headers, create_business
+from tests.api.helpers import followers_from, setup_bakery
+from tests.conftest import admin_headers
 from tests.inbound import payloads as p
 from tests.inbound.helpers import add_post, add_remote_actor, count, handle, outgoing
 
 pytestmark = pytest.mark.anyio
 
 ALICE = "https://mastodon.example/users/alice"
-
-
-async def setup_bakery(app_client, username="bakery", **extra):
-    data = await create_business(app_client, username, **extra)
-    services = app_client.services
-    business = await businesses.by_username(services.store, username)
-    owner = {"Authorization": f"Bearer {data['owner_token']}"}
-    return services, business, owner
-
-
-async def followers_from(services, business, *actors, state_manual=False):
-    biz = services.urls.actor(business.username)
-    for i, actor in enumerate(actors):
-        await add_remote_actor(services.store, actor)
-        await handle(services, p.mastodon_follow(actor, biz) | {"id": f"{actor}#follow/{i}"})
 
 
 async def test_notifications_page_newest_first_and_match_their_schema(app_client):
@@ -163,35 +147,6 @@ async def test_a_malformed_block_is_422(app_client, body):
     _, _, owner = await setup_bakery(app_client)
     response = await app_client.post("/api/v1/businesses/bakery/blocks", json=body, headers=owner)
     assert response.status_code == 422
-
-
-async def test_admin_domain_blocks_cut_follows_everywhere_and_drop_queued_activities(app_client):
-    services, business, owner = await setup_bakery(app_client)
-    _, cafe, _ = await setup_bakery(app_client, "cafe", display_name="Cafe")
-    await followers_from(services, business, ALICE)
-    await followers_from(services, cafe, "https://eu.mastodon.example/users/b")
-    await inbox_store.add(
-        services.store,
-        activity_uri=f"{ALICE}#likes/9",
-        business_id=None,
-        actor_uri=ALICE,
-        type="Like",
-        body="{}",
-    )
-    url = "/api/v1/admin/domain_blocks"
-    assert (
-        await app_client.post(url, json={"domain": "x.example"}, headers=owner)
-    ).status_code == 403
-    response = await app_client.post(
-        url, json={"domain": "mastodon.example"}, headers=admin_headers()
-    )
-    assert response.status_code == 201
-    assert await count(services.store, "follows") == 0
-    assert await count(services.store, "inbox_items", "state = 'cancelled'") == 1
-    listed = (await app_client.get(url, headers=admin_headers())).json()["items"]
-    assert [b["domain"] for b in listed] == ["mastodon.example"]
-    deleted = await app_client.delete(f"{url}/{response.json()['id']}", headers=admin_headers())
-    assert deleted.status_code == 204
 
 
 async def test_reports_are_visible_to_the_business_named_and_to_the_admin(app_client):

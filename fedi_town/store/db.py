@@ -37,10 +37,8 @@ import asyncio
 import contextvars
 import functools
 import logging
-import os
 import re
 import secrets
-import sqlite3
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
@@ -52,7 +50,7 @@ from urllib.parse import parse_qs, urlsplit
 import databases
 
 from fedi_town.errors import ServiceUnavailable
-from fedi_town.store import health
+from fedi_town.store import health, sqlite_calls
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +197,7 @@ class Store:
         try:
             with _available():
                 if self.path is not None:
-                    _private_sqlite_file(self.path)
+                    sqlite_calls.private_file(self.path)
                 await self._connect()
         except BaseException:
             await self.disconnect()
@@ -219,7 +217,7 @@ class Store:
                 await reader.__aenter__()
                 self._readers.append(reader)
             for connection in [self._writer, *self._readers]:
-                connection.raw_connection.row_factory = _dict_row
+                connection.raw_connection.row_factory = sqlite_calls.dict_row
 
     async def disconnect(self) -> None:
         """Close everything ``connect`` opened (also after a partial or failed connect)."""
@@ -321,16 +319,17 @@ class Store:
             self._savepoints += 1
             name = f"fedi_town_sp{self._savepoints}"
             with _available():
-                await _in_thread(writer, _sqlite_fetchall, f"SAVEPOINT {name}", {})
+                await _in_thread(writer, sqlite_calls.fetchall, f"SAVEPOINT {name}", {})
             try:
                 yield
             except BaseException:
                 await _quietly(
-                    _in_thread(writer, _sqlite_undo_savepoint, name), "rolling back a savepoint"
+                    _in_thread(writer, sqlite_calls.undo_savepoint, name),
+                    "rolling back a savepoint",
                 )
                 raise
             with _available():
-                await _in_thread(writer, _sqlite_fetchall, f"RELEASE {name}", {})
+                await _in_thread(writer, sqlite_calls.fetchall, f"RELEASE {name}", {})
             return
         # BEGIN, COMMIT and ROLLBACK go straight to the driver, one thread hop each
         # (databases' Transaction takes three per statement: execute and two cursor
@@ -342,15 +341,15 @@ class Store:
             try:
                 try:
                     with _available():
-                        await _in_thread(writer, _sqlite_begin)
+                        await _in_thread(writer, sqlite_calls.begin)
                     yield
                 except BaseException:
-                    await _quietly(_in_thread(writer, _sqlite_rollback), "rollback")
+                    await _quietly(_in_thread(writer, sqlite_calls.rollback), "rollback")
                     raise
                 with _available():
                     # Shielded: a COMMIT that already went to the driver's thread finishes
                     # (or rolls back) there even when this task is cancelled meanwhile.
-                    await asyncio.shield(_in_thread(writer, _sqlite_commit))
+                    await asyncio.shield(_in_thread(writer, sqlite_calls.commit))
             finally:
                 self._in_tx.reset(token)
 
@@ -418,7 +417,10 @@ class Store:
             async with self._write_lock:
                 with _available():
                     rows = await _in_thread(
-                        self._writer.raw_connection, _sqlite_autocommit, sql, dict(values or {})
+                        self._writer.raw_connection,
+                        sqlite_calls.autocommit,
+                        sql,
+                        dict(values or {}),
                     )
             return list(rows)
         return await self._run("fetch_all", sql, values)
@@ -435,12 +437,12 @@ class Store:
         if self.is_sqlite:
             if self._in_tx.get():  # this task holds the write lock: nothing else writes here
                 with _available():
-                    return await _in_thread(self._raw_sqlite(), _sqlite_count, sql, params)
+                    return await _in_thread(self._raw_sqlite(), sqlite_calls.count, sql, params)
             assert self._write_lock is not None and self._writer is not None
             async with self._write_lock:
                 with _available():
                     return await _in_thread(
-                        self._writer.raw_connection, _sqlite_count, sql, params, True
+                        self._writer.raw_connection, sqlite_calls.count, sql, params, True
                     )
         numbered, names = numbered_sql(sql)
         with _available():
@@ -482,7 +484,7 @@ class Store:
                 with _available():
                     if self.is_sqlite:
                         rows = [dict(v) for v in chunk]
-                        await _in_thread(self._raw_sqlite(), _sqlite_many, sql, rows)
+                        await _in_thread(self._raw_sqlite(), sqlite_calls.many, sql, rows)
                     else:
                         numbered, names = numbered_sql(sql)
                         async with self._pg() as raw:
@@ -509,7 +511,7 @@ class Store:
         params = dict(values) if values else {}
         if self.is_sqlite:
             with _available():
-                rows = await _in_thread(self._raw_sqlite(), _sqlite_fetchall, sql, params)
+                rows = await _in_thread(self._raw_sqlite(), sqlite_calls.fetchall, sql, params)
             return rows if kind != "execute" else []
         numbered, names = numbered_sql(sql)
         try:
@@ -541,8 +543,8 @@ class Store:
             return [(row, True) for row in await self._run("fetch_all", sql, values)]
         params = dict(values) if values else {}
         with _available():
-            rows = await _in_thread(self._raw_sqlite(), _sqlite_lenient, sql, params)
-        return [(row, not _has_unreadable_text(row)) for row in rows]
+            rows = await _in_thread(self._raw_sqlite(), sqlite_calls.lenient, sql, params)
+        return [(row, not sqlite_calls.has_unreadable_text(row)) for row in rows]
 
 
 @contextmanager
@@ -591,109 +593,6 @@ async def _in_thread(raw: Any, function: Callable[..., _T], *args: Any) -> _T:
     return cast(_T, await raw._execute(function, raw._conn, *args))
 
 
-def _sqlite_fetchall(conn: sqlite3.Connection, sql: str, params: Any) -> list[Row]:
-    cursor = conn.execute(sql, params)
-    try:
-        return cursor.fetchall()
-    finally:
-        cursor.close()
-
-
-def _sqlite_end_stray_transaction(conn: sqlite3.Connection) -> None:
-    """Roll back a transaction nobody owns: the write lock is held and no transaction of
-    this store is open, so it was left by a call cancelled between its steps."""
-    if conn.in_transaction:
-        log.warning("rolling back a transaction left open on the SQLite writer")
-        conn.execute("ROLLBACK")
-
-
-def _sqlite_autocommit(conn: sqlite3.Connection, sql: str, params: Any) -> list[Row]:
-    _sqlite_end_stray_transaction(conn)
-    return _sqlite_fetchall(conn, sql, params)
-
-
-def _sqlite_begin(conn: sqlite3.Connection) -> None:
-    _sqlite_end_stray_transaction(conn)
-    conn.execute("BEGIN IMMEDIATE")
-
-
-def _sqlite_commit(conn: sqlite3.Connection) -> None:
-    """COMMIT, or when it fails (disk full, a deferred constraint) ROLLBACK and raise."""
-    try:
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-
-
-def _sqlite_rollback(conn: sqlite3.Connection) -> None:
-    if conn.in_transaction:
-        conn.execute("ROLLBACK")
-
-
-def _sqlite_undo_savepoint(conn: sqlite3.Connection, name: str) -> None:
-    conn.execute(f"ROLLBACK TO {name}")
-    conn.execute(f"RELEASE {name}")
-
-
-def _sqlite_count(conn: sqlite3.Connection, sql: str, params: Any, autocommit: bool = False) -> int:
-    """Run ``sql``; the rows it changed, from the connection's running total (no rows to
-    step through)."""
-    if autocommit:
-        _sqlite_end_stray_transaction(conn)
-    before = conn.total_changes
-    _sqlite_fetchall(conn, sql, params)
-    return conn.total_changes - before
-
-
-def _sqlite_many(conn: sqlite3.Connection, sql: str, rows: list[dict[str, Any]]) -> None:
-    conn.executemany(sql, rows).close()
-
-
-def _escaped_text(data: bytes) -> str:
-    return data.decode("utf-8", "surrogateescape")
-
-
-def _sqlite_lenient(conn: sqlite3.Connection, sql: str, params: Any) -> list[Row]:
-    """``_sqlite_fetchall`` with text that is not UTF-8 escaped instead of failing."""
-    previous = conn.text_factory
-    conn.text_factory = _escaped_text
-    try:
-        return _sqlite_fetchall(conn, sql, params)
-    finally:
-        conn.text_factory = previous
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _has_unreadable_text(row: Row) -> bool:
-    return any(isinstance(value, str) and _SURROGATE.search(value) for value in row.values())
-
-
-def _private_sqlite_file(path: Path) -> None:
-    """Create the database file 0600 (and its directory 0700 if missing); take group and
-    other bits off an existing one and its -wal/-shm files. SQLite creates -wal and -shm
-    with the database file's mode, so they end up private too."""
-    if not path.parent.exists():
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    try:
-        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-        return
-    except FileExistsError:
-        pass
-    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-        try:
-            mode = name.stat().st_mode
-            if mode & 0o077:
-                name.chmod(mode & 0o700)
-        except FileNotFoundError:
-            continue
-        except OSError as exc:  # not ours, or a read-only file system: leave it be
-            log.warning("cannot make %s private: %s", name.name, exc.__class__.__name__)
-
-
 async def _keep_session(connection: Any) -> None:
     """asyncpg pool ``reset``: nothing beyond the rollback asyncpg always does.
 
@@ -728,8 +627,3 @@ def numbered_sql(sql: str) -> tuple[str, tuple[str, ...]]:
         return f"${names.index(name) + 1}"
 
     return _SQL_TOKENS.sub(number, sql), tuple(names)
-
-
-def _dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> dict[str, Any]:
-    """sqlite3 row factory: rows as dicts, made in the driver's thread."""
-    return {column[0]: value for column, value in zip(cursor.description, row, strict=True)}

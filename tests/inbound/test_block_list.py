@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from fedi_town.store import moderation
-from fedi_town.store.db import Store
+from fedi_town.store.db import Store, now_ms
 from fedi_town.store.migrations import migrate
 
 pytestmark = pytest.mark.anyio
@@ -36,7 +36,7 @@ async def test_a_block_added_or_lifted_in_this_process_counts_at_once(two_proces
     assert await moderation.blocking(store, ALICE) is None  # the list is in memory now
     # When this process blocks the domain, then lifts the block
     block, _ = await moderation.add_block(
-        store, business_id=None, actor_uri=None, domain="remote.example"
+        store, business_id=None, actor_uri=None, domain="remote.example", now=now_ms()
     )
     blocked = await moderation.blocking(store, ALICE)
     await moderation.delete_block(store, business_id=None, block_id=block.id)
@@ -51,7 +51,7 @@ async def test_a_block_added_by_another_process_counts_at_the_next_refresh(
     here, elsewhere = two_processes
     assert await moderation.blocking(here, ALICE) is None
     # When another process blocks alice for one business
-    await moderation.add_block(elsewhere, business_id=7, actor_uri=ALICE, domain=None)
+    await moderation.add_block(elsewhere, business_id=7, actor_uri=ALICE, domain=None, now=now_ms())
     # Then once this process's list is due for a refresh, the block counts here
     monkeypatch.setattr(moderation, "BLOCKS_REFRESH_SECONDS", 0.0)
     found = await moderation.blocking(here, ALICE, 7)
@@ -63,8 +63,10 @@ async def test_a_block_added_by_another_process_counts_at_the_next_refresh(
 
 async def test_instance_blocks_come_first_and_subdomains_are_covered(two_processes):
     store, _ = two_processes
-    await moderation.add_block(store, business_id=7, actor_uri=ALICE, domain=None)
-    await moderation.add_block(store, business_id=None, actor_uri=None, domain="example")
+    await moderation.add_block(store, business_id=7, actor_uri=ALICE, domain=None, now=now_ms())
+    await moderation.add_block(
+        store, business_id=None, actor_uri=None, domain="example", now=now_ms()
+    )
     found = await moderation.blocking(store, ALICE, 7)
     assert found is not None and found.business_id is None and found.domain == "example"
     assert await moderation.blocking(store, "https://other.test/users/bob", 7) is None

@@ -440,7 +440,11 @@ async def test_an_item_from_a_sender_blocked_after_it_arrived_is_not_handled(ser
 
     await add_remote_actor(services.store, ALICE)
     await moderation.add_block(
-        services.store, business_id=None, actor_uri=None, domain="mastodon.example"
+        services.store,
+        business_id=None,
+        actor_uri=None,
+        domain="mastodon.example",
+        now=services.now_ms(),
     )
     row = await dispatch(services, p.mastodon_follow(ALICE, biz))
     assert row["state"] == "done"
@@ -452,7 +456,9 @@ async def test_a_business_block_stops_that_business_only(services, bakery, biz):
 
     cafe = await add_business(services, "cafe")
     await add_remote_actor(services.store, ALICE)
-    await moderation.add_block(services.store, business_id=bakery.id, actor_uri=ALICE, domain=None)
+    await moderation.add_block(
+        services.store, business_id=bakery.id, actor_uri=ALICE, domain=None, now=services.now_ms()
+    )
     assert (await handle(services, p.mastodon_follow(ALICE, biz))).startswith("ignored")
     cafe_follow = p.mastodon_follow(ALICE, services.urls.actor(cafe.username)) | {
         "id": f"{ALICE}#2"

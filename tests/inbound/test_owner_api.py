@@ -11,6 +11,7 @@ from jsonschema import Draft202012Validator
 from fedi_town.schemas import SCHEMA_DIR
 from fedi_town.store import businesses
 from fedi_town.store import inbox as inbox_store
+from fedi_town.store.db import now_ms
 from tests.conftest import admin_headers, create_business
 from tests.inbound import payloads as p
 from tests.inbound.helpers import add_post, add_remote_actor, count, handle, outgoing
@@ -177,6 +178,7 @@ async def test_admin_domain_blocks_cut_follows_everywhere_and_drop_queued_activi
         actor_uri=ALICE,
         type="Like",
         body="{}",
+        now=now_ms(),
     )
     url = "/api/v1/admin/domain_blocks"
     assert (

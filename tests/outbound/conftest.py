@@ -11,7 +11,7 @@ from PIL import Image
 from fedi_town.store import actors as store_actors
 from fedi_town.store import social
 from fedi_town.store.actors import ActorProfile
-from fedi_town.store.db import Store
+from fedi_town.store.db import Store, now_ms
 
 
 def owner(business: dict[str, Any]) -> dict[str, str]:
@@ -40,6 +40,7 @@ async def add_follower(
             followers_uri=f"{uri}/followers",
         ),
         replace_keys=False,
+        now=now_ms(),
     )
     await social.insert_follow(
         store,
@@ -48,6 +49,7 @@ async def add_follower(
         state="accepted",
         follow_uri=f"{uri}#follows/1",
         follow_document=None,
+        now=now_ms(),
     )
     return actor.id
 

@@ -97,7 +97,9 @@ def cmd_token(args: argparse.Namespace) -> int:
             if business is None:
                 return None
             token = new_owner_token()
-            await businesses.set_token_hash(services.store, business.id, hash_token(token))
+            await businesses.set_token_hash(
+                services.store, business.id, hash_token(token), now=services.now_ms()
+            )
             return token
         finally:
             await services.store.disconnect()

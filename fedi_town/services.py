@@ -20,7 +20,7 @@ from fedi_town.remote.signers import InstanceKey, business_signer
 from fedi_town.remote.verify import Verifier
 from fedi_town.settings import Settings
 from fedi_town.store.businesses import Business
-from fedi_town.store.db import Store
+from fedi_town.store.db import Store, epoch_ms
 from fedi_town.store.keys_at_rest import SealedKeys
 
 T = TypeVar("T")
@@ -93,6 +93,10 @@ class Services:
     def __post_init__(self) -> None:
         self.sealed_keys = SealedKeys(self.settings)
 
+    def now_ms(self) -> int:
+        """The clock's time in epoch milliseconds (how every timestamp is stored)."""
+        return epoch_ms(self.clock())
+
     def started_remote(self) -> RemoteClient:
         """The remote client; only once started (``lifecycle.open_client``)."""
         if self.remote is None:
@@ -121,6 +125,7 @@ class Services:
             signer=self.instance_signer(),
             keys=self.key_cache,
             allow_private=self.settings.allow_private_addresses,
+            clock=self.clock,
         )
 
     def verifier(self) -> Verifier:
@@ -135,7 +140,13 @@ class Services:
         )
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Services:
+    def from_settings(
+        cls, settings: Settings, *, clock: Callable[[], datetime] = utc_now
+    ) -> Services:
+        """The services of ``settings``, reading time from ``clock`` (tests: a fixed one)."""
         return cls(
-            settings=settings, store=Store(settings.database_url), urls=Urls(settings.base_url)
+            settings=settings,
+            store=Store(settings.database_url),
+            urls=Urls(settings.base_url),
+            clock=clock,
         )

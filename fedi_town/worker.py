@@ -51,7 +51,7 @@ from fedi_town.outbound.deliver import handle_delivery
 from fedi_town.services import Services
 from fedi_town.store import queue as q
 from fedi_town.store import retention
-from fedi_town.store.db import Row, now_ms
+from fedi_town.store.db import Row
 from fedi_town.store.effects import Wake
 
 log = logging.getLogger(__name__)
@@ -164,7 +164,7 @@ class Finisher:
         """
         if self._closed:
             store = self.services.store
-            return await q.done(store, self.queue, row_id, now=now_ms(), **columns)
+            return await q.done(store, self.queue, row_id, now=self.services.now_ms(), **columns)
         return await asyncio.shield(self.add(row_id, columns))
 
     async def _run(self) -> None:
@@ -192,7 +192,7 @@ class Finisher:
                         self.services.store,
                         self.queue,
                         [(row_id, columns) for row_id, columns, _ in batch],
-                        now=now_ms(),
+                        now=self.services.now_ms(),
                     )
                 except Exception as exc:
                     self._delay = self._backoff.failed(exc)
@@ -374,7 +374,7 @@ class Worker:
                     rows = await q.claim(
                         self.services.store,
                         runner.queue,
-                        now=now_ms(),
+                        now=self.services.now_ms(),
                         lease_ms=self.lease_ms or runner.queue.lease_ms,
                         limit=asked,
                     )
@@ -421,7 +421,7 @@ class Worker:
             if finisher.waits:
                 await asyncio.shield(added)
             return
-        await q.apply(self.services.store, queue, row_id, outcome, now=now_ms())
+        await q.apply(self.services.store, queue, row_id, outcome, now=self.services.now_ms())
 
     async def _raised(self, queue: q.Queue, row: Row, exc: Exception) -> None:
         """A handler raised: the queue's retry policy decides (back off, or give up)."""
@@ -447,10 +447,10 @@ class Worker:
                 exc.__class__.__name__,
                 delay // 1000,
             )
-            outcome = q.Retry(now_ms() + delay, exc.__class__.__name__)
+            outcome = q.Retry(self.services.now_ms() + delay, exc.__class__.__name__)
         log.debug("traceback", exc_info=exc)
         try:
-            await q.apply(self.services.store, queue, row_id, outcome, now=now_ms())
+            await q.apply(self.services.store, queue, row_id, outcome, now=self.services.now_ms())
         except Exception as failed:  # the row keeps its lease and comes back after it
             log.error(
                 "%s row %d: recording the retry failed: %s",
@@ -500,8 +500,8 @@ class Cleanup:
         self.bodies_since = 0
 
     async def sweep_old_rows(self, services: Services, now: int | None = None) -> None:
-        """One sweep at ``now`` (ms; default: the time now)."""
-        started = now_ms() if now is None else now
+        """One sweep at ``now`` (ms; default: the services' clock)."""
+        started = services.now_ms() if now is None else now
         keep_days = services.settings.retention_days
         swept = await retention.sweep(
             services.store, now=started, keep_days=keep_days, bodies_since=self.bodies_since

@@ -12,7 +12,8 @@ import asyncio
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,26 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 FIXED_NOW = datetime(2026, 11, 23, 12, 0, 0, tzinfo=UTC)
 
 
+class FixedClock:
+    """A clock that stands still until a test moves it (``Services.clock``): what depends on
+    time is tested by moving the clock, never by sleeping."""
+
+    def __init__(self, now: datetime = FIXED_NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, by: timedelta) -> None:
+        self.now += by
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """A fixed clock at ``FIXED_NOW``; ``clock.advance(...)`` moves it."""
+    return FixedClock()
+
+
 def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "base_url": "https://town.example",
@@ -136,8 +157,21 @@ async def store(database_url: str) -> AsyncIterator[Store]:
 
 @pytest.fixture
 async def app_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """An httpx client talking to the whole app in-process, lifespan run."""
-    services = Services.from_settings(settings)
+    """An httpx client talking to the whole app in-process, lifespan run (the real clock)."""
+    async with _app_client(Services.from_settings(settings)) as client:
+        yield client
+
+
+@pytest.fixture
+async def clocked_client(settings: Settings, clock: FixedClock) -> AsyncIterator[httpx.AsyncClient]:
+    """``app_client`` whose services read the fixed ``clock``."""
+    async with _app_client(Services.from_settings(settings, clock=clock)) as client:
+        yield client
+
+
+@asynccontextmanager
+async def _app_client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
+    settings = services.settings
     app = create_app(settings, services)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

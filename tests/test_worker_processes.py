@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from fedi_town.store import outbox
+from fedi_town.store.db import now_ms
 from tests.live import live_instance, wait_until
 from tests.peer import Hang, TestPeer
 
@@ -82,6 +83,7 @@ async def fan_out(live: Any, peer: TestPeer) -> list[str]:
         body={"id": f"{actor}#fanout", "type": "Create", "actor": actor,
               "object": {"id": f"{actor}#note", "type": "Note"}},
         inboxes=inboxes,
+        now=now_ms(),
     )  # fmt: skip
     return inboxes
 

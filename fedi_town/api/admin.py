@@ -55,7 +55,7 @@ async def create_domain_block(request: Request) -> Response:
     store = services.store
     async with store.transaction():
         block, created = await moderation.add_block(
-            store, business_id=None, actor_uri=None, domain=domain
+            store, business_id=None, actor_uri=None, domain=domain, now=services.now_ms()
         )
         removed = await social.follows_from(store, business_id=None, domain=domain)
         for follow, _ in removed:

@@ -111,6 +111,7 @@ async def create_business(services: Services, data: dict[str, Any]) -> tuple[Bus
         owner_token_hash=hash_token(token),
         sealed_private_key=services.sealed_keys.seal(private_pem),
         public_key_pem=public_pem,
+        now=services.now_ms(),
     )
     if business is None:
         raise Conflict(f"username {username!r} is taken")
@@ -157,7 +158,7 @@ async def patch(request: Request) -> Response:
                     errors=[{"pointer": f"/{key}", "message": "unknown media id"}],
                 )
             changes[key] = media_id
-    await businesses.update(services.store, business.id, changes)
+    await businesses.update(services.store, business.id, changes, now=services.now_ms())
     updated = await businesses.by_id(services.store, business.id)
     assert updated is not None
     services.store.after_commit(BusinessChanged(business.username))
@@ -169,7 +170,7 @@ async def delete(request: Request) -> Response:
     services: Services = request.app.state.services
     business = await require_business(request, services, request.path_params["username"])
     async with services.store.transaction():
-        await businesses.mark_deleted(services.store, business.id)
+        await businesses.mark_deleted(services.store, business.id, now=services.now_ms())
         await profile.on_business_deleted(services, business)
         services.store.after_commit(BusinessChanged(business.username))
     log.info("deleted business %s", business.username)
@@ -180,7 +181,9 @@ async def rotate_token(request: Request) -> Response:
     services: Services = request.app.state.services
     business = await require_business(request, services, request.path_params["username"])
     token = new_owner_token()
-    await businesses.set_token_hash(services.store, business.id, hash_token(token))
+    await businesses.set_token_hash(
+        services.store, business.id, hash_token(token), now=services.now_ms()
+    )
     log.info("rotated owner token of %s", business.username)
     return json_response({"owner_token": token})
 

@@ -40,7 +40,7 @@ from fedi_town.schemas import validate
 from fedi_town.services import Services
 from fedi_town.store import media as media_store
 from fedi_town.store.businesses import Business
-from fedi_town.store.db import new_id, now_ms
+from fedi_town.store.db import new_id
 from fedi_town.store.effects import BusinessChanged
 from fedi_town.web import json_response, read_json
 
@@ -127,7 +127,8 @@ async def upload(request: Request) -> Response:
         raise Unprocessable(str(exc), errors=[{"pointer": "/file", "message": str(exc)}]) from None
     media_dir = services.settings.media_dir
     name = await anyio.to_thread.run_sync(files.save, media_dir, processed.data, processed.suffix)
-    media_id = new_id()
+    now = services.now_ms()
+    media_id = new_id(now)
     try:
         await media_store.insert(
             services.store,
@@ -140,7 +141,7 @@ async def upload(request: Request) -> Response:
             height=processed.height,
             blurhash=processed.blurhash,
             description=fields.get("description", "").strip(),
-            now=now_ms(),
+            now=now,
         )
     except BaseException:
         files.remove(media_dir, name)

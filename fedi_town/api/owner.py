@@ -93,7 +93,7 @@ async def _decide(request: Request, *, state: str, accept: bool) -> Response:
         assert actor is not None
         embedded = follow_object(follow, business, actor, services.urls)
         if accept:
-            await social.set_follow_state(store, follow.id, "accepted")
+            await social.set_follow_state(store, follow.id, "accepted", now=services.now_ms())
             await enqueue_accept(services, business, actor, embedded)
         else:
             await social.delete_follow(store, follow.id)
@@ -184,7 +184,11 @@ async def create_block(request: Request) -> Response:
     store = services.store
     async with store.transaction():
         block, created = await moderation.add_block(
-            store, business_id=business.id, actor_uri=actor_uri, domain=domain
+            store,
+            business_id=business.id,
+            actor_uri=actor_uri,
+            domain=domain,
+            now=services.now_ms(),
         )
         removed = await social.follows_from(
             store, business_id=business.id, actor_uri=actor_uri, domain=domain

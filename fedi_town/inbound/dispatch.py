@@ -40,7 +40,7 @@ from fedi_town.remote.errors import BadResponse, FetchFailed
 from fedi_town.services import Services
 from fedi_town.store import health, moderation
 from fedi_town.store import queue as q
-from fedi_town.store.db import Row, now_ms
+from fedi_town.store.db import Row
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ async def _handle(services: Services, row: Row) -> q.Outcome:
             # queue does, but without the attempt cap, which is for handlers that fail.
             log.info("inbox item %d: %s %d; trying again later", row_id, kind, exc.status)
             delay = q.INBOX.retry.delay_ms(int(row["attempts"]))
-            return q.Retry(now_ms() + delay, exc.__class__.__name__)
+            return q.Retry(services.now_ms() + delay, exc.__class__.__name__)
         except Exception as exc:
             if health.refuses_value(exc):
                 log.warning(

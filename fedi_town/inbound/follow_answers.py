@@ -48,7 +48,8 @@ async def _send(
     follow: Any,
 ) -> str:
     urls = services.urls
-    uri = urls.activity(business.username, new_id())
+    now = services.now_ms()
+    uri = urls.activity(business.username, new_id(now))
     body = build(id=uri, actor=urls.actor(business.username), follow=follow)
     inbox = actor.inbox or actor.shared_inbox
     await outbox.enqueue(
@@ -56,6 +57,7 @@ async def _send(
         business_id=business.id,
         body=body,
         inboxes=[inbox] if inbox else [],
+        now=now,
     )
     return uri
 

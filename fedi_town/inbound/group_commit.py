@@ -111,7 +111,7 @@ class InboxWriter:
         try:
             try:
                 outcomes: Sequence[int | BaseException | None] = await inbox_store.add_many(
-                    self.services.store, items
+                    self.services.store, items, now=self.services.now_ms()
                 )
             except Exception as exc:
                 if len(group) > 1:
@@ -146,13 +146,15 @@ class InboxWriter:
         outcomes: list[int | BaseException | None] = []
         for item in items:
             try:
-                outcomes.append((await inbox_store.add_many(self.services.store, [item]))[0])
+                now = self.services.now_ms()
+                [stored] = await inbox_store.add_many(self.services.store, [item], now=now)
+                outcomes.append(stored)
             except Exception as exc:
                 outcomes.append(exc)
         return outcomes
 
     async def _write_alone(self, items: list[Received]) -> list[int | None]:
-        ids = await inbox_store.add_many(self.services.store, items)
+        ids = await inbox_store.add_many(self.services.store, items, now=self.services.now_ms())
         if any(i is not None for i in ids):
             self.services.store.after_commit(Wake(INBOX))
         return ids

@@ -38,7 +38,7 @@ from fedi_town.store import deliveries as delivery_store
 from fedi_town.store import media as media_store
 from fedi_town.store import posts as post_store
 from fedi_town.store.businesses import Business
-from fedi_town.store.db import new_id, now_ms
+from fedi_town.store.db import new_id
 from fedi_town.store.effects import BusinessChanged
 from fedi_town.store.media import Media
 from fedi_town.store.posts import Post
@@ -173,6 +173,7 @@ async def _enqueue_note_activity(
         body=body,
         inboxes=inboxes,
         post_id=post.id,
+        now=services.now_ms(),
     )
 
 
@@ -197,7 +198,7 @@ class CreatedPost:
 async def create_post(services: Services, business: Business, data: dict[str, Any]) -> CreatedPost:
     """Write a post (published now, or scheduled) and, if published, its Create."""
     validate("post-create", data)
-    now = now_ms()
+    now = services.now_ms()
     content = _content(data)
     visibility = str(data.get("visibility", "public"))
     scheduled_at = _scheduled_at(data["scheduled_at"], now) if data.get("scheduled_at") else None
@@ -206,7 +207,7 @@ async def create_post(services: Services, business: Business, data: dict[str, An
     composition = await compose(services, business, content, reply)
     if visibility == "direct" and not composition.mentions:
         raise _problem("/content", "a direct post needs at least one mention of someone we found")
-    post_id = new_id()
+    post_id = new_id(now)
     async with services.store.transaction():
         # Checked again inside the transaction: another request may have taken the media.
         media = await _check_media(services, business, data.get("media_ids", []), None)
@@ -259,7 +260,7 @@ async def edit_post(
 ) -> Post:
     """Change a post; a published one sends Update{Note} to everyone who got it."""
     validate("post-update", data)
-    now = now_ms()
+    now = services.now_ms()
     changes: dict[str, Any] = {}
     if "content" in data:
         content = _content(data)
@@ -329,7 +330,7 @@ async def delete_post(services: Services, business: Business, post: Post) -> Non
             services.store, post.id, ["Create", "Update"]
         )
         await delivery_store.cancel_for_post(services.store, post.id)
-        await post_store.mark_deleted(services.store, post.id, now_ms())
+        await post_store.mark_deleted(services.store, post.id, services.now_ms())
         body = activities.delete_note(post.uri, services.urls.actor(business.username))
         await outbox.enqueue(
             services.store,
@@ -337,6 +338,7 @@ async def delete_post(services: Services, business: Business, post: Post) -> Non
             body=body,
             inboxes=reached,
             post_id=post.id,
+            now=services.now_ms(),
         )
         services.store.after_commit(BusinessChanged(business.username))
     log.info("business %s deleted post %d (%d inboxes)", business.username, post.id, len(reached))
@@ -356,8 +358,9 @@ async def set_pinned(services: Services, business: Business, post: Post, pinned:
         await businesses.lock(services.store, business.id)  # two pins racing: one wins
         if pinned and await post_store.pinned_count(services.store, business.id) >= MAX_PINNED:
             raise _problem("/", f"at most {MAX_PINNED} posts can be pinned; unpin one first")
-        await post_store.set_pinned(services.store, post.id, now_ms() if pinned else None)
-        activity_id = services.urls.activity(username, new_id())
+        now = services.now_ms()
+        await post_store.set_pinned(services.store, post.id, now if pinned else None)
+        activity_id = services.urls.activity(username, new_id(now))
         body = (activities.add if pinned else activities.remove)(
             id=activity_id,
             actor=services.urls.actor(username),
@@ -370,6 +373,7 @@ async def set_pinned(services: Services, business: Business, post: Post, pinned:
             body=body,
             inboxes=await outbox.follower_inboxes(services.store, business.id),
             post_id=post.id,
+            now=services.now_ms(),
         )
         changed = await _reload(services, business, post.id)
         services.store.after_commit(BusinessChanged(username))
@@ -379,7 +383,7 @@ async def set_pinned(services: Services, business: Business, post: Post, pinned:
 async def publish_due(services: Services) -> int:
     """Publish every scheduled post whose time has come; return how many this call won."""
     published = 0
-    now = now_ms()
+    now = services.now_ms()
     for post_id in await post_store.due_ids(services.store, now):
         async with services.store.transaction():
             post = await post_store.claim_publication(services.store, post_id, now)

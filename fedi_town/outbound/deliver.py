@@ -44,7 +44,7 @@ from fedi_town.store import businesses, outbox
 from fedi_town.store import deliveries as delivery_store
 from fedi_town.store import inbox as inbox_store
 from fedi_town.store import queue as q
-from fedi_town.store.db import Row, now_ms
+from fedi_town.store.db import Row
 from fedi_town.store.effects import Wake
 
 log = logging.getLogger(__name__)
@@ -197,6 +197,7 @@ async def _deliver_locally(services: Services, inbox: str, body: bytes, sender: 
         actor_uri=sender,
         type=str(activity.get("type", "")),
         body=body.decode("utf-8"),
+        now=services.now_ms(),
     )
 
 
@@ -250,15 +251,15 @@ async def handle_delivery(services: Services, row: Row) -> q.Outcome:
         log.info("delivery %d of %s to our own %s: handed over", row_id, activity.type, inbox)
         return q.Done({"last_status": 202})
 
-    deferred = await _circuit_allows(services, row, now_ms())
+    deferred = await _circuit_allows(services, row, services.now_ms())
     if deferred is not None:
         return deferred
-    lease_left_s = (int(row["locked_until"] or 0) - now_ms()) / 1000
+    lease_left_s = (int(row["locked_until"] or 0) - services.now_ms()) / 1000
     async with host_limiter(services).slot(host, wait_s=lease_left_s / 2) as got_slot:
         if not got_slot:
-            return q.Defer(now_ms() + BUSY_RETRY_MS)
+            return q.Defer(services.now_ms() + BUSY_RETRY_MS)
         result = await services.started_remote().post_activity(inbox, body, signer=signer)
-    now = now_ms()
+    now = services.now_ms()
     await _record_health(services, host, result, now)
     decision = decide(
         status=result.status,
@@ -276,6 +277,6 @@ async def handle_delivery(services: Services, row: Row) -> q.Outcome:
         assert decision.next_attempt_at is not None
         return q.Retry(decision.next_attempt_at, decision.reason, {"last_status": result.status})
     if decision.action == "gone":
-        dropped = await outbox.mark_inbox_gone(store, inbox)
+        dropped = await outbox.mark_inbox_gone(store, inbox, now=now)
         log.info("%s answered 410: dropped %d follower(s)", host, dropped)
     return q.GiveUp(decision.reason, {"last_status": result.status})

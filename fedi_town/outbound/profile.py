@@ -19,7 +19,6 @@ from fedi_town.services import Services
 from fedi_town.store import outbox
 from fedi_town.store import queue as q
 from fedi_town.store.businesses import Business
-from fedi_town.store.db import now_ms
 from fedi_town.store.document_inputs import actor_document
 
 log = logging.getLogger(__name__)
@@ -27,7 +26,7 @@ log = logging.getLogger(__name__)
 
 async def on_profile_changed(services: Services, business: Business) -> None:
     body = activities.update_actor(
-        await actor_document(services.store, services.urls, business), now_ms()
+        await actor_document(services.store, services.urls, business), services.now_ms()
     )
     count = await _to_followers(services, business, body)
     log.info("profile of %s changed: Update to %d inboxes", business.username, count)
@@ -49,5 +48,7 @@ async def on_business_deleted(services: Services, business: Business) -> None:
 async def _to_followers(services: Services, business: Business, body: dict[str, Any]) -> int:
     """Queue ``body`` for every follower's (shared) inbox; how many inboxes it goes to."""
     inboxes = await outbox.follower_inboxes(services.store, business.id)
-    await outbox.enqueue(services.store, business_id=business.id, body=body, inboxes=inboxes)
+    await outbox.enqueue(
+        services.store, business_id=business.id, body=body, inboxes=inboxes, now=services.now_ms()
+    )
     return len(inboxes)

@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -35,7 +37,7 @@ from fedi_town.remote.key_cache import KeyCache
 from fedi_town.remote.knock import RequestSigner
 from fedi_town.store import actors as store_actors
 from fedi_town.store.actors import ActorProfile, RemoteActor
-from fedi_town.store.db import Store
+from fedi_town.store.db import Store, epoch_ms
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,11 @@ class Fetcher:
     keys: KeyCache
     #: WebFinger in plain http to loopback and private hosts (``allow_private_addresses``)
     allow_private: bool
+    #: the time an actor is stored as fetched at
+    clock: Callable[[], datetime]
+
+    def now_ms(self) -> int:
+        return epoch_ms(self.clock())
 
 
 @dataclass(frozen=True)
@@ -171,7 +178,12 @@ async def fetch_document(fetcher: Fetcher, url: str, *, check_id: bool = True) -
 
 
 async def store_profile(
-    store: Store, keys: KeyCache, profile: ActorProfile, *, proven_key: str | None = None
+    store: Store,
+    keys: KeyCache,
+    profile: ActorProfile,
+    *,
+    now: int,
+    proven_key: str | None = None,
 ) -> RemoteActor:
     """Store a parsed actor and forget any of its keys cached in memory.
 
@@ -180,7 +192,7 @@ async def store_profile(
     """
     for _key_id, pem in profile.keys:
         load_public_key(pem)  # refuse unusable keys before storing them (BadPublicKey)
-    actor = await store_actors.upsert(store, profile, move_key=proven_key)
+    actor = await store_actors.upsert(store, profile, now=now, move_key=proven_key)
     keys.forget_owner(profile.uri)
     return actor
 
@@ -189,7 +201,7 @@ async def fetch_actor(fetcher: Fetcher, uri: str) -> RemoteActor:
     """Fetch an actor document, check it is the actor asked for, store and return it."""
     document = await fetch_document(fetcher, uri)
     profile = parse_actor(document)
-    actor = await store_profile(fetcher.store, fetcher.keys, profile)
+    actor = await store_profile(fetcher.store, fetcher.keys, profile, now=fetcher.now_ms())
     log.info("fetched actor %s (%d key(s))", uri, len(profile.keys))
     return actor
 
@@ -231,7 +243,11 @@ async def fetch_key(fetcher: Fetcher, key_id: str) -> FetchedKey:
             raise KeyNotListed("the key's owner does not list the key")
     listed_here = any(listed == key_id for listed, _ in profile.keys)
     await store_profile(
-        fetcher.store, fetcher.keys, profile, proven_key=key_id if listed_here else None
+        fetcher.store,
+        fetcher.keys,
+        profile,
+        now=fetcher.now_ms(),
+        proven_key=key_id if listed_here else None,
     )
     for listed, pem in profile.keys:
         if listed == key_id:

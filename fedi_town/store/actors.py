@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from fedi_town.store.db import Store, new_id, now_ms
+from fedi_town.store.db import Store, new_id
 
 log = logging.getLogger(__name__)
 
@@ -200,14 +200,14 @@ async def upsert(
     store: Store,
     profile: ActorProfile,
     *,
+    now: int,
     replace_keys: bool = True,
     move_key: str | None = None,
 ) -> RemoteActor:
     """Insert or refresh an actor (and, with ``replace_keys``, its set of keys; see
     ``replace_owner_keys`` for ``move_key``)."""
-    now = now_ms()
     values: dict[str, Any] = {
-        "id": new_id(),
+        "id": new_id(now),
         "uri": profile.uri,
         "domain": domain_of(profile.uri),
         "username": profile.username,
@@ -248,7 +248,7 @@ async def replace_owner_keys(
     owner_uri: str,
     keys: Sequence[tuple[str, str]],
     *,
-    now: int | None = None,
+    now: int,
     move_key: str | None = None,
 ) -> list[str]:
     """Make ``keys`` the owner's only keys; return the listed key ids left with another owner.
@@ -256,7 +256,6 @@ async def replace_owner_keys(
     A listed key that another actor holds stays that actor's, except ``move_key``: the key
     whose id the caller fetched and which led to this owner (the proof a move needs).
     """
-    now = now or now_ms()
     async with store.transaction():
         held = await _owners(store, [key_id for key_id, _ in keys])
         await store.execute("DELETE FROM remote_keys WHERE owner_uri = :o", {"o": owner_uri})

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from fedi_town.store.db import Store, new_id, now_ms
+from fedi_town.store.db import Store, new_id
 
 #: How long this process trusts what it read of a business for its inbox (seconds).
 INBOX_OWNER_TTL = 5.0
@@ -103,13 +103,13 @@ async def create(
     owner_token_hash: str,
     sealed_private_key: str,
     public_key_pem: str,
+    now: int,
 ) -> Business | None:
     """Insert a business; ``None`` when the username (case-insensitively) is taken.
 
     ``sealed_private_key`` is the private key as ``keys_at_rest.seal`` made it."""
-    now = now_ms()
     values: dict[str, Any] = {
-        "id": new_id(),
+        "id": new_id(now),
         "username": username,
         "username_lower": username.lower(),
         "display_name": profile.get("display_name", username),
@@ -236,10 +236,10 @@ async def list_all(store: Store, *, include_deleted: bool = False) -> list[Busin
     return [_business(r) for r in rows]
 
 
-async def update(store: Store, business_id: int, changes: Mapping[str, Any]) -> None:
+async def update(store: Store, business_id: int, changes: Mapping[str, Any], *, now: int) -> None:
     """Apply profile changes (keys from ``EDITABLE``) and bump ``updated_at``."""
     sets = []
-    values: dict[str, Any] = {"id": business_id, "now": now_ms()}
+    values: dict[str, Any] = {"id": business_id, "now": now}
     for key, value in changes.items():
         if key not in EDITABLE:
             raise KeyError(key)
@@ -249,18 +249,18 @@ async def update(store: Store, business_id: int, changes: Mapping[str, Any]) -> 
     await store.execute(f"UPDATE businesses SET {', '.join(sets)} WHERE id = :id", values)  # noqa: S608
 
 
-async def set_token_hash(store: Store, business_id: int, token_hash: str) -> None:
+async def set_token_hash(store: Store, business_id: int, token_hash: str, *, now: int) -> None:
     await store.execute(
         "UPDATE businesses SET owner_token_hash = :h, updated_at = :now WHERE id = :id",
-        {"h": token_hash, "now": now_ms(), "id": business_id},
+        {"h": token_hash, "now": now, "id": business_id},
     )
 
 
-async def mark_deleted(store: Store, business_id: int) -> None:
+async def mark_deleted(store: Store, business_id: int, *, now: int) -> None:
     """Soft delete: the row (and key) stays so the Delete can be signed and 410 served."""
     await store.execute(
         "UPDATE businesses SET deleted_at = :now, owner_token_hash = :gone WHERE id = :id",
-        {"now": now_ms(), "gone": f"deleted:{business_id}", "id": business_id},
+        {"now": now, "gone": f"deleted:{business_id}", "id": business_id},
     )
     _forget_inbox_owner(store, business_id)
 

@@ -43,6 +43,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar, cast
 from urllib.parse import parse_qs, urlsplit
@@ -57,6 +58,7 @@ log = logging.getLogger(__name__)
 Row = Mapping[str, Any]
 _T = TypeVar("_T")
 _E = TypeVar("_E")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 #: Held read connections on SQLite (each is one aiosqlite thread).
 SQLITE_READERS = 2
@@ -73,6 +75,11 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+def epoch_ms(when: datetime) -> int:
+    """``when`` (timezone-aware) in epoch milliseconds: a clock's reading as stored."""
+    return (when - _EPOCH) // timedelta(milliseconds=1)
+
+
 _id_lock = threading.Lock()
 _last_id = 0
 
@@ -84,7 +91,7 @@ def new_id(at_ms: int | None = None) -> int:
     collide across processes (21 random bits per millisecond).
     """
     global _last_id
-    ms = now_ms() if at_ms is None else at_ms
+    ms = now_ms() if at_ms is None else at_ms  # no time given: the real clock keeps ids unique
     candidate = (ms << 21) | secrets.randbits(20)
     with _id_lock:
         if candidate <= _last_id:

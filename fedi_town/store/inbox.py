@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from fedi_town.store import queue as q
-from fedi_town.store.db import Store, new_id, now_ms
+from fedi_town.store.db import Store, new_id
 from fedi_town.store.effects import Wake
 
 _SQLITE_ADD = (
@@ -63,17 +63,20 @@ async def add(
     actor_uri: str,
     type: str,
     body: str,
+    now: int,
 ) -> int | None:
     """Store a received activity as pending; its row id, or None if it was seen before.
     A stored one wakes the inbox queue's worker once committed (``add_many`` leaves that
     to its caller, the inbox writer, which wakes it once per group)."""
-    [row_id] = await add_many(store, [Received(activity_uri, business_id, actor_uri, type, body)])
+    [row_id] = await add_many(
+        store, [Received(activity_uri, business_id, actor_uri, type, body)], now=now
+    )
     if row_id is not None:
         store.after_commit(Wake(q.INBOX))
     return row_id
 
 
-async def add_many(store: Store, items: Sequence[Received]) -> list[int | None]:
+async def add_many(store: Store, items: Sequence[Received], *, now: int) -> list[int | None]:
     """Store received activities as pending, all or none, in the order given.
 
     Returns each item's new row id, or None for an activity stored before (or earlier in
@@ -85,10 +88,16 @@ async def add_many(store: Store, items: Sequence[Received]) -> list[int | None]:
     for index, item in enumerate(items):
         first.setdefault(item.activity_uri, index)
     rows = [
-        (new_id(), item.activity_uri, item.business_id, item.actor_uri, item.type[:100], item.body)
+        (
+            new_id(now),
+            item.activity_uri,
+            item.business_id,
+            item.actor_uri,
+            item.type[:100],
+            item.body,
+        )
         for item in (items[index] for index in sorted(first.values()))
     ]
-    now = now_ms()
     # One statement is atomic on its own: it commits by itself, with no BEGIN / COMMIT.
     if store.is_sqlite:
         count = await store.write_count(_SQLITE_ADD, {"now": now, "rows": json.dumps(rows)})

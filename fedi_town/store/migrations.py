@@ -354,9 +354,10 @@ async def migrate(store: Store) -> list[int]:
                 continue
             for statement in statements:
                 await store.execute(statement)
+            applied_at = now_ms()  # the real time the schema changed (an operator's record)
             await store.execute(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (:v, :n, :t)",
-                {"v": number, "n": name, "t": now_ms()},
+                {"v": number, "n": name, "t": applied_at},
             )
             applied.append(number)
             log.info("applied migration %d (%s)", number, name)

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from fedi_town.store.db import Store, new_id, now_ms
+from fedi_town.store.db import Store, new_id
 
 #: How old another process's block changes may be when this process checks (seconds).
 BLOCKS_REFRESH_SECONDS = 1.0
@@ -168,7 +168,12 @@ async def blocking(
 
 
 async def add_block(
-    store: Store, *, business_id: int | None, actor_uri: str | None, domain: str | None
+    store: Store,
+    *,
+    business_id: int | None,
+    actor_uri: str | None,
+    domain: str | None,
+    now: int,
 ) -> tuple[Block, bool]:
     """Add a block (or find the same one); return it and whether it is new."""
     assert (actor_uri is None) != (domain is None)
@@ -178,7 +183,7 @@ async def add_block(
     await store.execute(
         "INSERT INTO blocks (id, business_id, actor_uri, domain, created_at) "
         "VALUES (:id, :b, :u, :d, :now) ON CONFLICT DO NOTHING",
-        {"id": new_id(), "b": business_id, "u": actor_uri, "d": domain, "now": now_ms()},
+        {"id": new_id(now), "b": business_id, "u": actor_uri, "d": domain, "now": now},
     )
     blocks_changed(store)
     found = await find_block(store, business_id=business_id, actor_uri=actor_uri, domain=domain)
@@ -278,9 +283,10 @@ async def add_report(
     content: str,
     object_uris: Sequence[str],
     business_ids: Sequence[int],
+    now: int,
 ) -> int | None:
     """Store a report and its targets; None when this Flag was stored before."""
-    report_id = new_id()
+    report_id = new_id(now)
     row = await store.fetch_one(
         "INSERT INTO reports (id, business_id, activity_uri, actor_uri, content, object_uris, "
         "created_at) VALUES (:id, :b, :uri, :actor, :content, :objects, :now) "
@@ -292,7 +298,7 @@ async def add_report(
             "actor": actor_uri,
             "content": content,
             "objects": json.dumps(list(object_uris)),
-            "now": now_ms(),
+            "now": now,
         },
     )
     if row is None:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from fedi_town.store.actors import JOIN_COLUMNS
-from fedi_town.store.db import Row, Store, new_id, now_ms
+from fedi_town.store.db import Row, Store, new_id
 
 TYPES = ("follow", "follow_request", "reply", "mention", "like", "boost", "report")
 
@@ -30,6 +30,7 @@ async def notify(
     post_id: int | None = None,
     remote_note_id: int | None = None,
     report_id: int | None = None,
+    now: int,
 ) -> bool:
     """Add a notification unless one with ``dedupe_key`` exists; True if one was added."""
     assert type in TYPES, type
@@ -38,7 +39,7 @@ async def notify(
         "report_id, dedupe_key, created_at) VALUES (:id, :b, :type, :a, :p, :n, :r, :k, :now) "
         "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
         {
-            "id": new_id(),
+            "id": new_id(now),
             "b": business_id,
             "type": type,
             "a": actor_id,
@@ -46,7 +47,7 @@ async def notify(
             "n": remote_note_id,
             "r": report_id,
             "k": dedupe_key,
-            "now": now_ms(),
+            "now": now,
         },
     )
     return row is not None

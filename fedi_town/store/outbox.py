@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from fedi_town.store.db import Row, Store, new_id, now_ms
+from fedi_town.store.db import Row, Store, new_id
 from fedi_town.store.effects import Wake
 from fedi_town.store.queue import DELIVERIES
 
@@ -25,6 +25,7 @@ async def enqueue(
     business_id: int | None,
     body: Mapping[str, Any],
     inboxes: Iterable[str],
+    now: int,
     post_id: int | None = None,
     not_before: int | None = None,
 ) -> int:
@@ -33,8 +34,7 @@ async def enqueue(
     The activity's ``id`` and ``type`` are taken from ``body`` itself, so they cannot disagree.
     Once this commits, the delivery queue's worker is woken (``Wake``).
     """
-    now = now_ms()
-    activity_id = new_id()
+    activity_id = new_id(now)
     await store.execute(
         "INSERT INTO outgoing_activities (id, business_id, uri, type, post_id, body, created_at) "
         "VALUES (:id, :b, :uri, :type, :post, :body, :now)",
@@ -50,7 +50,7 @@ async def enqueue(
     )
     rows = [
         {
-            "id": new_id(),
+            "id": new_id(now),
             "a": activity_id,
             "inbox": inbox,
             "host": host,
@@ -106,9 +106,8 @@ async def follower_inboxes(store: Store, business_id: int) -> list[str]:
     return [str(r["inbox"]) for r in rows]
 
 
-async def mark_inbox_gone(store: Store, inbox: str) -> int:
+async def mark_inbox_gone(store: Store, inbox: str, *, now: int) -> int:
     """A personal inbox answered 410: its actor is gone; drop it as follower everywhere."""
-    now = now_ms()
     async with store.transaction():
         rows = await store.fetch_all(
             "SELECT id FROM remote_actors WHERE inbox = :inbox AND gone_at IS NULL",

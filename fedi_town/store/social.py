@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fedi_town.store.actors import JOIN_COLUMNS, RemoteActor, actor_from_row
-from fedi_town.store.db import Store, new_id, now_ms
+from fedi_town.store.db import Store, new_id
 
 # -- our posts --------------------------------------------------------------------------
 
@@ -94,9 +94,9 @@ async def insert_follow(
     state: str,
     follow_uri: str | None,
     follow_document: Mapping[str, Any] | None,
+    now: int,
 ) -> int:
-    now = now_ms()
-    follow_id = new_id()
+    follow_id = new_id(now)
     await store.execute(
         "INSERT INTO follows (id, business_id, actor_id, follow_uri, follow_document, state, "
         "created_at, updated_at) VALUES (:id, :b, :a, :u, :doc, :state, :now, :now)",
@@ -120,6 +120,7 @@ async def update_follow(
     state: str,
     follow_uri: str | None,
     follow_document: Mapping[str, Any] | None,
+    now: int,
 ) -> None:
     await store.execute(
         "UPDATE follows SET state = :state, follow_uri = :u, follow_document = :doc, "
@@ -128,16 +129,16 @@ async def update_follow(
             "state": state,
             "u": follow_uri,
             "doc": json.dumps(follow_document) if follow_document is not None else None,
-            "now": now_ms(),
+            "now": now,
             "id": follow_id,
         },
     )
 
 
-async def set_follow_state(store: Store, follow_id: int, state: str) -> None:
+async def set_follow_state(store: Store, follow_id: int, state: str, *, now: int) -> None:
     await store.execute(
         "UPDATE follows SET state = :s, updated_at = :now WHERE id = :id",
-        {"s": state, "now": now_ms(), "id": follow_id},
+        {"s": state, "now": now, "id": follow_id},
     )
 
 
@@ -194,7 +195,7 @@ async def list_follows(
     return [(_follow(r), actor_from_row(r, "a_")) for r in rows]
 
 
-async def move_follows(store: Store, old_actor_id: int, new_actor_id: int) -> int:
+async def move_follows(store: Store, old_actor_id: int, new_actor_id: int, *, now: int) -> int:
     """Hand the old actor's follows to the new one (``Move``); where the new actor already
     follows, the old follow is dropped. Returns how many follows moved."""
     rows = await store.fetch_all(
@@ -211,7 +212,7 @@ async def move_follows(store: Store, old_actor_id: int, new_actor_id: int) -> in
             continue
         await store.execute(
             "UPDATE follows SET actor_id = :new, updated_at = :now WHERE id = :id",
-            {"new": new_actor_id, "now": now_ms(), "id": row["id"]},
+            {"new": new_actor_id, "now": now, "id": row["id"]},
         )
         moved += 1
     return moved
@@ -240,7 +241,7 @@ def _interaction(row: Mapping[str, Any]) -> Interaction:
 
 
 async def add_interaction(
-    store: Store, *, kind: str, activity_uri: str, actor_id: int, post_id: int
+    store: Store, *, kind: str, activity_uri: str, actor_id: int, post_id: int, now: int
 ) -> bool:
     """Record a like or boost; False when it was already there (same activity, or the same
     person already did this to this post)."""
@@ -248,12 +249,12 @@ async def add_interaction(
         "INSERT INTO interactions (id, kind, activity_uri, actor_id, post_id, created_at) "
         "VALUES (:id, :kind, :uri, :a, :p, :now) ON CONFLICT DO NOTHING RETURNING id",
         {
-            "id": new_id(),
+            "id": new_id(now),
             "kind": kind,
             "uri": activity_uri,
             "a": actor_id,
             "p": post_id,
-            "now": now_ms(),
+            "now": now,
         },
     )
     return row is not None
@@ -349,14 +350,16 @@ async def note_by_uri(store: Store, uri: str) -> RemoteNote | None:
     return _note(row) if row else None
 
 
-async def insert_note(store: Store, *, uri: str, actor_id: int, content: NoteContent) -> int:
+async def insert_note(
+    store: Store, *, uri: str, actor_id: int, content: NoteContent, now: int
+) -> int:
     """Store a note (or find the stored one); return its id."""
     await store.execute(
         "INSERT INTO remote_notes (id, uri, actor_id, in_reply_to_uri, content_html, summary, "
         "url, visibility, published_at, document, created_at) VALUES (:id, :uri, :a, :reply, "
         ":html, :summary, :url, :vis, :published, :doc, :now) ON CONFLICT (uri) DO NOTHING",
         {
-            "id": new_id(),
+            "id": new_id(now),
             "uri": uri,
             "a": actor_id,
             "reply": content.in_reply_to_uri,
@@ -366,7 +369,7 @@ async def insert_note(store: Store, *, uri: str, actor_id: int, content: NoteCon
             "vis": content.visibility,
             "published": content.published_at,
             "doc": json.dumps(content.document),
-            "now": now_ms(),
+            "now": now,
         },
     )
     note_id = await store.fetch_val("SELECT id FROM remote_notes WHERE uri = :u", {"u": uri})

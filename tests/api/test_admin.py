@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from fedi_town.store import inbox as inbox_store
+from fedi_town.store.db import now_ms
 from tests.api.helpers import followers_from, setup_bakery
 from tests.conftest import admin_headers
 from tests.inbound.helpers import count
@@ -27,6 +28,7 @@ async def test_admin_domain_blocks_cut_follows_everywhere_and_drop_queued_activi
         actor_uri=ALICE,
         type="Like",
         body="{}",
+        now=now_ms(),
     )
     url = "/api/v1/admin/domain_blocks"
     assert (

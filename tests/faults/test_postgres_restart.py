@@ -14,6 +14,7 @@ from collections import Counter
 import pytest
 
 from fedi_town.store import outbox
+from fedi_town.store.db import now_ms
 from fedi_town.store.effects import Wake
 from tests.faults.conftest import instance, schema_url
 from tests.live import wait_until
@@ -51,6 +52,7 @@ async def test_a_postgresql_restart_during_fan_out_loses_nothing_and_ends(
             body={"id": f"{actor}#fanout", "type": "Create", "actor": actor,
                   "object": {"id": f"{actor}#note", "type": "Note"}},
             inboxes=inboxes,
+            now=now_ms(),
         )  # fmt: skip
         live.services.store.after_commit(Wake())
         await wait_until(lambda: len(peer.received) >= RECEIVERS // 4, timeout=30)

@@ -22,6 +22,7 @@ from fedi_town.app import create_app
 from fedi_town.remote.http import RemoteClient
 from fedi_town.services import Services, WorkerOptions
 from fedi_town.store import outbox
+from fedi_town.store.db import now_ms
 from fedi_town.store.effects import Wake
 from tests.conftest import make_settings
 from tests.live import LiveInstance, bind_loopback, serve_app, wait_until
@@ -181,6 +182,7 @@ async def test_misbehaving_servers_are_bounded_and_classed_and_the_others_get_it
                 "object": {"id": f"{actor}#n/1", "type": "Note", "content": "hi"},
             },
             inboxes=list(inboxes.values()),
+            now=now_ms(),
         )
         live.services.store.after_commit(Wake())
 
@@ -256,6 +258,7 @@ async def test_a_server_that_fails_once_gets_the_activity_on_the_retry(
                   "type": "Create", "actor": actor,
                   "object": {"id": f"{actor}#n/2", "type": "Note", "content": "hi"}},
             inboxes=[inbox],
+            now=now_ms(),
         )  # fmt: skip
         live.services.store.after_commit(Wake())
 

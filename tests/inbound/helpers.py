@@ -38,6 +38,7 @@ async def add_business(
         owner_token_hash=f"hash-{username}",
         sealed_private_key=services.sealed_keys.seal(private_pem),
         public_key_pem=public_pem,
+        now=now_ms(),
     )
     assert business is not None
     return business
@@ -92,6 +93,7 @@ async def add_remote_actor(
             also_known_as=also_known_as,
             keys=((f"{uri}#main-key", keypair()[1]),),
         ),
+        now=now_ms(),
     )
 
 
@@ -115,6 +117,7 @@ async def dispatch(services: Services, activity: dict[str, Any]) -> dict[str, An
         actor_uri=actor,
         type=activity["type"],
         body=json.dumps(activity),
+        now=now_ms(),
     )
     assert row_id is not None
     row = await services.store.fetch_one("SELECT * FROM inbox_items WHERE id = :id", {"id": row_id})

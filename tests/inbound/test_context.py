@@ -7,6 +7,7 @@ import pytest
 
 from fedi_town.inbound.context import Inbound
 from fedi_town.store import moderation
+from fedi_town.store.db import now_ms
 from tests.inbound.helpers import add_business, add_remote_actor, count
 
 pytestmark = pytest.mark.anyio
@@ -92,7 +93,9 @@ async def test_an_unknown_sender_is_fetched_once_and_stored(services, peer):
 async def test_a_block_by_one_business_blocks_the_sender_for_it_only(services, bakery):
     # Given the bakery blocks the sender, and the cafe does not
     cafe = await add_business(services, "cafe")
-    await moderation.add_block(services.store, business_id=bakery.id, actor_uri=ALICE, domain=None)
+    await moderation.add_block(
+        services.store, business_id=bakery.id, actor_uri=ALICE, domain=None, now=now_ms()
+    )
     ctx = inbound(services, {"type": "Follow"})
     # When each asks whether the sender is blocked
     # Then only the bakery blocks it
@@ -105,7 +108,7 @@ async def test_an_instance_block_of_the_senders_domain_blocks_it_for_every_busin
 ):
     # Given the instance blocks the sender's domain
     await moderation.add_block(
-        services.store, business_id=None, actor_uri=None, domain="mastodon.example"
+        services.store, business_id=None, actor_uri=None, domain="mastodon.example", now=now_ms()
     )
     ctx = inbound(services, {"type": "Follow"})
     # When the bakery asks whether the sender is blocked

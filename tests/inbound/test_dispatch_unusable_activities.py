@@ -33,6 +33,7 @@ async def stored_and_handled(services, activity: Any, kind: str) -> dict[str, An
         actor_uri=ALICE,
         type=kind,
         body=json.dumps(activity),
+        now=now_ms(),
     )
     row = await services.store.fetch_one("SELECT * FROM inbox_items WHERE id = :i", {"i": row_id})
     outcome = await handle_inbox_item(services, row)

@@ -12,7 +12,7 @@ import httpx
 from fedi_town.store import actors as store_actors
 from fedi_town.store import social
 from fedi_town.store.actors import ActorProfile
-from fedi_town.store.db import Store
+from fedi_town.store.db import Store, now_ms
 from tests.media.conftest import image_bytes as image_bytes  # re-exported: uploads use it
 
 
@@ -42,6 +42,7 @@ async def add_follower(
             followers_uri=f"{uri}/followers",
         ),
         replace_keys=False,
+        now=now_ms(),
     )
     await social.insert_follow(
         store,
@@ -50,6 +51,7 @@ async def add_follower(
         state="accepted",
         follow_uri=f"{uri}#follows/1",
         follow_document=None,
+        now=now_ms(),
     )
     return actor.id
 

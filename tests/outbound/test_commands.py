@@ -4,6 +4,7 @@ one delivery row per inbox, all or nothing (create, edit, delete, schedule, pin)
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -11,6 +12,7 @@ from fedi_town.outbound import commands
 from tests.conftest import create_business
 from tests.outbound.conftest import (
     activities,
+    add_follower,
     deliveries,
     future,
     image_bytes,
@@ -160,6 +162,33 @@ async def test_a_due_scheduled_post_is_published_exactly_once_by_racing_workers(
         f"/api/v1/businesses/bakery/posts/{post['id']}", headers=owner(bakery)
     )
     assert again.json()["scheduled"] is False and again.json()["published_at"]
+
+
+async def test_a_scheduled_post_is_published_when_the_clock_reaches_its_time(clocked_client, clock):
+    # Given a business with a follower and a post scheduled an hour from the fixed clock's now
+    services = clocked_client.services
+    business = await create_business(clocked_client, "bakery")
+    await add_follower(services.store, business["id"], "https://solo.example/u/cy")
+    at = clock() + timedelta(hours=1)
+    response = await write_post(
+        clocked_client, business, content="Cake at one", scheduled_at=at.isoformat()
+    )
+    assert response.status_code == 201, response.text
+    post = response.json()
+    # When the clock stands a second before that time, then the job publishes nothing
+    clock.advance(timedelta(hours=1) - timedelta(seconds=1))
+    assert await commands.publish_due(services) == 0
+    assert await activities(services.store, "Create") == []
+    # When the clock reaches it, then the post is published once, at the clock's time
+    clock.advance(timedelta(seconds=1))
+    assert await commands.publish_due(services) == 1
+    assert await commands.publish_due(services) == 0
+    [create] = await activities(services.store, "Create")
+    assert create["object"]["id"] == post["uri"]
+    url = f"/api/v1/businesses/bakery/posts/{post['id']}"
+    again = (await clocked_client.get(url, headers=owner(business))).json()
+    assert again["scheduled"] is False
+    assert datetime.fromisoformat(again["published_at"]) == at
 
 
 async def test_a_scheduled_post_can_be_edited_and_cancelled_without_sending_anything(

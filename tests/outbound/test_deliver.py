@@ -30,6 +30,7 @@ async def send(live: Any, business: dict[str, Any], inboxes: list[str], n: int =
               "type": "Create", "actor": actor, "object": {"id": f"{actor}#n/{n}",
                                                            "type": "Note"}},
         inboxes=inboxes,
+        now=now_ms(),
     )  # fmt: skip
     live.services.store.after_commit(Wake())
     return activity_id
@@ -219,6 +220,7 @@ async def test_a_fan_out_queues_one_inbox_per_server_in_turn(store):
     activity_id = await outbox.enqueue(
         store, business_id=None, body={"id": "https://here.example/x", "type": "Create"},
         inboxes=inboxes,
+        now=now_ms(),
     )  # fmt: skip
     # Then rows in claim order (by id) take one server after the other
     rows = await store.fetch_all(

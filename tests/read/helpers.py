@@ -16,7 +16,7 @@ import httpx
 from fedi_town.services import Services
 from fedi_town.store import businesses
 from fedi_town.store.businesses import Business
-from fedi_town.store.db import new_id
+from fedi_town.store.db import new_id, now_ms
 
 AP = {"Accept": "application/activity+json"}
 LD = {"Accept": 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'}
@@ -140,7 +140,7 @@ async def insert_media(
 
 async def set_profile(client: httpx.AsyncClient, username: str, **changes: Any) -> None:
     owner = await business(client, username)
-    await businesses.update(services(client).store, owner.id, changes)
+    await businesses.update(services(client).store, owner.id, changes, now=now_ms())
 
 
 async def insert_remote_actor(

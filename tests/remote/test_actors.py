@@ -10,6 +10,7 @@ import pytest
 
 from fedi_town.remote.actors import BadActorDocument, fetch_key, parse_actor
 from fedi_town.store import actors as store_actors
+from fedi_town.store.db import now_ms
 from tests.inbound.helpers import keypair
 from tests.reliability import record
 
@@ -110,9 +111,9 @@ def profile_of(uri: str, keys: tuple[tuple[str, str], ...]) -> store_actors.Acto
 async def test_an_actor_listing_a_key_another_actor_holds_does_not_take_it(store):
     # Given the victim's key, stored as the victim's
     pem = keypair()[1]
-    await store_actors.upsert(store, profile_of(V, ((f"{V}#main-key", pem),)))
+    await store_actors.upsert(store, profile_of(V, ((f"{V}#main-key", pem),)), now=now_ms())
     # When another actor's document lists the same key id as its own
-    await store_actors.upsert(store, profile_of(M, ((f"{V}#main-key", pem),)))
+    await store_actors.upsert(store, profile_of(M, ((f"{V}#main-key", pem),)), now=now_ms())
     # Then the key still belongs to the victim
     stored = await store_actors.keys(store, [f"{V}#main-key"])
     assert stored[f"{V}#main-key"].owner_uri == V
@@ -122,10 +123,10 @@ async def test_an_actor_listing_a_key_another_actor_holds_does_not_take_it(store
 async def test_a_key_moves_only_with_the_proof_of_its_fetched_id(store):
     # Given a key stored as mallory's
     pem = keypair()[1]
-    await store_actors.upsert(store, profile_of(M, ((f"{V}#main-key", pem),)))
+    await store_actors.upsert(store, profile_of(M, ((f"{V}#main-key", pem),)), now=now_ms())
     # When the victim's own document, reached by fetching the key id, lists it
     await store_actors.upsert(
-        store, profile_of(V, ((f"{V}#main-key", pem),)), move_key=f"{V}#main-key"
+        store, profile_of(V, ((f"{V}#main-key", pem),)), move_key=f"{V}#main-key", now=now_ms()
     )
     # Then the key is the victim's
     stored = await store_actors.keys(store, [f"{V}#main-key"])

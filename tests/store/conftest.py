@@ -20,6 +20,7 @@ async def a_business(store: Store, username: str = "bakery") -> Business:
         owner_token_hash=f"hash-{username}",
         sealed_private_key=f"sealed-{username}",
         public_key_pem=f"public-{username}",
+        now=now_ms(),
     )
     assert business is not None
     return business
@@ -43,7 +44,7 @@ async def an_actor(
     store: Store, name: str = "jo", host: str = "remote.test", **fields: Any
 ) -> RemoteActor:
     """A stored remote actor."""
-    return await actors.upsert(store, a_profile(name, host, **fields))
+    return await actors.upsert(store, a_profile(name, host, **fields), now=now_ms())
 
 
 async def a_post(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fedi_town.store import actors
+from fedi_town.store.db import now_ms
 from tests.store.conftest import a_profile, an_actor
 
 pytestmark = pytest.mark.anyio
@@ -17,7 +18,7 @@ async def test_an_actor_is_refreshed_in_place_when_fetched_again(store):
     # Given a stored actor
     first = await an_actor(store, "jo", display_name="Jo")
     # When its document is stored again with a new name
-    again = await actors.upsert(store, a_profile("jo", display_name="Jo B."))
+    again = await actors.upsert(store, a_profile("jo", display_name="Jo B."), now=now_ms())
     # Then it is the same row, renamed, found by its id, its URI and its handle
     assert again.id == first.id and again.display_name == "Jo B."
     assert (await actors.by_id(store, first.id)) == again
@@ -28,9 +29,9 @@ async def test_an_actor_is_refreshed_in_place_when_fetched_again(store):
 
 async def test_an_actors_keys_are_replaced_by_the_ones_its_document_lists(store):
     # Given an actor with an old key
-    await actors.upsert(store, a_profile("jo", keys=((f"{JO}#old", "old-pem"),)))
+    await actors.upsert(store, a_profile("jo", keys=((f"{JO}#old", "old-pem"),)), now=now_ms())
     # When its document now lists only a new key
-    await actors.upsert(store, a_profile("jo", keys=((f"{JO}#new", "new-pem"),)))
+    await actors.upsert(store, a_profile("jo", keys=((f"{JO}#new", "new-pem"),)), now=now_ms())
     # Then the old key no longer verifies anything and the new one is its
     found = await actors.keys(store, [f"{JO}#old", f"{JO}#new"])
     assert list(found) == [f"{JO}#new"]
@@ -39,9 +40,9 @@ async def test_an_actors_keys_are_replaced_by_the_ones_its_document_lists(store)
 
 async def test_a_key_another_actor_holds_is_not_taken_by_listing_it(store):
     # Given jo's key
-    await actors.upsert(store, a_profile("jo", keys=((f"{JO}#key", "jo-pem"),)))
+    await actors.upsert(store, a_profile("jo", keys=((f"{JO}#key", "jo-pem"),)), now=now_ms())
     # When al's document lists jo's key id as its own
-    await actors.upsert(store, a_profile("al", keys=((f"{JO}#key", "al-pem"),)))
+    await actors.upsert(store, a_profile("al", keys=((f"{JO}#key", "al-pem"),)), now=now_ms())
     # Then the key stays jo's
     key = (await actors.keys(store, [f"{JO}#key"]))[f"{JO}#key"]
     assert (key.owner_uri, key.public_key_pem) == (JO, "jo-pem")
@@ -49,10 +50,10 @@ async def test_a_key_another_actor_holds_is_not_taken_by_listing_it(store):
 
 async def test_a_key_moves_only_when_the_caller_proved_the_new_owner(store):
     # Given jo's key
-    await actors.upsert(store, a_profile("jo", keys=((f"{JO}#key", "jo-pem"),)))
+    await actors.upsert(store, a_profile("jo", keys=((f"{JO}#key", "jo-pem"),)), now=now_ms())
     # When fetching the key id led to al, who lists it
     await actors.upsert(
-        store, a_profile("al", keys=((f"{JO}#key", "al-pem"),)), move_key=f"{JO}#key"
+        store, a_profile("al", keys=((f"{JO}#key", "al-pem"),)), move_key=f"{JO}#key", now=now_ms()
     )
     # Then the key is al's now
     assert (await actors.keys(store, [f"{JO}#key"]))[f"{JO}#key"].owner_uri == AL

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fedi_town.store import businesses, social
+from fedi_town.store.db import now_ms
 from tests.store.conftest import a_business, a_post, an_actor
 
 pytestmark = pytest.mark.anyio
@@ -21,6 +22,7 @@ async def test_a_username_is_taken_whatever_its_case(store):
         owner_token_hash="other",
         sealed_private_key="sealed",
         public_key_pem="public",
+        now=now_ms(),
     )
     # Then it is refused, and the first is found by either spelling
     assert again is None
@@ -33,7 +35,7 @@ async def test_a_business_is_found_by_its_owner_token_hash_until_deleted(store):
     business = await a_business(store)
     assert (await businesses.by_token_hash(store, "hash-bakery")).id == business.id
     # When it is deleted
-    await businesses.mark_deleted(store, business.id)
+    await businesses.mark_deleted(store, business.id, now=now_ms())
     # Then its token no longer finds it, nor does its name, though the row stays
     assert await businesses.by_token_hash(store, "hash-bakery") is None
     assert await businesses.by_username(store, "bakery") is None
@@ -46,7 +48,7 @@ async def test_the_inbox_owner_of_a_deleted_business_says_it_is_deleted(store):
     business = await a_business(store)
     owner = await businesses.inbox_owner(store, "bakery")
     assert owner is not None and owner.id == business.id and not owner.deleted
-    await businesses.mark_deleted(store, business.id)
+    await businesses.mark_deleted(store, business.id, now=now_ms())
     deleted = await businesses.inbox_owner(store, "bakery")
     assert deleted is not None and deleted.deleted
     assert await businesses.inbox_owner(store, "nobody") is None
@@ -64,6 +66,7 @@ async def test_counts_are_accepted_followers_and_published_public_posts(store):
             state=state,
             follow_uri=None,
             follow_document=None,
+            now=now_ms(),
         )
     await a_post(store, business)
     await a_post(store, business, published=False, scheduled_at=2**40)

@@ -6,6 +6,7 @@ import pytest
 
 from fedi_town.store import deliveries, outbox
 from fedi_town.store import queue as q
+from fedi_town.store.db import now_ms
 from fedi_town.store.deliveries import HOST_UNAVAILABLE, MAX_OPEN_MS, OPEN_MS, THRESHOLD, HostState
 from tests.store.conftest import a_business, a_post
 
@@ -48,6 +49,7 @@ async def test_a_deferred_row_waits_for_its_host_and_wakes_when_the_host_recover
         business_id=business.id,
         body={"id": "https://t.test/a", "type": "Create"},
         inboxes=["https://a.test/inbox"],
+        now=now_ms(),
     )
     row_id = await store.fetch_val("SELECT id FROM deliveries")
     await deliveries.save_open(store, "a.test", THRESHOLD, NOW + OPEN_MS, NOW)
@@ -77,6 +79,7 @@ async def test_what_a_post_reached_and_its_cancelled_deliveries(store):
         body=body,
         inboxes=["https://a.test/inbox", "https://b.test/inbox"],
         post_id=post.id,
+        now=now_ms(),
     )
     await store.execute("UPDATE deliveries SET state = 'done' WHERE inbox = 'https://a.test/inbox'")
     # Then the delivered inbox is reached, both were in the audience

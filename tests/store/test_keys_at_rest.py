@@ -21,6 +21,7 @@ from fedi_town.protocol.urls import Urls
 from fedi_town.services import Services
 from fedi_town.settings import Settings
 from fedi_town.store import businesses, keys_at_rest
+from fedi_town.store.db import now_ms
 from tests.conftest import KEY_ENCRYPTION_KEY, create_business
 from tests.reliability import record
 
@@ -54,6 +55,7 @@ async def plain_business(services: Services, username: str) -> str:
         owner_token_hash=f"hash-{username}",
         sealed_private_key=private_pem,
         public_key_pem=public_pem,
+        now=now_ms(),
     )
     return private_pem
 

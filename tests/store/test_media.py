@@ -62,7 +62,7 @@ async def test_an_upload_is_in_use_while_a_post_or_the_profile_shows_it(store):
         await an_upload(store, business, "avatar.webp"),
         await an_upload(store, business, "loose.webp"),
     )
-    await businesses.update(store, business.id, {"avatar_media_id": avatar})
+    await businesses.update(store, business.id, {"avatar_media_id": avatar}, now=now_ms())
     shown = await media.by_id(store, business.id, avatar)
     unused = await media.by_id(store, business.id, loose)
     assert shown is not None and unused is not None

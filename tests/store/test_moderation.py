@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from fedi_town.store import moderation
-from fedi_town.store.db import Store
+from fedi_town.store.db import Store, now_ms
 from fedi_town.store.migrations import migrate
 from tests.store.conftest import a_business
 
@@ -37,7 +37,7 @@ async def test_a_block_added_or_lifted_in_this_process_counts_at_once(two_proces
     assert await moderation.blocking(store, ALICE) is None  # the list is in memory now
     # When this process blocks the domain, then lifts the block
     block, _ = await moderation.add_block(
-        store, business_id=None, actor_uri=None, domain="remote.example"
+        store, business_id=None, actor_uri=None, domain="remote.example", now=now_ms()
     )
     blocked = await moderation.blocking(store, ALICE)
     await moderation.delete_block(store, business_id=None, block_id=block.id)
@@ -52,7 +52,7 @@ async def test_a_block_added_by_another_process_counts_at_the_next_refresh(
     here, elsewhere = two_processes
     assert await moderation.blocking(here, ALICE) is None
     # When another process blocks alice for one business
-    await moderation.add_block(elsewhere, business_id=7, actor_uri=ALICE, domain=None)
+    await moderation.add_block(elsewhere, business_id=7, actor_uri=ALICE, domain=None, now=now_ms())
     # Then once this process's list is due for a refresh, the block counts here
     monkeypatch.setattr(moderation, "BLOCKS_REFRESH_SECONDS", 0.0)
     found = await moderation.blocking(here, ALICE, 7)
@@ -64,8 +64,10 @@ async def test_a_block_added_by_another_process_counts_at_the_next_refresh(
 
 async def test_instance_blocks_come_first_and_subdomains_are_covered(two_processes):
     store, _ = two_processes
-    await moderation.add_block(store, business_id=7, actor_uri=ALICE, domain=None)
-    await moderation.add_block(store, business_id=None, actor_uri=None, domain="example")
+    await moderation.add_block(store, business_id=7, actor_uri=ALICE, domain=None, now=now_ms())
+    await moderation.add_block(
+        store, business_id=None, actor_uri=None, domain="example", now=now_ms()
+    )
     found = await moderation.blocking(store, ALICE, 7)
     assert found is not None and found.business_id is None and found.domain == "example"
     assert await moderation.blocking(store, "https://other.test/users/bob", 7) is None
@@ -86,10 +88,10 @@ def test_a_domain_block_is_looked_up_by_host_and_port_host_and_each_parent_domai
 
 async def test_the_same_block_added_twice_is_one_block(store):
     first, new = await moderation.add_block(
-        store, business_id=None, actor_uri=None, domain="bad.test"
+        store, business_id=None, actor_uri=None, domain="bad.test", now=now_ms()
     )
     again, new_again = await moderation.add_block(
-        store, business_id=None, actor_uri=None, domain="bad.test"
+        store, business_id=None, actor_uri=None, domain="bad.test", now=now_ms()
     )
     assert new and not new_again and again == first
     assert await moderation.list_blocks(store, business_id=None, limit=10) == [first]
@@ -97,7 +99,9 @@ async def test_the_same_block_added_twice_is_one_block(store):
 
 async def test_a_block_is_lifted_only_by_its_own_scope(store):
     # Given an instance-wide block
-    block, _ = await moderation.add_block(store, business_id=None, actor_uri=ALICE, domain=None)
+    block, _ = await moderation.add_block(
+        store, business_id=None, actor_uri=ALICE, domain=None, now=now_ms()
+    )
     # When a business tries to lift it, then the admin does
     by_business = await moderation.delete_block(store, business_id=1, block_id=block.id)
     by_admin = await moderation.delete_block(store, business_id=None, block_id=block.id)
@@ -117,8 +121,8 @@ async def test_a_report_is_stored_once_with_each_business_it_names(store):
         "business_ids": [bakery.id, cafe.id],
     }
     # When it arrives twice
-    report_id = await moderation.add_report(store, **flag)
-    again = await moderation.add_report(store, **flag)
+    report_id = await moderation.add_report(store, **flag, now=now_ms())
+    again = await moderation.add_report(store, **flag, now=now_ms())
     # Then it is one report, seen by each business and by the admin
     assert report_id is not None and again is None
     assert sorted(await moderation.report_targets(store, report_id)) == sorted([bakery.id, cafe.id])

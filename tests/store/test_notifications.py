@@ -6,6 +6,7 @@ import pytest
 
 from fedi_town.store import notifications
 from fedi_town.store.actors import actor_from_row
+from fedi_town.store.db import now_ms
 from tests.store.conftest import a_business, a_post, an_actor
 
 pytestmark = pytest.mark.anyio
@@ -19,8 +20,8 @@ async def test_a_fact_reported_twice_notifies_once(store):
         "dedupe_key": "follow:1",
         "actor_id": actor.id,
     }
-    assert await notifications.notify(store, **values)
-    assert not await notifications.notify(store, **values)
+    assert await notifications.notify(store, **values, now=now_ms())
+    assert not await notifications.notify(store, **values, now=now_ms())
     assert len(await notifications.page(store, business.id, limit=10)) == 1
 
 
@@ -29,7 +30,12 @@ async def test_a_page_is_newest_first_with_the_actor_and_the_post_joined(store):
     business, actor = await a_business(store), await an_actor(store)
     post = await a_post(store, business)
     await notifications.notify(
-        store, business_id=business.id, type="follow", dedupe_key="follow:1", actor_id=actor.id
+        store,
+        business_id=business.id,
+        type="follow",
+        dedupe_key="follow:1",
+        actor_id=actor.id,
+        now=now_ms(),
     )
     await notifications.notify(
         store,
@@ -38,6 +44,7 @@ async def test_a_page_is_newest_first_with_the_actor_and_the_post_joined(store):
         dedupe_key="like:1",
         actor_id=actor.id,
         post_id=post.id,
+        now=now_ms(),
     )
     # When the first page is read
     page = await notifications.page(store, business.id, limit=10)
@@ -57,12 +64,16 @@ async def test_a_page_is_newest_first_with_the_actor_and_the_post_joined(store):
 async def test_a_notification_deleted_by_its_key_is_gone_and_others_are_kept(store):
     business = await a_business(store)
     for key in ("report:1:1", "report:2:1"):
-        await notifications.notify(store, business_id=business.id, type="report", dedupe_key=key)
+        await notifications.notify(
+            store, business_id=business.id, type="report", dedupe_key=key, now=now_ms()
+        )
     await notifications.delete_by_key(store, "report:1:1")
     assert len(await notifications.page(store, business.id, limit=10)) == 1
 
 
 async def test_notifications_belong_to_their_business(store):
     bakery, cafe = await a_business(store, "bakery"), await a_business(store, "cafe")
-    await notifications.notify(store, business_id=bakery.id, type="report", dedupe_key="report:1:1")
+    await notifications.notify(
+        store, business_id=bakery.id, type="report", dedupe_key="report:1:1", now=now_ms()
+    )
     assert await notifications.page(store, cafe.id, limit=10) == []

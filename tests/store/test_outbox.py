@@ -7,6 +7,7 @@ import json
 import pytest
 
 from fedi_town.store import outbox, social
+from fedi_town.store.db import now_ms
 from tests.store.conftest import a_business, a_post, an_actor
 
 pytestmark = pytest.mark.anyio
@@ -29,7 +30,9 @@ async def test_an_activity_gets_one_delivery_per_distinct_inbox_taking_hosts_in_
         "",
     ]
     # When the activity is enqueued
-    activity_id = await outbox.enqueue(store, business_id=business.id, body=CREATE, inboxes=inboxes)
+    activity_id = await outbox.enqueue(
+        store, business_id=business.id, body=CREATE, inboxes=inboxes, now=now_ms()
+    )
     # Then each inbox has one pending row, the hosts interleaved, and the body is stored as sent
     rows = await delivery_rows(store)
     assert [(r["inbox"], r["host"]) for r in rows] == [
@@ -59,6 +62,7 @@ async def test_an_activity_and_its_deliveries_roll_back_with_what_they_announce(
                 body=CREATE,
                 inboxes=["https://a.test/inbox"],
                 post_id=post.id,
+                now=now_ms(),
             )
             raise RuntimeError("crash before commit")
     # Then neither the activity nor a delivery is left
@@ -83,6 +87,7 @@ async def test_followers_are_reached_through_one_shared_inbox_per_server(store):
             state=state,
             follow_uri=None,
             follow_document=None,
+            now=now_ms(),
         )
     # When the business's follower inboxes are read
     inboxes = await outbox.follower_inboxes(store, business.id)
@@ -100,7 +105,8 @@ async def test_an_inbox_that_is_gone_drops_its_actor_as_a_follower(store):
         state="accepted",
         follow_uri=None,
         follow_document=None,
+        now=now_ms(),
     )
-    assert await outbox.mark_inbox_gone(store, "https://b.test/users/mo/inbox") == 1
+    assert await outbox.mark_inbox_gone(store, "https://b.test/users/mo/inbox", now=now_ms()) == 1
     assert await outbox.follower_inboxes(store, business.id) == []
-    assert await outbox.mark_inbox_gone(store, "https://b.test/users/mo/inbox") == 0
+    assert await outbox.mark_inbox_gone(store, "https://b.test/users/mo/inbox", now=now_ms()) == 0

@@ -89,6 +89,7 @@ async def test_pins_are_counted_and_a_deleted_post_loses_its_pin_and_its_likes(s
         activity_uri="https://remote.test/l/1",
         actor_id=actor.id,
         post_id=post.id,
+        now=now_ms(),
     )
     assert await posts.pinned_count(store, business.id) == 1
     # When it is deleted

@@ -82,6 +82,7 @@ async def test_followers_are_the_accepted_ones(store):
             state=state,
             follow_uri=None,
             follow_document=None,
+            now=now_ms(),
         )
     assert await reads.count_followers(store, business.id) == 1
     assert await reads.followers_page(store, business.id, limit=10, offset=0) == [jo.uri]
@@ -99,6 +100,7 @@ async def test_likes_and_boosts_are_counted_per_post(store):
             activity_uri=f"https://remote.test/{kind}",
             actor_id=actor.id,
             post_id=liked.id,
+            now=now_ms(),
         )
     counts = await reads.interaction_counts(store, [liked.id, quiet.id])
     assert counts == {liked.id: {"like": 1, "announce": 1}, quiet.id: {"like": 0, "announce": 0}}
@@ -112,9 +114,11 @@ async def test_replies_from_a_blocked_server_are_hidden_but_the_owner_counts_the
         actor = await an_actor(store, name, host)
         content = NoteContent(post.uri, f"<p>{name}</p>", None, None, "public", now_ms(), {})
         await social.insert_note(
-            store, uri=f"https://{host}/notes/1", actor_id=actor.id, content=content
+            store, uri=f"https://{host}/notes/1", actor_id=actor.id, content=content, now=now_ms()
         )
-    await moderation.add_block(store, business_id=business.id, actor_uri=None, domain="bad.test")
+    await moderation.add_block(
+        store, business_id=business.id, actor_uri=None, domain="bad.test", now=now_ms()
+    )
     # When the replies are counted and shown
     shown = await reads.replies_for_display(store, post.uri, business.id)
     # Then only jo's is shown and counted, while the owner's count has both

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -10,7 +11,8 @@ from fedi_town import worker
 from fedi_town.services import Services
 from fedi_town.store import queue as q
 from fedi_town.store import retention
-from fedi_town.store.db import new_id, now_ms
+from fedi_town.store.db import new_id
+from tests.conftest import FixedClock
 from tests.reliability import record
 
 pytestmark = pytest.mark.anyio
@@ -191,23 +193,28 @@ async def test_the_worker_sweeps_every_few_minutes(settings):
     assert retention.EVERY_S <= 600
 
 
-async def test_the_sweep_job_uses_the_retention_setting(settings, store):
-    # Given an instance keeping 2 days, a done item 3 days old and one 1 day old
-    services = Services.from_settings(dataclasses.replace(settings, retention_days=2))
+async def test_the_sweep_job_uses_the_retention_setting_and_the_services_clock(settings, store):
+    # Given an instance keeping 2 days whose clock stands at NOW, a done item 3 days old and
+    # one 1 day old
+    clock = FixedClock(datetime.fromtimestamp(NOW / 1000, UTC))
+    services = Services.from_settings(dataclasses.replace(settings, retention_days=2), clock=clock)
     services.store = store
     old = await add_item(store, "done", 3)
     kept = await add_item(store, "done", 1)
-    now_days_ago = (NOW - now_ms()) / DAY
-    await store.execute(
-        "UPDATE inbox_items SET done_at = done_at - :shift, "
-        "next_attempt_at = next_attempt_at - :shift",
-        {"shift": int(now_days_ago * DAY)},
-    )
     # When the job runs
-    await worker.Cleanup().sweep_old_rows(services)
+    cleanup = worker.Cleanup()
+    await cleanup.sweep_old_rows(services)
     # Then the 3-day-old item is gone and the other stays
     assert await ids(store, "inbox_items") == {kept}
     assert old != kept
+    # When the clock stands at exactly 2 days after the other one was done, then it stays;
+    # a millisecond later it is past the cutoff and goes too
+    clock.advance(timedelta(days=1))
+    await cleanup.sweep_old_rows(services)
+    assert await ids(store, "inbox_items") == {kept}
+    clock.advance(timedelta(milliseconds=1))
+    await cleanup.sweep_old_rows(services)
+    assert await ids(store, "inbox_items") == set()
 
 
 async def test_with_each_queue_s_delete_after_the_tables_stop_growing(settings, store):

@@ -20,6 +20,7 @@ async def follow(store, business, actor, state="accepted", uri=None) -> int:
         state=state,
         follow_uri=uri,
         follow_document={"type": "Follow"} if uri else None,
+        now=now_ms(),
     )
 
 
@@ -40,7 +41,7 @@ async def test_a_follow_is_found_by_business_and_actor_by_id_and_by_its_activity
     business, actor = await a_business(store), await an_actor(store)
     follow_id = await follow(store, business, actor, "pending", "https://remote.test/f/1")
     # When it is accepted
-    await social.set_follow_state(store, follow_id, "accepted")
+    await social.set_follow_state(store, follow_id, "accepted", now=now_ms())
     # Then each way of finding it gives the accepted follow and its document
     by_pair = await social.follow_of(store, business.id, actor.id)
     assert by_pair is not None and by_pair.state == "accepted"
@@ -76,7 +77,7 @@ async def test_a_move_hands_follows_to_the_new_actor_unless_it_already_follows(s
     await follow(store, cafe, old)
     await follow(store, cafe, new)
     # When the old account moves
-    moved = await social.move_follows(store, old.id, new.id)
+    moved = await social.move_follows(store, old.id, new.id, now=now_ms())
     # Then one follow moved, the duplicate was dropped, and the old account follows nobody
     assert moved == 1
     assert (await social.follow_of(store, bakery.id, new.id)) is not None
@@ -88,13 +89,13 @@ async def test_a_like_is_stored_once_and_its_undo_removes_its_notification(store
     business, actor = await a_business(store), await an_actor(store)
     post = await a_post(store, business)
     like = {"kind": "like", "activity_uri": "https://remote.test/l/1", "actor_id": actor.id}
-    assert await social.add_interaction(store, **like, post_id=post.id)
+    assert await social.add_interaction(store, **like, post_id=post.id, now=now_ms())
     key = social.interaction_key("like", actor.id, post.id)
     await notifications.notify(
-        store, business_id=business.id, type="like", dedupe_key=key, actor_id=actor.id
+        store, business_id=business.id, type="like", dedupe_key=key, actor_id=actor.id, now=now_ms()
     )
     # When the same like arrives again, then is undone
-    assert not await social.add_interaction(store, **like, post_id=post.id)
+    assert not await social.add_interaction(store, **like, post_id=post.id, now=now_ms())
     found = await social.find_interaction(store, actor_id=actor.id, kind="like", post_id=post.id)
     assert found is not None and found.activity_uri == "https://remote.test/l/1"
     await social.delete_interaction(store, found)
@@ -109,8 +110,12 @@ async def test_a_like_is_stored_once_and_its_undo_removes_its_notification(store
 async def test_a_note_is_stored_once_and_edited_in_place(store):
     actor = await an_actor(store)
     uri = "https://remote.test/notes/1"
-    note_id = await social.insert_note(store, uri=uri, actor_id=actor.id, content=a_note())
-    again = await social.insert_note(store, uri=uri, actor_id=actor.id, content=a_note("<p>x</p>"))
+    note_id = await social.insert_note(
+        store, uri=uri, actor_id=actor.id, content=a_note(), now=now_ms()
+    )
+    again = await social.insert_note(
+        store, uri=uri, actor_id=actor.id, content=a_note("<p>x</p>"), now=now_ms()
+    )
     assert again == note_id
     await social.update_note(store, note_id, a_note("<p>Edited</p>"), edited_at=now_ms())
     note = await social.note_by_uri(store, uri)
@@ -121,7 +126,7 @@ async def test_purging_an_actor_leaves_no_trace_of_it(store):
     # Given an actor with a key, a follow, a like, a note and a notification
     business = await a_business(store)
     actor = await actors.upsert(
-        store, a_profile("jo", keys=(("https://remote.test/users/jo#k", "pem"),))
+        store, a_profile("jo", keys=(("https://remote.test/users/jo#k", "pem"),)), now=now_ms()
     )
     await follow(store, business, actor)
     post = await a_post(store, business)
@@ -131,9 +136,10 @@ async def test_purging_an_actor_leaves_no_trace_of_it(store):
         activity_uri="https://remote.test/b/1",
         actor_id=actor.id,
         post_id=post.id,
+        now=now_ms(),
     )
     note_id = await social.insert_note(
-        store, uri="https://remote.test/n/1", actor_id=actor.id, content=a_note()
+        store, uri="https://remote.test/n/1", actor_id=actor.id, content=a_note(), now=now_ms()
     )
     await social.add_note_target(store, note_id, business.id)
     await notifications.notify(
@@ -142,6 +148,7 @@ async def test_purging_an_actor_leaves_no_trace_of_it(store):
         type="mention",
         dedupe_key="note:1:1",
         remote_note_id=note_id,
+        now=now_ms(),
     )
     # When the account is purged
     async with store.transaction():

@@ -34,9 +34,11 @@ async def update_profile(ctx: Inbound) -> str:
     profile = remote_actors.parse_actor(obj)
     keep_keys = not profile.keys  # an Update without publicKey leaves the keys alone
     if keep_keys:
-        await store_actors.upsert(ctx.store, profile, replace_keys=False)
+        await store_actors.upsert(ctx.store, profile, replace_keys=False, now=ctx.services.now_ms())
     else:
-        await remote_actors.store_profile(ctx.store, ctx.services.key_cache, profile)
+        await remote_actors.store_profile(
+            ctx.store, ctx.services.key_cache, profile, now=ctx.services.now_ms()
+        )
     return "profile refreshed"
 
 
@@ -75,5 +77,5 @@ async def on_move(ctx: Inbound) -> str:
         return "ignored: the new account does not name the old one in alsoKnownAs"
     async with ctx.store.transaction():
         await store_actors.set_moved_to(ctx.store, old.id, new.uri)
-        moved = await social.move_follows(ctx.store, old.id, new.id)
+        moved = await social.move_follows(ctx.store, old.id, new.id, now=ctx.services.now_ms())
     return f"moved {moved} follow(s) to {new.uri}"

@@ -38,6 +38,7 @@ async def on_follow(ctx: Inbound) -> str:
                 state=state,
                 follow_uri=follow_uri,
                 follow_document=follow_document,
+                now=ctx.services.now_ms(),
             )
             kind = "follow_request" if state == "pending" else "follow"
             await notifications.notify(
@@ -46,6 +47,7 @@ async def on_follow(ctx: Inbound) -> str:
                 type=kind,
                 dedupe_key=f"{kind}:{follow_id}",
                 actor_id=actor.id,
+                now=ctx.services.now_ms(),
             )
             outcome = f"new {state} follower"
         else:
@@ -58,6 +60,7 @@ async def on_follow(ctx: Inbound) -> str:
                 state=state,
                 follow_uri=follow_uri,
                 follow_document=follow_document,
+                now=ctx.services.now_ms(),
             )
             outcome = f"repeated follow ({state})"
         if state == "accepted":

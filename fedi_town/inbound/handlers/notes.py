@@ -33,7 +33,6 @@ from fedi_town.remote import actors as remote_actors
 from fedi_town.store import actors as store_actors
 from fedi_town.store import notifications, social
 from fedi_town.store.actors import RemoteActor
-from fedi_town.store.db import now_ms
 from fedi_town.store.social import NoteContent
 from fedi_town.text.sanitize import html_to_text, sanitize_html
 
@@ -122,12 +121,14 @@ async def on_create(ctx: Inbound) -> str:
     actor = await ctx.actor()
     uri = id_of(note)
     assert uri is not None
-    content = note_content(ctx.activity, note, actor, now_ms())
+    content = note_content(ctx.activity, note, actor, ctx.services.now_ms())
     async with ctx.store.transaction():
         existing = await social.note_by_uri(ctx.store, uri)
         if existing is not None and existing.actor_id != actor.id:
             return "ignored: a note with this id belongs to someone else"
-        note_id = await social.insert_note(ctx.store, uri=uri, actor_id=actor.id, content=content)
+        note_id = await social.insert_note(
+            ctx.store, uri=uri, actor_id=actor.id, content=content, now=ctx.services.now_ms()
+        )
         for business_id, kind in targets.items():
             await social.add_note_target(ctx.store, note_id, business_id)
             await notifications.notify(
@@ -137,6 +138,7 @@ async def on_create(ctx: Inbound) -> str:
                 dedupe_key=f"note:{note_id}:{business_id}",
                 actor_id=actor.id,
                 remote_note_id=note_id,
+                now=ctx.services.now_ms(),
             )
     return f"note stored for {len(targets)} business(es)"
 
@@ -164,7 +166,7 @@ async def on_update_note(ctx: Inbound) -> str:
     if updated is None and unchanged:
         return "ignored: nothing changed"
     async with ctx.store.transaction():
-        await social.update_note(ctx.store, existing.id, content, updated or now_ms())
+        await social.update_note(ctx.store, existing.id, content, updated or ctx.services.now_ms())
     return "note edited"
 
 

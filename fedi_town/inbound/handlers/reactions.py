@@ -36,7 +36,12 @@ async def on_reaction(ctx: Inbound) -> str:
     actor = await ctx.actor()
     async with ctx.store.transaction():
         added = await social.add_interaction(
-            ctx.store, kind=kind, activity_uri=activity_uri, actor_id=actor.id, post_id=post.id
+            ctx.store,
+            kind=kind,
+            activity_uri=activity_uri,
+            actor_id=actor.id,
+            post_id=post.id,
+            now=ctx.services.now_ms(),
         )
         if not added:
             return f"repeated {ctx.type}"
@@ -47,6 +52,7 @@ async def on_reaction(ctx: Inbound) -> str:
             dedupe_key=social.interaction_key(kind, actor.id, post.id),
             actor_id=actor.id,
             post_id=post.id,
+            now=ctx.services.now_ms(),
         )
     return f"{ctx.type} recorded"
 

@@ -38,6 +38,7 @@ async def on_flag(ctx: Inbound) -> str:
             content=content,
             object_uris=objects,
             business_ids=business_ids,
+            now=ctx.services.now_ms(),
         )
         if report_id is None:
             return "repeated report"
@@ -49,5 +50,6 @@ async def on_flag(ctx: Inbound) -> str:
                 dedupe_key=f"report:{report_id}:{business_id}",
                 actor_id=actor.id,
                 report_id=report_id,
+                now=ctx.services.now_ms(),
             )
     return f"report stored for {len(business_ids)} business(es)"

@@ -21,9 +21,13 @@ import httpx
 import pytest
 
 from fedi_town.app import create_app
+from fedi_town.protocol.urls import Urls
+from fedi_town.remote.http import RemoteClient
+from fedi_town.remote.signers import InstanceKey
 from fedi_town.services import Services
 from fedi_town.settings import Settings
 from fedi_town.store.db import Store
+from tests.inbound.helpers import keypair
 from tests.outbound.conftest import add_follower
 
 POSTGRES_URL = os.environ.get(
@@ -153,6 +157,22 @@ async def store(database_url: str) -> AsyncIterator[Store]:
         yield s
     finally:
         await s.disconnect()
+
+
+@pytest.fixture
+async def services(settings: Settings, store: Store) -> AsyncIterator[Services]:
+    """Services over the test store, started by hand: an instance key and a remote client
+    that may reach loopback test peers (no app, no worker)."""
+    result = Services(settings=settings, store=store, urls=Urls(settings.base_url))
+    private_pem, public_pem = keypair()
+    result.instance_key = InstanceKey(
+        result.urls.instance_key_id(), private_pem, public_pem, result.clock
+    )
+    client = result.remote = RemoteClient(allow_private=True, user_agent="fedi-town-tests")
+    try:
+        yield result
+    finally:
+        await client.close()
 
 
 @pytest.fixture

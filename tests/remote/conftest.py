@@ -28,13 +28,6 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from fedi_town.protocol.urls import Urls
-from fedi_town.remote.http import RemoteClient
-from fedi_town.remote.signers import InstanceKey
-from fedi_town.services import Services
-from fedi_town.settings import Settings
-from fedi_town.store.db import Store
-from tests.inbound.helpers import keypair
 from tests.live import bind_loopback, serve_app
 
 SIGNATURE_HEADER = "x-test-signature"
@@ -173,21 +166,6 @@ def closed_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
     return port
-
-
-@pytest.fixture
-async def services(settings: Settings, store: Store) -> AsyncIterator[Services]:
-    """Services over the test store; the remote client may reach loopback test peers."""
-    result = Services(settings=settings, store=store, urls=Urls(settings.base_url))
-    private_pem, public_pem = keypair()
-    result.instance_key = InstanceKey(
-        result.urls.instance_key_id(), private_pem, public_pem, result.clock
-    )
-    client = result.remote = RemoteClient(allow_private=True, user_agent="fedi-town-tests")
-    try:
-        yield result
-    finally:
-        await client.close()
 
 
 class KeyServer:

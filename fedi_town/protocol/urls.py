@@ -126,6 +126,41 @@ class Urls:
     def tag_page(self, username: str, tag: str) -> str:
         return f"{self.profile_page(username)}/tagged/{quote(tag.lower(), safe='')}"
 
+    # offers, events, feeds and the shop-window poster (issue #13)
+    def offer(self, username: str, offer_id: int) -> str:
+        """An offer's id; it is published to followers as a Note (``post``)."""
+        return f"{self.actor(username)}/offers/{offer_id}"
+
+    def offer_page(self, username: str, offer_id: int) -> str:
+        return f"{self.profile_page(username)}/offers/{offer_id}"
+
+    def event(self, username: str, event_id: int) -> str:
+        """An event's id: serves an AS2 ``Event`` (FEP-8a8e) to peers that ask for it."""
+        return f"{self.actor(username)}/events/{event_id}"
+
+    def event_page(self, username: str, event_id: int) -> str:
+        return f"{self.profile_page(username)}/events/{event_id}"
+
+    def event_ics(self, username: str, event_id: int) -> str:
+        return f"{self.event_page(username, event_id)}.ics"
+
+    def calendar_ics(self, username: str) -> str:
+        """Every upcoming event of a business, as one iCalendar file."""
+        return f"{self.profile_page(username)}/events.ics"
+
+    def feed_atom(self, username: str) -> str:
+        return f"{self.profile_page(username)}/feed.atom"
+
+    def feed_rss(self, username: str) -> str:
+        return f"{self.profile_page(username)}/feed.rss"
+
+    def poster(self, username: str) -> str:
+        """The printable "Follow us" page for the shop window."""
+        return f"{self.profile_page(username)}/poster"
+
+    def poster_svg(self, username: str) -> str:
+        return f"{self.poster(username)}.svg"
+
     def activity(self, username: str, activity_id: int) -> str:
         """An activity that is not tied to one post (Accept, Update of the actor, ...)."""
         return f"{self.actor(username)}#activities/{activity_id}"

@@ -18,7 +18,7 @@ import hmac
 import json
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fedi_town.store.db import Store, new_id
@@ -51,6 +51,29 @@ class Business:
     created_at: int
     updated_at: int
     deleted_at: int | None
+    # The structured profile (docs/business-data.md); ``fedi_town.business`` reads these.
+    #: a schema.org ``LocalBusiness`` subtype ("Bakery"), or None
+    category: str | None = None
+    #: postal address parts and coordinates: street_address, locality, region,
+    #: postal_code, country, latitude, longitude (each optional)
+    location: dict[str, Any] = field(default_factory=dict)
+    #: where a business without a shopfront works; when set, no street address is published
+    service_area: str | None = None
+    email: str | None = None
+    price_range: str | None = None
+    #: an IANA zone name; None means the instance's default zone
+    timezone: str | None = None
+    #: weekly hours: {"mon": [["07:00", "18:00"]], ...}
+    hours: dict[str, Any] = field(default_factory=dict)
+    #: dated hours overriding the week: [{"start", "end", "hours", "label"}]
+    special_hours: list[dict[str, Any]] = field(default_factory=list)
+    notice_text: str | None = None
+    notice_until: int | None = None
+    in_directory: bool = True
+    #: "business", or "directory" for the instance's high-street actor
+    kind: str = "business"
+    profile_digest: str | None = None
+    profile_check_at: int | None = None
 
     def __repr__(self) -> str:  # never print the (sealed) private key
         return f"Business(id={self.id}, username={self.username!r})"
@@ -76,6 +99,20 @@ def _business(row: Mapping[str, Any]) -> Business:
         created_at=int(row["created_at"]),
         updated_at=int(row["updated_at"]),
         deleted_at=row["deleted_at"],
+        category=row["category"],
+        location=json.loads(row["location"]),
+        service_area=row["service_area"],
+        email=row["email"],
+        price_range=row["price_range"],
+        timezone=row["timezone"],
+        hours=json.loads(row["hours"]),
+        special_hours=json.loads(row["special_hours"]),
+        notice_text=row["notice_text"],
+        notice_until=row["notice_until"],
+        in_directory=bool(row["in_directory"]),
+        kind=row["kind"],
+        profile_digest=row["profile_digest"],
+        profile_check_at=row["profile_check_at"],
     )
 
 
@@ -92,7 +129,21 @@ EDITABLE = (
     "manually_approves_followers",
     "discoverable",
     "indexable",
+    "category",
+    "location",
+    "service_area",
+    "email",
+    "price_range",
+    "timezone",
+    "hours",
+    "special_hours",
+    "notice_text",
+    "notice_until",
+    "in_directory",
 )
+
+#: Editable columns stored as JSON text.
+JSON_COLUMNS = frozenset({"fields", "location", "hours", "special_hours"})
 
 
 async def create(
@@ -244,7 +295,7 @@ async def update(store: Store, business_id: int, changes: Mapping[str, Any], *, 
         if key not in EDITABLE:
             raise KeyError(key)
         sets.append(f"{key} = :{key}")
-        values[key] = json.dumps(value) if key == "fields" else value
+        values[key] = json.dumps(value) if key in JSON_COLUMNS else value
     sets.append("updated_at = :now")
     await store.execute(f"UPDATE businesses SET {', '.join(sets)} WHERE id = :id", values)  # noqa: S608
 

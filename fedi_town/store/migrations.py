@@ -308,6 +308,64 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at, id)",
         ],
     ),
+    (
+        5,
+        "local business data: structured profile, offers, events, the directory",
+        [
+            # The structured profile (docs/business-data.md). JSON columns hold what the
+            # admin API validated; fedi_town.business reads them.
+            "ALTER TABLE businesses ADD COLUMN category TEXT",
+            "ALTER TABLE businesses ADD COLUMN location TEXT NOT NULL DEFAULT '{}'",
+            "ALTER TABLE businesses ADD COLUMN service_area TEXT",
+            "ALTER TABLE businesses ADD COLUMN email TEXT",
+            "ALTER TABLE businesses ADD COLUMN price_range TEXT",
+            "ALTER TABLE businesses ADD COLUMN timezone TEXT",
+            "ALTER TABLE businesses ADD COLUMN hours TEXT NOT NULL DEFAULT '{}'",
+            "ALTER TABLE businesses ADD COLUMN special_hours TEXT NOT NULL DEFAULT '[]'",
+            "ALTER TABLE businesses ADD COLUMN notice_text TEXT",
+            "ALTER TABLE businesses ADD COLUMN notice_until BIGINT",
+            # Listed on the front page and boosted by the directory actor unless opted out.
+            "ALTER TABLE businesses ADD COLUMN in_directory BOOLEAN NOT NULL DEFAULT TRUE",
+            # 'business', or 'directory' for the instance's high-street actor.
+            "ALTER TABLE businesses ADD COLUMN kind TEXT NOT NULL DEFAULT 'business'",
+            # The time-dependent part of the actor last sent to followers (a digest), and
+            # when it may change next (opening, closing, midnight, a notice's end).
+            "ALTER TABLE businesses ADD COLUMN profile_digest TEXT",
+            "ALTER TABLE businesses ADD COLUMN profile_check_at BIGINT",
+            "CREATE INDEX businesses_profile_check ON businesses (profile_check_at)",
+            """CREATE TABLE offers (
+                id BIGINT PRIMARY KEY,
+                business_id BIGINT NOT NULL,
+                title TEXT NOT NULL,
+                text TEXT NOT NULL DEFAULT '',
+                price TEXT,
+                currency TEXT,
+                valid_from BIGINT,
+                valid_until BIGINT,
+                media_id BIGINT,
+                post_id BIGINT,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                deleted_at BIGINT
+            )""",
+            "CREATE INDEX offers_business ON offers (business_id, valid_until)",
+            """CREATE TABLE events (
+                id BIGINT PRIMARY KEY,
+                business_id BIGINT NOT NULL,
+                title TEXT NOT NULL,
+                text TEXT NOT NULL DEFAULT '',
+                starts_at BIGINT NOT NULL,
+                ends_at BIGINT NOT NULL,
+                place TEXT,
+                media_id BIGINT,
+                post_id BIGINT,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                deleted_at BIGINT
+            )""",
+            "CREATE INDEX events_business ON events (business_id, ends_at)",
+        ],
+    ),
 ]
 
 

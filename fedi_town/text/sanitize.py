@@ -8,6 +8,8 @@ meaning (mentions, hashtags, invisible/ellipsis link parts, the quote fallback).
 
 from __future__ import annotations
 
+from html import unescape
+
 import nh3
 
 _TAGS = {
@@ -46,6 +48,9 @@ def sanitize_html(html: str) -> str:
 
 
 def html_to_text(html: str) -> str:
-    """Plain text of sanitised HTML, for previews and notifications."""
+    """Plain text of sanitised HTML, for previews, notifications and meta tags.
+
+    nh3 keeps entities escaped (``&amp;``); the result is unescaped once, so a template,
+    which escapes again, shows ``&`` and not ``&amp;``."""
     text = html.replace("<br>", "\n").replace("</p>", "\n\n")
-    return nh3.clean(text, tags=set()).strip()
+    return unescape(nh3.clean(text, tags=set())).strip()

@@ -207,3 +207,16 @@ async def test_the_stylesheet_is_served(app_client):
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/css")
     assert "max-width" in response.text
+
+
+async def test_an_ampersand_in_a_bio_shows_once_escaped_in_page_and_meta_tags(app_client):
+    # Given a business whose bio says "Coffee & cake"
+    await create_business(app_client, "bakery", summary="Coffee & cake <3")
+    # When the front page and the profile page are opened
+    front = (await app_client.get("/", headers=BROWSER)).text
+    page = (await app_client.get("/@bakery", headers=BROWSER)).text
+    # Then the HTML holds the ampersand escaped exactly once, on screen and in og:description
+    for html in (front, page):
+        assert "Coffee &amp; cake &lt;3" in html
+        assert "&amp;amp;" not in html and "&amp;lt;" not in html
+    assert '<meta property="og:description" content="Coffee &amp; cake &lt;3">' in page

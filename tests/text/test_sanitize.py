@@ -56,3 +56,12 @@ def test_plain_text_of_clean_html_keeps_lines_and_paragraphs_and_drops_tags():
     text = html_to_text(html)
     # Then lines and paragraphs survive as newlines, and no tag is left
     assert text == "one\ntwo\n\nthree four"
+
+
+def test_plain_text_is_unescaped_once_so_a_template_escapes_it_once():
+    # Given sanitised HTML holding an escaped ampersand and angle brackets
+    html = "<p>Coffee &amp; cake &lt;3</p>"
+    # When it becomes plain text
+    text = html_to_text(html)
+    # Then the text is what a person reads, ready for an escaping template
+    assert text == "Coffee & cake <3"

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fedi_town.errors import ConfigError
 
@@ -30,6 +31,7 @@ SETTINGS_DOC: dict[str, str] = {
     "AUTHORIZED_FETCH": "Refuse unsigned GETs of ActivityPub documents.",
     "INSTANCE_NAME": "Name shown on the front page and in NodeInfo.",
     "INSTANCE_DESCRIPTION": "Short description for the front page and NodeInfo.",
+    "TIMEZONE": "IANA time zone of a business that names none (hours, post times).",
     "MAX_BODY_BYTES": "Largest request body accepted on inboxes and the admin API.",
     "SIGNATURE_MAX_SKEW": "Seconds a signed Date may differ from our clock.",
     "WORKER": "Run the delivery/inbox worker inside the web process (in-process|off).",
@@ -78,6 +80,16 @@ def _encryption_keys(raw: str) -> tuple[str, ...]:
     return keys
 
 
+def _zone(raw: str) -> str:
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{PREFIX}TIMEZONE must be an IANA time zone such as Europe/Berlin, got {raw!r}"
+        ) from None
+    return raw
+
+
 def _base_url(raw: str) -> str:
     parts = urlsplit(raw.strip())
     if parts.scheme not in {"http", "https"} or not parts.hostname:
@@ -112,6 +124,8 @@ class Settings:
     authorized_fetch: bool = False
     instance_name: str = "fedi-town"
     instance_description: str = "Local businesses on the fediverse."
+    #: the zone of a business that names none (IANA name)
+    timezone: str = "UTC"
     max_body_bytes: int = 1_048_576
     signature_max_skew: int = 3600
     worker: str = "in-process"
@@ -168,6 +182,8 @@ class Settings:
             kwargs["instance_name"] = v
         if (v := get("INSTANCE_DESCRIPTION")) is not None:
             kwargs["instance_description"] = v
+        if (v := get("TIMEZONE")) is not None:
+            kwargs["timezone"] = _zone(v)
         if (v := get("MAX_BODY_BYTES")) is not None:
             kwargs["max_body_bytes"] = _int("MAX_BODY_BYTES", v, 1024, 100 * 1_048_576)
         if (v := get("SIGNATURE_MAX_SKEW")) is not None:

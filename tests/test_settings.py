@@ -66,3 +66,10 @@ def test_a_bad_value_names_its_key(key, value):
 def test_the_admin_token_is_not_in_the_repr():
     settings = Settings.from_env({"FEDI_TOWN_ADMIN_TOKEN": "secret-secret-secret"})
     assert "secret-secret" not in repr(settings)
+
+
+def test_the_default_time_zone_is_an_iana_name_checked_at_start():
+    assert Settings.from_env({}).timezone == "UTC"
+    assert Settings.from_env({"FEDI_TOWN_TIMEZONE": "Europe/Berlin"}).timezone == "Europe/Berlin"
+    with pytest.raises(ConfigError, match="FEDI_TOWN_TIMEZONE"):
+        Settings.from_env({"FEDI_TOWN_TIMEZONE": "Mars/Olympus_Mons"})

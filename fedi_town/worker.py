@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 from fedi_town.inbound.dispatch import handle_inbox_item
 from fedi_town.outbound.commands import publish_due
 from fedi_town.outbound.deliver import handle_delivery
+from fedi_town.outbound.profile import REFRESH_EVERY, refresh_due_profiles
 from fedi_town.services import Services
 from fedi_town.store import queue as q
 from fedi_town.store import retention
@@ -518,12 +519,18 @@ class Cleanup:
             )
 
 
+async def refresh_actors(services: Services) -> None:
+    """Actors whose time-dependent fields changed (open now, notices) go to followers."""
+    await refresh_due_profiles(services)
+
+
 def build_worker(services: Services) -> Worker:
     """The worker of every queue (``RUNNERS``), the scheduled-post publisher and the
     cleanup of old rows (``store.retention``, after each queue's ``delete_after``)."""
     options = services.worker
     periodic: list[tuple[float, Periodic]] = [
         (PUBLISH_EVERY, publish_due_posts),
+        (REFRESH_EVERY, refresh_actors),
         (retention.EVERY_S, Cleanup().sweep_old_rows),
     ]
     return Worker(

@@ -1,8 +1,15 @@
-"""What the businesses API calls after a profile change or a deletion: followers hear of it.
+"""Followers hear of a changed profile, or of a deletion, as Mastodon expects.
 
 ``on_profile_changed``: Update{actor} to the followers' inboxes, so Mastodon refreshes the
 profile now instead of within a day (interop §6.16), with the whole actor document the
 actor URL serves (``store.document_inputs.actor_document``) embedded.
+
+``refresh_due_profiles`` (a periodic job of the worker): an actor also changes with time
+alone: "Open now · until 18:00" turns to "Closed", a notice ends, today's hours roll over.
+Each business records the digest of the actor last sent and when it may next read
+differently (``profile_check_at``: the next opening or closing, midnight, a notice's end);
+at that time the worker builds the actor again and sends an Update only if the digest
+differs, so followers hear of it at most as often as it changes.
 
 ``on_business_deleted``: Delete{actor: X, object: X} to the followers' inboxes, inside the
 deleting transaction, while the business row and its key remain to sign the deliveries.
@@ -11,25 +18,70 @@ Pending deliveries of its other activities are cancelled first.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from typing import Any
 
 from fedi_town.protocol import activities
 from fedi_town.services import Services
-from fedi_town.store import outbox
+from fedi_town.store import businesses, outbox
 from fedi_town.store import queue as q
 from fedi_town.store.businesses import Business
-from fedi_town.store.document_inputs import actor_document
+from fedi_town.store.document_inputs import actor_document, profile_changes_at
+from fedi_town.store.effects import BusinessChanged
 
 log = logging.getLogger(__name__)
 
 
+#: How often the worker looks for actors whose time-dependent fields may have changed (s).
+REFRESH_EVERY = 20.0
+
+
+def actor_digest(document: dict[str, Any]) -> str:
+    """A digest of what an actor document says (key order does not matter)."""
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 async def on_profile_changed(services: Services, business: Business) -> None:
-    body = activities.update_actor(
-        await actor_document(services.store, services.urls, business), services.now_ms()
+    """Send the whole actor to the followers; remember what was sent and when to look again."""
+    now = services.now_ms()
+    document = await actor_document(services.store, services.urls, business, now=now)
+    count = await _to_followers(services, business, activities.update_actor(document, now))
+    await businesses.record_profile(
+        services.store,
+        business.id,
+        digest=actor_digest(document),
+        check_at=await profile_changes_at(services.store, business, now),
     )
-    count = await _to_followers(services, business, body)
     log.info("profile of %s changed: Update to %d inboxes", business.username, count)
+
+
+async def refresh_due_profiles(services: Services) -> int:
+    """Send an Update for each actor that time alone changed; how many were sent."""
+    store = services.store
+    now = services.now_ms()
+    sent = 0
+    for business in await businesses.profile_due(store, now):
+        async with store.transaction():
+            document = await actor_document(store, services.urls, business, now=now)
+            digest = actor_digest(document)
+            won = await businesses.record_profile(
+                store,
+                business.id,
+                digest=digest,
+                check_at=await profile_changes_at(store, business, now),
+                expected_check_at=business.profile_check_at,
+                claim=True,
+            )
+            if not won or digest == business.profile_digest:
+                continue  # another worker looked, or nothing a follower sees changed
+            await _to_followers(services, business, activities.update_actor(document, now))
+            store.after_commit(BusinessChanged(business.username))
+            sent += 1
+        log.info("actor of %s changed with the time: Update sent", business.username)
+    return sent
 
 
 async def on_business_deleted(services: Services, business: Business) -> None:

@@ -69,6 +69,9 @@ class ActorInput:
     address: str | None = None
     #: (name, plain-text value) pairs written by the owner
     fields: tuple[tuple[str, str], ...] = ()
+    #: (name, HTML value) pairs that read differently with time ("Now": "Open · until
+    #: 18:00", a notice, today's hours), shown first: Mastodon before 4.5.5 keeps only four
+    live_fields: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -115,8 +118,9 @@ def field_value_html(value: str) -> str:
 
 
 def profile_fields(actor: ActorInput) -> list[Document]:
-    """``attachment``: website, phone, address, then the owner's own fields, as PropertyValue."""
-    pairs: list[tuple[str, str]] = []
+    """``attachment``: the live fields, website, phone, address, then the owner's own fields,
+    as PropertyValue."""
+    pairs: list[tuple[str, str]] = list(actor.live_fields)
     if actor.website:
         pairs.append(("Website", link_html(actor.website)))
     if actor.phone:

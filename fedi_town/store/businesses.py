@@ -300,6 +300,38 @@ async def update(store: Store, business_id: int, changes: Mapping[str, Any], *, 
     await store.execute(f"UPDATE businesses SET {', '.join(sets)} WHERE id = :id", values)  # noqa: S608
 
 
+async def profile_due(store: Store, now: int, *, limit: int = 100) -> list[Business]:
+    """Live businesses whose actor may read differently from ``profile_check_at`` on."""
+    rows = await store.fetch_all(
+        "SELECT * FROM businesses WHERE profile_check_at <= :now AND deleted_at IS NULL "
+        "ORDER BY profile_check_at LIMIT :limit",
+        {"now": now, "limit": limit},
+    )
+    return [_business(r) for r in rows]
+
+
+async def record_profile(
+    store: Store,
+    business_id: int,
+    *,
+    digest: str,
+    check_at: int | None,
+    expected_check_at: int | None = None,
+    claim: bool = False,
+) -> bool:
+    """Remember the digest of the actor last sent and when it may change next.
+
+    With ``claim``, only if ``profile_check_at`` still is ``expected_check_at``: of two
+    workers looking at one business at once, one wins and sends the Update (on PostgreSQL
+    the second waits for the first's row lock, then matches nothing)."""
+    sql = "UPDATE businesses SET profile_digest = :d, profile_check_at = :c WHERE id = :id"
+    values: dict[str, Any] = {"d": digest, "c": check_at, "id": business_id}
+    if claim:
+        sql += " AND profile_check_at = :e"
+        values["e"] = expected_check_at
+    return await store.write_count(sql, values) == 1
+
+
 async def set_token_hash(store: Store, business_id: int, token_hash: str, *, now: int) -> None:
     await store.execute(
         "UPDATE businesses SET owner_token_hash = :h, updated_at = :now WHERE id = :id",

@@ -9,6 +9,8 @@ appears. It sits below the ways so that read/ (which serves the documents) and o
 
 from __future__ import annotations
 
+import html
+
 from fedi_town.protocol import documents
 from fedi_town.protocol.documents import Document, Image, NoteInput
 from fedi_town.protocol.urls import INSTANCE_ACTOR_USERNAME, Urls
@@ -26,8 +28,21 @@ def _image(urls: Urls, media: Media | None) -> Image | None:
     return Image(url=urls.media(media.path), media_type=media.media_type)
 
 
-async def actor_input(store: Store, urls: Urls, business: Business) -> documents.ActorInput:
-    """Everything the actor document says about ``business``, URLs minted by ``Urls``."""
+def live_fields(business: Business, now: int | None) -> tuple[tuple[str, str], ...]:
+    """The fields that read differently with time, as (name, HTML) pairs."""
+    pairs: list[tuple[str, str]] = []
+    if business.notice_text and (
+        business.notice_until is None or now is None or now < business.notice_until
+    ):
+        pairs.append(("Notice", html.escape(business.notice_text)))
+    return tuple(pairs)
+
+
+async def actor_input(
+    store: Store, urls: Urls, business: Business, *, now: int | None = None
+) -> documents.ActorInput:
+    """Everything the actor document says about ``business`` at ``now`` (ms; None: what
+    does not depend on the time), URLs minted by ``Urls``."""
     name = business.username
     media = await reads.media_by_ids(store, [business.avatar_media_id, business.header_media_id])
     avatar = media.get(business.avatar_media_id) if business.avatar_media_id else None
@@ -61,12 +76,23 @@ async def actor_input(store: Store, urls: Urls, business: Business) -> documents
             for f in business.fields
             if f.get("name") and f.get("value")
         ),
+        live_fields=live_fields(business, now),
     )
 
 
-async def actor_document(store: Store, urls: Urls, business: Business) -> Document:
-    """The actor of a live business (never its private key)."""
-    return documents.actor(await actor_input(store, urls, business))
+async def actor_document(
+    store: Store, urls: Urls, business: Business, *, now: int | None = None
+) -> Document:
+    """The actor of a live business (never its private key), as it reads at ``now`` (ms)."""
+    return documents.actor(await actor_input(store, urls, business, now=now))
+
+
+async def profile_changes_at(store: Store, business: Business, now: int) -> int | None:
+    """The next instant (ms) after ``now`` at which the actor may read differently with no
+    edit: a notice ends; None when nothing in it depends on the time."""
+    if business.notice_until is not None and business.notice_until > now:
+        return business.notice_until
+    return None
 
 
 def instance_actor_document(urls: Urls, *, name: str, public_key_pem: str) -> Document:

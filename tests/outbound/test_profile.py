@@ -3,9 +3,14 @@ deleted business (Delete of the actor), queued in the API's request, one row per
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
-from tests.outbound.conftest import activities, deliveries, owner, write_post
+from fedi_town.outbound import profile
+from fedi_town.store import businesses
+from tests.conftest import create_business
+from tests.outbound.conftest import activities, add_follower, deliveries, owner, write_post
 
 pytestmark = pytest.mark.anyio
 
@@ -45,3 +50,78 @@ async def test_a_deleted_business_cancels_what_was_pending_and_tells_its_followe
     assert {r["state"] for r in rows if r["type"] == "Create"} == {"cancelled"}
     assert sorted(r["inbox"] for r in rows if r["type"] == "Delete") == INBOXES
     assert {r["state"] for r in rows if r["type"] == "Delete"} == {"pending"}
+
+
+async def _business(client, username: str = "bakery"):
+    found = await businesses.by_username(client.services.store, username)
+    assert found is not None
+    return found
+
+
+async def test_a_notice_that_ends_is_sent_to_followers_once_when_it_ends(clocked_client, clock):
+    # Given a business with a follower and a notice that ends in an hour
+    client = clocked_client
+    store = client.services.store
+    created = await create_business(client, "bakery")
+    await add_follower(store, created["id"], "https://m.example/users/ann")
+    business = await _business(client)
+    until = client.services.now_ms() + 3_600_000
+    await businesses.update(
+        store, business.id, {"notice_text": "Sold out", "notice_until": until}, now=until
+    )
+    await profile.on_profile_changed(client.services, await _business(client))
+    [first] = await activities(store, "Update")
+    assert first["object"]["attachment"][0] == {
+        "type": "PropertyValue",
+        "name": "Notice",
+        "value": "Sold out",
+    }
+    assert (await _business(client)).profile_check_at == until
+    # When the worker looks before the end, nothing is due
+    assert await profile.refresh_due_profiles(client.services) == 0
+    # When the notice has ended
+    clock.advance(timedelta(hours=1))
+    sent = await profile.refresh_due_profiles(client.services)
+    # Then one Update without the notice went out, and nothing more is due
+    assert sent == 1
+    _, second = await activities(store, "Update")
+    assert all(f["name"] != "Notice" for f in second["object"]["attachment"])
+    assert (await _business(client)).profile_check_at is None
+    clock.advance(timedelta(days=1))
+    assert await profile.refresh_due_profiles(client.services) == 0
+    assert len(await activities(store, "Update")) == 2
+
+
+async def test_an_actor_that_reads_the_same_when_looked_at_again_is_not_sent(clocked_client, clock):
+    # Given a business whose actor was sent, due for a look though nothing changed
+    client = clocked_client
+    store = client.services.store
+    await create_business(client, "bakery")
+    business = await _business(client)
+    await profile.on_profile_changed(client.services, business)
+    due = client.services.now_ms()
+    await businesses.record_profile(
+        store, business.id, digest=(await _business(client)).profile_digest or "", check_at=due
+    )
+    # When the worker looks
+    sent = await profile.refresh_due_profiles(client.services)
+    # Then nothing is sent, and the business is no longer due
+    assert sent == 0
+    assert len(await activities(store, "Update")) == 1
+    assert (await _business(client)).profile_check_at is None
+
+
+async def test_of_two_workers_looking_at_one_business_one_claims_it(clocked_client):
+    client = clocked_client
+    store = client.services.store
+    await create_business(client, "bakery")
+    business = await _business(client)
+    await businesses.record_profile(store, business.id, digest="a", check_at=5)
+    first = await businesses.record_profile(
+        store, business.id, digest="b", check_at=9, expected_check_at=5, claim=True
+    )
+    second = await businesses.record_profile(
+        store, business.id, digest="c", check_at=9, expected_check_at=5, claim=True
+    )
+    assert (first, second) == (True, False)
+    assert (await _business(client)).profile_digest == "b"

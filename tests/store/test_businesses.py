@@ -96,3 +96,18 @@ async def test_a_private_key_is_replaced_only_if_it_still_holds_the_old_value(st
 async def test_a_business_never_shows_its_key_in_its_repr(store):
     business = await a_business(store)
     assert repr(business) == f"Business(id={business.id}, username='bakery')"
+
+
+async def test_businesses_are_due_for_a_profile_look_from_their_check_time_on(store):
+    # Given one business due at 1000, one at 3000, one never, and a deleted one due at 500
+    due_soon = await a_business(store, "soon")
+    due_later = await a_business(store, "later")
+    await a_business(store, "never")
+    gone = await a_business(store, "gone")
+    await businesses.record_profile(store, due_soon.id, digest="x", check_at=1000)
+    await businesses.record_profile(store, due_later.id, digest="x", check_at=3000)
+    await businesses.record_profile(store, gone.id, digest="x", check_at=500)
+    await businesses.mark_deleted(store, gone.id, now=now_ms())
+    # Then at 2000 only the live one due by then is listed
+    assert [b.username for b in await businesses.profile_due(store, 2000)] == ["soon"]
+    assert [b.username for b in await businesses.profile_due(store, 5000)] == ["soon", "later"]

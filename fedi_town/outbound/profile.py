@@ -47,13 +47,17 @@ def actor_digest(document: dict[str, Any]) -> str:
 async def on_profile_changed(services: Services, business: Business) -> None:
     """Send the whole actor to the followers; remember what was sent and when to look again."""
     now = services.now_ms()
-    document = await actor_document(services.store, services.urls, business, now=now)
+    document = await actor_document(
+        services.store, services.urls, business, now=now, default_zone=services.settings.timezone
+    )
     count = await _to_followers(services, business, activities.update_actor(document, now))
     await businesses.record_profile(
         services.store,
         business.id,
         digest=actor_digest(document),
-        check_at=await profile_changes_at(services.store, business, now),
+        check_at=await profile_changes_at(
+            services.store, business, now, services.settings.timezone
+        ),
     )
     log.info("profile of %s changed: Update to %d inboxes", business.username, count)
 
@@ -65,13 +69,15 @@ async def refresh_due_profiles(services: Services) -> int:
     sent = 0
     for business in await businesses.profile_due(store, now):
         async with store.transaction():
-            document = await actor_document(store, services.urls, business, now=now)
+            document = await actor_document(
+                store, services.urls, business, now=now, default_zone=services.settings.timezone
+            )
             digest = actor_digest(document)
             won = await businesses.record_profile(
                 store,
                 business.id,
                 digest=digest,
-                check_at=await profile_changes_at(store, business, now),
+                check_at=await profile_changes_at(store, business, now, services.settings.timezone),
                 expected_check_at=business.profile_check_at,
                 claim=True,
             )

@@ -41,6 +41,14 @@ class Image:
 
 
 @dataclass(frozen=True)
+class Address:
+    """A published address on one line, and a map link to it (OpenStreetMap)."""
+
+    text: str
+    map_url: str | None = None
+
+
+@dataclass(frozen=True)
 class ActorInput:
     """What a business actor document says; every URL minted by ``Urls``."""
 
@@ -72,6 +80,10 @@ class ActorInput:
     #: (name, HTML value) pairs that read differently with time ("Now": "Open · until
     #: 18:00", a notice, today's hours), shown first: Mastodon before 4.5.5 keeps only four
     live_fields: tuple[tuple[str, str], ...] = ()
+    #: the structured address (replaces the free-text ``address``), or the service area
+    located_at: Address | None = None
+    service_area: str | None = None
+    email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -117,16 +129,37 @@ def field_value_html(value: str) -> str:
     return "<br>".join(html.escape(line) for line in value.splitlines())
 
 
+def address_html(address: Address) -> str:
+    """The address, linked to its map when there is one."""
+    text = html.escape(address.text)
+    if not address.map_url:
+        return text
+    href = html.escape(address.map_url, quote=True)
+    return f'<a href="{href}" rel="nofollow noopener noreferrer" target="_blank">{text}</a>'
+
+
+def email_html(email: str) -> str:
+    escaped = html.escape(email, quote=True)
+    return f'<a href="mailto:{escaped}">{escaped}</a>'
+
+
 def profile_fields(actor: ActorInput) -> list[Document]:
-    """``attachment``: the live fields, website, phone, address, then the owner's own fields,
-    as PropertyValue."""
+    """``attachment`` as PropertyValues: the live fields (notice, open now, today's hours),
+    where, phone, website, email, then the owner's own fields. Mastodon before 4.5.5 keeps
+    the first four, so what a customer asks first comes first."""
     pairs: list[tuple[str, str]] = list(actor.live_fields)
-    if actor.website:
-        pairs.append(("Website", link_html(actor.website)))
+    if actor.located_at:
+        pairs.append(("Address", address_html(actor.located_at)))
+    elif actor.service_area:
+        pairs.append(("Area", html.escape(actor.service_area)))
+    elif actor.address:
+        pairs.append(("Address", field_value_html(actor.address)))
     if actor.phone:
         pairs.append(("Phone", phone_html(actor.phone)))
-    if actor.address:
-        pairs.append(("Address", field_value_html(actor.address)))
+    if actor.website:
+        pairs.append(("Website", link_html(actor.website)))
+    if actor.email:
+        pairs.append(("Email", email_html(actor.email)))
     pairs += [(name, field_value_html(value)) for name, value in actor.fields]
     return [{"type": "PropertyValue", "name": name, "value": value} for name, value in pairs]
 

@@ -32,7 +32,13 @@ async def business_actor(request: Request) -> Response:
         business = await find_business(services, request)
         if business.deleted_at is not None:
             raise actor_tombstone(services, business)
-        return await actor_document(services.store, services.urls, business, now=services.now_ms())
+        return await actor_document(
+            services.store,
+            services.urls,
+            business,
+            now=services.now_ms(),
+            default_zone=services.settings.timezone,
+        )
 
     return await serve_document(
         request,

@@ -114,7 +114,13 @@ async def _cards(
 
 async def _business_context(services: Services, business: Business) -> dict[str, Any]:
     """What every page of a business shows about it: name, avatar, handle, fields."""
-    actor = await actor_input(services.store, services.urls, business, now=services.now_ms())
+    actor = await actor_input(
+        services.store,
+        services.urls,
+        business,
+        now=services.now_ms(),
+        default_zone=services.settings.timezone,
+    )
     fields = [
         (f["name"], Markup(f["value"]))  # noqa: S704 (built with escaping in protocol.documents)
         for f in documents.profile_fields(actor)

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import html
 
+from fedi_town.business import place
+from fedi_town.business.hours import Schedule, next_change_ms, status_at, today_text
+from fedi_town.business.notice import current_notice
 from fedi_town.protocol import documents
 from fedi_town.protocol.documents import Document, Image, NoteInput
 from fedi_town.protocol.urls import INSTANCE_ACTOR_USERNAME, Urls
@@ -28,18 +31,41 @@ def _image(urls: Urls, media: Media | None) -> Image | None:
     return Image(url=urls.media(media.path), media_type=media.media_type)
 
 
-def live_fields(business: Business, now: int | None) -> tuple[tuple[str, str], ...]:
-    """The fields that read differently with time, as (name, HTML) pairs."""
+def live_fields(
+    business: Business, now: int | None, default_zone: str
+) -> tuple[tuple[str, str], ...]:
+    """The fields that read differently with time, as (name, HTML) pairs: the notice, open
+    now or not ("Open now · until 18:00"), today's hours. None of them without ``now``."""
+    if now is None:
+        return ()
     pairs: list[tuple[str, str]] = []
-    if business.notice_text and (
-        business.notice_until is None or now is None or now < business.notice_until
-    ):
-        pairs.append(("Notice", html.escape(business.notice_text)))
+    if notice := current_notice(business.notice_text, business.notice_until, now):
+        pairs.append(("Notice", html.escape(notice)))
+    schedule = Schedule.from_business(business, default_zone)
+    if status := status_at(schedule, now):
+        pairs.append(("Now", html.escape(status.text)))
+    if today := today_text(schedule, now):
+        pairs.append(("Today", html.escape(today)))
     return tuple(pairs)
 
 
+def located_at(business: Business) -> documents.Address | None:
+    """The published address with its OpenStreetMap link; None with a service area (the
+    street is never published then) or without a structured address."""
+    if business.service_area:
+        return None
+    shown = place.published(business.location, None)
+    text = place.address_text(shown)
+    return documents.Address(text, place.osm_link(shown)) if text else None
+
+
 async def actor_input(
-    store: Store, urls: Urls, business: Business, *, now: int | None = None
+    store: Store,
+    urls: Urls,
+    business: Business,
+    *,
+    now: int | None = None,
+    default_zone: str = "UTC",
 ) -> documents.ActorInput:
     """Everything the actor document says about ``business`` at ``now`` (ms; None: what
     does not depend on the time), URLs minted by ``Urls``."""
@@ -76,22 +102,39 @@ async def actor_input(
             for f in business.fields
             if f.get("name") and f.get("value")
         ),
-        live_fields=live_fields(business, now),
+        live_fields=live_fields(business, now, default_zone),
+        located_at=located_at(business),
+        service_area=business.service_area,
+        email=business.email,
     )
 
 
 async def actor_document(
-    store: Store, urls: Urls, business: Business, *, now: int | None = None
+    store: Store,
+    urls: Urls,
+    business: Business,
+    *,
+    now: int | None = None,
+    default_zone: str = "UTC",
 ) -> Document:
     """The actor of a live business (never its private key), as it reads at ``now`` (ms)."""
-    return documents.actor(await actor_input(store, urls, business, now=now))
+    return documents.actor(
+        await actor_input(store, urls, business, now=now, default_zone=default_zone)
+    )
 
 
-async def profile_changes_at(store: Store, business: Business, now: int) -> int | None:
+async def profile_changes_at(
+    store: Store, business: Business, now: int, default_zone: str = "UTC"
+) -> int | None:
     """The next instant (ms) after ``now`` at which the actor may read differently with no
-    edit: a notice ends; None when nothing in it depends on the time."""
-    if business.notice_until is not None and business.notice_until > now:
-        return business.notice_until
+    edit (opening, closing, the next midnight, a notice ending); None when nothing in it
+    depends on the time."""
+    schedule = Schedule.from_business(business, default_zone)
+    notice_until = business.notice_until if business.notice_text else None
+    if schedule.has_hours or schedule.special:
+        return next_change_ms(schedule, now, notice_until)
+    if notice_until is not None and notice_until > now:
+        return notice_until
     return None
 
 

@@ -125,3 +125,35 @@ async def test_of_two_workers_looking_at_one_business_one_claims_it(clocked_clie
     )
     assert (first, second) == (True, False)
     assert (await _business(client)).profile_digest == "b"
+
+
+async def test_followers_hear_when_the_shop_closes_and_when_the_day_rolls_over(
+    clocked_client, clock
+):
+    # Given a bakery in UTC open 7-18 every day, seen by one follower at Monday 12:00
+    client = clocked_client
+    store = client.services.store
+    created = await create_business(client, "bakery")
+    await add_follower(store, created["id"], "https://m.example/users/ann")
+    business = await _business(client)
+    week = {d: [["07:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    await businesses.update(store, business.id, {"hours": week}, now=0)
+    await profile.on_profile_changed(client.services, await _business(client))
+    [first] = await activities(store, "Update")
+    assert first["object"]["attachment"][0]["value"] == "Open now · until 18:00"
+
+    def looks() -> list[str]:
+        return [u["object"]["attachment"][0]["value"] for u in updates]
+
+    # When the worker looks every 20 minutes until Tuesday 08:00
+    for _ in range(20 * 3):
+        clock.advance(timedelta(minutes=20))
+        await profile.refresh_due_profiles(client.services)
+    updates = await activities(store, "Update")
+    # Then followers heard it at closing, at midnight (today's hours) and at opening: no more
+    assert looks() == [
+        "Open now · until 18:00",
+        "Closed · opens tomorrow 7:00",
+        "Closed · opens 7:00",
+        "Open now · until 18:00",
+    ]

@@ -94,7 +94,7 @@ async def test_profile_fields_are_an_array_of_property_values(app_client):
     assert isinstance(fields, list)
     assert all(f["type"] == "PropertyValue" for f in fields)
     by_name = {f["name"]: f["value"] for f in fields}
-    assert list(by_name) == ["Website", "Phone", "Address", "Hours", "Menu"]
+    assert list(by_name) == ["Address", "Phone", "Website", "Hours", "Menu"]
     # The website link's text equals its href, so Mastodon can verify it
     assert by_name["Website"] == (
         '<a href="https://bakery.example/" rel="me nofollow noopener noreferrer" '

@@ -2,7 +2,7 @@
 
 Discovery (WebFinger, host-meta, NodeInfo), ActivityPub documents (actors, collections,
 Notes: all content-negotiated through ``read.negotiate.serve_document``), HTML pages, the
-remote-follow form, media and static files.
+remote-follow form, the Atom/RSS feeds, media and static files.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute
 from fedi_town.read import (
     actors,
     collections,
+    feeds,
     media,
     nodeinfo,
     pages,
@@ -28,6 +29,7 @@ routes: list[BaseRoute] = [
     *posts.routes,
     *remote_follow.routes,
     *pages.routes,
+    *feeds.routes,
     *media.routes,
     media.static_files(),
 ]

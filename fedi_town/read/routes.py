@@ -2,7 +2,7 @@
 
 Discovery (WebFinger, host-meta, NodeInfo), ActivityPub documents (actors, collections,
 Notes: all content-negotiated through ``read.negotiate.serve_document``), HTML pages, the
-remote-follow form, the Atom/RSS feeds, media and static files.
+remote-follow form, the Atom/RSS feeds, the shop-window poster, media and static files.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from fedi_town.read import (
     media,
     nodeinfo,
     pages,
+    poster,
     posts,
     remote_follow,
     webfinger,
@@ -30,6 +31,7 @@ routes: list[BaseRoute] = [
     *remote_follow.routes,
     *pages.routes,
     *feeds.routes,
+    *poster.routes,
     *media.routes,
     media.static_files(),
 ]

@@ -44,6 +44,8 @@ class PostCard:
 
     note: NoteInput
     pinned: bool = False
+    #: the business's IANA zone: post times read as its wall clock (``local_datetime``)
+    zone: str = "UTC"
 
     @property
     def content(self) -> Markup:
@@ -109,7 +111,13 @@ async def _cards(
     services: Services, business: Business, posts: list[Post], pinned_ids: set[int]
 ) -> list[PostCard]:
     inputs = await note_inputs(services.store, services.urls, business, posts)
-    return [PostCard(n, p.id in pinned_ids) for p, n in zip(posts, inputs, strict=True)]
+    zone = business_zone(services, business)
+    return [PostCard(n, p.id in pinned_ids, zone) for p, n in zip(posts, inputs, strict=True)]
+
+
+def business_zone(services: Services, business: Business) -> str:
+    """The zone a business's times are shown in: its own, else the instance's."""
+    return business.timezone or services.settings.timezone
 
 
 async def _business_context(services: Services, business: Business) -> dict[str, Any]:
@@ -132,6 +140,7 @@ async def _business_context(services: Services, business: Business) -> dict[str,
         "summary": Markup(actor.summary_html),  # noqa: S704 (markdown_to_html sanitises)
         "summary_text": excerpt(actor.summary_html),
         "fields": fields,
+        "zone": business_zone(services, business),
     }
 
 

@@ -2,7 +2,7 @@
 
 Discovery (WebFinger, host-meta, NodeInfo), ActivityPub documents (actors, collections,
 Notes: all content-negotiated through ``read.negotiate.serve_document``), HTML pages, the
-remote-follow form, media and static files.
+remote-follow form, the Atom/RSS feeds, the shop-window poster, media and static files.
 """
 
 from __future__ import annotations
@@ -12,9 +12,11 @@ from starlette.routing import BaseRoute
 from fedi_town.read import (
     actors,
     collections,
+    feeds,
     media,
     nodeinfo,
     pages,
+    poster,
     posts,
     remote_follow,
     webfinger,
@@ -28,6 +30,8 @@ routes: list[BaseRoute] = [
     *posts.routes,
     *remote_follow.routes,
     *pages.routes,
+    *feeds.routes,
+    *poster.routes,
     *media.routes,
     media.static_files(),
 ]

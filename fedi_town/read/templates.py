@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -36,6 +37,29 @@ def human_date(ms: int) -> str:
     return f"{moment.day} {moment:%b %Y}"
 
 
+@lru_cache(maxsize=64)
+def zone(name: str | None) -> ZoneInfo:
+    """The IANA zone ``name``; UTC when it is unset or unknown (names are checked when they
+    are written, so an unknown one is a zone dropped from a newer tzdata)."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def local_datetime(ms: int, zone_name: str | None) -> str:
+    """``7 Dec 2026, 07:30``: the wall-clock time in ``zone_name`` (a business's zone), so
+    "buns out of the oven at 7:30" reads 07:30 in summer and in winter."""
+    moment = datetime.fromtimestamp(ms / 1000, zone(zone_name))
+    return f"{moment.day} {moment:%b %Y, %H:%M}"
+
+
+def local_iso8601(ms: int, zone_name: str | None) -> str:
+    """The same instant as ISO 8601 with the zone's offset (``2026-12-07T07:30:00+01:00``),
+    for ``<time datetime>``."""
+    return datetime.fromtimestamp(ms / 1000, zone(zone_name)).isoformat(timespec="seconds")
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     # Jinja2 is imported with the first page, not at start: a process serving only
@@ -51,6 +75,8 @@ def environment() -> Environment:
     )
     env.filters["human_date"] = human_date
     env.filters["iso8601"] = iso8601
+    env.filters["local_datetime"] = local_datetime
+    env.filters["local_iso8601"] = local_iso8601
     return env
 
 

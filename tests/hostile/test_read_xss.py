@@ -63,7 +63,7 @@ ACTIVE_TAGS = {
     "style", "base", "textarea", "select", "link",
 }  # fmt: skip
 #: What the page templates themselves hold once: never more.
-PAGE_OWN = {"body": 1, "input": 1, "button": 1, "link": 2}
+PAGE_OWN = {"body": 1, "input": 1, "button": 1, "link": 4}  # link: style, AP, Atom, RSS
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "content", "srcset", "poster"}
 BAD_SCHEMES = ("javascript:", "data:", "vbscript:")
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from tests.conftest import admin_headers, create_business
+from tests.outbound.conftest import write_post
 from tests.read.helpers import (
     BROWSER,
     insert_follow,
@@ -220,3 +223,32 @@ async def test_an_ampersand_in_a_bio_shows_once_escaped_in_page_and_meta_tags(ap
         assert "Coffee &amp; cake &lt;3" in html
         assert "&amp;amp;" not in html and "&amp;lt;" not in html
     assert '<meta property="og:description" content="Coffee &amp; cake &lt;3">' in page
+
+
+async def test_post_times_show_date_and_time_in_the_business_zone_across_a_dst_change(
+    clocked_client, clock
+):
+    # Given a bakery in Berlin that posts at 07:30 on its clock the day before and the day
+    # after summer time begins (28 Mar 2027: 06:30 UTC, then 05:30 UTC)
+    business = await create_business(clocked_client, "bakery")
+    await set_profile(clocked_client, "bakery", timezone="Europe/Berlin")
+    clock.now = datetime(2027, 3, 27, 6, 30, tzinfo=UTC)
+    before = (await write_post(clocked_client, business, content="Buns out at 7:30")).json()
+    clock.now = datetime(2027, 3, 29, 5, 30, tzinfo=UTC)
+    after = (await write_post(clocked_client, business, content="Buns out at 7:30 again")).json()
+    # When its profile and the second post's page are opened
+    profile = (await clocked_client.get("/@bakery", headers=BROWSER)).text
+    page = (await clocked_client.get(f"/@bakery/{after['id']}", headers=BROWSER)).text
+    # Then each post shows its date and 07:30, with the offset of that day in the markup
+    assert '<time datetime="2027-03-27T07:30:00+01:00">27 Mar 2027, 07:30</time>' in profile
+    assert '<time datetime="2027-03-29T07:30:00+02:00">29 Mar 2027, 07:30</time>' in profile
+    assert '<time datetime="2027-03-29T07:30:00+02:00">29 Mar 2027, 07:30</time>' in page
+    assert before["id"] != after["id"]
+
+
+async def test_post_times_use_the_instance_zone_when_the_business_names_none(make_client):
+    async with make_client(timezone="America/New_York") as client:
+        await create_business(client, "bakery")
+        await insert_post(client, content_html="<p>Late bagels</p>", published_at=1_795_132_800_000)
+        html = (await client.get("/@bakery", headers=BROWSER)).text
+    assert '<time datetime="2026-11-19T19:00:00-05:00">19 Nov 2026, 19:00</time>' in html

@@ -14,7 +14,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from fedi_town.read.templates import SECURITY_HEADERS, error_page, human_date, render
+from fedi_town.read.templates import (
+    SECURITY_HEADERS,
+    error_page,
+    human_date,
+    local_datetime,
+    local_iso8601,
+    render,
+)
 from fedi_town.services import Services
 from fedi_town.settings import Settings
 from tests.read.helpers import BROWSER
@@ -49,6 +56,27 @@ def test_dates_are_day_month_and_year_in_utc_without_padding():
     # Then each reads as "day month year"
     assert human_date(ms(2026, 11, 23, 12)) == "23 Nov 2026"
     assert human_date(ms(2026, 12, 1, 23, 59)) == "1 Dec 2026"
+
+
+@pytest.mark.parametrize(
+    ("utc", "zone", "shown", "iso"),
+    [
+        # Berlin in winter (+01:00) and summer (+02:00): 07:30 on the shop's clock both times
+        ((2026, 12, 7, 6, 30), "Europe/Berlin", "7 Dec 2026, 07:30", "2026-12-07T07:30:00+01:00"),
+        ((2027, 6, 7, 5, 30), "Europe/Berlin", "7 Jun 2027, 07:30", "2027-06-07T07:30:00+02:00"),
+        # the night Berlin falls back: 02:30 happens twice, the offsets tell them apart
+        ((2026, 10, 25, 0, 30), "Europe/Berlin", "25 Oct 2026, 02:30", "2026-10-25T02:30:00+02:00"),
+        ((2026, 10, 25, 1, 30), "Europe/Berlin", "25 Oct 2026, 02:30", "2026-10-25T02:30:00+01:00"),
+        # New York's day is still yesterday's
+        ((2026, 12, 7, 3, 0), "America/New_York", "6 Dec 2026, 22:00", "2026-12-06T22:00:00-05:00"),
+        # no zone, or one this tzdata does not know: UTC
+        ((2026, 12, 7, 6, 30), None, "7 Dec 2026, 06:30", "2026-12-07T06:30:00+00:00"),
+        ((2026, 12, 7, 6, 30), "Mars/Olympus", "7 Dec 2026, 06:30", "2026-12-07T06:30:00+00:00"),
+    ],
+)
+def test_post_times_read_as_the_wall_clock_of_the_business(utc, zone, shown, iso):
+    assert local_datetime(ms(*utc), zone) == shown
+    assert local_iso8601(ms(*utc), zone) == iso
 
 
 async def test_an_error_page_escapes_its_text_and_varies_by_accept(client):

@@ -87,7 +87,8 @@ async def test_the_bakery_is_open_until_18_at_ten_in_the_morning(clocked_client,
     # Given a Berlin bakery open 7-18, at 10:00 on a Monday in Berlin
     clock.now = berlin(23, 10)
     # When someone opens its page
-    page = text_of(await bakery_page(clocked_client))
+    html = await bakery_page(clocked_client)
+    page = text_of(html)
     # Then it says it is open until 18:00, with today's hours first in the week
     assert "Open now · until 18:00" in page
     assert "Opening hours Today 7:00–18:00 Tue 24 Nov 7:00–18:00" in page
@@ -96,6 +97,8 @@ async def test_the_bakery_is_open_until_18_at_ten_in_the_morning(clocked_client,
     # And its category, price range, address, map link and contact details
     assert "Bakery · €" in page
     assert "Brotstraße 5 10115 Berlin DE Map on OpenStreetMap" in page
+    assert '10115</span> <span class="p-locality">Berlin' in html  # a space on screen too
+    assert 'href="https://www.openstreetmap.org/?mlat=52.5321&amp;mlon=13.3849' in html
     assert "Phone +49 30 123 456 Email hello@bakery.example" in page
 
 

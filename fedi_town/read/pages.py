@@ -9,6 +9,7 @@ Pages carry ``<link rel="alternate" type="application/activity+json">`` (and the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from markupsafe import Markup
@@ -16,6 +17,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from fedi_town.business import schema_org
+from fedi_town.business.categories import label as category_label
+from fedi_town.business.hours import Schedule, Status, local_date, status_at, week_rows
+from fedi_town.business.notice import current_notice
+from fedi_town.business.place import TEXT_KEYS, coordinates, osm_link, published
 from fedi_town.errors import Gone, NotFound
 from fedi_town.protocol import documents
 from fedi_town.protocol.documents import NoteInput
@@ -36,6 +42,7 @@ from fedi_town.text.sanitize import html_to_text, sanitize_html
 RECENT_POSTS = 20
 PINNED_ON_PROFILE = 5
 EXCERPT_CHARS = 200
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @dataclass(frozen=True)
@@ -107,6 +114,113 @@ def alternate_link(url: str) -> dict[str, str]:
     return {"Link": f'<{url}>; rel="alternate"; type="application/activity+json"'}
 
 
+@dataclass(frozen=True)
+class HoursRow:
+    """A day in the profile's hours table: "Today" or "Tue 24 Nov", and its hours."""
+
+    label: str
+    text: str
+    today: bool
+    special: bool
+
+
+@dataclass(frozen=True)
+class BusinessFacts:
+    """What the profile page says about a business beyond its bio, at one instant, in the
+    business's zone. Only published parts of its location (``place.published``)."""
+
+    category: str | None
+    price_range: str | None
+    notice: str | None
+    status: Status | None
+    hours: list[HoursRow]
+    zone: str
+    #: the published location's text parts (street_address, locality, ...; None when not
+    #: given or private), or None when nothing of it is published
+    location: dict[str, Any] | None
+    coordinates: tuple[float, float] | None
+    map_url: str | None
+    service_area: str | None
+    #: the old free-text address, shown when there is no structured one
+    address_text: str | None
+    phone: Markup | None
+    email: str | None
+    website: str | None
+
+    @property
+    def contact(self) -> bool:
+        return bool(
+            self.location
+            or self.service_area
+            or self.address_text
+            or self.phone
+            or self.email
+            or self.website
+        )
+
+
+def _day_label(day: date, name: str, today: bool) -> str:
+    return "Today" if today else f"{name} {day.day} {MONTHS[day.month - 1]}"
+
+
+def business_facts(
+    business: Business, actor: documents.ActorInput, now: int, default_zone: str
+) -> tuple[BusinessFacts, Markup | None]:
+    """The profile's facts and its schema.org JSON-LD (None for a business that gave no
+    structured data: its page stays as it was)."""
+    schedule = Schedule.from_business(business, default_zone)
+    rows = week_rows(schedule, now)
+    shown = published(business.location, business.service_area)
+    website = web_url(business.website, "") or None
+    facts = BusinessFacts(
+        category=category_label(business.category),
+        price_range=business.price_range or None,
+        notice=current_notice(business.notice_text, business.notice_until, now),
+        status=status_at(schedule, now),
+        hours=[
+            HoursRow(_day_label(r.day, r.name, r.today), r.text, r.today, r.special)
+            for r in rows
+            if schedule.has_hours or r.special
+        ],
+        zone=schedule.zone.key,
+        location={key: shown.get(key) for key in TEXT_KEYS} if shown else None,
+        coordinates=coordinates(shown),
+        map_url=osm_link(shown),
+        service_area=business.service_area or None,
+        address_text=None if shown or business.service_area else business.address or None,
+        phone=Markup(documents.phone_html(business.phone)) if business.phone else None,  # noqa: S704 (escaped there)
+        email=business.email or None,
+        website=website,
+    )
+    structured = (
+        business.category
+        or shown
+        or business.service_area
+        or business.hours
+        or business.special_hours
+        or business.email
+        or business.price_range
+    )
+    if not structured:
+        return facts, None
+    document = {"@context": "https://schema.org"} | schema_org.local_business(
+        name=business.display_name,
+        url=actor.url,
+        category=business.category,
+        description=excerpt(actor.summary_html, 500) or None,
+        telephone=business.phone,
+        email=business.email,
+        website=website,
+        price_range=business.price_range,
+        location=business.location,
+        service_area=business.service_area,
+        schedule=schedule,
+        image=actor.icon.url if actor.icon else None,
+        since=local_date(now, schedule.zone),
+    )
+    return facts, Markup(schema_org.script_text(document))  # noqa: S704 (<, >, & escaped)
+
+
 async def _cards(
     services: Services, business: Business, posts: list[Post], pinned_ids: set[int]
 ) -> list[PostCard]:
@@ -121,7 +235,8 @@ def business_zone(services: Services, business: Business) -> str:
 
 
 async def _business_context(services: Services, business: Business) -> dict[str, Any]:
-    """What every page of a business shows about it: name, avatar, handle, fields."""
+    """What every page of a business shows about it: name, avatar, handle, the owner's own
+    fields (the profile's facts show the website, phone, address and notice)."""
     actor = await actor_input(
         services.store,
         services.urls,
@@ -130,8 +245,8 @@ async def _business_context(services: Services, business: Business) -> dict[str,
         default_zone=services.settings.timezone,
     )
     fields = [
-        (f["name"], Markup(f["value"]))  # noqa: S704 (built with escaping in protocol.documents)
-        for f in documents.profile_fields(actor)
+        (name, Markup(documents.field_value_html(value)))  # noqa: S704 (escaped there)
+        for name, value in actor.fields
     ]
     return {
         "business": business,
@@ -158,7 +273,12 @@ async def profile(
     recent = await reads.posts_page(store, business.id, limit=RECENT_POSTS)
     posts = pinned + [p for p in recent if p.id not in pinned_ids]
     context = await _business_context(services, business)
+    facts, json_ld = business_facts(
+        business, context["actor"], services.now_ms(), services.settings.timezone
+    )
     context |= {
+        "facts": facts,
+        "json_ld": json_ld,
         "posts": await _cards(services, business, posts, pinned_ids),
         "followers": await reads.count_followers(store, business.id),
         "posts_count": await reads.count_posts(store, business.id),

@@ -21,6 +21,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from fedi_town.api.auth import OWNER_TOKEN_PREFIX, hash_token, require_admin, require_business
+from fedi_town.business import hours as hours_logic
+from fedi_town.business.categories import is_category
+from fedi_town.business.hours import Problem, Schedule
+from fedi_town.business.notice import current_notice, parse_notice
+from fedi_town.business.osm import OsmHoursError, osm_to_week, week_to_osm
+from fedi_town.business.place import location_problems
 from fedi_town.errors import Conflict, Unprocessable
 from fedi_town.outbound import profile
 from fedi_town.protocol.ids import body_id
@@ -74,7 +80,115 @@ async def business_view(services: Services, business: Business) -> dict[str, Any
         "posts_count": counts["posts"],
         "created_at": _iso(business.created_at),
         "updated_at": _iso(business.updated_at),
+        **profile_view(business, services.now_ms(), services.settings.timezone),
     }
+
+
+#: The structured profile's keys (docs/business-data.md), in and out.
+PROFILE_KEYS = (
+    "category",
+    "location",
+    "service_area",
+    "email",
+    "price_range",
+    "timezone",
+    "hours",
+    "opening_hours",
+    "special_hours",
+    "notice",
+    "in_directory",
+)
+
+
+def profile_view(business: Business, now_ms: int, default_zone: str) -> dict[str, Any]:
+    """The structured profile as the API shows it, with ``status`` computed at ``now_ms`` in
+    the business's zone (None when no weekly hours are given)."""
+    schedule = Schedule.from_business(business, default_zone)
+    status = hours_logic.status_at(schedule, now_ms)
+    notice = current_notice(business.notice_text, business.notice_until, now_ms)
+    return {
+        "category": business.category,
+        "location": business.location,
+        "service_area": business.service_area,
+        "email": business.email,
+        "price_range": business.price_range,
+        "timezone": business.timezone,
+        "hours": business.hours,
+        "opening_hours": week_to_osm(business.hours),
+        "special_hours": business.special_hours,
+        "notice": (
+            {
+                "text": notice,
+                "until": _iso(business.notice_until) if business.notice_until else None,
+            }
+            if notice
+            else None
+        ),
+        "in_directory": business.in_directory,
+        "status": (
+            {
+                "open": status.open,
+                "text": status.text,
+                "changes_at": _iso(status.changes_at) if status.changes_at else None,
+                "today": hours_logic.today_text(schedule, now_ms),
+            }
+            if status
+            else None
+        ),
+    }
+
+
+def profile_changes(data: dict[str, Any], now_ms: int) -> dict[str, Any]:
+    """The column changes for the structured profile keys in a (schema-valid) body.
+
+    Checks what a schema cannot (overlapping hours, unknown zones, a notice ending in the
+    past) and raises one ``Unprocessable`` naming every problem by JSON pointer, before
+    anything is written. ``null`` clears a key; ``opening_hours`` is read into ``hours``.
+    """
+    problems: list[Problem] = []
+    changes: dict[str, Any] = {}
+    for key in ("service_area", "email", "price_range", "in_directory"):
+        if key in data:
+            changes[key] = data[key]
+    if "category" in data:
+        if data["category"] is not None and not is_category(data["category"]):
+            problems.append(Problem("/category", "not a schema.org LocalBusiness type we know"))
+        changes["category"] = data["category"]
+    if "location" in data:
+        problems += location_problems(data["location"])
+        changes["location"] = {k: v for k, v in (data["location"] or {}).items() if v is not None}
+    if "timezone" in data:
+        if data["timezone"] is not None and (
+            problem := hours_logic.timezone_problem(data["timezone"])
+        ):
+            problems.append(problem)
+        changes["timezone"] = data["timezone"]
+    if "hours" in data and "opening_hours" in data:
+        problems.append(Problem("/opening_hours", "give hours or opening_hours, not both"))
+    elif "opening_hours" in data:
+        text = data["opening_hours"]
+        try:
+            changes["hours"] = osm_to_week(text) if text else {}
+        except OsmHoursError as exc:
+            problems.append(Problem("/opening_hours", str(exc)))
+    elif "hours" in data:
+        problems += hours_logic.hours_problems(data["hours"])
+        changes["hours"] = data["hours"] or {}
+    if "special_hours" in data:
+        problems += hours_logic.special_hours_problems(data["special_hours"])
+        changes["special_hours"] = data["special_hours"] or []
+    if "notice" in data:
+        text, until, found = parse_notice(data["notice"], now_ms)
+        problems += found
+        changes["notice_text"], changes["notice_until"] = text, until
+    if problems:
+        errors = [p.as_error() for p in problems]
+        raise Unprocessable(
+            f"{len(errors)} problem(s) in the request body: {errors[0]['pointer']} "
+            f"{errors[0]['message']}",
+            errors=errors,
+        )
+    return changes
 
 
 def new_owner_token() -> str:
@@ -102,19 +216,27 @@ async def create_business(services: Services, data: dict[str, Any]) -> tuple[Bus
     username = data["username"]
     if problem := username_problem(username):
         raise Unprocessable(problem, errors=[{"pointer": "/username", "message": problem}])
+    now = services.now_ms()
+    structured = profile_changes(data, now)
     private_pem, public_pem = generate_rsa_keypair()
     token = new_owner_token()
-    business = await businesses.create(
-        services.store,
-        username=username,
-        profile=data,
-        owner_token_hash=hash_token(token),
-        sealed_private_key=services.sealed_keys.seal(private_pem),
-        public_key_pem=public_pem,
-        now=services.now_ms(),
-    )
-    if business is None:
-        raise Conflict(f"username {username!r} is taken")
+    async with services.store.transaction():
+        business = await businesses.create(
+            services.store,
+            username=username,
+            profile=data,
+            owner_token_hash=hash_token(token),
+            sealed_private_key=services.sealed_keys.seal(private_pem),
+            public_key_pem=public_pem,
+            now=now,
+        )
+        if business is None:
+            raise Conflict(f"username {username!r} is taken")
+        if structured:
+            await businesses.update(services.store, business.id, structured, now=now)
+    if structured:
+        business = await businesses.by_id(services.store, business.id)
+        assert business is not None
     services.store.after_commit(BusinessChanged(business.username))  # NodeInfo counts one more
     log.info("created business %s", business.username)
     return business, token
@@ -148,7 +270,9 @@ async def patch(request: Request) -> Response:
     business = await require_business(request, services, request.path_params["username"])
     data = await read_json(request, services.settings.max_body_bytes)
     validate("business-update", data)
-    changes = dict(data)
+    _storable(data)
+    changes = {k: v for k, v in data.items() if k not in PROFILE_KEYS}
+    changes.update(profile_changes(data, services.now_ms()))
     for key in ("avatar_media_id", "header_media_id"):
         if key in changes and changes[key] is not None:
             media_id = body_id(changes[key], f"/{key}")

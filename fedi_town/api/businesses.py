@@ -234,9 +234,9 @@ async def create_business(services: Services, data: dict[str, Any]) -> tuple[Bus
             raise Conflict(f"username {username!r} is taken")
         if structured:
             await businesses.update(services.store, business.id, structured, now=now)
-    if structured:
-        business = await businesses.by_id(services.store, business.id)
-        assert business is not None
+            business = await businesses.by_id(services.store, business.id)
+            assert business is not None
+            await profile.remember_sent(services, business)  # when its hours change the actor
     services.store.after_commit(BusinessChanged(business.username))  # NodeInfo counts one more
     log.info("created business %s", business.username)
     return business, token
@@ -282,11 +282,12 @@ async def patch(request: Request) -> Response:
                     errors=[{"pointer": f"/{key}", "message": "unknown media id"}],
                 )
             changes[key] = media_id
-    await businesses.update(services.store, business.id, changes, now=services.now_ms())
-    updated = await businesses.by_id(services.store, business.id)
-    assert updated is not None
-    services.store.after_commit(BusinessChanged(business.username))
-    await profile.on_profile_changed(services, updated)
+    async with services.store.transaction():  # the change and its Update, or neither
+        await businesses.update(services.store, business.id, changes, now=services.now_ms())
+        updated = await businesses.by_id(services.store, business.id)
+        assert updated is not None
+        services.store.after_commit(BusinessChanged(business.username))
+        await profile.on_profile_changed(services, updated)
     return json_response(await business_view(services, updated))
 
 

@@ -51,6 +51,23 @@ async def on_profile_changed(services: Services, business: Business) -> None:
         services.store, services.urls, business, now=now, default_zone=services.settings.timezone
     )
     count = await _to_followers(services, business, activities.update_actor(document, now))
+    await _remember(services, business, document, now)
+    log.info("profile of %s changed: Update to %d inboxes", business.username, count)
+
+
+async def remember_sent(services: Services, business: Business) -> None:
+    """Record the actor as followers know it (a new business has none to tell), so the
+    worker sends it again once time alone changes it."""
+    now = services.now_ms()
+    document = await actor_document(
+        services.store, services.urls, business, now=now, default_zone=services.settings.timezone
+    )
+    await _remember(services, business, document, now)
+
+
+async def _remember(
+    services: Services, business: Business, document: dict[str, Any], now: int
+) -> None:
     await businesses.record_profile(
         services.store,
         business.id,
@@ -59,7 +76,6 @@ async def on_profile_changed(services: Services, business: Business) -> None:
             services.store, business, now, services.settings.timezone
         ),
     )
-    log.info("profile of %s changed: Update to %d inboxes", business.username, count)
 
 
 async def refresh_due_profiles(services: Services) -> int:

@@ -10,7 +10,10 @@ from datetime import timedelta
 
 import pytest
 
+from fedi_town.outbound import profile
+from fedi_town.store import businesses
 from tests.conftest import admin_headers, create_business
+from tests.outbound.conftest import activities, add_follower
 
 pytestmark = pytest.mark.anyio
 
@@ -210,3 +213,30 @@ async def test_every_problem_is_listed_at_once(clocked_client):
     )
 
     assert {e["pointer"] for e in response.json()["errors"]} == {"/timezone", "/hours/mon/1"}
+
+
+async def test_a_notice_set_by_the_owner_reaches_followers_and_its_end_does_too(
+    clocked_client, clock
+):
+    # Given a business created with hours, followed from one server
+    client = clocked_client
+    created = await create_business(client, "bakery", **{"hours": PROFILE["hours"]})
+    store = client.services.store
+    await add_follower(store, created["id"], "https://m.example/users/ann")
+    stored = await businesses.by_username(store, "bakery")
+    assert stored is not None and stored.profile_check_at is not None  # watched from creation
+    # When the owner says "Sold out" until 14:00 UTC
+    response = await client.patch(
+        "/api/v1/businesses/bakery",
+        json={"notice": {"text": "Sold out", "until": "2026-11-23T14:00:00Z"}},
+        headers={"Authorization": f"Bearer {created['owner_token']}"},
+    )
+    assert response.status_code == 200, response.text
+    # Then followers get the actor with the notice first, and when it ends, without it
+    [first] = await activities(store, "Update")
+    assert first["object"]["attachment"][0]["value"] == "Sold out"
+    clock.advance(timedelta(hours=2))
+    await profile.refresh_due_profiles(client.services)
+    updates = await activities(store, "Update")
+    assert len(updates) == 2
+    assert "Notice" not in [f["name"] for f in updates[1]["object"]["attachment"]]

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from fedi_town.protocol.urls import Urls
@@ -21,6 +22,7 @@ from fedi_town.protocol.vocabulary import (
     ACTOR_CONTEXT,
     AS_CONTEXT,
     AS_PUBLIC,
+    BUSINESS_TERMS,
     NOTE_CONTEXT,
     iso8601,
 )
@@ -84,6 +86,9 @@ class ActorInput:
     located_at: Address | None = None
     service_area: str | None = None
     email: str | None = None
+    #: the business as schema.org ``LocalBusiness`` terms with ``type`` as the type key
+    #: (``business.schema_org.local_business``); empty when it gave no structured data
+    local_business: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -198,7 +203,42 @@ def actor(a: ActorInput) -> Document:
         doc["icon"] = _image(a.icon)
     if a.image is not None:
         doc["image"] = _image(a.image)
+    if a.local_business:
+        doc["@context"] = [*ACTOR_CONTEXT, BUSINESS_TERMS]
+        doc |= business_terms(a.local_business)
     return doc
+
+
+#: schema.org keys of a ``LocalBusiness`` that an actor carries as they are.
+_COPIED_TERMS = (
+    "openingHoursSpecification",
+    "telephone",
+    "email",
+    "priceRange",
+    "areaServed",
+)
+
+
+def business_terms(local_business: Mapping[str, Any]) -> Document:
+    """What an actor says of its business in schema.org terms: ``additionalType`` (its
+    category's schema.org type), ``location`` (an AS2 ``Place`` holding the schema.org
+    ``PostalAddress`` and the coordinates, as FEP-8a8e places an Event), the hours and the
+    contact. Mastodon shows none of it (the readable ``attachment`` fields say the same)."""
+    terms: Document = {"additionalType": f"https://schema.org/{local_business['type']}"}
+    address = local_business.get("address")
+    geo = local_business.get("geo")
+    if address or geo:
+        place: Document = {"type": "Place", "name": local_business.get("name")}
+        if address:
+            place["address"] = dict(address)
+        if geo:
+            place["latitude"] = geo["latitude"]
+            place["longitude"] = geo["longitude"]
+        terms["location"] = place
+    for key in _COPIED_TERMS:
+        if key in local_business:
+            terms[key] = local_business[key]
+    return terms
 
 
 def instance_actor(a: InstanceActorInput) -> Document:

@@ -37,6 +37,31 @@ ACTOR_CONTEXT: list[Any] = [
     },
 ]
 
+#: The schema.org terms of a business's structured data (address, hours, contact), added to
+#: the actor's ``@context`` when it has any. ``schema`` is Mastodon's ``http://schema.org#``,
+#: as Mobilizon and Gancio also write it; Mastodon ignores these keys, JSON-LD peers read them.
+BUSINESS_TERMS: dict[str, Any] = {
+    "additionalType": {"@id": "schema:additionalType", "@type": "@id"},
+    "PostalAddress": "schema:PostalAddress",
+    "address": "schema:address",
+    "streetAddress": "schema:streetAddress",
+    "addressLocality": "schema:addressLocality",
+    "addressRegion": "schema:addressRegion",
+    "postalCode": "schema:postalCode",
+    "addressCountry": "schema:addressCountry",
+    "OpeningHoursSpecification": "schema:OpeningHoursSpecification",
+    "openingHoursSpecification": "schema:openingHoursSpecification",
+    "dayOfWeek": {"@id": "schema:dayOfWeek", "@type": "@id"},
+    "opens": "schema:opens",
+    "closes": "schema:closes",
+    "validFrom": "schema:validFrom",
+    "validThrough": "schema:validThrough",
+    "telephone": "schema:telephone",
+    "email": "schema:email",
+    "priceRange": "schema:priceRange",
+    "areaServed": "schema:areaServed",
+}
+
 #: The ``@context`` of Notes and of documents embedding them (Mastodon's context_helper terms).
 NOTE_CONTEXT: list[Any] = [
     AS_CONTEXT,

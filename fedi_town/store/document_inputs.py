@@ -10,9 +10,16 @@ appears. It sits below the ways so that read/ (which serves the documents) and o
 from __future__ import annotations
 
 import html
+from typing import Any
 
-from fedi_town.business import place
-from fedi_town.business.hours import Schedule, next_change_ms, status_at, today_text
+from fedi_town.business import place, schema_org
+from fedi_town.business.hours import (
+    Schedule,
+    local_date,
+    next_change_ms,
+    status_at,
+    today_text,
+)
 from fedi_town.business.notice import current_notice
 from fedi_town.protocol import documents
 from fedi_town.protocol.documents import Document, Image, NoteInput
@@ -47,6 +54,37 @@ def live_fields(
     if today := today_text(schedule, now):
         pairs.append(("Today", html.escape(today)))
     return tuple(pairs)
+
+
+def local_business(
+    urls: Urls, business: Business, now: int | None, default_zone: str
+) -> dict[str, Any]:
+    """The business in schema.org terms for its actor (``type`` as the type key); empty
+    when it gave no structured data, so such an actor reads as before."""
+    schedule = Schedule.from_business(business, default_zone)
+    has_hours = schedule.has_hours or bool(schedule.special)
+    if not (
+        business.category
+        or place.published(business.location, business.service_area)
+        or business.service_area
+        or has_hours
+        or business.email
+        or business.price_range
+    ):
+        return {}
+    return schema_org.local_business(
+        name=business.display_name,
+        url=urls.profile_page(business.username),
+        category=business.category,
+        telephone=business.phone,
+        email=business.email,
+        price_range=business.price_range,
+        location=business.location,
+        service_area=business.service_area,
+        schedule=schedule if has_hours else None,
+        since=None if now is None else local_date(now, schedule.zone),
+        type_key="type",
+    )
 
 
 def located_at(business: Business) -> documents.Address | None:
@@ -106,6 +144,7 @@ async def actor_input(
         located_at=located_at(business),
         service_area=business.service_area,
         email=business.email,
+        local_business=local_business(urls, business, now, default_zone),
     )
 
 

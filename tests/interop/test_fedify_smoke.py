@@ -105,3 +105,40 @@ async def test_our_draft_cavage_post_is_verified_by_fedify_and_tampering_is_refu
         ("Like", True, "draft-cavage"),
         ("Like", False, "draft-cavage"),
     ]
+
+
+async def test_fedify_parses_a_business_with_hours_address_and_schema_org_terms(
+    live: Any, fedify: FedifyClient
+) -> None:
+    # Given a bakery with a category, an address with coordinates, hours and a notice
+    business = await live.create_business(
+        "corner_bakery",
+        display_name="Corner Bakery",
+        category="Bakery",
+        location={
+            "street_address": "1 High Street",
+            "locality": "Bristol",
+            "country": "GB",
+            "latitude": 51.4545,
+            "longitude": -2.5879,
+        },
+        hours={
+            day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+        },
+        phone="+44 117 496 0000",
+    )
+
+    # When Fedify looks it up
+    result = await fedify.lookup(live.urls.acct(business["username"]))
+
+    # Then the readable fields and the Place come through, and the extra terms raise no warning
+    assert result["found"], why(result)
+    actor = result["actor"]
+    fields = {a["name"]: a["value"] for a in actor["attachments"]}
+    assert fields["Now"] == "Open now"
+    assert "1 High Street, Bristol, GB" in fields["Address"]
+    assert "openstreetmap.org" in fields["Address"]
+    [place] = actor["locations"]
+    assert place["type"] == "Place"
+    assert (place["latitude"], place["longitude"]) == (51.4545, -2.5879)
+    assert result["warnings"] == []

@@ -110,3 +110,37 @@ def test_collection_pages_link_neighbours_under_the_collection_url():
     assert page["next"] == f"{ACTOR}/outbox?page=3"
     assert page["prev"] == f"{ACTOR}/outbox?page=1"
     assert page["partOf"] == f"{ACTOR}/outbox"
+
+
+def test_a_business_in_schema_org_terms_becomes_a_place_and_hours_on_its_actor():
+    # Given a bakery's schema.org terms as business.schema_org builds them ("type" as type key)
+    local_business = {
+        "type": "Bakery",
+        "name": "Corner Bakery",
+        "url": "https://town.example/@bakery",
+        "telephone": "+44 117 496 0000",
+        "address": {"type": "PostalAddress", "streetAddress": "1 High Street"},
+        "geo": {"type": "GeoCoordinates", "latitude": 51.45, "longitude": -2.58},
+        "openingHoursSpecification": [
+            {
+                "type": "OpeningHoursSpecification",
+                "dayOfWeek": ["https://schema.org/Monday"],
+                "opens": "07:00",
+                "closes": "18:00",
+            }
+        ],
+    }
+    # When they are made actor terms
+    terms = documents.business_terms(local_business)
+    # Then the category is an additionalType, the address and point a Place, the rest as is
+    assert terms["additionalType"] == "https://schema.org/Bakery"
+    assert terms["location"] == {
+        "type": "Place",
+        "name": "Corner Bakery",
+        "address": {"type": "PostalAddress", "streetAddress": "1 High Street"},
+        "latitude": 51.45,
+        "longitude": -2.58,
+    }
+    assert terms["openingHoursSpecification"][0]["opens"] == "07:00"
+    assert terms["telephone"] == "+44 117 496 0000"
+    assert "geo" not in terms and "url" not in terms

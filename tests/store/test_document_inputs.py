@@ -184,6 +184,10 @@ async def test_a_service_area_is_published_instead_of_any_street_address(app_cli
     assert fields["Email"] == "help@plumber.example"
     text = json.dumps(built)
     assert "Hinterhof" not in text and "50.9" not in text
+    # And peers that read JSON-LD get the area in schema.org terms, defined in the context
+    assert built["areaServed"] == "Köln and 20 km around"
+    assert built["@context"][-1]["areaServed"] == "schema:areaServed"
+    assert "location" not in built
 
 
 async def test_time_alone_changes_the_actor_at_opening_closing_midnight_and_a_notice_end(

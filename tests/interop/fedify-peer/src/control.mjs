@@ -76,6 +76,7 @@ async function actorFacts(actor, loaderOptions) {
   const multikeys = await collect(actor.getAssertionMethods(loaderOptions));
   const attachments = await collect(actor.getAttachments(loaderOptions));
   const icon = await actor.getIcon(loaderOptions);
+  const locations = await collect(actor.getLocations(loaderOptions));
   return {
     id: actor.id?.href ?? null,
     type: typeName(actor),
@@ -105,6 +106,12 @@ async function actorFacts(actor, loaderOptions) {
       value: text(a.value),
     })),
     icon: icon == null ? null : { url: linkHref(icon.url), mediaType: icon.mediaType ?? null },
+    locations: locations.map((l) => ({
+      type: typeName(l),
+      name: text(l.name),
+      latitude: l.latitude ?? null,
+      longitude: l.longitude ?? null,
+    })),
   };
 }
 

@@ -187,7 +187,8 @@ async def test_a_service_area_is_published_instead_of_any_street_address(app_cli
     # And peers that read JSON-LD get the area in schema.org terms, defined in the context
     assert built["areaServed"] == "Köln and 20 km around"
     assert built["@context"][-1]["areaServed"] == "schema:areaServed"
-    assert "location" not in built
+    assert built["location"]["address"] == {"type": "PostalAddress", "addressLocality": "Köln"}
+    assert "latitude" not in built["location"]
 
 
 async def test_time_alone_changes_the_actor_at_opening_closing_midnight_and_a_notice_end(

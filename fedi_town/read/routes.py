@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute
 from fedi_town.read import (
     actors,
     collections,
+    listings,
     media,
     nodeinfo,
     pages,
@@ -26,6 +27,7 @@ routes: list[BaseRoute] = [
     *actors.routes,
     *collections.routes,
     *posts.routes,
+    *listings.routes,
     *remote_follow.routes,
     *pages.routes,
     *media.routes,

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from fedi_town.api import admin, businesses, media, owner, posts
+from fedi_town.api import admin, businesses, events, media, offers, owner, posts
 
 routes: list[BaseRoute] = [
     *businesses.routes,
     *posts.routes,
+    *offers.routes,
+    *events.routes,
     *media.routes,
     *owner.routes,
     *admin.routes,

@@ -146,6 +146,20 @@ async function objectFacts(object, loaderOptions) {
       mediaType: a.mediaType ?? null,
       name: text(a.name),
     })),
+    // What an Event says (null on other objects): when, and the Place it is at.
+    startTime: object.startTime == null ? null : String(object.startTime),
+    endTime: object.endTime == null ? null : String(object.endTime),
+    location: placeFacts(await object.getLocation(loaderOptions)),
+  };
+}
+
+function placeFacts(place) {
+  if (place == null) return null;
+  return {
+    type: typeName(place),
+    name: text(place.name),
+    latitude: place.latitude ?? null,
+    longitude: place.longitude ?? null,
   };
 }
 

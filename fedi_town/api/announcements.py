@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from fedi_town.api.posts import media_view
 from fedi_town.errors import Unprocessable
-from fedi_town.outbound import commands
+from fedi_town.outbound import commands, profile
 from fedi_town.protocol.events import zone
 from fedi_town.protocol.ids import body_id
 from fedi_town.services import Services
@@ -102,21 +102,30 @@ async def republish(
     source: str,
     media: Media | None,
 ) -> None:
-    """Edit the announcing post (``Update{Note}`` to everyone who got it), if it exists."""
+    """Edit the announcing post (``Update{Note}`` to everyone who got it), if it exists,
+    and the actor's offer and event fields."""
     services.store.after_commit(BusinessChanged(business.username))  # its pages changed
     post = await live_post(services, business, post_id)
-    if post is None:
-        return
-    data: dict[str, Any] = {
-        "content": source,
-        "media_ids": [str(media.id)] if media is not None else [],
-    }
-    await commands.edit_post(services, business, post, data)
+    if post is not None:
+        data: dict[str, Any] = {
+            "content": source,
+            "media_ids": [str(media.id)] if media is not None else [],
+        }
+        await commands.edit_post(services, business, post, data)
+    await listed(services, business)
+
+
+async def listed(services: Services, business: Business) -> None:
+    """The actor shows the current offer and the next event: send it again if that changed
+    (after the offer or event row is written, in the same transaction)."""
+    await profile.refresh(services, business)
 
 
 async def withdraw(services: Services, business: Business, post_id: int | None) -> None:
-    """Delete the announcing post (``Delete{Tombstone}``), if it exists."""
+    """Delete the announcing post (``Delete{Tombstone}``), if it exists, and the actor's
+    offer and event fields."""
     services.store.after_commit(BusinessChanged(business.username))  # its pages changed
     post = await live_post(services, business, post_id)
     if post is not None:
         await commands.delete_post(services, business, post)
+    await listed(services, business)

@@ -160,6 +160,7 @@ async def create(request: Request) -> Response:
         event = await event_store.insert(
             services.store, event_id=event_id, business_id=business.id, values=values, now=now
         )
+        await ann.listed(services, business)
     log.info("business %s published event %d (post %d)", business.username, event_id, post.id)
     location = f"/api/v1/businesses/{business.username}/events/{event.id}"
     return json_response(

@@ -132,6 +132,7 @@ async def create(request: Request) -> Response:
         offer = await offer_store.insert(
             services.store, offer_id=offer_id, business_id=business.id, values=values, now=now
         )
+        await ann.listed(services, business)
     log.info("business %s published offer %d (post %d)", business.username, offer_id, post.id)
     location = f"/api/v1/businesses/{business.username}/offers/{offer.id}"
     return json_response(

@@ -28,6 +28,7 @@ from fedi_town.services import Services
 from fedi_town.store import businesses, outbox
 from fedi_town.store import queue as q
 from fedi_town.store.businesses import Business
+from fedi_town.store.db import new_id
 from fedi_town.store.document_inputs import actor_document, profile_changes_at
 from fedi_town.store.effects import BusinessChanged
 
@@ -50,7 +51,7 @@ async def on_profile_changed(services: Services, business: Business) -> None:
     document = await actor_document(
         services.store, services.urls, business, now=now, default_zone=services.settings.timezone
     )
-    count = await _to_followers(services, business, activities.update_actor(document, now))
+    count = await _to_followers(services, business, activities.update_actor(document, new_id(now)))
     await _remember(services, business, document, now)
     log.info("profile of %s changed: Update to %d inboxes", business.username, count)
 
@@ -80,30 +81,40 @@ async def _remember(
 
 async def refresh_due_profiles(services: Services) -> int:
     """Send an Update for each actor that time alone changed; how many were sent."""
+    sent = 0
+    for business in await businesses.profile_due(services.store, services.now_ms()):
+        async with services.store.transaction():
+            sent += await _refresh(services, business, claim=True)
+    return sent
+
+
+async def refresh(services: Services, business: Business) -> bool:
+    """Send the actor to the followers if it reads differently from what they were last
+    sent (an offer or an event was added, changed or withdrawn): in the caller's
+    transaction. Whether an Update went out."""
+    return await _refresh(services, business, claim=False)
+
+
+async def _refresh(services: Services, business: Business, *, claim: bool) -> bool:
     store = services.store
     now = services.now_ms()
-    sent = 0
-    for business in await businesses.profile_due(store, now):
-        async with store.transaction():
-            document = await actor_document(
-                store, services.urls, business, now=now, default_zone=services.settings.timezone
-            )
-            digest = actor_digest(document)
-            won = await businesses.record_profile(
-                store,
-                business.id,
-                digest=digest,
-                check_at=await profile_changes_at(store, business, now, services.settings.timezone),
-                expected_check_at=business.profile_check_at,
-                claim=True,
-            )
-            if not won or digest == business.profile_digest:
-                continue  # another worker looked, or nothing a follower sees changed
-            await _to_followers(services, business, activities.update_actor(document, now))
-            store.after_commit(BusinessChanged(business.username))
-            sent += 1
-        log.info("actor of %s changed with the time: Update sent", business.username)
-    return sent
+    zone = services.settings.timezone
+    document = await actor_document(store, services.urls, business, now=now, default_zone=zone)
+    digest = actor_digest(document)
+    won = await businesses.record_profile(
+        store,
+        business.id,
+        digest=digest,
+        check_at=await profile_changes_at(store, business, now, zone),
+        expected_check_at=business.profile_check_at,
+        claim=claim,
+    )
+    if not won or digest == business.profile_digest:
+        return False  # another worker looked, or nothing a follower sees changed
+    await _to_followers(services, business, activities.update_actor(document, new_id(now)))
+    store.after_commit(BusinessChanged(business.username))
+    log.info("actor of %s reads differently: Update sent", business.username)
+    return True
 
 
 async def on_business_deleted(services: Services, business: Business) -> None:

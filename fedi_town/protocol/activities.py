@@ -6,7 +6,7 @@ is the Note we serve.
 
     Create{Note}     id = <note>/activity, addressed like the Note
     Update{Note}     id = <note>#updates/<ms>, ``published`` = the edit time
-    Update{actor}    id = <actor>#updates/<ms>, object = the whole actor, to Public
+    Update{actor}    id = <actor>#updates/<unique id>, object = the whole actor, to Public
     Delete{Tombstone} id = <note>#delete, to Public (as Mastodon sends every Delete)
     Delete{actor}    id = <actor>#delete, actor = object = the actor id, to Public
     Accept/Reject    object = the Follow as received (Mastodon matches its id)
@@ -84,12 +84,14 @@ def tombstone(object_id: str, former_type: str, deleted_ms: int) -> Document:
 # --- actors ---------------------------------------------------------------------------------
 
 
-def update_actor(actor_document: Mapping[str, Any], at_ms: int) -> Document:
-    """Update{actor} after a profile change, with the whole actor embedded."""
+def update_actor(actor_document: Mapping[str, Any], update_id: int) -> Document:
+    """Update{actor} after a profile change, with the whole actor embedded. ``update_id`` is
+    unique (``store.db.new_id``): one actor may change twice within a millisecond (an edit,
+    then an offer it shows)."""
     actor = str(actor_document["id"])
     return {
         "@context": actor_document.get("@context", AS_CONTEXT),
-        "id": f"{actor}#updates/{at_ms}",
+        "id": f"{actor}#updates/{update_id}",
         "type": "Update",
         "actor": actor,
         "to": [AS_PUBLIC],

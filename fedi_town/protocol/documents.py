@@ -86,6 +86,8 @@ class ActorInput:
     located_at: Address | None = None
     service_area: str | None = None
     email: str | None = None
+    #: (name, HTML value) pairs of the current offer and the next event, after the contact
+    listings: tuple[tuple[str, str], ...] = ()
     #: the business as schema.org ``LocalBusiness`` terms with ``type`` as the type key
     #: (``business.schema_org.local_business``); empty when it gave no structured data
     local_business: Mapping[str, Any] = field(default_factory=dict)
@@ -150,7 +152,8 @@ def email_html(email: str) -> str:
 
 def profile_fields(actor: ActorInput) -> list[Document]:
     """``attachment`` as PropertyValues: the live fields (notice, open now, today's hours),
-    where, phone, website, email, then the owner's own fields. Mastodon before 4.5.5 keeps
+    where, phone, website, email, the current offer and next event, then the owner's own
+    fields. Mastodon before 4.5.5 keeps
     the first four, so what a customer asks first comes first."""
     pairs: list[tuple[str, str]] = list(actor.live_fields)
     if actor.located_at:
@@ -165,6 +168,7 @@ def profile_fields(actor: ActorInput) -> list[Document]:
         pairs.append(("Website", link_html(actor.website)))
     if actor.email:
         pairs.append(("Email", email_html(actor.email)))
+    pairs += actor.listings
     pairs += [(name, field_value_html(value)) for name, value in actor.fields]
     return [{"type": "PropertyValue", "name": name, "value": value} for name, value in pairs]
 

@@ -24,6 +24,7 @@ from fedi_town.business.notice import current_notice
 from fedi_town.business.place import TEXT_KEYS, coordinates, osm_link, published
 from fedi_town.errors import Gone, NotFound
 from fedi_town.protocol import documents
+from fedi_town.protocol import events as event_text
 from fedi_town.protocol.documents import NoteInput
 from fedi_town.protocol.ids import path_id
 from fedi_town.read.lookup import find_business, live_business
@@ -31,6 +32,8 @@ from fedi_town.read.negotiate import browser_errors
 from fedi_town.read.templates import render
 from fedi_town.services import Services
 from fedi_town.store import businesses, reads
+from fedi_town.store import events as event_store
+from fedi_town.store import offers as offer_store
 from fedi_town.store.businesses import Business
 from fedi_town.store.document_inputs import actor_input, note_inputs
 from fedi_town.store.posts import Post
@@ -42,6 +45,8 @@ from fedi_town.text.sanitize import html_to_text, sanitize_html
 RECENT_POSTS = 20
 PINNED_ON_PROFILE = 5
 EXCERPT_CHARS = 200
+#: offers and events listed on a profile page (each)
+LISTED = 5
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -78,6 +83,48 @@ class ReplyCard:
     content: Markup
     url: str
     published_ms: int
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A current offer or an upcoming event as the profile page lists it."""
+
+    title: str
+    url: str
+    #: "£5.00 · until Sat 5 Dec, 18:00 GMT", "Sat 12 Dec, 10:00–16:00 CET"
+    detail: str
+    #: the event's .ics, None for an offer
+    calendar: str | None = None
+
+
+async def listings(
+    services: Services, business: Business, now: int
+) -> tuple[list[Listing], list[Listing]]:
+    """The offers still valid and the events not over, soonest first, as the page shows
+    them; what has expired is gone by itself (the queries take ``now``)."""
+    urls = services.urls
+    name = business.username
+    tz = event_text.zone(business.timezone, services.settings.timezone)
+    offers = []
+    for offer in await offer_store.current(services.store, business.id, now, limit=LISTED):
+        parts = [event_text.price_text(offer.price, offer.currency) or ""]
+        if offer.valid_from is not None and offer.valid_from > now:
+            parts.append(f"from {event_text.moment_text(offer.valid_from, tz, now)}")
+        if offer.valid_until is not None:
+            parts.append(f"until {event_text.moment_text(offer.valid_until, tz, now)}")
+        offers.append(
+            Listing(offer.title, urls.offer_page(name, offer.id), " · ".join(p for p in parts if p))
+        )
+    events = [
+        Listing(
+            event.title,
+            urls.event_page(name, event.id),
+            event_text.when_text(event.starts_at, event.ends_at, tz, now),
+            urls.event_ics(name, event.id),
+        )
+        for event in await event_store.upcoming(services.store, business.id, now, limit=LISTED)
+    ]
+    return offers, events
 
 
 @dataclass(frozen=True)
@@ -276,9 +323,12 @@ async def profile(
     facts, json_ld = business_facts(
         business, context["actor"], services.now_ms(), services.settings.timezone
     )
+    offers, events = await listings(services, business, services.now_ms())
     context |= {
         "facts": facts,
         "json_ld": json_ld,
+        "offers": offers,
+        "events": events,
         "posts": await _cards(services, business, posts, pinned_ids),
         "followers": await reads.count_followers(store, business.id),
         "posts_count": await reads.count_posts(store, business.id),

@@ -22,9 +22,10 @@ from fedi_town.business.hours import (
 )
 from fedi_town.business.notice import current_notice
 from fedi_town.protocol import documents
+from fedi_town.protocol import events as event_text
 from fedi_town.protocol.documents import Document, Image, NoteInput
 from fedi_town.protocol.urls import INSTANCE_ACTOR_USERNAME, Urls
-from fedi_town.store import reads
+from fedi_town.store import events, offers, reads
 from fedi_town.store.businesses import Business
 from fedi_town.store.db import Store
 from fedi_town.store.media import Media
@@ -87,6 +88,46 @@ def local_business(
     )
 
 
+def _link(url: str, text: str) -> str:
+    return f'<a href="{html.escape(url, quote=True)}">{html.escape(text)}</a>'
+
+
+async def listings(
+    store: Store, urls: Urls, business: Business, now: int | None, default_zone: str
+) -> tuple[tuple[str, str], ...]:
+    """The current offer and the next event as (name, HTML) fields; they leave the actor
+    by themselves when the offer expires or the event ends."""
+    if now is None:
+        return ()
+    tz = event_text.zone(business.timezone, default_zone)
+    pairs: list[tuple[str, str]] = []
+    for offer in await offers.current(store, business.id, now, limit=1):
+        parts = [_link(urls.offer_page(business.username, offer.id), offer.title)]
+        if price := event_text.price_text(offer.price, offer.currency):
+            parts.append(html.escape(price))
+        if offer.valid_from is not None and offer.valid_from > now:
+            parts.append(html.escape(f"from {event_text.moment_text(offer.valid_from, tz, now)}"))
+        elif offer.valid_until is not None:
+            parts.append(html.escape(f"until {event_text.moment_text(offer.valid_until, tz, now)}"))
+        pairs.append(("Offer", " · ".join(parts)))
+    for event in await events.upcoming(store, business.id, now, limit=1):
+        when = event_text.when_text(event.starts_at, event.ends_at, tz, now)
+        link = _link(urls.event_page(business.username, event.id), event.title)
+        pairs.append(("Event", f"{link} · {html.escape(when)}"))
+    return tuple(pairs)
+
+
+async def _listing_changes(store: Store, business: Business, now: int) -> list[int]:
+    """When the offer and event fields may read differently: an offer starting or ending,
+    the next event ending (then the one after shows)."""
+    moments: list[int] = []
+    for offer in await offers.current(store, business.id, now, limit=1):
+        moments += [t for t in (offer.valid_from, offer.valid_until) if t is not None and t > now]
+    for event in await events.upcoming(store, business.id, now, limit=1):
+        moments.append(event.ends_at)
+    return moments
+
+
 def located_at(business: Business) -> documents.Address | None:
     """The published address with its OpenStreetMap link; None with a service area (the
     street is never published then) or without a structured address."""
@@ -144,6 +185,7 @@ async def actor_input(
         located_at=located_at(business),
         service_area=business.service_area,
         email=business.email,
+        listings=await listings(store, urls, business, now, default_zone),
         local_business=local_business(urls, business, now, default_zone),
     )
 
@@ -166,15 +208,16 @@ async def profile_changes_at(
     store: Store, business: Business, now: int, default_zone: str = "UTC"
 ) -> int | None:
     """The next instant (ms) after ``now`` at which the actor may read differently with no
-    edit (opening, closing, the next midnight, a notice ending); None when nothing in it
-    depends on the time."""
+    edit (opening, closing, the next midnight, a notice ending, an offer or event ending);
+    None when nothing in it depends on the time."""
     schedule = Schedule.from_business(business, default_zone)
     notice_until = business.notice_until if business.notice_text else None
+    moments = await _listing_changes(store, business, now)
     if schedule.has_hours or schedule.special:
-        return next_change_ms(schedule, now, notice_until)
-    if notice_until is not None and notice_until > now:
-        return notice_until
-    return None
+        moments.append(next_change_ms(schedule, now, notice_until))
+    elif notice_until is not None and notice_until > now:
+        moments.append(notice_until)
+    return min(moments, default=None)
 
 
 def instance_actor_document(urls: Urls, *, name: str, public_key_pem: str) -> Document:

@@ -4,8 +4,11 @@ refused. The clock stands at 2026-11-23 12:00 UTC."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
+from fedi_town.outbound import profile
 from fedi_town.store import businesses
 from tests.conftest import create_business
 from tests.outbound.conftest import (
@@ -37,6 +40,11 @@ async def shop(clocked_client):
     await businesses.update(store, int(business["id"]), {"timezone": "Europe/London"}, now=0)
     await add_follower(store, business["id"], "https://m.example/users/ann")
     return business
+
+
+async def note_updates(store):
+    """The Update{Note} activities queued (the actor's own Updates left out)."""
+    return [u for u in await activities(store, "Update") if u["object"]["type"] == "Note"]
 
 
 def url(shop, rest=""):
@@ -83,7 +91,7 @@ async def test_an_edit_updates_the_note_and_a_delete_deletes_it(clocked_client, 
     assert response.status_code == 200, response.text
     assert response.json()["price"] == "4.50" and response.json()["currency"] == "GBP"
     store = clocked_client.services.store
-    [update] = await activities(store, "Update")
+    [update] = await note_updates(store)
     assert "Price: £4.50" in update["object"]["content"]
     assert (
         await clocked_client.delete(url(shop, f"/{offer['id']}"), headers=owner(shop))
@@ -141,7 +149,9 @@ async def test_a_bad_change_leaves_the_offer_and_its_post_as_they_were(clocked_c
         assert any(e["pointer"].startswith(pointer) for e in response.json()["errors"])
     after = await clocked_client.get(url(shop, f"/{offer['id']}"), headers=owner(shop))
     assert after.json() == offer
-    assert await activities(clocked_client.services.store, "Update") == []
+    assert await note_updates(clocked_client.services.store) == []
+    [actor] = await activities(clocked_client.services.store, "Update")  # the offer's arrival
+    assert actor["object"]["type"] == "Organization"
 
 
 async def test_an_image_used_by_a_post_cannot_be_taken_by_an_offer(clocked_client, shop):
@@ -170,3 +180,27 @@ async def test_another_owner_can_neither_see_nor_change_my_offers(clocked_client
         )
         assert response.status_code == 404
     assert (await clocked_client.get(url(shop), headers=owner(cafe))).status_code == 404
+
+
+async def test_the_actor_shows_the_offer_until_it_expires_and_followers_hear_both(
+    clocked_client, shop, clock
+):
+    # Given an offer valid until Sat 5 Dec 18:00 London time
+    offer = (await clocked_client.post(url(shop), json=LOAVES, headers=owner(shop))).json()
+    store = clocked_client.services.store
+    # Then followers get the actor with the offer linked, after the contact fields
+    [update] = await activities(store, "Update")
+    assert update["object"]["type"] == "Organization"
+    fields = {f["name"]: f["value"] for f in update["object"]["attachment"]}
+    assert fields["Offer"] == (
+        f'<a href="https://town.example/@bakery/offers/{offer["id"]}">Two loaves for £5</a>'
+        " · £5.00 · until Sat 5 Dec, 18:00 GMT"
+    )
+    # When the offer has expired and the worker looks
+    clock.advance(timedelta(days=13))
+    assert await profile.refresh_due_profiles(clocked_client.services) == 1
+    # Then the actor sent last has no offer any more, and nothing more goes out
+    last = (await activities(store, "Update"))[-1]
+    assert "Offer" not in [f["name"] for f in last["object"]["attachment"]]
+    clock.advance(timedelta(days=1))
+    assert await profile.refresh_due_profiles(clocked_client.services) == 0

@@ -296,3 +296,47 @@ async def test_names_with_markup_characters_read_back_equal(clocked_client, cloc
     assert f"Notice: {name} & more" in text_of(html)
     script = html.split('<script type="application/ld+json">', 1)[1].split("</script>", 1)[0]
     assert json.loads(script)["name"] == name
+
+
+async def test_the_page_lists_current_offers_and_upcoming_events_until_they_pass(
+    clocked_client, clock
+):
+    # Given a bakery in London with an offer until Sat 5 Dec and an event on Sat 12 Dec
+    client = clocked_client
+    shop = await create_business(client, "bakery", timezone="Europe/London")
+    auth = {"Authorization": f"Bearer {shop['owner_token']}"}
+    offer = await client.post(
+        "/api/v1/businesses/bakery/offers",
+        json={
+            "title": "Two loaves & a bun",
+            "price": "5.00",
+            "currency": "GBP",
+            "valid_until": "2026-12-05T18:00",
+        },
+        headers=auth,
+    )
+    event = await client.post(
+        "/api/v1/businesses/bakery/events",
+        json={"title": "Christmas market", "start": "2026-12-12T10:00", "end": "2026-12-12T16:00"},
+        headers=auth,
+    )
+    assert offer.status_code == event.status_code == 201, (offer.text, event.text)
+    # When the page is opened now
+    html = (await client.get("/@bakery", headers=BROWSER)).text
+    # Then both are listed with their times in the shop's zone, the event with its calendar
+    assert "Two loaves &amp; a bun" in html
+    assert "£5.00 · until Sat 5 Dec, 18:00 GMT" in html
+    assert "Christmas market" in html and "Sat 12 Dec, 10:00–16:00 GMT" in html
+    assert f'href="https://town.example/@bakery/events/{event.json()["id"]}.ics"' in html
+    # When the offer has expired, and then the event is over
+    # (their announcing posts stay in the timeline; the listing is what passes)
+    def listed(page: str) -> str:
+        found = re.search(r'<section class="listings".*?</section>', page, re.S)
+        return found.group(0) if found else ""
+
+    clock.advance(timedelta(days=13))
+    html = (await client.get("/@bakery", headers=BROWSER)).text
+    assert "Two loaves" not in listed(html) and "Christmas market" in listed(html)
+    clock.advance(timedelta(days=7))
+    html = (await client.get("/@bakery", headers=BROWSER)).text
+    assert listed(html) == ""

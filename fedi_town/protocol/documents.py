@@ -27,6 +27,8 @@ from fedi_town.protocol.vocabulary import (
 
 Document = dict[str, Any]
 Visibility = Literal["public", "unlisted", "followers", "direct"]
+#: Mastodon shows Organization as a normal account and Service with a bot badge (interop §2).
+ActorType = Literal["Organization", "Service"]
 
 
 # --- actors ---------------------------------------------------------------------------------
@@ -69,6 +71,8 @@ class ActorInput:
     address: str | None = None
     #: (name, plain-text value) pairs written by the owner
     fields: tuple[tuple[str, str], ...] = ()
+    #: "Organization" for a business; "Service" for the directory, which boosts by itself
+    type: ActorType = "Organization"
 
 
 @dataclass(frozen=True)
@@ -132,11 +136,12 @@ def _image(image: Image) -> Document:
 
 
 def actor(a: ActorInput) -> Document:
-    """A business as an ``Organization`` (a normal account in Mastodon, no bot badge)."""
+    """A business as an ``Organization`` (a normal account in Mastodon, no bot badge), or
+    the high-street directory as a ``Service`` (a bot badge: it boosts automatically)."""
     doc: Document = {
         "@context": ACTOR_CONTEXT,
         "id": a.id,
-        "type": "Organization",
+        "type": a.type,
         "following": a.following,
         "followers": a.followers,
         "inbox": a.inbox,

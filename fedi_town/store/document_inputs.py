@@ -61,6 +61,7 @@ async def actor_input(store: Store, urls: Urls, business: Business) -> documents
             for f in business.fields
             if f.get("name") and f.get("value")
         ),
+        type="Service" if business.kind == "directory" else "Organization",
     )
 
 

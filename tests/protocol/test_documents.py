@@ -110,3 +110,32 @@ def test_collection_pages_link_neighbours_under_the_collection_url():
     assert page["next"] == f"{ACTOR}/outbox?page=3"
     assert page["prev"] == f"{ACTOR}/outbox?page=1"
     assert page["partOf"] == f"{ACTOR}/outbox"
+
+
+def _actor_input(**changes) -> documents.ActorInput:
+    values = {
+        "id": ACTOR,
+        "username": "bakery",
+        "name": "Corner Bakery",
+        "summary_html": "<p>Bread</p>",
+        "url": "https://town.example/@bakery",
+        "inbox": f"{ACTOR}/inbox",
+        "outbox": f"{ACTOR}/outbox",
+        "followers": FOLLOWERS,
+        "following": f"{ACTOR}/following",
+        "featured": f"{ACTOR}/collections/featured",
+        "featured_tags": f"{ACTOR}/collections/tags",
+        "shared_inbox": "https://town.example/inbox",
+        "key_id": f"{ACTOR}#main-key",
+        "public_key_pem": "PEM",
+        "published_ms": 1_795_132_800_000,
+    }
+    values.update(changes)
+    return documents.ActorInput(**values)
+
+
+def test_a_business_is_an_organization_and_the_directory_a_service():
+    # A business shows as a normal account; the directory, which boosts by itself, gets
+    # Mastodon's bot badge.
+    assert documents.actor(_actor_input())["type"] == "Organization"
+    assert documents.actor(_actor_input(type="Service"))["type"] == "Service"

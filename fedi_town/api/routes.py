@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from fedi_town.api import admin, businesses, media, owner, posts
+from fedi_town.api import admin, businesses, directory, media, owner, posts
 
 routes: list[BaseRoute] = [
     *businesses.routes,
@@ -12,4 +12,5 @@ routes: list[BaseRoute] = [
     *media.routes,
     *owner.routes,
     *admin.routes,
+    *directory.routes,
 ]

@@ -139,6 +139,6 @@ async def require_business(request: Request, services: Services, username: str) 
         business = caller.business
     else:
         business = None
-    if business is None:
+    if business is None or business.kind != "business":  # the directory: api/directory.py
         raise NotFound(f"no business {username!r} for this token")
     return business

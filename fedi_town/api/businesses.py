@@ -255,7 +255,8 @@ async def create(request: Request) -> Response:
 async def list_businesses(request: Request) -> Response:
     services: Services = request.app.state.services
     await require_admin(request, services)
-    items = [await business_view(services, b) for b in await businesses.list_all(services.store)]
+    listed = [b for b in await businesses.list_all(services.store) if b.kind == "business"]
+    items = [await business_view(services, b) for b in listed]
     return json_response({"items": items, "total": len(items)})
 
 

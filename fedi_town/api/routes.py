@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from fedi_town.api import admin, businesses, events, media, offers, owner, posts
+from fedi_town.api import admin, businesses, directory, events, media, offers, owner, posts
 
 routes: list[BaseRoute] = [
     *businesses.routes,
@@ -14,4 +14,5 @@ routes: list[BaseRoute] = [
     *media.routes,
     *owner.routes,
     *admin.routes,
+    *directory.routes,
 ]

@@ -10,6 +10,9 @@ anything is written, or inside the transaction so it rolls back.
     delete_post    Delete{Tombstone} to every inbox that may hold it; unpublished: nothing
     pin / unpin    Add / Remove in the featured collection (public and unlisted only, ≤ 5)
     publish_due    periodic: publish scheduled posts whose time came, each exactly once
+
+A member's public post is boosted by the high-street directory in the same transaction as
+its Create, and the boost undone with its Delete (``outbound/directory.py``).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fedi_town.errors import Conflict, FediTownError, Unprocessable
+from fedi_town.outbound import directory
 from fedi_town.outbound.audience import (
     Recipient,
     ReplyTarget,
@@ -236,6 +240,7 @@ async def create_post(services: Services, business: Business, data: dict[str, An
                 services, business.id, visibility, composition.extra_inboxes
             )
             await _enqueue_note_activity(services, business, post, "Create", inboxes)
+            await directory.boost(services, business, post)
         services.store.after_commit(BusinessChanged(business.username))
     log.info(
         "business %s %s post %d (%s)",
@@ -326,8 +331,9 @@ async def delete_post(services: Services, business: Business, post: Post) -> Non
             await post_store.discard_unpublished(services.store, post.id)
             log.info("business %s cancelled scheduled post %d", business.username, post.id)
             return
+        # The directory's followers fetched the Note when it boosted it: they get the Delete too.
         reached = await delivery_store.reached_inboxes(
-            services.store, post.id, ["Create", "Update"]
+            services.store, post.id, ["Create", "Update", "Announce"]
         )
         await delivery_store.cancel_for_post(services.store, post.id)
         await post_store.mark_deleted(services.store, post.id, services.now_ms())
@@ -340,6 +346,7 @@ async def delete_post(services: Services, business: Business, post: Post) -> Non
             post_id=post.id,
             now=services.now_ms(),
         )
+        await directory.unboost(services, post)
         services.store.after_commit(BusinessChanged(business.username))
     log.info("business %s deleted post %d (%d inboxes)", business.username, post.id, len(reached))
 
@@ -394,6 +401,7 @@ async def publish_due(services: Services) -> int:
                 continue
             inboxes = await inboxes_for(services, business.id, post.visibility, post.extra_inboxes)
             await _enqueue_note_activity(services, business, post, "Create", inboxes)
+            await directory.boost(services, business, post)
             published += 1
             services.store.after_commit(BusinessChanged(business.username))
         log.info("published scheduled post %d of %s", post.id, business.username)

@@ -29,6 +29,8 @@ from fedi_town.protocol.vocabulary import (
 
 Document = dict[str, Any]
 Visibility = Literal["public", "unlisted", "followers", "direct"]
+#: Mastodon shows Organization as a normal account and Service with a bot badge (interop §2).
+ActorType = Literal["Organization", "Service"]
 
 
 # --- actors ---------------------------------------------------------------------------------
@@ -91,6 +93,8 @@ class ActorInput:
     #: the business as schema.org ``LocalBusiness`` terms with ``type`` as the type key
     #: (``business.schema_org.local_business``); empty when it gave no structured data
     local_business: Mapping[str, Any] = field(default_factory=dict)
+    #: "Organization" for a business; "Service" for the directory, which boosts by itself
+    type: ActorType = "Organization"
 
 
 @dataclass(frozen=True)
@@ -178,11 +182,12 @@ def _image(image: Image) -> Document:
 
 
 def actor(a: ActorInput) -> Document:
-    """A business as an ``Organization`` (a normal account in Mastodon, no bot badge)."""
+    """A business as an ``Organization`` (a normal account in Mastodon, no bot badge), or
+    the high-street directory as a ``Service`` (a bot badge: it boosts automatically)."""
     doc: Document = {
         "@context": ACTOR_CONTEXT,
         "id": a.id,
-        "type": "Organization",
+        "type": a.type,
         "following": a.following,
         "followers": a.followers,
         "inbox": a.inbox,

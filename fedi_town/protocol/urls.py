@@ -161,6 +161,10 @@ class Urls:
     def poster_svg(self, username: str) -> str:
         return f"{self.poster(username)}.svg"
 
+    def announce(self, username: str, post_id: int) -> str:
+        """The directory ``username``'s boost of post ``post_id`` (one per post, so stable)."""
+        return f"{self.actor(username)}#announces/{post_id}"
+
     def activity(self, username: str, activity_id: int) -> str:
         """An activity that is not tied to one post (Accept, Update of the actor, ...)."""
         return f"{self.actor(username)}#activities/{activity_id}"

@@ -27,13 +27,15 @@ from fedi_town.protocol import documents
 from fedi_town.protocol import events as event_text
 from fedi_town.protocol.documents import NoteInput
 from fedi_town.protocol.ids import path_id
+from fedi_town.read import high_street
 from fedi_town.read.lookup import find_business, live_business
 from fedi_town.read.negotiate import browser_errors
 from fedi_town.read.templates import render
 from fedi_town.services import Services
-from fedi_town.store import businesses, reads
+from fedi_town.store import directory as store_directory
 from fedi_town.store import events as event_store
 from fedi_town.store import offers as offer_store
+from fedi_town.store import reads
 from fedi_town.store.businesses import Business
 from fedi_town.store.document_inputs import actor_input, note_inputs
 from fedi_town.store.posts import Post
@@ -384,24 +386,44 @@ async def tag(request: Request) -> Response:
 
 
 async def front(request: Request) -> Response:
-    """``/``: what this instance is and the businesses on it (those that want to be listed)."""
+    """``/``: what this instance is and its high street: the member businesses by category,
+    searched (``?q=``) and filtered (``?category=``; see ``read.high_street``)."""
     services: Services = request.app.state.services
     urls = services.urls
-    listed = [b for b in await businesses.list_all(services.store) if b.discoverable]
+    members = await store_directory.members(services.store)
+    query = high_street.Query.from_params(request.query_params)
+    chosen = high_street.filters(query, lambda b: urls.handle(b.username))
+    listed = high_street.narrow(members, chosen)
     media = await reads.media_by_ids(services.store, [b.avatar_media_id for b in listed])
-    cards = []
+    cards: list[tuple[str | None, BusinessCard]] = []
     for b in listed:
         avatar = media.get(b.avatar_media_id) if b.avatar_media_id else None
-        cards.append(
-            BusinessCard(
-                name=b.display_name,
-                handle=urls.handle(b.username),
-                url=urls.profile_page(b.username),
-                avatar_url=urls.media(avatar.path) if avatar else None,
-                excerpt=excerpt(markdown_to_html(b.summary)),
-            )
+        card = BusinessCard(
+            name=b.display_name,
+            handle=urls.handle(b.username),
+            url=urls.profile_page(b.username),
+            avatar_url=urls.media(avatar.path) if avatar else None,
+            excerpt=excerpt(markdown_to_html(b.summary)),
         )
-    return render(request, "front.html", {"businesses": cards})
+        cards.append((b.category, card))
+    directory = await store_directory.find(services.store)
+    context = {
+        "groups": high_street.grouped(cards),
+        "categories": high_street.categories(members),
+        "query": query,
+        "members_count": len(members),
+        "listed_count": len(listed),
+        "directory": None
+        if directory is None
+        else BusinessCard(
+            name=directory.display_name,
+            handle=urls.handle(directory.username),
+            url=urls.profile_page(directory.username),
+            avatar_url=None,
+            excerpt="",
+        ),
+    }
+    return render(request, "front.html", context)
 
 
 routes = [

@@ -187,6 +187,7 @@ async def actor_input(
         email=business.email,
         listings=await listings(store, urls, business, now, default_zone),
         local_business=local_business(urls, business, now, default_zone),
+        type="Service" if business.kind == "directory" else "Organization",
     )
 
 

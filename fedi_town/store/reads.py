@@ -143,7 +143,10 @@ async def count_local_posts(store: Store) -> int:
 
 
 async def count_live_businesses(store: Store) -> int:
-    value = await store.fetch_val("SELECT COUNT(*) FROM businesses WHERE deleted_at IS NULL")
+    """Live businesses (NodeInfo ``users``): the directory, an automated actor, is not one."""
+    value = await store.fetch_val(
+        "SELECT COUNT(*) FROM businesses WHERE deleted_at IS NULL AND kind = 'business'"
+    )
     return int(value or 0)
 
 

@@ -144,3 +144,32 @@ def test_a_business_in_schema_org_terms_becomes_a_place_and_hours_on_its_actor()
     assert terms["openingHoursSpecification"][0]["opens"] == "07:00"
     assert terms["telephone"] == "+44 117 496 0000"
     assert "geo" not in terms and "url" not in terms
+
+
+def _actor_input(**changes) -> documents.ActorInput:
+    values = {
+        "id": ACTOR,
+        "username": "bakery",
+        "name": "Corner Bakery",
+        "summary_html": "<p>Bread</p>",
+        "url": "https://town.example/@bakery",
+        "inbox": f"{ACTOR}/inbox",
+        "outbox": f"{ACTOR}/outbox",
+        "followers": FOLLOWERS,
+        "following": f"{ACTOR}/following",
+        "featured": f"{ACTOR}/collections/featured",
+        "featured_tags": f"{ACTOR}/collections/tags",
+        "shared_inbox": "https://town.example/inbox",
+        "key_id": f"{ACTOR}#main-key",
+        "public_key_pem": "PEM",
+        "published_ms": 1_795_132_800_000,
+    }
+    values.update(changes)
+    return documents.ActorInput(**values)
+
+
+def test_a_business_is_an_organization_and_the_directory_a_service():
+    # A business shows as a normal account; the directory, which boosts by itself, gets
+    # Mastodon's bot badge.
+    assert documents.actor(_actor_input())["type"] == "Organization"
+    assert documents.actor(_actor_input(type="Service"))["type"] == "Service"

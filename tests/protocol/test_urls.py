@@ -22,6 +22,7 @@ URLS = Urls("https://town.example")
         (URLS.post_activity("bakery", 7), "https://town.example/users/bakery/statuses/7/activity"),
         (URLS.post_page("bakery", 7), "https://town.example/@bakery/7"),
         (URLS.activity("bakery", 9), "https://town.example/users/bakery#activities/9"),
+        (URLS.announce("town", 7), "https://town.example/users/town#announces/7"),
         (
             URLS.tag_page("bakery", "Bread Rolls"),
             "https://town.example/@bakery/tagged/bread%20rolls",

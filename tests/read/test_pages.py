@@ -252,3 +252,73 @@ async def test_post_times_use_the_instance_zone_when_the_business_names_none(mak
         await insert_post(client, content_html="<p>Late bagels</p>", published_at=1_795_132_800_000)
         html = (await client.get("/@bakery", headers=BROWSER)).text
     assert '<time datetime="2026-11-19T19:00:00-05:00">19 Nov 2026, 19:00</time>' in html
+
+
+async def test_front_page_groups_the_high_street_by_category(app_client):
+    # Given a bakery, a café, a shop with no category and one that left the directory
+    await create_business(app_client, "bakery", summary="Sourdough")
+    await create_business(app_client, "cafe", display_name="Cafe Central")
+    await create_business(app_client, "misc", display_name="Odds and Ends")
+    await create_business(app_client, "quiet", display_name="Quiet Shop")
+    await set_profile(app_client, "bakery", category="Bakery")
+    await set_profile(app_client, "cafe", category="CafeOrCoffeeShop")
+    await set_profile(app_client, "quiet", category="Bakery", in_directory=False)
+    # When the front page is opened
+    html = (await app_client.get("/", headers=BROWSER)).text
+    # Then each category is a heading, in order, "Other" last, each business under its own
+    bakery, cafe, other = (
+        html.index(f"<h2>{h}</h2>") for h in ("Bakery", "CafeOrCoffeeShop", "Other")
+    )
+    assert bakery < html.index("Corner Bakery") < cafe < html.index("Cafe Central") < other
+    assert other < html.index("Odds and Ends")
+    # And the business that left the directory is not listed
+    assert "Quiet Shop" not in html
+    # And the category filter offers the categories there are
+    assert '<option value="Bakery">Bakery</option>' in html
+
+
+async def test_front_page_search_and_category_narrow_the_list(app_client):
+    await create_business(app_client, "bakery", summary="Sourdough and rye")
+    await create_business(app_client, "cafe", display_name="Cafe Central", summary="Cake")
+    await set_profile(app_client, "bakery", category="Bakery")
+    # A search matches the bio, whatever the case
+    html = (await app_client.get("/", params={"q": "SOURDOUGH"}, headers=BROWSER)).text
+    assert "Corner Bakery" in html and "Cafe Central" not in html
+    assert "1 of 2 businesses matching “SOURDOUGH”" in html
+    # A category shows only its businesses, and is the one chosen in the form
+    html = (await app_client.get("/", params={"category": "Bakery"}, headers=BROWSER)).text
+    assert "Corner Bakery" in html and "Cafe Central" not in html
+    assert '<option value="Bakery" selected>Bakery</option>' in html
+    # Nothing matching says so
+    html = (await app_client.get("/", params={"q": "plumbing"}, headers=BROWSER)).text
+    assert "No business matches." in html and "Corner Bakery" not in html
+
+
+async def test_front_page_escapes_the_search_it_echoes(app_client):
+    await create_business(app_client, "bakery")
+    attack = '"><script>alert(1)</script>'
+    html = (
+        await app_client.get("/", params={"q": attack, "category": attack}, headers=BROWSER)
+    ).text
+    assert "<script>alert(1)</script>" not in html
+    assert 'value="&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in html
+    assert "“&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;”" in html
+
+
+async def test_front_page_invites_to_follow_the_directory_which_is_no_business(app_client):
+    # Without a directory there is no such line
+    await create_business(app_client, "bakery")
+    assert "Follow the whole high street" not in (await app_client.get("/", headers=BROWSER)).text
+    # Given the directory
+    response = await app_client.put(
+        "/api/v1/admin/directory",
+        json={"username": "town", "display_name": "Town High Street"},
+        headers=admin_headers(),
+    )
+    assert response.status_code == 201
+    # Then the front page says how to follow the whole high street, and lists it nowhere else
+    html = (await app_client.get("/", headers=BROWSER)).text
+    assert "Follow the whole high street:" in html
+    assert '<code class="handle">@town@town.example</code>' in html
+    assert html.count("@town@town.example") == 1
+    assert "Town High Street" not in html

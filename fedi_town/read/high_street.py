@@ -5,7 +5,7 @@ query string narrows the list, each parameter one filter applied in turn:
 
     q=bread          the words, case-insensitively, in the name, handle, bio or category
     category=Bakery  one category (``Other``: businesses that name none)
-    open=1           (to come with the hours logic: add its filter in ``filters``)
+    open=1           open now, in each business's own zone (``fedi_town.business.hours``)
 
 Groups are headed by a category's label (``category_label``), alphabetically, with the
 businesses that name no category last, under "Other".
@@ -17,6 +17,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from fedi_town.business.categories import label
+from fedi_town.business.hours import Schedule, Status, status_at
 from fedi_town.store.businesses import Business
 
 #: The heading (and ``category=`` value) of businesses that name no category.
@@ -29,9 +31,11 @@ Filter = Callable[[Business], bool]
 
 
 def category_label(category: str | None) -> str:
-    """A category's heading. The schema.org name until ``fedi_town.business.categories``
-    has human labels ("CafeOrCoffeeShop" → "Café"): swap them in here."""
-    return category or OTHER
+    """A category's heading: its label for people ("CafeOrCoffeeShop" → "Café"), the
+    stored name if it is no longer known, "Other" for none."""
+    if not category:
+        return OTHER
+    return label(category) or category
 
 
 @dataclass(frozen=True)
@@ -40,16 +44,18 @@ class Query:
 
     text: str = ""
     category: str | None = None
+    open_now: bool = False
 
     @classmethod
     def from_params(cls, params: Mapping[str, str]) -> Query:
         text = " ".join(str(params.get("q", "")).split())[:MAX_QUERY]
         category = " ".join(str(params.get("category", "")).split())[:MAX_QUERY]
-        return cls(text=text, category=category or None)
+        open_now = str(params.get("open", "")).strip().lower() in {"1", "true", "on", "yes"}
+        return cls(text=text, category=category or None, open_now=open_now)
 
     @property
     def narrowed(self) -> bool:
-        return bool(self.text or self.category)
+        return bool(self.text or self.category or self.open_now)
 
 
 def _haystack(business: Business, handle: str) -> str:
@@ -78,14 +84,32 @@ def in_category(category: str) -> Filter:
     )
 
 
-def filters(query: Query, handle_of: Callable[[Business], str]) -> list[Filter]:
+def status(business: Business, now: int, default_zone: str) -> Status | None:
+    """Open or closed at ``now`` in the business's zone; None when it gave no hours."""
+    return status_at(Schedule.from_business(business, default_zone), now)
+
+
+def open_at(now: int, default_zone: str) -> Filter:
+    """Open at ``now``; a business that gave no hours is not known to be open."""
+
+    def is_open(business: Business) -> bool:
+        found = status(business, now, default_zone)
+        return found is not None and found.open
+
+    return is_open
+
+
+def filters(
+    query: Query, handle_of: Callable[[Business], str], now: int, default_zone: str
+) -> list[Filter]:
     """The filters ``query`` asks for, in the order they are applied."""
     found: list[Filter] = []
     if query.text:
         found.append(search(query.text, handle_of))
     if query.category:
         found.append(in_category(query.category))
-    # open=1 (open now) joins here once fedi_town.business can say who is open.
+    if query.open_now:
+        found.append(open_at(now, default_zone))
     return found
 
 

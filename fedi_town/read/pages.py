@@ -138,6 +138,8 @@ class BusinessCard:
     url: str
     avatar_url: str | None
     excerpt: str
+    #: open now or not ("Open now · until 18:00"); None without hours
+    status: Status | None = None
 
 
 def excerpt(html: str, limit: int = EXCERPT_CHARS) -> str:
@@ -392,7 +394,9 @@ async def front(request: Request) -> Response:
     urls = services.urls
     members = await store_directory.members(services.store)
     query = high_street.Query.from_params(request.query_params)
-    chosen = high_street.filters(query, lambda b: urls.handle(b.username))
+    now = services.now_ms()
+    zone = services.settings.timezone
+    chosen = high_street.filters(query, lambda b: urls.handle(b.username), now, zone)
     listed = high_street.narrow(members, chosen)
     media = await reads.media_by_ids(services.store, [b.avatar_media_id for b in listed])
     cards: list[tuple[str | None, BusinessCard]] = []
@@ -404,6 +408,7 @@ async def front(request: Request) -> Response:
             url=urls.profile_page(b.username),
             avatar_url=urls.media(avatar.path) if avatar else None,
             excerpt=excerpt(markdown_to_html(b.summary)),
+            status=high_street.status(b, now, zone),
         )
         cards.append((b.category, card))
     directory = await store_directory.find(services.store)

@@ -49,7 +49,9 @@ def handle(b: Business) -> str:
 
 def found(**params: str) -> list[str]:
     query = Query.from_params(params)
-    return [b.username for b in high_street.narrow(SHOPS, high_street.filters(query, handle))]
+    return [
+        b.username for b in high_street.narrow(SHOPS, high_street.filters(query, handle, 0, "UTC"))
+    ]
 
 
 @pytest.mark.parametrize(
@@ -86,7 +88,7 @@ def test_groups_are_sorted_by_label_with_other_last():
     groups = high_street.grouped(items)
     assert [(g.label, g.value, g.items) for g in groups] == [
         ("Bakery", "Bakery", ["bakery", "second"]),
-        ("CafeOrCoffeeShop", "CafeOrCoffeeShop", ["cafe"]),
+        ("Café", "CafeOrCoffeeShop", ["cafe"]),
         ("Plumber", "Plumber", ["plumber"]),
         (OTHER, OTHER, ["misc", "junk"]),
     ]
@@ -96,7 +98,19 @@ def test_the_categories_to_choose_from_are_those_the_members_name():
     more = [*SHOPS, replace(SHOPS[0], username="bakery2")]
     assert [(c.label, c.value) for c in high_street.categories(more)] == [
         ("Bakery", "Bakery"),
-        ("CafeOrCoffeeShop", "CafeOrCoffeeShop"),
+        ("Café", "CafeOrCoffeeShop"),
         ("Plumber", "Plumber"),
         (OTHER, OTHER),
     ]
+
+
+def test_categories_are_headed_by_their_labels_for_people():
+    assert high_street.category_label("CafeOrCoffeeShop") == "Café"
+    assert high_street.category_label("NoLongerKnown") == "NoLongerKnown"
+    assert high_street.category_label(None) == "Other"
+
+
+def test_open_now_is_asked_with_open_1_and_narrows_the_query():
+    assert high_street.Query.from_params({"open": "1"}).open_now
+    assert high_street.Query.from_params({"open": "1"}).narrowed
+    assert not high_street.Query.from_params({"open": "no"}).open_now

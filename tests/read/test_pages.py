@@ -266,9 +266,7 @@ async def test_front_page_groups_the_high_street_by_category(app_client):
     # When the front page is opened
     html = (await app_client.get("/", headers=BROWSER)).text
     # Then each category is a heading, in order, "Other" last, each business under its own
-    bakery, cafe, other = (
-        html.index(f"<h2>{h}</h2>") for h in ("Bakery", "CafeOrCoffeeShop", "Other")
-    )
+    bakery, cafe, other = (html.index(f"<h2>{h}</h2>") for h in ("Bakery", "Café", "Other"))
     assert bakery < html.index("Corner Bakery") < cafe < html.index("Cafe Central") < other
     assert other < html.index("Odds and Ends")
     # And the business that left the directory is not listed
@@ -322,3 +320,45 @@ async def test_front_page_invites_to_follow_the_directory_which_is_no_business(a
     assert '<code class="handle">@town@town.example</code>' in html
     assert html.count("@town@town.example") == 1
     assert "Town High Street" not in html
+
+
+async def test_front_page_open_now_filter_uses_each_shops_own_zone(clocked_client):
+    # Given, at Monday 12:00 UTC, a bakery in Berlin open 7-18 (13:00 there: open), a café
+    # in New York open 7-18 (07:00 there: open), a bar in Tokyo open 18-02 (21:00: open
+    # only on Sundays), and a shop with no hours
+    client = clocked_client
+    for name in ("bakery", "cafe", "bar", "shop"):
+        await create_business(client, name, display_name=name.title())
+    week = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    await set_profile(
+        client,
+        "bakery",
+        category="Bakery",
+        timezone="Europe/Berlin",
+        hours={d: [["07:00", "18:00"]] for d in week},
+    )
+    await set_profile(
+        client,
+        "cafe",
+        category="CafeOrCoffeeShop",
+        timezone="America/New_York",
+        hours={d: [["07:00", "18:00"]] for d in week},
+    )
+    await set_profile(
+        client,
+        "bar",
+        category="BarOrPub",
+        timezone="Asia/Tokyo",
+        hours={"sun": [["18:00", "02:00"]]},
+    )
+    # When the front page is asked for what is open now
+    html = (await client.get("/", params={"open": "1"}, headers=BROWSER)).text
+    # Then the two open ones are listed, with their status, and the others are not
+    assert "Bakery" in html and "Cafe" in html
+    assert "Open now · until 18:00" in html
+    assert ">Bar<" not in html and ">Shop<" not in html
+    assert "2 of 4 businesses, open now." in html
+    assert 'name="open" value="1" checked' in html
+    # And the whole list shows every status, under labels for people
+    html = (await client.get("/", headers=BROWSER)).text
+    assert "<h2>Café</h2>" in html and "Closed · opens Sun 18:00" in html

@@ -328,6 +328,7 @@ async def test_the_page_lists_current_offers_and_upcoming_events_until_they_pass
     assert "£5.00 · until Sat 5 Dec, 18:00 GMT" in html
     assert "Christmas market" in html and "Sat 12 Dec, 10:00–16:00 GMT" in html
     assert f'href="https://town.example/@bakery/events/{event.json()["id"]}.ics"' in html
+
     # When the offer has expired, and then the event is over
     # (their announcing posts stay in the timeline; the listing is what passes)
     def listed(page: str) -> str:

@@ -34,11 +34,22 @@ DEMO_USERNAME = "bakery"
 DEMO_PROFILE = {
     "username": DEMO_USERNAME,
     "display_name": "Corner Bakery",
-    "summary": "Sourdough, rye and cinnamon buns, baked every morning since 1987.\n\n"
-    "Open Tue–Sat 7:00–14:00.",
+    "summary": "Sourdough, rye and cinnamon buns, baked every morning since 1987.",
     "website": "https://bakery.example",
     "phone": "+1 555 0100",
-    "address": "1 Main Street, Smallville",
+    "category": "Bakery",
+    "price_range": "$",
+    "location": {
+        "street_address": "1 Main Street",
+        "locality": "Smallville",
+        "region": "KS",
+        "postal_code": "66002",
+        "country": "US",
+        "latitude": 39.5631,
+        "longitude": -95.1216,
+    },
+    "timezone": "America/Chicago",
+    "opening_hours": "Tu-Fr 07:00-14:00; Sa 07:00-12:00",
 }
 
 
@@ -162,7 +173,9 @@ def _prepare_demo(settings: Settings) -> None:
         services = await _with_store(settings)
         try:
             urls = services.urls
-            existing = await businesses.list_all(services.store)
+            existing = [
+                b for b in await businesses.list_all(services.store) if b.kind == "business"
+            ]
             if not existing:
                 business, token = await create_business(services, dict(DEMO_PROFILE))
                 print(f"created the demo business {urls.handle(business.username)}")

@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from fedi_town.errors import Conflict
 from fedi_town.store import businesses
 from fedi_town.store.businesses import Business
 from fedi_town.store.db import Store
@@ -55,12 +56,17 @@ async def create(
     public_key_pem: str,
     now: int,
 ) -> Business | None:
-    """Insert the directory; None when the username (any case, deleted rows too) is taken.
+    """Insert the directory; None when the username (any case, deleted rows too) is taken,
+    ``Conflict`` when a live directory exists (one per instance, also a unique index).
 
     Written as a business, then marked: kind 'directory', not in the directory itself,
     not indexable (it has no posts of its own), no owner login.
     """
     async with store.transaction():
+        if not store.is_sqlite:  # two admins at once: the second waits, then sees the first
+            await store.fetch_val("SELECT pg_advisory_xact_lock(7202612)")
+        if await find(store) is not None:
+            raise Conflict("the instance has a directory already")
         created = await businesses.create(
             store,
             username=username,

@@ -366,6 +366,16 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "CREATE INDEX events_business ON events (business_id, ends_at)",
         ],
     ),
+    (
+        6,
+        "one live directory actor per instance",
+        [
+            # The admin API checks under a lock too; this is the last word if two
+            # processes race (a partial index: SQLite and PostgreSQL both have them).
+            "CREATE UNIQUE INDEX businesses_one_directory ON businesses (kind) "
+            "WHERE kind = 'directory' AND deleted_at IS NULL",
+        ],
+    ),
 ]
 
 

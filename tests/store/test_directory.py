@@ -3,8 +3,11 @@ into; members are the live, listed businesses; its sent boosts are found by post
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
+from fedi_town.errors import Conflict
 from fedi_town.store import businesses, outbox
 from fedi_town.store import directory as store_directory
 from fedi_town.store.db import now_ms
@@ -85,3 +88,26 @@ async def test_sent_announces_are_found_by_post_with_the_inboxes_they_reached(st
     [sent] = await store_directory.announces_of(store, post.id)
     assert sent.business_id == directory.id and sent.body == body
     assert sent.inboxes == ["https://a.example/inbox"]
+
+
+async def test_an_instance_has_one_live_directory_even_when_two_are_made_at_once(store):
+    # When two directories are made at once (two admins, or two processes)
+    results = await asyncio.gather(
+        a_directory(store, "town"), a_directory(store, "city"), return_exceptions=True
+    )
+    # Then one is made and the other is refused as a conflict
+    made = [r for r in results if not isinstance(r, BaseException)]
+    refused = [r for r in results if isinstance(r, Conflict)]
+    assert len(made) == 1 and len(refused) == 1
+    # And once it is deleted, a new one may be made
+    await businesses.mark_deleted(store, made[0].id, now=now_ms())
+    assert await a_directory(store, "village") is not None
+
+
+async def test_the_database_itself_refuses_a_second_live_directory(store):
+    await a_directory(store, "town")
+    second = await a_business(store, "city")
+    with pytest.raises(Exception, match="(?i)unique"):
+        await store.execute(
+            "UPDATE businesses SET kind = 'directory' WHERE id = :i", {"i": second.id}
+        )

@@ -107,7 +107,7 @@ async def test_an_instance_has_one_live_directory_even_when_two_are_made_at_once
 async def test_the_database_itself_refuses_a_second_live_directory(store):
     await a_directory(store, "town")
     second = await a_business(store, "city")
-    with pytest.raises(Exception, match="(?i)unique"):
+    with pytest.raises(Exception, match=r"(?i)unique"):
         await store.execute(
             "UPDATE businesses SET kind = 'directory' WHERE id = :i", {"i": second.id}
         )

@@ -23,8 +23,6 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-import opening_hours
-
 from fedi_town.business.hours import DAYS, MINUTES_PER_DAY
 
 OSM_DAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
@@ -93,6 +91,9 @@ def osm_to_week(text: str) -> dict[str, list[list[str]]]:
     if len(text) > MAX_LENGTH:
         raise OsmHoursError(f"longer than {MAX_LENGTH} characters")
     try:
+        # The Rust extension is loaded when an owner first sends a string (idle RSS).
+        import opening_hours  # deferred: the first OSM string read
+
         parsed = opening_hours.OpeningHours(text)
     except Exception as exc:  # the library's ParserError, missing from its type stubs
         first = str(exc).strip().splitlines()

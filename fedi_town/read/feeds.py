@@ -19,9 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from feedgenerator import Atom1Feed, Enclosure, Rss201rev2Feed, SyndicationFeed
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -34,6 +33,11 @@ from fedi_town.store import reads
 from fedi_town.store.businesses import Business
 from fedi_town.store.document_inputs import actor_input, note_inputs
 from fedi_town.text.sanitize import html_to_text
+
+if TYPE_CHECKING:
+    from feedgenerator import SyndicationFeed
+
+Kind = Literal["atom", "rss"]
 
 FEED_POSTS = 20
 TITLE_CHARS = 80
@@ -116,9 +120,14 @@ def _writer(base: type[SyndicationFeed], updated: datetime) -> type[SyndicationF
     return Writer
 
 
-def render_feed(feed: Feed, base: type[SyndicationFeed], self_url: str) -> bytes:
-    """The feed as ``base`` (``Atom1Feed`` or ``Rss201rev2Feed``) writes it, UTF-8."""
-    atom = issubclass(base, Atom1Feed)
+def render_feed(feed: Feed, kind: Kind, self_url: str) -> bytes:
+    """The feed as Atom or RSS 2.0, UTF-8."""
+    # Imported with the first feed: a process serving federation alone never needs it
+    # (idle RSS target: 80 MB).
+    from feedgenerator import Atom1Feed, Enclosure, Rss201rev2Feed  # deferred: first feed only
+
+    atom = kind == "atom"
+    base: type[SyndicationFeed] = Atom1Feed if atom else Rss201rev2Feed
     name = xml_text(feed.title)
     writer: Any = _writer(base, feed.updated)(
         title=name,
@@ -170,21 +179,21 @@ def feed_response(request: Request, body: bytes, media_type: str, updated: datet
 
 
 def _endpoint(
-    base: type[SyndicationFeed], media_type: str, url: Callable[[Services, str], str]
+    kind: Kind, media_type: str, url: Callable[[Services, str], str]
 ) -> Callable[[Request], Any]:
     @browser_errors
     async def endpoint(request: Request) -> Response:
         services: Services = request.app.state.services
         business = await live_business(services, request)
         feed = await load_feed(services, business)
-        body = render_feed(feed, base, url(services, business.username))
+        body = render_feed(feed, kind, url(services, business.username))
         return feed_response(request, body, media_type, feed.updated)
 
     return endpoint
 
 
-atom = _endpoint(Atom1Feed, ATOM_TYPE, lambda s, name: s.urls.feed_atom(name))
-rss = _endpoint(Rss201rev2Feed, RSS_TYPE, lambda s, name: s.urls.feed_rss(name))
+atom = _endpoint("atom", ATOM_TYPE, lambda s, name: s.urls.feed_atom(name))
+rss = _endpoint("rss", RSS_TYPE, lambda s, name: s.urls.feed_rss(name))
 
 routes = [
     Route("/@{username}/feed.atom", atom, methods=["GET"]),

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import io
 import xml.etree.ElementTree as ET
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import segno
 from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
@@ -24,6 +23,9 @@ from fedi_town.read.lookup import live_business
 from fedi_town.read.negotiate import browser_errors
 from fedi_town.read.templates import render
 from fedi_town.services import Services
+
+if TYPE_CHECKING:
+    from segno import QRCode
 
 SVG_NS = "http://www.w3.org/2000/svg"
 SVG_TYPE = "image/svg+xml"
@@ -52,8 +54,11 @@ def how_to_follow(handle: str) -> str:
     return f"Search for {handle} in Mastodon or any fediverse app"
 
 
-def qr_code(url: str) -> segno.QRCode:
+def qr_code(url: str) -> QRCode:
     """A QR code of ``url``: level M survives a smudge, a sticker edge, a reflection."""
+    # segno is imported with the first poster (idle RSS target: 80 MB).
+    import segno  # deferred: first poster only
+
     return segno.make(url, error="m", micro=False)
 
 

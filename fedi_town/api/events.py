@@ -22,6 +22,7 @@ from typing import Any
 from fedi_town.api import announcements as ann
 from fedi_town.api.announced import Kind
 from fedi_town.api.announcements import problem
+from fedi_town.business.hours import business_zone
 from fedi_town.protocol.events import Place, event_note_source, local_iso, wall_time
 from fedi_town.protocol.vocabulary import iso8601
 from fedi_town.services import Services
@@ -46,7 +47,7 @@ PLACE_KEYS = (
 
 async def event_json(services: Services, business: Business, event: Event) -> dict[str, Any]:
     """The admin API's JSON for an event (times in the business's zone)."""
-    tz = ann.business_zone(services, business)
+    tz = business_zone(business, services.settings.timezone)
     urls = services.urls
     return {
         "id": str(event.id),
@@ -93,7 +94,7 @@ def _values(
 ) -> dict[str, Any]:
     """The columns of the event after ``data`` (all of a new one, or a change of
     ``current``), checked together: 422 naming the first field at fault."""
-    tz = ann.business_zone(services, business)
+    tz = business_zone(business, services.settings.timezone)
     values: dict[str, Any] = {}
     if current is not None:
         values = {k: getattr(current, k) for k in event_store.EDITABLE}
@@ -124,7 +125,7 @@ def _source(services: Services, business: Business, event_id: int, values: dict[
         text=values.get("text") or "",
         starts_ms=values["starts_at"],
         ends_ms=values["ends_at"],
-        tz=ann.business_zone(services, business),
+        tz=business_zone(business, services.settings.timezone),
         place=Place.from_json(place) if place else event_store.home_place(business),
         at_the_shop=place is None,
         page_url=urls.event_page(business.username, event_id),

@@ -21,6 +21,7 @@ from typing import Any
 from fedi_town.api import announcements as ann
 from fedi_town.api.announced import Kind
 from fedi_town.api.announcements import problem
+from fedi_town.business.hours import business_zone
 from fedi_town.protocol.events import local_iso, offer_note_source, wall_time
 from fedi_town.protocol.vocabulary import iso8601
 from fedi_town.services import Services
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 
 async def offer_json(services: Services, business: Business, offer: Offer) -> dict[str, Any]:
     """The admin API's JSON for an offer (times in the business's zone)."""
-    tz = ann.business_zone(services, business)
+    tz = business_zone(business, services.settings.timezone)
     return {
         "id": str(offer.id),
         "title": offer.title,
@@ -59,7 +60,7 @@ def _values(
 ) -> dict[str, Any]:
     """The columns of the offer after ``data`` (all of a new one, or a change of
     ``current``), checked together: 422 naming the first field at fault."""
-    tz = ann.business_zone(services, business)
+    tz = business_zone(business, services.settings.timezone)
     now = services.now_ms()
     values: dict[str, Any] = {}
     if current is not None:
@@ -98,7 +99,7 @@ def _source(services: Services, business: Business, offer_id: int, values: dict[
         currency=values.get("currency"),
         valid_from_ms=values.get("valid_from"),
         valid_until_ms=values.get("valid_until"),
-        tz=ann.business_zone(services, business),
+        tz=business_zone(business, services.settings.timezone),
         page_url=services.urls.offer_page(business.username, offer_id),
         now_ms=services.now_ms(),
     )

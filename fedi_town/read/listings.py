@@ -26,6 +26,7 @@ from starlette.responses import Response
 from starlette.routing import Match, Route
 from starlette.types import Scope
 
+from fedi_town.business.hours import business_zone
 from fedi_town.errors import Gone, NotFound
 from fedi_town.protocol import activities
 from fedi_town.protocol.events import (
@@ -37,7 +38,6 @@ from fedi_town.protocol.events import (
     moment_text,
     price_text,
     when_text,
-    zone,
 )
 from fedi_town.protocol.ids import path_id
 from fedi_town.read.cache import business_group
@@ -69,10 +69,6 @@ def json_ld(data: dict[str, Any]) -> Markup:
     return Markup(text)  # noqa: S704 (escaped just above)
 
 
-def business_zone(services: Services, business: Business) -> ZoneInfo:
-    return zone(business.timezone, services.settings.timezone)
-
-
 async def _picture(services: Services, business: Business, media_id: int | None) -> Picture | None:
     if media_id is None:
         return None
@@ -95,7 +91,7 @@ async def event_input(services: Services, business: Business, event: Event) -> E
         content_html=markdown_to_html(event.text),
         starts_ms=event.starts_at,
         ends_ms=event.ends_at,
-        timezone=business_zone(services, business).key,
+        timezone=business_zone(business, services.settings.timezone).key,
         place=event_store.place_of(business, event),
         published_ms=event.created_at,
         updated_ms=event.updated_at,
@@ -161,7 +157,7 @@ def offer_schema(
     services: Services, business: Business, offer: Offer, image: Picture | None
 ) -> dict[str, Any]:
     """The schema.org ``Offer`` of an offer's page."""
-    tz = business_zone(services, business)
+    tz = business_zone(business, services.settings.timezone)
     doc: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "Offer",
@@ -312,7 +308,7 @@ async def offer_page(request: Request) -> Response:
         raise NotFound("there is no such offer")
     if offer.deleted_at is not None:
         raise Gone("this offer was withdrawn")
-    tz = business_zone(services, business)
+    tz = business_zone(business, services.settings.timezone)
     now = services.now_ms()
     image = await _picture(services, business, offer.media_id)
     content_html = markdown_to_html(offer.text)

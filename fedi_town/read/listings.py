@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import asdict
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,6 +28,7 @@ from starlette.routing import Match, Route
 from starlette.types import Scope
 
 from fedi_town.business.hours import business_zone
+from fedi_town.business.schema_org import geo_coordinates, postal_address
 from fedi_town.errors import Gone, NotFound
 from fedi_town.protocol import activities
 from fedi_town.protocol.events import (
@@ -111,24 +113,12 @@ def _organizer(services: Services, business: Business) -> dict[str, Any]:
 
 
 def schema_place(place: Place) -> dict[str, Any]:
-    """A schema.org ``Place`` with its ``PostalAddress`` and ``GeoCoordinates``."""
+    """A schema.org ``Place``: its ``PostalAddress`` and ``GeoCoordinates`` built as the
+    business's own are (``business.schema_org``; a ``Place``'s fields are location keys)."""
+    location = asdict(place)
     doc: dict[str, Any] = {"@type": "Place", "name": place.name or place.address_line}
-    address = {
-        "streetAddress": place.street_address,
-        "addressLocality": place.locality,
-        "addressRegion": place.region,
-        "postalCode": place.postal_code,
-        "addressCountry": place.country,
-    }
-    if any(address.values()):
-        doc["address"] = {"@type": "PostalAddress"} | {k: v for k, v in address.items() if v}
-    if place.has_coordinates:
-        doc["geo"] = {
-            "@type": "GeoCoordinates",
-            "latitude": place.latitude,
-            "longitude": place.longitude,
-        }
-    return doc
+    parts = {"address": postal_address(location), "geo": geo_coordinates(location)}
+    return doc | {key: value for key, value in parts.items() if value is not None}
 
 
 def event_schema(services: Services, business: Business, e: EventInput) -> dict[str, Any]:

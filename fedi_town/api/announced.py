@@ -59,6 +59,21 @@ class Page(Protocol[T_co]):
     ) -> Awaitable[Sequence[T_co]]: ...
 
 
+def shared_values(
+    data: Mapping[str, Any], current: Announced | None, editable: Sequence[str]
+) -> dict[str, Any]:
+    """What every kind reads the same from a body: the ``editable`` columns of ``current``
+    (a change; none for a new one), the title (one line, not empty) and the text (trimmed)."""
+    values = {k: getattr(current, k) for k in editable} if current is not None else {}
+    if "title" in data:
+        values["title"] = " ".join(str(data["title"]).split())
+        if not values["title"]:
+            raise ann.problem("/title", "title is empty")
+    if "text" in data:
+        values["text"] = str(data["text"]).strip()
+    return values
+
+
 @dataclass(frozen=True)
 class Kind(Generic[T]):
     """What one kind of announced thing says that the routes do not."""

@@ -20,7 +20,7 @@ import logging
 from typing import Any
 
 from fedi_town.api import announcements as ann
-from fedi_town.api.announced import Kind
+from fedi_town.api.announced import Kind, shared_values
 from fedi_town.api.announcements import problem
 from fedi_town.business.hours import business_zone
 from fedi_town.protocol.events import Place, event_note_source, local_iso, wall_time
@@ -95,15 +95,7 @@ def _values(
     """The columns of the event after ``data`` (all of a new one, or a change of
     ``current``), checked together: 422 naming the first field at fault."""
     tz = business_zone(business, services.settings.timezone)
-    values: dict[str, Any] = {}
-    if current is not None:
-        values = {k: getattr(current, k) for k in event_store.EDITABLE}
-    if "title" in data:
-        values["title"] = " ".join(str(data["title"]).split())
-        if not values["title"]:
-            raise problem("/title", "title is empty")
-    if "text" in data:
-        values["text"] = str(data["text"]).strip()
+    values = shared_values(data, current, event_store.EDITABLE)
     if "start" in data:
         values["starts_at"] = wall_time(str(data["start"]), tz, "/start")
     if "end" in data:

@@ -19,7 +19,7 @@ import logging
 from typing import Any
 
 from fedi_town.api import announcements as ann
-from fedi_town.api.announced import Kind
+from fedi_town.api.announced import Kind, shared_values
 from fedi_town.api.announcements import problem
 from fedi_town.business.hours import business_zone
 from fedi_town.protocol.events import local_iso, offer_note_source, wall_time
@@ -62,15 +62,7 @@ def _values(
     ``current``), checked together: 422 naming the first field at fault."""
     tz = business_zone(business, services.settings.timezone)
     now = services.now_ms()
-    values: dict[str, Any] = {}
-    if current is not None:
-        values = {k: getattr(current, k) for k in offer_store.EDITABLE}
-    if "title" in data:
-        values["title"] = " ".join(str(data["title"]).split())
-        if not values["title"]:
-            raise problem("/title", "title is empty")
-    if "text" in data:
-        values["text"] = str(data["text"]).strip()
+    values = shared_values(data, current, offer_store.EDITABLE)
     for key in ("price", "currency"):
         if key in data:
             values[key] = data[key]

@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 
 from fedi_town.api import events, offers
+from fedi_town.api.announced import shared_values
+from fedi_town.errors import Unprocessable
 from tests.conftest import create_business
 from tests.outbound.conftest import owner
 
@@ -66,3 +68,28 @@ async def test_the_owners_list_pages_newest_first(clocked_client, plural):
     ids = [item["id"] for item in first["items"] + second["items"]]
     assert ids == made[::-1]
     assert second["next"] is None
+
+
+def test_a_body_is_read_over_the_current_columns_with_title_and_text_tidied():
+    # Given a current row and a change of its title and text
+    class Current:
+        title, text, price = "Buns", "Warm", "2.00"
+
+    # When the columns after the change are read
+    values = shared_values(
+        {"title": "  Hot \n cross  buns ", "text": " Fresh \n"},
+        Current(),
+        (
+            "title",
+            "text",
+            "price",
+        ),
+    )
+    # Then the untouched ones stay, the title is one line and the text is trimmed
+    assert values == {"title": "Hot cross buns", "text": "Fresh", "price": "2.00"}
+
+
+def test_an_empty_title_is_a_422_naming_it():
+    with pytest.raises(Unprocessable) as refused:
+        shared_values({"title": " \t "}, None, ("title", "text"))
+    assert refused.value.errors == [{"pointer": "/title", "message": "title is empty"}]

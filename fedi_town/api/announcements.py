@@ -13,12 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fedi_town.api.posts import media_view
 from fedi_town.errors import Unprocessable
 from fedi_town.outbound import commands, profile
-from fedi_town.protocol.events import zone
 from fedi_town.protocol.ids import body_id
 from fedi_town.services import Services
 from fedi_town.store import media as media_store
@@ -31,11 +29,6 @@ from fedi_town.store.posts import Post
 
 def problem(pointer: str, message: str) -> Unprocessable:
     return Unprocessable(message, errors=[{"pointer": pointer, "message": message}])
-
-
-def business_zone(services: Services, business: Business) -> ZoneInfo:
-    """The business's zone, else the instance's (``FEDI_TOWN_TIMEZONE``)."""
-    return zone(business.timezone, services.settings.timezone)
 
 
 async def check_media(

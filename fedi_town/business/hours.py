@@ -38,7 +38,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from itertools import pairwise
 from typing import Any
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -262,6 +262,21 @@ def _intervals(pairs: Sequence[Sequence[str]]) -> tuple[Interval, ...]:
     return tuple(sorted(out))
 
 
+def zone(name: str | None, default_zone: str) -> ZoneInfo:
+    """The zone ``name`` (a business's), else ``default_zone`` (the instance's,
+    ``settings.timezone``), also for a name this server's tzdata no longer knows."""
+    try:
+        return ZoneInfo(name or default_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(default_zone)
+
+
+def business_zone(business: Any, default_zone: str) -> ZoneInfo:
+    """The zone a business's times are read and shown in: its own (``timezone``), else
+    ``default_zone``. The one way to ask; ``Schedule.from_business`` uses it too."""
+    return zone(business.timezone, default_zone)
+
+
 @dataclass(frozen=True)
 class Schedule:
     """A business's hours, ready to evaluate. Build with ``from_values`` or ``from_business``
@@ -291,7 +306,7 @@ class Schedule:
         return cls(
             week=week,
             special=tuple(sorted(special, key=lambda s: s.start)),
-            zone=ZoneInfo(timezone or default_zone),
+            zone=zone(timezone, default_zone),
             has_hours=bool(hours),
         )
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from fedi_town.errors import Unprocessable
 
@@ -63,14 +63,6 @@ def md_escape(text: str) -> str:
 
 
 # -- time -----------------------------------------------------------------------------------
-
-
-def zone(name: str | None, default: str) -> ZoneInfo:
-    """The zone ``name`` (a business's), else ``default`` (the instance's)."""
-    try:
-        return ZoneInfo(name or default)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(default)
 
 
 def wall_time(raw: str, tz: ZoneInfo, pointer: str) -> int:

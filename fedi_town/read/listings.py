@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import asdict
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,6 +27,8 @@ from starlette.responses import Response
 from starlette.routing import Match, Route
 from starlette.types import Scope
 
+from fedi_town.business.hours import business_zone
+from fedi_town.business.schema_org import geo_coordinates, postal_address
 from fedi_town.errors import Gone, NotFound
 from fedi_town.protocol import activities
 from fedi_town.protocol.events import (
@@ -37,7 +40,6 @@ from fedi_town.protocol.events import (
     moment_text,
     price_text,
     when_text,
-    zone,
 )
 from fedi_town.protocol.ids import path_id
 from fedi_town.read.cache import business_group
@@ -69,10 +71,6 @@ def json_ld(data: dict[str, Any]) -> Markup:
     return Markup(text)  # noqa: S704 (escaped just above)
 
 
-def business_zone(services: Services, business: Business) -> ZoneInfo:
-    return zone(business.timezone, services.settings.timezone)
-
-
 async def _picture(services: Services, business: Business, media_id: int | None) -> Picture | None:
     if media_id is None:
         return None
@@ -95,7 +93,7 @@ async def event_input(services: Services, business: Business, event: Event) -> E
         content_html=markdown_to_html(event.text),
         starts_ms=event.starts_at,
         ends_ms=event.ends_at,
-        timezone=business_zone(services, business).key,
+        timezone=business_zone(business, services.settings.timezone).key,
         place=event_store.place_of(business, event),
         published_ms=event.created_at,
         updated_ms=event.updated_at,
@@ -115,24 +113,12 @@ def _organizer(services: Services, business: Business) -> dict[str, Any]:
 
 
 def schema_place(place: Place) -> dict[str, Any]:
-    """A schema.org ``Place`` with its ``PostalAddress`` and ``GeoCoordinates``."""
+    """A schema.org ``Place``: its ``PostalAddress`` and ``GeoCoordinates`` built as the
+    business's own are (``business.schema_org``; a ``Place``'s fields are location keys)."""
+    location = asdict(place)
     doc: dict[str, Any] = {"@type": "Place", "name": place.name or place.address_line}
-    address = {
-        "streetAddress": place.street_address,
-        "addressLocality": place.locality,
-        "addressRegion": place.region,
-        "postalCode": place.postal_code,
-        "addressCountry": place.country,
-    }
-    if any(address.values()):
-        doc["address"] = {"@type": "PostalAddress"} | {k: v for k, v in address.items() if v}
-    if place.has_coordinates:
-        doc["geo"] = {
-            "@type": "GeoCoordinates",
-            "latitude": place.latitude,
-            "longitude": place.longitude,
-        }
-    return doc
+    parts = {"address": postal_address(location), "geo": geo_coordinates(location)}
+    return doc | {key: value for key, value in parts.items() if value is not None}
 
 
 def event_schema(services: Services, business: Business, e: EventInput) -> dict[str, Any]:
@@ -161,7 +147,7 @@ def offer_schema(
     services: Services, business: Business, offer: Offer, image: Picture | None
 ) -> dict[str, Any]:
     """The schema.org ``Offer`` of an offer's page."""
-    tz = business_zone(services, business)
+    tz = business_zone(business, services.settings.timezone)
     doc: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "Offer",
@@ -312,7 +298,7 @@ async def offer_page(request: Request) -> Response:
         raise NotFound("there is no such offer")
     if offer.deleted_at is not None:
         raise Gone("this offer was withdrawn")
-    tz = business_zone(services, business)
+    tz = business_zone(business, services.settings.timezone)
     now = services.now_ms()
     image = await _picture(services, business, offer.media_id)
     content_html = markdown_to_html(offer.text)

@@ -19,7 +19,14 @@ from starlette.routing import Route
 
 from fedi_town.business import schema_org
 from fedi_town.business.categories import label as category_label
-from fedi_town.business.hours import Schedule, Status, local_date, status_at, week_rows
+from fedi_town.business.hours import (
+    Schedule,
+    Status,
+    business_zone,
+    local_date,
+    status_at,
+    week_rows,
+)
 from fedi_town.business.notice import current_notice
 from fedi_town.business.place import TEXT_KEYS, coordinates, osm_link, published
 from fedi_town.errors import Gone, NotFound
@@ -106,7 +113,7 @@ async def listings(
     them; what has expired is gone by itself (the queries take ``now``)."""
     urls = services.urls
     name = business.username
-    tz = event_text.zone(business.timezone, services.settings.timezone)
+    tz = business_zone(business, services.settings.timezone)
     offers = []
     for offer in await offer_store.current(services.store, business.id, now, limit=LISTED):
         parts = [event_text.price_text(offer.price, offer.currency) or ""]
@@ -276,13 +283,8 @@ async def _cards(
     services: Services, business: Business, posts: list[Post], pinned_ids: set[int]
 ) -> list[PostCard]:
     inputs = await note_inputs(services.store, services.urls, business, posts)
-    zone = business_zone(services, business)
+    zone = business_zone(business, services.settings.timezone).key
     return [PostCard(n, p.id in pinned_ids, zone) for p, n in zip(posts, inputs, strict=True)]
-
-
-def business_zone(services: Services, business: Business) -> str:
-    """The zone a business's times are shown in: its own, else the instance's."""
-    return business.timezone or services.settings.timezone
 
 
 async def _business_context(services: Services, business: Business) -> dict[str, Any]:
@@ -306,7 +308,7 @@ async def _business_context(services: Services, business: Business) -> dict[str,
         "summary": Markup(actor.summary_html),  # noqa: S704 (markdown_to_html sanitises)
         "summary_text": excerpt(actor.summary_html),
         "fields": fields,
-        "zone": business_zone(services, business),
+        "zone": business_zone(business, services.settings.timezone).key,
     }
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from fedi_town.business import hours
 from fedi_town.protocol.vocabulary import iso8601
 from fedi_town.services import Services
 
@@ -41,10 +42,7 @@ def human_date(ms: int) -> str:
 def zone(name: str | None) -> ZoneInfo:
     """The IANA zone ``name``; UTC when it is unset or unknown (names are checked when they
     are written, so an unknown one is a zone dropped from a newer tzdata)."""
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    return hours.zone(name, "UTC")
 
 
 def local_datetime(ms: int, zone_name: str | None) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 from fedi_town.business import place, schema_org
 from fedi_town.business.hours import (
     Schedule,
+    business_zone,
     local_date,
     next_change_ms,
     status_at,
@@ -99,7 +100,7 @@ async def listings(
     by themselves when the offer expires or the event ends."""
     if now is None:
         return ()
-    tz = event_text.zone(business.timezone, default_zone)
+    tz = business_zone(business, default_zone)
     pairs: list[tuple[str, str]] = []
     for offer in await offers.current(store, business.id, now, limit=1):
         parts = [_link(urls.offer_page(business.username, offer.id), offer.title)]

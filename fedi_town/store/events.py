@@ -13,8 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from fedi_town.protocol.events import Place
+from fedi_town.store import announced
 from fedi_town.store.businesses import Business
 from fedi_town.store.db import Row, Store
+
+TABLE = "events"
 
 #: Columns a change may set (``update``).
 EDITABLE = ("title", "text", "starts_at", "ends_at", "place", "media_id", "post_id")
@@ -59,27 +62,18 @@ def from_row(row: Row) -> Event:
     )
 
 
-def _stored(key: str, value: Any) -> Any:
-    return json.dumps(value) if key == "place" and value is not None else value
+def _stored(values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` as written: the place as JSON."""
+    return {k: json.dumps(v) if k == "place" and v is not None else v for k, v in values.items()}
 
 
 async def insert(
     store: Store, *, event_id: int, business_id: int, values: Mapping[str, Any], now: int
 ) -> Event:
     """Write a new event (``values``: keys of ``EDITABLE``); return it as stored."""
-    row: dict[str, Any] = {key: values.get(key) for key in EDITABLE}
-    row["text"] = row["text"] or ""
-    await store.execute(
-        """INSERT INTO events (id, business_id, title, text, starts_at, ends_at, place,
-            media_id, post_id, created_at, updated_at)
-        VALUES (:id, :b, :title, :text, :starts_at, :ends_at, :place, :media_id, :post_id,
-            :now, :now)""",
-        {
-            **{k: _stored(k, v) for k, v in row.items()},
-            "id": event_id,
-            "b": business_id,
-            "now": now,
-        },
+    row = announced.new_row(EDITABLE, values)
+    await announced.insert(
+        store, TABLE, row_id=event_id, business_id=business_id, row=_stored(row), now=now
     )
     return Event(
         id=event_id, business_id=business_id, created_at=now, updated_at=now, deleted_at=None, **row
@@ -88,45 +82,27 @@ async def insert(
 
 async def update(store: Store, event_id: int, changes: Mapping[str, Any], now: int) -> None:
     """Apply ``changes`` (keys of ``EDITABLE``) and stamp ``updated_at``."""
-    sets = ["updated_at = :now"]
-    values: dict[str, Any] = {"id": event_id, "now": now}
-    for key, value in changes.items():
-        if key not in EDITABLE:
-            raise KeyError(key)
-        sets.append(f"{key} = :{key}")
-        values[key] = _stored(key, value)
-    await store.execute(f"UPDATE events SET {', '.join(sets)} WHERE id = :id", values)  # noqa: S608
+    await announced.update(store, TABLE, EDITABLE, event_id, _stored(changes), now)
 
 
 async def mark_deleted(store: Store, event_id: int, now: int) -> None:
-    await store.execute(
-        "UPDATE events SET deleted_at = :now, updated_at = :now WHERE id = :id",
-        {"id": event_id, "now": now},
-    )
+    await announced.mark_deleted(store, TABLE, event_id, now)
 
 
 async def by_id(
     store: Store, business_id: int, event_id: int, *, include_deleted: bool = False
 ) -> Event | None:
     """An event of this business (another business's is not found), or None."""
-    row = await store.fetch_one(
-        "SELECT * FROM events WHERE id = :id AND business_id = :b",
-        {"id": event_id, "b": business_id},
+    row = await announced.by_id(
+        store, TABLE, business_id, event_id, include_deleted=include_deleted
     )
-    if row is None or (row["deleted_at"] is not None and not include_deleted):
-        return None
-    return from_row(row)
+    return from_row(row) if row is not None else None
 
 
 async def page(store: Store, business_id: int, *, max_id: int | None, limit: int) -> list[Event]:
     """Live events newest first, past ones included (the owner's list), ids below
     ``max_id``."""
-    sql = "SELECT * FROM events WHERE business_id = :b AND deleted_at IS NULL"
-    values: dict[str, Any] = {"b": business_id, "limit": limit}
-    if max_id is not None:
-        sql += " AND id < :max_id"
-        values["max_id"] = max_id
-    rows = await store.fetch_all(sql + " ORDER BY id DESC LIMIT :limit", values)
+    rows = await announced.page(store, TABLE, business_id, max_id=max_id, limit=limit)
     return [from_row(r) for r in rows]
 
 

@@ -11,7 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from fedi_town.store import announced
 from fedi_town.store.db import Row, Store
+
+TABLE = "offers"
 
 #: Columns a change may set (``update``).
 EDITABLE = (
@@ -69,15 +72,8 @@ async def insert(
     store: Store, *, offer_id: int, business_id: int, values: Mapping[str, Any], now: int
 ) -> Offer:
     """Write a new offer (``values``: keys of ``EDITABLE``); return it as stored."""
-    row: dict[str, Any] = {key: values.get(key) for key in EDITABLE}
-    row["text"] = row["text"] or ""
-    await store.execute(
-        """INSERT INTO offers (id, business_id, title, text, price, currency, valid_from,
-            valid_until, media_id, post_id, created_at, updated_at)
-        VALUES (:id, :b, :title, :text, :price, :currency, :valid_from, :valid_until,
-            :media_id, :post_id, :now, :now)""",
-        {**row, "id": offer_id, "b": business_id, "now": now},
-    )
+    row = announced.new_row(EDITABLE, values)
+    await announced.insert(store, TABLE, row_id=offer_id, business_id=business_id, row=row, now=now)
     return Offer(
         id=offer_id, business_id=business_id, created_at=now, updated_at=now, deleted_at=None, **row
     )
@@ -85,45 +81,27 @@ async def insert(
 
 async def update(store: Store, offer_id: int, changes: Mapping[str, Any], now: int) -> None:
     """Apply ``changes`` (keys of ``EDITABLE``) and stamp ``updated_at``."""
-    sets = ["updated_at = :now"]
-    values: dict[str, Any] = {"id": offer_id, "now": now}
-    for key, value in changes.items():
-        if key not in EDITABLE:
-            raise KeyError(key)
-        sets.append(f"{key} = :{key}")
-        values[key] = value
-    await store.execute(f"UPDATE offers SET {', '.join(sets)} WHERE id = :id", values)  # noqa: S608
+    await announced.update(store, TABLE, EDITABLE, offer_id, changes, now)
 
 
 async def mark_deleted(store: Store, offer_id: int, now: int) -> None:
-    await store.execute(
-        "UPDATE offers SET deleted_at = :now, updated_at = :now WHERE id = :id",
-        {"id": offer_id, "now": now},
-    )
+    await announced.mark_deleted(store, TABLE, offer_id, now)
 
 
 async def by_id(
     store: Store, business_id: int, offer_id: int, *, include_deleted: bool = False
 ) -> Offer | None:
     """An offer of this business (another business's is not found), or None."""
-    row = await store.fetch_one(
-        "SELECT * FROM offers WHERE id = :id AND business_id = :b",
-        {"id": offer_id, "b": business_id},
+    row = await announced.by_id(
+        store, TABLE, business_id, offer_id, include_deleted=include_deleted
     )
-    if row is None or (row["deleted_at"] is not None and not include_deleted):
-        return None
-    return from_row(row)
+    return from_row(row) if row is not None else None
 
 
 async def page(store: Store, business_id: int, *, max_id: int | None, limit: int) -> list[Offer]:
     """Live offers newest first, expired ones included (the owner's list), ids below
     ``max_id``."""
-    sql = "SELECT * FROM offers WHERE business_id = :b AND deleted_at IS NULL"
-    values: dict[str, Any] = {"b": business_id, "limit": limit}
-    if max_id is not None:
-        sql += " AND id < :max_id"
-        values["max_id"] = max_id
-    rows = await store.fetch_all(sql + " ORDER BY id DESC LIMIT :limit", values)
+    rows = await announced.page(store, TABLE, business_id, max_id=max_id, limit=limit)
     return [from_row(r) for r in rows]
 
 

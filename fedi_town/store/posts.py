@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from fedi_town.store import announced
 from fedi_town.store.db import Row, Store
 
 #: Columns an owner's edit may change.
@@ -183,12 +184,7 @@ async def by_uri(store: Store, uri: str) -> Post | None:
 
 async def page(store: Store, business_id: int, *, max_id: int | None, limit: int) -> list[Post]:
     """Live posts newest first (scheduled ones included), ids below ``max_id``."""
-    sql = "SELECT * FROM posts WHERE business_id = :b AND deleted_at IS NULL"
-    values: dict[str, Any] = {"b": business_id, "limit": limit}
-    if max_id is not None:
-        sql += " AND id < :max_id"
-        values["max_id"] = max_id
-    rows = await store.fetch_all(sql + " ORDER BY id DESC LIMIT :limit", values)
+    rows = await announced.page(store, "posts", business_id, max_id=max_id, limit=limit)
     return [from_row(r) for r in rows]
 
 

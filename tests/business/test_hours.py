@@ -18,6 +18,7 @@ import pytest
 
 from fedi_town.business.hours import (
     Schedule,
+    business_zone,
     hours_on,
     hours_problems,
     next_change_ms,
@@ -348,6 +349,21 @@ def test_the_default_zone_applies_when_the_business_names_none() -> None:
     found = Schedule.from_business(Like(), "America/New_York")
 
     assert found.zone == ZoneInfo("America/New_York")
+
+
+@pytest.mark.parametrize(
+    ("own", "expected"),
+    [
+        ("Europe/Berlin", "Europe/Berlin"),  # its own
+        (None, "America/New_York"),  # none named: the instance's
+        ("Mars/Olympus_Mons", "America/New_York"),  # dropped from tzdata: the instance's
+    ],
+)
+def test_a_business_zone_is_its_own_else_the_instances(own, expected) -> None:
+    class Like:
+        timezone = own
+
+    assert business_zone(Like(), "America/New_York") == ZoneInfo(expected)
 
 
 @pytest.mark.parametrize(

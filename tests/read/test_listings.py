@@ -11,6 +11,8 @@ from datetime import timedelta
 import icalendar
 import pytest
 
+from fedi_town.protocol.events import Place
+from fedi_town.read.listings import schema_place
 from fedi_town.store import businesses
 from tests.conftest import create_business
 from tests.outbound.conftest import image_bytes, owner, upload
@@ -226,3 +228,17 @@ async def test_the_offer_page_shows_price_and_end_with_offer_json_ld(clocked_cli
         f"/api/v1/businesses/bakery/offers/{offer['id']}", headers=owner(shop)
     )
     assert (await clocked_client.get(offer["url"], headers=BROWSER)).status_code == 410
+
+
+def test_an_event_place_in_json_ld_has_the_address_parts_given_and_its_coordinates():
+    # Given a place with some address parts and coordinates, and one with a name only
+    hall = Place(name="Hall", locality="Berlin", country="DE", latitude=52.5, longitude=13.4)
+    # When each is said in schema.org terms
+    # Then only the parts given appear, the coordinates as GeoCoordinates
+    assert schema_place(hall) == {
+        "@type": "Place",
+        "name": "Hall",
+        "address": {"@type": "PostalAddress", "addressLocality": "Berlin", "addressCountry": "DE"},
+        "geo": {"@type": "GeoCoordinates", "latitude": 52.5, "longitude": 13.4},
+    }
+    assert schema_place(Place(name="Hall")) == {"@type": "Place", "name": "Hall"}

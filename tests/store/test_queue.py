@@ -332,15 +332,16 @@ async def test_a_row_that_cannot_be_read_is_failed_alone_and_the_queue_goes_on(t
     try:
         await migrate(store)
         first = await add_item(store, 1)
+        bad_id = new_id()  # from new_id, so the next row's id cannot collide with it
         with sqlite3.connect(path) as raw:
-            raw.execute(BAD_ROW, {"id": first + 1})
+            raw.execute(BAD_ROW, {"id": bad_id})
         last = await add_item(store, 3)
         # When the worker claims
         rows = await q.claim(store, q.INBOX, now=1_000, lease_ms=500, limit=10)
         # Then the good rows are handed out, the bad one is failed with its reason
         assert [r["id"] for r in rows] == [first, last]
         bad = await store.fetch_one(
-            "SELECT state, last_error FROM inbox_items WHERE id = :id", {"id": first + 1}
+            "SELECT state, last_error FROM inbox_items WHERE id = :id", {"id": bad_id}
         )
         assert bad == {"state": "failed", "last_error": q.UNREADABLE}
         # and the queue keeps working: the good rows finish, later claims find nothing

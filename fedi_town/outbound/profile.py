@@ -79,13 +79,41 @@ async def _remember(
     )
 
 
+#: Businesses looked at per query; the job goes on until none is due.
+REFRESH_BATCH = 100
+#: When an actor could not be built, look again this much later (ms), not at every tick.
+RETRY_LATER_MS = 3_600_000
+
+
 async def refresh_due_profiles(services: Services) -> int:
-    """Send an Update for each actor that time alone changed; how many were sent."""
+    """Send an Update for each actor that time alone changed; how many were sent.
+
+    One business whose actor cannot be built (a bug, data from an older version) is logged
+    and looked at again an hour later; it never holds up the others."""
+    store = services.store
     sent = 0
-    for business in await businesses.profile_due(services.store, services.now_ms()):
-        async with services.store.transaction():
-            sent += await _refresh(services, business, claim=True)
-    return sent
+    while True:
+        due = await businesses.profile_due(store, services.now_ms(), limit=REFRESH_BATCH)
+        for business in due:
+            try:
+                async with store.transaction():
+                    sent += await _refresh(services, business, claim=True)
+            except Exception as exc:  # one business must not stop the rest
+                log.error(
+                    "actor of %s could not be built (%s); trying again in an hour",
+                    business.username,
+                    exc.__class__.__name__,
+                )
+                await businesses.record_profile(
+                    store,
+                    business.id,
+                    digest=business.profile_digest or "",
+                    check_at=services.now_ms() + RETRY_LATER_MS,
+                    expected_check_at=business.profile_check_at,
+                    claim=True,
+                )
+        if len(due) < REFRESH_BATCH:
+            return sent
 
 
 async def refresh(services: Services, business: Business) -> bool:

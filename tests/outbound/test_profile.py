@@ -157,3 +157,31 @@ async def test_followers_hear_when_the_shop_closes_and_when_the_day_rolls_over(
         "Closed · opens 7:00",
         "Open now · until 18:00",
     ]
+
+
+async def test_one_actor_that_cannot_be_built_does_not_hold_up_the_others(
+    clocked_client, clock, caplog
+):
+    # Given two businesses due for a look, one whose stored hours are broken
+    client = clocked_client
+    store = client.services.store
+    for name in ("broken", "fine"):
+        created = await create_business(client, name)
+        await add_follower(store, created["id"], f"https://m.example/users/{name}-fan")
+    broken, fine = await _business(client, "broken"), await _business(client, "fine")
+    await store.execute(
+        "UPDATE businesses SET hours = :h WHERE id = :i", {"h": '{"mon": [["7"]]}', "i": broken.id}
+    )
+    until = client.services.now_ms() + 60_000
+    await businesses.update(
+        store, fine.id, {"notice_text": "Back soon", "notice_until": until}, now=0
+    )
+    now = client.services.now_ms()
+    await businesses.record_profile(store, broken.id, digest="x", check_at=now)
+    await businesses.record_profile(store, fine.id, digest="x", check_at=now)
+    # When the worker looks
+    sent = await profile.refresh_due_profiles(client.services)
+    # Then the fine one is sent, the broken one is logged and looked at again in an hour
+    assert sent == 1
+    assert "actor of broken could not be built" in caplog.text
+    assert (await _business(client, "broken")).profile_check_at == now + profile.RETRY_LATER_MS

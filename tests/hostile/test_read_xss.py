@@ -79,6 +79,12 @@ class ActiveContent(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.counts[tag] = self.counts.get(tag, 0) + 1
+        if self.page and tag == "script" and dict(attrs).get("type") == "application/ld+json":
+            # the page's own schema.org data: data, never run; escaped so text cannot
+            # close it (a payload that did would show up as a second tag here)
+            self.counts["ld+json"] = self.counts.get("ld+json", 0) + 1
+            if self.counts["ld+json"] == 1:
+                return
         if tag in ACTIVE_TAGS and not (self.page and self.counts[tag] <= PAGE_OWN.get(tag, 0)):
             self.found.append(f"<{tag}>")
         if tag == "form" and self.counts[tag] > (1 if self.page else 0):
@@ -249,3 +255,56 @@ async def test_alt_texts_with_script_are_escaped(app_client):
         # And the Note carries the alt text as plain text, as typed
         note = (await app_client.get(f"/users/bakery/statuses/{post_id}", headers=AP)).json()
         assert note["attachment"][0]["name"] == payload.strip(), json.dumps(note)[:300]
+
+
+async def test_business_facts_offers_and_events_with_script_are_escaped(app_client):
+    # Given a business with hours, so its page carries its schema.org JSON-LD
+    owner = await _owner(app_client)
+    base = "/api/v1/businesses/bakery"
+    hours = {"hours": {"mon": [["07:00", "18:00"]]}, "category": "Bakery"}
+    assert (await app_client.patch(base, json=hours, headers=owner)).status_code == 200
+    for payload in PAYLOADS:
+        # When the notice, the service area, the price range, the street and a special
+        # day's label are script payloads
+        facts = {
+            "notice": {"text": payload[:500]},
+            "price_range": payload[:100],
+            "location": {"street_address": payload[:200], "locality": payload[:100]},
+            "special_hours": [{"start": "2026-12-24", "hours": [], "label": payload[:100]}],
+        }
+        changed = await app_client.patch(base, json=facts, headers=owner)
+        assert changed.status_code == 200, changed.text
+        # Then the profile page, its JSON-LD and the actor hold no active content
+        await _check(app_client, "business facts", payload, "/@bakery", "/users/bakery")
+        # And an offer and an event named and described by the payload show it as text
+        offer = await app_client.post(
+            f"{base}/offers",
+            json={"title": payload[:200], "text": payload, "valid_until": "2099-01-01T00:00Z"},
+            headers=owner,
+        )
+        event = await app_client.post(
+            f"{base}/events",
+            json={
+                "title": payload[:200],
+                "text": payload,
+                "start": "2099-01-01T10:00Z",
+                "end": "2099-01-01T12:00Z",
+            },
+            headers=owner,
+        )
+        assert offer.status_code == event.status_code == 201, (offer.text, event.text)
+        await _check(
+            app_client, "offer", payload, f"/@bakery/offers/{offer.json()['id']}", "/users/bakery"
+        )
+        event_id = event.json()["id"]
+        await _check(
+            app_client,
+            "event",
+            payload,
+            f"/@bakery/events/{event_id}",
+            f"/users/bakery/events/{event_id}",
+        )
+        await _check(app_client, "offers and events", payload, "/@bakery", "/users/bakery")
+        for kind, created in (("offers", offer), ("events", event)):
+            gone = await app_client.delete(f"{base}/{kind}/{created.json()['id']}", headers=owner)
+            assert gone.status_code == 204

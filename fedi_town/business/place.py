@@ -73,11 +73,38 @@ def coordinates(location: Mapping[str, Any]) -> tuple[float, float] | None:
     return None
 
 
+#: Where the postal code goes, by country (the order people there write an address):
+#: after the region on the town's line ("Springfield, IL 62701"), on a line of its own
+#: after the town ("Bristol" / "BS1 4DJ"), or, elsewhere, before the town ("10115 Berlin").
+POSTCODE_AFTER_REGION = frozenset({"US", "CA", "AU"})
+POSTCODE_OWN_LINE = frozenset({"GB", "IE", "NZ"})
+
+
+def postcode_style(country: str | None) -> str:
+    """ "after_region", "own_line" or "before_locality": how ``country`` writes it."""
+    if country in POSTCODE_AFTER_REGION:
+        return "after_region"
+    if country in POSTCODE_OWN_LINE:
+        return "own_line"
+    return "before_locality"
+
+
 def address_lines(location: Mapping[str, Any]) -> list[str]:
-    """The address as lines: street; postal code and locality; region; country code."""
-    town = " ".join(str(location[k]) for k in ("postal_code", "locality") if location.get(k))
-    parts = [location.get("street_address"), town, location.get("region"), location.get("country")]
-    return [str(p) for p in parts if p]
+    """The address as lines, in the order its country writes one: street; town with the
+    postal code and region where they go there; country code."""
+    street, town, region, postcode, country = (
+        str(location.get(k) or "")
+        for k in ("street_address", "locality", "region", "postal_code", "country")
+    )
+    style = postcode_style(country or None)
+    if style == "after_region":
+        tail = " ".join(p for p in (region, postcode) if p)
+        lines = [street, ", ".join(p for p in (town, tail) if p)]
+    elif style == "own_line":
+        lines = [street, town, region, postcode]
+    else:
+        lines = [street, " ".join(p for p in (postcode, town) if p), region]
+    return [line for line in [*lines, country] if line]
 
 
 def address_text(location: Mapping[str, Any]) -> str:

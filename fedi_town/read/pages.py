@@ -28,7 +28,13 @@ from fedi_town.business.hours import (
     week_rows,
 )
 from fedi_town.business.notice import current_notice
-from fedi_town.business.place import TEXT_KEYS, coordinates, osm_link, published
+from fedi_town.business.place import (
+    TEXT_KEYS,
+    coordinates,
+    osm_link,
+    postcode_style,
+    published,
+)
 from fedi_town.errors import Gone, NotFound
 from fedi_town.protocol import documents
 from fedi_town.protocol import events as event_text
@@ -196,6 +202,8 @@ class BusinessFacts:
     #: the published location's text parts (street_address, locality, ...; None when not
     #: given or private), or None when nothing of it is published
     location: dict[str, Any] | None
+    #: where the postal code goes for its country (``place.postcode_style``)
+    postcode_style: str
     coordinates: tuple[float, float] | None
     map_url: str | None
     service_area: str | None
@@ -242,6 +250,7 @@ def business_facts(
         ],
         zone=schedule.zone.key,
         location={key: shown.get(key) for key in TEXT_KEYS} if shown else None,
+        postcode_style=postcode_style(shown.get("country")),
         coordinates=coordinates(shown),
         map_url=osm_link(shown),
         service_area=business.service_area or None,

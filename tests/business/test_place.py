@@ -56,8 +56,8 @@ def test_a_service_area_publishes_no_street_postcode_or_coordinates() -> None:
 
 
 def test_the_address_in_lines_and_on_one_line() -> None:
-    assert address_lines(SHOP) == ["1 High Street", "BS1 4DJ Bristol", "GB"]
-    assert address_text(SHOP) == "1 High Street, BS1 4DJ Bristol, GB"
+    assert address_lines(SHOP) == ["1 High Street", "Bristol", "BS1 4DJ", "GB"]
+    assert address_text(SHOP) == "1 High Street, Bristol, BS1 4DJ, GB"
 
 
 def test_an_osm_link_marks_the_coordinates() -> None:
@@ -71,3 +71,36 @@ def test_without_coordinates_the_osm_link_searches_the_address() -> None:
         "https://www.openstreetmap.org/search?query=Bristol%2C+GB"
     )
     assert osm_link({}) is None
+
+
+@pytest.mark.parametrize(
+    ("location", "lines"),
+    [
+        # the United States: town, state and ZIP on one line
+        (
+            {
+                "street_address": "1 Main Street",
+                "locality": "Smallville",
+                "region": "KS",
+                "postal_code": "66002",
+                "country": "US",
+            },
+            ["1 Main Street", "Smallville, KS 66002", "US"],
+        ),
+        # Germany (and most of the world): the postal code before the town
+        (
+            {
+                "street_address": "Mühlenweg 1",
+                "locality": "Berlin",
+                "postal_code": "10115",
+                "country": "DE",
+            },
+            ["Mühlenweg 1", "10115 Berlin", "DE"],
+        ),
+        # no country: the same, and missing parts leave no empty line
+        ({"locality": "Lyon", "postal_code": "69001"}, ["69001 Lyon"]),
+        ({"locality": "Toronto", "country": "CA"}, ["Toronto", "CA"]),
+    ],
+)
+def test_an_address_is_written_in_the_order_its_country_writes_one(location, lines):
+    assert address_lines(location) == lines

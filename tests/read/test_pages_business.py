@@ -341,3 +341,27 @@ async def test_the_page_lists_current_offers_and_upcoming_events_until_they_pass
     clock.advance(timedelta(days=7))
     html = (await client.get("/@bakery", headers=BROWSER)).text
     assert listed(html) == ""
+
+
+async def test_a_us_address_reads_town_state_and_zip_on_one_line_and_parses_as_an_h_card(
+    app_client,
+):
+    await create_business(app_client, "bakery")
+    location = {
+        "street_address": "1 Main Street",
+        "locality": "Smallville",
+        "region": "KS",
+        "postal_code": "66002",
+        "country": "US",
+    }
+    await set_profile(app_client, "bakery", location=location)
+    html = (await app_client.get("/@bakery", headers=BROWSER)).text
+    text = re.sub(r"<[^>]+>", "", html)
+    assert "Smallville, KS 66002" in text
+    card = mf2py.parse(doc=html, url="https://town.example/@bakery")["items"][0]
+    adr = card["properties"]["adr"][0]["properties"]
+    assert (adr["locality"], adr["region"], adr["postal-code"]) == (
+        ["Smallville"],
+        ["KS"],
+        ["66002"],
+    )

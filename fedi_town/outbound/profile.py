@@ -29,7 +29,7 @@ from fedi_town.store import businesses, outbox
 from fedi_town.store import queue as q
 from fedi_town.store.businesses import Business
 from fedi_town.store.db import new_id
-from fedi_town.store.document_inputs import actor_document, profile_changes_at
+from fedi_town.store.document_inputs import actor_document_and_change
 from fedi_town.store.effects import BusinessChanged
 
 log = logging.getLogger(__name__)
@@ -48,34 +48,29 @@ def actor_digest(document: dict[str, Any]) -> str:
 async def on_profile_changed(services: Services, business: Business) -> None:
     """Send the whole actor to the followers; remember what was sent and when to look again."""
     now = services.now_ms()
-    document = await actor_document(
-        services.store, services.urls, business, now=now, default_zone=services.settings.timezone
-    )
+    document, check_at = await _actor_now(services, business, now)
     count = await _to_followers(services, business, activities.update_actor(document, new_id(now)))
-    await _remember(services, business, document, now)
+    await businesses.record_profile(
+        services.store, business.id, digest=actor_digest(document), check_at=check_at
+    )
     log.info("profile of %s changed: Update to %d inboxes", business.username, count)
 
 
 async def remember_sent(services: Services, business: Business) -> None:
     """Record the actor as followers know it (a new business has none to tell), so the
     worker sends it again once time alone changes it."""
-    now = services.now_ms()
-    document = await actor_document(
-        services.store, services.urls, business, now=now, default_zone=services.settings.timezone
-    )
-    await _remember(services, business, document, now)
-
-
-async def _remember(
-    services: Services, business: Business, document: dict[str, Any], now: int
-) -> None:
+    document, check_at = await _actor_now(services, business, services.now_ms())
     await businesses.record_profile(
-        services.store,
-        business.id,
-        digest=actor_digest(document),
-        check_at=await profile_changes_at(
-            services.store, business, now, services.settings.timezone
-        ),
+        services.store, business.id, digest=actor_digest(document), check_at=check_at
+    )
+
+
+async def _actor_now(
+    services: Services, business: Business, now: int
+) -> tuple[dict[str, Any], int | None]:
+    """The actor as it reads at ``now`` and when it may next read differently."""
+    return await actor_document_and_change(
+        services.store, services.urls, business, now, services.settings.timezone
     )
 
 
@@ -126,14 +121,13 @@ async def refresh(services: Services, business: Business) -> bool:
 async def _refresh(services: Services, business: Business, *, claim: bool) -> bool:
     store = services.store
     now = services.now_ms()
-    zone = services.settings.timezone
-    document = await actor_document(store, services.urls, business, now=now, default_zone=zone)
+    document, check_at = await _actor_now(services, business, now)
     digest = actor_digest(document)
     won = await businesses.record_profile(
         store,
         business.id,
         digest=digest,
-        check_at=await profile_changes_at(store, business, now, zone),
+        check_at=check_at,
         expected_check_at=business.profile_check_at,
         claim=claim,
     )

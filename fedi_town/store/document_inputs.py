@@ -10,12 +10,12 @@ appears. It sits below the ways so that read/ (which serves the documents) and o
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from typing import Any
 
 from fedi_town.business import place, schema_org
 from fedi_town.business.hours import (
     Schedule,
-    business_zone,
     local_date,
     next_change_ms,
     status_at,
@@ -29,7 +29,9 @@ from fedi_town.protocol.urls import INSTANCE_ACTOR_USERNAME, Urls
 from fedi_town.store import events, offers, reads
 from fedi_town.store.businesses import Business
 from fedi_town.store.db import Store
+from fedi_town.store.events import Event
 from fedi_town.store.media import Media
+from fedi_town.store.offers import Offer
 from fedi_town.store.posts import Post
 from fedi_town.text.render import markdown_to_html
 
@@ -40,8 +42,29 @@ def _image(urls: Urls, media: Media | None) -> Image | None:
     return Image(url=urls.media(media.path), media_type=media.media_type)
 
 
+@dataclass(frozen=True)
+class TimedFacts:
+    """What of a business reads differently with time alone, fetched once per build: its
+    hours, its current offer and its next event (None without a ``now``)."""
+
+    schedule: Schedule
+    offer: Offer | None = None
+    event: Event | None = None
+
+
+async def timed_facts(
+    store: Store, business: Business, now: int | None, default_zone: str
+) -> TimedFacts:
+    schedule = Schedule.from_business(business, default_zone)
+    if now is None:
+        return TimedFacts(schedule)
+    offer = next(iter(await offers.current(store, business.id, now, limit=1)), None)
+    event = next(iter(await events.upcoming(store, business.id, now, limit=1)), None)
+    return TimedFacts(schedule, offer, event)
+
+
 def live_fields(
-    business: Business, now: int | None, default_zone: str
+    business: Business, now: int | None, schedule: Schedule
 ) -> tuple[tuple[str, str], ...]:
     """The fields that read differently with time, as (name, HTML) pairs: the notice, open
     now or not ("Open now · until 18:00"), today's hours. None of them without ``now``."""
@@ -50,7 +73,6 @@ def live_fields(
     pairs: list[tuple[str, str]] = []
     if notice := current_notice(business.notice_text, business.notice_until, now):
         pairs.append(("Notice", html.escape(notice)))
-    schedule = Schedule.from_business(business, default_zone)
     if status := status_at(schedule, now):
         pairs.append(("Now", html.escape(status.text)))
     if today := today_text(schedule, now):
@@ -59,11 +81,10 @@ def live_fields(
 
 
 def local_business(
-    urls: Urls, business: Business, now: int | None, default_zone: str
+    urls: Urls, business: Business, now: int | None, schedule: Schedule
 ) -> dict[str, Any]:
     """The business in schema.org terms for its actor (``type`` as the type key); empty
     when it gave no structured data, so such an actor reads as before."""
-    schedule = Schedule.from_business(business, default_zone)
     has_hours = schedule.has_hours or bool(schedule.special)
     if not (
         business.category
@@ -93,16 +114,16 @@ def _link(url: str, text: str) -> str:
     return f'<a href="{html.escape(url, quote=True)}">{html.escape(text)}</a>'
 
 
-async def listings(
-    store: Store, urls: Urls, business: Business, now: int | None, default_zone: str
+def listings(
+    urls: Urls, business: Business, now: int | None, timed: TimedFacts
 ) -> tuple[tuple[str, str], ...]:
     """The current offer and the next event as (name, HTML) fields; they leave the actor
     by themselves when the offer expires or the event ends."""
     if now is None:
         return ()
-    tz = business_zone(business, default_zone)
+    tz = timed.schedule.zone
     pairs: list[tuple[str, str]] = []
-    for offer in await offers.current(store, business.id, now, limit=1):
+    if offer := timed.offer:
         parts = [_link(urls.offer_page(business.username, offer.id), offer.title)]
         if price := event_text.price_text(offer.price, offer.currency):
             parts.append(html.escape(price))
@@ -111,22 +132,29 @@ async def listings(
         elif offer.valid_until is not None:
             parts.append(html.escape(f"until {event_text.moment_text(offer.valid_until, tz, now)}"))
         pairs.append(("Offer", " · ".join(parts)))
-    for event in await events.upcoming(store, business.id, now, limit=1):
+    if event := timed.event:
         when = event_text.when_text(event.starts_at, event.ends_at, tz, now)
         link = _link(urls.event_page(business.username, event.id), event.title)
         pairs.append(("Event", f"{link} · {html.escape(when)}"))
     return tuple(pairs)
 
 
-async def _listing_changes(store: Store, business: Business, now: int) -> list[int]:
-    """When the offer and event fields may read differently: an offer starting or ending,
-    the next event ending (then the one after shows)."""
+def changes_at(business: Business, now: int, timed: TimedFacts) -> int | None:
+    """The next instant (ms) after ``now`` at which the actor may read differently with no
+    edit (opening, closing, the next midnight, a notice ending, the offer starting or
+    ending, the event ending: then the next one shows); None when nothing in it depends on
+    the time."""
     moments: list[int] = []
-    for offer in await offers.current(store, business.id, now, limit=1):
+    if offer := timed.offer:
         moments += [t for t in (offer.valid_from, offer.valid_until) if t is not None and t > now]
-    for event in await events.upcoming(store, business.id, now, limit=1):
+    if event := timed.event:
         moments.append(event.ends_at)
-    return moments
+    notice_until = business.notice_until if business.notice_text else None
+    if timed.schedule.has_hours or timed.schedule.special:
+        moments.append(next_change_ms(timed.schedule, now, notice_until))
+    elif notice_until is not None and notice_until > now:
+        moments.append(notice_until)
+    return min(moments, default=None)
 
 
 def located_at(business: Business) -> documents.Address | None:
@@ -149,8 +177,23 @@ async def actor_input(
 ) -> documents.ActorInput:
     """Everything the actor document says about ``business`` at ``now`` (ms; None: what
     does not depend on the time), URLs minted by ``Urls``."""
+    return _actor_input(
+        urls,
+        business,
+        now,
+        await timed_facts(store, business, now, default_zone),
+        await reads.media_by_ids(store, [business.avatar_media_id, business.header_media_id]),
+    )
+
+
+def _actor_input(
+    urls: Urls,
+    business: Business,
+    now: int | None,
+    timed: TimedFacts,
+    media: dict[int, Media],
+) -> documents.ActorInput:
     name = business.username
-    media = await reads.media_by_ids(store, [business.avatar_media_id, business.header_media_id])
     avatar = media.get(business.avatar_media_id) if business.avatar_media_id else None
     header = media.get(business.header_media_id) if business.header_media_id else None
     return documents.ActorInput(
@@ -182,12 +225,12 @@ async def actor_input(
             for f in business.fields
             if f.get("name") and f.get("value")
         ),
-        live_fields=live_fields(business, now, default_zone),
+        live_fields=live_fields(business, now, timed.schedule),
         located_at=located_at(business),
         service_area=business.service_area,
         email=business.email,
-        listings=await listings(store, urls, business, now, default_zone),
-        local_business=local_business(urls, business, now, default_zone),
+        listings=listings(urls, business, now, timed),
+        local_business=local_business(urls, business, now, timed.schedule),
         type="Service" if business.kind == "directory" else "Organization",
     )
 
@@ -206,20 +249,23 @@ async def actor_document(
     )
 
 
+async def actor_document_and_change(
+    store: Store, urls: Urls, business: Business, now: int, default_zone: str = "UTC"
+) -> tuple[Document, int | None]:
+    """The actor as it reads at ``now``, and when it may next read differently
+    (``changes_at``): what the worker sends, and when it looks again, from one fetch."""
+    timed = await timed_facts(store, business, now, default_zone)
+    media = await reads.media_by_ids(store, [business.avatar_media_id, business.header_media_id])
+    document = documents.actor(_actor_input(urls, business, now, timed, media))
+    return document, changes_at(business, now, timed)
+
+
 async def profile_changes_at(
     store: Store, business: Business, now: int, default_zone: str = "UTC"
 ) -> int | None:
-    """The next instant (ms) after ``now`` at which the actor may read differently with no
-    edit (opening, closing, the next midnight, a notice ending, an offer or event ending);
-    None when nothing in it depends on the time."""
-    schedule = Schedule.from_business(business, default_zone)
-    notice_until = business.notice_until if business.notice_text else None
-    moments = await _listing_changes(store, business, now)
-    if schedule.has_hours or schedule.special:
-        moments.append(next_change_ms(schedule, now, notice_until))
-    elif notice_until is not None and notice_until > now:
-        moments.append(notice_until)
-    return min(moments, default=None)
+    """When the actor of ``business`` may next read differently with no edit
+    (``changes_at``)."""
+    return changes_at(business, now, await timed_facts(store, business, now, default_zone))
 
 
 def instance_actor_document(urls: Urls, *, name: str, public_key_pem: str) -> Document:

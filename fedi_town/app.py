@@ -19,7 +19,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from fedi_town import errors
@@ -35,6 +35,9 @@ from fedi_town.schemas import openapi_document
 from fedi_town.services import Services
 from fedi_town.settings import Settings
 from fedi_town.web import json_response, problem_response
+from fedi_town.webapp import routes as webapp_routes
+from fedi_town.webapp.guard import Redirect
+from fedi_town.webapp.render import app_error_page
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +63,22 @@ def _problem_for_status(status: int, detail: str) -> ProblemError:
     return problem
 
 
+def _is_app_page(request: Request) -> bool:
+    """A page of the owner's web app, answered in HTML whatever went wrong."""
+    path = request.url.path
+    return path == "/login" or path.startswith(("/app", "/invite", "/logout"))
+
+
 async def _problem_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ProblemError)
+    if _is_app_page(request) and "application/json" not in request.headers.get("accept", ""):
+        return app_error_page(request, exc)
     return problem_response(exc)
+
+
+async def _redirect_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Redirect)
+    return RedirectResponse(exc.url, 303, headers={"Cache-Control": "no-store"})
 
 
 def _wants_html(request: Request) -> bool:
@@ -74,6 +90,8 @@ def _wants_html(request: Request) -> bool:
 async def _http_exception_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else "error"
+    if _is_app_page(request) and exc.status_code in {404, 405}:
+        return app_error_page(request, _problem_for_status(exc.status_code, detail))
     if exc.status_code == 404 and _wants_html(request):
         return error_page(request, 404, "Not Found", "There is no page at this address.")
     response = problem_response(_problem_for_status(exc.status_code, detail))
@@ -99,6 +117,7 @@ def all_routes() -> list[BaseRoute]:
     routes: list[BaseRoute] = [*inbound_routes.inbox_routes]
     routes.append(Route("/api/v1/openapi.json", openapi, methods=["GET"]))
     routes += api_routes.routes
+    routes += webapp_routes.routes
     routes += read_routes.routes
     return routes
 
@@ -123,6 +142,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         routes=all_routes(),
         lifespan=lifespan,
         exception_handlers={
+            Redirect: _redirect_handler,
             ProblemError: _problem_handler,
             HTTPException: _http_exception_handler,
             Exception: _unexpected_handler,

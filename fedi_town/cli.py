@@ -20,12 +20,13 @@ from pathlib import Path
 from fedi_town import lifecycle
 from fedi_town.api.auth import hash_token
 from fedi_town.api.businesses import create_business, new_owner_token
+from fedi_town.api.people import new_invite
 from fedi_town.errors import ConfigError, ProblemError
 from fedi_town.logs import configure_logging
 from fedi_town.protocol import sealed
 from fedi_town.services import Services
 from fedi_town.settings import Settings, new_token
-from fedi_town.store import businesses, health, keys_at_rest
+from fedi_town.store import businesses, health, keys_at_rest, people
 from fedi_town.store.migrations import migrate
 
 log = logging.getLogger(__name__)
@@ -166,6 +167,33 @@ def cmd_rotate_keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_invite(args: argparse.Namespace) -> int:
+    async def run() -> str:
+        services = await _with_store(_settings())
+        try:
+            business = None
+            if args.business:
+                business = await businesses.by_username(services.store, args.business)
+                if business is None or business.kind != "business" or business.deleted_at:
+                    return ""
+            role = "admin" if business is None else args.role
+            _invite, url = await new_invite(services, business=business, role=role)
+            return url
+        finally:
+            await services.store.disconnect()
+
+    if not args.business and not args.admin:
+        print("name a business (--business NAME) or --admin", file=sys.stderr)
+        return 2
+    url = asyncio.run(run())
+    if not url:
+        print(f"no business {args.business!r}", file=sys.stderr)
+        return 1
+    who = "the instance admin" if args.admin else f"{args.role} of {args.business}"
+    print(f"invite link for {who} (single use, shown once):\n{url}")
+    return 0
+
+
 def _prepare_demo(settings: Settings) -> None:
     """Migrate and create the demo business if the instance has no business yet."""
 
@@ -186,6 +214,13 @@ def _prepare_demo(settings: Settings) -> None:
                 print(f"  profile:   {urls.profile_page(business.username)}")
                 print(f"  actor:     {urls.actor(business.username)}")
                 print(f"  webfinger: {urls.webfinger()}?resource={urls.acct(business.username)}")
+            if not await people.of_business(services.store, existing[0].id):
+                _invite, url = await new_invite(services, business=existing[0], role="owner")
+                print(f"owner app:  {url}  (sign-in link for the demo owner; single use)")
+            if not await people.of_business(services.store, None):
+                _invite, url = await new_invite(services, business=None, role="admin")
+                print(f"admin app:  {url}  (sign-in link for the instance admin)")
+            print(f"sign in:    {urls.base}/login")
             print(f"front page: {urls.front_page()}")
             print(f"nodeinfo:   {urls.base}/.well-known/nodeinfo")
             print(f"admin API:  {urls.base}/api/v1/openapi.json")
@@ -295,6 +330,14 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--display-name", default=None)
     create.add_argument("--summary", default=None)
     create.set_defaults(func=cmd_create_business)
+
+    invite = sub.add_parser(
+        "invite", help="print a single-use sign-in link for the owner's web app"
+    )
+    invite.add_argument("--business", default=None, help="the business's username")
+    invite.add_argument("--role", choices=["owner", "staff"], default="owner")
+    invite.add_argument("--admin", action="store_true", help="invite an instance admin")
+    invite.set_defaults(func=cmd_invite)
 
     token = sub.add_parser("token", help="issue a new owner token for a business")
     token.add_argument("username")

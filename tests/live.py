@@ -107,15 +107,18 @@ async def wait_until(
 
 @asynccontextmanager
 async def live_instance(
-    database_url: str, tmp_path: Path, **overrides: Any
+    database_url: str, tmp_path: Path, *, public_host: str = "127.0.0.1", **overrides: Any
 ) -> AsyncIterator[LiveInstance]:
-    """Start fedi-town on loopback with ``database_url``; stop it when the block ends."""
+    """Start fedi-town on loopback with ``database_url``; stop it when the block ends.
+
+    ``public_host="localhost"`` names it ``http://localhost:<port>`` (for WebAuthn in a
+    browser, which refuses an IP address as the site's name)."""
     from tests.conftest import make_settings
 
     sock = bind_loopback()
     port = sock.getsockname()[1]
     values: dict[str, Any] = {
-        "base_url": f"http://127.0.0.1:{port}",
+        "base_url": f"http://{public_host}:{port}",
         "allow_private_addresses": True,
         "worker": "in-process",
     }

@@ -43,12 +43,28 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+#: Where the owner's web app puts the signed-in person's ``Caller`` for its in-process calls
+#: (``webapp.client``). Only code in this process can put a key in an ASGI scope: a request
+#: from outside carries headers, never scope keys, so this cannot be forged over HTTP.
+CALLER_SCOPE_KEY = "fedi_town.caller"
+
+
 @dataclass(frozen=True)
 class Caller:
-    """Who is calling: the instance admin, or the owner of one business."""
+    """Who is calling: the instance admin, or the owner of one business.
+
+    A bearer token gives ``role`` "admin" or "owner"; a person signed in to the web app gives
+    their own role ("staff" may do everything but manage people) and ``person_id``.
+    """
 
     is_admin: bool
     business: Business | None = None
+    person_id: int | None = None
+    role: str = "owner"
+
+    @property
+    def manages_people(self) -> bool:
+        return self.is_admin or self.role == "owner"
 
 
 def _bearer(request: Request) -> str:
@@ -98,6 +114,9 @@ def auth_failures(services: Services) -> AuthFailures:
 async def authenticate(request: Request, services: Services) -> Caller:
     """Resolve the bearer token to a caller, or raise 401 (never saying which part was wrong);
     429 for an address that sent too many wrong tokens lately."""
+    given = request.scope.get(CALLER_SCOPE_KEY)
+    if isinstance(given, Caller):
+        return given
     failures = auth_failures(services)
     address = request.client.host if request.client is not None else ""
     wait = failures.wait(address)
@@ -109,7 +128,7 @@ async def authenticate(request: Request, services: Services) -> Caller:
     token = _bearer(request)
     admin = services.settings.admin_token
     if admin and hmac.compare_digest(hash_token(token), hash_token(admin)):
-        return Caller(is_admin=True)
+        return Caller(is_admin=True, role="admin")
     if token.startswith(OWNER_TOKEN_PREFIX):
         digest = hash_token(token)
         business = await businesses.by_token_hash(services.store, digest)
@@ -127,6 +146,12 @@ async def require_admin(request: Request, services: Services) -> Caller:
 
 
 async def require_business(request: Request, services: Services, username: str) -> Business:
+    return (await require_business_caller(request, services, username))[0]
+
+
+async def require_business_caller(
+    request: Request, services: Services, username: str
+) -> tuple[Business, Caller]:
     """The business named in the path, if the caller is the admin or its owner.
 
     Another business's owner gets 404, the same as for a business that does not exist, so a
@@ -141,4 +166,4 @@ async def require_business(request: Request, services: Services, username: str) 
         business = None
     if business is None or business.kind != "business":  # the directory: api/directory.py
         raise NotFound(f"no business {username!r} for this token")
-    return business
+    return business, caller

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from fedi_town.api import admin, businesses, directory, events, media, offers, owner, posts
+from fedi_town.api import (
+    admin,
+    businesses,
+    directory,
+    events,
+    media,
+    offers,
+    owner,
+    people,
+    posts,
+)
 
 routes: list[BaseRoute] = [
     *businesses.routes,
@@ -15,4 +25,5 @@ routes: list[BaseRoute] = [
     *owner.routes,
     *admin.routes,
     *directory.routes,
+    *people.routes,
 ]

@@ -376,6 +376,71 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "WHERE kind = 'directory' AND deleted_at IS NULL",
         ],
     ),
+    (
+        7,
+        "people who sign in to the owner's web app: invites, sessions, passkeys",
+        [
+            # business_id NULL: the instance admin. login is stored lowercased (unique).
+            """CREATE TABLE people (
+                id BIGINT PRIMARY KEY,
+                business_id BIGINT REFERENCES businesses (id),
+                role TEXT NOT NULL,
+                login TEXT NOT NULL UNIQUE,
+                display_name TEXT NOT NULL,
+                password_hash TEXT,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                disabled_at BIGINT
+            )""",
+            "CREATE INDEX people_business ON people (business_id)",
+            # token_hash: SHA-256 of the link's secret. person_id set: a new password for
+            # someone who has one (a forgotten password is a new invite).
+            """CREATE TABLE invites (
+                id BIGINT PRIMARY KEY,
+                token_hash TEXT NOT NULL UNIQUE,
+                business_id BIGINT REFERENCES businesses (id),
+                role TEXT NOT NULL,
+                person_id BIGINT REFERENCES people (id),
+                created_by BIGINT,
+                created_at BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL,
+                used_at BIGINT
+            )""",
+            "CREATE INDEX invites_business ON invites (business_id, used_at)",
+            """CREATE TABLE web_sessions (
+                id_hash TEXT PRIMARY KEY,
+                person_id BIGINT NOT NULL REFERENCES people (id),
+                created_at BIGINT NOT NULL,
+                last_seen_at BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL,
+                user_agent TEXT NOT NULL DEFAULT '',
+                challenge TEXT
+            )""",
+            "CREATE INDEX web_sessions_person ON web_sessions (person_id)",
+            """CREATE TABLE passkeys (
+                id BIGINT PRIMARY KEY,
+                person_id BIGINT NOT NULL REFERENCES people (id),
+                credential_id TEXT NOT NULL UNIQUE,
+                public_key TEXT NOT NULL,
+                sign_count BIGINT NOT NULL,
+                name TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                last_used_at BIGINT
+            )""",
+            "CREATE INDEX passkeys_person ON passkeys (person_id)",
+            """CREATE TABLE passkey_challenges (
+                challenge TEXT PRIMARY KEY,
+                expires_at BIGINT NOT NULL
+            )""",
+            # Wrong passwords per key ("addr:1.2.3.4", "login:anna") in fixed windows, shared
+            # by every web process through the database.
+            """CREATE TABLE sign_in_failures (
+                key TEXT PRIMARY KEY,
+                window_start BIGINT NOT NULL,
+                failures INTEGER NOT NULL
+            )""",
+        ],
+    ),
 ]
 
 

@@ -1,0 +1,15 @@
+"""Every route of the owner's web app, in one list for ``app.all_routes``."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+from fedi_town.webapp import account, home, passkeys, signin
+
+routes: list[BaseRoute] = [
+    *signin.routes,
+    *passkeys.routes,
+    *account.routes,
+    # Pages under /app/{username}/... come after the fixed /app/... paths.
+    *home.routes,
+]

@@ -99,9 +99,13 @@ def test_a_heic_claiming_too_many_pixels_is_refused_before_decoding(width, heigh
 
 
 def test_a_heic_over_the_decoding_limit_is_refused_by_name():
-    # 5000x4000 is 20 megapixels: fully decoded like a PNG, so over MAX_DECODED_PIXELS
-    with pytest.raises(images.TooManyPixels, match="a HEIC image may have at most 16 megapixels"):
-        images.process(claiming_size(SQUARE, 5000, 4000))
+    # 6000x4500 is 27 megapixels: over MAX_HEIC_PIXELS (an iPhone's 24 megapixels fit)
+    with pytest.raises(images.TooManyPixels, match="a HEIC image may have at most 25 megapixels"):
+        images.process(claiming_size(SQUARE, 6000, 4500))
+
+
+def test_an_iphones_24_megapixel_heic_is_within_the_limit():
+    assert 5712 * 4284 <= images.MAX_HEIC_PIXELS < images.MAX_PIXELS
 
 
 @pytest.mark.parametrize("keep", [0.5, 0.2])

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from fedi_town.webapp import account, home, passkeys, signin
+from fedi_town.webapp import account, admin, home, passkeys, people, signin
 
 routes: list[BaseRoute] = [
     *signin.routes,
     *passkeys.routes,
     *account.routes,
+    *admin.routes,
     # Pages under /app/{username}/... come after the fixed /app/... paths.
     *home.routes,
+    *people.routes,
 ]

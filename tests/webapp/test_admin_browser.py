@@ -1,22 +1,19 @@
 """The admin's and the owner's people pages in Debian's chromium, as a person uses them: the
 admin joins by link, creates a business and hands its owner a link; the owner joins with it
-and invites staff. Screenshots of both pages go to docs/screenshots/ (390 and 1280 px wide).
+and invites staff. Both pages are shot at 390 and 1280 px (tests/webapp/screens.py).
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 from playwright.async_api import Page, async_playwright
 
 from tests.live import live_instance
 from tests.webapp.kit import PASSWORD
+from tests.webapp.screens import PHONE, shoot
 from tests.webapp.test_passkeys import CHROMIUM, HAVE_CHROMIUM
 
 pytestmark = pytest.mark.anyio
-
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 async def join(page: Page, link: str, name: str, login: str) -> None:
@@ -36,7 +33,6 @@ def bad(url: str, status: int) -> bool:
 
 async def test_the_admin_hands_a_new_business_to_its_owner_in_a_browser(database_url, tmp_path):
     assert HAVE_CHROMIUM, "chromium is missing: `make browser` installs it"
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     async with live_instance(database_url, tmp_path, public_host="localhost") as live:
         # Given an instance with one business and an admin invite
         await live.create_business("cafe", display_name="Harbour Cafe")
@@ -66,9 +62,9 @@ async def test_the_admin_hands_a_new_business_to_its_owner_in_a_browser(database
                 link = await link_field.input_value()
                 assert link.startswith(live.base_url + "/invite/")
                 assert await link_field.get_attribute("readonly") is not None
-                await page.screenshot(path=SCREENSHOTS / "app-admin-1280.png", full_page=True)
-                await page.set_viewport_size({"width": 390, "height": 844})
-                await page.screenshot(path=SCREENSHOTS / "app-admin-390.png", full_page=True)
+                await shoot(page, "admin", tmp_path)
+                await page.set_viewport_size(PHONE)
+                await shoot(page, "admin", tmp_path)
                 # And the owner, on her phone, joins with it and invites staff
                 phone = await browser.new_context(viewport={"width": 390, "height": 844})
                 owner = await phone.new_page()
@@ -85,7 +81,7 @@ async def test_the_admin_hands_a_new_business_to_its_owner_in_a_browser(database
                 await staff_link.wait_for(state="visible")
                 assert (await staff_link.input_value()).startswith(live.base_url + "/invite/")
                 assert await owner.get_by_text("Staff invite", exact=True).is_visible()
-                await owner.screenshot(path=SCREENSHOTS / "app-people-390.png", full_page=True)
+                await shoot(owner, "people", tmp_path)
                 # And nothing failed, nor was refused by the page's security policy
                 assert errors == []
             finally:

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from fedi_town.webapp import account, admin, home, passkeys, people, signin
+from fedi_town.webapp import (
+    account,
+    admin,
+    followers,
+    home,
+    inbox,
+    moderation,
+    passkeys,
+    people,
+    signin,
+)
 
 routes: list[BaseRoute] = [
     *signin.routes,
@@ -14,4 +24,7 @@ routes: list[BaseRoute] = [
     # Pages under /app/{username}/... come after the fixed /app/... paths.
     *home.routes,
     *people.routes,
+    *inbox.routes,
+    *followers.routes,
+    *moderation.routes,
 ]

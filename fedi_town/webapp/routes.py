@@ -7,9 +7,11 @@ from starlette.routing import BaseRoute
 from fedi_town.webapp import (
     account,
     admin,
+    business,
     followers,
     home,
     inbox,
+    listings,
     moderation,
     passkeys,
     people,
@@ -27,4 +29,6 @@ routes: list[BaseRoute] = [
     *inbox.routes,
     *followers.routes,
     *moderation.routes,
+    *business.routes,
+    *listings.routes,
 ]

@@ -1,33 +1,24 @@
 """The business page in a real browser: Debian's chromium (through Playwright) on a live
 instance. An owner types a day's hours with the keyboard and the page comes back saying so;
 an overlap comes back with its sentence at that day; nothing breaks the page's CSP.
-Screenshots at a phone's width and a laptop's go to docs/screenshots/app-business-*.png.
+It is shot at a phone's width and a laptop's (tests/webapp/screens.py).
 """
 
 from __future__ import annotations
 
-import io
 import shutil
 from pathlib import Path
 
 import pytest
-from PIL import Image
-from playwright.async_api import Page, async_playwright
+from playwright.async_api import async_playwright
 
 from tests.live import live_instance
+from tests.webapp.screens import shoot
 
 pytestmark = pytest.mark.anyio
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 HAVE_CHROMIUM = Path(CHROMIUM).exists()
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-
-
-async def save_screenshot(page: Page, name: str) -> None:
-    """The whole page as a PNG of 256 colours (a third of the size, for the docs)."""
-    shot = Image.open(io.BytesIO(await page.screenshot(full_page=True))).convert("RGB")
-    shot.quantize(colors=256).save(SCREENSHOTS / name, optimize=True)
 
 
 async def test_an_owner_sets_the_hours_on_a_phone_and_the_page_fits_phone_and_laptop(
@@ -97,10 +88,10 @@ async def test_an_owner_sets_the_hours_on_a_phone_and_the_page_fits_phone_and_la
                 wide = await page.evaluate("document.documentElement.scrollWidth")
                 assert wide <= 390, f"the page is {wide} px wide on a 390 px screen"
                 await page.goto(live.base_url + "/app/bakery/business")
-                await save_screenshot(page, "app-business-390.png")
+                await shoot(page, "business", tmp_path)
                 await page.set_viewport_size({"width": 1280, "height": 900})
                 await page.reload()
-                await save_screenshot(page, "app-business-1280.png")
+                await shoot(page, "business", tmp_path)
                 # When Monday's second row overlaps the first
                 await page.get_by_label("Monday, opens again", exact=True).fill("11:00")
                 await page.get_by_label("Monday, closes", exact=True).nth(1).fill("18:00")

@@ -75,7 +75,7 @@ async def overview(request: Request) -> Response:
 
 def _username_error(message: str) -> str:
     """The API's own sentence for a username it checked; the rule for a schema failure."""
-    return sentence(message) if message.startswith("username") else USERNAME_RULE
+    return sentence(message) if message.lower().startswith("username") else USERNAME_RULE
 
 
 async def create_business(request: Request) -> Response:

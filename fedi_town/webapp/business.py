@@ -89,7 +89,7 @@ async def upload_photo(
     )
     if answer.ok and isinstance(answer.data, dict):
         return str(answer.data["id"]), None
-    found = answer.field_errors
+    found = answer.raw_field_errors
     return None, forms.plain("file", next(iter(found.values()), "") or answer.detail)
 
 
@@ -226,7 +226,7 @@ async def _patch_section(
     answer = await api.patch(api_path(business), converted.body)
     if answer.ok:
         return see_other(request, f"{page_path(business)}#{section}", DONE[section])
-    errors = converted.errors(answer.field_errors)
+    errors = converted.errors(answer.raw_field_errors)
     return await show(
         request,
         visitor,
@@ -267,7 +267,7 @@ async def save_profile(request: Request) -> Response:
         answer = await api.patch(api_path(business), body)
         if answer.ok:
             return see_other(request, f"{page_path(business)}#profile", DONE["profile"])
-        errors = converted.errors(answer.field_errors)
+        errors = converted.errors(answer.raw_field_errors)
         problem = "" if errors else problem_words(answer)
     return await show(
         request,

@@ -24,6 +24,24 @@ from fedi_town.store.businesses import Business
 from fedi_town.webapp.guard import Visitor, services_of
 
 
+def plain_words(message: str) -> str:
+    """A JSON Schema message in words for a shop owner ("'' is too short" → "Fill this
+    in."); the API's own sentences pass through, capitalised and ending with a full stop."""
+    message = message.strip()
+    if not message:
+        return "This was not accepted."
+    if message.startswith("''") and ("non-empty" in message or "too short" in message):
+        return "Fill this in."
+    if message.endswith("is too long"):
+        return "This is too long."
+    if "is a required property" in message:
+        return "Fill this in."
+    if " is not one of " in message:
+        return "Pick one from the list."
+    message = message[0].upper() + message[1:]
+    return message if message.endswith((".", "!", "?")) else message + "."
+
+
 @dataclass(frozen=True)
 class ApiAnswer:
     status: int
@@ -43,7 +61,14 @@ class ApiAnswer:
 
     @property
     def field_errors(self) -> dict[str, str]:
-        """``{"content": "..."}``: each error's message under its form field's name."""
+        """``{"content": "..."}``: each error's message, in plain words, under its form
+        field's name."""
+        return {name: plain_words(message) for name, message in self.raw_field_errors.items()}
+
+    @property
+    def raw_field_errors(self) -> dict[str, str]:
+        """The API's messages as they are, under form field names (for a page that words
+        them itself, knowing its fields: ``business_forms.plain``)."""
         found: dict[str, str] = {}
         if self.ok or not isinstance(self.data, dict):
             return found

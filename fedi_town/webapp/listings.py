@@ -326,7 +326,7 @@ class Listing:
                 f"Published: it is on your profile and your followers got a post about "
                 f"“{body['title']}”.",
             )
-        errors = converted.errors(answer.field_errors)
+        errors = converted.errors(answer.raw_field_errors)
         return await self._form(
             request,
             visitor,
@@ -369,7 +369,7 @@ class Listing:
                 self.app_path(business),
                 "Saved: its page and the post your followers got are updated.",
             )
-        errors = converted.errors(answer.field_errors)
+        errors = converted.errors(answer.raw_field_errors)
         return await self._form(
             request,
             visitor,

@@ -458,7 +458,7 @@ async def test_a_file_that_is_not_a_photo_is_refused_next_to_its_input(app_clien
         files={"avatar": ("notes.png", b"just some text", "image/png")},
     )
     assert page.status_code == 422
-    assert "JPEG, PNG, WebP or GIF" in error_next_to(page.text, "avatar")
+    assert "JPEG, PNG, WebP, GIF or HEIC" in error_next_to(page.text, "avatar")
     assert (await api_view(app_client))["avatar_url"] is None
 
 

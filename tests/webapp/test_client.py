@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from fedi_town.api.auth import Caller
-from fedi_town.webapp.client import Api, ApiAnswer
+from fedi_town.webapp.client import Api, ApiAnswer, plain_words
 from tests.conftest import create_business
 
 pytestmark = pytest.mark.anyio
@@ -27,10 +27,10 @@ def test_field_errors_are_keyed_by_form_field_name():
         },
     )
     assert answer.field_errors == {
-        "content": "too long",
-        "hours.0.opens": "not a time",
-        "_": "missing",
-        "limit": "not a number",
+        "content": "Too long.",
+        "hours.0.opens": "Not a time.",
+        "_": "Missing.",
+        "limit": "Not a number.",
     }
     assert answer.detail == "bad" and not answer.ok
     assert ApiAnswer(200, {"detail": "x"}).detail == ""
@@ -52,3 +52,20 @@ async def test_a_header_cannot_pose_as_a_signed_in_person(app_client):
         "/api/v1/businesses/bakery", headers={"fedi_town.caller": "admin"}
     )
     assert answer.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("message", "words"),
+    [
+        ("'' is too short", "Fill this in."),
+        ("'' should be non-empty", "Fill this in."),
+        ("'aaaa…' is too long", "This is too long."),
+        ("'role' is a required property", "Fill this in."),
+        ("'king' is not one of ['owner', 'staff']", "Pick one from the list."),
+        ("no account by that name", "No account by that name."),
+        ("Already a sentence!", "Already a sentence!"),
+        ("  ", "This was not accepted."),
+    ],
+)
+def test_schema_messages_become_plain_words(message, words):
+    assert plain_words(message) == words

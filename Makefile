@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SRC    := fedi_town tests $(wildcard bench)
 
-.PHONY: run test lint imports format typecheck pytest bench reliability clean install node-deps browser
+.PHONY: run test lint imports format typecheck pytest bench reliability clean install node-deps browser screenshots
 
 install: $(STAMP)
 
@@ -39,10 +39,14 @@ typecheck: install
 node-deps: install
 	$(BIN)/python -m tests.interop.harness
 
-# Debian's chromium for the browser test of the poster page (tests/read/test_poster_browser.py),
-# which fails under CI=true without it and is skipped elsewhere.
+# Debian's chromium (and an emoji font for screenshots) for the browser tests: the poster page
+# and the owner's web app (tests/read/test_poster_browser.py, tests/webapp/, tests/interop/).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || echo "note: chromium is not installed; the poster browser test is skipped (fails under CI)"
+	@{ command -v chromium >/dev/null 2>&1 && test -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf; } || { apt-get update -qq && apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; } || echo "note: chromium is not installed; the browser tests fail until it is"
+
+# The app's screenshots kept in docs/screenshots, taken again by the browser tests.
+screenshots: install node-deps browser
+	FEDI_TOWN_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/pytest -q -k "sqlite" tests/webapp tests/interop/test_fedify_owner_app.py
 
 pytest: install node-deps browser
 	$(BIN)/pytest

@@ -133,3 +133,22 @@ def test_token_issues_a_new_owner_token_and_refuses_an_unknown_business(
     assert new_token and new_token != first_token
     assert code == 1
     assert "no business 'nobody'" in capsys.readouterr().err
+
+
+def test_invite_prints_a_single_use_sign_in_link_for_an_owner_or_the_admin(
+    monkeypatch, settings, capsys
+):
+    # Given an instance with a business
+    cli_env(monkeypatch, settings, KEY_ENCRYPTION_KEY)
+    assert cli.main(["create-business", "bakery"]) == 0
+    capsys.readouterr()
+    # When the admin asks for an owner's link and an admin's link
+    assert cli.main(["invite", "--business", "bakery"]) == 0
+    owner = capsys.readouterr().out
+    assert cli.main(["invite", "--admin"]) == 0
+    admin = capsys.readouterr().out
+    # Then each prints a link to /invite/<secret>, and asking for nobody or nothing fails
+    assert "owner of bakery" in owner and "http://127.0.0.1/invite/" in owner
+    assert "the instance admin" in admin and "http://127.0.0.1/invite/" in admin
+    assert cli.main(["invite", "--business", "nowhere"]) == 1
+    assert cli.main(["invite"]) == 2

@@ -6,10 +6,10 @@
     DELETE /api/v1/businesses/{username}/media/{id}   only while no post, avatar or header uses it
 
 An upload is read with a hard cap (413 past ``MAX_FILE_BYTES``), checked and re-encoded by
-``fedi_town.media.images`` in a thread (415 for anything but JPEG/PNG/WebP/GIF, judged by
-its bytes; 422 for a decompression bomb or broken pixels), stored under a new random name,
-and only then recorded. The form fields other than the file are validated against
-``schemas/media-create.schema.json``.
+``fedi_town.media.images`` in a thread (415 for anything but JPEG/PNG/WebP/GIF/HEIC, judged
+by its bytes, a HEIC being kept as JPEG; 422 for a decompression bomb or broken pixels),
+stored under a new random name, and only then recorded. The form fields other than the file
+are validated against ``schemas/media-create.schema.json``.
 """
 
 from __future__ import annotations

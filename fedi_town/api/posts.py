@@ -1,6 +1,7 @@
 """Admin API for posts (owner or admin token), described in schemas/admin-api.openapi.yaml:
 
 POST   /api/v1/businesses/{username}/posts                    write (now or scheduled)
+POST   /api/v1/businesses/{username}/posts/preview            what a write would make; no write
 GET    /api/v1/businesses/{username}/posts                    newest first, max_id/limit
 GET    /api/v1/businesses/{username}/posts/{id}
 PATCH  /api/v1/businesses/{username}/posts/{id}               edit → Update{Note}
@@ -8,6 +9,9 @@ DELETE /api/v1/businesses/{username}/posts/{id}               → Delete{Tombsto
 POST   /api/v1/businesses/{username}/posts/{id}/pin           featured (≤ 5)
 POST   /api/v1/businesses/{username}/posts/{id}/unpin
 GET    /api/v1/businesses/{username}/posts/{id}/deliveries    who it reached
+
+The answers to a write (POST, PATCH) and to a preview add ``unresolved_mentions``: each
+mention left as text, ``{handle, code, reason}`` (``outbound.audience.Unresolved``).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from starlette.routing import Route
 from fedi_town.api.auth import require_business
 from fedi_town.errors import NotFound
 from fedi_town.outbound import commands
+from fedi_town.outbound.audience import Unresolved
 from fedi_town.protocol.ids import path_id, query_id, query_limit
 from fedi_town.protocol.vocabulary import iso8601
 from fedi_town.services import Services
@@ -114,6 +119,30 @@ async def _business_and_post(request: Request) -> tuple[Services, Business, Post
     return services, business, post
 
 
+def unresolved_json(unresolved: Sequence[Unresolved]) -> list[dict[str, str]]:
+    return [u.as_json() for u in unresolved]
+
+
+def preview_json(services: Services, draft: commands.Draft) -> dict[str, Any]:
+    """The admin API's JSON for a post not written: how it would read, and who it reaches."""
+    composition = draft.composition
+    return {
+        "content_html": composition.html,
+        "mentions": composition.mentions,
+        "unresolved_mentions": unresolved_json(composition.unresolved),
+        "hashtags": composition.hashtags,
+        "spoiler_text": draft.spoiler_text,
+        "sensitive": draft.sensitive,
+        "visibility": draft.visibility,
+        "language": draft.language,
+        "in_reply_to": draft.reply.uri if draft.reply else None,
+        "scheduled_at": iso8601(draft.scheduled_at),
+        "characters": len(draft.content),
+        "max_characters": commands.MAX_CONTENT,
+        "media": [media_view(services, m) for m in draft.media],
+    }
+
+
 async def create(request: Request) -> Response:
     services: Services = request.app.state.services
     business = await require_business(request, services, request.path_params["username"])
@@ -121,7 +150,17 @@ async def create(request: Request) -> Response:
     created = await commands.create_post(services, business, data)
     location = f"/api/v1/businesses/{business.username}/posts/{created.post.id}"
     view = post_json(services, business, created.post, created.media, NO_INTERACTIONS)
+    view["unresolved_mentions"] = unresolved_json(created.unresolved)
     return json_response(view, 201, headers={"Location": location})
+
+
+async def preview(request: Request) -> Response:
+    """The create body checked and composed as a write would, with nothing stored or sent."""
+    services: Services = request.app.state.services
+    business = await require_business(request, services, request.path_params["username"])
+    data = await read_json(request, services.settings.max_body_bytes)
+    draft = await commands.draft_post(services, business, data)
+    return json_response(preview_json(services, draft))
 
 
 async def list_posts(request: Request) -> Response:
@@ -150,7 +189,9 @@ async def patch(request: Request) -> Response:
     services, business, post = await _business_and_post(request)
     data = await read_json(request, services.settings.max_body_bytes)
     edited = await commands.edit_post(services, business, post, data)
-    return json_response(await post_view(services, business, edited))
+    view = await post_view(services, business, edited.post)
+    view["unresolved_mentions"] = unresolved_json(edited.unresolved)
+    return json_response(view)
 
 
 async def delete(request: Request) -> Response:
@@ -204,6 +245,7 @@ _POST = "/api/v1/businesses/{username}/posts/{id}"
 
 routes = [
     Route("/api/v1/businesses/{username}/posts", create, methods=["POST"]),
+    Route("/api/v1/businesses/{username}/posts/preview", preview, methods=["POST"]),
     Route("/api/v1/businesses/{username}/posts", list_posts, methods=["GET"]),
     Route(_POST, get_one, methods=["GET"]),
     Route(_POST, patch, methods=["PATCH"]),

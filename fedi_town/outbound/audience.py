@@ -4,21 +4,49 @@ A mention is resolved by WebFinger (``acct:user@host`` → actor id), then the a
 stored copy, or a signed GET as the instance actor, see ``remote.actors``) gives its inbox,
 the shared one when it has one. A mention of one of our own businesses is resolved from the
 database, without HTTP. Addressing (to/cc per visibility) is ``protocol.documents``'.
+
+A mention that cannot be resolved stays text (as on Mastodon) and comes back as an
+``Unresolved`` saying why, in words for the owner. ``why_unresolved`` is the rule table:
+
+    the handle cannot name a server          invalid      not a valid handle
+    no business by that name here            not_found    no account by that name on <us>
+    a domain or account block covers it      blocked      <domain> is blocked on this instance
+                                                          / you blocked <domain> / that account
+    WebFinger or the actor answers 404       not_found    no account by that name on <host>
+    ... answers 410                          gone         that account was deleted from <host>
+    ... answers 429 or 5xx                   refused      <host> is having trouble; try later
+    ... answers another status               refused      <host> refused to look up that name
+    the address is refused (SSRF guard)      private      <host> is a private address ...
+    no answer (timeout, refused connection)  unreachable  <host> did not answer (in time)
+    an answer we cannot use                  unusable     <host> did not answer with an account
+
+Blocks are checked before any request: the handle's domain first, then the actor id that
+WebFinger gives (its own host may differ), so nothing is fetched from a blocked server.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 from urllib.parse import urlsplit
 
 from fedi_town.errors import FediTownError, RemoteError
 from fedi_town.remote import actors as remote_actors
+from fedi_town.remote.errors import (
+    FetchFailed,
+    ForbiddenAddress,
+    RemoteGone,
+    RemoteNotFound,
+    RemoteUnreachable,
+)
 from fedi_town.services import Services
-from fedi_town.store import businesses, outbox
+from fedi_town.store import businesses, moderation, outbox
 from fedi_town.store import posts as post_store
 from fedi_town.store.actors import RemoteActor
-from fedi_town.text.compose import MentionRef, ResolvedMention
+from fedi_town.store.moderation import Block
+from fedi_town.text.compose import MentionRef, ResolvedMention, is_plausible_host
 
 log = logging.getLogger(__name__)
 
@@ -65,20 +93,124 @@ def _remote_recipient(actor: RemoteActor) -> Recipient:
     return Recipient(mention, actor.shared_inbox or actor.inbox)
 
 
-async def resolve_mention(services: Services, ref: MentionRef) -> Recipient | None:
-    """The actor behind ``@user@host`` (or a local ``@user``); None when it cannot be found."""
-    if ref.host is None or ref.host.lower() == services.urls.domain.lower():
-        return await _local_recipient(services, ref.username)
+#: Why a mention was left as text (``Unresolved.code``), for an app to style or count.
+UnresolvedCode = Literal[
+    "invalid", "not_found", "gone", "blocked", "refused", "private", "unreachable", "unusable"
+]
+#: Failures that say nothing of the user, only of the host: the other mentions there share them.
+_HOST_WIDE: frozenset[UnresolvedCode] = frozenset({"private", "unreachable"})
+
+
+@dataclass(frozen=True)
+class Unresolved:
+    """A mention left as text: the handle as typed (``@user@host``), and why."""
+
+    handle: str
+    code: UnresolvedCode
+    reason: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"handle": self.handle, "code": self.code, "reason": self.reason}
+
+
+def why_unresolved(exc: FediTownError, host: str) -> tuple[UnresolvedCode, str]:
+    """What an owner is told when looking up a mention on ``host`` raised ``exc``."""
+    if isinstance(exc, RemoteNotFound):
+        return "not_found", f"no account by that name on {host}"
+    if isinstance(exc, RemoteGone):
+        return "gone", f"that account was deleted from {host}"
+    if isinstance(exc, FetchFailed):
+        if exc.status == 429 or exc.status >= 500:
+            return "refused", f"{host} is having trouble; try again later"
+        return "refused", f"{host} refused to look up that name"
+    if isinstance(exc, ForbiddenAddress):
+        return "private", f"{host} is a private address, which this instance does not contact"
+    if isinstance(exc, RemoteUnreachable):
+        if exc.reason == "timeout":
+            return "unreachable", f"{host} did not answer in time"
+        return "unreachable", f"{host} did not answer"
+    return "unusable", f"{host} did not answer with a fediverse account"
+
+
+def _block_reason(block: Block) -> str:
+    if block.domain is not None:
+        if block.business_id is None:
+            return f"{block.domain} is blocked on this instance"
+        return f"you blocked {block.domain}"
+    if block.business_id is None:
+        return "that account is blocked on this instance"
+    return "you blocked that account"
+
+
+async def resolve_mention(
+    services: Services, ref: MentionRef, business_id: int | None = None
+) -> Recipient | Unresolved:
+    """The actor behind ``@user@host`` (or a local ``@user``), or why it cannot be found.
+
+    With ``business_id``, that business's own blocks count as well as the instance's."""
+    domain = services.urls.domain
+    handle = ref.handle(domain)
+    if ref.host is None or ref.host.lower() == domain.lower():
+        found = await _local_recipient(services, ref.username)
+        if found is None:
+            return Unresolved(handle, "not_found", f"no account by that name on {domain}")
+        return found
+    host = ref.host.lower()
+    if not is_plausible_host(host):
+        return Unresolved(handle, "invalid", "not a valid handle")
+    block = await moderation.blocking(services.store, host, business_id)
+    if block is not None:
+        return Unresolved(handle, "blocked", _block_reason(block))
     try:
         actor_uri = await remote_actors.resolve_handle(services.fetcher(), ref.username, ref.host)
         local = _local_username(services, actor_uri)
         if local is not None:
-            return await _local_recipient(services, local)
+            found = await _local_recipient(services, local)
+            if found is None:
+                return Unresolved(handle, "not_found", f"no account by that name on {domain}")
+            return found
+        block = await moderation.blocking(services.store, actor_uri, business_id)
+        if block is not None:
+            return Unresolved(handle, "blocked", _block_reason(block))
         actor = await remote_actors.known_or_fetch(services.fetcher(), actor_uri)
     except FediTownError as exc:
-        log.info("mention @%s@%s left as text: %s", ref.username, ref.host, type(exc).__name__)
-        return None
+        code, reason = why_unresolved(exc, host)
+        log.info("mention %s left as text: %s (%s)", handle, code, type(exc).__name__)
+        return Unresolved(handle, code, reason)
     return _remote_recipient(actor)
+
+
+@dataclass(frozen=True)
+class Mentions:
+    """Mentions looked up: the found by ``MentionRef.key``, the others in the order typed."""
+
+    found: dict[str, Recipient]
+    unresolved: list[Unresolved]
+
+
+async def resolve_mentions(
+    services: Services, refs: Sequence[MentionRef], business_id: int | None = None
+) -> Mentions:
+    """Each of ``refs`` resolved in turn; a host that did not answer (or is private) is
+    not asked again for the next mention there, which gets the same reason."""
+    found: dict[str, Recipient] = {}
+    unresolved: list[Unresolved] = []
+    failed_hosts: dict[str, Unresolved] = {}
+    for ref in refs:
+        host = (ref.host or "").lower()
+        if host in failed_hosts:
+            failure = failed_hosts[host]
+            handle = ref.handle(services.urls.domain)
+            unresolved.append(Unresolved(handle, failure.code, failure.reason))
+            continue
+        result = await resolve_mention(services, ref, business_id)
+        if isinstance(result, Unresolved):
+            unresolved.append(result)
+            if result.code in _HOST_WIDE:
+                failed_hosts[host] = result
+        else:
+            found[ref.key] = result
+    return Mentions(found, unresolved)
 
 
 @dataclass(frozen=True)

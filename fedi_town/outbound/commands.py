@@ -5,6 +5,8 @@ transaction; the transaction then writes the post and its activity with one deli
 per inbox, all or nothing. A failed check raises a ``ProblemError`` (422 mostly) before
 anything is written, or inside the transaction so it rolls back.
 
+    draft_post     check and compose a new post, writing nothing: what create_post
+                   writes and what a preview shows (mentions looked up, none sent)
     create_post    Create{Note} now, or at scheduled_at (publish_due)
     edit_post      Update{Note} with a later ``updated``, to everyone who got the post
     delete_post    Delete{Tombstone} to every inbox that may hold it; unpublished: nothing
@@ -26,10 +28,10 @@ from typing import Any
 from fedi_town.errors import Conflict, FediTownError, Unprocessable
 from fedi_town.outbound import directory
 from fedi_town.outbound.audience import (
-    Recipient,
     ReplyTarget,
+    Unresolved,
     inboxes_for,
-    resolve_mention,
+    resolve_mentions,
     resolve_reply,
 )
 from fedi_town.outbound.notes import create_for, update_for
@@ -113,10 +115,13 @@ async def _check_media(
 
 @dataclass(frozen=True)
 class Composition:
+    """The HTML and what it addresses; ``unresolved``: the mentions left as text, and why."""
+
     html: str
     mentions: list[dict[str, str]]
     hashtags: list[str]
     extra_inboxes: list[str]
+    unresolved: list[Unresolved]
 
 
 async def compose(
@@ -126,11 +131,8 @@ async def compose(
     refs = find_mentions(source)
     if len(refs) > MAX_MENTIONS:
         raise _problem("/content", f"at most {MAX_MENTIONS} different mentions per post")
-    found: dict[str, Recipient] = {}
-    for ref in refs:
-        recipient = await resolve_mention(services, ref)
-        if recipient is not None:
-            found[ref.key] = recipient
+    looked_up = await resolve_mentions(services, refs, business.id)
+    found = looked_up.found
     resolved: dict[str, ResolvedMention] = {k: r.mention for k, r in found.items()}
     rendered = render_post(
         source,
@@ -148,7 +150,21 @@ async def compose(
         mentions.setdefault(mention.href, {"href": mention.href, "name": mention.name})
         if recipient.inbox and recipient.inbox != own_inbox:
             inboxes[recipient.inbox] = None
-    return Composition(rendered.html, list(mentions.values()), rendered.hashtags, list(inboxes))
+    return Composition(
+        rendered.html,
+        list(mentions.values()),
+        rendered.hashtags,
+        list(inboxes),
+        looked_up.unresolved,
+    )
+
+
+def _needs_a_mention(composition: Composition) -> Unprocessable:
+    """A direct post with nobody found to send it to, saying why the typed ones were not."""
+    message = "a direct post needs at least one mention of someone we found"
+    if composition.unresolved:
+        message += ": " + "; ".join(f"{u.handle}: {u.reason}" for u in composition.unresolved)
+    return _problem("/content", message)
 
 
 async def _reply_target(services: Services, uri: str) -> ReplyTarget:
@@ -191,26 +207,63 @@ async def _reload(services: Services, business: Business, post_id: int) -> Post:
 
 
 @dataclass(frozen=True)
-class CreatedPost:
-    """A post just written and its attachments, as stored: what the API answers with,
-    without reading them back."""
+class Draft:
+    """A new post checked and composed, nothing written yet: what ``create_post`` writes and
+    what a preview shows. ``media`` as found before the write (checked again inside it)."""
 
-    post: Post
+    content: str
+    visibility: str
+    spoiler_text: str
+    sensitive: bool
+    language: str | None
+    scheduled_at: int | None
+    reply: ReplyTarget | None
     media: list[Media]
+    composition: Composition
 
 
-async def create_post(services: Services, business: Business, data: dict[str, Any]) -> CreatedPost:
-    """Write a post (published now, or scheduled) and, if published, its Create."""
+async def draft_post(services: Services, business: Business, data: dict[str, Any]) -> Draft:
+    """Check ``data`` (the create body) and compose the post: mentions and the post replied
+    to are looked up, nothing is stored and nothing is sent. A refusal is a ``ProblemError``
+    naming the field, exactly as ``create_post`` refuses."""
     validate("post-create", data)
     now = services.now_ms()
     content = _content(data)
     visibility = str(data.get("visibility", "public"))
     scheduled_at = _scheduled_at(data["scheduled_at"], now) if data.get("scheduled_at") else None
-    await _check_media(services, business, data.get("media_ids", []), None)
+    media = await _check_media(services, business, data.get("media_ids", []), None)
     reply = await _reply_target(services, data["in_reply_to"]) if data.get("in_reply_to") else None
     composition = await compose(services, business, content, reply)
     if visibility == "direct" and not composition.mentions:
-        raise _problem("/content", "a direct post needs at least one mention of someone we found")
+        raise _needs_a_mention(composition)
+    return Draft(
+        content=content,
+        visibility=visibility,
+        spoiler_text=str(data.get("spoiler_text", "")).strip(),
+        sensitive=bool(data.get("sensitive", False)),
+        language=data.get("language"),
+        scheduled_at=scheduled_at,
+        reply=reply,
+        media=media,
+        composition=composition,
+    )
+
+
+@dataclass(frozen=True)
+class CreatedPost:
+    """A post just written and its attachments, as stored: what the API answers with,
+    without reading them back; and the mentions left as text."""
+
+    post: Post
+    media: list[Media]
+    unresolved: list[Unresolved]
+
+
+async def create_post(services: Services, business: Business, data: dict[str, Any]) -> CreatedPost:
+    """Write a post (published now, or scheduled) and, if published, its Create."""
+    draft = await draft_post(services, business, data)
+    composition = draft.composition
+    now = services.now_ms()
     post_id = new_id(now)
     async with services.store.transaction():
         # Checked again inside the transaction: another request may have taken the media.
@@ -220,24 +273,24 @@ async def create_post(services: Services, business: Business, data: dict[str, An
             post_id=post_id,
             business_id=business.id,
             uri=services.urls.post(business.username, post_id),
-            content_source=content,
+            content_source=draft.content,
             content_html=composition.html,
-            spoiler_text=str(data.get("spoiler_text", "")).strip(),
-            sensitive=bool(data.get("sensitive", False)),
-            language=data.get("language"),
-            visibility=visibility,
-            in_reply_to_uri=reply.uri if reply else None,
+            spoiler_text=draft.spoiler_text,
+            sensitive=draft.sensitive,
+            language=draft.language,
+            visibility=draft.visibility,
+            in_reply_to_uri=draft.reply.uri if draft.reply else None,
             mentions=composition.mentions,
             hashtags=composition.hashtags,
             extra_inboxes=composition.extra_inboxes,
-            scheduled_at=scheduled_at,
-            published_at=None if scheduled_at else now,
+            scheduled_at=draft.scheduled_at,
+            published_at=None if draft.scheduled_at else now,
             now=now,
         )
         await media_store.attach(services.store, post_id, [m.id for m in media])
         if post.is_published:
             inboxes = await inboxes_for(
-                services, business.id, visibility, composition.extra_inboxes
+                services, business.id, draft.visibility, composition.extra_inboxes
             )
             await _enqueue_note_activity(services, business, post, "Create", inboxes)
             await directory.boost(services, business, post)
@@ -247,10 +300,10 @@ async def create_post(services: Services, business: Business, data: dict[str, An
         business.username,
         "published" if post.is_published else "scheduled",
         post.id,
-        visibility,
+        draft.visibility,
     )
     attached = [replace(m, post_id=post.id, position=i) for i, m in enumerate(media)]
-    return CreatedPost(post, attached)
+    return CreatedPost(post, attached, composition.unresolved)
 
 
 def _next_edit_time(post: Post, now: int) -> int:
@@ -260,13 +313,23 @@ def _next_edit_time(post: Post, now: int) -> int:
     return max(now // 1000, previous // 1000 + 1) * 1000
 
 
+@dataclass(frozen=True)
+class EditedPost:
+    """A post just changed, and the mentions of its new content left as text (none when
+    the content did not change)."""
+
+    post: Post
+    unresolved: list[Unresolved]
+
+
 async def edit_post(
     services: Services, business: Business, post: Post, data: dict[str, Any]
-) -> Post:
+) -> EditedPost:
     """Change a post; a published one sends Update{Note} to everyone who got it."""
     validate("post-update", data)
     now = services.now_ms()
     changes: dict[str, Any] = {}
+    unresolved: list[Unresolved] = []
     if "content" in data:
         content = _content(data)
         reply = None
@@ -282,7 +345,8 @@ async def edit_post(
             mentions = [post.mentions[0], *[m for m in mentions if m != post.mentions[0]]]
             inboxes = list(dict.fromkeys([*post.extra_inboxes, *inboxes]))
         if post.visibility == "direct" and not mentions:
-            raise _problem("/content", "a direct post needs at least one mention")
+            raise _needs_a_mention(composition)
+        unresolved = composition.unresolved
         changes.update(
             content_source=content,
             content_html=composition.html,
@@ -319,7 +383,7 @@ async def edit_post(
             inboxes = list(dict.fromkeys([*audience, *current]))
             await _enqueue_note_activity(services, business, edited, "Update", inboxes)
         services.store.after_commit(BusinessChanged(business.username))
-    return edited
+    return EditedPost(edited, unresolved)
 
 
 async def delete_post(services: Services, business: Business, post: Post) -> None:

@@ -49,6 +49,25 @@ class MentionRef:
         """Case-insensitive identity, for matching a resolved mention back to the text."""
         return f"{self.username}@{self.host or ''}".lower()
 
+    def handle(self, local_domain: str) -> str:
+        """``@user@host`` as typed; a bare ``@user`` gets ``local_domain``."""
+        return f"@{self.username}@{self.host or local_domain}"
+
+
+_MAX_HOST = 253
+_MAX_LABEL = 63
+_MAX_PORT = 65535
+
+
+def is_plausible_host(host: str) -> bool:
+    """Whether a mention's ``host[:port]`` could name a server: labels of 1 to 63 characters,
+    at most 253 in all, a port from 1 to 65535 (``MENTION_RE`` already limits the letters)."""
+    name, _, port = host.partition(":")
+    if port and not (port.isdigit() and 0 < int(port) <= _MAX_PORT):
+        return False
+    labels = name.split(".")
+    return 0 < len(name) <= _MAX_HOST and all(0 < len(label) <= _MAX_LABEL for label in labels)
+
 
 @dataclass(frozen=True)
 class ResolvedMention:

@@ -9,10 +9,12 @@ is checked against a fixed hash too, so the answer's time does not tell which lo
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import anyio
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
+
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
 
 MIN_LENGTH = 10
 MAX_LENGTH = 1024
@@ -20,6 +22,10 @@ MAX_LENGTH = 1024
 
 @lru_cache(maxsize=1)
 def hasher() -> PasswordHasher:
+    # argon2-cffi (and cffi) load at the first sign-in, not at start: a process serving only
+    # federation traffic never needs them (idle RSS target: 80 MB).
+    from argon2 import PasswordHasher  # deferred: sign-in only
+
     return PasswordHasher()
 
 
@@ -44,6 +50,8 @@ async def hash_password(password: str) -> str:
 
 
 def _verify(stored: str | None, password: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError  # deferred: as hasher
+
     try:
         return hasher().verify(stored or _dummy_hash(), password) and stored is not None
     except (VerificationError, InvalidHashError):

@@ -173,6 +173,12 @@ ENDPOINTS: dict[str, tuple[str, str, str, st.SearchStrategy[bytes]]] = {
         "owner",
         bodies({"content": "Fresh #bread"}, POST_KEYS),
     ),
+    "post preview": (
+        "POST",
+        "/api/v1/businesses/bakery/posts/preview",
+        "owner",
+        bodies({"content": "Fresh #bread"}, POST_KEYS),
+    ),
     "post update": (
         "PATCH",
         "/api/v1/businesses/bakery/posts/{post}",

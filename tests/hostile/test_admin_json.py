@@ -47,6 +47,7 @@ ROUTES = [
     ("POST", "/api/v1/businesses"),
     ("PATCH", "/api/v1/businesses/bakery"),
     ("POST", "/api/v1/businesses/bakery/posts"),
+    ("POST", "/api/v1/businesses/bakery/posts/preview"),
     ("PATCH", "/api/v1/businesses/bakery/posts/{post}"),
     ("PATCH", "/api/v1/businesses/bakery/media/{media}"),
     ("POST", "/api/v1/businesses/bakery/blocks"),

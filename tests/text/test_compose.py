@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from fedi_town.text.compose import MentionRef, ResolvedMention, find_mentions, render_post
+import pytest
+
+from fedi_town.text.compose import (
+    MentionRef,
+    ResolvedMention,
+    find_mentions,
+    is_plausible_host,
+    render_post,
+)
 
 ALICE = ResolvedMention(
     href="https://m.example/users/alice",
@@ -62,3 +70,28 @@ def test_mentions_are_found_once_each_with_ports_and_without_hosts():
         MentionRef("cafe", None),
         MentionRef("bob", "127.0.0.1:8080"),
     ]
+
+
+def test_a_mention_names_its_handle_as_typed_and_a_bare_one_gets_our_domain():
+    assert MentionRef("Alice", "M.example").handle("town.example") == "@Alice@M.example"
+    assert MentionRef("cafe", None).handle("town.example") == "@cafe@town.example"
+
+
+@pytest.mark.parametrize(
+    ("host", "plausible"),
+    [
+        ("m.example", True),
+        ("localhost", True),
+        ("127.0.0.1:8080", True),
+        ("m.example:65535", True),
+        ("m.example:0", False),
+        ("m.example:65536", False),
+        ("m.example:99999", False),
+        ("a" * 63 + ".example", True),
+        ("a" * 64 + ".example", False),
+        (".".join(["a" * 60] * 4) + ".ab", True),  # 246 characters
+        (".".join(["a" * 62] * 4) + ".ab", False),  # 254 characters
+    ],
+)
+def test_a_mention_host_is_plausible_only_if_it_could_name_a_server(host, plausible):
+    assert is_plausible_host(host) is plausible

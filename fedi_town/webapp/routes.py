@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from fedi_town.webapp import account, home, passkeys, signin
+from fedi_town.webapp import account, compose, home, passkeys, posts, signin
 
 routes: list[BaseRoute] = [
     *signin.routes,
@@ -12,4 +12,6 @@ routes: list[BaseRoute] = [
     *account.routes,
     # Pages under /app/{username}/... come after the fixed /app/... paths.
     *home.routes,
+    *compose.routes,
+    *posts.routes,
 ]

@@ -133,7 +133,8 @@ def normalise_domain(raw: str) -> str:
         host = host.encode("idna").decode("ascii")
     except UnicodeError:
         raise Unprocessable(
-            "not a domain name", errors=[{"pointer": "/domain", "message": "not a domain"}]
+            "not a domain name",
+            errors=[{"pointer": "/domain", "message": "This is not a domain name."}],
         ) from None
     return f"{host}:{port}" if port else host
 
@@ -147,7 +148,13 @@ async def resolve_actor(services: Services, value: str) -> str:
     if match is None:
         raise Unprocessable(
             "actor must be an actor URI or a @user@host handle",
-            errors=[{"pointer": "/actor", "message": "not a URI or handle"}],
+            errors=[
+                {
+                    "pointer": "/actor",
+                    "message": "Write a handle like @alice@mastodon.example, "
+                    "or the address of their profile.",
+                }
+            ],
         )
     username, domain = match.group(1), match.group(2).lower()
     known = await store_actors.by_handle(services.store, username, domain)
@@ -159,7 +166,12 @@ async def resolve_actor(services: Services, value: str) -> str:
         log.info("could not resolve @%s@%s: %s", username, domain, exc.__class__.__name__)
         raise Unprocessable(
             f"could not find @{username}@{domain}",
-            errors=[{"pointer": "/actor", "message": "handle did not resolve"}],
+            errors=[
+                {
+                    "pointer": "/actor",
+                    "message": f"Nobody called @{username}@{domain} was found. Check the spelling.",
+                }
+            ],
         ) from None
 
 

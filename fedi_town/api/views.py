@@ -71,7 +71,14 @@ def notification(row: Row) -> dict[str, Any]:
         "post": {"id": str(row["post_id"]), "uri": row["post_uri"]}
         if row["post_id"] is not None and row["post_uri"] is not None
         else None,
-        "note": {"uri": row["note_uri"], "content": row["note_content"], "url": row["note_url"]}
+        "note": {
+            "uri": row["note_uri"],
+            "content": row["note_content"],
+            "url": row["note_url"],
+            "summary": row["note_summary"] or None,
+            "visibility": row["note_visibility"],
+            "published_at": iso8601(row["note_published_at"]),
+        }
         if row["note_uri"] is not None
         else None,
         "report": report,

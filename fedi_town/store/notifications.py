@@ -74,8 +74,10 @@ async def page(
         f"SELECT n.id, n.type, n.created_at, n.read_at, n.post_id, n.report_id, "  # noqa: S608
         f"n.remote_note_id, {JOIN_COLUMNS}, "
         "p.uri AS post_uri, r.uri AS note_uri, r.content_html AS note_content, "
-        "r.url AS note_url, rep.content AS report_content, rep.object_uris AS report_objects, "
-        "rep.actor_uri AS report_actor, rep.created_at AS report_created_at "
+        "r.url AS note_url, r.summary AS note_summary, r.visibility AS note_visibility, "
+        "r.published_at AS note_published_at, rep.content AS report_content, "
+        "rep.object_uris AS report_objects, rep.actor_uri AS report_actor, "
+        "rep.created_at AS report_created_at "
         "FROM notifications n "
         "LEFT JOIN remote_actors a ON a.id = n.actor_id "
         "LEFT JOIN posts p ON p.id = n.post_id "

@@ -1,7 +1,8 @@
 """Writing a post from a phone: text, photos from the camera with their descriptions, who may
 see it, a content warning, a time to post it later, and a preview of how Mastodon will show it.
 
-    GET  /app/{username}/compose[?in_reply_to=<uri>]   the form (a reply when the uri is given)
+    GET  /app/{username}/compose   the form; ?in_reply_to=<uri> makes it a reply, and
+                                   ?content= and ?visibility= fill those in
     POST /app/{username}/compose                       action=preview | post | post_anyway
 
 Everything goes through the admin API: each new photo is uploaded (``POST .../media``) as soon
@@ -269,7 +270,7 @@ async def _upload_new(
 
 def _upload_problem(answer: ApiAnswer) -> str:
     if answer.status == 415:
-        return "this is not a photo we can use (JPEG, PNG, WebP or GIF)"
+        return "this is not a photo we can use; take or pick a photo instead"
     if answer.status == 413:
         return "this photo is too large"
     return answer.detail or "the photo could not be read"
@@ -339,9 +340,11 @@ async def compose_page(request: Request) -> Response:
     visitor = await signed_in(request)
     business = await business_of(request, visitor)
     params = request.query_params
+    visibility = params.get("visibility") or "public"
     draft = Draft(
         in_reply_to=reply_uri(params.get("in_reply_to")),
         content=(params.get("content") or "")[:MAX_CONTENT],
+        visibility=visibility if visibility in VISIBILITY_WORDS else "public",
     )
     return _render(request, visitor, business, draft)
 

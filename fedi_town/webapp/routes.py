@@ -4,14 +4,35 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from fedi_town.webapp import account, compose, home, passkeys, posts, signin
+from fedi_town.webapp import (
+    account,
+    admin,
+    business,
+    compose,
+    followers,
+    home,
+    inbox,
+    listings,
+    moderation,
+    passkeys,
+    people,
+    posts,
+    signin,
+)
 
 routes: list[BaseRoute] = [
     *signin.routes,
     *passkeys.routes,
     *account.routes,
+    *admin.routes,
     # Pages under /app/{username}/... come after the fixed /app/... paths.
     *home.routes,
     *compose.routes,
     *posts.routes,
+    *people.routes,
+    *inbox.routes,
+    *followers.routes,
+    *moderation.routes,
+    *business.routes,
+    *listings.routes,
 ]

@@ -294,9 +294,10 @@ async def test_the_preview_shows_the_post_as_mastodon_will_and_who_was_not_found
 async def test_a_reply_link_fills_in_what_is_replied_to(app_client):
     user = await owner_of(app_client, "bakery")
     note = "https://mastodon.example/users/alice/statuses/1"
-    page = await user.get(COMPOSE, params={"in_reply_to": note})
+    page = await user.get(COMPOSE, params={"in_reply_to": note, "visibility": "direct"})
     assert "Write a reply" in page.text
     assert f'name="in_reply_to" value="{note}"' in page.text
+    assert 'value="direct" checked' in page.text
     ignored = await user.get(COMPOSE, params={"in_reply_to": "javascript:alert(1)"})
     assert 'name="in_reply_to"' not in ignored.text
 

@@ -13,12 +13,14 @@ from fedi_town.api import (
     offers,
     owner,
     people,
+    post_activity,
     posts,
 )
 
 routes: list[BaseRoute] = [
     *businesses.routes,
     *posts.routes,
+    *post_activity.routes,
     *offers.routes,
     *events.routes,
     *media.routes,

@@ -8,6 +8,7 @@ from fedi_town.webapp import (
     account,
     admin,
     business,
+    compose,
     followers,
     home,
     inbox,
@@ -15,6 +16,7 @@ from fedi_town.webapp import (
     moderation,
     passkeys,
     people,
+    posts,
     signin,
 )
 
@@ -25,6 +27,8 @@ routes: list[BaseRoute] = [
     *admin.routes,
     # Pages under /app/{username}/... come after the fixed /app/... paths.
     *home.routes,
+    *compose.routes,
+    *posts.routes,
     *people.routes,
     *inbox.routes,
     *followers.routes,

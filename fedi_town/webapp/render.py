@@ -36,7 +36,7 @@ APP_HEADERS = {
 FLASH_COOKIE = "ftown_flash"
 #: A form with photos: up to four of ``api.media.MAX_FILE_BYTES`` and the text.
 MAX_FORM_BYTES = 4 * 10 * 1024 * 1024 + 256 * 1024
-MAX_FILES = 4
+MAX_FILES = 8  # the compose page says "at most 4 photos" itself
 
 
 def _flash(request: Request) -> str | None:

@@ -7,7 +7,6 @@ out. On both backends; the pages are shot at phone and desktop width (tests/weba
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +16,10 @@ from playwright.async_api import Page, async_playwright
 from tests.interop.harness import FedifyClient
 from tests.interop.owner import Owner, fedify_received, png_bytes
 from tests.live import wait_until
+from tests.webapp.browser import CHROMIUM, HAVE_CHROMIUM, join, watch
 from tests.webapp.screens import DESKTOP, PHONE, shoot
 
 pytestmark = pytest.mark.anyio
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-HAVE_CHROMIUM = Path(CHROMIUM).exists()
-PASSWORD = "flour, water and salt"
 
 
 async def open_tab(page: Page, name: str) -> None:
@@ -62,21 +58,12 @@ async def test_an_owner_runs_the_bakery_from_a_phone(
         try:
             context = await browser.new_context(viewport=PHONE)
             page = await context.new_page()
-            broken: list[str] = []
-            page.on("pageerror", lambda e: broken.append(str(e)))
-            page.on(
-                "response",
-                lambda r: broken.append(f"{r.status} {r.url}") if r.status >= 400 else None,
-            )
+            broken = watch(page)
 
             # When the owner opens the invite and chooses a name and a password
             await page.goto(invite)
             await shoot(page, "invite", tmp_path)
-            await page.get_by_label("Your name").fill("Anna")
-            await page.get_by_label("Sign-in name").fill("anna@corner.example")
-            await page.get_by_label("Password", exact=True).fill(PASSWORD)
-            await page.get_by_label("The same password again").fill(PASSWORD)
-            await page.get_by_role("button", name="Join and sign in").click()
+            await join(page, invite, "Anna", "anna@corner.example")
             await page.wait_for_url("**/app/bakery")
             # Then she is on the bakery's Today page
             await page.get_by_role("heading", name="Today at Corner Bakery").wait_for()

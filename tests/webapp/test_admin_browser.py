@@ -6,24 +6,13 @@ and invites staff. Both pages are shot at 390 and 1280 px (tests/webapp/screens.
 from __future__ import annotations
 
 import pytest
-from playwright.async_api import Page, async_playwright
+from playwright.async_api import async_playwright
 
 from tests.live import live_instance
-from tests.webapp.kit import PASSWORD
+from tests.webapp.browser import CHROMIUM, HAVE_CHROMIUM, join
 from tests.webapp.screens import PHONE, shoot
-from tests.webapp.test_passkeys import CHROMIUM, HAVE_CHROMIUM
 
 pytestmark = pytest.mark.anyio
-
-
-async def join(page: Page, link: str, name: str, login: str) -> None:
-    """Open an invite link and join with ``PASSWORD``."""
-    await page.goto(link)
-    await page.get_by_label("Your name").fill(name)
-    await page.get_by_label("Sign-in name").fill(login)
-    await page.get_by_label("Password", exact=True).fill(PASSWORD)
-    await page.get_by_label("The same password again").fill(PASSWORD)
-    await page.get_by_role("button", name="Join and sign in").click()
 
 
 def bad(url: str, status: int) -> bool:

@@ -6,19 +6,14 @@ It is shot at a phone's width and a laptop's (tests/webapp/screens.py).
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 from playwright.async_api import async_playwright
 
 from tests.live import live_instance
+from tests.webapp.browser import CHROMIUM, HAVE_CHROMIUM, join
 from tests.webapp.screens import shoot
 
 pytestmark = pytest.mark.anyio
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-HAVE_CHROMIUM = Path(CHROMIUM).exists()
 
 
 async def test_an_owner_sets_the_hours_on_a_phone_and_the_page_fits_phone_and_laptop(
@@ -61,12 +56,7 @@ async def test_an_owner_sets_the_hours_on_a_phone_and_the_page_fits_phone_and_la
                     "console",
                     lambda m: problems.append(m.text) if m.type == "error" else None,
                 )
-                await page.goto(link)
-                await page.get_by_label("Your name").fill("Anna")
-                await page.get_by_label("Sign-in name").fill("anna")
-                await page.get_by_label("Password", exact=True).fill("flour, water and salt")
-                await page.get_by_label("The same password again").fill("flour, water and salt")
-                await page.get_by_role("button", name="Join and sign in").click()
+                await join(page, link, "Anna", "anna")
                 await page.wait_for_url("**/app/bakery")
                 # When she opens the business page from the tabs
                 await page.get_by_role("link", name="Business", exact=True).click()

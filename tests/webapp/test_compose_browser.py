@@ -5,20 +5,14 @@ and of the posts page at 390 and 1280 px (tests/webapp/screens.py)."""
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 from playwright.async_api import async_playwright
 
+from tests.webapp.browser import CHROMIUM, HAVE_CHROMIUM, join
 from tests.webapp.screens import DESKTOP, PHONE, shoot
 from tests.webapp.test_compose import jpeg
 
 pytestmark = pytest.mark.anyio
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-HAVE_CHROMIUM = Path(CHROMIUM).exists()
-PASSWORD = "flour, water and salt"
 
 
 async def test_a_phone_writes_a_post_with_a_photo_and_finds_it_in_the_list(live, tmp_path):
@@ -42,12 +36,7 @@ async def test_a_phone_writes_a_post_with_a_photo_and_finds_it_in_the_list(live,
             # the page's own resources (script, styles, photos) all load; chromium's
             # favicon request is not the page's and is left out
             page.on("response", lambda r: errors.append(r.url) if r.status >= 400 else None)
-            await page.goto(made.json()["url"])
-            await page.get_by_label("Your name").fill("Anna")
-            await page.get_by_label("Sign-in name").fill("anna")
-            await page.get_by_label("Password", exact=True).fill(PASSWORD)
-            await page.get_by_label("The same password again").fill(PASSWORD)
-            await page.get_by_role("button", name="Join and sign in").click()
+            await join(page, made.json()["url"], "Anna", "anna")
             await page.wait_for_url("**/app/bakery")
             # When she writes a post, picks the photo and describes it where the page asks
             await page.get_by_role("link", name="Write", exact=True).click()

@@ -5,9 +5,6 @@ desktop: an owner answers a reply inline and approves a follow request, with scr
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 from playwright.async_api import async_playwright
 
@@ -15,13 +12,10 @@ from fedi_town.store import businesses
 from tests.api.helpers import followers_from
 from tests.inbound import payloads as p
 from tests.inbound.helpers import add_post, add_remote_actor, handle
+from tests.webapp.browser import CHROMIUM, HAVE_CHROMIUM, join
 from tests.webapp.screens import DESKTOP, PHONE, shoot
 
 pytestmark = pytest.mark.anyio
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-HAVE_CHROMIUM = Path(CHROMIUM).exists()
-PASSWORD = "flour, water and salt"
 
 
 async def seed(live, peer) -> str:
@@ -73,12 +67,7 @@ async def test_an_owner_answers_a_reply_and_approves_a_follower_on_a_phone(live,
             page = await context.new_page()
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
-            await page.goto(link)
-            await page.get_by_label("Your name").fill("Anna")
-            await page.get_by_label("Sign-in name").fill("anna")
-            await page.get_by_label("Password", exact=True).fill(PASSWORD)
-            await page.get_by_label("The same password again").fill(PASSWORD)
-            await page.get_by_role("button", name="Join and sign in").click()
+            await join(page, link, "Anna", "anna")
             await page.wait_for_url("**/app/bakery")
             # And turns approval on; then people write, like and ask to follow
             await page.goto(live.base_url + "/app/bakery/followers")

@@ -6,20 +6,15 @@ over http, never an IP address. Bad answers are refused without a browser (both 
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 from playwright.async_api import async_playwright
 
 from fedi_town.store import people
 from tests.live import live_instance
+from tests.webapp.browser import CHROMIUM, HAVE_CHROMIUM, join
 from tests.webapp.kit import AppUser, owner_of
 
 pytestmark = pytest.mark.anyio
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-HAVE_CHROMIUM = Path(CHROMIUM).exists()
 
 
 async def test_a_phone_adds_a_passkey_and_signs_in_with_it(database_url, tmp_path):
@@ -55,12 +50,7 @@ async def test_a_phone_adds_a_passkey_and_signs_in_with_it(database_url, tmp_pat
                         }
                     },
                 )
-                await page.goto(link)
-                await page.get_by_label("Your name").fill("Anna")
-                await page.get_by_label("Sign-in name").fill("anna")
-                await page.get_by_label("Password", exact=True).fill("flour, water and salt")
-                await page.get_by_label("The same password again").fill("flour, water and salt")
-                await page.get_by_role("button", name="Join and sign in").click()
+                await join(page, link, "Anna", "anna")
                 await page.wait_for_url("**/app/bakery")
                 # When she adds a passkey on her account page
                 await page.goto(live.base_url + "/app/account")

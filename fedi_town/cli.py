@@ -1,23 +1,28 @@
 """The ``fedi-town`` command: serve, migrate, create-business, token, worker,
-new-key-encryption-key, rotate-keys.
+new-key-encryption-key, rotate-keys, invite, list-businesses, doctor.
 
-Every subcommand reads settings from the environment (see README, Settings) and says what
-it did; secrets it creates are printed once, on the terminal, never logged.
+Every subcommand reads settings from the environment (see README, Settings), filled in from
+``--env-file PATH`` (``envfile``: the real environment wins), and says what it did; secrets
+it creates are printed once, on the terminal, never logged.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.metadata
+import json
 import logging
 import os
 import socket
 import stat
 import sys
+import textwrap
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
-from fedi_town import lifecycle
+from fedi_town import __version__, doctor, envfile, lifecycle
 from fedi_town.api.auth import hash_token
 from fedi_town.api.businesses import create_business, new_owner_token
 from fedi_town.api.people import new_invite
@@ -305,6 +310,131 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return lifecycle.run_worker(Services.from_settings(_settings()))
 
 
+def cmd_list_businesses(args: argparse.Namespace) -> int:
+    async def run() -> list[dict[str, object]]:
+        services = await _with_store(_settings())
+        try:
+            found = []
+            for business in await businesses.list_all(services.store):
+                if business.kind != "business":
+                    continue
+                counts = await businesses.counts(services.store, business.id)
+                created = datetime.fromtimestamp(business.created_at / 1000, UTC)
+                found.append(
+                    {
+                        "username": business.username,
+                        "handle": services.urls.handle(business.username),
+                        "followers": counts["followers"],
+                        "posts": counts["posts"],
+                        "created": created.isoformat(timespec="seconds").replace("+00:00", "Z"),
+                    }
+                )
+            return found
+        finally:
+            await services.store.disconnect()
+
+    rows = asyncio.run(run())
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        print("no businesses yet (fedi-town create-business NAME)")
+        return 0
+    columns = ["username", "handle", "followers", "posts", "created"]
+    cells = [columns] + [[str(row[c]) for c in columns] for row in rows]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
+    for line in cells:
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        )
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    checks = asyncio.run(doctor.run(os.environ, wait_s=args.timeout))
+    for check in checks:
+        print(check.line())
+    failed = [check for check in checks if check.failed]
+    if failed:
+        print(f"{len(failed)} problem(s) to fix")
+        return 1
+    print("all checks passed")
+    return 0
+
+
+#: Each subcommand's --help: (description, epilog with an example), applied by
+#: ``_add_common_options``. Every example works with --env-file /etc/fedi-town/env too.
+COMMAND_HELP: dict[str, tuple[str, str]] = {
+    "serve": (
+        "Run the web server with the background worker inside it (unless "
+        "FEDI_TOWN_WORKER=off). Before listening it checks the port, opens and migrates the "
+        "database and opens the stored keys; a problem ends it at once with one line.",
+        "example:\n"
+        "  fedi-town serve --env-file /etc/fedi-town/env\n"
+        "  fedi-town serve --demo      # try it out on http://127.0.0.1:8000",
+    ),
+    "migrate": (
+        "Apply the database migrations not applied yet (serve also does this at start). "
+        "Safe to run twice and while other processes start.",
+        "example:\n  sudo -u fedi-town fedi-town migrate --env-file /etc/fedi-town/env",
+    ),
+    "create-business": (
+        "Create a business (its actor, keys and profile) and print its handle, actor URL "
+        "and owner token. The token is shown once; `fedi-town token` makes a new one.",
+        "example:\n"
+        '  fedi-town create-business bakery --display-name "Corner Bakery" \\\n'
+        '      --summary "Bread every morning"',
+    ),
+    "invite": (
+        "Print a single-use sign-in link for the owner's web app: for an owner or staff "
+        "member of a business, or for an instance admin.",
+        "examples:\n"
+        "  fedi-town invite --business bakery              # the owner of @bakery\n"
+        "  fedi-town invite --business bakery --role staff\n"
+        "  fedi-town invite --admin",
+    ),
+    "token": (
+        "Issue a new owner token for a business's admin API; the old token stops working.",
+        "example:\n  fedi-town token bakery",
+    ),
+    "worker": (
+        "Run only the background worker (deliveries, inbox handling, clean-up). Several "
+        "workers may share one PostgreSQL queue; set FEDI_TOWN_WORKER=off on the web "
+        "process then.",
+        "example:\n  fedi-town worker --env-file /etc/fedi-town/env",
+    ),
+    "new-key-encryption-key": (
+        "Print a fresh key for FEDI_TOWN_KEY_ENCRYPTION_KEYS, which encrypts the private "
+        "keys stored in the database. Keep a copy: without it the keys cannot be read.",
+        "example:\n  echo FEDI_TOWN_KEY_ENCRYPTION_KEYS=$(fedi-town new-key-encryption-key) \\\n"
+        "      | sudo tee -a /etc/fedi-town/env",
+    ),
+    "rotate-keys": (
+        "Re-encrypt every stored private key with the first key of "
+        "FEDI_TOWN_KEY_ENCRYPTION_KEYS. Put the new key first, the old one after it, run "
+        "this, then drop the old key.",
+        "example:\n"
+        "  FEDI_TOWN_KEY_ENCRYPTION_KEYS=NEW,OLD fedi-town rotate-keys --env-file "
+        "/etc/fedi-town/env",
+    ),
+    "list-businesses": (
+        "List the businesses of this instance: username, handle, accepted followers, "
+        "published public posts and when each was created (UTC).",
+        "examples:\n"
+        "  fedi-town list-businesses\n"
+        "  fedi-town list-businesses --json | jq '.[].handle'",
+    ),
+    "doctor": (
+        "Check the setup and print one line per check, ✓ or ✗ with what to fix: settings, "
+        "database, migrations, key encryption keys, media folder, SQLite file mode, https "
+        "base URL, the instance reachable at its own public URL, clock, admin token. Nothing "
+        "is changed. Exits 0 when every check passes, 1 otherwise.",
+        "example:\n  sudo -u fedi-town /opt/fedi-town/.venv/bin/fedi-town doctor "
+        "--env-file /etc/fedi-town/env",
+    ),
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fedi-town",
@@ -357,12 +487,68 @@ def build_parser() -> argparse.ArgumentParser:
         "rotate-keys", help="re-encrypt every stored private key with the first encryption key"
     )
     rotate.set_defaults(func=cmd_rotate_keys)
+
+    listing = sub.add_parser("list-businesses", help="list the businesses with their counts")
+    listing.add_argument("--json", action="store_true", help="print a JSON array instead")
+    listing.set_defaults(func=cmd_list_businesses)
+
+    check = sub.add_parser("doctor", help="check the setup and say what to fix")
+    check.add_argument(
+        "--timeout",
+        type=float,
+        default=doctor.TIMEOUT_S,
+        help="seconds the database and the instance's own URL have to answer (default: "
+        "%(default)g)",
+    )
+    check.set_defaults(func=cmd_doctor)
+
+    _add_common_options(parser, sub)
     return parser
+
+
+def _version() -> str:
+    """The installed package's version (its metadata), or the source's when not installed."""
+    try:
+        return importlib.metadata.version("fedi-town")
+    except importlib.metadata.PackageNotFoundError:
+        return __version__
+
+
+def _add_common_options(
+    parser: argparse.ArgumentParser, sub: argparse._SubParsersAction[argparse.ArgumentParser]
+) -> None:
+    """``--version``; ``--env-file`` on the command and on every subcommand (before or after
+    its name); each subcommand's description and example from ``COMMAND_HELP``."""
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    env_help = (
+        "read FEDI_TOWN_* settings from this systemd-style KEY=VALUE file (e.g. "
+        "/etc/fedi-town/env); variables already set in the environment win"
+    )
+    # SUPPRESS: a subcommand's default must not overwrite a value given before its name
+    parser.add_argument("--env-file", type=Path, default=argparse.SUPPRESS, help=env_help)
+    for name, command in sub.choices.items():
+        command.add_argument("--env-file", type=Path, default=argparse.SUPPRESS, help=env_help)
+        if name in COMMAND_HELP:
+            description, command.epilog = COMMAND_HELP[name]
+            command.description = textwrap.fill(description, 88)
+            command.formatter_class = argparse.RawDescriptionHelpFormatter
+
+
+def _read_env_file(args: argparse.Namespace) -> None:
+    """Fill in the environment from ``--env-file``; the real environment wins."""
+    path: Path | None = getattr(args, "env_file", None)
+    if path is not None:
+        envfile.fill_in(os.environ, envfile.read(path))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``fedi-town`` console script."""
     args = build_parser().parse_args(argv)
+    try:
+        _read_env_file(args)
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
     level = os.environ.get("FEDI_TOWN_LOG_LEVEL", "INFO").strip().upper()
     # A bad value is refused by Settings with a message naming it; log at INFO until then.
     configure_logging(level if level in ("DEBUG", "INFO", "WARNING", "ERROR") else "INFO")

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import stat
 from pathlib import Path
 
+import anyio
 import pytest
 
 from fedi_town import cli
 from fedi_town.protocol.sealed import Keyring, new_key
 from fedi_town.settings import Settings
 from tests.conftest import KEY_ENCRYPTION_KEY
-from tests.live import bind_loopback
+from tests.live import bind_loopback, live_instance
 
 SETTING = "FEDI_TOWN_KEY_ENCRYPTION_KEYS"
 
@@ -152,3 +155,139 @@ def test_invite_prints_a_single_use_sign_in_link_for_an_owner_or_the_admin(
     assert "the instance admin" in admin and "http://127.0.0.1/invite/" in admin
     assert cli.main(["invite", "--business", "nowhere"]) == 1
     assert cli.main(["invite"]) == 2
+
+
+def test_version_prints_the_installed_version(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--version"])
+    assert exit_info.value.code == 0
+    assert re.fullmatch(r"fedi-town \d+\.\d+\.\d+\S*\n", capsys.readouterr().out)
+
+
+def env_file(monkeypatch: pytest.MonkeyPatch, path: Path, values: dict[str, str]) -> Path:
+    """Write ``values`` as an environment file; the variables the CLI fills in from it are
+    removed again after the test."""
+    for name in values:
+        if name not in os.environ:
+            monkeypatch.setenv(name, "")
+            monkeypatch.delenv(name)  # restored to "not set" at the end
+    lines = ["# the service's settings", ""] + [f'{k}="{v}"' for k, v in values.items()]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("before", [True, False])
+def test_settings_come_from_the_env_file_given_before_or_after_the_command(
+    monkeypatch, settings, tmp_path, capsys, before
+):
+    # Given an environment with only the database, and the rest in an environment file
+    cli_env(monkeypatch, settings, None)
+    monkeypatch.delenv("FEDI_TOWN_BASE_URL")
+    path = env_file(
+        monkeypatch,
+        tmp_path / "env",
+        {"FEDI_TOWN_BASE_URL": "https://town.example", SETTING: KEY_ENCRYPTION_KEY},
+    )
+    # When a business is created with --env-file before or after the command's name
+    option = ["--env-file", str(path)]
+    argv = (
+        [*option, "create-business", "bakery"] if before else ["create-business", "bakery", *option]
+    )
+    assert cli.main(argv) == 0
+    # Then the file's base URL was used
+    assert capsys.readouterr().out.startswith("created @bakery@town.example")
+
+
+def test_the_real_environment_wins_over_the_env_file(monkeypatch, settings, tmp_path, capsys):
+    # Given a base URL in the environment and another one in the file
+    cli_env(monkeypatch, settings, KEY_ENCRYPTION_KEY)
+    path = env_file(monkeypatch, tmp_path / "env", {"FEDI_TOWN_BASE_URL": "https://town.example"})
+    # When a business is created
+    assert cli.main(["create-business", "bakery", "--env-file", str(path)]) == 0
+    # Then the environment's base URL was used
+    assert capsys.readouterr().out.startswith("created @bakery@127.0.0.1")
+
+
+def test_a_missing_or_bad_env_file_is_one_line_naming_file_and_line(tmp_path, capsys):
+    # When the file does not exist, or has a bad third line
+    missing = cli.main(["migrate", "--env-file", str(tmp_path / "nope")])
+    missing_err = capsys.readouterr().err
+    bad = tmp_path / "env"
+    bad.write_text("# settings\nFEDI_TOWN_PORT=8000\nFEDI_TOWN_HOST\n")
+    wrong = cli.main(["--env-file", str(bad), "doctor"])
+    wrong_err = capsys.readouterr().err
+    # Then each is one line naming the file (and the line), with exit code 2
+    assert missing == 2 and wrong == 2
+    assert missing_err == f"configuration error: {tmp_path / 'nope'}: no such environment file\n"
+    assert wrong_err == f"configuration error: {bad}:3: expected NAME=value\n"
+
+
+def test_list_businesses_prints_a_table_and_json(monkeypatch, settings, capsys):
+    # Given two businesses
+    cli_env(monkeypatch, settings, KEY_ENCRYPTION_KEY)
+    assert cli.main(["list-businesses"]) == 0
+    empty = capsys.readouterr().out
+    assert cli.main(["create-business", "bakery"]) == 0
+    assert cli.main(["create-business", "florist"]) == 0
+    capsys.readouterr()
+    # When they are listed as a table and as JSON
+    assert cli.main(["list-businesses"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert cli.main(["list-businesses", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    # Then both show each business's username, handle, counts and creation time
+    assert "no businesses yet" in empty
+    assert table[0].split() == ["username", "handle", "followers", "posts", "created"]
+    assert table[1].split()[:4] == ["bakery", "@bakery@127.0.0.1", "0", "0"]
+    assert [row["handle"] for row in rows] == ["@bakery@127.0.0.1", "@florist@127.0.0.1"]
+    assert rows[0]["followers"] == 0 and rows[0]["posts"] == 0
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", rows[0]["created"])
+
+
+def test_doctor_lists_each_misconfiguration_and_exits_1(monkeypatch, settings, capsys):
+    # Given a migrated instance with no admin token, no key, a public http base URL and
+    # nothing serving it
+    cli_env(monkeypatch, settings, KEY_ENCRYPTION_KEY)
+    assert cli.main(["create-business", "bakery"]) == 0
+    monkeypatch.delenv(SETTING)
+    monkeypatch.setenv("FEDI_TOWN_BASE_URL", "http://127.0.0.1:1")
+    capsys.readouterr()
+    # When the doctor runs
+    code = cli.main(["doctor", "--timeout", "2"])
+    out = capsys.readouterr().out.splitlines()
+    # Then it says what to fix, one ✗ line each, and exits 1
+    failed = {line.split(":")[0] for line in out if line.startswith("✗")}
+    assert failed == {"✗ keys", "✗ own URL", "✗ admin token"}
+    assert out[-1] == "3 problem(s) to fix"
+    assert code == 1
+
+
+def test_doctor_names_a_bad_setting_without_a_traceback(monkeypatch, settings, capsys):
+    cli_env(monkeypatch, settings, KEY_ENCRYPTION_KEY)
+    monkeypatch.setenv("FEDI_TOWN_LOG_LEVEL", "verbose")
+    assert cli.main(["doctor"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out.splitlines()[0].startswith("✗ settings: FEDI_TOWN_LOG_LEVEL must be")
+    assert "Traceback" not in captured.out + captured.err
+
+
+@pytest.mark.anyio
+async def test_doctor_passes_on_a_good_live_instance(monkeypatch, database_url, tmp_path, capsys):
+    # Given a running instance with a business, its files private as the service makes them
+    async with live_instance(database_url, tmp_path) as live:
+        await live.create_business("bakery")
+        live.settings.media_dir.mkdir(mode=0o700)
+        if live.store.path is not None:
+            live.store.path.chmod(0o600)
+        cli_env(monkeypatch, live.settings, KEY_ENCRYPTION_KEY)
+        monkeypatch.setenv("FEDI_TOWN_BASE_URL", live.base_url)
+        monkeypatch.setenv("FEDI_TOWN_ADMIN_TOKEN", live.settings.admin_token)
+        # When fedi-town doctor runs beside it
+        code = await anyio.to_thread.run_sync(cli.main, ["doctor"])
+    # Then every check is ✓ (or – for what does not apply) and it exits 0 (the live
+    # server's access log shares this process's output: only the check lines count)
+    out = capsys.readouterr().out.splitlines()
+    checks = [line for line in out if line[:1] in {"✓", "✗", "–"}]
+    assert code == 0, out
+    assert out[-1] == "all checks passed"
+    assert len(checks) == 10 and not [line for line in checks if line.startswith("✗")]

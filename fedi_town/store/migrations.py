@@ -495,3 +495,18 @@ async def migrate(store: Store) -> list[int]:
             applied.append(number)
             log.info("applied migration %d (%s)", number, name)
     return applied
+
+
+async def pending(store: Store) -> list[int]:
+    """Versions not yet applied (every one on an empty database), read without writing:
+    ``fedi-town doctor`` asks, ``migrate`` applies."""
+    if store.is_sqlite:
+        exists = await store.fetch_val(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+        )
+    else:
+        exists = await store.fetch_val("SELECT to_regclass('schema_migrations') IS NOT NULL")
+    version = 0
+    if exists:
+        version = int(await store.fetch_val("SELECT MAX(version) FROM schema_migrations") or 0)
+    return [number for number, _name, _statements in MIGRATIONS if number > version]

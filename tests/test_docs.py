@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import re
 from pathlib import Path
 
@@ -75,3 +76,31 @@ def test_every_cli_command_has_help(capsys):
             parser.parse_args([name, "--help"])
         assert exit_info.value.code == 0
         assert re.search(r"usage: fedi-town", capsys.readouterr().out)
+
+
+def _subcommands() -> dict[str, argparse.ArgumentParser]:
+    from fedi_town.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    assert isinstance(sub.choices, dict)
+    return sub.choices
+
+
+def test_every_cli_command_is_named_in_the_readme():
+    readme = (ROOT / "README.md").read_text()
+    missing = [
+        name
+        for name in _subcommands()
+        if f"fedi-town {name}" not in readme and f"`{name}" not in readme
+    ]
+    assert missing == []
+
+
+def test_every_cli_command_help_has_a_description_an_example_and_env_file():
+    for name, command in _subcommands().items():
+        text = command.format_help()
+        assert command.description, name
+        assert command.epilog and "example" in command.epilog and "fedi-town " in command.epilog, (
+            name
+        )
+        assert "--env-file" in text, name

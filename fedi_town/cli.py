@@ -351,7 +351,14 @@ def cmd_list_businesses(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    checks = asyncio.run(doctor.run(os.environ, wait_s=args.timeout))
+    root = logging.getLogger()
+    level = root.level
+    if level > logging.DEBUG:
+        root.setLevel(logging.WARNING)  # the report is the output, not "Connected to ..."
+    try:
+        checks = asyncio.run(doctor.run(os.environ, wait_s=args.timeout))
+    finally:
+        root.setLevel(level)
     for check in checks:
         print(check.line())
     failed = [check for check in checks if check.failed]
@@ -439,7 +446,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fedi-town",
         description="Local businesses on the fediverse. Settings come from FEDI_TOWN_* "
-        "environment variables (see README).",
+        "environment variables\n(see README), filled in from --env-file PATH when given.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -520,6 +527,8 @@ def _add_common_options(
     """``--version``; ``--env-file`` on the command and on every subcommand (before or after
     its name); each subcommand's description and example from ``COMMAND_HELP``."""
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.epilog = "example:\n  fedi-town doctor --env-file /etc/fedi-town/env"
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     env_help = (
         "read FEDI_TOWN_* settings from this systemd-style KEY=VALUE file (e.g. "
         "/etc/fedi-town/env); variables already set in the environment win"

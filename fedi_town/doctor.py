@@ -39,7 +39,7 @@ from fedi_town.protocol.sealed import CannotOpen, is_sealed
 from fedi_town.remote import probe as probing
 from fedi_town.remote.probe import Probe
 from fedi_town.settings import PREFIX, Settings
-from fedi_town.store import businesses, keys_at_rest
+from fedi_town.store import businesses, health, keys_at_rest
 from fedi_town.store.db import Store
 from fedi_town.store.migrations import pending
 
@@ -100,6 +100,9 @@ async def database(store: Store, wait_s: float = TIMEOUT_S) -> Check:
             f"no database file at {store.path}: run `fedi-town migrate` (or fix "
             f"{PREFIX}DATABASE_URL)",
         )
+    problem = health.sqlite_file_problem(store.path) if store.path is not None else None
+    if problem is not None:
+        return _fail("database", problem)
     try:
         await asyncio.wait_for(store.connect(), wait_s)
         await store.fetch_val("SELECT 1")
@@ -123,6 +126,16 @@ async def migrations(store: Store) -> Check:
             f"{len(waiting)} pending ({', '.join(map(str, waiting))}): run `fedi-town migrate`",
         )
     return _pass("migrations", "the database schema is current")
+
+
+def key_setting(settings: Settings) -> Check:
+    """Only whether the key encryption keys are set (before the database is migrated)."""
+    if not settings.key_encryption_keys:
+        return _fail("keys", keys_at_rest.MISSING)
+    return _skip(
+        "keys",
+        f"{keys_at_rest.SETTING} is set; the stored keys are checked once the database is migrated",
+    )
 
 
 async def stored_keys(store: Store, settings: Settings) -> Check:
@@ -331,7 +344,10 @@ async def run(
             checks += [_skip(n, "needs the database") for n in ("migrations", "keys")]
         else:
             checks.append(await _guarded("migrations", migrations(store)))
-            checks.append(await _guarded("keys", stored_keys(store, settings)))
+            if checks[-1].failed:  # the stored keys are read once the tables are there
+                checks.append(key_setting(settings))
+            else:
+                checks.append(await _guarded("keys", stored_keys(store, settings)))
     finally:
         await _disconnect(store)
     checks += [media_dir(settings.media_dir), sqlite_file(settings), base_url(settings)]

@@ -132,6 +132,12 @@ async def test_a_wrong_key_encryption_key_fails_without_showing_a_key(services, 
     assert other not in check.message and KEY_ENCRYPTION_KEY not in check.message
 
 
+def test_before_migrating_only_the_key_setting_is_checked(settings):
+    missing = doctor.key_setting(dataclasses.replace(settings, key_encryption_keys=()))
+    assert missing.failed and "FEDI_TOWN_KEY_ENCRYPTION_KEYS is not set" in missing.message
+    assert doctor.key_setting(settings).status == "skip"
+
+
 @pytest.mark.anyio
 async def test_the_right_key_opens_every_stored_key(services, store, settings):
     await create_business(services, {"username": "bakery", "display_name": "Bakery"})

@@ -26,11 +26,11 @@ import json
 import os
 import pwd
 import stat
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from fedi_town import lifecycle
@@ -49,7 +49,7 @@ MARKS: dict[Status, str] = {"pass": "✓", "fail": "✗", "skip": "–"}
 #: Seconds our clock may differ from the Date our own URL answers with.
 CLOCK_TOLERANCE_S = 60
 #: Seconds the database and our own URL have to answer.
-TIMEOUT_S = 10.0
+TIMEOUT_S = 5.0
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
@@ -336,25 +336,45 @@ async def run(
     loaded, settings = load_settings(environ)
     if settings is None:
         return [loaded]
-    checks = [loaded]
-    store = Store(settings.database_url)
+    checks = [loaded, *await _database_checks(settings, wait_s)]
+    checks.append(_safe("media", media_dir, settings.media_dir))
+    checks.append(_safe("sqlite file", sqlite_file, settings))
+    checks.append(_safe("base URL", base_url, settings))
     try:
-        checks.append(await database(store, wait_s))
-        if checks[-1].failed:
-            checks += [_skip(n, "needs the database") for n in ("migrations", "keys")]
-        else:
-            checks.append(await _guarded("migrations", migrations(store)))
-            if checks[-1].failed:  # the stored keys are read once the tables are there
-                checks.append(key_setting(settings))
-            else:
-                checks.append(await _guarded("keys", stored_keys(store, settings)))
+        answer = await probing.get(nodeinfo_url(settings), wait_s=wait_s)
+    except Exception as exc:  # probing.get answers network trouble itself: this is the rest
+        answer = Probe(nodeinfo_url(settings), error=lifecycle.describe_failure(exc))
+    checks.append(_safe("own URL", own_url, settings, answer))
+    checks.append(_safe("clock", clock, answer, now or datetime.now(UTC)))
+    checks.append(_safe("admin token", admin_token, settings))
+    return checks
+
+
+async def _database_checks(settings: Settings, wait_s: float) -> list[Check]:
+    """database, migrations and keys: each later one only when the one before it passed."""
+    try:
+        store = Store(settings.database_url)
+    except Exception as exc:
+        return [_fail("database", f"{PREFIX}DATABASE_URL: {lifecycle.describe_failure(exc)}")]
+    try:
+        reached = await _guarded("database", database(store, wait_s))
+        if reached.failed:
+            return [reached, *(_skip(n, "needs the database") for n in ("migrations", "keys"))]
+        migrated = await _guarded("migrations", migrations(store))
+        if migrated.failed:  # the stored keys are read once the tables are there
+            return [reached, migrated, _safe("keys", key_setting, settings)]
+        return [reached, migrated, await _guarded("keys", stored_keys(store, settings))]
     finally:
         await _disconnect(store)
-    checks += [media_dir(settings.media_dir), sqlite_file(settings), base_url(settings)]
-    answer = await probing.get(nodeinfo_url(settings), wait_s=wait_s)
-    checks += [own_url(settings, answer), clock(answer, now or datetime.now(UTC))]
-    checks.append(admin_token(settings))
-    return checks
+
+
+def _safe(name: str, check: Callable[..., Check], *args: Any) -> Check:
+    """``check(*args)``; a failure nobody foresaw (a folder this user may not enter) becomes
+    a ✗ line, not a traceback."""
+    try:
+        return check(*args)
+    except Exception as exc:
+        return _unforeseen(name, exc)
 
 
 async def _guarded(name: str, check: Awaitable[Check]) -> Check:
@@ -362,7 +382,17 @@ async def _guarded(name: str, check: Awaitable[Check]) -> Check:
     try:
         return await check
     except Exception as exc:
-        return _fail(name, lifecycle.describe_failure(exc))
+        return _unforeseen(name, exc)
+
+
+def _unforeseen(name: str, exc: Exception) -> Check:
+    if isinstance(exc, PermissionError):
+        return _fail(
+            name,
+            f"{_user()} may not look at {exc.filename or 'a file it needs'}: run the doctor as "
+            "the service's user (sudo -u fedi-town ...)",
+        )
+    return _fail(name, lifecycle.describe_failure(exc))
 
 
 async def _disconnect(store: Store) -> None:

@@ -334,3 +334,19 @@ async def test_a_broken_database_skips_the_checks_that_need_it(tmp_path: Path):
     # Then the database fails and the migrations and keys are skipped with a note
     assert checks["database"].failed
     assert checks["migrations"].status == "skip" and checks["keys"].status == "skip"
+
+
+@pytest.mark.anyio
+async def test_a_folder_this_user_may_not_enter_is_a_line_not_a_traceback():
+    # Given the database and media under a folder only root may enter, and the doctor as nobody
+    with tempfile.TemporaryDirectory() as top:
+        settings = make_settings(f"sqlite:///{top}/town.sqlite3", Path(top))
+        (Path(top) / "town.sqlite3").write_bytes(b"")
+        # When nobody runs the doctor
+        with as_user(65534):
+            checks = {c.name: c for c in await doctor.run(environ_of(settings), wait_s=1)}
+    # Then the checks that could not look fail with the reason, and the run went on
+    assert checks["database"].failed
+    assert f"nobody may not look at {top}/town.sqlite3" in checks["database"].message
+    assert checks["media"].failed and checks["sqlite file"].failed
+    assert checks["admin token"].status == "pass"

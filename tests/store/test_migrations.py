@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from fedi_town.store.db import Store
-from fedi_town.store.migrations import MIGRATIONS, current_version, migrate
+from fedi_town.store.migrations import MIGRATIONS, current_version, migrate, pending
 
 pytestmark = pytest.mark.anyio
 
@@ -51,3 +51,25 @@ async def test_processes_starting_at_once_apply_each_migration_exactly_once(data
     finally:
         for store in stores:
             await store.disconnect()
+
+
+async def test_pending_lists_what_migrate_would_apply_without_writing(database_url):
+    # Given an empty database
+    store = Store(database_url)
+    await store.connect()
+    try:
+        # When the pending migrations are asked for, before and after migrating
+        before = await pending(store)
+        created = await store.fetch_val(
+            "SELECT COUNT(*) FROM sqlite_master WHERE name = 'schema_migrations'"
+            if store.is_sqlite
+            else "SELECT COUNT(*) FROM information_schema.tables "
+            "WHERE table_name = 'schema_migrations' AND table_schema = current_schema()"
+        )
+        await migrate(store)
+        after = await pending(store)
+        # Then every migration was pending (and asking made no table), and none is after
+        assert before == VERSIONS and created == 0
+        assert after == []
+    finally:
+        await store.disconnect()

@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SRC    := fedi_town tests $(wildcard bench)
 
-.PHONY: run test lint imports format typecheck pytest bench reliability clean install node-deps browser screenshots
+.PHONY: run test lint imports format typecheck pytest bench reliability clean install install-prod node-deps browser deploy-tools screenshots
 
 install: $(STAMP)
 
@@ -16,6 +16,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
+
+# A production install (docs/self-hosting.md): a virtualenv at PREFIX holding fedi-town and
+# what it needs to run, no dev tools, not editable (the checkout can change or go; run this
+# again to upgrade). Then PREFIX/bin/fedi-town is the command deploy/*.service run.
+PREFIX ?= /opt/fedi-town
+
+install-prod:
+	@test -x $(PREFIX)/bin/python || $(PYTHON) -m venv $(PREFIX)
+	$(PREFIX)/bin/python -m pip install --quiet --upgrade pip
+	$(PREFIX)/bin/python -m pip install --quiet .
+	@echo "installed: $(PREFIX)/bin/fedi-town"
 
 run: install
 	$(BIN)/fedi-town serve --demo
@@ -44,11 +55,18 @@ node-deps: install
 browser:
 	@{ command -v chromium >/dev/null 2>&1 && test -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf; } || { apt-get update -qq && apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; } || echo "note: chromium is not installed; the browser tests fail until it is"
 
+# Debian's caddy, nginx and systemd-analyze, to check deploy/ (tests/deploy/). Services that
+# a fresh install starts are stopped and disabled again: this machine only checks configs.
+deploy-tools:
+	@command -v systemd-analyze >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq systemd >/dev/null; } || echo "note: systemd-analyze is not installed; tests/deploy fail under CI, skip elsewhere"
+	@command -v caddy >/dev/null 2>&1 || { { apt-get update -qq && apt-get install -y -qq caddy >/dev/null; } && { systemctl disable --now caddy >/dev/null 2>&1 || true; }; } || echo "note: caddy is not installed; tests/deploy fail under CI, skip elsewhere"
+	@{ command -v nginx || test -x /usr/sbin/nginx; } >/dev/null 2>&1 || { { apt-get update -qq && apt-get install -y -qq nginx-light >/dev/null; } && { systemctl disable --now nginx >/dev/null 2>&1 || true; }; } || echo "note: nginx is not installed; tests/deploy fail under CI, skip elsewhere"
+
 # The app's screenshots kept in docs/screenshots, taken again by the browser tests.
 screenshots: install node-deps browser
 	FEDI_TOWN_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/pytest -q -k "sqlite" tests/webapp tests/interop/test_fedify_owner_app.py
 
-pytest: install node-deps browser
+pytest: install node-deps browser deploy-tools
 	$(BIN)/pytest
 
 test: lint typecheck pytest

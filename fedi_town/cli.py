@@ -1,5 +1,5 @@
 """The ``fedi-town`` command: serve, migrate, create-business, token, worker,
-new-key-encryption-key, rotate-keys.
+new-key-encryption-key, rotate-keys, backup, restore, copy-database.
 
 Every subcommand reads settings from the environment (see README, Settings) and says what
 it did; secrets it creates are printed once, on the terminal, never logged.
@@ -14,8 +14,10 @@ import os
 import socket
 import stat
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from fedi_town import lifecycle
 from fedi_town.api.auth import hash_token
@@ -26,7 +28,8 @@ from fedi_town.logs import configure_logging
 from fedi_town.protocol import sealed
 from fedi_town.services import Services
 from fedi_town.settings import Settings, new_token
-from fedi_town.store import businesses, health, keys_at_rest, people
+from fedi_town.store import archive, businesses, health, keys_at_rest, people
+from fedi_town.store.db import Store
 from fedi_town.store.migrations import migrate
 
 log = logging.getLogger(__name__)
@@ -305,6 +308,136 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return lifecycle.run_worker(Services.from_settings(_settings()))
 
 
+SECRETS_NOT_IN_BACKUP = (
+    "NOT in the backup: FEDI_TOWN_KEY_ENCRYPTION_KEYS (without it the private keys in the "
+    "backup cannot be opened) and FEDI_TOWN_ADMIN_TOKEN. Keep them separately."
+)
+
+
+def _progress(table: str, rows: int) -> None:
+    print(f"  {table:<22} {rows:>9}", flush=True)
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    settings = _settings()
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    destination = Path(args.to or f"fedi-town-backup-{stamp}.tar.gz")
+
+    async def run() -> archive.Manifest:
+        services = await _with_store(settings)
+        try:
+            return await archive.backup(services.store, settings.media_dir, destination, _progress)
+        finally:
+            await services.store.disconnect()
+
+    started = time.monotonic()
+    print(f"backing up to {destination} (rows per table):")
+    manifest = asyncio.run(run())
+    size = destination.stat().st_size
+    print(
+        f"wrote {destination}: {sum(manifest.counts.values())} rows, "
+        f"{manifest.media_files} media files, {size:,} bytes, schema "
+        f"{manifest.schema_version}, in {time.monotonic() - started:.1f} s"
+    )
+    if manifest.missing_media:
+        print(
+            f"warning: {len(manifest.missing_media)} media file(s) named in the database "
+            f"were not in {settings.media_dir}",
+            file=sys.stderr,
+        )
+    print(SECRETS_NOT_IN_BACKUP)
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    settings = _settings()
+    ring = keys_at_rest.keyring_of(settings)
+
+    async def run() -> archive.Manifest:
+        services = await _with_store(settings)
+        try:
+            return await archive.restore(
+                services.store, settings.media_dir, Path(args.archive), ring, _progress
+            )
+        finally:
+            await services.store.disconnect()
+
+    print(f"restoring {args.archive} (rows per table):")
+    manifest = asyncio.run(run())
+    print(
+        f"restored {sum(manifest.counts.values())} rows and {manifest.media_files} media "
+        f"files from a backup of {manifest.created_at} (fedi-town "
+        f"{manifest.fedi_town_version}, {manifest.source}); counts verified"
+    )
+    return 0
+
+
+def cmd_copy_database(args: argparse.Namespace) -> int:
+    settings = _settings()
+    if not args.to.startswith(("postgresql://", "postgres://", "sqlite:///")):
+        print("--to must be a postgresql:// or sqlite:/// URL", file=sys.stderr)
+        return 2
+
+    async def run() -> tuple[dict[str, int], dict[str, int]]:
+        services = await _with_store(settings)
+        target = Store(args.to)
+        try:
+            await target.connect()
+            await migrate(target)
+            return await archive.copy_database(services.store, target)
+        finally:
+            await target.disconnect()
+            await services.store.disconnect()
+
+    source, found = asyncio.run(run())
+    print(f"{'table':<22} {'source':>9} {'copied':>9}")
+    for table, rows in source.items():
+        print(f"{table:<22} {rows:>9} {found.get(table, 0):>9}")
+    print(
+        f"copied {sum(found.values())} rows; every table's count verified. Media files stay "
+        f"in {settings.media_dir}; point FEDI_TOWN_DATABASE_URL at the new database."
+    )
+    return 0
+
+
+def _add_backup_commands(sub: Any) -> None:
+    backup = sub.add_parser(
+        "backup",
+        help="write a consistent backup (database rows and media) while the instance serves",
+        description="Write one .tar.gz with every table's rows and the media files, taken "
+        "as one consistent snapshot while the instance keeps serving. Private keys stay "
+        "sealed: keep FEDI_TOWN_KEY_ENCRYPTION_KEYS and FEDI_TOWN_ADMIN_TOKEN separately, "
+        "they are not in the backup. See docs/backups.md.",
+    )
+    backup.add_argument(
+        "--to",
+        default=None,
+        help="archive path (default: fedi-town-backup-YYYYMMDD-HHMMSS.tar.gz here)",
+    )
+    backup.set_defaults(func=cmd_backup)
+
+    restore = sub.add_parser(
+        "restore",
+        help="restore a backup into an empty instance (either database backend)",
+        description="Restore ARCHIVE into the configured database (migrated, with no "
+        "business yet) and media folder. Checks first that the archive is whole, not "
+        "from a newer fedi-town, and that FEDI_TOWN_KEY_ENCRYPTION_KEYS opens its keys; "
+        "writes nothing otherwise. See docs/backups.md.",
+    )
+    restore.add_argument("archive", help="a file written by fedi-town backup")
+    restore.set_defaults(func=cmd_restore)
+
+    copy = sub.add_parser(
+        "copy-database",
+        help="copy every row into another database (e.g. SQLite to PostgreSQL)",
+        description="Copy every row of the configured database into the empty database at "
+        "--to (migrated first), in one transaction, and verify each table's count. Media "
+        "files are not moved. See docs/backups.md.",
+    )
+    copy.add_argument("--to", required=True, help="postgresql://user@host/db (or sqlite:///path)")
+    copy.set_defaults(func=cmd_copy_database)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fedi-town",
@@ -357,6 +490,7 @@ def build_parser() -> argparse.ArgumentParser:
         "rotate-keys", help="re-encrypt every stored private key with the first encryption key"
     )
     rotate.set_defaults(func=cmd_rotate_keys)
+    _add_backup_commands(sub)
     return parser
 
 

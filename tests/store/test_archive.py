@@ -6,15 +6,13 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import secrets
 import tarfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 
 from fedi_town.errors import ConfigError
@@ -26,7 +24,7 @@ from fedi_town.store.archive import ArchiveError
 from fedi_town.store.db import Store
 from fedi_town.store.migrations import migrate
 from tests.api.helpers import followers_from
-from tests.conftest import KEY_ENCRYPTION_KEY, POSTGRES_URL, _app_client, make_settings
+from tests.conftest import KEY_ENCRYPTION_KEY, _app_client, make_settings
 from tests.live import LiveInstance, live_instance
 from tests.media.conftest import image_bytes
 from tests.outbound.conftest import owner, upload, write_post
@@ -36,25 +34,6 @@ pytestmark = pytest.mark.anyio
 RING = Keyring([KEY_ENCRYPTION_KEY])
 AS2 = {"Accept": "application/activity+json"}
 FOLLOWERS = ("https://m.example/users/ann", "https://m.example/users/ben", "https://s.example/u/cy")
-
-
-@pytest.fixture
-def other_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
-    """An empty database of the other backend than ``database_url``'s."""
-    if not database_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'other.sqlite3'}"
-        return
-    schema = f"t_{secrets.token_hex(6)}"
-    yield f"{POSTGRES_URL}{'&' if '?' in POSTGRES_URL else '?'}schema={schema}"
-
-    async def drop() -> None:
-        conn = await asyncpg.connect(POSTGRES_URL)
-        try:
-            await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        finally:
-            await conn.close()
-
-    asyncio.run(drop())
 
 
 @asynccontextmanager

@@ -167,6 +167,9 @@ def _sqlite_snapshot(source: Path, write: Callable[[str, Row], None]) -> Snapsho
             live.close()
         try:
             copy.row_factory = sqlite3.Row
+            # Text SQLite holds that is not UTF-8 (see Store.fetch_all_checked) would stop
+            # the whole backup; such a row is unreadable already, so keep it with U+FFFD.
+            copy.text_factory = lambda raw: raw.decode("utf-8", "replace")
             version = copy.execute("SELECT MAX(version) FROM schema_migrations").fetchone()[0]
             names = [
                 r[0]

@@ -81,3 +81,21 @@ async def test_a_column_the_target_does_not_have_is_refused_before_writing(store
     with pytest.raises(ValueError, match=r"no businesses\.x; DROP"):
         await portable.replace_all(store, columns, lambda t: iter(rows.get(t, [])), snap.counts)
     assert (await portable.counts(store))["businesses"] == 1
+
+
+async def test_text_sqlite_holds_that_is_not_utf8_does_not_stop_a_backup(tmp_path):
+    # Given a SQLite row whose text is not UTF-8 (only SQLite can hold such text)
+    store = Store(f"sqlite:///{tmp_path / 'bad.sqlite3'}")
+    await store.connect()
+    try:
+        await migrate(store)
+        await store.execute(
+            "INSERT INTO instance_kv (key, value) VALUES ('k', CAST(x'ff41' AS TEXT))"
+        )
+        rows: dict[str, list[portable.Row]] = {}
+        # When it is read as a snapshot
+        await portable.snapshot(store, lambda t, r: rows.setdefault(t, []).append(r))
+        # Then the row is kept, its broken byte replaced
+        assert rows["instance_kv"] == [{"key": "k", "value": "\ufffdA"}]
+    finally:
+        await store.disconnect()

@@ -1,5 +1,6 @@
 """The ``fedi-town`` command: serve, migrate, create-business, token, worker,
-new-key-encryption-key, rotate-keys, invite, list-businesses, doctor.
+new-key-encryption-key, rotate-keys, invite, list-businesses, doctor, backup, restore,
+copy-database.
 
 Every subcommand reads settings from the environment (see README, Settings), filled in from
 ``--env-file PATH`` (``envfile``: the real environment wins), and says what it did; secrets
@@ -18,9 +19,11 @@ import socket
 import stat
 import sys
 import textwrap
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from fedi_town import __version__, doctor, envfile, lifecycle
 from fedi_town.api.auth import hash_token
@@ -31,7 +34,8 @@ from fedi_town.logs import configure_logging
 from fedi_town.protocol import sealed
 from fedi_town.services import Services
 from fedi_town.settings import Settings, new_token
-from fedi_town.store import businesses, health, keys_at_rest, people
+from fedi_town.store import archive, businesses, health, keys_at_rest, people
+from fedi_town.store.db import Store
 from fedi_town.store.migrations import migrate
 
 log = logging.getLogger(__name__)
@@ -370,20 +374,20 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 #: Each subcommand's --help: (description, epilog with an example), applied by
-#: ``_add_common_options``. Every example works with --env-file /etc/fedi-town/env too.
+#: ``_add_common_options``. Every example works with --env-file /etc/fedi-town/fedi-town.env too.
 COMMAND_HELP: dict[str, tuple[str, str]] = {
     "serve": (
         "Run the web server with the background worker inside it (unless "
         "FEDI_TOWN_WORKER=off). Before listening it checks the port, opens and migrates the "
         "database and opens the stored keys; a problem ends it at once with one line.",
         "example:\n"
-        "  fedi-town serve --env-file /etc/fedi-town/env\n"
+        "  fedi-town serve --env-file /etc/fedi-town/fedi-town.env\n"
         "  fedi-town serve --demo      # try it out on http://127.0.0.1:8000",
     ),
     "migrate": (
         "Apply the database migrations not applied yet (serve also does this at start). "
         "Safe to run twice and while other processes start.",
-        "example:\n  sudo -u fedi-town fedi-town migrate --env-file /etc/fedi-town/env",
+        "example:\n  sudo -u fedi-town fedi-town migrate --env-file /etc/fedi-town/fedi-town.env",
     ),
     "create-business": (
         "Create a business (its actor, keys and profile) and print its handle, actor URL "
@@ -408,13 +412,13 @@ COMMAND_HELP: dict[str, tuple[str, str]] = {
         "Run only the background worker (deliveries, inbox handling, clean-up). Several "
         "workers may share one PostgreSQL queue; set FEDI_TOWN_WORKER=off on the web "
         "process then.",
-        "example:\n  fedi-town worker --env-file /etc/fedi-town/env",
+        "example:\n  fedi-town worker --env-file /etc/fedi-town/fedi-town.env",
     ),
     "new-key-encryption-key": (
         "Print a fresh key for FEDI_TOWN_KEY_ENCRYPTION_KEYS, which encrypts the private "
         "keys stored in the database. Keep a copy: without it the keys cannot be read.",
         "example:\n  echo FEDI_TOWN_KEY_ENCRYPTION_KEYS=$(fedi-town new-key-encryption-key) \\\n"
-        "      | sudo tee -a /etc/fedi-town/env",
+        "      | sudo tee -a /etc/fedi-town/fedi-town.env",
     ),
     "rotate-keys": (
         "Re-encrypt every stored private key with the first key of "
@@ -422,7 +426,7 @@ COMMAND_HELP: dict[str, tuple[str, str]] = {
         "this, then drop the old key.",
         "example:\n"
         "  FEDI_TOWN_KEY_ENCRYPTION_KEYS=NEW,OLD fedi-town rotate-keys --env-file "
-        "/etc/fedi-town/env",
+        "/etc/fedi-town/fedi-town.env",
     ),
     "list-businesses": (
         "List the businesses of this instance: username, handle, accepted followers, "
@@ -436,10 +440,160 @@ COMMAND_HELP: dict[str, tuple[str, str]] = {
         "database, migrations, key encryption keys, media folder, SQLite file mode, https "
         "base URL, the instance reachable at its own public URL, clock, admin token. Nothing "
         "is changed. Exits 0 when every check passes, 1 otherwise.",
-        "example:\n  sudo -u fedi-town /opt/fedi-town/.venv/bin/fedi-town doctor "
-        "--env-file /etc/fedi-town/env",
+        "example:\n  sudo -u fedi-town /opt/fedi-town/bin/fedi-town doctor "
+        "--env-file /etc/fedi-town/fedi-town.env",
+    ),
+    "backup": (
+        "Write one .tar.gz with every table's rows and the media files, taken as one "
+        "consistent snapshot while the instance keeps serving. Private keys stay sealed: "
+        "keep FEDI_TOWN_KEY_ENCRYPTION_KEYS and FEDI_TOWN_ADMIN_TOKEN separately, they are "
+        "not in the backup. See docs/backups.md.",
+        "example:\n  fedi-town backup --to /var/backups/fedi-town/$(date +%F).tar.gz "
+        "--env-file /etc/fedi-town/fedi-town.env",
+    ),
+    "restore": (
+        "Restore ARCHIVE into the configured database (migrated, with no business yet) and "
+        "media folder. Checks first that the archive is whole, not from a newer fedi-town, "
+        "and that FEDI_TOWN_KEY_ENCRYPTION_KEYS opens its keys; writes nothing otherwise.",
+        "example:\n  fedi-town restore fedi-town-backup-20261207-040000.tar.gz "
+        "--env-file /etc/fedi-town/fedi-town.env",
+    ),
+    "copy-database": (
+        "Copy every row of the configured database into the empty database at --to "
+        "(migrated first), in one transaction, and verify each table's count. Media files "
+        "are not moved. Stop the service first.",
+        "example:\n  fedi-town copy-database --to postgresql://fedi-town@localhost/fedi-town "
+        "--env-file /etc/fedi-town/fedi-town.env",
     ),
 }
+SECRETS_NOT_IN_BACKUP = (
+    "NOT in the backup: FEDI_TOWN_KEY_ENCRYPTION_KEYS (without it the private keys in the "
+    "backup cannot be opened) and FEDI_TOWN_ADMIN_TOKEN. Keep them separately."
+)
+
+
+def _progress(table: str, rows: int) -> None:
+    print(f"  {table:<22} {rows:>9}", flush=True)
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    settings = _settings()
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    destination = Path(args.to or f"fedi-town-backup-{stamp}.tar.gz")
+
+    async def run() -> archive.Manifest:
+        services = await _with_store(settings)
+        try:
+            return await archive.backup(services.store, settings.media_dir, destination, _progress)
+        finally:
+            await services.store.disconnect()
+
+    started = time.monotonic()
+    print(f"backing up to {destination} (rows per table):")
+    manifest = asyncio.run(run())
+    size = destination.stat().st_size
+    print(
+        f"wrote {destination}: {sum(manifest.counts.values())} rows, "
+        f"{manifest.media_files} media files, {size:,} bytes, schema "
+        f"{manifest.schema_version}, in {time.monotonic() - started:.1f} s"
+    )
+    if manifest.missing_media:
+        print(
+            f"warning: {len(manifest.missing_media)} media file(s) named in the database "
+            f"were not in {settings.media_dir}",
+            file=sys.stderr,
+        )
+    print(SECRETS_NOT_IN_BACKUP)
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    settings = _settings()
+    ring = keys_at_rest.keyring_of(settings)
+
+    async def run() -> archive.Manifest:
+        services = await _with_store(settings)
+        try:
+            return await archive.restore(
+                services.store, settings.media_dir, Path(args.archive), ring, _progress
+            )
+        finally:
+            await services.store.disconnect()
+
+    print(f"restoring {args.archive} (rows per table):")
+    manifest = asyncio.run(run())
+    print(
+        f"restored {sum(manifest.counts.values())} rows and {manifest.media_files} media "
+        f"files from a backup of {manifest.created_at} (fedi-town "
+        f"{manifest.fedi_town_version}, {manifest.source}); counts verified"
+    )
+    return 0
+
+
+def cmd_copy_database(args: argparse.Namespace) -> int:
+    settings = _settings()
+    if not args.to.startswith(("postgresql://", "postgres://", "sqlite:///")):
+        print("--to must be a postgresql:// or sqlite:/// URL", file=sys.stderr)
+        return 2
+
+    async def run() -> tuple[dict[str, int], dict[str, int]]:
+        services = await _with_store(settings)
+        target = Store(args.to)
+        try:
+            await target.connect()
+            await migrate(target)
+            return await archive.copy_database(services.store, target)
+        finally:
+            await target.disconnect()
+            await services.store.disconnect()
+
+    source, found = asyncio.run(run())
+    print(f"{'table':<22} {'source':>9} {'copied':>9}")
+    for table, rows in source.items():
+        print(f"{table:<22} {rows:>9} {found.get(table, 0):>9}")
+    print(
+        f"copied {sum(found.values())} rows; every table's count verified. Media files stay "
+        f"in {settings.media_dir}; point FEDI_TOWN_DATABASE_URL at the new database."
+    )
+    return 0
+
+
+def _add_backup_commands(sub: Any) -> None:
+    backup = sub.add_parser(
+        "backup",
+        help="write a consistent backup (database rows and media) while the instance serves",
+        description="Write one .tar.gz with every table's rows and the media files, taken "
+        "as one consistent snapshot while the instance keeps serving. Private keys stay "
+        "sealed: keep FEDI_TOWN_KEY_ENCRYPTION_KEYS and FEDI_TOWN_ADMIN_TOKEN separately, "
+        "they are not in the backup. See docs/backups.md.",
+    )
+    backup.add_argument(
+        "--to",
+        default=None,
+        help="archive path (default: fedi-town-backup-YYYYMMDD-HHMMSS.tar.gz here)",
+    )
+    backup.set_defaults(func=cmd_backup)
+
+    restore = sub.add_parser(
+        "restore",
+        help="restore a backup into an empty instance (either database backend)",
+        description="Restore ARCHIVE into the configured database (migrated, with no "
+        "business yet) and media folder. Checks first that the archive is whole, not "
+        "from a newer fedi-town, and that FEDI_TOWN_KEY_ENCRYPTION_KEYS opens its keys; "
+        "writes nothing otherwise. See docs/backups.md.",
+    )
+    restore.add_argument("archive", help="a file written by fedi-town backup")
+    restore.set_defaults(func=cmd_restore)
+
+    copy = sub.add_parser(
+        "copy-database",
+        help="copy every row into another database (e.g. SQLite to PostgreSQL)",
+        description="Copy every row of the configured database into the empty database at "
+        "--to (migrated first), in one transaction, and verify each table's count. Media "
+        "files are not moved. See docs/backups.md.",
+    )
+    copy.add_argument("--to", required=True, help="postgresql://user@host/db (or sqlite:///path)")
+    copy.set_defaults(func=cmd_copy_database)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -509,6 +663,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.set_defaults(func=cmd_doctor)
 
+    _add_backup_commands(sub)
     _add_common_options(parser, sub)
     return parser
 
@@ -527,11 +682,11 @@ def _add_common_options(
     """``--version``; ``--env-file`` on the command and on every subcommand (before or after
     its name); each subcommand's description and example from ``COMMAND_HELP``."""
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    parser.epilog = "example:\n  fedi-town doctor --env-file /etc/fedi-town/env"
+    parser.epilog = "example:\n  fedi-town doctor --env-file /etc/fedi-town/fedi-town.env"
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     env_help = (
         "read FEDI_TOWN_* settings from this systemd-style KEY=VALUE file (e.g. "
-        "/etc/fedi-town/env); variables already set in the environment win"
+        "/etc/fedi-town/fedi-town.env); variables already set in the environment win"
     )
     # SUPPRESS: a subcommand's default must not overwrite a value given before its name
     parser.add_argument("--env-file", type=Path, default=argparse.SUPPRESS, help=env_help)

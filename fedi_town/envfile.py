@@ -1,7 +1,7 @@
 """``--env-file PATH``: read the service's systemd-style environment file for a CLI command.
 
 The file is the one the systemd unit names in ``EnvironmentFile=``, so an operator's
-``fedi-town doctor --env-file /etc/fedi-town/env`` sees the settings the service sees.
+``fedi-town doctor --env-file /etc/fedi-town/fedi-town.env`` sees the settings the service sees.
 The syntax is systemd's common subset:
 
     # a comment                  whole-line comments (# or ;) and blank lines are skipped

@@ -104,6 +104,32 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     asyncio.run(drop())
 
 
+@pytest.fixture
+def other_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """An empty database of the other backend than ``database_url``'s."""
+    if not database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'other.sqlite3'}"
+        return
+    error = _postgres_reachable()
+    if error is not None:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required in CI and unreachable: {error}")
+        pytest.skip(f"PostgreSQL unreachable: {error}")
+    schema = f"t_{secrets.token_hex(6)}"
+    yield f"{POSTGRES_URL}{'&' if '?' in POSTGRES_URL else '?'}schema={schema}"
+
+    async def drop() -> None:
+        import asyncpg
+
+        conn = await asyncpg.connect(POSTGRES_URL)
+        try:
+            await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        finally:
+            await conn.close()
+
+    asyncio.run(drop())
+
+
 FIXED_NOW = datetime(2026, 11, 23, 12, 0, 0, tzinfo=UTC)
 
 

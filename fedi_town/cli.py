@@ -454,14 +454,15 @@ COMMAND_HELP: dict[str, tuple[str, str]] = {
     "restore": (
         "Restore ARCHIVE into the configured database (migrated, with no business yet) and "
         "media folder. Checks first that the archive is whole, not from a newer fedi-town, "
-        "and that FEDI_TOWN_KEY_ENCRYPTION_KEYS opens its keys; writes nothing otherwise.",
+        "and that FEDI_TOWN_KEY_ENCRYPTION_KEYS opens its keys; writes nothing otherwise. "
+        "See docs/backups.md.",
         "example:\n  fedi-town restore fedi-town-backup-20261207-040000.tar.gz "
         "--env-file /etc/fedi-town/fedi-town.env",
     ),
     "copy-database": (
         "Copy every row of the configured database into the empty database at --to "
         "(migrated first), in one transaction, and verify each table's count. Media files "
-        "are not moved. Stop the service first.",
+        "are not moved. Stop the service first. See docs/backups.md.",
         "example:\n  fedi-town copy-database --to postgresql://fedi-town@localhost/fedi-town "
         "--env-file /etc/fedi-town/fedi-town.env",
     ),

@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from fedi_town.store import migrations as migrations_module
 from fedi_town.store.db import Store
 from fedi_town.store.migrations import MIGRATIONS, current_version, migrate
 
@@ -51,3 +52,10 @@ async def test_processes_starting_at_once_apply_each_migration_exactly_once(data
     finally:
         for store in stores:
             await store.disconnect()
+
+
+async def test_the_applied_version_is_read_without_writing_and_is_the_latest(store):
+    # Given a migrated database, when its version is read the read-only way
+    applied = await migrations_module.applied_version(store)
+    # Then it is the last migration's number
+    assert applied == migrations_module.LATEST_VERSION == VERSIONS[-1]

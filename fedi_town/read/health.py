@@ -11,8 +11,10 @@
 
 The worker check holds with ``FEDI_TOWN_WORKER=off`` too: queued work (deliveries, inbox
 handling) is then a ``fedi-town worker``'s, and an instance whose queue nobody works is not
-ready, whichever process should be working it. Each check's value is ``"ok"`` or a few words
-saying what is wrong, never an exception's message (these answers are public). Neither
+ready, whichever process should be working it. Each check's value is ``"ok"``, a few words
+saying what is wrong (never an exception's message: these answers are public), or
+``"not checked: …"`` when an earlier check failed (a stopped database leaves the migrations
+unknown); ``not_ready`` lists only the checks that failed. Neither
 answer is cached (``Cache-Control: no-store``; the fast path keeps only what ``read.cache``
 is told to). A change of readiness is logged once, not every probe.
 """
@@ -42,12 +44,15 @@ DATABASE_TIMEOUT_S = 2.0
 HEARTBEAT_FRESH_S = 60
 NO_STORE = {"Cache-Control": "no-store"}
 OK = "ok"
-NOT_CHECKED = "not checked: the database does not answer"
+#: the verdict of a check that depends on one that failed (not listed as not ready)
+UNCHECKED = "not checked"
+NOT_CHECKED = f"{UNCHECKED}: the database does not answer"
 
 
 @dataclass(frozen=True)
 class Readiness:
-    """Each check's verdict (``OK`` or what is wrong), in the order they are made."""
+    """Each check's verdict (``OK``, what is wrong, or ``UNCHECKED`` when an earlier check
+    failed), in the order they are made."""
 
     database: str
     migrations: str
@@ -57,7 +62,16 @@ class Readiness:
         return {"database": self.database, "migrations": self.migrations, "worker": self.worker}
 
     def not_ready(self) -> list[str]:
-        return [name for name, verdict in self.checks().items() if verdict != OK]
+        """The checks that failed (not those left unchecked because of them)."""
+        checks = self.checks().items()
+        return [name for name, verdict in checks if verdict != OK and not _unchecked(verdict)]
+
+    def ready(self) -> bool:
+        return all(verdict == OK for verdict in self.checks().values())
+
+
+def _unchecked(verdict: str) -> bool:
+    return verdict.startswith(UNCHECKED)
 
 
 def migrations_verdict(applied: int, latest: int = migrations.LATEST_VERSION) -> str:
@@ -101,7 +115,7 @@ async def readiness(services: Services) -> Readiness:
         return Readiness(_database_verdict(exc), NOT_CHECKED, NOT_CHECKED)
     schema = migrations_verdict(applied)
     if applied < heartbeats.SINCE_VERSION:  # no heartbeats' table yet
-        return Readiness(OK, schema, "not checked: the database is not migrated")
+        return Readiness(OK, schema, f"{UNCHECKED}: the database is not migrated")
     return Readiness(OK, schema, worker_verdict(last_beat, services.now_ms()))
 
 
@@ -133,9 +147,8 @@ async def readyz(request: Request) -> Response:
     services: Services = request.app.state.services
     found = await readiness(services)
     _note(services, found)
-    not_ready = found.not_ready()
-    if not_ready:
-        body = {"status": "unready", "not_ready": not_ready, "checks": found.checks()}
+    if not found.ready():
+        body = {"status": "unready", "not_ready": found.not_ready(), "checks": found.checks()}
         return json_response(body, 503, headers=NO_STORE)
     return json_response({"status": "ready", "checks": found.checks()}, headers=NO_STORE)
 

@@ -96,7 +96,7 @@ async def test_a_database_behind_the_code_makes_the_instance_unready(live):
     # the database would not have, are not looked at
     answer = await live.client.get("/readyz")
     assert answer.status_code == 503
-    assert answer.json()["not_ready"] == ["migrations", "worker"]
+    assert answer.json()["not_ready"] == ["migrations"]
     assert answer.json()["checks"] == {
         "database": OK,
         "migrations": (

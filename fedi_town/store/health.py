@@ -16,6 +16,7 @@ the cause is gone. The store turns such a failure into ``errors.ServiceUnavailab
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
 import sqlite3
@@ -58,13 +59,18 @@ def unavailable_reason(exc: BaseException) -> str | None:
     return None
 
 
+_NETWORK_ERRNOS = {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EADDRNOTAVAIL, errno.ETIMEDOUT}
+
+
 def cannot_connect(exc: BaseException) -> bool:
     """Whether ``exc`` is a failure to reach or sign in to the database server (refused,
     no such host, timed out; PostgreSQL SQLSTATE 08 connection, 28 authorization, 3D000 no
     such database, 57P03 cannot connect now): what ``FEDI_TOWN_DATABASE_URL`` points at
     is wrong or down."""
-    if isinstance(exc, ConnectionError | TimeoutError | socket.gaierror) or type(exc) is OSError:
-        return True  # plain OSError: asyncpg's "Multiple exceptions" of several addresses
+    if isinstance(exc, ConnectionError | TimeoutError | socket.gaierror):
+        return True
+    if type(exc) is OSError:  # asyncio's one error for every address it tried, or a route
+        return exc.errno in _NETWORK_ERRNOS or str(exc).startswith("Multiple exceptions")
     pg = sys.modules.get("asyncpg")
     if pg is not None and isinstance(exc, pg.PostgresError):
         state = str(getattr(exc, "sqlstate", "") or "")

@@ -75,7 +75,9 @@ async def test_a_value_the_database_refuses_is_told_apart_from_a_passing_failure
         (asyncpg.exceptions.InvalidPasswordError("password authentication failed"), True),
         (asyncpg.exceptions.CannotConnectNowError("starting up"), True),
         (asyncpg.exceptions.UniqueViolationError("duplicate"), False),
+        (OSError(113, "No route to host"), True),
         (PermissionError(13, "Permission denied"), False),  # a SQLite file's folder
+        (OSError(28, "No space left on device"), False),
         (_sqlite_error(sqlite3.SQLITE_CANTOPEN), False),
     ],
     ids=lambda value: value if isinstance(value, bool) else type(value).__name__,

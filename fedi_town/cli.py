@@ -30,10 +30,11 @@ from fedi_town.api.auth import hash_token
 from fedi_town.api.businesses import create_business, new_owner_token
 from fedi_town.api.people import new_invite
 from fedi_town.errors import ConfigError, ProblemError
+from fedi_town.logs import FORMS as LOG_FORMS
 from fedi_town.logs import configure_logging
 from fedi_town.protocol import sealed
 from fedi_town.services import Services
-from fedi_town.settings import Settings, new_token
+from fedi_town.settings import LOG_LEVELS, Settings, new_token
 from fedi_town.store import archive, businesses, health, keys_at_rest, people
 from fedi_town.store.db import Store
 from fedi_town.store.migrations import migrate
@@ -715,8 +716,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     level = os.environ.get("FEDI_TOWN_LOG_LEVEL", "INFO").strip().upper()
-    # A bad value is refused by Settings with a message naming it; log at INFO until then.
-    configure_logging(level if level in ("DEBUG", "INFO", "WARNING", "ERROR") else "INFO")
+    form = os.environ.get("FEDI_TOWN_LOG_FORMAT", "plain").strip().lower()
+    # A bad value is refused by Settings with a message naming it; log at INFO, plain, until.
+    configure_logging(
+        level if level in LOG_LEVELS else "INFO", form if form in LOG_FORMS else "plain"
+    )
     try:
         result: int = args.func(args)
         return result

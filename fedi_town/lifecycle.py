@@ -25,6 +25,7 @@ from fedi_town.inbound.group_commit import close_inbox_writer
 from fedi_town.read import cache
 from fedi_town.remote.http import RemoteClient
 from fedi_town.services import Services
+from fedi_town.store.health import cannot_connect
 from fedi_town.store.migrations import migrate
 
 log = logging.getLogger(__name__)
@@ -116,6 +117,11 @@ def describe_failure(exc: BaseException) -> str:
     if isinstance(exc, ConfigError):  # written for people; it names the setting
         return _first_line(exc)
     cause = exc.__cause__ if isinstance(exc, ProblemError) and exc.__cause__ else exc
+    if cannot_connect(cause):
+        return (
+            "cannot connect to the database of FEDI_TOWN_DATABASE_URL "
+            f"({cause.__class__.__name__}: {_first_line(cause)})"
+        )
     if isinstance(exc, ProblemError):
         detail = f"{exc.detail} ({cause.__class__.__name__}: {_first_line(cause)})"
         return detail if cause is not exc else exc.detail

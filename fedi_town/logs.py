@@ -1,8 +1,14 @@
 """One logging setup for our loggers and uvicorn's: one record is one line that no peer can
 forge, with a timestamp, and nothing secret in it.
 
-    configure_logging(level)   the CLI's setup (``cli.main``)
-    log_config(level)          the same as a ``dictConfig`` dict, for ``uvicorn.Config``
+    configure_logging(level, form)   the CLI's setup (``cli.main``)
+    log_config(level, form)          the same as a ``dictConfig`` dict, for ``uvicorn.Config``
+
+- **One format for every line** (ours, uvicorn's errors and its access lines), chosen by
+  ``FEDI_TOWN_LOG_FORMAT``: ``plain`` (``OneLineFormatter``: ``<time> <LEVEL> <logger>:
+  <message>``) or ``json`` (``JsonLineFormatter``: one object per line with ``time``,
+  ``level``, ``logger`` and ``message``; access lines add ``client``, ``method``, ``path``
+  and ``status``). Times are ISO 8601 in UTC with milliseconds (``2026-12-07T04:48:16.123Z``).
 
 - **One line per record.** ``OneLineFormatter`` escapes control characters (``\\r``,
   ``\\n``, ``\\x00``-``\\x1f``, ``\\x7f``) and Unicode line breaks (U+0085, U+2028, U+2029)
@@ -21,13 +27,17 @@ forge, with a timestamp, and nothing secret in it.
 
 from __future__ import annotations
 
+import json
 import logging
 import logging.config
 import re
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+#: the values of ``FEDI_TOWN_LOG_FORMAT``
+FORMS = ("plain", "json")
 
 _BREAKS = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -49,12 +59,21 @@ def one_line(text: str) -> str:
     return _BREAKS.sub(_escape, text)
 
 
+def iso_time(record: logging.LogRecord) -> str:
+    """When ``record`` was made: ISO 8601, UTC, milliseconds (``2026-12-07T04:48:16.123Z``)."""
+    made = datetime.fromtimestamp(record.created, UTC)
+    return made.strftime("%Y-%m-%dT%H:%M:%S.") + f"{made.microsecond // 1000:03d}Z"
+
+
 class OneLineFormatter(logging.Formatter):
     """``FORMAT`` with the message on one line; the traceback only with ``tracebacks``."""
 
     def __init__(self, fmt: str = FORMAT, datefmt: str | None = None, *, tracebacks: bool = False):
         super().__init__(fmt, datefmt)
         self.tracebacks = tracebacks
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return super().formatTime(record, datefmt) if datefmt else iso_time(record)
 
     def format(self, record: logging.LogRecord) -> str:
         record.message = one_line(record.getMessage())
@@ -66,6 +85,41 @@ class OneLineFormatter(logging.Formatter):
                 return line + "\n" + self.formatException(record.exc_info)
             return f"{line} ({one_line(record.exc_info[1].__class__.__name__)})"
         return line
+
+
+#: JSON escapes every control character; these line breaks it leaves as they are.
+_JSON_BREAKS = {"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"}
+_ACCESS_FIELDS = ("client", "method", "path", "http_version", "status")
+
+
+class JsonLineFormatter(logging.Formatter):
+    """One JSON object per record, on one line: ``time``, ``level``, ``logger``, ``message``
+    (and ``error``, the exception's class; ``traceback`` only with ``tracebacks``). An access
+    line of uvicorn's also carries its parts as fields (the query already dropped)."""
+
+    def __init__(self, *, tracebacks: bool = False) -> None:
+        super().__init__()
+        self.tracebacks = tracebacks
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": iso_time(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        args = record.args
+        if record.name == "uvicorn.access" and isinstance(args, tuple) and len(args) == 5:
+            line.update(zip(_ACCESS_FIELDS, args, strict=True))
+        if record.exc_info and record.exc_info[1] is not None:
+            line["error"] = record.exc_info[1].__class__.__name__
+            if self.tracebacks:
+                line["traceback"] = self.formatException(record.exc_info)
+        text = json.dumps(line, ensure_ascii=False, default=str)
+        for char, escaped in _JSON_BREAKS.items():
+            if char in text:
+                text = text.replace(char, escaped)
+        return text
 
 
 class DropQueryString(logging.Filter):
@@ -98,10 +152,12 @@ class DropLoggedAsgiErrors(logging.Filter):
         return error is None or not _handled_by_starlette(error.__traceback__)
 
 
-def log_config(level: str) -> dict[str, Any]:
-    """The ``logging.config.dictConfig`` of ``level`` for our loggers and uvicorn's."""
+def log_config(level: str, form: str = "plain") -> dict[str, Any]:
+    """The ``logging.config.dictConfig`` of ``level`` for our loggers and uvicorn's, every
+    line in ``form`` (``FORMS``)."""
     debug = level.upper() == "DEBUG"
-    line = {"()": OneLineFormatter, "tracebacks": debug}
+    formatter = JsonLineFormatter if form == "json" else OneLineFormatter
+    line = {"()": formatter, "tracebacks": debug}
     error_filters = [] if debug else ["logged_asgi_errors"]
     return {
         "version": 1,
@@ -135,6 +191,7 @@ def log_config(level: str) -> dict[str, Any]:
     }
 
 
-def configure_logging(level: str) -> None:
-    """Set up every logger of the process for ``level`` (see the module docstring)."""
-    logging.config.dictConfig(log_config(level))
+def configure_logging(level: str, form: str = "plain") -> None:
+    """Set up every logger of the process for ``level`` and ``form`` (see the module
+    docstring)."""
+    logging.config.dictConfig(log_config(level, form))

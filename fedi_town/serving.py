@@ -349,6 +349,8 @@ def server_config(app: ASGIApp, settings: Settings, **extra: Any) -> uvicorn.Con
         "proxy_headers": True,
         "server_header": False,
         "http": deadline_protocol(settings.request_timeout),
+        # off by default: the reverse proxy logs every request already (FEDI_TOWN_ACCESS_LOG)
+        "access_log": settings.access_log,
     }
     options.update(extra)
     return uvicorn.Config(bounded(app, settings), **options)
@@ -361,7 +363,8 @@ STARTUP_FAILURE = 3
 def run_server(app: ASGIApp, settings: Settings) -> None:
     """Serve ``app`` until stopped, with the request deadlines and the body budget; exit
     with ``STARTUP_FAILURE`` if it could not start."""
-    config = server_config(app, settings, log_config=log_config(settings.log_level))
+    lines = log_config(settings.log_level, settings.log_format)
+    config = server_config(app, settings, log_config=lines)
     server = uvicorn.Server(config)
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: uvicorn has shut down already
         server.run()

@@ -16,8 +16,11 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fedi_town.errors import ConfigError
+from fedi_town.logs import FORMS as LOG_FORMS
 
 PREFIX = "FEDI_TOWN_"
+#: the values of ``FEDI_TOWN_LOG_LEVEL``
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 #: name (without prefix) -> one-line description; the README table must list each one.
 SETTINGS_DOC: dict[str, str] = {
@@ -36,6 +39,8 @@ SETTINGS_DOC: dict[str, str] = {
     "SIGNATURE_MAX_SKEW": "Seconds a signed Date may differ from our clock.",
     "WORKER": "Run the delivery/inbox worker inside the web process (in-process|off).",
     "LOG_LEVEL": "Python logging level.",
+    "LOG_FORMAT": "Log lines as plain text or JSON objects (plain|json).",
+    "ACCESS_LOG": "Log a line per HTTP request (off: the reverse proxy logs them).",
     "KEY_ENCRYPTION_KEYS": "Keys that encrypt private keys at rest; the first encrypts.",
     "INBOX_HOST_RATE": "Activities per second one remote host may send, sustained.",
     "INBOX_HOST_BURST": "Activities one remote host may send at once above its rate.",
@@ -130,6 +135,10 @@ class Settings:
     signature_max_skew: int = 3600
     worker: str = "in-process"
     log_level: str = "INFO"
+    #: "plain" or "json" (``logs.FORMS``)
+    log_format: str = "plain"
+    #: uvicorn's line per request; off by default, as the reverse proxy logs every request
+    access_log: bool = False
     key_encryption_keys: tuple[str, ...] = field(default=(), repr=False)
     inbox_host_rate: int = 50
     inbox_host_burst: int = 2000
@@ -193,9 +202,17 @@ class Settings:
                 raise ConfigError(f"{PREFIX}WORKER must be in-process or off, got {v!r}")
             kwargs["worker"] = v
         if (v := get("LOG_LEVEL")) is not None:
-            if v.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
-                raise ConfigError(f"{PREFIX}LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
-            kwargs["log_level"] = v.upper()
+            if v.strip().upper() not in LOG_LEVELS:
+                raise ConfigError(
+                    f"{PREFIX}LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {v!r}"
+                )
+            kwargs["log_level"] = v.strip().upper()
+        if (v := get("LOG_FORMAT")) is not None:
+            if v.strip().lower() not in LOG_FORMS:
+                raise ConfigError(f"{PREFIX}LOG_FORMAT must be plain or json, got {v!r}")
+            kwargs["log_format"] = v.strip().lower()
+        if (v := get("ACCESS_LOG")) is not None:
+            kwargs["access_log"] = _bool("ACCESS_LOG", v)
         if (v := get("KEY_ENCRYPTION_KEYS")) is not None:
             kwargs["key_encryption_keys"] = _encryption_keys(v)
         if (v := get("INBOX_HOST_RATE")) is not None:

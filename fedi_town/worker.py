@@ -42,6 +42,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import secrets
+import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -50,8 +53,8 @@ from fedi_town.outbound.commands import publish_due
 from fedi_town.outbound.deliver import handle_delivery
 from fedi_town.outbound.profile import REFRESH_EVERY, refresh_due_profiles
 from fedi_town.services import Services
+from fedi_town.store import heartbeats, retention
 from fedi_town.store import queue as q
-from fedi_town.store import retention
 from fedi_town.store.db import Row
 from fedi_town.store.effects import Wake
 
@@ -252,6 +255,8 @@ class Worker:
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _finishers: dict[str, Finisher] = field(default_factory=dict)
     _unsubscribe: Callable[[], None] | None = None
+    #: this worker's heartbeat row, removed at stop (``build_worker`` sets it)
+    heartbeat: Heartbeat | None = None
 
     def finisher(self, queue: q.Queue) -> Finisher | None:
         """The batch finisher of ``queue`` while this worker runs it."""
@@ -331,6 +336,8 @@ class Worker:
                 log.error("releasing %s rows failed: %s", queue.table, exc.__class__.__name__)
                 continue
             log.info("released %d unfinished %s rows at shutdown", len(ids), queue.table)
+        if self.heartbeat is not None:
+            await self.heartbeat.stop(self.services)
 
     async def _every(self, interval: float, job: Periodic) -> None:
         backoff = Backoff(f"periodic job {job.__name__}")
@@ -519,6 +526,29 @@ class Cleanup:
             )
 
 
+#: How often a worker writes its heartbeat (seconds); ``/readyz`` wants one from some worker
+#: within ``read.health.HEARTBEAT_FRESH_S`` (four beats).
+HEARTBEAT_EVERY_S = 15.0
+
+
+class Heartbeat:
+    """This worker's row in ``worker_heartbeats`` (``store.heartbeats``): written at start
+    and every ``HEARTBEAT_EVERY_S``, removed at a clean stop. The id names the host and
+    process (for an operator reading the table) plus a random part (unique per start)."""
+
+    def __init__(self) -> None:
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+    async def beat(self, services: Services) -> None:
+        await heartbeats.beat(services.store, self.worker_id, services.now_ms())
+
+    async def stop(self, services: Services) -> None:
+        try:
+            await heartbeats.forget(services.store, self.worker_id)
+        except Exception as exc:  # the row goes stale instead
+            log.error("removing the worker's heartbeat failed: %s", exc.__class__.__name__)
+
+
 async def refresh_actors(services: Services) -> None:
     """Actors whose time-dependent fields changed (open now, notices) go to followers."""
     await refresh_due_profiles(services)
@@ -528,7 +558,9 @@ def build_worker(services: Services) -> Worker:
     """The worker of every queue (``RUNNERS``), the scheduled-post publisher and the
     cleanup of old rows (``store.retention``, after each queue's ``delete_after``)."""
     options = services.worker
+    heartbeat = Heartbeat()
     periodic: list[tuple[float, Periodic]] = [
+        (HEARTBEAT_EVERY_S, heartbeat.beat),
         (PUBLISH_EVERY, publish_due_posts),
         (REFRESH_EVERY, refresh_actors),
         (retention.EVERY_S, Cleanup().sweep_old_rows),
@@ -540,6 +572,7 @@ def build_worker(services: Services) -> Worker:
         poll_seconds=options.poll_seconds,
         stop_deadline=options.stop_deadline,
         lease_ms=options.lease_ms,
+        heartbeat=heartbeat,
     )
 
 

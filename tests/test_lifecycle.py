@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from fedi_town.lifecycle import close_client, open_client
+from fedi_town.errors import ServiceUnavailable
+from fedi_town.lifecycle import close_client, describe_failure, open_client
 from fedi_town.protocol.urls import Urls
 from fedi_town.remote.http import RemoteClient
 from fedi_town.services import Services
@@ -28,3 +29,16 @@ async def test_the_client_is_opened_once_and_closed_at_stop(settings: Settings, 
     await close_client(services)
     # Then the client is gone
     assert services.remote is None
+
+
+def test_a_start_that_cannot_reach_the_database_is_one_line_naming_its_setting():
+    # Given the store's refusal of a PostgreSQL where nothing listens
+    refused = ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 5499)")
+    failure = ServiceUnavailable("the database is unreachable; try again later")
+    failure.__cause__ = refused
+    # When the start's failure is described, then it is one line naming the setting
+    line = describe_failure(failure)
+    assert line == (
+        "cannot connect to the database of FEDI_TOWN_DATABASE_URL "
+        "(ConnectionRefusedError: [Errno 111] Connect call failed ('127.0.0.1', 5499))"
+    )

@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from fedi_town.app import _unexpected_handler
-from fedi_town.logs import DropQueryString, OneLineFormatter, log_config, one_line
+from fedi_town.logs import (
+    DropQueryString,
+    JsonLineFormatter,
+    OneLineFormatter,
+    log_config,
+    one_line,
+)
 from tests.conftest import ADMIN_TOKEN, KEY_ENCRYPTION_KEY
 from tests.live import bind_loopback
 from tests.reliability import record
@@ -100,6 +107,34 @@ def test_an_exception_is_one_line_naming_its_class_unless_debugging():
     loud = format_one(OneLineFormatter(tracebacks=True), "handling failed", exc=exc_info)
     assert len(quiet.splitlines()) == 1 and quiet.endswith("(ValueError)")
     assert "Traceback" in loud
+
+
+@pytest.mark.parametrize("case", sorted(FORGERIES))
+def test_a_json_record_with_line_breaks_in_its_args_is_one_line_reading_as_sent(case):
+    # Given a decision log line whose argument came from a peer, as a JSON line
+    line = format_one(JsonLineFormatter(), "inbox: refused %s", FORGERIES[case])
+    # Then it is one line of JSON whose message is exactly what was logged
+    assert len(line.splitlines()) == 1
+    assert not any(ch in line for ch in "\r\n\x00\x1b\x85\u2028\u2029\x0b\x0c")
+    assert json.loads(line)["message"] == f"inbox: refused {FORGERIES[case]}"
+
+
+def test_a_json_record_names_its_time_level_logger_and_an_exception_by_class_only():
+    try:
+        raise ValueError("bad\nvalue with a secret")
+    except ValueError:
+        exc_info = sys.exc_info()
+    quiet = json.loads(format_one(JsonLineFormatter(), "handling failed", exc=exc_info))
+    loud = json.loads(format_one(JsonLineFormatter(tracebacks=True), "failed", exc=exc_info))
+    assert quiet["level"] == "INFO" and quiet["logger"] == "fedi_town.inbound.inbox"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", quiet["time"])
+    assert quiet["error"] == "ValueError" and "secret" not in json.dumps(quiet)
+    assert "Traceback" in loud["traceback"]
+
+
+def test_plain_lines_start_with_an_iso_8601_utc_time():
+    line = format_one(OneLineFormatter(), "hello")
+    assert PLAIN_LINE.match(line) and line.endswith(" INFO fedi_town.inbound.inbox: hello")
 
 
 def test_the_access_filter_keeps_the_path_and_drops_the_query():
@@ -212,8 +247,13 @@ async def test_every_line_carries_a_timestamp(restored_logging):
 FEDI_TOWN = Path(sys.executable).with_name("fedi-town")
 
 
-def test_fedi_town_serve_logs_one_timestamped_line_per_record_and_no_query(tmp_path):
-    # Given fedi-town serve started as a user starts it
+PLAIN_LINE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z [A-Z]+ ")
+PRINTED = ("serving on ", "warning: ")  # the CLI's own words, not log records
+
+
+def serve_and_log(tmp_path: Path, **settings: str) -> str:
+    """Start ``fedi-town serve`` as a user does (with ``settings`` added), send it a token in
+    a query and a peer's type with a forged line, stop it; its whole output."""
     sock = bind_loopback()
     port = sock.getsockname()[1]
     sock.close()
@@ -226,6 +266,7 @@ def test_fedi_town_serve_logs_one_timestamped_line_per_record_and_no_query(tmp_p
         FEDI_TOWN_KEY_ENCRYPTION_KEYS=KEY_ENCRYPTION_KEY,
         FEDI_TOWN_ALLOW_PRIVATE_ADDRESSES="true",
         FEDI_TOWN_MEDIA_DIR=str(tmp_path / "media"),
+        **settings,
     )
     process = subprocess.Popen(
         [str(FEDI_TOWN), "serve"],
@@ -243,11 +284,10 @@ def test_fedi_town_serve_logs_one_timestamped_line_per_record_and_no_query(tmp_p
                 break
             except httpx.TransportError:
                 time.sleep(0.1)
-        # When a client sends a token in a query and a peer a type with a forged line
         httpx.get(f"{base}/api/v1/x?token=secret", timeout=10)
         forged = {
             "id": f"{base}/a",
-            "type": "Like\r\n2026-12-06 12:00:00,000 INFO forged: line",
+            "type": "Like\r\n2026-12-06T12:00:00.000Z INFO forged: line",
             "actor": f"{base}/b",
         }
         httpx.post(
@@ -263,14 +303,68 @@ def test_fedi_town_serve_logs_one_timestamped_line_per_record_and_no_query(tmp_p
         except subprocess.TimeoutExpired:
             process.kill()
             output, _ = process.communicate()
-    text = output.decode("utf-8", "replace")
+    return output.decode("utf-8", "replace")
+
+
+def log_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line and not line.startswith(PRINTED)]
+
+
+def test_fedi_town_serve_logs_one_timestamped_line_per_record_and_no_query(tmp_path):
+    # Given fedi-town serve started as a user starts it, with the access log on
+    # When a client sends a token in a query and a peer a type with a forged line
+    text = serve_and_log(tmp_path, FEDI_TOWN_ACCESS_LOG="on")
     # Then the token is nowhere, and every log line is one timestamped record of ours
     assert '"GET /api/v1/x HTTP/1.1" 404' in text
     assert "secret" not in text
-    printed = ("serving on ", "warning: ")  # the CLI's own words, not log records
-    lines = [line for line in text.splitlines() if line and not line.startswith(printed)]
-    assert lines and all(
-        re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} [A-Z]+ ", line) for line in lines
-    )
+    lines = log_lines(text)
+    assert lines and all(PLAIN_LINE.match(line) for line in lines), text
     assert not any(" forged: " in line for line in lines)
     record("logs", "serve: token in a query, CR LF in a type", "not logged, one line")
+
+
+def test_fedi_town_serve_logs_no_line_per_request_by_default(tmp_path):
+    # Given fedi-town serve with no access log setting (the reverse proxy logs requests)
+    # When requests come
+    text = serve_and_log(tmp_path)
+    # Then it logs its own records only, none per request
+    assert "uvicorn.access" not in text and "GET /api/v1/x" not in text
+    assert "uvicorn.error" in text  # its start and stop are logged
+
+
+def test_fedi_town_serve_logs_json_lines_with_time_level_logger_and_message(tmp_path):
+    # Given fedi-town serve with JSON log lines and the access log on
+    # When a client sends a token in a query and a peer a type with a forged line
+    text = serve_and_log(tmp_path, FEDI_TOWN_LOG_FORMAT="json", FEDI_TOWN_ACCESS_LOG="on")
+    # Then every log line is one JSON object with an ISO 8601 UTC time, ours and uvicorn's
+    records = [json.loads(line) for line in log_lines(text)]
+    assert records, text
+    for entry in records:
+        assert {"time", "level", "logger", "message"} <= entry.keys()
+        assert datetime.fromisoformat(entry["time"]).utcoffset() == timedelta(0)
+    loggers = {entry["logger"] for entry in records}
+    assert {"uvicorn.error", "uvicorn.access"} <= loggers
+    # and the request's line carries its parts, without the query, and no token anywhere
+    [access] = [
+        e for e in records if e["logger"] == "uvicorn.access" and "/api/v1/x" in e["message"]
+    ]
+    assert (access["method"], access["path"], access["status"]) == ("GET", "/api/v1/x", 404)
+    assert "secret" not in text
+    record("logs", "serve JSON: token in a query, CR LF in a type", "not logged, one object")
+
+
+def test_fedi_town_serve_with_a_bad_log_level_says_so_in_one_line(tmp_path):
+    # Given a log level fedi-town does not know
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEDI_TOWN_")}
+    env["FEDI_TOWN_LOG_LEVEL"] = "verbose"
+    # When fedi-town serve starts
+    done = subprocess.run(
+        [str(FEDI_TOWN), "serve"], env=env, cwd=tmp_path, capture_output=True, timeout=60
+    )
+    # Then it exits at once with one line naming the variable, the value and the choices
+    assert done.returncode == 2
+    assert done.stdout == b""
+    assert done.stderr.decode().splitlines() == [
+        "configuration error: FEDI_TOWN_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, "
+        "got 'verbose'"
+    ]

@@ -52,6 +52,9 @@ def test_the_domain_keeps_the_port():
         ("FEDI_TOWN_ALLOW_PRIVATE_ADDRESSES", "maybe"),
         ("FEDI_TOWN_ADMIN_TOKEN", "short"),
         ("FEDI_TOWN_WORKER", "threads"),
+        ("FEDI_TOWN_LOG_LEVEL", "verbose"),
+        ("FEDI_TOWN_LOG_FORMAT", "xml"),
+        ("FEDI_TOWN_ACCESS_LOG", "sometimes"),
         ("FEDI_TOWN_NO_SUCH_SETTING", "1"),
     ],
 )
@@ -61,6 +64,29 @@ def test_a_bad_value_names_its_key(key, value):
     assert key in str(error.value)
     if key == "FEDI_TOWN_ADMIN_TOKEN":
         assert value not in str(error.value)
+
+
+def test_a_bad_log_level_is_told_with_the_value_given_and_the_ones_allowed():
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env({"FEDI_TOWN_LOG_LEVEL": "verbose"})
+    assert str(error.value) == (
+        "FEDI_TOWN_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got 'verbose'"
+    )
+
+
+def test_logs_are_plain_lines_without_a_line_per_request_unless_asked():
+    # Given no log settings, then plain lines and no access log (the proxy logs requests)
+    default = Settings.from_env({})
+    assert (default.log_format, default.access_log) == ("plain", False)
+    # When JSON lines and the access log are asked for (any case), then that is what is set
+    asked = Settings.from_env(
+        {
+            "FEDI_TOWN_LOG_FORMAT": "JSON",
+            "FEDI_TOWN_ACCESS_LOG": "on",
+            "FEDI_TOWN_LOG_LEVEL": "debug",
+        }
+    )
+    assert (asked.log_format, asked.access_log, asked.log_level) == ("json", True, "DEBUG")
 
 
 def test_the_admin_token_is_not_in_the_repr():

@@ -2,7 +2,8 @@
 
 Discovery (WebFinger, host-meta, NodeInfo), ActivityPub documents (actors, collections,
 Notes: all content-negotiated through ``read.negotiate.serve_document``), HTML pages, the
-remote-follow form, the Atom/RSS feeds, the shop-window poster, media and static files.
+remote-follow form, the Atom/RSS feeds, the shop-window poster, media and static files;
+``/healthz`` and ``/readyz`` for whoever runs the instance.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from fedi_town.read import (
     actors,
     collections,
     feeds,
+    health,
     listings,
     media,
     nodeinfo,
@@ -24,6 +26,7 @@ from fedi_town.read import (
 )
 
 routes: list[BaseRoute] = [
+    *health.routes,
     *webfinger.routes,
     *nodeinfo.routes,
     *actors.routes,

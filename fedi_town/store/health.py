@@ -16,7 +16,9 @@ the cause is gone. The store turns such a failure into ``errors.ServiceUnavailab
 
 from __future__ import annotations
 
+import errno
 import os
+import socket
 import sqlite3
 import sys
 from pathlib import Path
@@ -55,6 +57,25 @@ def unavailable_reason(exc: BaseException) -> str | None:
     if isinstance(exc, OSError) and exc.errno is not None:
         return "unreachable"  # connection refused, host unreachable, ...
     return None
+
+
+_NETWORK_ERRNOS = {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EADDRNOTAVAIL, errno.ETIMEDOUT}
+
+
+def cannot_connect(exc: BaseException) -> bool:
+    """Whether ``exc`` is a failure to reach or sign in to the database server (refused,
+    no such host, timed out; PostgreSQL SQLSTATE 08 connection, 28 authorization, 3D000 no
+    such database, 57P03 cannot connect now): what ``FEDI_TOWN_DATABASE_URL`` points at
+    is wrong or down."""
+    if isinstance(exc, ConnectionError | TimeoutError | socket.gaierror):
+        return True
+    if type(exc) is OSError:  # asyncio's one error for every address it tried, or a route
+        return exc.errno in _NETWORK_ERRNOS or str(exc).startswith("Multiple exceptions")
+    pg = sys.modules.get("asyncpg")
+    if pg is not None and isinstance(exc, pg.PostgresError):
+        state = str(getattr(exc, "sqlstate", "") or "")
+        return state.startswith(("08", "28")) or state in {"3D000", "57P03"}
+    return False
 
 
 def refuses_value(exc: BaseException) -> bool:

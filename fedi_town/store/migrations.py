@@ -441,7 +441,21 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        8,
+        "worker heartbeats, for /readyz",
+        [
+            # One row per running worker (``store.heartbeats``): when it last beat.
+            """CREATE TABLE worker_heartbeats (
+                worker_id TEXT PRIMARY KEY,
+                beat_at BIGINT NOT NULL
+            )""",
+        ],
+    ),
 ]
+
+#: The version a migrated database is at (what ``/readyz`` expects).
+LATEST_VERSION = MIGRATIONS[-1][0]
 
 
 async def current_version(store: Store) -> int:
@@ -450,6 +464,13 @@ async def current_version(store: Store) -> int:
         """CREATE TABLE IF NOT EXISTS schema_migrations (
             version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"""
     )
+    value = await store.fetch_val("SELECT MAX(version) FROM schema_migrations")
+    return int(value or 0)
+
+
+async def applied_version(store: Store) -> int:
+    """Highest applied migration, read only (``current_version`` creates the table first,
+    a write that a health probe should not make); fails if nothing was ever migrated."""
     value = await store.fetch_val("SELECT MAX(version) FROM schema_migrations")
     return int(value or 0)
 

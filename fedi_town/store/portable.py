@@ -10,7 +10,8 @@ transaction. The SQL of ``fedi-town backup``, ``restore`` and ``copy-database``.
 
 A portable row is a dict of JSON values by column: integers (ids, BIGINT milliseconds),
 booleans as ``true``/``false`` (SQLite stores 0/1), text (JSON columns stay text), ``null``.
-``schema_migrations`` is not data: the target makes its own by migrating.
+``schema_migrations`` is not data: the target makes its own by migrating; nor are
+``worker_heartbeats``, which say only which worker processes were alive.
 
 The snapshot: on PostgreSQL one ``REPEATABLE READ READ ONLY`` transaction; on SQLite the
 online backup API copies the file (a reader in WAL mode, so writers carry on) into a
@@ -36,7 +37,7 @@ from fedi_town.store.migrations import MIGRATIONS
 LOAD_CHUNK = 500
 
 #: Not data: each database records its own migrations.
-NOT_DATA = frozenset({"schema_migrations"})
+NOT_DATA = frozenset({"schema_migrations", "worker_heartbeats"})
 
 Row = dict[str, Any]
 #: (column name, kind): kind is "integer", "boolean", "real" or "text".

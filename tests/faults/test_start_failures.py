@@ -112,4 +112,5 @@ def test_a_start_with_postgresql_unreachable_exits_promptly_naming_the_cause(tmp
     # Then it exits non-zero with one line naming the cause
     assert code not in (None, 0), output
     line = next(line for line in output.splitlines() if line.startswith("cannot start:"))
-    assert "unreachable" in line, line
+    assert "FEDI_TOWN_DATABASE_URL" in line and "ConnectionRefusedError" in line, line
+    assert "Traceback" not in output

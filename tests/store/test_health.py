@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 
 import asyncpg
 import pytest
 
-from fedi_town.store.health import refuses_value, unavailable_reason
+from fedi_town.store.health import cannot_connect, refuses_value, unavailable_reason
 
 
 def _sqlite_error(code: int) -> sqlite3.Error:
@@ -61,3 +62,27 @@ async def test_a_value_the_database_refuses_is_told_apart_from_a_passing_failure
         # Then the worker can see that retrying it cannot help
         assert refuses_value(raised.value), sql
     assert not refuses_value(ConnectionRefusedError(111, "refused"))
+
+
+@pytest.mark.parametrize(
+    ("error", "names_the_url"),
+    [
+        (ConnectionRefusedError(111, "refused"), True),
+        (socket.gaierror(-2, "Name or service not known"), True),
+        (OSError("Multiple exceptions: [Errno 111] ..., [Errno 99] ..."), True),
+        (TimeoutError(), True),
+        (asyncpg.exceptions.InvalidCatalogNameError('database "x" does not exist'), True),
+        (asyncpg.exceptions.InvalidPasswordError("password authentication failed"), True),
+        (asyncpg.exceptions.CannotConnectNowError("starting up"), True),
+        (asyncpg.exceptions.UniqueViolationError("duplicate"), False),
+        (OSError(113, "No route to host"), True),
+        (PermissionError(13, "Permission denied"), False),  # a SQLite file's folder
+        (OSError(28, "No space left on device"), False),
+        (_sqlite_error(sqlite3.SQLITE_CANTOPEN), False),
+    ],
+    ids=lambda value: value if isinstance(value, bool) else type(value).__name__,
+)
+def test_cannot_connect_tells_a_database_url_pointing_nowhere_from_other_failures(
+    error, names_the_url
+):
+    assert cannot_connect(error) is names_the_url

@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from fedi_town.store import migrations as migrations_module
 from fedi_town.store.db import Store
 from fedi_town.store.migrations import MIGRATIONS, current_version, migrate, pending
 
@@ -73,3 +74,10 @@ async def test_pending_lists_what_migrate_would_apply_without_writing(database_u
         assert after == []
     finally:
         await store.disconnect()
+
+
+async def test_the_applied_version_is_read_without_writing_and_is_the_latest(store):
+    # Given a migrated database, when its version is read the read-only way
+    applied = await migrations_module.applied_version(store)
+    # Then it is the last migration's number
+    assert applied == migrations_module.LATEST_VERSION == VERSIONS[-1]

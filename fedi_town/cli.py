@@ -728,7 +728,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     except ProblemError as exc:
-        print(f"error: {exc.detail}", file=sys.stderr)
+        print(f"error: {lifecycle.describe_failure(exc)}", file=sys.stderr)
         return 1
 
 

@@ -1,8 +1,9 @@
 """Passwords: argon2id hashes (argon2-cffi), checked off the event loop.
 
 argon2-cffi's defaults are RFC 9106's second recommendation (64 MiB, 3 passes, 4 lanes):
-about 0.1–0.2 s of CPU (measured 188 ms on a busy 2-core machine) and 64 MiB per check, paid only at sign-in. A hash made with weaker parameters
-than today's is replaced at the next sign-in (``needs_rehash``). A login that does not exist
+about 0.1–0.2 s of CPU (188 ms measured on a busy 2-core machine) and 64 MiB per check,
+paid only at sign-in. A hash made with weaker parameters than today's is replaced at the
+next sign-in (``needs_rehash``). A login that does not exist
 is checked against a fixed hash too, so the answer's time does not tell which logins exist.
 """
 

@@ -83,25 +83,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
         return
-    error = _postgres_reachable()
-    if error is not None:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL is required in CI and unreachable: {error}")
-        pytest.skip(f"PostgreSQL unreachable: {error}")
-    schema = f"t_{secrets.token_hex(6)}"
-    sep = "&" if "?" in POSTGRES_URL else "?"
-    yield f"{POSTGRES_URL}{sep}schema={schema}"
-
-    async def drop() -> None:
-        import asyncpg
-
-        conn = await asyncpg.connect(POSTGRES_URL)
-        try:
-            await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        finally:
-            await conn.close()
-
-    asyncio.run(drop())
+    yield from _postgres_schema()
 
 
 @pytest.fixture
@@ -110,13 +92,20 @@ def other_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
     if not database_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'other.sqlite3'}"
         return
+    yield from _postgres_schema()
+
+
+def _postgres_schema() -> Iterator[str]:
+    """The URL of a new PostgreSQL schema, dropped afterwards; fails under CI and is skipped
+    elsewhere, loudly (``pytest_sessionfinish``), while the server is unreachable."""
     error = _postgres_reachable()
     if error is not None:
         if IN_CI:
             pytest.fail(f"PostgreSQL is required in CI and unreachable: {error}")
         pytest.skip(f"PostgreSQL unreachable: {error}")
     schema = f"t_{secrets.token_hex(6)}"
-    yield f"{POSTGRES_URL}{'&' if '?' in POSTGRES_URL else '?'}schema={schema}"
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    yield f"{POSTGRES_URL}{sep}schema={schema}"
 
     async def drop() -> None:
         import asyncpg

@@ -135,6 +135,13 @@ def _passkey(row: Mapping[str, Any]) -> Passkey:
 _PERSON = "id, business_id, role, login, display_name, created_at, disabled_at, password_hash"
 
 
+def _whose(business_id: int | None) -> tuple[str, dict[str, Any]]:
+    """The WHERE clause (and its value) for rows of a business, or the admin's (NULL)."""
+    if business_id is None:
+        return "business_id IS NULL", {}
+    return "business_id = :b", {"b": business_id}
+
+
 # --- people ------------------------------------------------------------------------------
 
 
@@ -186,10 +193,10 @@ async def by_login(store: Store, login: str) -> Person | None:
 
 async def of_business(store: Store, business_id: int | None) -> list[Person]:
     """The people of a business (``None``: the instance admins) who are not removed."""
-    where = "business_id = :b" if business_id is not None else "business_id IS NULL"
+    where, values = _whose(business_id)
     rows = await store.fetch_all(
         f"SELECT {_PERSON} FROM people WHERE {where} AND disabled_at IS NULL ORDER BY id",  # noqa: S608 (fixed text, values bound)
-        {"b": business_id} if business_id is not None else {},
+        values,
     )
     return [_person(r) for r in rows]
 
@@ -267,10 +274,8 @@ async def use_invite(store: Store, invite_id: int, *, now: int) -> bool:
 
 
 async def pending_invites(store: Store, business_id: int | None, *, now: int) -> list[Invite]:
-    where = "business_id = :b" if business_id is not None else "business_id IS NULL"
-    values: dict[str, Any] = {"now": now}
-    if business_id is not None:
-        values["b"] = business_id
+    where, values = _whose(business_id)
+    values["now"] = now
     rows = await store.fetch_all(
         f"SELECT * FROM invites WHERE {where} AND used_at IS NULL AND expires_at > :now "  # noqa: S608 (fixed text, values bound)
         "ORDER BY id",
@@ -281,10 +286,8 @@ async def pending_invites(store: Store, business_id: int | None, *, now: int) ->
 
 async def revoke_invite(store: Store, invite_id: int, business_id: int | None, *, now: int) -> bool:
     """End an unused invite of this business (``None``: the admin's); False if none."""
-    where = "business_id = :b" if business_id is not None else "business_id IS NULL"
-    values: dict[str, Any] = {"id": invite_id, "now": now}
-    if business_id is not None:
-        values["b"] = business_id
+    where, values = _whose(business_id)
+    values.update(id=invite_id, now=now)
     rows = await store.write(
         f"UPDATE invites SET used_at = :now WHERE id = :id AND {where} AND used_at IS NULL "  # noqa: S608 (fixed text, values bound)
         "RETURNING id",

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from fedi_town.webapp.client import Api, ApiAnswer, api_for
+from fedi_town.webapp.client import Api, ApiAnswer, api_for, plain_words
 from fedi_town.webapp.guard import Visitor, admin_only, signed_in
 from fedi_town.webapp.people import new_link, plain_errors, refused, sentence, when
 from fedi_town.webapp.render import page, read_form, see_other
@@ -73,9 +73,9 @@ async def overview(request: Request) -> Response:
     return await _overview(request, visitor, api)
 
 
-def _username_error(message: str) -> str:
+def _username_error(raw: str) -> str:
     """The API's own sentence for a username it checked; the rule for a schema failure."""
-    return sentence(message) if message.lower().startswith("username") else USERNAME_RULE
+    return plain_words(raw) if raw.startswith("username") else USERNAME_RULE
 
 
 async def create_business(request: Request) -> Response:
@@ -89,7 +89,7 @@ async def create_business(request: Request) -> Response:
     if answer.status in {409, 422}:
         errors = plain_errors(answer, CREATE_WORDS)
         if "username" in errors:
-            errors["username"] = _username_error(errors["username"])
+            errors["username"] = _username_error(answer.raw_field_errors["username"])
         if answer.status == 409:
             errors["username"] = "That name is taken: choose another."
         problem = None if errors else sentence(answer.detail)

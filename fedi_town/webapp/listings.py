@@ -31,7 +31,7 @@ from fedi_town.errors import NotFound
 from fedi_town.store.businesses import Business
 from fedi_town.webapp import business_forms as forms
 from fedi_town.webapp.business import api_path, chosen, problem_words, upload_photo, zone_of
-from fedi_town.webapp.client import Api, api_for
+from fedi_town.webapp.client import Api, ApiAnswer, api_for
 from fedi_town.webapp.guard import Visitor, business_of, signed_in
 from fedi_town.webapp.render import page, read_form, see_other
 
@@ -298,6 +298,29 @@ class Listing:
         )
         return answer.ok
 
+    async def _refused(
+        self,
+        request: Request,
+        visitor: Visitor,
+        business: Business,
+        item: Mapping[str, Any] | None,
+        values: dict[str, str],
+        errors: Mapping[str, str],
+        answer: ApiAnswer,
+    ) -> Response:
+        """The form again after the API refused it: its sentences by the fields, or its
+        problem on top when no field is named."""
+        return await self._form(
+            request,
+            visitor,
+            business,
+            item=item,
+            values=values,
+            errors=errors,
+            problem="" if errors else problem_words(answer),
+            status=answer.status if answer.status >= 400 else 422,
+        )
+
     async def create(self, request: Request) -> Response:
         visitor = await signed_in(request)
         business = await business_of(request, visitor)
@@ -326,16 +349,14 @@ class Listing:
                 f"Published: it is on your profile and your followers got a post about "
                 f"“{body['title']}”.",
             )
-        errors = converted.errors(answer.raw_field_errors)
-        return await self._form(
+        return await self._refused(
             request,
             visitor,
             business,
-            item=None,
-            values=values,
-            errors=errors,
-            problem="" if errors else problem_words(answer),
-            status=answer.status if answer.status >= 400 else 422,
+            None,
+            values,
+            converted.errors(answer.raw_field_errors),
+            answer,
         )
 
     async def save(self, request: Request) -> Response:
@@ -369,16 +390,14 @@ class Listing:
                 self.app_path(business),
                 "Saved: its page and the post your followers got are updated.",
             )
-        errors = converted.errors(answer.raw_field_errors)
-        return await self._form(
+        return await self._refused(
             request,
             visitor,
             business,
-            item=item,
-            values=values,
-            errors=errors,
-            problem="" if errors else problem_words(answer),
-            status=answer.status if answer.status >= 400 else 422,
+            item,
+            values,
+            converted.errors(answer.raw_field_errors),
+            answer,
         )
 
     async def withdraw(self, request: Request) -> Response:

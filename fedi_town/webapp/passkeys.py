@@ -49,11 +49,18 @@ def relying_party(services: Services) -> tuple[str, str]:
     return urlsplit(base).hostname or "", base
 
 
-def _json_headers_ok(request: Request, services: Services, secret: str | None) -> None:
+def _json_headers_ok(request: Request, services: Services, expected: str | None) -> None:
+    """Refuse a JSON call from another site or without the page's token (``expected``: the
+    form token of the session, or of the pre-session before sign-in)."""
     if not sessions.same_origin(request, services.settings):
         raise Forbidden("this request came from another site")
-    if not sessions.csrf_matches(secret, request.headers.get("x-csrf-token")):
+    if not sessions.token_matches(expected, request.headers.get("x-csrf-token")):
         raise Forbidden("the page had expired; reload it and try again")
+
+
+def _pre_token(request: Request, services: Services) -> str | None:
+    secret = request.cookies.get(sessions.pre_cookie(services.settings))
+    return sessions.csrf_for(secret) if secret else None
 
 
 async def _json(request: Request) -> dict[str, Any]:
@@ -80,9 +87,7 @@ async def registration_options(request: Request) -> Response:
 
     visitor = await signed_in(request)
     services = services_of(request)
-    found = await sessions.current(request, services)
-    assert found is not None
-    _json_headers_ok(request, services, found[2])
+    _json_headers_ok(request, services, visitor.csrf_token)
     rp_id, _origin = relying_party(services)
     existing = await people_store.passkeys_of(services.store, visitor.person.id)
     options = generate_registration_options(
@@ -112,9 +117,7 @@ async def register(request: Request) -> Response:
 
     visitor = await signed_in(request)
     services = services_of(request)
-    found = await sessions.current(request, services)
-    assert found is not None
-    _json_headers_ok(request, services, found[2])
+    _json_headers_ok(request, services, visitor.csrf_token)
     data = await _json(request)
     challenge = visitor.session.challenge
     if not challenge:
@@ -165,7 +168,7 @@ async def sign_in_options(request: Request) -> Response:
     from webauthn.helpers.structs import UserVerificationRequirement  # deferred: passkeys
 
     services = services_of(request)
-    _json_headers_ok(request, services, request.cookies.get(sessions.pre_cookie(services.settings)))
+    _json_headers_ok(request, services, _pre_token(request, services))
     rp_id, _origin = relying_party(services)
     options = generate_authentication_options(
         rp_id=rp_id, user_verification=UserVerificationRequirement.PREFERRED
@@ -188,7 +191,7 @@ async def passkey_sign_in(request: Request) -> Response:
     from webauthn.helpers.exceptions import WebAuthnException  # deferred: passkeys
 
     services = services_of(request)
-    _json_headers_ok(request, services, request.cookies.get(sessions.pre_cookie(services.settings)))
+    _json_headers_ok(request, services, _pre_token(request, services))
     data = await _json(request)
     credential = data.get("credential")
     refused = Forbidden("this passkey is not known here, or the request expired; try again")

@@ -9,7 +9,6 @@ enhancements such as passkeys) and nothing inline. After a successful POST the a
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -116,15 +115,11 @@ async def read_form(request: Request, visitor: Visitor) -> FormData:
     """The posted form of a signed-in visitor, after its CSRF token is checked (403)."""
     form = await parse_form(request)
     token = form.get("csrf")
-    if not isinstance(token, str) or not _same(token, visitor.csrf_token):
+    if not sessions.token_matches(visitor.csrf_token, token):
         raise Forbidden(
             "This form had expired or did not come from this app. Go back, reload and try again."
         )
     return form
-
-
-def _same(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())
 
 
 def app_error_page(request: Request, error: ProblemError) -> HTMLResponse:

@@ -74,10 +74,16 @@ def csrf_for(secret: str) -> str:
     return hmac.new(secret.encode(), b"fedi-town form", hashlib.sha256).hexdigest()
 
 
-def csrf_matches(secret: str | None, token: str | None) -> bool:
-    if not secret or not token:
+def token_matches(expected: str | None, given: object) -> bool:
+    """Whether a posted token is the expected one, compared in constant time."""
+    if not expected or not isinstance(given, str) or not given:
         return False
-    return hmac.compare_digest(csrf_for(secret), token)
+    return hmac.compare_digest(expected.encode(), given.encode())
+
+
+def csrf_matches(secret: str | None, token: object) -> bool:
+    """Whether ``token`` is the form token of ``secret`` (a session's or pre-session's)."""
+    return bool(secret) and token_matches(csrf_for(secret or ""), token)
 
 
 def same_origin(request: Request, settings: Settings) -> bool:

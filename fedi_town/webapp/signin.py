@@ -73,7 +73,7 @@ async def _anonymous_form(request: Request) -> Any:
     form = await parse_form(request)
     secret = request.cookies.get(sessions.pre_cookie(services_of(request).settings))
     token = form.get("csrf")
-    if not sessions.csrf_matches(secret, token if isinstance(token, str) else None):
+    if not sessions.csrf_matches(secret, token):
         raise Forbidden("This form had expired. Go back, reload the page and try again.")
     return form
 

@@ -11,6 +11,19 @@ from fedi_town.store import people
 pytestmark = pytest.mark.anyio
 
 
+async def admin(store, login: str = "anna", name: str = "Anna", *, now: int = 1):
+    """An instance admin stored directly (the password hash is not what these tests check)."""
+    return await people.create_person(
+        store,
+        business_id=None,
+        role="admin",
+        login=login,
+        display_name=name,
+        password_hash="x",
+        now=now,
+    )
+
+
 async def _invite(store, *, now=1000, expires_at=10_000, token="h1"):
     return await people.create_invite(
         store,
@@ -40,39 +53,15 @@ async def test_an_expired_invite_cannot_be_used(store):
 
 
 async def test_logins_are_unique_whatever_their_case(store):
-    person = await people.create_person(
-        store,
-        business_id=None,
-        role="admin",
-        login="Anna",
-        display_name="Anna",
-        password_hash="x",
-        now=1,
-    )
+    person = await admin(store, "Anna", "Anna", now=1)
     assert person.login == "anna"
     assert (await people.by_login(store, "ANNA")).id == person.id
     with pytest.raises(Exception):  # the backends raise different classes
-        await people.create_person(
-            store,
-            business_id=None,
-            role="admin",
-            login="anna",
-            display_name="Other",
-            password_hash="x",
-            now=2,
-        )
+        await admin(store, "anna", "Other", now=2)
 
 
 async def test_a_removed_person_loses_sessions_and_passkeys(store):
-    person = await people.create_person(
-        store,
-        business_id=None,
-        role="admin",
-        login="anna",
-        display_name="Anna",
-        password_hash="x",
-        now=1,
-    )
+    person = await admin(store, "anna", "Anna", now=1)
     await people.create_session(
         store, id_hash="s1", person_id=person.id, now=1, expires_at=10**15, user_agent="phone"
     )
@@ -93,15 +82,7 @@ async def test_a_removed_person_loses_sessions_and_passkeys(store):
 
 
 async def test_an_expired_session_is_not_found(store):
-    person = await people.create_person(
-        store,
-        business_id=None,
-        role="admin",
-        login="anna",
-        display_name="Anna",
-        password_hash="x",
-        now=1,
-    )
+    person = await admin(store, "anna", "Anna", now=1)
     await people.create_session(
         store, id_hash="s1", person_id=person.id, now=1, expires_at=100, user_agent=""
     )

@@ -28,12 +28,15 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from bench import loadgen, report, seed
 from bench.machine import CpuMeter, load_average, memory_mb
 from bench.report import Figure
+from fedi_town.metrics import OFF, ROUTE, Measured, Metrics
+from fedi_town.settings import Settings
 
 AP = "application/activity+json"
 CONNECTIONS = 32
@@ -114,6 +117,37 @@ def _measure(server: Serve, point: Point, seconds: float) -> tuple[float, float]
     return result.rate, cpu.server_s / result.requests * 1e6
 
 
+def _in_process(requests: int = 200_000) -> tuple[float, float]:
+    """µs per request of what counting adds, in this process with no server around it:
+    ``Measured`` plus the read cache's count around an app that answers at once, against
+    that app alone with metrics off (the same calls, returning at once)."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def send(message: Any) -> None:
+        pass
+
+    def timed(metrics: Metrics, wrapped: Any) -> float:
+        scope = {"type": "http", "method": "GET", "path": "/users/bakery"}
+
+        async def loop() -> None:
+            for _ in range(requests):
+                metrics.read_cache(True)
+                scope[ROUTE] = "/users/{username}"
+                await wrapped(scope, None, send)
+
+        started = time.perf_counter()
+        asyncio.run(loop())
+        return (time.perf_counter() - started) / requests * 1e6
+
+    on = Metrics.from_settings(Settings(metrics_token=TOKEN))
+    off = min(timed(OFF, app) for _ in range(3))
+    counted = min(timed(on, Measured(app, on)) for _ in range(3))
+    return counted - off, off
+
+
 def _scrape_size(port: int) -> int:
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", trust_env=False) as client:
         answer = client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
@@ -166,7 +200,11 @@ def run(quick: bool) -> tuple[list[Figure], list[str]]:
                         scrape_bytes = _scrape_size(port)
                 finally:
                     server.stop()
-    figures: list[Figure] = []
+    added, bare = _in_process()
+    figures: list[Figure] = [
+        Figure("metrics", "counting per request, in process (Measured + cache count)", added,
+               "µs", detail=f"the bare ASGI call: {bare:.2f} µs")
+    ]  # fmt: skip
     for point in POINTS:
         off_us = best["off", point.name][1]
         for mode in modes:

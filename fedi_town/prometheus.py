@@ -50,6 +50,8 @@ class Figures:
             # value class at import): count in the shared files all the same.
             values.ValueClass = values.MultiProcessValue()  # type: ignore[no-untyped-call]
         registry = self.registry = CollectorRegistry(auto_describe=False)
+        #: (route, method, status) -> (its counter, its histogram): one look-up a request
+        self._per_request: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
         def counter(name: str, doc: str, labels: Sequence[str]) -> _Children:
             return _Children(Counter(PREFIX + name, doc, labels, registry=registry))
@@ -86,6 +88,8 @@ class Figures:
             "read_cache_lookups", "Look-ups in the kept-answer cache, by result (hit, miss).",
             ("result",),
         )  # fmt: skip
+        self._read_hit = self._read_cache.get("hit")  # every GET: no look-up at all
+        self._read_miss = self._read_cache.get("miss")
         self._key_cache = counter(
             "key_cache_lookups", "Signers' keys looked up, by where found "
             "(memory, stored, fetched).",
@@ -93,8 +97,14 @@ class Figures:
         )  # fmt: skip
 
     def request(self, route: str, method: str, status: int, seconds: float) -> None:
-        self._requests.get(route, method, str(status)).inc()
-        self._latency.get(route, method).observe(seconds)
+        pair = self._per_request.get((route, method, status))
+        if pair is None:
+            pair = self._per_request[route, method, status] = (
+                self._requests.get(route, method, str(status)),
+                self._latency.get(route, method),
+            )
+        pair[0].inc()
+        pair[1].observe(seconds)
 
     def inbox(self, kind: str, verdict: str) -> None:
         self._inbox.get(kind, verdict).inc()
@@ -109,7 +119,7 @@ class Figures:
         self._signatures.get(where, reason).inc()
 
     def read_cache(self, hit: bool) -> None:
-        self._read_cache.get("hit" if hit else "miss").inc()
+        (self._read_hit if hit else self._read_miss).inc()
 
     def key_cache(self, found: str) -> None:
         self._key_cache.get(found).inc()

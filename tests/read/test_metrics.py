@@ -144,14 +144,21 @@ async def test_refused_signatures_are_counted_by_reason(database_url, tmp_path, 
         # When a Follow comes with a signature over a Date long gone
         answer = await peer.post(live.urls.inbox("bakery"), follow, tamper=stale)
         assert answer.status_code == 401
+        # and the actor is fetched with a signature that does not parse
+        garbled = {"Accept": "application/activity+json", "Signature": 'keyId="x"'}
+        fetched = await live.client.get("/users/bakery", headers=garbled)
+        assert fetched.status_code == 401
         scraped = await scrape(live)
-    # Then the refusal is counted with its reason and as the inbox's verdict
+    # Then each refusal is counted where it happened, with its reason (a class name)
     failures = {
-        dict(labels)["reason"]: count
+        (dict(labels)["where"], dict(labels)["reason"]): count
         for (name, labels), count in scraped.items()
         if name == "fedi_town_signature_failures_total"
     }
-    assert sum(failures.values()) == 1 and all(r.isidentifier() for r in failures)
+    assert sorted(where for where, _ in failures) == ["fetch", "inbox"]
+    assert all(reason.isidentifier() for _, reason in failures)
+    assert sum(failures.values()) == 2
+    # and the inbox's verdict
     assert value(scraped, "fedi_town_inbox_activities_total",
                  type="Follow", verdict="refused-signature") == 1  # fmt: skip
 

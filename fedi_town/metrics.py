@@ -11,9 +11,11 @@
     prepare_multiprocess(settings)    a supervisor clears the shared directory before spawning
 
 Off (the default) every call returns at once and ``prometheus_client`` is never imported:
-an idle instance should stay small, and the library with its registry is a few megabytes.
+an idle instance should stay small (the library and its registry: about 1 MB, measured).
 On, the figures live in ``fedi_town.prometheus`` (imported then), each event a counter or
-histogram child found by a dict look-up and incremented.
+histogram child found by a dict look-up and incremented. A count that fails (a full disk
+under the multiprocess files) is logged once and never fails the request or the queue row
+it counted.
 
 Several processes (``fedi-town serve --workers N``, ``fedi-town worker``): with
 ``FEDI_TOWN_METRICS_DIR`` every process writes its counts to its own files in that
@@ -31,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import logging
 import os
 import time
 from collections.abc import Iterable, Sequence
@@ -44,6 +47,8 @@ from fedi_town.settings import Settings
 
 if TYPE_CHECKING:
     from fedi_town.prometheus import Figures
+
+log = logging.getLogger(__name__)
 
 #: The scope key where a route that bypasses Starlette's routing names its template
 #: (``fastpath``: kept answers and inbox POSTs).
@@ -77,6 +82,8 @@ class Metrics:
 
     def __init__(self, figures: Figures | None = None) -> None:
         self.figures = figures
+        #: a count failed and was logged (``_failed``)
+        self.failing = False
 
     @property
     def on(self) -> bool:
@@ -101,41 +108,71 @@ class Metrics:
     def request(self, route: str, method: str, status: int, seconds: float) -> None:
         """One HTTP request answered ``status`` after ``seconds``, by route template."""
         if self.figures is not None:
-            self.figures.request(route, method if method in _METHODS else "other", status, seconds)
+            try:
+                self.figures.request(
+                    route, method if method in _METHODS else "other", status, seconds
+                )
+            except Exception as exc:
+                self._failed(exc)
 
     def inbox(self, kind: str, verdict: str) -> None:
         """An activity of ``kind`` POSTed to an inbox, and the verdict (``accepted``,
         ``duplicate``, ``refused-signature``, ``blocked``, …)."""
         if self.figures is not None:
-            self.figures.inbox(kind, verdict)
+            try:
+                self.figures.inbox(kind, verdict)
+            except Exception as exc:
+                self._failed(exc)
 
     def inbox_handled(self, kind: str, outcome: str) -> None:
         """An inbox item of ``kind`` the worker worked, and how (``handled``, ``retry``,
         ``failed``, ``deferred``, ``raised``)."""
         if self.figures is not None:
-            self.figures.inbox_handled(kind, outcome)
+            try:
+                self.figures.inbox_handled(kind, outcome)
+            except Exception as exc:
+                self._failed(exc)
 
     def delivery(self, outcome: str) -> None:
         """A delivery the worker worked, and how (``delivered``, ``retry``, ``gave-up``,
         ``deferred``, ``raised``)."""
         if self.figures is not None:
-            self.figures.delivery(outcome)
+            try:
+                self.figures.delivery(outcome)
+            except Exception as exc:
+                self._failed(exc)
 
     def signature_failure(self, where: str, reason: str) -> None:
         """A signature refused at ``where`` (``inbox``, ``fetch``) for ``reason`` (the
         refusal's class name: a fixed set)."""
         if self.figures is not None:
-            self.figures.signature_failure(where, reason)
+            try:
+                self.figures.signature_failure(where, reason)
+            except Exception as exc:
+                self._failed(exc)
 
     def read_cache(self, hit: bool) -> None:
         """A look-up in the read side's answer cache (``read.cache``)."""
         if self.figures is not None:
-            self.figures.read_cache(hit)
+            try:
+                self.figures.read_cache(hit)
+            except Exception as exc:
+                self._failed(exc)
 
     def key_cache(self, found: str) -> None:
         """Where a signer's key was found: ``memory``, ``stored`` or ``fetched``."""
         if self.figures is not None:
-            self.figures.key_cache(found)
+            try:
+                self.figures.key_cache(found)
+            except Exception as exc:
+                self._failed(exc)
+
+    def _failed(self, exc: Exception) -> None:
+        """Counting failed (say a full disk under the multiprocess files): the work it
+        counted goes on; said once, not at every event."""
+        if not self.failing:
+            self.failing = True
+            log.error("metrics: counting failed: %s; the work goes on", exc.__class__.__name__)
 
     def render(self, gauges: Iterable[Gauge] = ()) -> bytes:
         """The text format (``MEDIA_TYPE``): the counts (of every process sharing the

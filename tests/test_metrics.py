@@ -134,3 +134,19 @@ def test_settings_read_the_token_and_directory(tmp_path):
     )
     assert settings.metrics_token == TOKEN and settings.metrics_dir == Path(tmp_path)
     assert TOKEN not in repr(settings)
+
+
+class _Broken:
+    def delivery(self, outcome):
+        raise OSError("No space left on device")
+
+
+def test_a_failing_count_never_fails_the_work_and_is_logged_once(caplog):
+    metrics = Metrics(_Broken())  # type: ignore[arg-type]
+    metrics.delivery("delivered")
+    metrics.delivery("delivered")
+    assert metrics.failing
+    errors = [r for r in caplog.records if r.name == "fedi_town.metrics"]
+    assert [r.getMessage() for r in errors] == [
+        "metrics: counting failed: OSError; the work goes on"
+    ]

@@ -489,15 +489,16 @@ _DELIVERY_OUTCOMES: dict[type, str] = {
 
 
 def _count(services: Services, queue: q.Queue, row: Row, outcome: type) -> None:
-    """Count a worked row for the metrics (``fedi_town.metrics``)."""
+    """Count a worked row for the metrics (``fedi_town.metrics``); never raises."""
     metrics = services.metrics
     if not metrics.on:
         return
     if queue is q.DELIVERIES:
-        metrics.delivery(_DELIVERY_OUTCOMES[outcome])
+        metrics.delivery(_DELIVERY_OUTCOMES.get(outcome, "other"))
     elif queue is q.INBOX:
         kind = str(row["type"])
-        metrics.inbox_handled(kind if kind in HANDLERS else "other", _INBOX_OUTCOMES[outcome])
+        outcome_word = _INBOX_OUTCOMES.get(outcome, "other")
+        metrics.inbox_handled(kind if kind in HANDLERS else "other", outcome_word)
 
 
 #: Deliveries in flight per worker process. They wait on the network, not the CPU, so this

@@ -75,6 +75,7 @@ async def _read(services: Services, now: int) -> list[tuple[str, q.Backlog]]:
 
 
 async def metrics(request: Request) -> Response:
+    """The text format to the metrics token's bearer; 404 with metrics off, else 401."""
     services: Services = request.app.state.services
     token = services.settings.metrics_token
     if not services.metrics.on:

@@ -29,6 +29,7 @@ from fedi_town.fastpath import FastPath
 from fedi_town.inbound import routes as inbound_routes
 from fedi_town.lifecycle import describe_failure as describe_failure
 from fedi_town.lifecycle import shutdown, startup
+from fedi_town.metrics import Measured
 from fedi_town.read import routes as read_routes
 from fedi_town.read.templates import error_page
 from fedi_town.schemas import openapi_document
@@ -150,4 +151,6 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     )
     app.state.services = services
     app.middleware_stack = FastPath(app.build_middleware_stack(), services, app)
+    if services.metrics.on:  # counting every request by route; nothing at all when off
+        app.middleware_stack = Measured(app.middleware_stack, services.metrics)
     return app

@@ -32,6 +32,7 @@ from fedi_town.api.people import new_invite
 from fedi_town.errors import ConfigError, ProblemError
 from fedi_town.logs import FORMS as LOG_FORMS
 from fedi_town.logs import configure_logging
+from fedi_town.metrics import prepare_multiprocess
 from fedi_town.protocol import sealed
 from fedi_town.services import Services
 from fedi_town.settings import LOG_LEVELS, Settings, new_token
@@ -306,6 +307,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if problem is not None:
         print(f"cannot start: {problem}", file=sys.stderr)
         return 1
+    prepare_multiprocess(settings)  # FEDI_TOWN_METRICS_DIR: files of gone processes removed
     print(f"serving on http://{settings.host}:{settings.port} as {settings.base_url}")
     run_server(create_app(settings), settings)  # uvicorn with request deadlines, body budget
     return 0

@@ -34,6 +34,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from fedi_town.errors import ProblemError
 from fedi_town.inbound.inbox import inbox_of_path
 from fedi_town.inbound.routes import inbox_endpoint
+from fedi_town.metrics import ROUTE
 from fedi_town.read.cache import GENERATION, Entry, ResponseCache, request_key, response_cache
 from fedi_town.read.negotiate import verified_fetcher
 from fedi_town.services import Services
@@ -41,6 +42,8 @@ from fedi_town.web import problem_response
 
 _READS = frozenset(("GET", "HEAD"))
 _SIGNATURE_HEADERS = frozenset((b"signature", b"signature-input"))
+#: The route template of a business's inbox, for the metrics (never the raw path).
+_PERSONAL_INBOX = "/users/{username}/inbox"
 
 
 class FastPath:
@@ -53,13 +56,15 @@ class FastPath:
         self.cache: ResponseCache = response_cache(services)
         self.authorized_fetch = services.settings.authorized_fetch
         self.inbox = inbox_endpoint(services)
+        self.metrics = services.metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         if scope["method"] not in _READS:
-            if scope["method"] == "POST" and inbox_of_path(scope["path"])[0]:
+            if scope["method"] == "POST" and (inbox := inbox_of_path(scope["path"]))[0]:
+                scope[ROUTE] = scope["path"] if inbox[1] is None else _PERSONAL_INBOX
                 await self.inbox(scope, receive, send)
             else:
                 await self.app(scope, receive, send)
@@ -76,7 +81,9 @@ class FastPath:
                 signed = True
         cache = self.cache
         entry = cache.get(request_key(scope["path"], scope["query_string"], accept))
+        self.metrics.read_cache(entry is not None)
         if entry is not None:
+            scope[ROUTE] = entry.route
             if not signed:
                 if not self.authorized_fetch:
                     await _send(send, entry, entry.headers)

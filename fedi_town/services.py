@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar, cast
 
+from fedi_town.metrics import Metrics
 from fedi_town.protocol.urls import Urls
 from fedi_town.remote.actors import Fetcher
 from fedi_town.remote.http import RemoteClient
@@ -89,9 +90,12 @@ class Services:
     worker: WorkerOptions = field(default_factory=WorkerOptions)
     #: each way's own process-local helpers, keyed by class (see ``Parts``)
     parts: Parts = field(default_factory=Parts, repr=False)
+    #: what this process counts for ``/metrics`` (nothing unless configured)
+    metrics: Metrics = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.sealed_keys = SealedKeys(self.settings)
+        self.metrics = Metrics.from_settings(self.settings)
 
     def now_ms(self) -> int:
         """The clock's time in epoch milliseconds (how every timestamp is stored)."""
@@ -137,6 +141,7 @@ class Services:
             clock=self.clock,
             max_skew=timedelta(seconds=self.settings.signature_max_skew),
             domain=self.settings.domain,
+            metrics=self.metrics,
         )
 
     @classmethod

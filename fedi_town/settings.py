@@ -47,6 +47,8 @@ SETTINGS_DOC: dict[str, str] = {
     "INBOX_MAX_BACKLOG": "Unhandled inbox items above which inboxes answer 503.",
     "RETENTION_DAYS": "Days handled inbox items and finished deliveries are kept.",
     "REQUEST_TIMEOUT": "Seconds a client has to send its request headers, then its body.",
+    "METRICS_TOKEN": "Bearer token of GET /metrics (Prometheus); unset: no metrics at all.",
+    "METRICS_DIR": "Directory the processes of one instance share their metrics in.",
 }
 
 
@@ -147,6 +149,10 @@ class Settings:
     #: ``delete_after_ms`` (store/queue.py: 7 days)
     retention_days: int | None = None
     request_timeout: int = 15
+    #: the bearer token of ``GET /metrics``; empty: metrics off (``fedi_town.metrics``)
+    metrics_token: str = field(default="", repr=False)
+    #: where every process writes its counts for ``/metrics`` to sum (multiprocess mode)
+    metrics_dir: Path | None = None
 
     @property
     def domain(self) -> str:
@@ -225,6 +231,12 @@ class Settings:
             kwargs["retention_days"] = _int("RETENTION_DAYS", v, 1, 3650)
         if (v := get("REQUEST_TIMEOUT")) is not None:
             kwargs["request_timeout"] = _int("REQUEST_TIMEOUT", v, 1, 600)
+        if (v := get("METRICS_TOKEN")) is not None:
+            if v and len(v) < 16:
+                raise ConfigError(f"{PREFIX}METRICS_TOKEN must be at least 16 characters")
+            kwargs["metrics_token"] = v
+        if (v := get("METRICS_DIR")) is not None and v.strip():
+            kwargs["metrics_dir"] = Path(v.strip())
         settings = cls(**kwargs)  # type: ignore[arg-type]
         if settings.base_url.startswith("http://") and not settings.allow_private_addresses:
             host = urlsplit(settings.base_url).hostname or ""

@@ -49,6 +49,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from fedi_town.inbound.dispatch import handle_inbox_item
+from fedi_town.inbound.handlers import HANDLERS
 from fedi_town.outbound.commands import publish_due
 from fedi_town.outbound.deliver import handle_delivery
 from fedi_town.outbound.profile import REFRESH_EVERY, refresh_due_profiles
@@ -412,10 +413,12 @@ class Worker:
         try:
             async with limit:
                 outcome = await runner.handler(self.services, row)
+            _count(self.services, runner.queue, row, type(outcome))
             await self._record(runner.queue, row_id, outcome)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
+            _count(self.services, runner.queue, row, Exception)
             await self._raised(runner.queue, row, exc)
         finally:
             self._running.pop(row_id, None)
@@ -466,6 +469,36 @@ class Worker:
                 row_id,
                 failed.__class__.__name__,
             )
+
+
+#: The metrics' word for each outcome (``Exception``: the handler raised), per queue.
+_INBOX_OUTCOMES: dict[type, str] = {
+    q.Done: "handled",
+    q.Retry: "retry",
+    q.GiveUp: "failed",
+    q.Defer: "deferred",
+    Exception: "raised",
+}
+_DELIVERY_OUTCOMES: dict[type, str] = {
+    q.Done: "delivered",
+    q.Retry: "retry",
+    q.GiveUp: "gave-up",
+    q.Defer: "deferred",
+    Exception: "raised",
+}
+
+
+def _count(services: Services, queue: q.Queue, row: Row, outcome: type) -> None:
+    """Count a worked row for the metrics (``fedi_town.metrics``); never raises."""
+    metrics = services.metrics
+    if not metrics.on:
+        return
+    if queue is q.DELIVERIES:
+        metrics.delivery(_DELIVERY_OUTCOMES.get(outcome, "other"))
+    elif queue is q.INBOX:
+        kind = str(row["type"])
+        outcome_word = _INBOX_OUTCOMES.get(outcome, "other")
+        metrics.inbox_handled(kind if kind in HANDLERS else "other", outcome_word)
 
 
 #: Deliveries in flight per worker process. They wait on the network, not the CPU, so this

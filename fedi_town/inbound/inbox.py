@@ -76,6 +76,9 @@ JSON_TYPES = frozenset({"application/activity+json", "application/ld+json", "app
 
 
 _SHARED_PATHS = frozenset(("/inbox", "/actor/inbox"))
+#: The scope key where ``accept`` notes the activity's type for the metrics (a type we
+#: handle, else "other": a sender cannot add label values).
+KIND = "fedi_town.inbox_kind"
 
 
 class ClientGone(Exception):
@@ -158,16 +161,19 @@ class InboxEndpoint:
         self.services = services
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        verdict = "error"
         try:
             _, username = inbox_of_path(scope["path"])
             business_id = None
             if username is not None:
                 business_id = await business_for_inbox(self.services, username)
-            await accept(self.services, scope, receive, business_id)
+            verdict = await accept(self.services, scope, receive, business_id)
         except ProblemError as problem:
+            verdict = verdict_of(problem)
             await problem_response(problem)(scope, receive, send)
             return
         except ClientGone:
+            verdict = "client-gone"
             return
         except Exception as exc:
             # As app._unexpected_handler: the class and the route; a traceback may carry
@@ -176,6 +182,8 @@ class InboxEndpoint:
             log.debug("traceback", exc_info=exc)
             await problem_response(ProblemError("an internal error occurred"))(scope, receive, send)
             return
+        finally:
+            self.services.metrics.inbox(scope.get(KIND, "unknown"), verdict)
         # new messages each time: a wrapper around ``send`` may add headers to them
         await send(
             {
@@ -185,6 +193,27 @@ class InboxEndpoint:
             }
         )
         await send({"type": "http.response.body", "body": b""})
+
+
+#: Metrics' verdict of an inbox POST refused with a status (``verdict_of``).
+_VERDICTS = {
+    400: "invalid",
+    401: "refused-signature",
+    403: "blocked",
+    404: "no-such-inbox",
+    410: "no-such-inbox",
+    413: "too-large",
+    415: "invalid",
+    429: "rate-limited",
+    503: "busy",
+}
+
+
+def verdict_of(problem: ProblemError) -> str:
+    """The verdict counted for an inbox POST answered with ``problem``."""
+    if isinstance(problem, verify.KeyTemporarilyUnavailable):
+        return "key-unavailable"
+    return _VERDICTS.get(problem.status, "error")
 
 
 @dataclass(frozen=True)
@@ -218,9 +247,10 @@ def parse_activity(body: bytes) -> Incoming:
 
 async def accept(
     services: Services, scope: Scope, receive: Receive, business_id: int | None
-) -> None:
+) -> str:
     """Accept one activity POSTed to an inbox (``business_id`` None for the shared one);
-    returns once it is stored (or known to be stored before), raises a ``ProblemError``."""
+    returns once it is stored (or known to be stored before), raises a ``ProblemError``.
+    The verdict, for the metrics: ``accepted``, ``duplicate`` or ``ignored``."""
     body = await _read_body(scope, receive, services.settings.max_body_bytes)
     _check_content_headers(scope["headers"])
     incoming = parse_activity(body)
@@ -230,6 +260,7 @@ async def accept(
         incoming.kind,
         incoming.actor,
     )
+    scope[KIND] = kind if kind in HANDLERS else "other"
 
     try:
         verifier = services.verifier()
@@ -239,7 +270,7 @@ async def accept(
             services.store, actor
         ):
             log.info("inbox: ignored Delete of unknown account %s", actor)
-            return
+            return "ignored"
         # One query for instance-wide and this business's blocks, before any key fetch.
         if await moderation.blocking(services.store, actor, business_id, also=[sig.key_id]):
             _refuse(activity_id, actor, "domain or actor blocked")
@@ -248,6 +279,7 @@ async def accept(
         if signer.owner_uri != actor:
             raise KeyOwnerMismatch("the signing key does not belong to the activity's actor")
     except SignatureError as exc:
+        services.metrics.signature_failure("inbox", exc.__class__.__name__)
         _refuse(activity_id, actor, exc.__class__.__name__)
         raise Unauthorized(f"HTTP signature refused: {exc.__class__.__name__}") from None
     except ProblemError as exc:
@@ -260,8 +292,9 @@ async def accept(
     row_id = await inbox_writer(services).store(received)  # committed (the worker is poked)
     if row_id is None:
         log.info("inbox: %s %s from %s already received", kind, activity_id, actor)
-    else:
-        log.info("inbox: stored %s %s from %s as item %d", kind, activity_id, actor, row_id)
+        return "duplicate"
+    log.info("inbox: stored %s %s from %s as item %d", kind, activity_id, actor, row_id)
+    return "accepted"
 
 
 def _refuse(activity_id: str, actor: str, reason: str) -> None:

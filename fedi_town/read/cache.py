@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 from starlette.responses import Response
 
+from fedi_town.metrics import route_of
 from fedi_town.services import Services
 from fedi_town.store.effects import BusinessChanged, FollowersChanged
 
@@ -90,6 +91,8 @@ class Entry:
     group: str
     expires: float
     size: int
+    #: the route template that built it, for the metrics of the hits (``fastpath``)
+    route: str = ""
 
 
 class ResponseCache:
@@ -232,6 +235,7 @@ def remember(
         group=group,
         expires=time.monotonic() + cache.ttl,
         size=size,
+        route=route_of(scope),
     )
     cache.put(key, entry, started)
 

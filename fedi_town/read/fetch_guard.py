@@ -56,6 +56,7 @@ async def fetch_guard(request: Request, services: Services) -> str | None:
             raise Forbidden("refused by this server's moderation")
         signer = await verify.verify_signature(verifier, sig)
     except SignatureError as exc:
+        services.metrics.signature_failure("fetch", exc.__class__.__name__)
         log.info("fetch guard: refused GET of %s: %s", request.url.path, exc.__class__.__name__)
         raise Unauthorized(f"HTTP signature refused: {exc.__class__.__name__}") from None
     if await moderation.blocking(services.store, signer.owner_uri):

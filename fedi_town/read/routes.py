@@ -3,7 +3,7 @@
 Discovery (WebFinger, host-meta, NodeInfo), ActivityPub documents (actors, collections,
 Notes: all content-negotiated through ``read.negotiate.serve_document``), HTML pages, the
 remote-follow form, the Atom/RSS feeds, the shop-window poster, media and static files;
-``/healthz`` and ``/readyz`` for whoever runs the instance.
+``/healthz``, ``/readyz`` and ``/metrics`` for whoever runs the instance.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from fedi_town.read import (
     health,
     listings,
     media,
+    metrics,
     nodeinfo,
     pages,
     poster,
@@ -27,6 +28,7 @@ from fedi_town.read import (
 
 routes: list[BaseRoute] = [
     *health.routes,
+    *metrics.routes,
     *webfinger.routes,
     *nodeinfo.routes,
     *actors.routes,

@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.types import Scope
 
 from fedi_town.errors import ProblemError, ProtocolError, RemoteError
+from fedi_town.metrics import OFF, Metrics
 from fedi_town.protocol import httpsig
 from fedi_town.protocol.httpsig import InvalidSignature, SignatureInput, UnknownKey
 from fedi_town.protocol.keys import load_public_key
@@ -62,6 +63,8 @@ class Verifier:
     max_skew: timedelta
     #: our host: a signature must cover it (``protocol.httpsig``)
     domain: str
+    #: counts where keys were found (``Services.metrics``)
+    metrics: Metrics = OFF
 
 
 async def _fetch(verifier: Verifier, key_id: str) -> CachedKey:
@@ -100,12 +103,15 @@ async def find_key(
     cache = verifier.keys
     if not refresh:
         if (cached := cache.get(key_id)) is not None:
+            verifier.metrics.key_cache("memory")
             return cached, False
         stored = await verifier.loader.load(key_id)
         if stored is not None:
             key = CachedKey(key_id, stored.owner_uri, load_public_key(stored.public_key_pem))
             cache.put(key)
+            verifier.metrics.key_cache("stored")
             return key, False
+    verifier.metrics.key_cache("fetched")
     return await _fetch(verifier, key_id), True
 
 

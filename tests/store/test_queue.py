@@ -458,3 +458,21 @@ async def test_a_wake_effect_makes_the_worker_look_before_its_next_poll(store, s
     # Then the worker handles it at once
     await wait_until(lambda: seen == [row_id], timeout=5)
     await worker.stop()
+
+
+async def test_backlog_counts_pending_and_due_rows_and_the_oldest_due_time(store):
+    # Given an empty queue, then rows due at 100 and 300, one due later, one finished
+    assert await q.backlog(store, q.INBOX, now=1_000) == q.Backlog(0, 0, None)
+    await add_item(store, 1, due=300)
+    await add_item(store, 2, due=100)
+    await add_item(store, 3, due=5_000)
+    done = await add_item(store, 4, due=50)
+    await q.claim(store, q.INBOX, now=60, lease_ms=10, limit=1)
+    await q.done(store, q.INBOX, done, now=70)
+    # When the backlog is read at 1 000 (a leased row still counts: it is being worked)
+    await q.claim(store, q.INBOX, now=1_000, lease_ms=10_000, limit=1)
+    backlog = await q.backlog(store, q.INBOX, now=1_000)
+    # Then three rows wait, two are due, the oldest since 100
+    assert backlog == q.Backlog(pending=3, due=2, oldest_due_at=100)
+    # And before anything is due there is no oldest due time
+    assert await q.backlog(store, q.INBOX, now=90) == q.Backlog(3, 0, None)

@@ -261,6 +261,11 @@ class CreatedPost:
 
 async def create_post(services: Services, business: Business, data: dict[str, Any]) -> CreatedPost:
     """Write a post (published now, or scheduled) and, if published, its Create."""
+    if business.moved_to is not None:
+        raise Conflict(
+            f"this business moved to {business.moved_to} and posts no more here "
+            "(docs/moving.md)"
+        )
     draft = await draft_post(services, business, data)
     composition = draft.composition
     now = services.now_ms()
@@ -461,7 +466,7 @@ async def publish_due(services: Services) -> int:
             if post is None:
                 continue  # another worker published it
             business = await businesses.by_id(services.store, post.business_id)
-            if business is None or business.deleted_at is not None:
+            if business is None or business.deleted_at is not None or business.moved_to:
                 continue
             inboxes = await inboxes_for(services, business.id, post.visibility, post.extra_inboxes)
             await _enqueue_note_activity(services, business, post, "Create", inboxes)

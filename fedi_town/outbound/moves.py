@@ -144,5 +144,7 @@ async def move(services: Services, business: Business, value: str) -> Moved:
         inboxes = await outbox.follower_inboxes(store, business.id)
         await outbox.enqueue(store, business_id=business.id, body=body, inboxes=inboxes, now=now)
         store.after_commit(BusinessChanged(business.username))
-    log.info("business %s moved to %s: Move to %d inboxes", business.username, target.uri, len(inboxes))
+    log.info(
+        "business %s moved to %s: Move to %d inboxes", business.username, target.uri, len(inboxes)
+    )
     return Moved(moved, len(inboxes))

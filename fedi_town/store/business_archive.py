@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from fedi_town import __version__
-from fedi_town.errors import Conflict, NotFound, Unprocessable
+from fedi_town.errors import Conflict, NotFound, ProblemError, Unprocessable
 from fedi_town.protocol.urls import Urls
 from fedi_town.protocol.usernames import username_problem
 from fedi_town.store import portable
@@ -530,6 +530,11 @@ def _place_media(unpacked: Unpacked, media: list[dict[str, Any]], media_dir: Pat
     return written
 
 
+def _remove(paths: list[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
 async def username_taken(store: Store, username: str) -> bool:
     """Whether any business here (live or deleted) has ``username``, in any case."""
     found = await store.fetch_val(
@@ -553,7 +558,12 @@ async def import_business(
             )
         catalogue = await portable.columns_of(store)
         known = {t: dict(catalogue[t]) for t in ("businesses", *TABLES)}
-        rows = _rows(unpacked, urls, username, new, now)
+        try:
+            rows = _rows(unpacked, urls, username, new, now)
+        except (KeyError, TypeError, ValueError):
+            raise BusinessArchiveError(
+                "the archive's rows are incomplete (a row lacks its id, time or path)"
+            ) from None
         checked = {
             "businesses": [_checked("businesses", rows["business"], known["businesses"])],
             **{t: [_checked(t, r, known[t]) for r in rows[t]] for t in TABLES},
@@ -567,9 +577,16 @@ async def import_business(
                     for row in checked[table]:
                         await _insert(store, table, row)
                 store.after_commit(BusinessChanged(username))
+        except ProblemError:
+            _remove(written)
+            raise
+        except Exception as exc:  # a row the database refuses (NOT NULL, a type): all undone
+            _remove(written)
+            raise BusinessArchiveError(
+                "the archive's rows do not fit this database; nothing was imported"
+            ) from exc
         except BaseException:
-            for path in written:
-                path.unlink(missing_ok=True)
+            _remove(written)
             raise
     counts = {t: len(rows[t]) for t in TABLES}
     return Imported(int(rows["business"]["id"]), username, unpacked.manifest, counts)

@@ -233,9 +233,7 @@ async def test_a_business_exported_and_imported_elsewhere_is_the_same_business_u
     assert sorted(followers) == sorted(FOLLOWERS)
 
 
-async def test_an_archive_imports_under_another_name_when_its_own_is_taken(
-    database_url, tmp_path
-):
+async def test_an_archive_imports_under_another_name_when_its_own_is_taken(database_url, tmp_path):
     # Given an instance with a bakery, exported
     path = tmp_path / "bakery.tar.gz"
     async with instance(database_url, tmp_path / "a", "https://town.example") as town:
@@ -300,6 +298,10 @@ def post_without(column: str) -> Callable[[str, bytes], bytes | None]:
     return change
 
 
+def cut_last_post(name: str, data: bytes) -> bytes:
+    return data[: data.rindex(b"{")] if name == "posts.jsonl" else data
+
+
 def truncate(source: Path, target: Path) -> None:
     target.write_bytes(source.read_bytes()[: source.stat().st_size // 2])
 
@@ -319,7 +321,7 @@ def truncate(source: Path, target: Path) -> None:
             "media files are not those it lists",
         ),
         (
-            lambda s, t: rewrite(s, t, lambda n, d: d[: d.rindex(b"{")] if n == "posts.jsonl" else d),
+            lambda s, t: rewrite(s, t, cut_last_post),
             "posts holds 3 rows|missing or garbles",
         ),
         (lambda s, t: rewrite(s, t, post_without("content_source")), "do not fit this database"),

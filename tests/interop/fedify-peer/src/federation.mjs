@@ -31,7 +31,7 @@ export class PeerState {
     this.announces = new Map(); // object id -> the Announce we sent
     this.notes = new Map(); // note id -> Note the actor wrote
     this.followers = new Set(); // actor ids that follow us
-    this.moves = []; // Move activities handled: {origin, target, followed, reason}
+    this.moves = []; // Moves: {origin, target, followed, reason}; neither yet: in progress
     this.kv = new MemoryKvStore(); // Fedify's caches: documents, keys, signature specs
   }
 
@@ -202,7 +202,13 @@ export async function buildFederation({ origin, username, displayName, firstKnoc
     .on(Activity, async (ctx, activity) => {
       record(state, activity, { verified: true, reason: null, recipient: ctx.recipient });
       await followBookkeeping(ctx, state, username, activity);
-      if (typeName(activity) === "Move") await followMove(ctx, state, username, activity);
+      if (typeName(activity) === "Move") {
+        try {
+          await followMove(ctx, state, username, activity);
+        } catch (error) {
+          state.moves.at(-1).reason = `failed: ${error}`;
+        }
+      }
     })
     .onUnverifiedActivity((_ctx, activity, reason) => {
       record(state, activity, { verified: false, reason: reason?.type ?? String(reason) });

@@ -465,7 +465,7 @@ async def publish_due(services: Services) -> int:
             if post is None:
                 continue  # another worker published it
             business = await businesses.by_id(services.store, post.business_id)
-            if business is None or business.deleted_at is not None or business.moved_to:
+            if business is None or business.deleted_at is not None:
                 continue
             inboxes = await inboxes_for(services, business.id, post.visibility, post.extra_inboxes)
             await _enqueue_note_activity(services, business, post, "Create", inboxes)

@@ -25,7 +25,8 @@ belongs to one actor id, and peers bind it to that id. Its followers come over b
 The import refuses, before writing anything, an archive that is damaged, of another
 format or version, or from a newer schema, and a username that is taken; then it copies
 the media files (each under a new name) and writes every row in one transaction, with new
-ids (keeping each row's time, so the order stays) and the post URIs of the new actor. If
+ids (keeping each row's time, so the order stays), the post URIs of the new actor and the
+posts' HTML sanitised (the file came from elsewhere). If
 the rows fail, the copied files are removed again: nothing is left half-written.
 """
 
@@ -54,6 +55,7 @@ from fedi_town.store import portable
 from fedi_town.store.db import Store
 from fedi_town.store.effects import BusinessChanged
 from fedi_town.store.migrations import LATEST_VERSION, applied_version
+from fedi_town.text.sanitize import sanitize_html
 
 FORMAT = "fedi-town-business"
 VERSION = 1
@@ -477,7 +479,8 @@ def _rows(
                 "id": post_id,
                 "business_id": business_id,
                 "uri": urls.post(username, post_id),
-                "content_html": str(row["content_html"]).replace(old_tags, new_tags),
+                # A file from elsewhere: its HTML is cleaned as any HTML that comes in.
+                "content_html": sanitize_html(str(row["content_html"]).replace(old_tags, new_tags)),
                 "extra_inboxes": "[]",  # the new actor re-sends nothing to anyone
             }
         )

@@ -369,3 +369,34 @@ async def test_a_whole_instance_backup_is_not_taken_for_a_business_archive(datab
         # When it is imported as a business, it is refused, naming the right command
         with pytest.raises(BusinessArchiveError, match="unexpected entry"):
             await do_import(town, path, "other")
+
+
+def post_html(html: str) -> Callable[[str, bytes], bytes | None]:
+    def change(name: str, data: bytes) -> bytes | None:
+        if name != "posts.jsonl":
+            return data
+        rows = [json.loads(line) for line in data.splitlines()]
+        for row in rows:
+            row["content_html"] = html
+        return b"".join(json.dumps(r).encode() + b"\n" for r in rows)
+
+    return change
+
+
+async def test_the_html_of_imported_posts_is_sanitised(database_url, other_database_url, tmp_path):
+    # Given an archive whose posts carry a script (a file from elsewhere)
+    path, hostile = tmp_path / "bakery.tar.gz", tmp_path / "hostile.tar.gz"
+    async with instance(database_url, tmp_path / "a", "https://old.example") as old:
+        await populate(old)
+        await export(old, path)
+    rewrite(
+        path, hostile, post_html('<p>Rye<script>alert(1)</script><a href="javascript:x">x</a></p>')
+    )
+    # When it is imported
+    async with instance(other_database_url, tmp_path / "b", "https://new.example") as new:
+        await do_import(new, hostile)
+        # Then the posts keep their text and lose the script and the javascript: link
+        for post in await posts_of(new, "bakery", TOKEN):
+            assert "Rye" in post["content_html"]
+            assert "<script" not in post["content_html"]
+            assert "javascript:" not in post["content_html"]

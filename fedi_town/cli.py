@@ -1,6 +1,6 @@
 """The ``fedi-town`` command: serve, migrate, create-business, token, worker,
 new-key-encryption-key, rotate-keys, invite, list-businesses, doctor, backup, restore,
-copy-database.
+copy-database, export-business, import-business.
 
 Every subcommand reads settings from the environment (see README, Settings), filled in from
 ``--env-file PATH`` (``envfile``: the real environment wins), and says what it did; secrets
@@ -34,9 +34,10 @@ from fedi_town.logs import FORMS as LOG_FORMS
 from fedi_town.logs import configure_logging
 from fedi_town.metrics import prepare_multiprocess
 from fedi_town.protocol import sealed
+from fedi_town.protocol.keys import generate_rsa_keypair
 from fedi_town.services import Services
 from fedi_town.settings import LOG_LEVELS, Settings, new_token
-from fedi_town.store import archive, businesses, health, keys_at_rest, people
+from fedi_town.store import archive, business_archive, businesses, health, keys_at_rest, people
 from fedi_town.store.db import Store
 from fedi_town.store.migrations import migrate
 
@@ -469,6 +470,23 @@ COMMAND_HELP: dict[str, tuple[str, str]] = {
         "example:\n  fedi-town copy-database --to postgresql://fedi-town@localhost/fedi-town "
         "--env-file /etc/fedi-town/fedi-town.env",
     ),
+    "export-business": (
+        "Write one business (profile, hours, notice, offers, events, posts with their "
+        "images, settings, and its follower list for reference) to one .tar.gz, to move it "
+        "to another server: import it there with `fedi-town import-business`. Keys and "
+        "the owner token are not in it. Safe while the instance serves. See docs/moving.md.",
+        "example:\n  fedi-town export-business bakery --out bakery.tar.gz "
+        "--env-file /etc/fedi-town/fedi-town.env",
+    ),
+    "import-business": (
+        "Create a business from an archive of `fedi-town export-business`, under its own "
+        "username or --username NEW, with NEW keys (a new actor id gets a new key) and a new "
+        "owner token, printed once. All or nothing, in one transaction; refuses a taken "
+        "username or a damaged archive. Works while the instance serves. Followers come "
+        "over when the old account sends Move. See docs/moving.md.",
+        "example:\n  fedi-town import-business bakery.tar.gz --username corner_bakery "
+        "--env-file /etc/fedi-town/fedi-town.env",
+    ),
 }
 SECRETS_NOT_IN_BACKUP = (
     "NOT in the backup: FEDI_TOWN_KEY_ENCRYPTION_KEYS (without it the private keys in the "
@@ -560,6 +578,88 @@ def cmd_copy_database(args: argparse.Namespace) -> int:
         f"in {settings.media_dir}; point FEDI_TOWN_DATABASE_URL at the new database."
     )
     return 0
+
+
+def cmd_export_business(args: argparse.Namespace) -> int:
+    settings = _settings()
+    destination = Path(args.out)
+
+    async def run() -> business_archive.Manifest:
+        services = await _with_store(settings)
+        try:
+            return await business_archive.export_business(
+                services.store, services.urls, settings.media_dir, args.username, destination
+            )
+        finally:
+            await services.store.disconnect()
+
+    manifest = asyncio.run(run())
+    counts = manifest.counts
+    print(
+        f"wrote {destination}: {manifest.source['handle']} with {counts['posts']} posts, "
+        f"{manifest.media_files} images, {counts['offers']} offers, {counts['events']} events "
+        f"and a list of {counts['followers']} followers (for reference: they move over when "
+        "you send Move, see docs/moving.md). Keys and the owner token are not in it."
+    )
+    return 0
+
+
+def cmd_import_business(args: argparse.Namespace) -> int:
+    settings = _settings()
+
+    async def run() -> tuple[business_archive.Imported, str, str]:
+        services = await _with_store(settings)
+        try:
+            private_pem, public_pem = generate_rsa_keypair()  # a new actor id: new keys
+            token = new_owner_token()
+            new = business_archive.NewIdentity(
+                username=args.username,
+                sealed_private_key=services.sealed_keys.seal(private_pem),
+                public_key_pem=public_pem,
+                owner_token_hash=hash_token(token),
+            )
+            imported = await business_archive.import_business(
+                services.store,
+                services.urls,
+                settings.media_dir,
+                Path(args.archive),
+                new,
+                now=services.now_ms(),
+            )
+            return imported, services.urls.actor(imported.username), token
+        finally:
+            await services.store.disconnect()
+
+    imported, actor, token = asyncio.run(run())
+    counts, source = imported.counts, imported.manifest.source
+    print(
+        f"imported {source['handle']} as {actor}: {counts['posts']} posts, "
+        f"{counts['media']} images, {counts['offers']} offers, {counts['events']} events, "
+        "with new keys\n"
+        f"owner token (shown once): {token}\n"
+        f"next: name the old account on the new one (PUT /api/v1/businesses/"
+        f'{imported.username}/aliases with {{"also_known_as": ["{source["actor"]}"]}}),'
+        " then move the old account there; see docs/moving.md"
+    )
+    return 0
+
+
+def _add_moving_commands(sub: Any) -> None:
+    export = sub.add_parser(
+        "export-business", help="write one business to an archive, to move it elsewhere"
+    )
+    export.add_argument("username")
+    export.add_argument("--out", required=True, help="the archive to write (.tar.gz)")
+    export.set_defaults(func=cmd_export_business)
+
+    imports = sub.add_parser(
+        "import-business", help="create a business from an archive of export-business"
+    )
+    imports.add_argument("archive", help="a file written by fedi-town export-business")
+    imports.add_argument(
+        "--username", default=None, help="the username here (default: the archive's)"
+    )
+    imports.set_defaults(func=cmd_import_business)
 
 
 def _add_backup_commands(sub: Any) -> None:
@@ -668,6 +768,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_doctor)
 
     _add_backup_commands(sub)
+    _add_moving_commands(sub)
     _add_common_options(parser, sub)
     return parser
 

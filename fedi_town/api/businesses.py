@@ -80,6 +80,8 @@ async def business_view(services: Services, business: Business) -> dict[str, Any
         "posts_count": counts["posts"],
         "created_at": _iso(business.created_at),
         "updated_at": _iso(business.updated_at),
+        "also_known_as": list(business.also_known_as),
+        "moved_to": business.moved_to,
         **profile_view(business, services.now_ms(), services.settings.timezone),
     }
 

@@ -10,6 +10,7 @@ from fedi_town.api import (
     directory,
     events,
     media,
+    moves,
     offers,
     owner,
     people,
@@ -28,4 +29,5 @@ routes: list[BaseRoute] = [
     *admin.routes,
     *directory.routes,
     *people.routes,
+    *moves.routes,
 ]

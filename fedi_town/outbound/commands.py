@@ -261,6 +261,10 @@ class CreatedPost:
 
 async def create_post(services: Services, business: Business, data: dict[str, Any]) -> CreatedPost:
     """Write a post (published now, or scheduled) and, if published, its Create."""
+    if business.moved_to is not None:
+        raise Conflict(
+            f"this business moved to {business.moved_to} and posts no more here (docs/moving.md)"
+        )
     draft = await draft_post(services, business, data)
     composition = draft.composition
     now = services.now_ms()

@@ -99,6 +99,19 @@ def update_actor(actor_document: Mapping[str, Any], update_id: int) -> Document:
     }
 
 
+def move(*, id: str, actor: str, target: str) -> Document:
+    """Move{actor: X, object: X, target: Y}: X's followers should follow Y instead. Shaped as
+    Mastodon sends it (``ActivityPub::MoveSerializer``); Y must name X in ``alsoKnownAs``."""
+    return {
+        "@context": AS_CONTEXT,
+        "id": id,
+        "type": "Move",
+        "actor": actor,
+        "object": actor,
+        "target": target,
+    }
+
+
 def delete_actor(actor: str) -> Document:
     """Delete{actor: X, object: X}: the account is gone."""
     return {

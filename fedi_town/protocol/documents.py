@@ -95,6 +95,10 @@ class ActorInput:
     local_business: Mapping[str, Any] = field(default_factory=dict)
     #: "Organization" for a business; "Service" for the directory, which boosts by itself
     type: ActorType = "Organization"
+    #: the owner's other accounts (actor ids): an account moving here must be named
+    also_known_as: tuple[str, ...] = ()
+    #: the actor id this business moved to, once it sent ``Move``
+    moved_to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -212,6 +216,10 @@ def actor(a: ActorInput) -> Document:
         doc["icon"] = _image(a.icon)
     if a.image is not None:
         doc["image"] = _image(a.image)
+    if a.also_known_as:
+        doc["alsoKnownAs"] = list(a.also_known_as)
+    if a.moved_to is not None:
+        doc["movedTo"] = a.moved_to
     if a.local_business:
         doc["@context"] = [*ACTOR_CONTEXT, BUSINESS_TERMS]
         doc |= business_terms(a.local_business)

@@ -74,6 +74,11 @@ class Business:
     kind: str = "business"
     profile_digest: str | None = None
     profile_check_at: int | None = None
+    #: actor ids of the owner's other accounts (alsoKnownAs; docs/moving.md)
+    also_known_as: tuple[str, ...] = ()
+    #: the actor id this business moved to (movedTo), and when; it posts no more
+    moved_to: str | None = None
+    moved_at: int | None = None
 
     def __repr__(self) -> str:  # never print the (sealed) private key
         return f"Business(id={self.id}, username={self.username!r})"
@@ -113,6 +118,9 @@ def _business(row: Mapping[str, Any]) -> Business:
         kind=row["kind"],
         profile_digest=row["profile_digest"],
         profile_check_at=row["profile_check_at"],
+        also_known_as=tuple(json.loads(row["also_known_as"])),
+        moved_to=row["moved_to"],
+        moved_at=row["moved_at"],
     )
 
 
@@ -411,3 +419,24 @@ async def lock(store: Store, business_id: int) -> None:
         await store.fetch_val(
             "SELECT id FROM businesses WHERE id = :id FOR UPDATE", {"id": business_id}
         )
+
+
+async def set_also_known_as(
+    store: Store, business_id: int, aliases: list[str], *, now: int
+) -> None:
+    """Name the owner's other accounts (actor ids): the actor's ``alsoKnownAs``."""
+    await store.execute(
+        "UPDATE businesses SET also_known_as = :aka, updated_at = :now WHERE id = :id",
+        {"aka": json.dumps(aliases), "now": now, "id": business_id},
+    )
+
+
+async def mark_moved(store: Store, business_id: int, target: str, *, now: int) -> bool:
+    """Record that the business moved to ``target`` (its ``movedTo``); False when it had
+    moved already (the first move stands: two at once cannot both send a Move)."""
+    changed = await store.write_count(
+        "UPDATE businesses SET moved_to = :t, moved_at = :now, updated_at = :now "
+        "WHERE id = :id AND moved_to IS NULL",
+        {"t": target, "now": now, "id": business_id},
+    )
+    return changed == 1

@@ -232,6 +232,8 @@ def _actor_input(
         listings=listings(urls, business, now, timed),
         local_business=local_business(urls, business, now, timed.schedule),
         type="Service" if business.kind == "directory" else "Organization",
+        also_known_as=business.also_known_as,
+        moved_to=business.moved_to,
     )
 
 

@@ -452,6 +452,19 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        9,
+        "a business's other accounts and where it moved (docs/moving.md)",
+        [
+            # Actor ids of the owner's accounts elsewhere (the actor's alsoKnownAs): an
+            # account moving here is followed over only if we name it (Mastodon's rule).
+            "ALTER TABLE businesses ADD COLUMN also_known_as TEXT NOT NULL DEFAULT '[]'",
+            # The actor id this business moved to (movedTo), once it sent Move; then it
+            # posts no more.
+            "ALTER TABLE businesses ADD COLUMN moved_to TEXT",
+            "ALTER TABLE businesses ADD COLUMN moved_at BIGINT",
+        ],
+    ),
 ]
 
 #: The version a migrated database is at (what ``/readyz`` expects).

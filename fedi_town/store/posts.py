@@ -227,11 +227,12 @@ async def discard_unpublished(store: Store, post_id: int) -> bool:
 
 
 async def due_ids(store: Store, now: int, limit: int = 50) -> list[int]:
-    """Scheduled posts whose time has come."""
+    """Scheduled posts whose time has come (a business that moved away publishes none)."""
     rows = await store.fetch_all(
         "SELECT id FROM posts WHERE published_at IS NULL AND deleted_at IS NULL "
-        "AND scheduled_at IS NOT NULL AND scheduled_at <= :now ORDER BY scheduled_at, id "
-        "LIMIT :limit",
+        "AND scheduled_at IS NOT NULL AND scheduled_at <= :now "
+        "AND business_id NOT IN (SELECT id FROM businesses WHERE moved_to IS NOT NULL) "
+        "ORDER BY scheduled_at, id LIMIT :limit",
         {"now": now, "limit": limit},
     )
     return [int(r["id"]) for r in rows]

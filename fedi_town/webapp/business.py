@@ -45,6 +45,7 @@ SECTION_FIELDS: dict[str, tuple[str, ...]] = {
     "timezone": ("timezone",),
     "notice": ("notice.",),
     "directory": ("in_directory",),
+    "aliases": ("also_known_as",),
 }
 DONE = {
     "profile": "Profile saved.",
@@ -54,6 +55,7 @@ DONE = {
     "timezone": "Time zone saved.",
     "notice": "Notice saved: it is on your profile now.",
     "directory": "Saved.",
+    "aliases": "Saved: when that account moves here, its followers come with it.",
 }
 PHOTOS = {"avatar": "profile photo", "header": "header photo"}
 
@@ -354,6 +356,32 @@ async def remove_special(request: Request) -> Response:
     return see_other(request, here, "Special hours removed.")
 
 
+async def save_aliases(request: Request) -> Response:
+    """The owner's other accounts, one per line (``PUT …/aliases``: each is looked up)."""
+    visitor = await signed_in(request)
+    business = await business_of(request, visitor)
+    form = await read_form(request, visitor)
+    api = api_for(request, visitor, business)
+    lines = [line.strip() for line in forms.text(form, "also_known_as").splitlines()]
+    answer = await api.put(
+        f"{api_path(business)}/aliases", {"also_known_as": [x for x in lines if x]}
+    )
+    if answer.ok:
+        return see_other(request, f"{page_path(business)}#aliases", DONE["aliases"])
+    found = answer.raw_field_errors
+    errors = {"also_known_as": next(iter(found.values()))} if found else {}
+    return await show(
+        request,
+        visitor,
+        business,
+        section="aliases",
+        form=form,
+        errors=errors,
+        problem="" if errors else problem_words(answer),
+        status=answer.status if answer.status >= 400 else 422,
+    )
+
+
 routes = [
     Route("/app/{username}/business", business_page, methods=["GET"]),
     Route("/app/{username}/business/profile", save_profile, methods=["POST"]),
@@ -364,4 +392,5 @@ routes = [
     Route("/app/{username}/business/timezone", save_timezone, methods=["POST"]),
     Route("/app/{username}/business/notice", save_notice, methods=["POST"]),
     Route("/app/{username}/business/directory", save_directory, methods=["POST"]),
+    Route("/app/{username}/business/aliases", save_aliases, methods=["POST"]),
 ]

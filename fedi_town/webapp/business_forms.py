@@ -308,6 +308,7 @@ def business_values(view: Mapping[str, Any], zone: ZoneInfo) -> dict[str, str]:
         values["notice.until"] = ""
     values["in_directory"] = "1" if view.get("in_directory", True) else ""
     values["special.kind"] = "closed"
+    values["also_known_as"] = "\n".join(view.get("also_known_as") or [])
     return values
 
 

@@ -281,6 +281,16 @@ class FedifyClient:
         result: list[dict[str, Any]] = (await self._call("GET", "sent"))["sent"]
         return result
 
+    async def moves(self) -> list[dict[str, Any]]:
+        """The Moves the peer handled: {origin, target, followed, reason}."""
+        result: list[dict[str, Any]] = (await self._call("GET", "moves"))["moves"]
+        return result
+
+    async def following(self) -> list[str]:
+        """Actor ids the peer follows (a Move it accepts replaces the old with the new)."""
+        result: list[str] = (await self._call("GET", "following"))["following"]
+        return result
+
     async def log(self, since: int = 0) -> dict[str, Any]:
         result: dict[str, Any] = await self._call("GET", f"log?since={since}")
         return result

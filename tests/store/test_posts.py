@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from fedi_town.store import posts, social
+from fedi_town.store import businesses, posts, social
 from fedi_town.store.db import now_ms
 from tests.store.conftest import a_business, a_post, an_actor
 
@@ -67,6 +67,17 @@ async def test_a_due_scheduled_post_is_published_by_one_claimer_only(store):
     winners = [r for r in results if r is not None]
     assert len(winners) == 1 and winners[0].published_at == now
     assert await posts.due_ids(store, now) == []
+
+
+async def test_a_business_that_moved_away_publishes_no_scheduled_post(store):
+    # Given a due scheduled post of a business that then moved to another server
+    business = await a_business(store)
+    await a_post(store, business, published=False, scheduled_at=now_ms() - 1)
+    assert await businesses.mark_moved(store, business.id, "https://new.example/u/b", now=1)
+    # Then the post is not due: the business posts no more here
+    assert await posts.due_ids(store, now_ms()) == []
+    # And a second move is refused by the store too
+    assert not await businesses.mark_moved(store, business.id, "https://x.example/u/b", now=2)
 
 
 async def test_only_a_post_never_published_can_be_discarded(store):

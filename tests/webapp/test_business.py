@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 import pytest
 from PIL import Image
 
+from fedi_town.store import businesses
 from tests.conftest import admin_headers, create_business
 from tests.webapp.kit import owner_of
 
@@ -492,3 +493,26 @@ async def test_every_input_of_the_business_page_has_a_label(app_client):
     assert page.text.count("<h1>") == 1
     # three rows on a day that has three, so none is lost when it is saved again
     assert 'value="16:00"' in input_tag(page.text, "hours-mon-2-0")
+
+
+async def test_the_other_accounts_are_shown_one_per_line_and_a_bad_one_is_refused_next_to_it(
+    app_client,
+):
+    # Given an owner whose business names an account elsewhere (set through the API, which
+    # looks it up: tests/api/test_moves.py)
+    user = await owner_of(app_client, "bakery")
+    store = app_client.services.store
+    business = await businesses.by_username(store, "bakery")
+    old = "https://mastodon.example/users/bakery"
+    await businesses.set_also_known_as(store, business.id, [old], now=0)
+    # When she opens the business page
+    page = await user.get(PAGE)
+    # Then the account is in the "Moving here" form, labelled
+    assert re.search(rf"<textarea[^>]*id=\"also_known_as\"[^>]*>\s*{re.escape(old)}", page.text)
+    assert unlabelled(page.text) == []
+    # When she writes something that is not an account
+    refused = await user.submit(f"{PAGE}/aliases", {"also_known_as": "my old shop"})
+    # Then the page says so next to the field, and nothing changed
+    assert refused.status_code == 422
+    assert error_next_to(refused.text, "also_known_as")
+    assert (await api_view(app_client))["also_known_as"] == [old]

@@ -4,6 +4,8 @@
 //   GET  /_control/received                 activities that reached the inbox (verified or not)
 //   GET  /_control/requests                 every POST to an inbox: path, signature scheme, status
 //   GET  /_control/sent                     every outgoing request: URL, scheme, status
+//   GET  /_control/moves                    Moves handled: {origin, target, followed, reason}
+//   GET  /_control/following                actor ids we follow (a Move changes them)
 //   GET  /_control/log?since=N              Fedify's log records
 //   POST /_control/clear                    forget received, requests, sent, the log and
 //                                           Fedify's caches (documents, keys, signature specs)
@@ -210,6 +212,8 @@ export class Control {
       "GET received": () => ({ received: this.state.received }),
       "GET requests": () => ({ requests: this.state.inboxRequests }),
       "GET sent": () => ({ sent: this.state.sent }),
+      "GET moves": () => ({ moves: this.state.moves }),
+      "GET following": () => ({ following: [...this.state.following.keys()] }),
       "GET log": (_body, url) => ({
         log: this.logbook.since(Number(url.searchParams.get("since") ?? 0)),
         next: this.logbook.mark(),

@@ -11,10 +11,12 @@ import {
   Accept,
   Activity,
   Endpoints,
+  Follow,
   getTypeId,
   Note,
   Person,
   PropertyValue,
+  Undo,
 } from "@fedify/vocab";
 
 /** Everything the peer remembers.  Tests read it through the control API. */
@@ -29,6 +31,7 @@ export class PeerState {
     this.announces = new Map(); // object id -> the Announce we sent
     this.notes = new Map(); // note id -> Note the actor wrote
     this.followers = new Set(); // actor ids that follow us
+    this.moves = []; // Moves: {origin, target, followed, reason}; neither yet: in progress
     this.kv = new MemoryKvStore(); // Fedify's caches: documents, keys, signature specs
   }
 
@@ -39,6 +42,7 @@ export class PeerState {
     this.inboxRequests = [];
     this.sent.length = 0; // loopback.mjs holds this array
     this.rawActivities.clear();
+    this.moves = [];
   }
 }
 
@@ -99,6 +103,55 @@ async function followBookkeeping(ctx, state, username, activity) {
 }
 
 /**
+ * React to Move{actor: old, object: old, target: new} as Mastodon does
+ * (app/lib/activitypub/activity/move.rb, MoveWorker, UnfollowFollowWorker): only an
+ * account moving itself, only if we follow it; fetch the target afresh and go on only if
+ * it names the old account in alsoKnownAs; then Follow the target and Undo the old Follow.
+ */
+async function followMove(ctx, state, username, activity) {
+  const origin = activity.actorId?.href;
+  const move = { origin, target: activity.targetId?.href ?? null, followed: false, reason: null };
+  state.moves.push(move);
+  if (origin === undefined || activity.objectId?.href !== origin) {
+    move.reason = "not a move of the sender itself";
+    return;
+  }
+  const followed = state.following.get(origin);
+  if (followed === undefined) {
+    move.reason = "we do not follow the old account";
+    return;
+  }
+  const documentLoader = await ctx.getDocumentLoader({ identifier: username });
+  const target = move.target === null ? null : await ctx.lookupObject(move.target, { documentLoader });
+  if (target === null || target.id === null) {
+    move.reason = "the target cannot be fetched";
+    return;
+  }
+  if (!target.aliasIds.some((alias) => alias.href === origin)) {
+    move.reason = "the target does not name the old account in alsoKnownAs";
+    return;
+  }
+  const follow = new Follow({
+    id: new URL(`${ctx.origin}/follows/${crypto.randomUUID()}`),
+    actor: ctx.getActorUri(username),
+    object: target.id,
+  });
+  await ctx.sendActivity({ identifier: username }, target, follow, { immediate: true });
+  state.following.set(target.id.href, { activity: follow, recipient: target.id.href });
+  const old = await ctx.lookupObject(origin, { documentLoader });
+  if (old !== null) {
+    const undo = new Undo({
+      id: new URL(`${ctx.origin}/undos/${crypto.randomUUID()}`),
+      actor: ctx.getActorUri(username),
+      object: followed.activity,
+    });
+    await ctx.sendActivity({ identifier: username }, old, undo, { immediate: true });
+  }
+  state.following.delete(origin);
+  move.followed = true;
+}
+
+/**
  * Build the Federation.  `origin` is the peer's base URL (http://127.0.0.1:PORT).
  * `firstKnock` picks the signature scheme Fedify tries first on outgoing requests.
  */
@@ -149,6 +202,13 @@ export async function buildFederation({ origin, username, displayName, firstKnoc
     .on(Activity, async (ctx, activity) => {
       record(state, activity, { verified: true, reason: null, recipient: ctx.recipient });
       await followBookkeeping(ctx, state, username, activity);
+      if (typeName(activity) === "Move") {
+        try {
+          await followMove(ctx, state, username, activity);
+        } catch (error) {
+          state.moves.at(-1).reason = `failed: ${error}`;
+        }
+      }
     })
     .onUnverifiedActivity((_ctx, activity, reason) => {
       record(state, activity, { verified: false, reason: reason?.type ?? String(reason) });

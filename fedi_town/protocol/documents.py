@@ -218,6 +218,37 @@ def actor(a: ActorInput) -> Document:
     return doc
 
 
+def departing_actor(a: ActorInput) -> Document:
+    """A deleted business while its ``Delete`` is still being delivered: what Mastodon
+    serves of an account it is deleting (``suspended``, no profile, the key kept), so a
+    server without the key cached can still verify the ``Delete``. Only ids and the key
+    of ``a`` are used."""
+    doc = actor(
+        ActorInput(
+            id=a.id,
+            username=a.username,
+            name=a.username,
+            summary_html="",
+            url=a.url,
+            inbox=a.inbox,
+            outbox=a.outbox,
+            followers=a.followers,
+            following=a.following,
+            featured=a.featured,
+            featured_tags=a.featured_tags,
+            shared_inbox=a.shared_inbox,
+            key_id=a.key_id,
+            public_key_pem=a.public_key_pem,
+            published_ms=a.published_ms,
+            discoverable=False,
+            indexable=False,
+            type=a.type,
+        )
+    )
+    doc["suspended"] = True
+    return doc
+
+
 #: schema.org keys of a ``LocalBusiness`` that an actor carries as they are.
 _COPIED_TERMS = (
     "openingHoursSpecification",

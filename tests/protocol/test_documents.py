@@ -173,3 +173,29 @@ def test_a_business_is_an_organization_and_the_directory_a_service():
     # Mastodon's bot badge.
     assert documents.actor(_actor_input())["type"] == "Organization"
     assert documents.actor(_actor_input(type="Service"))["type"] == "Service"
+
+
+def test_a_departing_actor_keeps_its_ids_and_key_and_drops_its_profile():
+    # Given a business with a profile, an avatar and fields
+    full = _actor_input(
+        icon=documents.Image("https://town.example/media/a.webp", "image/webp"),
+        fields=(("Menu", "https://bakery.example/menu"),),
+        website="https://bakery.example/",
+    )
+    # When it is served while its Delete is being delivered
+    departing = documents.departing_actor(full)
+    # Then it says "suspended" with its key, and nothing else of the business
+    assert departing["suspended"] is True
+    assert departing["publicKey"] == {
+        "id": f"{ACTOR}#main-key",
+        "owner": ACTOR,
+        "publicKeyPem": "PEM",
+    }
+    assert (departing["id"], departing["inbox"], departing["type"]) == (
+        ACTOR,
+        f"{ACTOR}/inbox",
+        "Organization",
+    )
+    assert (departing["name"], departing["summary"], departing["attachment"]) == ("bakery", "", [])
+    assert "icon" not in departing
+    assert (departing["discoverable"], departing["indexable"]) == (False, False)

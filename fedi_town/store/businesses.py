@@ -74,6 +74,8 @@ class Business:
     kind: str = "business"
     profile_digest: str | None = None
     profile_check_at: int | None = None
+    #: hashtag names (no "#") the owner features on the profile, in their order
+    featured_tags: list[str] = field(default_factory=list)
 
     def __repr__(self) -> str:  # never print the (sealed) private key
         return f"Business(id={self.id}, username={self.username!r})"
@@ -113,6 +115,7 @@ def _business(row: Mapping[str, Any]) -> Business:
         kind=row["kind"],
         profile_digest=row["profile_digest"],
         profile_check_at=row["profile_check_at"],
+        featured_tags=json.loads(row["featured_tags"]),
     )
 
 
@@ -140,10 +143,11 @@ EDITABLE = (
     "notice_text",
     "notice_until",
     "in_directory",
+    "featured_tags",
 )
 
 #: Editable columns stored as JSON text.
-JSON_COLUMNS = frozenset({"fields", "location", "hours", "special_hours"})
+JSON_COLUMNS = frozenset({"fields", "location", "hours", "special_hours", "featured_tags"})
 
 
 async def create(

@@ -199,3 +199,26 @@ def test_a_departing_actor_keeps_its_ids_and_key_and_drops_its_profile():
     assert (departing["name"], departing["summary"], departing["attachment"]) == ("bakery", "", [])
     assert "icon" not in departing
     assert (departing["discoverable"], departing["indexable"]) == (False, False)
+
+
+@pytest.mark.parametrize(
+    ("website", "domain"),
+    [
+        ("https://www.bakery.example/", "bakery.example"),
+        ("https://Shop.Bakery.Example:8443/menu", "shop.bakery.example"),
+        ("http://bakery.example.", "bakery.example"),
+        ("https://192.0.2.7/", None),
+        ("https://[2001:db8::1]/", None),
+        ("http://localhost:8080/", None),
+        ("https://[bad/", None),
+        (None, None),
+    ],
+)
+def test_the_attribution_domain_is_the_websites_domain(website, domain):
+    assert documents.attribution_domain(website) == domain
+
+
+def test_an_actor_with_a_website_credits_its_domain_on_link_previews():
+    actor = documents.actor(_actor_input(website="https://www.bakery.example/"))
+    assert actor["attributionDomains"] == ["bakery.example"]
+    assert "attributionDomains" not in documents.actor(_actor_input())

@@ -12,6 +12,7 @@ import pytest
 from fedi_town.inbound.handlers.converted import converted_html
 from tests.inbound.handlers.helpers import HANDLE, twice_changes_nothing
 from tests.inbound.helpers import add_remote_actor, count, handle, notification_types
+from tests.live import wait_until
 
 pytestmark = pytest.mark.anyio
 
@@ -275,3 +276,28 @@ def test_at_most_four_attachments_are_linked():
         {"id": "https://a.example/v/1", "type": "Video", "attachment": attachments}
     )
     assert html.count(">Attachment</a>") == 4
+
+
+async def test_an_event_posted_by_a_real_peer_reaches_the_owners_notifications(live, peer):
+    # Given a business on a live fedi-town, and a peer whose alice organises an event
+    await live.create_business("bakery")
+    biz = live.urls.actor("bakery")
+    alice = peer.actor().uri
+    event = mobilizon_event(biz)
+    event |= {"id": f"{alice}/events/1", "url": f"{alice}/events/1", "attributedTo": alice}
+    # When the peer delivers its signed Create{Event} to the shared inbox
+    response = await peer.post(live.urls.base + "/inbox", create(alice, event))
+    assert response.status_code == 202, response.text
+
+    # Then the owner's notifications show it as a mention, converted
+    async def mentions() -> list[dict[str, Any]]:
+        answer = await live.client.get(
+            "/api/v1/businesses/bakery/notifications", headers=live.admin_headers()
+        )
+        return [n for n in answer.json()["items"] if n["type"] == "mention"]
+
+    [mention] = await wait_until(mentions)
+    assert mention["note"]["content"].startswith(
+        "<p><strong>Christmas market with @bakery</strong></p>"
+    )
+    assert f'href="{alice}/events/1"' in mention["note"]["content"]

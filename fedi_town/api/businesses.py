@@ -39,6 +39,7 @@ from fedi_town.store import businesses
 from fedi_town.store import media as media_store
 from fedi_town.store.businesses import Business
 from fedi_town.store.effects import BusinessChanged
+from fedi_town.text.compose import is_hashtag, normal_tag
 from fedi_town.web import json_response, read_json
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ async def business_view(services: Services, business: Business) -> dict[str, Any
         "phone": business.phone,
         "address": business.address,
         "fields": business.fields,
+        "featured_tags": business.featured_tags,
         "avatar_url": avatar,
         "header_url": header,
         "avatar_media_id": str(business.avatar_media_id) if business.avatar_media_id else None,
@@ -193,6 +195,30 @@ def profile_changes(data: dict[str, Any], now_ms: int) -> dict[str, Any]:
     return changes
 
 
+def featured_tags(given: list[str]) -> list[str]:
+    """Featured hashtags as stored: without ``#``, NFKC, each a hashtag a post could carry,
+    none twice (case-insensitively); ``Unprocessable`` names each one that is not."""
+    tags: list[str] = []
+    seen: set[str] = set()
+    errors = []
+    for index, raw in enumerate(given):
+        tag = normal_tag(raw.strip().removeprefix("#"))
+        if not is_hashtag(tag):
+            message = f"“{raw}” is not a hashtag (letters, digits and _ only)"
+        elif tag.lower() in seen:
+            message = f"#{tag} is given twice"
+        else:
+            seen.add(tag.lower())
+            tags.append(tag)
+            continue
+        errors.append({"pointer": f"/featured_tags/{index}", "message": message})
+    if errors:
+        raise Unprocessable(
+            f"{len(errors)} problem(s) in featured_tags: {errors[0]['message']}", errors=errors
+        )
+    return tags
+
+
 def new_owner_token() -> str:
     return OWNER_TOKEN_PREFIX + new_token()
 
@@ -276,6 +302,8 @@ async def patch(request: Request) -> Response:
     _storable(data)
     changes = {k: v for k, v in data.items() if k not in PROFILE_KEYS}
     changes.update(profile_changes(data, services.now_ms()))
+    if "featured_tags" in data:
+        changes["featured_tags"] = featured_tags(data["featured_tags"])
     for key in ("avatar_media_id", "header_media_id"):
         if key in changes and changes[key] is not None:
             media_id = body_id(changes[key], f"/{key}")

@@ -16,6 +16,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from fedi_town.protocol.urls import Urls
 from fedi_town.protocol.vocabulary import (
@@ -23,6 +24,7 @@ from fedi_town.protocol.vocabulary import (
     AS_CONTEXT,
     AS_PUBLIC,
     BUSINESS_TERMS,
+    HASHTAG_CONTEXT,
     NOTE_CONTEXT,
     iso8601,
 )
@@ -181,6 +183,23 @@ def profile_fields(actor: ActorInput) -> list[Document]:
     return [{"type": "PropertyValue", "name": name, "value": value} for name, value in pairs]
 
 
+def attribution_domain(website: str | None) -> str | None:
+    """The domain of the business's own website, for ``attributionDomains``: Mastodon 4.4+
+    credits the business on link previews of pages there (and under it) that name it in
+    ``<meta name="fediverse:creator">``. A leading ``www.`` is dropped so the bare domain's
+    pages count too; an IP address or a dotless host is no domain to credit."""
+    if not website:
+        return None
+    try:
+        host = (urlsplit(website).hostname or "").rstrip(".").lower()
+    except ValueError:
+        return None
+    host = host.removeprefix("www.")
+    if "." not in host or ":" in host or host.replace(".", "").isdigit():
+        return None
+    return host
+
+
 def _image(image: Image) -> Document:
     return {"type": "Image", "mediaType": image.media_type, "url": image.url}
 
@@ -212,6 +231,8 @@ def actor(a: ActorInput) -> Document:
         "attachment": profile_fields(a),
         "endpoints": {"sharedInbox": a.shared_inbox},
     }
+    if domain := attribution_domain(a.website):
+        doc["attributionDomains"] = [domain]
     if a.icon is not None:
         doc["icon"] = _image(a.icon)
     if a.image is not None:
@@ -223,6 +244,37 @@ def actor(a: ActorInput) -> Document:
     if a.local_business:
         doc["@context"] = [*ACTOR_CONTEXT, BUSINESS_TERMS]
         doc |= business_terms(a.local_business)
+    return doc
+
+
+def departing_actor(a: ActorInput) -> Document:
+    """A deleted business while its ``Delete`` is still being delivered: what Mastodon
+    serves of an account it is deleting (``suspended``, no profile, the key kept), so a
+    server without the key cached can still verify the ``Delete``. Only ids and the key
+    of ``a`` are used."""
+    doc = actor(
+        ActorInput(
+            id=a.id,
+            username=a.username,
+            name=a.username,
+            summary_html="",
+            url=a.url,
+            inbox=a.inbox,
+            outbox=a.outbox,
+            followers=a.followers,
+            following=a.following,
+            featured=a.featured,
+            featured_tags=a.featured_tags,
+            shared_inbox=a.shared_inbox,
+            key_id=a.key_id,
+            public_key_pem=a.public_key_pem,
+            published_ms=a.published_ms,
+            discoverable=False,
+            indexable=False,
+            type=a.type,
+        )
+    )
+    doc["suspended"] = True
     return doc
 
 
@@ -475,6 +527,13 @@ def unordered_collection(collection_id: str, items: list[Any]) -> Document:
         "totalItems": len(items),
         "items": items,
     }
+
+
+def featured_tags(collection_id: str, tags: list[tuple[str, str]]) -> Document:
+    """``featuredTags``: (name without ``#``, href) pairs as Mastodon's ``Hashtag`` items,
+    in a ``Collection`` whose ``@context`` names ``Hashtag`` (Mastodon keeps the first 10)."""
+    items = [{"type": "Hashtag", "href": href, "name": f"#{name}"} for name, href in tags]
+    return unordered_collection(collection_id, items) | {"@context": HASHTAG_CONTEXT}
 
 
 def counted_collection(collection_id: str, total: int) -> Document:

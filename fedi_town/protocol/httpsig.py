@@ -114,6 +114,7 @@ def parse_request_signature(
     body: bytes,
     *,
     origin: str | None = None,
+    target_fragment: str | None = None,
 ) -> SignatureInput:
     """Parse the signature of a received request; check what needs no key and no clock.
 
@@ -122,10 +123,17 @@ def parse_request_signature(
     ``scheme://host[:port]`` for RFC 9421's ``@target-uri`` and ``@authority``; when
     omitted, ``https://`` plus the Host header is used. RFC 9421 (Signature-Input) wins
     over cavage (Signature, or ``Authorization: Signature ...``).
+
+    ``target_fragment``: a fragment the signer may have left on RFC 9421's
+    ``@target-uri`` (Fedify signs a key fetch of ``…#main-key`` with it); the base with it
+    is tried only after the base without. Pass the fragment of the key id served at
+    ``target``, nothing else.
     """
     fields = collect_fields(headers)
     if "signature-input" in fields:
-        return httpsig_rfc9421.parse(method, target, fields, body, origin=origin)
+        return httpsig_rfc9421.parse(
+            method, target, fields, body, origin=origin, fragment=target_fragment
+        )
     if "signature" in fields:
         if len(fields["signature"]) > 1:
             raise MalformedSignature("more than one Signature header")
@@ -179,7 +187,7 @@ def verify_request_signature(
         for attempt, message in enumerate(sig.messages):
             if verify_bytes(public_key, algorithm, sig.signature, message):
                 if attempt:
-                    logger.debug("signature by %s verified without the query", sig.key_id)
+                    logger.debug("signature by %s verified on its second base", sig.key_id)
                 return
     logger.debug("signature by %s (%s) did not verify", sig.key_id, sig.scheme)
     raise InvalidSignature("signature does not verify with the signer's key")

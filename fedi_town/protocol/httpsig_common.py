@@ -82,7 +82,8 @@ class SignatureInput:
 
     ``messages`` are the exact bytes the signer may have signed, best guess first (for
     cavage, the second drops the query from ``(request-target)``, as Mastodon and
-    GoToSocial retry).
+    GoToSocial retry; for RFC 9421, the second adds the served key id's fragment to
+    ``@target-uri``, as Fedify signs key fetches).
     """
 
     scheme: Scheme

@@ -81,12 +81,22 @@ class _FieldLines:
 
 
 def parse(
-    method: str, target: str, fields: Fields, body: bytes, *, origin: str | None
+    method: str,
+    target: str,
+    fields: Fields,
+    body: bytes,
+    *,
+    origin: str | None,
+    fragment: str | None = None,
 ) -> SignatureInput:
     """Parse an RFC 9421 signature and check it as far as possible without a key.
 
     With several labels, the first one in Signature-Input that also has a signature is
     used; Fedify and Mastodon send one.
+
+    ``fragment`` (without ``#``): a second signature base, tried after the plain one, whose
+    ``@target-uri`` ends in ``#fragment``. Fedify signs the key id it fetches as the target,
+    fragment and all (``…/users/x#main-key``), though a fragment never reaches the server.
     """
     inputs = _dictionary(fields, "signature-input")
     if "signature" not in fields:
@@ -129,7 +139,7 @@ def parse(
         expires=expires,
         host=field_value(fields, "host"),
         signature=signature.value,
-        messages=(_signature_base(components, method, target, fields, origin),),
+        messages=_signature_bases(components, method, target, fields, origin, fragment),
         label=label,
         nonce=_optional_str(params, "nonce"),
         tag=_optional_str(params, "tag"),
@@ -181,10 +191,32 @@ def _check_coverage(names: tuple[str, ...], fields: Fields, method: str, body: b
             raise MissingSignedHeader(f"signed header {name} is missing")
 
 
+def _signature_bases(
+    components: InnerList,
+    method: str,
+    target: str,
+    fields: Fields,
+    origin: str | None,
+    fragment: str | None,
+) -> tuple[bytes, ...]:
+    """The signature base as received, then (with ``fragment`` and ``@target-uri``
+    covered) the same base with ``#fragment`` on the target URI."""
+    plain = _signature_base(components, method, target, fields, origin)
+    if not fragment or "@target-uri" not in (item.value for item in components):
+        return (plain,)
+    return plain, _signature_base(components, method, target, fields, origin, fragment)
+
+
 def _signature_base(
-    components: InnerList, method: str, target: str, fields: Fields, origin: str | None
+    components: InnerList,
+    method: str,
+    target: str,
+    fields: Fields,
+    origin: str | None,
+    fragment: str | None = None,
 ) -> bytes:
-    """Rebuild the signature base from the request as this server received it."""
+    """Rebuild the signature base from the request as this server received it (with
+    ``fragment`` appended to ``@target-uri``)."""
     host = field_value(fields, "host")
     if origin is None and not host:
         raise MalformedSignature("no Host header to build the target URI from")
@@ -194,6 +226,11 @@ def _signature_base(
         # The library's resolver is untyped; its resolve() returns str for every component.
         resolver = HTTPSignatureComponentResolver(message)  # type: ignore[no-untyped-call]
         lines = [f"{item}: {resolver.resolve(item)}" for item in components]
+        if fragment:
+            lines = [
+                f"{line}#{fragment}" if item.value == "@target-uri" else line
+                for item, line in zip(components, lines, strict=True)
+            ]
     except HTTPMessageSignaturesException:
         raise MalformedSignature("a covered component cannot be resolved") from None
     lines.append(f'"@signature-params": {components}')

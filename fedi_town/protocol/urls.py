@@ -37,6 +37,10 @@ RESERVED_USERNAMES = frozenset(
 )
 
 
+#: The fragment of every actor's key id: ``<actor>#main-key``, as Mastodon names it.
+KEY_FRAGMENT = "main-key"
+
+
 @dataclass(frozen=True)
 class Urls:
     """URL builder for one instance, from its public base URL (scheme://host[:port])."""
@@ -55,7 +59,15 @@ class Urls:
         return f"{self.base}/actor"
 
     def instance_key_id(self) -> str:
-        return f"{self.base}/actor#main-key"
+        return f"{self.instance_actor()}#{KEY_FRAGMENT}"
+
+    def key_fragment_served_at(self, path: str) -> str | None:
+        """The fragment of the key id whose document is served at ``path`` (our URL path,
+        as received), or None: an actor's path serves its ``#main-key``."""
+        if path == "/actor":
+            return KEY_FRAGMENT
+        head, _, username = path.rpartition("/")
+        return KEY_FRAGMENT if head == "/users" and username else None
 
     def instance_actor_inbox(self) -> str:
         return f"{self.base}/actor/inbox"
@@ -71,7 +83,7 @@ class Urls:
         return f"{self.base}/users/{username}"
 
     def key_id(self, username: str) -> str:
-        return f"{self.actor(username)}#main-key"
+        return f"{self.actor(username)}#{KEY_FRAGMENT}"
 
     def inbox(self, username: str) -> str:
         return f"{self.actor(username)}/inbox"

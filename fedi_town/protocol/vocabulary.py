@@ -62,6 +62,9 @@ BUSINESS_TERMS: dict[str, Any] = {
     "areaServed": "schema:areaServed",
 }
 
+#: The ``@context`` of a ``featuredTags`` collection (Mastodon's ``hashtag`` extension).
+HASHTAG_CONTEXT: list[Any] = [AS_CONTEXT, {"Hashtag": "as:Hashtag"}]
+
 #: The ``@context`` of Notes and of documents embedding them (Mastodon's context_helper terms).
 NOTE_CONTEXT: list[Any] = [
     AS_CONTEXT,

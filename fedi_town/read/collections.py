@@ -109,12 +109,17 @@ async def featured(request: Request) -> Response:
 
 
 async def featured_tags(request: Request) -> Response:
-    """Featured hashtags: none yet, an empty ``Collection`` (``items``, not ``orderedItems``)."""
+    """Featured hashtags: a ``Collection`` (``items``, not ``orderedItems``) of ``Hashtag``s,
+    each linking the business's own posts with that tag, as Mastodon serves them."""
     services: Services = request.app.state.services
 
     async def build(fetcher: str | None) -> Document:
         business = await live_business(services, request)
-        return documents.unordered_collection(services.urls.featured_tags(business.username), [])
+        urls, name = services.urls, business.username
+        return documents.featured_tags(
+            urls.featured_tags(name),
+            [(tag, urls.tag_page(name, tag)) for tag in business.featured_tags],
+        )
 
     group = business_group(str(request.path_params["username"]))
     return await serve_document(request, build, cache_group=group)

@@ -11,6 +11,11 @@ verified fetcher's actor id, or None for an unsigned request it lets through; it
 - with ``FEDI_TOWN_AUTHORIZED_FETCH`` an unsigned GET is 401, except the instance actor
   (its key must be fetchable unsigned, interop S4) and key documents.
 
+An actor's path also accepts an RFC 9421 signature whose ``@target-uri`` carries the
+fragment of the key id served there (``…/users/x#main-key``): Fedify, and Ghost and Hollo
+through it, sign their key fetches so. Only the signed target changes; the signature must
+still verify.
+
 A route that serves a standalone key document may mark the request with
 ``request.scope["fedi_town.key_document"] = True`` before calling the guard.
 """
@@ -49,7 +54,9 @@ async def fetch_guard(request: Request, services: Services) -> str | None:
         return None
     try:
         verifier = services.verifier()
-        sig = verify.parse_request(request, b"", services.urls.base)
+        # Fedify signs a key fetch with the key id as @target-uri, "#main-key" and all
+        fragment = services.urls.key_fragment_served_at(request.url.path)
+        sig = verify.parse_request(request, b"", services.urls.base, target_fragment=fragment)
         verify.precheck(verifier, sig)
         if await moderation.blocking(services.store, sig.key_id):
             log.info("fetch guard: refused %s from blocked %s", request.url.path, sig.key_id)

@@ -7,6 +7,9 @@ active this month and this half-year.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from functools import lru_cache
+from importlib import metadata
 from typing import Any
 
 from starlette.requests import Request
@@ -35,13 +38,54 @@ def discovery_document(urls: Urls) -> dict[str, Any]:
     return {"links": [{"rel": schema_rel(v), "href": urls.nodeinfo(v)} for v in VERSIONS]}
 
 
-def nodeinfo_document(version: str, settings: Settings, users: int, posts: int) -> dict[str, Any]:
+#: ``[project.urls]`` labels (pyproject.toml) that name NodeInfo 2.1's software links.
+_LINK_LABELS = {
+    "repository": ("repository", "source", "source code", "code"),
+    "homepage": ("homepage", "home", "home page", "documentation"),
+}
+
+
+def software_links(project_urls: Iterable[str]) -> dict[str, str]:
+    """NodeInfo 2.1's ``repository`` and ``homepage`` from the package's ``Project-URL``
+    lines (``"Repository, https://…"``): only URLs the project publishes, none made up."""
+    found: dict[str, str] = {}
+    for line in project_urls:
+        label, _, url = line.partition(",")
+        label, url = label.strip().lower(), url.strip()
+        if not url.startswith(("https://", "http://")):
+            continue
+        for key, labels in _LINK_LABELS.items():
+            if label in labels:
+                found.setdefault(key, url)
+    return found
+
+
+@lru_cache(maxsize=1)
+def installed_software_links() -> dict[str, str]:
+    """``software_links`` of the installed fedi-town (read once: it cannot change)."""
+    try:
+        lines = metadata.metadata(SOFTWARE_NAME).get_all("Project-URL") or []
+    except metadata.PackageNotFoundError:
+        lines = []
+    return software_links(lines)
+
+
+def nodeinfo_document(
+    version: str,
+    settings: Settings,
+    users: int,
+    posts: int,
+    links: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """A NodeInfo document of ``version``.
 
-    2.1's optional ``software.repository`` and ``homepage`` are left out until the project
-    has a public home: a made-up URL would send crawlers' readers nowhere.
+    2.1 names the software's ``repository`` and ``homepage`` (``links``: by default the
+    installed package's ``[project.urls]``, see ``software_links``); 2.0 has no such keys.
+    A project without published URLs gets neither: a made-up URL sends readers nowhere.
     """
     software: dict[str, Any] = {"name": SOFTWARE_NAME, "version": __version__}
+    if version != "2.0":
+        software |= installed_software_links() if links is None else links
     return {
         "version": version,
         "software": software,

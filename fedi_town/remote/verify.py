@@ -154,22 +154,32 @@ def precheck(verifier: Verifier, sig: SignatureInput) -> None:
     )
 
 
-def parse_request(request: Request, body: bytes, origin: str) -> SignatureInput:
+def parse_request(
+    request: Request, body: bytes, origin: str, *, target_fragment: str | None = None
+) -> SignatureInput:
     """Parse the signature of ``request`` exactly as received (see ``parse_scope``)."""
-    return parse_scope(request.scope, body, origin)
+    return parse_scope(request.scope, body, origin, target_fragment=target_fragment)
 
 
-def parse_scope(scope: Scope, body: bytes, origin: str) -> SignatureInput:
+def parse_scope(
+    scope: Scope, body: bytes, origin: str, *, target_fragment: str | None = None
+) -> SignatureInput:
     """Parse the signature of the ASGI request ``scope`` exactly as received: raw path and
     query, every header line in order, the body bytes (interop S2, S3, pitfall 3).
-    ``origin`` is our public ``scheme://host[:port]``."""
+    ``origin`` is our public ``scheme://host[:port]``; ``target_fragment`` is the fragment
+    of the key id served at this path, if any (``httpsig.parse_request_signature``)."""
     raw_path = scope.get("raw_path")
     path = raw_path.decode("latin-1") if raw_path else scope.get("path", "/")
     query = scope.get("query_string", b"").decode("latin-1")
     target = f"{path}?{query}" if query else path
     headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", [])]
     return httpsig.parse_request_signature(
-        scope.get("method", "GET"), target, headers, body, origin=origin
+        scope.get("method", "GET"),
+        target,
+        headers,
+        body,
+        origin=origin,
+        target_fragment=target_fragment,
     )
 
 

@@ -79,6 +79,8 @@ class Business:
     #: the actor id this business moved to (movedTo), and when; it posts no more
     moved_to: str | None = None
     moved_at: int | None = None
+    #: hashtag names (no "#") the owner features on the profile, in their order
+    featured_tags: list[str] = field(default_factory=list)
 
     def __repr__(self) -> str:  # never print the (sealed) private key
         return f"Business(id={self.id}, username={self.username!r})"
@@ -121,6 +123,7 @@ def _business(row: Mapping[str, Any]) -> Business:
         also_known_as=tuple(json.loads(row["also_known_as"])),
         moved_to=row["moved_to"],
         moved_at=row["moved_at"],
+        featured_tags=json.loads(row["featured_tags"]),
     )
 
 
@@ -148,10 +151,11 @@ EDITABLE = (
     "notice_text",
     "notice_until",
     "in_directory",
+    "featured_tags",
 )
 
 #: Editable columns stored as JSON text.
-JSON_COLUMNS = frozenset({"fields", "location", "hours", "special_hours"})
+JSON_COLUMNS = frozenset({"fields", "location", "hours", "special_hours", "featured_tags"})
 
 
 async def create(

@@ -251,6 +251,13 @@ async def actor_document(
     )
 
 
+def departing_actor_document(urls: Urls, business: Business, default_zone: str = "UTC") -> Document:
+    """A deleted business while its ``Delete`` is being delivered: ids and key only
+    (``documents.departing_actor``); nothing is read from storage."""
+    timed = TimedFacts(Schedule.from_business(business, default_zone))
+    return documents.departing_actor(_actor_input(urls, business, None, timed, {}))
+
+
 async def actor_document_and_change(
     store: Store, urls: Urls, business: Business, now: int, default_zone: str = "UTC"
 ) -> tuple[Document, int | None]:

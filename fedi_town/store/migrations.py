@@ -465,6 +465,14 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "ALTER TABLE businesses ADD COLUMN moved_at BIGINT",
         ],
     ),
+    (
+        10,
+        "featured hashtags of a business",
+        [
+            # A JSON list of hashtag names without "#", as the owner spelled them (at most 10).
+            "ALTER TABLE businesses ADD COLUMN featured_tags TEXT NOT NULL DEFAULT '[]'",
+        ],
+    ),
 ]
 
 #: The version a migrated database is at (what ``/readyz`` expects).

@@ -93,6 +93,19 @@ async def activity_for_delivery(store: Store, activity_id: int) -> Row | None:
     )
 
 
+async def still_delivering(store: Store, activity_uri: str) -> bool:
+    """Whether some delivery of the activity ``activity_uri`` is not yet done or given up.
+
+    Reads the (few) pending rows through ``deliveries_due`` and each one's activity by id.
+    """
+    row = await store.fetch_one(
+        "SELECT 1 AS one FROM deliveries d JOIN outgoing_activities a ON a.id = d.activity_id "
+        "WHERE d.state = 'pending' AND a.uri = :uri LIMIT 1",
+        {"uri": activity_uri},
+    )
+    return row is not None
+
+
 async def follower_inboxes(store: Store, business_id: int) -> list[str]:
     """Where to send a business's activities for its followers: one shared inbox per server
     that offers one, else each follower's own inbox."""

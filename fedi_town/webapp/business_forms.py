@@ -153,8 +153,16 @@ def input_moment(iso: str | None) -> str:
 # -- the business page's sections ----------------------------------------------------------
 
 
+def tag_words(raw: str) -> list[str]:
+    """Hashtags typed in one box, ``#bread #cakes`` or ``bread, cakes``: the words, in order
+    (the API takes them with or without ``#`` and judges each)."""
+    return [word for word in re.split(r"[\s,]+", raw) if word.strip("#")]
+
+
 def profile_body(form: Mapping[str, Any]) -> Converted:
-    """Name, bio, contact, category and prices (the photos are uploaded on their own)."""
+    """Name, bio, contact, category, prices and featured hashtags (the photos are uploaded
+    on their own)."""
+    tags = tag_words(text(form, "featured_tags"))
     body: dict[str, Any] = {
         "display_name": " ".join(text(form, "display_name").split()),
         "summary": text(form, "summary"),
@@ -163,8 +171,11 @@ def profile_body(form: Mapping[str, Any]) -> Converted:
         "email": optional(form, "email"),
         "category": optional(form, "category"),
         "price_range": optional(form, "price_range"),
+        "featured_tags": tags,
     }
-    return Converted(body, {"avatar_media_id": "avatar", "header_media_id": "header"})
+    renames = {"avatar_media_id": "avatar", "header_media_id": "header"}
+    renames |= {f"featured_tags.{n}": "featured_tags" for n in range(len(tags))}
+    return Converted(body, renames)
 
 
 def place_body(form: Mapping[str, Any]) -> Converted:
@@ -284,6 +295,7 @@ def _clock(value: str) -> str:
 def business_values(view: Mapping[str, Any], zone: ZoneInfo) -> dict[str, str]:
     """Every input of the business page, filled from ``GET /api/v1/businesses/{u}``."""
     values = {key: str(view.get(key) or "") for key in PROFILE_TEXT}
+    values["featured_tags"] = " ".join(f"#{tag}" for tag in view.get("featured_tags") or [])
     location = view.get("location") or {}
     for key in (*LOCATION_KEYS, "latitude", "longitude"):
         found = location.get(key)

@@ -186,6 +186,50 @@ async def test_patch_with_wrong_types_changes_nothing(app_client):
     assert after.json()["display_name"] == "Corner Bakery"
 
 
+async def test_the_owner_features_hashtags_tidied_as_stored(app_client):
+    data = await create_business(app_client, "bakery")
+    owner = {"Authorization": f"Bearer {data['owner_token']}"}
+    assert (await app_client.get("/api/v1/businesses/bakery", headers=owner)).json()[
+        "featured_tags"
+    ] == []
+    # When the owner features hashtags, with "#", spaces and a fullwidth letter
+    response = await app_client.patch(
+        "/api/v1/businesses/bakery",
+        json={"featured_tags": [" #Sourdough", "ｃakes", "bread_2026"]},
+        headers=owner,
+    )
+    # Then they are stored without "#", NFKC, in the owner's order
+    assert response.status_code == 200, response.text
+    assert response.json()["featured_tags"] == ["Sourdough", "cakes", "bread_2026"]
+    # And [] removes them
+    cleared = await app_client.patch(
+        "/api/v1/businesses/bakery", json={"featured_tags": []}, headers=owner
+    )
+    assert cleared.json()["featured_tags"] == []
+
+
+@pytest.mark.parametrize(
+    ("tags", "pointer"),
+    [
+        (["bread", "no spaces"], "/featured_tags/1"),
+        (["bread", "#BREAD"], "/featured_tags/1"),
+        (["2026"], "/featured_tags/0"),
+        ([f"t{n}" for n in range(11)], "/featured_tags"),
+    ],
+)
+async def test_featured_tags_that_are_not_hashtags_are_refused(app_client, tags, pointer):
+    data = await create_business(app_client, "bakery")
+    owner = {"Authorization": f"Bearer {data['owner_token']}"}
+    response = await app_client.patch(
+        "/api/v1/businesses/bakery", json={"featured_tags": tags}, headers=owner
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert pointer in [e["pointer"] for e in response.json()["errors"]]
+    after = await app_client.get("/api/v1/businesses/bakery", headers=owner)
+    assert after.json()["featured_tags"] == []
+
+
 async def test_unknown_business_gets_404(app_client):
     response = await app_client.get("/api/v1/businesses/nobody", headers=admin_headers())
     assert response.status_code == 404

@@ -10,6 +10,7 @@ import pytest
 
 from tests.interop.harness import FedifyClient
 from tests.interop.owner import Owner, fedify_received, followed_by_fedify
+from tests.live import wait_until
 
 pytestmark = pytest.mark.anyio
 
@@ -85,3 +86,38 @@ async def test_fedify_unfollows_and_later_posts_are_not_delivered_to_it(
     creates = [a for a in await fedify.received() if a["type"] == "Create"]
     assert [c["json"]["object"]["id"] for c in creates] == [first["uri"]]
     assert fedify.peer.base_url not in str(deliveries)
+
+
+async def test_a_deleted_business_is_verified_by_fedify_without_a_cached_key(
+    live: Any, fedify: FedifyClient
+) -> None:
+    # Given Fedify following a business, then forgetting every key and document it cached
+    owner = await Owner.create(live, "corner_bakery")
+    await followed_by_fedify(owner, fedify)
+    await fedify.clear()
+
+    # When the admin deletes the business
+    response = await live.client.delete(
+        f"/api/v1/businesses/{owner.username}", headers=live.admin_headers()
+    )
+    assert response.status_code == 204, response.text
+
+    # Then Fedify fetched the key afresh, from the still-served actor, and verified the Delete
+    delete = await fedify_received(fedify, "Delete")
+    assert delete["verified"], delete
+    assert delete["json"]["object"] == owner.actor
+    key_fetches = [
+        r["status"]
+        for r in await fedify.sent()
+        if r["method"] == "GET" and r["url"].split("#")[0] == owner.actor
+    ]
+    assert key_fetches == [200]
+    [request] = [r for r in await fedify.inbox_requests() if r["activity_type"] == "Delete"]
+    assert request["status"] == 202
+
+    # And once that delivery is done, the actor answers 410 with its Tombstone
+    async def gone() -> bool:
+        answer = await live.client.get(owner.actor, headers={"Accept": "application/activity+json"})
+        return answer.status_code == 410 and answer.json()["type"] == "Tombstone"
+
+    await wait_until(gone)

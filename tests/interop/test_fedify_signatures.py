@@ -1,6 +1,7 @@
-"""HTTP signatures both ways: Fedify's RFC 9421 is verified on the first knock, our
-draft-cavage is verified by Fedify, authorized fetch lets Fedify's signed GETs through and
-refuses unsigned ones, and a broken signature or a forged Accept is refused by Fedify.
+"""HTTP signatures both ways: Fedify's RFC 9421 is verified on the first knock (its key
+fetches too, signed over the key id's ``#main-key``), our draft-cavage is verified by
+Fedify, authorized fetch lets Fedify's signed GETs through and refuses unsigned ones, and a
+broken signature or a forged Accept is refused by Fedify.
 
 The forged and broken requests are built here, signed with a business's real key through our
 own signer (nothing in fedi-town is patched), and POSTed straight to Fedify's inbox.
@@ -98,6 +99,25 @@ async def test_fedify_follow_is_one_rfc9421_request_we_verify_and_our_accept_is_
     assert (accept["signature"], accept["verified"]) == ("draft-cavage", True)
     [request] = [r for r in await fedify.inbox_requests() if r["activity_type"] == "Accept"]
     assert request["status"] == 202
+
+
+async def test_fedify_fetches_our_key_on_the_first_knock(live: Any, fedify: FedifyClient) -> None:
+    owner = await Owner.create(live, "corner_bakery")
+
+    # When Fedify follows and verifies our Accept, fetching our key id (…#main-key) to do so
+    await fedify.follow(owner.actor)
+    [accept] = await fedify.wait_for("Accept")
+    assert accept["verified"], accept
+
+    # Then its key fetch, RFC 9421-signed over the key id fragment and all, was served on
+    # the first knock: no 401, no draft-cavage retry
+    key_fetches = [
+        (r["signature"], r["status"])
+        for r in await fedify.sent()
+        if r["method"] == "GET" and r["url"] == live.urls.key_id(owner.username)
+    ]
+    assert key_fetches == [("rfc9421", 200)]
+    assert [r for r in await fedify.sent() if r["status"] == 401] == []
 
 
 @pytest.mark.parametrize("spec", ["rfc9421", "draft-cavage-http-signatures-12"])

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.interop.harness import FedifyClient
+from tests.interop.owner import Owner
 
 pytestmark = pytest.mark.anyio
 
@@ -141,4 +142,27 @@ async def test_fedify_parses_a_business_with_hours_address_and_schema_org_terms(
     [place] = actor["locations"]
     assert place["type"] == "Place"
     assert (place["latitude"], place["longitude"]) == (51.4545, -2.5879)
+    assert result["warnings"] == []
+
+
+async def test_fedify_reads_the_featured_hashtags_an_owner_chose(
+    live: Any, fedify: FedifyClient
+) -> None:
+    # Given a business whose owner features two hashtags
+    owner = await Owner.create(live, "corner_bakery")
+    await owner.call("PATCH", "", json={"featured_tags": ["#Sourdough", "cakes"]})
+
+    # When Fedify looks the business up
+    result = await fedify.lookup(live.urls.acct(owner.username))
+
+    # Then it follows featuredTags and reads each item as a Hashtag linking the business's posts
+    assert result["found"], why(result)
+    assert result["actor"]["featuredTags"] == [
+        {
+            "type": "Hashtag",
+            "name": "#Sourdough",
+            "href": live.urls.tag_page(owner.username, "Sourdough"),
+        },
+        {"type": "Hashtag", "name": "#cakes", "href": live.urls.tag_page(owner.username, "cakes")},
+    ]
     assert result["warnings"] == []

@@ -173,3 +173,52 @@ def test_a_business_is_an_organization_and_the_directory_a_service():
     # Mastodon's bot badge.
     assert documents.actor(_actor_input())["type"] == "Organization"
     assert documents.actor(_actor_input(type="Service"))["type"] == "Service"
+
+
+def test_a_departing_actor_keeps_its_ids_and_key_and_drops_its_profile():
+    # Given a business with a profile, an avatar and fields
+    full = _actor_input(
+        icon=documents.Image("https://town.example/media/a.webp", "image/webp"),
+        fields=(("Menu", "https://bakery.example/menu"),),
+        website="https://bakery.example/",
+    )
+    # When it is served while its Delete is being delivered
+    departing = documents.departing_actor(full)
+    # Then it says "suspended" with its key, and nothing else of the business
+    assert departing["suspended"] is True
+    assert departing["publicKey"] == {
+        "id": f"{ACTOR}#main-key",
+        "owner": ACTOR,
+        "publicKeyPem": "PEM",
+    }
+    assert (departing["id"], departing["inbox"], departing["type"]) == (
+        ACTOR,
+        f"{ACTOR}/inbox",
+        "Organization",
+    )
+    assert (departing["name"], departing["summary"], departing["attachment"]) == ("bakery", "", [])
+    assert "icon" not in departing
+    assert (departing["discoverable"], departing["indexable"]) == (False, False)
+
+
+@pytest.mark.parametrize(
+    ("website", "domain"),
+    [
+        ("https://www.bakery.example/", "bakery.example"),
+        ("https://Shop.Bakery.Example:8443/menu", "shop.bakery.example"),
+        ("http://bakery.example.", "bakery.example"),
+        ("https://192.0.2.7/", None),
+        ("https://[2001:db8::1]/", None),
+        ("http://localhost:8080/", None),
+        ("https://[bad/", None),
+        (None, None),
+    ],
+)
+def test_the_attribution_domain_is_the_websites_domain(website, domain):
+    assert documents.attribution_domain(website) == domain
+
+
+def test_an_actor_with_a_website_credits_its_domain_on_link_previews():
+    actor = documents.actor(_actor_input(website="https://www.bakery.example/"))
+    assert actor["attributionDomains"] == ["bakery.example"]
+    assert "attributionDomains" not in documents.actor(_actor_input())

@@ -309,6 +309,77 @@ def test_get_shaped_like_fedify_with_a_query_verifies(carol: tuple[PrivateKey, P
     verify_request_signature(sig, carol[1], now=NOW, expected_host=HOST)
 
 
+ACTOR_PATH = "/users/bakery"
+KEY_URL = f"{ORIGIN}{ACTOR_PATH}#main-key"
+
+
+def test_fedify_key_fetch_signed_over_the_fragment_verifies_with_the_served_fragment(
+    carol: tuple[PrivateKey, PublicKey],
+) -> None:
+    # Given Fedify's GET of our key id, its @target-uri still carrying "#main-key"
+    headers = fedify_request(carol[0], "GET", KEY_URL, None)
+    assert "#main-key" not in ACTOR_PATH  # the fragment never reaches the server
+    # When it is parsed with the fragment of the key id the actor's path serves
+    sig = parse_request_signature(
+        "GET", ACTOR_PATH, headers, b"", origin=ORIGIN, target_fragment="main-key"
+    )
+    # Then the plain target is tried first and the fragment one verifies
+    assert len(sig.messages) == 2
+    assert f"{KEY_URL}\n".encode() in sig.messages[1]
+    verify_request_signature(sig, carol[1], now=NOW, expected_host=HOST)
+
+
+def test_fedify_key_fetch_signed_over_the_fragment_fails_without_it(
+    carol: tuple[PrivateKey, PublicKey],
+) -> None:
+    headers = fedify_request(carol[0], "GET", KEY_URL, None)
+    sig = parse_request_signature("GET", ACTOR_PATH, headers, b"", origin=ORIGIN)
+    assert len(sig.messages) == 1
+    with pytest.raises(InvalidSignature):
+        verify_request_signature(sig, carol[1], now=NOW, expected_host=HOST)
+
+
+@pytest.mark.parametrize(
+    "signed_url",
+    [f"{ORIGIN}{ACTOR_PATH}#other-key", f"{ORIGIN}/users/someone-else#main-key"],
+)
+def test_a_fragment_signature_over_another_fragment_or_path_does_not_verify(
+    carol: tuple[PrivateKey, PublicKey], signed_url: str
+) -> None:
+    # Given a signature over another fragment, or over another actor's key id
+    headers = fedify_request(carol[0], "GET", signed_url, None)
+    # When it arrives at bakery's path, which serves #main-key
+    sig = parse_request_signature(
+        "GET", ACTOR_PATH, headers, b"", origin=ORIGIN, target_fragment="main-key"
+    )
+    # Then it is refused: only the served key's fragment on this very target is accepted
+    with pytest.raises(InvalidSignature):
+        verify_request_signature(sig, carol[1], now=NOW, expected_host=HOST)
+
+
+def test_the_plain_target_still_verifies_when_a_fragment_is_offered(
+    carol: tuple[PrivateKey, PublicKey],
+) -> None:
+    headers = fedify_request(carol[0], "GET", f"{ORIGIN}{ACTOR_PATH}", None)
+    sig = parse_request_signature(
+        "GET", ACTOR_PATH, headers, b"", origin=ORIGIN, target_fragment="main-key"
+    )
+    verify_request_signature(sig, carol[1], now=NOW, expected_host=HOST)
+
+
+def test_a_signature_over_path_only_gets_no_fragment_base(
+    carol: tuple[PrivateKey, PublicKey],
+) -> None:
+    # Given a signature that binds the target through @path, not @target-uri
+    headers = sign_9421(carol[0], "GET", None)
+    headers["Signature-Input"] = headers["Signature-Input"].replace('"@target-uri"', '"@path"')
+    # Then offering a fragment adds no second base (a fragment is only in a URI)
+    sig = parse_request_signature(
+        "GET", INBOX_PATH, headers, b"", origin=ORIGIN, target_fragment="main-key"
+    )
+    assert len(sig.messages) == 1
+
+
 def test_missing_alg_with_an_rsa_key_also_tries_pss(carol: tuple[PrivateKey, PublicKey]) -> None:
     # Given a signature without alg, made with RSA-PSS
     headers = sign_9421(carol[0], "POST", BODY, algorithm="rsa-pss-sha512")

@@ -57,3 +57,21 @@ def test_remote_interaction_quotes_the_uri():
 
 def test_the_instance_actor_name_is_reserved():
     assert "instance.actor" in RESERVED_USERNAMES
+
+
+@pytest.mark.parametrize(
+    ("path", "fragment"),
+    [
+        ("/users/bakery", "main-key"),
+        ("/actor", "main-key"),
+        ("/users/bakery/outbox", None),
+        ("/users/bakery/statuses/7", None),
+        ("/users/", None),
+        ("/@bakery", None),
+    ],
+)
+def test_an_actors_path_serves_the_main_key_fragment(path, fragment):
+    # the fragment that ends the key id served at the path: URLS.key_id(x) == actor + "#" + it
+    assert URLS.key_fragment_served_at(path) == fragment
+    if fragment:
+        assert URLS.key_id("bakery") == f"{URLS.actor('bakery')}#{fragment}"

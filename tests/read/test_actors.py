@@ -6,7 +6,18 @@ import pytest
 
 from fedi_town.protocol.vocabulary import ACTOR_CONTEXT
 from tests.conftest import admin_headers, create_business
-from tests.read.helpers import AP, BROWSER, LD, MASTODON, insert_media, set_profile
+from tests.read.helpers import (
+    AP,
+    BROWSER,
+    LD,
+    MASTODON,
+    business,
+    insert_follow,
+    insert_media,
+    insert_remote_actor,
+    services,
+    set_profile,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -178,6 +189,38 @@ async def test_deleted_business_answers_410_with_a_tombstone(app_client):
     page = await app_client.get("/users/bakery", headers=BROWSER)
     assert page.status_code == 410
     assert page.headers["content-type"].startswith("text/html")
+
+
+async def test_a_deleted_business_keeps_its_key_served_while_its_delete_is_delivered(
+    app_client,
+):
+    # Given a business with a follower, deleted: its Delete{actor} waits to be delivered
+    await create_business(app_client, "bakery", display_name="Corner Bakery", summary="Bread")
+    row_id, _ = await insert_remote_actor(app_client)
+    await insert_follow(app_client, "bakery", row_id)
+    public_pem = (await business(app_client, "bakery")).public_key_pem
+    await app_client.delete("/api/v1/businesses/bakery", headers=admin_headers())
+    # When its actor is fetched (a peer verifying the Delete)
+    response = await app_client.get("/users/bakery", headers=AP)
+    # Then it is a bare, suspended actor still carrying its key, as Mastodon serves one
+    assert response.status_code == 200, response.text
+    actor = response.json()
+    assert (actor["id"], actor["type"], actor["suspended"]) == (ACTOR, "Organization", True)
+    assert actor["publicKey"] == {
+        "id": f"{ACTOR}#main-key",
+        "owner": ACTOR,
+        "publicKeyPem": public_pem,
+    }
+    assert (actor["name"], actor["summary"], actor["attachment"]) == ("bakery", "", [])
+    assert (actor["discoverable"], actor["indexable"]) == (False, False)
+
+    # When every delivery of the Delete is over (here given up)
+    store = services(app_client).store
+    await store.execute("UPDATE deliveries SET state = 'failed' WHERE state = 'pending'")
+    # Then the actor answers 410 with its Tombstone: nothing was kept in memory
+    gone = await app_client.get("/users/bakery", headers=AP)
+    assert gone.status_code == 410
+    assert gone.json()["type"] == "Tombstone"
 
 
 async def test_instance_actor_is_an_application_served_unsigned(app_client):

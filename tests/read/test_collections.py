@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import create_business
+from tests.conftest import admin_headers, create_business
 from tests.read.helpers import AP, insert_follow, insert_post, insert_remote_actor
 
 pytestmark = pytest.mark.anyio
@@ -123,6 +123,37 @@ async def test_featured_tags_is_an_empty_collection_with_items(app_client):
     assert tags["id"] == f"{ACTOR}/collections/tags"
     assert tags["items"] == []
     assert tags["totalItems"] == 0
+
+
+async def test_featured_tags_are_hashtags_shaped_as_mastodon_serves_them(app_client):
+    # Given an owner featuring two hashtags, one typed with its "#"
+    await create_business(app_client, "bakery")
+    response = await app_client.patch(
+        "/api/v1/businesses/bakery",
+        json={"featured_tags": ["#Sourdough", "Croissants"]},
+        headers=admin_headers(),
+    )
+    assert response.status_code == 200, response.text
+    # When the featured tags collection is fetched
+    tags = (await app_client.get("/users/bakery/collections/tags", headers=AP)).json()
+    # Then each is a Hashtag named with "#", linking the business's posts with that tag
+    assert tags["@context"] == ["https://www.w3.org/ns/activitystreams", {"Hashtag": "as:Hashtag"}]
+    assert (tags["type"], tags["totalItems"]) == ("Collection", 2)
+    assert tags["items"] == [
+        {
+            "type": "Hashtag",
+            "href": "https://town.example/@bakery/tagged/sourdough",
+            "name": "#Sourdough",
+        },
+        {
+            "type": "Hashtag",
+            "href": "https://town.example/@bakery/tagged/croissants",
+            "name": "#Croissants",
+        },
+    ]
+    # And the actor points at the collection
+    actor = (await app_client.get("/users/bakery", headers=AP)).json()
+    assert actor["featuredTags"] == f"{ACTOR}/collections/tags"
 
 
 async def test_collections_of_an_unknown_business_are_404(app_client):

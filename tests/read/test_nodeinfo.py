@@ -8,6 +8,8 @@ import pytest
 from jsonschema import Draft4Validator
 
 from fedi_town import __version__
+from fedi_town.read.nodeinfo import installed_software_links, nodeinfo_document, software_links
+from fedi_town.settings import Settings
 from tests.conftest import admin_headers, create_business
 from tests.read.helpers import insert_post
 
@@ -118,10 +120,35 @@ async def test_nodeinfo_documents_match_the_schema(app_client, version, schema):
     assert document["openRegistrations"] is False
 
 
-async def test_2_1_invents_no_repository_or_homepage(app_client):
+async def test_2_1_names_only_the_links_the_installed_package_publishes(app_client):
+    # The served links are exactly the installed package's [project.urls], none invented
     software = (await app_client.get("/nodeinfo/2.1")).json()["software"]
-    assert "repository" not in software
-    assert "homepage" not in software
+    published = installed_software_links()
+    assert {k: software[k] for k in ("repository", "homepage") if k in software} == published
+
+
+def test_project_urls_name_the_repository_and_the_homepage():
+    lines = [
+        "Homepage, https://fedi-town.example/",
+        "Repository, https://code.example/fedi-town/fedi-town",
+        "Changelog, https://code.example/fedi-town/fedi-town/CHANGELOG.md",
+        "Source, https://mirror.example/fedi-town",
+        "Bug Tracker, javascript:alert(1)",
+    ]
+    assert software_links(lines) == {
+        "homepage": "https://fedi-town.example/",
+        "repository": "https://code.example/fedi-town/fedi-town",
+    }
+    assert software_links([]) == {}
+
+
+@pytest.mark.parametrize(("version", "schema"), [("2.0", SCHEMA_2_0), ("2.1", SCHEMA_2_1)])
+def test_software_links_are_in_2_1_only_and_keep_each_schema(version, schema):
+    links = {"repository": "https://code.example/ft", "homepage": "https://ft.example/"}
+    document = nodeinfo_document(version, Settings.from_env({}), 3, 7, links)
+    assert list(Draft4Validator(schema).iter_errors(document)) == []
+    has_links = {"repository", "homepage"} <= document["software"].keys()
+    assert has_links == (version == "2.1")
 
 
 async def test_usage_counts_live_businesses_and_their_published_posts(app_client):

@@ -110,3 +110,18 @@ async def test_an_inbox_that_is_gone_drops_its_actor_as_a_follower(store):
     assert await outbox.mark_inbox_gone(store, "https://b.test/users/mo/inbox", now=now_ms()) == 1
     assert await outbox.follower_inboxes(store, business.id) == []
     assert await outbox.mark_inbox_gone(store, "https://b.test/users/mo/inbox", now=now_ms()) == 0
+
+
+async def test_an_activity_is_still_delivering_until_no_delivery_is_pending(store):
+    # Given a Delete with two deliveries, one done
+    business = await a_business(store)
+    delete = {"id": "https://town.test/users/bakery#delete", "type": "Delete"}
+    inboxes = ["https://a.test/inbox", "https://b.test/inbox"]
+    await outbox.enqueue(store, business_id=business.id, body=delete, inboxes=inboxes, now=1)
+    await store.execute("UPDATE deliveries SET state = 'done' WHERE host = 'a.test'")
+    # Then it is still being delivered, and another activity is not
+    assert await outbox.still_delivering(store, delete["id"])
+    assert not await outbox.still_delivering(store, CREATE["id"])
+    # When the last one is given up, it is not any more
+    await store.execute("UPDATE deliveries SET state = 'failed' WHERE host = 'b.test'")
+    assert not await outbox.still_delivering(store, delete["id"])

@@ -411,6 +411,28 @@ async def test_a_bad_email_is_refused_next_to_it_and_the_rest_of_the_profile_sta
     assert (await api_view(app_client))["display_name"] == "Corner Bakery"
 
 
+async def test_featured_hashtags_are_typed_in_one_box_and_refused_next_to_it(app_client):
+    # Given an owner on the business page
+    user = await owner_of(app_client, "bakery")
+    await user.get(PAGE)
+    # When she features hashtags, typed with "#" and commas
+    page = await user.submit(
+        f"{PAGE}/profile",
+        {"display_name": "Corner Bakery", "featured_tags": "#sourdough, cakes  #Rye"},
+        follow=True,
+    )
+    # Then the API has them and the box shows them back
+    assert (await api_view(app_client))["featured_tags"] == ["sourdough", "cakes", "Rye"]
+    assert 'value="#sourdough #cakes #Rye"' in input_tag(page.text, "featured_tags")
+    # And a word that is no hashtag is refused next to the box
+    page = await user.submit(
+        f"{PAGE}/profile", {"display_name": "Corner Bakery", "featured_tags": "#bread #2026"}
+    )
+    assert page.status_code == 422
+    assert "#2026" in error_next_to(page.text, "featured_tags")
+    assert (await api_view(app_client))["featured_tags"] == ["sourdough", "cakes", "Rye"]
+
+
 async def test_a_png_uploaded_as_the_profile_photo_becomes_the_avatar(app_client):
     # Given an owner on the business page
     user = await owner_of(app_client, "bakery")

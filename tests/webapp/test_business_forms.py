@@ -164,3 +164,10 @@ def test_the_choices_cover_every_category_and_the_usual_zones():
     zones = dict(forms.zone_groups())
     assert "Europe/Berlin" in zones["Europe"] and "America/New_York" in zones["America"]
     assert all(not name.startswith(("US/", "Etc/")) for names in zones.values() for name in names)
+
+
+def test_featured_hashtags_are_split_on_spaces_and_commas_and_errors_land_on_the_box():
+    converted = forms.profile_body({"featured_tags": " #bread,cakes ## #Rye "})
+    assert converted.body["featured_tags"] == ["#bread", "cakes", "#Rye"]
+    assert converted.form_name("featured_tags.2") == "featured_tags"
+    assert forms.profile_body({}).body["featured_tags"] == []

@@ -8,7 +8,7 @@ our businesses to the new account once the new account names the old one in
 from __future__ import annotations
 
 from fedi_town.inbound.context import Inbound
-from fedi_town.inbound.handlers.notes import NOTE_TYPES, delete_note, on_update_note
+from fedi_town.inbound.handlers.notes import STORED_TYPES, delete_note, on_update_note
 from fedi_town.protocol.reading import first_type, id_of, types_of
 from fedi_town.remote import actors as remote_actors
 from fedi_town.remote.actors import ACTOR_TYPES
@@ -19,7 +19,7 @@ from fedi_town.store import social
 
 async def on_update(ctx: Inbound) -> str:
     obj = ctx.object
-    if types_of(obj) & NOTE_TYPES:
+    if types_of(obj) & STORED_TYPES:
         return await on_update_note(ctx)
     if types_of(obj) & ACTOR_TYPES:
         return await update_profile(ctx)

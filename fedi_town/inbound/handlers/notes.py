@@ -4,6 +4,9 @@ A note concerns a business when its ``inReplyTo`` is one of our posts, or a ``Me
 tag's ``href`` (or its ``to``/``cc``) is the business's actor id. Anything else is ignored:
 we keep only what a business's owner should see. The note's author (``attributedTo``) must
 be the activity's actor and live on the same host as the note (interop F5).
+
+Objects Mastodon converts (``Event``, ``Video``, ``Article``, …; ``handlers.converted``) are
+kept as notes too, their content being what Mastodon would show: name, summary, link.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 
 from fedi_town.errors import FediTownError
 from fedi_town.inbound.context import Inbound
+from fedi_town.inbound.handlers.converted import CONVERTED_TYPES, converted_html
 from fedi_town.protocol.reading import (
     Activity,
     BadActivity,
@@ -38,12 +42,15 @@ from fedi_town.text.sanitize import html_to_text, sanitize_html
 
 log = logging.getLogger(__name__)
 
-NOTE_TYPES = frozenset({"Note", "Question", "Article", "Page"})
+#: Kept with their own content; ``CONVERTED_TYPES`` are kept as Mastodon converts them.
+NOTE_TYPES = frozenset({"Note", "Question"})
+#: Every object type kept as a note.
+STORED_TYPES = NOTE_TYPES | CONVERTED_TYPES
 _MAX_SUMMARY = 1000
 
 
 def _checked_note(ctx: Inbound, obj: Any) -> Activity:
-    if not isinstance(obj, dict) or not (types_of(obj) & NOTE_TYPES):
+    if not isinstance(obj, dict) or not (types_of(obj) & STORED_TYPES):
         raise BadActivity("object is not a note")
     uri = id_of(obj)
     if not is_plain_id(uri):
@@ -63,12 +70,15 @@ def note_content(
     to, cc = audience(activity, note)
     summary = note.get("summary")
     reply_to = id_of(note.get("inReplyTo"))
+    converted = not (types_of(note) & NOTE_TYPES)
+    if converted:  # the summary is part of the content; no content warning (as Mastodon)
+        html, summary = converted_html(note), None
+    else:
+        html = sanitize_html(text_of(note.get("content"), note.get("contentMap")))
     return NoteContent(
         # indexed: an id too long for an index entry (or not one) is not kept
         in_reply_to_uri=reply_to if is_plain_id(reply_to) else None,
-        content_html=clean_text(
-            sanitize_html(text_of(note.get("content"), note.get("contentMap")))
-        ),
+        content_html=clean_text(html),
         summary=clean_text(html_to_text(sanitize_html(summary))[:_MAX_SUMMARY])
         if isinstance(summary, str) and summary
         else None,
@@ -112,7 +122,7 @@ async def _resolve_object(ctx: Inbound) -> Any:
 
 async def on_create(ctx: Inbound) -> str:
     obj = await _resolve_object(ctx)
-    if not (types_of(obj) & NOTE_TYPES):
+    if not (types_of(obj) & STORED_TYPES):
         return "ignored: not a note"
     note = _checked_note(ctx, obj)
     targets = await _targets(ctx, ctx.activity, note)

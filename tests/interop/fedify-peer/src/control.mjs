@@ -79,6 +79,9 @@ async function actorFacts(actor, loaderOptions) {
   const attachments = await collect(actor.getAttachments(loaderOptions));
   const icon = await actor.getIcon(loaderOptions);
   const locations = await collect(actor.getLocations(loaderOptions));
+  const featuredTags = await actor.getFeaturedTags(loaderOptions);
+  const featuredTagItems =
+    featuredTags == null ? [] : await collect(featuredTags.getItems(loaderOptions));
   return {
     id: actor.id?.href ?? null,
     type: typeName(actor),
@@ -108,6 +111,12 @@ async function actorFacts(actor, loaderOptions) {
       value: text(a.value),
     })),
     icon: icon == null ? null : { url: linkHref(icon.url), mediaType: icon.mediaType ?? null },
+    // The featuredTags collection, fetched and parsed as Fedify reads it (Hashtag links)
+    featuredTags: featuredTagItems.map((t) => ({
+      type: typeName(t),
+      name: text(t.name),
+      href: t.href?.href ?? null,
+    })),
     locations: locations.map((l) => ({
       type: typeName(l),
       name: text(l.name),

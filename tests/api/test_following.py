@@ -254,9 +254,7 @@ async def test_the_following_list_filters_by_state(live: LiveInstance, peer: Tes
     headers = await _owner(live)
     await _follow(live, headers, peer.handle("alice"))
     client: httpx.AsyncClient = live.client
-    pending = await client.get(
-        "/api/v1/businesses/bakery/following?state=pending", headers=headers
-    )
+    pending = await client.get("/api/v1/businesses/bakery/following?state=pending", headers=headers)
     accepted = await client.get(
         "/api/v1/businesses/bakery/following?state=accepted", headers=headers
     )

@@ -108,9 +108,7 @@ async def test_a_mention_of_a_business_here_reaches_it_without_http(
 
     # Then the bakery is notified of the mention (and of its new follower)
     async def mentioned() -> list[Any]:
-        listed = await live.client.get(
-            "/api/v1/businesses/bakery/notifications", headers=bakery
-        )
+        listed = await live.client.get("/api/v1/businesses/bakery/notifications", headers=bakery)
         return [n for n in listed.json()["items"] if n["type"] == "mention"]
 
     [mention] = await wait_until(mentioned)

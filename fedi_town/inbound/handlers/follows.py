@@ -91,7 +91,8 @@ async def undo_follow(ctx: Inbound, inner: Any) -> str:
 
 
 async def on_block(ctx: Inbound) -> str:
-    """Block{object: business}: they stop following it, and we stop delivering to them."""
+    """Block{object: business}: they stop following it and it stops following them, and we
+    stop delivering to them."""
     business = await ctx.business_at(id_of(ctx.object))
     if business is None:
         return "ignored: not a block of one of our businesses"
@@ -100,9 +101,13 @@ async def on_block(ctx: Inbound) -> str:
         return "ignored: unknown actor"
     async with ctx.store.transaction():
         follow = await social.follow_of(ctx.store, business.id, actor.id)
-        if follow is None:
+        followed = await following.of_actor(ctx.store, business.id, actor.id)
+        if follow is None and followed is None:
             return "nothing to sever"
-        await social.delete_follow(ctx.store, follow.id)
+        if follow is not None:
+            await social.delete_follow(ctx.store, follow.id)
+        if followed is not None:  # as Mastodon does: a block ends both directions
+            await following.delete(ctx.store, followed.id)
         ctx.services.store.after_commit(FollowersChanged())
     return "follow severed"
 

@@ -180,3 +180,16 @@ async def test_accept_and_reject_of_unknown_follows_are_acknowledged(services, b
     }
     row = await dispatch(services, accept)
     assert row["state"] == "done"
+
+
+async def test_a_block_of_a_business_ends_its_follow_of_them_too(services, bakery, biz):
+    # Given the bakery following alice (accepted), and alice not following it
+    row = await _following(services, bakery, ALICE)
+    inner = {"id": row.follow_uri, "type": "Follow", "actor": biz, "object": ALICE}
+    await handle(services, _answer("Accept", ALICE, inner))
+    # When alice blocks the bakery
+    block = {"@context": p.AS, "id": f"{ALICE}#blocks/1", "type": "Block", "actor": ALICE}
+    outcome = await handle(services, block | {"object": biz})
+    # Then the bakery no longer follows her
+    assert outcome == "follow severed"
+    assert await _state(services, bakery) == []

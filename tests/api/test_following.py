@@ -262,3 +262,25 @@ async def test_the_following_list_filters_by_state(live: LiveInstance, peer: Tes
     assert len(pending.json()["items"]) == 1
     assert accepted.json()["items"] == []
     assert wrong.status_code == 400
+
+
+async def test_an_instance_domain_block_ends_the_follows_of_that_domain_silently(
+    live: LiveInstance, peer: TestPeer
+) -> None:
+    # Given a follow of alice
+    headers = await _owner(live)
+    await _follow(live, headers, peer.handle("alice"))
+    await _sent_follow(peer)
+
+    # When the admin blocks the peer's whole domain
+    blocked = await live.client.post(
+        "/api/v1/admin/domain_blocks", json={"domain": peer.host}, headers=live.admin_headers()
+    )
+
+    # Then the follow is over, and nothing more is sent to the blocked server
+    assert blocked.status_code == 201, blocked.text
+    assert await _following(live, headers) == []
+    undos = await live.store.fetch_val(
+        "SELECT COUNT(*) FROM outgoing_activities WHERE type = 'Undo'"
+    )
+    assert undos == 0

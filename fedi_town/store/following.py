@@ -179,3 +179,21 @@ async def matching(
     sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "")
     rows = await store.fetch_all(sql, values)
     return [(_following(r), actor_from_row(r, "a_")) for r in rows]
+
+
+async def followed_inboxes(store: Store, business_id: int) -> list[str]:
+    """The (shared) inboxes of everyone the business follows or asked to: who hears of its
+    deletion besides its followers."""
+    rows = await store.fetch_all(
+        "SELECT DISTINCT COALESCE(a.shared_inbox, a.inbox) AS inbox FROM following f "
+        "JOIN remote_actors a ON a.id = f.actor_id "
+        "WHERE f.business_id = :b AND a.gone_at IS NULL "
+        "AND COALESCE(a.shared_inbox, a.inbox) IS NOT NULL",
+        {"b": business_id},
+    )
+    return [str(r["inbox"]) for r in rows]
+
+
+async def delete_all_of(store: Store, business_id: int) -> None:
+    """Forget whom the business follows (it is being deleted)."""
+    await store.execute("DELETE FROM following WHERE business_id = :b", {"b": business_id})

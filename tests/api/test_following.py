@@ -284,3 +284,21 @@ async def test_an_instance_domain_block_ends_the_follows_of_that_domain_silently
         "SELECT COUNT(*) FROM outgoing_activities WHERE type = 'Undo'"
     )
     assert undos == 0
+
+
+async def test_a_deleted_business_tells_those_it_follows(
+    live: LiveInstance, peer: TestPeer
+) -> None:
+    # Given a business following alice
+    headers = await _owner(live)
+    await _follow(live, headers, peer.handle("alice"))
+    await _sent_follow(peer)
+
+    # When the business is deleted
+    deleted = await live.client.delete("/api/v1/businesses/bakery", headers=headers)
+
+    # Then alice's server hears of it, and the business follows nobody any more
+    assert deleted.status_code == 204
+    [gone] = await peer.wait_for(lambda r: r.type == "Delete")
+    assert gone.json["object"] == live.urls.actor("bakery")
+    assert await live.store.fetch_val("SELECT COUNT(*) FROM following") == 0

@@ -193,3 +193,10 @@ async def test_a_block_of_a_business_ends_its_follow_of_them_too(services, baker
     # Then the bakery no longer follows her
     assert outcome == "follow severed"
     assert await _state(services, bakery) == []
+
+
+async def test_a_followed_account_deleting_itself_ends_the_follow(services, bakery, biz):
+    await _following(services, bakery, ALICE)
+    delete = {"@context": p.AS, "id": f"{ALICE}#delete", "type": "Delete", "actor": ALICE}
+    assert await handle(services, delete | {"object": ALICE}) == "account purged"
+    assert await _state(services, bakery) == []

@@ -157,3 +157,41 @@ async def test_a_business_here_that_does_not_exist_cannot_be_followed(
     for account in ("@nobody", live.urls.actor("nobody"), live.base_url + "/about"):
         with pytest.raises(Unprocessable):
             await commands.find_account(live.services, cafe, account)
+
+
+async def test_a_business_replying_in_its_own_thread_is_not_notified_of_itself(
+    guarded: LiveInstance,
+) -> None:
+    # Given the cafe following the bakery (so the bakery's posts reach this instance's inbox)
+    live = guarded
+    bakery = await _owner(live, "bakery")
+    cafe = await _owner(live, "cafe")
+    await live.client.post(
+        "/api/v1/businesses/cafe/following", json={"account": "@bakery"}, headers=cafe
+    )
+    await wait_until(lambda: _all_done(live))
+    first = await live.client.post(
+        "/api/v1/businesses/bakery/posts", json={"content": "Rye today."}, headers=bakery
+    )
+    assert first.status_code == 201, first.text
+
+    # When the bakery replies to its own post, and the cafe replies to it too
+    own = await live.client.post(
+        "/api/v1/businesses/bakery/posts",
+        json={"content": "And spelt.", "in_reply_to": first.json()["uri"]},
+        headers=bakery,
+    )
+    assert own.status_code == 201, own.text
+    theirs = await live.client.post(
+        "/api/v1/businesses/cafe/posts",
+        json={"content": "We will take two.", "in_reply_to": first.json()["uri"]},
+        headers=cafe,
+    )
+    assert theirs.status_code == 201, theirs.text
+    await wait_until(lambda: _all_done(live))
+
+    # Then the bakery is notified of the cafe's reply only
+    listed = await live.client.get("/api/v1/businesses/bakery/notifications", headers=bakery)
+    replies = [n for n in listed.json()["items"] if n["type"] == "reply"]
+    assert [n["account"]["id"] for n in replies] == [live.urls.actor("cafe")]
+    await _nothing_went_over_http(live)

@@ -1,7 +1,7 @@
 """The Following page and "Follow back" in a real browser (Debian's chromium) on a phone,
 against a real peer on loopback: an owner follows someone by handle, sees the request wait
 and then accepted, and follows back a follower with one tap (screenshots
-app-following-390.png, app-followers-390.png via ``make screenshots``)."""
+app-following-390.png, app-following-1280.png, app-follow-back-390.png via ``make screenshots``)."""
 
 from __future__ import annotations
 
@@ -94,7 +94,7 @@ async def test_an_owner_follows_by_handle_and_follows_back_on_a_phone(live, peer
             await peer.wait_for(
                 lambda r: r.type == "Follow" and r.json["object"] == peer.actor("bob").uri
             )
-            await shoot(page, "followers", tmp_path)
+            await shoot(page, "follow-back", tmp_path)
 
             # And the Following page reads well on a desktop too
             await page.set_viewport_size(DESKTOP)

@@ -412,7 +412,8 @@ async def delete_note(store: Store, note_id: int) -> None:
 
 async def purge_actor(store: Store, actor: RemoteActor) -> None:
     """Delete everything of ``actor`` (account deletion): follows (of a business, and a
-    business's of it), notes, likes, boosts, notifications, keys and the actor row. Call inside a transaction."""
+    business's of it), notes, likes, boosts, notifications, keys and the actor row. Call
+    inside a transaction."""
     values = {"a": actor.id}
     await store.execute("DELETE FROM notifications WHERE actor_id = :a", values)
     await store.execute(

@@ -23,6 +23,7 @@ from fedi_town.errors import NotFound
 from fedi_town.protocol.ids import path_id
 from fedi_town.schemas import validate
 from fedi_town.services import Services
+from fedi_town.store import following as following_store
 from fedi_town.store import inbox as inbox_store
 from fedi_town.store import moderation, social
 from fedi_town.store.effects import FollowersChanged
@@ -60,6 +61,9 @@ async def create_domain_block(request: Request) -> Response:
         removed = await social.follows_from(store, business_id=None, domain=domain)
         for follow, _ in removed:
             await social.delete_follow(store, follow.id)
+        # the businesses' follows of them end too, silently, as theirs of the businesses do
+        for followed, _ in await following_store.matching(store, business_id=None, domain=domain):
+            await following_store.delete(store, followed.id)
         await inbox_store.cancel_from_domain(store, domain)
     moderation.blocks_changed(store)  # committed: no check may keep the list from before
     services.store.after_commit(FollowersChanged())

@@ -26,11 +26,13 @@ from fedi_town.api import views
 from fedi_town.api.auth import require_business
 from fedi_town.errors import FediTownError, NotFound, Unprocessable
 from fedi_town.inbound.follow_answers import enqueue_accept, enqueue_reject, follow_object
+from fedi_town.outbound import following as following_commands
 from fedi_town.protocol.ids import path_id
 from fedi_town.remote import actors as remote_actors
 from fedi_town.schemas import validate
 from fedi_town.services import Services
 from fedi_town.store import actors as store_actors
+from fedi_town.store import following as following_store
 from fedi_town.store import moderation, notifications, social
 from fedi_town.store.businesses import Business
 from fedi_town.store.effects import FollowersChanged
@@ -68,6 +70,10 @@ async def _follow_page(request: Request, state: str) -> Response:
         services.store, business.id, state=state, limit=limit, max_id=max_id
     )
     items = [views.follow(f, a) for f, a in rows]
+    if state == "accepted":  # whether the business follows them back (pending, accepted)
+        back = await following_store.states_of(services.store, business.id, [a.id for _, a in rows])
+        for item, (_, actor) in zip(items, rows, strict=True):
+            item["you_follow"] = back.get(actor.id)
     return json_response({"items": items, "next_max_id": views.next_max_id(items, limit)})
 
 
@@ -186,8 +192,9 @@ async def list_blocks(request: Request) -> Response:
 
 
 async def create_block(request: Request) -> Response:
-    """Block an actor or a domain: their follows end (with a Reject{Follow} each) and what
-    they send is refused from now on."""
+    """Block an actor or a domain: their follows end (with a Reject{Follow} each), so do the
+    business's follows of them (with an Undo{Follow} each), and what they send is refused
+    from now on."""
     services, business = await _business(request)
     data = await read_json(request, services.settings.max_body_bytes)
     validate("block-create", data)
@@ -209,6 +216,10 @@ async def create_block(request: Request) -> Response:
             await social.delete_follow(store, follow.id)
             embedded = follow_object(follow, business, actor, services.urls)
             await enqueue_reject(services, business, actor, embedded)
+        followed = await following_store.matching(
+            store, business_id=business.id, actor_uri=actor_uri, domain=domain
+        )
+        await following_commands.end_follows(services, followed)
     moderation.blocks_changed(store)  # committed: no check may keep the list from before
     services.store.after_commit(FollowersChanged())
     log.info(

@@ -13,6 +13,7 @@ from fedi_town.protocol.ids import query_id, query_limit
 from fedi_town.protocol.vocabulary import iso8601
 from fedi_town.store.actors import RemoteActor, actor_from_row
 from fedi_town.store.db import Row
+from fedi_town.store.following import Following
 from fedi_town.store.moderation import Block, Report
 from fedi_town.store.notifications import TYPES
 from fedi_town.store.social import Follow
@@ -86,6 +87,16 @@ def notification(row: Row) -> dict[str, Any]:
 
 
 def follow(item: Follow, actor: RemoteActor) -> dict[str, Any]:
+    return {
+        "id": str(item.id),
+        "state": item.state,
+        "created_at": iso8601(item.created_at),
+        "account": account(actor),
+    }
+
+
+def following(item: Following, actor: RemoteActor) -> dict[str, Any]:
+    """An account the business follows (``accepted``) or asked to (``pending``)."""
     return {
         "id": str(item.id),
         "state": item.state,

@@ -9,7 +9,7 @@ from fedi_town.protocol.reading import Activity, first_type
 from fedi_town.remote import actors as remote_actors
 from fedi_town.services import Services
 from fedi_town.store import actors as store_actors
-from fedi_town.store import businesses, moderation
+from fedi_town.store import local_actors, moderation
 from fedi_town.store.actors import RemoteActor
 from fedi_town.store.businesses import Business
 from fedi_town.store.db import Store
@@ -51,7 +51,14 @@ class Inbound:
         Call before opening the handler's transaction (it may fetch over the network).
         """
         if self._actor is None:
-            known = await store_actors.recent_by_uri(self.store, self.actor_uri)
+            known: RemoteActor | None
+            local = await local_actors.business_at(self.store, self.services.urls, self.actor_uri)
+            if local is not None:  # another business here: from the database, never HTTP
+                known = await local_actors.as_actor(
+                    self.store, self.services.urls, local, now=self.services.now_ms()
+                )
+            else:
+                known = await store_actors.recent_by_uri(self.store, self.actor_uri)
             if known is None:
                 known = await remote_actors.fetch_actor(self.services.fetcher(), self.actor_uri)
             self._actor = known
@@ -61,16 +68,7 @@ class Inbound:
         """The live business whose actor id is ``uri``, or None."""
         if not uri:
             return None
-        prefix = self.services.urls.actor("")
-        if not uri.startswith(prefix):
-            return None
-        username = uri[len(prefix) :]
-        if not username or any(c in username for c in "/#?"):
-            return None
-        business = await businesses.by_username(self.store, username)
-        if business is None or self.services.urls.actor(business.username) != uri:
-            return None
-        return business
+        return await local_actors.business_at(self.store, self.services.urls, uri)
 
     async def blocked_by(self, business_id: int) -> bool:
         """Whether that business (or the instance) blocks the sender (from memory:

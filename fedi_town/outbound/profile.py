@@ -21,11 +21,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from fedi_town.protocol import activities
 from fedi_town.services import Services
 from fedi_town.store import businesses, outbox
+from fedi_town.store import following as following_store
 from fedi_town.store import queue as q
 from fedi_town.store.businesses import Business
 from fedi_town.store.db import new_id
@@ -148,13 +150,21 @@ async def on_business_deleted(services: Services, business: Business) -> None:
         "activity_id IN (SELECT id FROM outgoing_activities WHERE business_id = :b)",
         {"b": business.id},
     )
-    count = await _to_followers(services, business, body)
+    # those it follows hear of it too, and forget it as a follower
+    followed = await following_store.followed_inboxes(services.store, business.id)
+    await following_store.delete_all_of(services.store, business.id)
+    count = await _to_followers(services, business, body, also=followed)
     log.info("business %s deleted: Delete to %d inboxes", business.username, count)
 
 
-async def _to_followers(services: Services, business: Business, body: dict[str, Any]) -> int:
-    """Queue ``body`` for every follower's (shared) inbox; how many inboxes it goes to."""
-    inboxes = await outbox.follower_inboxes(services.store, business.id)
+async def _to_followers(
+    services: Services, business: Business, body: dict[str, Any], also: Sequence[str] = ()
+) -> int:
+    """Queue ``body`` for every follower's (shared) inbox, and ``also``; how many inboxes it
+    goes to."""
+    inboxes = list(
+        dict.fromkeys([*await outbox.follower_inboxes(services.store, business.id), *also])
+    )
     await outbox.enqueue(
         services.store, business_id=business.id, body=body, inboxes=inboxes, now=services.now_ms()
     )

@@ -21,6 +21,7 @@ from fedi_town.read.lookup import live_business
 from fedi_town.read.negotiate import serve_document
 from fedi_town.read.paging import page_number, paged
 from fedi_town.services import Services
+from fedi_town.store import following as following_store
 from fedi_town.store import reads
 from fedi_town.store.document_inputs import note_inputs
 
@@ -74,20 +75,22 @@ async def followers(request: Request) -> Response:
 
 
 async def following(request: Request) -> Response:
-    """Businesses follow nobody (yet): an empty collection, still with a ``first`` page."""
+    """Actor ids the business follows (accepted follows only), newest first."""
     services: Services = request.app.state.services
 
     async def build(fetcher: str | None) -> Document:
         business = await live_business(services, request)
+        total = await following_store.count_accepted(services.store, business.id)
 
         async def fetch(limit: int, offset: int) -> list[Any]:
-            return []
+            return await following_store.accepted_uris(
+                services.store, business.id, limit=limit, offset=offset
+            )
 
         collection_id = services.urls.following(business.username)
-        return await paged(collection_id, page_number(request), 0, fetch)
+        return await paged(collection_id, page_number(request), total, fetch)
 
-    group = business_group(str(request.path_params["username"]))
-    return await serve_document(request, build, cache_group=group)
+    return await serve_document(request, build, cache_group=FOLLOWERS)
 
 
 async def featured(request: Request) -> Response:

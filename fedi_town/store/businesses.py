@@ -371,7 +371,15 @@ async def counts(store: Store, business_id: int) -> dict[str, int]:
         "AND deleted_at IS NULL AND visibility IN ('public', 'unlisted')",
         {"b": business_id},
     )
-    return {"followers": int(followers or 0), "following": 0, "posts": int(posts or 0)}
+    following = await store.fetch_val(
+        "SELECT COUNT(*) FROM following WHERE business_id = :b AND state = 'accepted'",
+        {"b": business_id},
+    )
+    return {
+        "followers": int(followers or 0),
+        "following": int(following or 0),
+        "posts": int(posts or 0),
+    }
 
 
 async def private_keys(store: Store) -> list[tuple[int, str]]:

@@ -473,6 +473,28 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "ALTER TABLE businesses ADD COLUMN featured_tags TEXT NOT NULL DEFAULT '[]'",
         ],
     ),
+    (
+        11,
+        "who businesses follow",
+        [
+            # Accounts a business follows (``store.following``): remote actors, or another
+            # business here (as its ``remote_actors`` row). state: pending until their
+            # Accept, then accepted; a Reject or an unfollow deletes the row.
+            """CREATE TABLE following (
+                id BIGINT PRIMARY KEY,
+                business_id BIGINT NOT NULL,
+                actor_id BIGINT NOT NULL,
+                follow_uri TEXT NOT NULL,
+                state TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                UNIQUE (business_id, actor_id)
+            )""",
+            "CREATE INDEX following_business ON following (business_id, state, id)",
+            "CREATE INDEX following_actor ON following (actor_id)",
+            "CREATE INDEX following_uri ON following (follow_uri)",
+        ],
+    ),
 ]
 
 #: The version a migrated database is at (what ``/readyz`` expects).

@@ -120,7 +120,8 @@ async def follower_inboxes(store: Store, business_id: int) -> list[str]:
 
 
 async def mark_inbox_gone(store: Store, inbox: str, *, now: int) -> int:
-    """A personal inbox answered 410: its actor is gone; drop it as follower everywhere."""
+    """A personal inbox answered 410: its actor is gone; drop it as follower everywhere (and
+    from whom businesses follow)."""
     async with store.transaction():
         rows = await store.fetch_all(
             "SELECT id FROM remote_actors WHERE inbox = :inbox AND gone_at IS NULL",
@@ -132,4 +133,5 @@ async def mark_inbox_gone(store: Store, inbox: str, *, now: int) -> int:
                 {"now": now, "id": row["id"]},
             )
             await store.execute("DELETE FROM follows WHERE actor_id = :id", {"id": row["id"]})
+            await store.execute("DELETE FROM following WHERE actor_id = :id", {"id": row["id"]})
     return len(rows)

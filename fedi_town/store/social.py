@@ -411,8 +411,9 @@ async def delete_note(store: Store, note_id: int) -> None:
 
 
 async def purge_actor(store: Store, actor: RemoteActor) -> None:
-    """Delete everything of ``actor`` (account deletion): follows, notes, likes, boosts,
-    notifications, keys and the actor row. Call inside a transaction."""
+    """Delete everything of ``actor`` (account deletion): follows (of a business, and a
+    business's of it), notes, likes, boosts, notifications, keys and the actor row. Call
+    inside a transaction."""
     values = {"a": actor.id}
     await store.execute("DELETE FROM notifications WHERE actor_id = :a", values)
     await store.execute(
@@ -428,5 +429,6 @@ async def purge_actor(store: Store, actor: RemoteActor) -> None:
     await store.execute("DELETE FROM remote_notes WHERE actor_id = :a", values)
     await store.execute("DELETE FROM interactions WHERE actor_id = :a", values)
     await store.execute("DELETE FROM follows WHERE actor_id = :a", values)
+    await store.execute("DELETE FROM following WHERE actor_id = :a", values)
     await store.execute("DELETE FROM remote_keys WHERE owner_uri = :u", {"u": actor.uri})
     await store.execute("DELETE FROM remote_actors WHERE id = :a", values)

@@ -8,6 +8,9 @@ whether new followers need approval at all.
     POST /app/{username}/followers/block                  actor: blocked (and so removed)
     POST /app/{username}/followers/approval               approve=yes|no
 
+A follower the business does not follow yet has a "Follow back" button: it posts to the
+Following page's form (``webapp.following``) and comes back here.
+
 Requests exist only while the business approves followers itself
 (``manually_approves_followers``); the page says so and switches it. Each button names the
 person it acts on; the name rides along in the form only to word the sentence that follows.
@@ -44,6 +47,7 @@ def _people(request: Request, business: Business, answer: ApiAnswer) -> list[dic
             "who": person(raw.get("account")),
             "when": when(request, business, raw.get("created_at")),
             "created_at": raw.get("created_at"),
+            "you_follow": raw.get("you_follow"),
         }
         for raw in data.get("items", [])
     ]

@@ -328,6 +328,11 @@ class FedifyClient:
         result: dict[str, Any] = await self._call("POST", "follow", {"actor": actor})
         return result
 
+    async def answer_follows(self, answer: str) -> None:
+        """Make the peer answer the next Follows of its actor with ``accept`` or ``reject``
+        (it accepts by default; ``clear`` sets it back)."""
+        await self._call("POST", "follow-answer", {"answer": answer})
+
     async def unfollow(self, actor: str) -> dict[str, Any]:
         result: dict[str, Any] = await self._call("POST", "unfollow", {"actor": actor})
         return result

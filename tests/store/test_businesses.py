@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fedi_town.store import businesses, social
+from fedi_town.store import businesses, following, social
 from fedi_town.store.db import now_ms
 from tests.store.conftest import a_business, a_post, an_actor
 
@@ -68,12 +68,17 @@ async def test_counts_are_accepted_followers_and_published_public_posts(store):
             follow_document=None,
             now=now_ms(),
         )
+        row = await following.insert(
+            store, business_id=business.id, actor_id=actor.id, follow_uri=f"f:{name}", now=1
+        )
+        if state == "accepted":
+            await following.set_state(store, row.id, "accepted", now=2)
     await a_post(store, business)
     await a_post(store, business, published=False, scheduled_at=2**40)
     # When the business's counts are read
     counts = await businesses.counts(store, business.id)
     # Then only what the public sees is counted
-    assert counts == {"followers": 1, "following": 0, "posts": 1}
+    assert counts == {"followers": 1, "following": 1, "posts": 1}
 
 
 async def test_a_key_value_is_written_by_the_first_writer_only(store):

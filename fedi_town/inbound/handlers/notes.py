@@ -104,6 +104,9 @@ async def _targets(ctx: Inbound, activity: Activity, note: Activity) -> dict[int
         business = await ctx.business_at(uri)
         if business is not None:
             found.setdefault(business.id, "mention")
+    sender = await ctx.business_at(ctx.actor_uri)
+    if sender is not None:  # a business here replying in its own thread: not news to it
+        found.pop(sender.id, None)
     for business_id in list(found):
         if await ctx.blocked_by(business_id):
             del found[business_id]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from fedi_town.store import following
 from tests.inbound import payloads as p
 from tests.inbound.handlers.helpers import (
     ALICE,
@@ -90,7 +91,85 @@ async def test_a_block_of_a_business_ends_their_follow(services, biz, actor, mak
     await twice_changes_nothing(services, make(actor, biz))
 
 
-async def test_accept_and_reject_of_follows_are_acknowledged_and_ignored(services, biz):
+async def _following(services, bakery, actor_uri):
+    """The bakery follows ``actor_uri`` (pending), as ``outbound.following.follow`` leaves it."""
+    actor = await add_remote_actor(services.store, actor_uri)
+    return await following.insert(
+        services.store,
+        business_id=bakery.id,
+        actor_id=actor.id,
+        follow_uri=f"{services.urls.actor(bakery.username)}#activities/1",
+        now=1,
+    )
+
+
+def _answer(kind, actor, follow_object):
+    return {
+        "@context": p.AS,
+        "id": f"{actor}#accepts/follows/1",
+        "type": kind,
+        "actor": actor,
+        "object": follow_object,
+    }
+
+
+async def _state(services, bakery):
+    rows = await following.page(services.store, bakery.id, limit=5)
+    return [f.state for f, _ in rows]
+
+
+@pytest.mark.parametrize(
+    "embedded",
+    ["whole", "id only", "same people, other id"],
+)
+async def test_an_accept_of_our_follow_makes_it_accepted(services, bakery, biz, embedded):
+    # Given the bakery's pending follow of alice
+    row = await _following(services, bakery, ALICE)
+    inner = {"id": row.follow_uri, "type": "Follow", "actor": biz, "object": ALICE}
+    if embedded == "id only":
+        inner = row.follow_uri
+    elif embedded == "same people, other id":
+        inner = {**inner, "id": f"{ALICE}#rewritten"}
+    # When alice's Accept arrives (Mastodon embeds the Follow; some send its id)
+    outcome = await handle(services, _answer("Accept", ALICE, inner))
+    # Then the follow is accepted; a repeat changes nothing
+    assert outcome == "follow accepted"
+    assert await _state(services, bakery) == ["accepted"]
+    assert await handle(services, _answer("Accept", ALICE, inner)) == "follow already accepted"
+
+
+async def test_a_reject_ends_our_follow_pending_or_accepted(services, bakery, biz):
+    row = await _following(services, bakery, ALICE)
+    inner = {"id": row.follow_uri, "type": "Follow", "actor": biz, "object": ALICE}
+    await handle(services, _answer("Accept", ALICE, inner))
+    # When alice rejects it later (she removed the bakery as follower)
+    outcome = await handle(services, _answer("Reject", ALICE, inner))
+    # Then the bakery no longer follows her
+    assert outcome == "follow rejected"
+    assert await _state(services, bakery) == []
+
+
+async def test_an_answer_from_someone_else_changes_nothing(services, bakery, biz):
+    # Given the bakery's follow of alice, and zork who is not followed
+    row = await _following(services, bakery, ALICE)
+    await add_remote_actor(services.store, ZORK)
+    inner = {"id": row.follow_uri, "type": "Follow", "actor": biz, "object": ALICE}
+    # When zork accepts or rejects alice's follow
+    for kind in ("Accept", "Reject"):
+        outcome = await handle(services, _answer(kind, ZORK, inner))
+        # Then nothing happens
+        assert outcome == "ignored: no such follow of ours"
+    assert await _state(services, bakery) == ["pending"]
+
+
+async def test_an_accept_of_something_else_is_ignored(services, bakery):
+    await _following(services, bakery, ALICE)
+    outcome = await handle(services, _answer("Accept", ALICE, {"id": "x:1", "type": "Invite"}))
+    assert outcome == "ignored: not about a Follow"
+    assert await _state(services, bakery) == ["pending"]
+
+
+async def test_accept_and_reject_of_unknown_follows_are_acknowledged(services, biz):
     await add_remote_actor(services.store, ALICE)
     accept = {
         "@context": p.AS,
@@ -101,3 +180,23 @@ async def test_accept_and_reject_of_follows_are_acknowledged_and_ignored(service
     }
     row = await dispatch(services, accept)
     assert row["state"] == "done"
+
+
+async def test_a_block_of_a_business_ends_its_follow_of_them_too(services, bakery, biz):
+    # Given the bakery following alice (accepted), and alice not following it
+    row = await _following(services, bakery, ALICE)
+    inner = {"id": row.follow_uri, "type": "Follow", "actor": biz, "object": ALICE}
+    await handle(services, _answer("Accept", ALICE, inner))
+    # When alice blocks the bakery
+    block = {"@context": p.AS, "id": f"{ALICE}#blocks/1", "type": "Block", "actor": ALICE}
+    outcome = await handle(services, block | {"object": biz})
+    # Then the bakery no longer follows her
+    assert outcome == "follow severed"
+    assert await _state(services, bakery) == []
+
+
+async def test_a_followed_account_deleting_itself_ends_the_follow(services, bakery, biz):
+    await _following(services, bakery, ALICE)
+    delete = {"@context": p.AS, "id": f"{ALICE}#delete", "type": "Delete", "actor": ALICE}
+    assert await handle(services, delete | {"object": ALICE}) == "account purged"
+    assert await _state(services, bakery) == []

@@ -235,6 +235,7 @@ export class Control {
       "POST lookup": (body) => this.lookup(body),
       "POST fetch": (body) => this.fetchObject(body),
       "POST follow": (body) => this.follow(body),
+      "POST follow-answer": (body) => this.setFollowAnswer(body),
       "POST unfollow": (body) => this.undo(body, "actor", this.state.following),
       "POST like": (body) => this.like(body),
       "POST unlike": (body) => this.undo(body, "object", this.state.likes),
@@ -244,6 +245,15 @@ export class Control {
       "POST delete-note": (body) => this.deleteNote(body),
       "POST signed-get": (body) => this.signedGet(body),
     };
+  }
+
+  /** How the next Follows of our actor are answered: `{answer: "accept" | "reject"}`. */
+  setFollowAnswer(body) {
+    if (body.answer !== "accept" && body.answer !== "reject") {
+      throw new ControlError(400, "answer must be accept or reject");
+    }
+    this.state.followAnswer = body.answer;
+    return { ok: true, answer: body.answer };
   }
 
   async info() {

@@ -10,6 +10,7 @@ import {
 import {
   Accept,
   Activity,
+  Reject,
   Endpoints,
   Follow,
   getTypeId,
@@ -32,6 +33,7 @@ export class PeerState {
     this.notes = new Map(); // note id -> Note the actor wrote
     this.followers = new Set(); // actor ids that follow us
     this.moves = []; // Moves: {origin, target, followed, reason}; neither yet: in progress
+    this.followAnswer = "accept"; // how we answer a Follow: "accept" or "reject"
     this.kv = new MemoryKvStore(); // Fedify's caches: documents, keys, signature specs
   }
 
@@ -43,6 +45,7 @@ export class PeerState {
     this.sent.length = 0; // loopback.mjs holds this array
     this.rawActivities.clear();
     this.moves = [];
+    this.followAnswer = "accept";
   }
 }
 
@@ -81,21 +84,26 @@ function record(state, activity, extra) {
   });
 }
 
-/** Accept every Follow of our actor (and forget followers that Undo theirs). */
+/**
+ * Accept every Follow of our actor, or Reject it when told to (`POST follow-answer`), and
+ * forget followers that Undo theirs.
+ */
 async function followBookkeeping(ctx, state, username, activity) {
   const type = typeName(activity);
   const follower = activity.actorId?.href;
   if (follower === undefined) return;
   if (type === "Follow" && activity.objectId?.href === ctx.getActorUri(username).href) {
-    state.followers.add(follower);
+    const accepting = state.followAnswer !== "reject";
+    if (accepting) state.followers.add(follower);
     const actor = await activity.getActor();
     if (actor === null) return;
-    const accept = new Accept({
+    const Answer = accepting ? Accept : Reject;
+    const answer = new Answer({
       id: new URL(`${ctx.origin}/activities/${crypto.randomUUID()}`),
       actor: ctx.getActorUri(username),
       object: activity,
     });
-    await ctx.sendActivity({ identifier: username }, actor, accept);
+    await ctx.sendActivity({ identifier: username }, actor, answer);
   } else if (type === "Undo") {
     const undone = state.rawActivities.get(activity.id?.href)?.object;
     if (undone?.type === "Follow") state.followers.delete(follower);

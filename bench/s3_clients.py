@@ -66,7 +66,8 @@ def _import_cost(name: str) -> dict[str, Any]:
         ).stdout
         runs.append(json.loads(out))
     runs.sort(key=lambda r: r["import_s"])
-    return runs[1]
+    middle: dict[str, Any] = runs[1]
+    return middle
 
 
 async def _obstore_speed(endpoint: str) -> tuple[float, float]:
@@ -135,9 +136,7 @@ def main() -> None:
             cost = _import_cost(name)
             put, get = asyncio.run(speed(endpoint))
             before, after = cost["rss_before"], cost["rss_after"]
-            growth = ", ".join(
-                f"{key} {before[key]:.1f} -> {after[key]:.1f} MB" for key in before
-            )
+            growth = ", ".join(f"{key} {before[key]:.1f} -> {after[key]:.1f} MB" for key in before)
             print(
                 f"{name}: import+client {cost['import_s'] * 1000:.0f} ms, {growth}, "
                 f"{ROUNDS} puts of {SIZE // 1024} KB {put:.2f} s ({ROUNDS / put:.0f}/s), "

@@ -33,7 +33,7 @@ from fedi_town.errors import ConfigError, ProblemError
 from fedi_town.logs import FORMS as LOG_FORMS
 from fedi_town.logs import configure_logging
 from fedi_town.protocol import sealed
-from fedi_town.services import Services
+from fedi_town.services import Services, media_store
 from fedi_town.settings import LOG_LEVELS, Settings, new_token
 from fedi_town.store import archive, businesses, health, keys_at_rest, people
 from fedi_town.store.db import Store
@@ -486,7 +486,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     async def run() -> archive.Manifest:
         services = await _with_store(settings)
         try:
-            return await archive.backup(services.store, settings.media_dir, destination, _progress)
+            return await archive.backup(services.store, services.media, destination, _progress)
         finally:
             await services.store.disconnect()
 
@@ -502,7 +502,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     if manifest.missing_media:
         print(
             f"warning: {len(manifest.missing_media)} media file(s) named in the database "
-            f"were not in {settings.media_dir}",
+            f"were not in {media_store(settings).describe()}",
             file=sys.stderr,
         )
     print(SECRETS_NOT_IN_BACKUP)
@@ -517,7 +517,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         services = await _with_store(settings)
         try:
             return await archive.restore(
-                services.store, settings.media_dir, Path(args.archive), ring, _progress
+                services.store, services.media, Path(args.archive), ring, _progress
             )
         finally:
             await services.store.disconnect()
@@ -555,7 +555,7 @@ def cmd_copy_database(args: argparse.Namespace) -> int:
         print(f"{table:<22} {rows:>9} {found.get(table, 0):>9}")
     print(
         f"copied {sum(found.values())} rows; every table's count verified. Media files stay "
-        f"in {settings.media_dir}; point FEDI_TOWN_DATABASE_URL at the new database."
+        f"in {media_store(settings).describe()}; point FEDI_TOWN_DATABASE_URL at the new database."
     )
     return 0
 

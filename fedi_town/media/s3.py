@@ -1,6 +1,9 @@
 """Media as objects in an S3-compatible bucket (Amazon S3, MinIO, Garage, Backblaze B2,
 Scaleway...), so web processes on several machines share the same media.
 
+obstore raises ``FileNotFoundError`` for a missing object (its ``NotFoundError`` is
+caught too) and ``PermissionError`` for a refused key.
+
 The client is obstore (Rust's ``object_store``), chosen over aiobotocore by measurement
 (docs/performance.md, "S3 client for media"; ``bench/s3_clients.py``): importing it and
 making a client costs 6 ms and +1.2 MB of private memory (+8 MB of its shared library's
@@ -20,10 +23,13 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fedi_town.media.storage import CHUNK_BYTES, MediaUnavailable, Streamed, safe_key
 from fedi_town.settings import PREFIX, Settings
+
+if TYPE_CHECKING:
+    from obstore.store import S3Config
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +81,7 @@ class S3MediaStore:
         if self._client is None:
             from obstore.store import S3Store  # deferred: Rust library, only when S3 is used
 
-            config: dict[str, Any] = {
+            config: S3Config = {
                 "region": self.region,
                 "access_key_id": self._access_key_id,
                 "secret_access_key": self._secret,
@@ -99,9 +105,12 @@ class S3MediaStore:
         """The failure as a 503 naming the bucket and what went wrong, never the secret."""
         from obstore import exceptions  # deferred: loaded with the client above
 
-        if isinstance(exc, exceptions.NotFoundError):
+        if isinstance(exc, FileNotFoundError | exceptions.NotFoundError):
             why = "the bucket does not exist"
-        elif isinstance(exc, exceptions.PermissionDeniedError | exceptions.UnauthenticatedError):
+        elif isinstance(
+            exc,
+            PermissionError | exceptions.PermissionDeniedError | exceptions.UnauthenticatedError,
+        ):
             why = (
                 f"the key was refused (check {PREFIX}S3_ACCESS_KEY_ID, "
                 f"{PREFIX}S3_SECRET_ACCESS_KEY and {PREFIX}S3_REGION)"
@@ -131,7 +140,7 @@ class S3MediaStore:
             return None
         try:
             return await obstore.get_async(self._store(), key)
-        except exceptions.NotFoundError:
+        except (FileNotFoundError, exceptions.NotFoundError):
             return None
         except Exception as exc:
             raise self._failed("read from", exc) from None
@@ -163,7 +172,7 @@ class S3MediaStore:
         _check(key)
         try:
             await obstore.delete_async(self._store(), key)
-        except exceptions.NotFoundError:
+        except (FileNotFoundError, exceptions.NotFoundError):
             return
         except Exception as exc:
             raise self._failed("delete from", exc) from None
@@ -176,7 +185,7 @@ class S3MediaStore:
             return None
         try:
             meta = await obstore.head_async(self._store(), key)
-        except exceptions.NotFoundError:
+        except (FileNotFoundError, exceptions.NotFoundError):
             return None
         except Exception as exc:
             raise self._failed("read from", exc) from None

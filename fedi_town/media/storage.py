@@ -162,7 +162,7 @@ class LocalMediaStore:
             await anyio.to_thread.run_sync(self._remove, _checked(key))
         except OSError as exc:
             raise MediaUnavailable(
-                f"cannot delete from {self.describe()}: {exc.strerror}", retry_after=60
+                f"cannot remove a file in {self.describe()}: {exc.strerror}", retry_after=60
             ) from None
 
     async def size(self, key: str) -> int | None:

@@ -132,13 +132,15 @@ class S3MediaStore:
         except Exception as exc:
             raise self._failed("write to", exc) from None
 
-    async def _open(self, key: str) -> Any:
+    async def _open(self, key: str, part: tuple[int, int] | None = None) -> Any:
         import obstore  # deferred: see _store
         from obstore import exceptions  # deferred: see _store
 
         if not safe_key(key):
             return None
         try:
+            if part is not None:
+                return await obstore.get_async(self._store(), key, options={"range": part})
             return await obstore.get_async(self._store(), key)
         except (FileNotFoundError, exceptions.NotFoundError):
             return None
@@ -154,16 +156,17 @@ class S3MediaStore:
         except Exception as exc:
             raise self._failed("read from", exc) from None
 
-    async def stream(self, key: str) -> Streamed | None:
-        found = await self._open(key)
+    async def stream(self, key: str, part: tuple[int, int] | None = None) -> Streamed | None:
+        found = await self._open(key, part)
         if found is None:
             return None
+        first, end = found.range
 
         async def chunks() -> AsyncIterator[bytes]:
             async for chunk in found.stream(min_chunk_size=CHUNK_BYTES):
                 yield bytes(chunk)
 
-        return Streamed(int(found.meta["size"]), chunks())
+        return Streamed(int(end) - int(first), chunks())
 
     async def delete(self, key: str) -> None:
         import obstore  # deferred: see _store

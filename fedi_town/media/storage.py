@@ -51,7 +51,7 @@ def _checked(key: str) -> str:
 
 @dataclass(frozen=True)
 class Streamed:
-    """An object being read: its size, then its bytes in chunks."""
+    """An object (or a part of it) being read: how many bytes, then the bytes in chunks."""
 
     size: int
     chunks: AsyncIterator[bytes]
@@ -72,8 +72,9 @@ class MediaStore(Protocol):
         """The object's bytes, or None when there is none."""
         ...
 
-    async def stream(self, key: str) -> Streamed | None:
-        """The object's size and a reader of its bytes, or None when there is none."""
+    async def stream(self, key: str, part: tuple[int, int] | None = None) -> Streamed | None:
+        """A reader of the object's bytes (only ``start <= i < end`` with ``part``) and how
+        many it gives, or None when there is none. ``part`` must lie inside the object."""
         ...
 
     async def delete(self, key: str) -> None:
@@ -142,10 +143,12 @@ class LocalMediaStore:
             return await anyio.to_thread.run_sync(path.read_bytes)
         return None
 
-    async def stream(self, key: str) -> Streamed | None:
+    async def stream(self, key: str, part: tuple[int, int] | None = None) -> Streamed | None:
         data = await self.get(key)
         if data is None:
             return None
+        if part is not None:
+            data = data[part[0] : part[1]]
 
         async def chunks() -> AsyncIterator[bytes]:
             for start in range(0, len(data), CHUNK_BYTES):

@@ -9,7 +9,8 @@ Documents always name ``/media/{path}`` on the instance, whichever store keeps t
 
 - local folder: sent as a file (``Range``, ``ETag``, ``Last-Modified`` as Starlette does),
   only from inside ``FEDI_TOWN_MEDIA_DIR``: no ``..``, no absolute path, no symlink out;
-- a bucket: streamed from it through this process, or, with ``FEDI_TOWN_S3_PUBLIC_URL``,
+- a bucket: streamed from it through this process (one ``Range`` honoured, as for files),
+  or, with ``FEDI_TOWN_S3_PUBLIC_URL``,
   a 302 to the bucket's (or its CDN's) public URL of the object, so the bytes never pass
   here. A bucket that cannot be reached answers 503 (a problem document).
 """
@@ -23,7 +24,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from fedi_town.errors import NotFound
-from fedi_town.media.storage import LocalMediaStore, safe_key
+from fedi_town.media.storage import LocalMediaStore, MediaStore, safe_key
 from fedi_town.services import Services
 from fedi_town.store import reads
 
@@ -55,11 +56,55 @@ async def media_file(request: Request) -> Response:
         return FileResponse(target, media_type=media_type, headers=MEDIA_HEADERS)
     if public := services.settings.s3_public_url:
         return RedirectResponse(f"{public}/{relative}", 302, headers=REDIRECT_HEADERS)
-    found = await store.stream(relative)
+    return await _streamed(store, relative, media_type, request.headers.get("range"))
+
+
+async def _streamed(store: MediaStore, key: str, media_type: str, asked: str | None) -> Response:
+    """The object from the bucket, through this process: whole, or the one byte range a
+    ``Range`` header asks for (206; 416 outside the object), as the folder's files are."""
+    headers = {**MEDIA_HEADERS, "Accept-Ranges": "bytes"}
+    part = None
+    if asked is not None and (wanted := one_range(asked)) is not None:
+        size = await store.size(key)
+        if size is None:
+            raise NotFound("no such file")
+        part = within(wanted, size)
+        if part is None:
+            return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})
+        headers["Content-Range"] = f"bytes {part[0]}-{part[1] - 1}/{size}"
+    found = await store.stream(key, part)
     if found is None:
         raise NotFound("no such file")
-    headers = {**MEDIA_HEADERS, "Content-Length": str(found.size)}
-    return StreamingResponse(found.chunks, media_type=media_type, headers=headers)
+    headers["Content-Length"] = str(found.size)
+    status = 206 if part is not None else 200
+    return StreamingResponse(found.chunks, status, media_type=media_type, headers=headers)
+
+
+def one_range(header: str) -> tuple[int | None, int | None] | None:
+    """``bytes=a-b``, ``bytes=a-`` or ``bytes=-n`` as (a, b), (a, None) or (None, n); None
+    for anything else (several ranges, another unit), which is answered whole."""
+    unit, _, spec = header.strip().partition("=")
+    if unit.strip().lower() != "bytes" or "," in spec:
+        return None
+    first, dash, last = spec.strip().partition("-")
+    if not dash or not (first.isdigit() or last.isdigit()):
+        return None
+    if (first and not first.isdigit()) or (last and not last.isdigit()):
+        return None
+    return (int(first) if first else None, int(last) if last else None)
+
+
+def within(wanted: tuple[int | None, int | None], size: int) -> tuple[int, int] | None:
+    """The asked range as [start, end) inside an object of ``size`` bytes, or None when
+    it does not overlap it (416)."""
+    first, last = wanted
+    if first is None:  # the last ``last`` bytes
+        if not last or size == 0:
+            return None
+        return (max(0, size - last), size)
+    if first >= size or (last is not None and last < first):
+        return None
+    return (first, size if last is None else min(last + 1, size))
 
 
 def static_files() -> BaseRoute:

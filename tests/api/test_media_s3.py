@@ -140,3 +140,26 @@ async def test_with_a_public_url_media_gets_redirect_there_and_documents_keep_ou
         assert response.headers["location"] == f"https://media.town.example/{name_of(media)}"
         # But a name no upload recorded is still 404, not a redirect
         assert (await client.get("/media/nothing.png")).status_code == 404
+
+
+async def test_a_range_of_a_photo_in_the_bucket_is_served_as_from_a_folder(s3_client, s3_objects):
+    # Given a photo in the bucket
+    business = await create_business(s3_client, "bakery")
+    name = name_of((await upload(s3_client, business, image_bytes())).json())
+    stored = s3_objects()[name]
+    size = len(stored)
+    url = f"/media/{name}"
+    # When parts of it are asked for, as a browser or a proxy may
+    first = await s3_client.get(url, headers={"Range": "bytes=0-99"})
+    tail = await s3_client.get(url, headers={"Range": "bytes=-10"})
+    rest = await s3_client.get(url, headers={"Range": "bytes=100-"})
+    outside = await s3_client.get(url, headers={"Range": f"bytes={size}-"})
+    several = await s3_client.get(url, headers={"Range": "bytes=0-1,5-6"})
+    # Then each is the 206 of those bytes, 416 outside the photo, and several ranges whole
+    assert (first.status_code, first.content) == (206, stored[:100])
+    assert first.headers["content-range"] == f"bytes 0-99/{size}"
+    assert (tail.status_code, tail.content) == (206, stored[-10:])
+    assert (rest.status_code, rest.content) == (206, stored[100:])
+    assert outside.status_code == 416
+    assert outside.headers["content-range"] == f"bytes */{size}"
+    assert (several.status_code, several.content) == (200, stored)

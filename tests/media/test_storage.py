@@ -112,3 +112,15 @@ async def test_a_local_symlink_out_of_the_folder_is_not_followed(tmp_path: Path)
     # Then the link reads as nothing
     assert await store.get("link.png") is None
     assert store.file_path("link.png") is None
+
+
+async def test_a_part_of_an_object_streams_only_those_bytes(media: MediaStore):
+    # Given a stored object of 1,000 bytes
+    data = bytes(range(250)) * 4
+    await media.put("part.png", data, "image/png")
+    # When bytes 100 to 349 are streamed
+    streamed = await media.stream("part.png", (100, 350))
+    assert streamed is not None
+    # Then exactly those come, and the size says how many
+    assert streamed.size == 250
+    assert b"".join([chunk async for chunk in streamed.chunks]) == data[100:350]

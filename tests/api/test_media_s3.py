@@ -163,3 +163,36 @@ async def test_a_range_of_a_photo_in_the_bucket_is_served_as_from_a_folder(s3_cl
     assert outside.status_code == 416
     assert outside.headers["content-range"] == f"bytes */{size}"
     assert (several.status_code, several.content) == (200, stored)
+
+
+async def test_a_delete_the_bucket_cannot_do_is_a_503_and_the_media_stays_whole(
+    database_url, tmp_path, s3_settings, unreachable_s3, s3_objects
+):
+    # Given a photo uploaded while the bucket answered
+    async with client_with(database_url, tmp_path, s3_settings) as client:
+        business = await create_business(client, "bakery")
+        media = (await upload(client, business, image_bytes())).json()
+    # When its deletion is asked while the bucket does not answer
+    async with client_with(database_url, tmp_path, unreachable_s3) as client:
+        response = await client.delete(
+            f"/api/v1/businesses/bakery/media/{media['id']}", headers=owner(business)
+        )
+        # Then it is a 503, and the row and the object are both still there
+        assert response.status_code == 503
+        assert await table_count(client.services.store, "media") == 1
+    assert list(s3_objects()) == [name_of(media)]
+
+
+async def test_deleting_a_published_post_deletes_its_photo_files_in_the_folder_too(
+    app_client, settings
+):
+    business = await create_business(app_client, "bakery")
+    photo = (await upload(app_client, business, image_bytes())).json()
+    post = await write_post(app_client, business, content="Rye", media_ids=[photo["id"]])
+    assert (settings.media_dir / name_of(photo)).is_file()
+    gone = await app_client.delete(
+        f"/api/v1/businesses/bakery/posts/{post.json()['id']}", headers=owner(business)
+    )
+    assert gone.status_code == 204
+    assert not (settings.media_dir / name_of(photo)).exists()
+    assert (await app_client.get(f"/media/{name_of(photo)}")).status_code == 404

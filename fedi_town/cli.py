@@ -438,7 +438,8 @@ COMMAND_HELP: dict[str, tuple[str, str]] = {
     ),
     "doctor": (
         "Check the setup and print one line per check, ✓ or ✗ with what to fix: settings, "
-        "database, migrations, key encryption keys, media folder, SQLite file mode, https "
+        "database, migrations, key encryption keys, media folder (or S3 bucket), SQLite file "
+        "mode, https "
         "base URL, the instance reachable at its own public URL, clock, admin token. Nothing "
         "is changed. Exits 0 when every check passes, 1 otherwise.",
         "example:\n  sudo -u fedi-town /opt/fedi-town/bin/fedi-town doctor "
@@ -454,7 +455,7 @@ COMMAND_HELP: dict[str, tuple[str, str]] = {
     ),
     "restore": (
         "Restore ARCHIVE into the configured database (migrated, with no business yet) and "
-        "media folder. Checks first that the archive is whole, not from a newer fedi-town, "
+        "media storage (folder or S3 bucket). Checks first that the archive is whole, not from a newer fedi-town, "
         "and that FEDI_TOWN_KEY_ENCRYPTION_KEYS opens its keys; writes nothing otherwise. "
         "See docs/backups.md.",
         "example:\n  fedi-town restore fedi-town-backup-20261207-040000.tar.gz "
@@ -580,7 +581,8 @@ def _add_backup_commands(sub: Any) -> None:
         "restore",
         help="restore a backup into an empty instance (either database backend)",
         description="Restore ARCHIVE into the configured database (migrated, with no "
-        "business yet) and media folder. Checks first that the archive is whole, not "
+        "business yet) and media storage (folder or S3 bucket). Checks first that the "
+        "archive is whole, not "
         "from a newer fedi-town, and that FEDI_TOWN_KEY_ENCRYPTION_KEYS opens its keys; "
         "writes nothing otherwise. See docs/backups.md.",
     )

@@ -455,9 +455,9 @@ COMMAND_HELP: dict[str, tuple[str, str]] = {
     ),
     "restore": (
         "Restore ARCHIVE into the configured database (migrated, with no business yet) and "
-        "media storage (folder or S3 bucket). Checks first that the archive is whole, not from a newer fedi-town, "
-        "and that FEDI_TOWN_KEY_ENCRYPTION_KEYS opens its keys; writes nothing otherwise. "
-        "See docs/backups.md.",
+        "media storage (folder or S3 bucket). Checks first that the archive is whole, not "
+        "from a newer fedi-town, and that FEDI_TOWN_KEY_ENCRYPTION_KEYS opens its keys; "
+        "writes nothing otherwise. See docs/backups.md.",
         "example:\n  fedi-town restore fedi-town-backup-20261207-040000.tar.gz "
         "--env-file /etc/fedi-town/fedi-town.env",
     ),

@@ -439,9 +439,9 @@ COMMAND_HELP: dict[str, tuple[str, str]] = {
     "doctor": (
         "Check the setup and print one line per check, ✓ or ✗ with what to fix: settings, "
         "database, migrations, key encryption keys, media folder (or S3 bucket), SQLite file "
-        "mode, https "
-        "base URL, the instance reachable at its own public URL, clock, admin token. Nothing "
-        "is changed. Exits 0 when every check passes, 1 otherwise.",
+        "mode, https base URL, the instance reachable at its own public URL, clock, admin "
+        "token. Nothing is changed (a bucket's probe object is deleted at once). Exits 0 "
+        "when every check passes, 1 otherwise.",
         "example:\n  sudo -u fedi-town /opt/fedi-town/bin/fedi-town doctor "
         "--env-file /etc/fedi-town/fedi-town.env",
     ),

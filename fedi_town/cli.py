@@ -35,7 +35,7 @@ from fedi_town.logs import configure_logging
 from fedi_town.metrics import prepare_multiprocess
 from fedi_town.protocol import sealed
 from fedi_town.protocol.keys import generate_rsa_keypair
-from fedi_town.services import Services
+from fedi_town.services import Services, media_store
 from fedi_town.settings import LOG_LEVELS, Settings, new_token
 from fedi_town.store import archive, business_archive, businesses, health, keys_at_rest, people
 from fedi_town.store.db import Store
@@ -441,9 +441,10 @@ COMMAND_HELP: dict[str, tuple[str, str]] = {
     ),
     "doctor": (
         "Check the setup and print one line per check, ✓ or ✗ with what to fix: settings, "
-        "database, migrations, key encryption keys, media folder, SQLite file mode, https "
-        "base URL, the instance reachable at its own public URL, clock, admin token. Nothing "
-        "is changed. Exits 0 when every check passes, 1 otherwise.",
+        "database, migrations, key encryption keys, media folder (or S3 bucket), SQLite file "
+        "mode, https base URL, the instance reachable at its own public URL, clock, admin "
+        "token. Nothing is changed (a bucket's probe object is deleted at once). Exits 0 "
+        "when every check passes, 1 otherwise.",
         "example:\n  sudo -u fedi-town /opt/fedi-town/bin/fedi-town doctor "
         "--env-file /etc/fedi-town/fedi-town.env",
     ),
@@ -457,9 +458,9 @@ COMMAND_HELP: dict[str, tuple[str, str]] = {
     ),
     "restore": (
         "Restore ARCHIVE into the configured database (migrated, with no business yet) and "
-        "media folder. Checks first that the archive is whole, not from a newer fedi-town, "
-        "and that FEDI_TOWN_KEY_ENCRYPTION_KEYS opens its keys; writes nothing otherwise. "
-        "See docs/backups.md.",
+        "media storage (folder or S3 bucket). Checks first that the archive is whole, not "
+        "from a newer fedi-town, and that FEDI_TOWN_KEY_ENCRYPTION_KEYS opens its keys; "
+        "writes nothing otherwise. See docs/backups.md.",
         "example:\n  fedi-town restore fedi-town-backup-20261207-040000.tar.gz "
         "--env-file /etc/fedi-town/fedi-town.env",
     ),
@@ -506,7 +507,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     async def run() -> archive.Manifest:
         services = await _with_store(settings)
         try:
-            return await archive.backup(services.store, settings.media_dir, destination, _progress)
+            return await archive.backup(services.store, services.media, destination, _progress)
         finally:
             await services.store.disconnect()
 
@@ -522,7 +523,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     if manifest.missing_media:
         print(
             f"warning: {len(manifest.missing_media)} media file(s) named in the database "
-            f"were not in {settings.media_dir}",
+            f"were not in {media_store(settings).describe()}",
             file=sys.stderr,
         )
     print(SECRETS_NOT_IN_BACKUP)
@@ -537,7 +538,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         services = await _with_store(settings)
         try:
             return await archive.restore(
-                services.store, settings.media_dir, Path(args.archive), ring, _progress
+                services.store, services.media, Path(args.archive), ring, _progress
             )
         finally:
             await services.store.disconnect()
@@ -575,7 +576,7 @@ def cmd_copy_database(args: argparse.Namespace) -> int:
         print(f"{table:<22} {rows:>9} {found.get(table, 0):>9}")
     print(
         f"copied {sum(found.values())} rows; every table's count verified. Media files stay "
-        f"in {settings.media_dir}; point FEDI_TOWN_DATABASE_URL at the new database."
+        f"in {media_store(settings).describe()}; point FEDI_TOWN_DATABASE_URL at the new database."
     )
     return 0
 
@@ -682,7 +683,8 @@ def _add_backup_commands(sub: Any) -> None:
         "restore",
         help="restore a backup into an empty instance (either database backend)",
         description="Restore ARCHIVE into the configured database (migrated, with no "
-        "business yet) and media folder. Checks first that the archive is whole, not "
+        "business yet) and media storage (folder or S3 bucket). Checks first that the "
+        "archive is whole, not "
         "from a newer fedi-town, and that FEDI_TOWN_KEY_ENCRYPTION_KEYS opens its keys; "
         "writes nothing otherwise. See docs/backups.md.",
     )

@@ -7,7 +7,9 @@ them in order and never raises: a failure it did not foresee becomes a ✗ line 
     database       the database answers (a SQLite file must exist: ``fedi-town migrate``)
     migrations     none pending
     keys           FEDI_TOWN_KEY_ENCRYPTION_KEYS is set and opens every stored private key
-    media          FEDI_TOWN_MEDIA_DIR exists, is writable by this user, not world-readable
+    media          FEDI_TOWN_MEDIA_DIR exists, is writable by this user, not world-readable;
+                   or, with FEDI_TOWN_MEDIA_STORAGE=s3, a small probe object can be written
+                   to the bucket, read back and deleted
     sqlite file    mode 0600 (other local users cannot read keys and token hashes)
     base URL       https for a public host
     own URL        GET <FEDI_TOWN_BASE_URL>/.well-known/nodeinfo through the public URL
@@ -15,7 +17,8 @@ them in order and never raises: a failure it did not foresee becomes a ✗ line 
     clock          set, and within a minute of the Date that answer carried
     admin token    FEDI_TOWN_ADMIN_TOKEN is set
 
-Nothing is written: the doctor neither creates the database nor migrates nor seals keys.
+Nothing is written (but the bucket's probe object, deleted at once): the doctor neither
+creates the database nor migrates nor seals keys.
 """
 
 from __future__ import annotations
@@ -35,9 +38,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 from fedi_town import lifecycle
 from fedi_town.errors import ConfigError
+from fedi_town.media.storage import MediaStore, MediaUnavailable
 from fedi_town.protocol.sealed import CannotOpen, is_sealed
 from fedi_town.remote import probe as probing
 from fedi_town.remote.probe import Probe
+from fedi_town.services import media_store
 from fedi_town.settings import PREFIX, Settings
 from fedi_town.store import businesses, health, keys_at_rest
 from fedi_town.store.db import Store
@@ -299,6 +304,31 @@ def own_url(settings: Settings, answer: Probe) -> Check:
     return _pass(name, f"{url} answers with this instance's NodeInfo")
 
 
+async def media_bucket(media: MediaStore, wait_s: float) -> Check:
+    """Write a small object to the bucket, read it back and delete it: the three things the
+    instance does with media. A failure says which step and why (never the secret)."""
+    key = f"fedi-town-doctor-{os.urandom(8).hex()}.txt"
+    body = b"fedi-town doctor probe\n"
+    step = "write to"
+    try:
+        async with asyncio.timeout(3 * wait_s):
+            await media.put(key, body, "text/plain")
+            step = "read back from"
+            if await media.get(key) != body:
+                return _fail("media", f"a probe object read back from {media.describe()} differs")
+            step = "delete from"
+            await media.delete(key)
+    except MediaUnavailable as exc:
+        return _fail("media", f"{exc.detail}; check the S3 settings (README, Settings)")
+    except TimeoutError:
+        return _fail(
+            "media",
+            f"cannot {step} {media.describe()}: no answer in {3 * wait_s:.0f} s (endpoint "
+            "unreachable: firewall, DNS, or the service is down)",
+        )
+    return _pass("media", f"wrote, read back and deleted a probe object in {media.describe()}")
+
+
 def clock(answer: Probe, now: datetime) -> Check:
     """Our clock is set, and near the Date our own URL answered with."""
     if now.year < 2025:
@@ -337,7 +367,10 @@ async def run(
     if settings is None:
         return [loaded]
     checks = [loaded, *await _database_checks(settings, wait_s)]
-    checks.append(_safe("media", media_dir, settings.media_dir))
+    if settings.media_storage == "s3":
+        checks.append(await _guarded("media", media_bucket(media_store(settings), wait_s)))
+    else:
+        checks.append(_safe("media", media_dir, settings.media_dir))
     checks.append(_safe("sqlite file", sqlite_file, settings))
     checks.append(_safe("base URL", base_url, settings))
     try:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar, cast
 
+from fedi_town.media.s3 import S3MediaStore
+from fedi_town.media.storage import LocalMediaStore, MediaStore
 from fedi_town.metrics import Metrics
 from fedi_town.protocol.urls import Urls
 from fedi_town.remote.actors import Fetcher
@@ -66,6 +68,14 @@ class WorkerOptions:
     standalone: bool = False
 
 
+def media_store(settings: Settings) -> MediaStore:
+    """The media store ``settings`` configure (``FEDI_TOWN_MEDIA_STORAGE``). Nothing is
+    contacted yet: a bucket's client is made with the first operation (media/s3.py)."""
+    if settings.media_storage == "s3":
+        return S3MediaStore.from_settings(settings)
+    return LocalMediaStore(settings.media_dir)
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -92,10 +102,13 @@ class Services:
     parts: Parts = field(default_factory=Parts, repr=False)
     #: what this process counts for ``/metrics`` (nothing unless configured)
     metrics: Metrics = field(init=False, repr=False)
+    #: where uploaded media is kept: a folder, or a bucket (``media_store``)
+    media: MediaStore = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.sealed_keys = SealedKeys(self.settings)
         self.metrics = Metrics.from_settings(self.settings)
+        self.media = media_store(self.settings)
 
     def now_ms(self) -> int:
         """The clock's time in epoch milliseconds (how every timestamp is stored)."""

@@ -29,7 +29,14 @@ SETTINGS_DOC: dict[str, str] = {
     "ADMIN_TOKEN": "Instance admin bearer token (required unless running the demo).",
     "HOST": "Address uvicorn binds to.",
     "PORT": "Port uvicorn binds to.",
-    "MEDIA_DIR": "Directory where uploaded media is stored and served from.",
+    "MEDIA_DIR": "Directory where uploaded media is stored and served from (local storage).",
+    "MEDIA_STORAGE": "Where uploaded media is kept: this machine's MEDIA_DIR, or S3 (local|s3).",
+    "S3_ENDPOINT": "URL of the S3-compatible service (empty: Amazon S3 in S3_REGION).",
+    "S3_BUCKET": "Bucket holding the media (required with MEDIA_STORAGE=s3).",
+    "S3_REGION": "Region of the bucket (what the service says; MinIO: us-east-1).",
+    "S3_ACCESS_KEY_ID": "Access key id for the bucket (required with MEDIA_STORAGE=s3).",
+    "S3_SECRET_ACCESS_KEY": "Secret of that access key (required with MEDIA_STORAGE=s3).",
+    "S3_PUBLIC_URL": "Public URL of the bucket or its CDN: media GETs redirect there.",
     "ALLOW_PRIVATE_ADDRESSES": "Fetch from / deliver to loopback and private addresses.",
     "AUTHORIZED_FETCH": "Refuse unsigned GETs of ActivityPub documents.",
     "INSTANCE_NAME": "Name shown on the front page and in NodeInfo.",
@@ -106,6 +113,30 @@ def _base_url(raw: str) -> str:
     return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
+def _http_url(key: str, raw: str) -> str:
+    """An http(s) URL without query or fragment, trailing slash dropped."""
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ConfigError(f"{PREFIX}{key} must be an http(s) URL, got {raw!r}")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ConfigError(f"{PREFIX}{key} must be scheme://host[:port][/path] only")
+    return raw.strip().rstrip("/")
+
+
+def _s3(settings: Settings) -> None:
+    """With ``MEDIA_STORAGE=s3``, what the bucket needs must be there: name what is missing
+    (never the secret's value)."""
+    if settings.media_storage != "s3":
+        return
+    for key, value in (
+        ("S3_BUCKET", settings.s3_bucket),
+        ("S3_ACCESS_KEY_ID", settings.s3_access_key_id),
+        ("S3_SECRET_ACCESS_KEY", settings.s3_secret_access_key),
+    ):
+        if not value:
+            raise ConfigError(f"{PREFIX}{key} is required when {PREFIX}MEDIA_STORAGE=s3")
+
+
 def _database_url(raw: str) -> str:
     scheme = raw.split(":", 1)[0]
     if scheme not in {"sqlite", "postgresql", "postgres"}:
@@ -153,6 +184,15 @@ class Settings:
     metrics_token: str = field(default="", repr=False)
     #: where every process writes its counts for ``/metrics`` to sum (multiprocess mode)
     metrics_dir: Path | None = None
+    #: "local" (``media_dir``) or "s3" (the bucket below); see media/storage.py
+    media_storage: str = "local"
+    s3_endpoint: str = ""
+    s3_bucket: str = ""
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = field(default="", repr=False)
+    #: media GETs answer a redirect to ``s3_public_url`` + the file name; "": streamed by us
+    s3_public_url: str = ""
 
     @property
     def domain(self) -> str:
@@ -237,7 +277,24 @@ class Settings:
             kwargs["metrics_token"] = v
         if (v := get("METRICS_DIR")) is not None and v.strip():
             kwargs["metrics_dir"] = Path(v.strip())
+        if (v := get("MEDIA_STORAGE")) is not None:
+            if v.strip().lower() not in {"local", "s3"}:
+                raise ConfigError(f"{PREFIX}MEDIA_STORAGE must be local or s3, got {v!r}")
+            kwargs["media_storage"] = v.strip().lower()
+        if v := get("S3_ENDPOINT"):
+            kwargs["s3_endpoint"] = _http_url("S3_ENDPOINT", v)
+        if (v := get("S3_BUCKET")) is not None:
+            kwargs["s3_bucket"] = v.strip()
+        if v := get("S3_REGION"):
+            kwargs["s3_region"] = v.strip()
+        if (v := get("S3_ACCESS_KEY_ID")) is not None:
+            kwargs["s3_access_key_id"] = v.strip()
+        if (v := get("S3_SECRET_ACCESS_KEY")) is not None:
+            kwargs["s3_secret_access_key"] = v.strip()
+        if v := get("S3_PUBLIC_URL"):
+            kwargs["s3_public_url"] = _http_url("S3_PUBLIC_URL", v)
         settings = cls(**kwargs)  # type: ignore[arg-type]
+        _s3(settings)
         if settings.base_url.startswith("http://") and not settings.allow_private_addresses:
             host = urlsplit(settings.base_url).hostname or ""
             if host not in {"127.0.0.1", "localhost", "::1"} and not host.endswith(".localhost"):

@@ -38,6 +38,9 @@ ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
 KEY_ENCRYPTION_KEY = "WwVURo2OeJdsQnH9_8sWOjs3q5RW5rSNSQ6Zg8v3m8o="
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
+#: the loopback S3 server's fixtures (tests/s3.py)
+pytest_plugins = ["tests.s3"]
+
 _pg_state: dict[str, Any] = {}
 
 

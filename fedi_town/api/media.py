@@ -8,7 +8,8 @@
 An upload is read with a hard cap (413 past ``MAX_FILE_BYTES``), checked and re-encoded by
 ``fedi_town.media.images`` in a thread (415 for anything but JPEG/PNG/WebP/GIF/HEIC, judged
 by its bytes, a HEIC being kept as JPEG; 422 for a decompression bomb or broken pixels),
-stored under a new random name, and only then recorded. The form fields other than the file
+stored under a new random name in the media store (a folder or a bucket; 503 when it
+fails, with nothing recorded), and only then recorded. The form fields other than the file
 are validated against ``schemas/media-create.schema.json``.
 """
 
@@ -35,6 +36,7 @@ from fedi_town.errors import (
     UnsupportedMedia,
 )
 from fedi_town.media import files
+from fedi_town.media.storage import MediaUnavailable
 from fedi_town.protocol.ids import path_id
 from fedi_town.schemas import validate
 from fedi_town.services import Services
@@ -125,8 +127,10 @@ async def upload(request: Request) -> Response:
         raise UnsupportedMedia(str(exc)) from None
     except images.ImageRejected as exc:
         raise Unprocessable(str(exc), errors=[{"pointer": "/file", "message": str(exc)}]) from None
-    media_dir = services.settings.media_dir
-    name = await anyio.to_thread.run_sync(files.save, media_dir, processed.data, processed.suffix)
+    # The object first, then the row: a store that fails answers 503 with nothing recorded,
+    # and a row that fails takes its object away again.
+    name = files.new_name(processed.suffix)
+    await services.media.put(name, processed.data, processed.media_type)
     now = services.now_ms()
     media_id = new_id(now)
     try:
@@ -144,7 +148,8 @@ async def upload(request: Request) -> Response:
             now=now,
         )
     except BaseException:
-        files.remove(media_dir, name)
+        with anyio.CancelScope(shield=True):
+            await _forget(services, name)
         raise
     media = await media_store.by_id(services.store, business.id, media_id)
     assert media is not None
@@ -191,9 +196,19 @@ async def delete(request: Request) -> Response:
     services, media = await _business_media(request)
     if await media_store.in_use(services.store, media):
         raise Conflict("the media is attached to a post or used as avatar or header")
+    # The object first: a store that cannot delete answers 503 and the media stays whole;
+    # once it is gone, the row goes (a retry after a failed row finds no object, fine).
+    await services.media.delete(media.path)
     await media_store.delete(services.store, media.id)
-    await anyio.to_thread.run_sync(files.remove, services.settings.media_dir, media.path)
     return Response(status_code=204)
+
+
+async def _forget(services: Services, name: str) -> None:
+    """Remove an object whose row could not be written (logged if that fails too)."""
+    try:
+        await services.media.delete(name)
+    except MediaUnavailable:
+        log.warning("media %s stays in %s without a row", name, services.media.describe())
 
 
 _MEDIA = "/api/v1/businesses/{username}/media/{id}"

@@ -9,7 +9,8 @@ anything is written, or inside the transaction so it rolls back.
                    writes and what a preview shows (mentions looked up, none sent)
     create_post    Create{Note} now, or at scheduled_at (publish_due)
     edit_post      Update{Note} with a later ``updated``, to everyone who got the post
-    delete_post    Delete{Tombstone} to every inbox that may hold it; unpublished: nothing
+    delete_post    Delete{Tombstone} to every inbox that may hold it, images deleted;
+                   unpublished: nothing
     pin / unpin    Add / Remove in the featured collection (public and unlisted only, ≤ 5)
     publish_due    periodic: publish scheduled posts whose time came, each exactly once
 
@@ -392,8 +393,16 @@ async def edit_post(
 
 async def delete_post(services: Services, business: Business, post: Post) -> None:
     """Delete a post: Delete{Tombstone} to every inbox that may hold it, pending sends
-    cancelled; a post never published is simply dropped and nothing is sent."""
+    cancelled, its images deleted; a post never published is simply dropped (its images
+    stay among the uploads) and nothing is sent."""
+    # The images' objects first: a media store that fails answers 503 and the post stays
+    # whole; the rows go in the transaction below.
+    images = await media_store.only_of_post(services.store, post.id) if post.is_published else []
+    for image in images:
+        await services.media.delete(image.path)
     async with services.store.transaction():
+        for image in images:
+            await media_store.delete(services.store, image.id)
         if not post.is_published:
             await media_store.attach(services.store, post.id, [])
             await post_store.discard_unpublished(services.store, post.id)

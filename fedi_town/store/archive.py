@@ -7,8 +7,8 @@
     tables/<table>.jsonl   one JSON object per row (``store.portable``'s portable rows)
     media/<file name>      every file the ``media`` table named at the snapshot
 
-    backup(store, media_dir, destination)      snapshot while serving, then the media files
-    restore(store, media_dir, archive, ring)   into an empty, migrated instance
+    backup(store, media, destination)      snapshot while serving, then the media files
+    restore(store, media, archive, ring)   into an empty, migrated instance
     copy_database(source, target)              the same rows straight into another database
 
 Private keys stay sealed as stored: the key encryption keys (FEDI_TOWN_KEY_ENCRYPTION_KEYS)
@@ -18,17 +18,23 @@ archive is whole (every table's line count and every media file as the manifest 
 that its schema is not newer than this fedi-town's; only then does it write, rows in one
 transaction. Media files never change once written (``media.files``), so copying them after
 the snapshot gives the snapshot's files; one deleted in between is listed as missing.
+
+Media is read and written through the ``MediaStore`` configured (media/storage.py), a folder
+or a bucket: a backup of an instance keeping its media in S3 holds the objects, and a
+restore puts them into whichever store the target is configured with (SQLite and a folder
+to PostgreSQL and a bucket, or back).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import json
 import os
-import shutil
 import tarfile
 import tempfile
+import time
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -36,8 +42,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+import anyio
+
 from fedi_town import __version__
 from fedi_town.errors import ConfigError, Unprocessable
+from fedi_town.media.storage import MediaStore, MediaUnavailable
 from fedi_town.protocol.sealed import CannotOpen, Keyring, is_sealed
 from fedi_town.store import portable
 from fedi_town.store.db import Store
@@ -168,7 +177,7 @@ def _media_file_name(name: str) -> bool:
 
 
 async def backup(
-    store: Store, media_dir: Path, destination: Path, progress: Progress = _quiet
+    store: Store, media: MediaStore, destination: Path, progress: Progress = _quiet
 ) -> Manifest:
     """Write an archive of ``store`` and its media to ``destination`` (mode 0600), taken
     while the instance serves. Written beside it first and renamed, so a failed backup
@@ -182,11 +191,11 @@ async def backup(
         present: list[tuple[str, int]] = []
         missing: list[str] = []
         for name in sorted(set(files.media_paths)):
-            path = media_dir / name
-            if _media_file_name(name) and path.is_file():
-                present.append((name, path.stat().st_size))
-            else:
+            size = await media.size(name) if _media_file_name(name) else None
+            if size is None:
                 missing.append(name)
+            else:
+                present.append((name, size))
         manifest = Manifest(
             format=FORMAT,
             fedi_town_version=__version__,
@@ -200,31 +209,44 @@ async def backup(
             missing_media=missing,
         )
         (Path(work) / MANIFEST).write_text(json.dumps(manifest.to_json(), indent=1))
-        await asyncio.to_thread(_write_tar, Path(work), manifest, present, media_dir, destination)
+        await _write_tar(Path(work), manifest, present, media, destination)
         progress("media files", len(present))
     return manifest
 
 
-def _write_tar(
+def _add_tables(tar: tarfile.TarFile, work: Path, manifest: Manifest) -> None:
+    tar.add(work / MANIFEST, arcname=MANIFEST)
+    for table in manifest.counts:
+        path = work / "tables" / f"{table}.jsonl"
+        if path.exists():
+            tar.add(path, arcname=f"tables/{table}.jsonl")
+
+
+async def _write_tar(
     work: Path,
     manifest: Manifest,
     present: list[tuple[str, int]],
-    media_dir: Path,
+    media: MediaStore,
     destination: Path,
 ) -> None:
-    """Pack the manifest, the table files under ``work`` and the media files into
-    ``destination``: written under a temporary name (mode 0600) and renamed when whole."""
+    """Pack the manifest, the table files under ``work`` and the media objects (read one at
+    a time from ``media``) into ``destination``: written under a temporary name (mode
+    0600) and renamed when whole. Packing runs in a thread, reading in the loop."""
     partial = destination.with_name(f".{destination.name}.part")
     try:
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
-            tar.add(work / MANIFEST, arcname=MANIFEST)
-            for table in manifest.counts:
-                path = work / "tables" / f"{table}.jsonl"
-                if path.exists():
-                    tar.add(path, arcname=f"tables/{table}.jsonl")
-            for name, _size in present:
-                tar.add(media_dir / name, arcname=f"media/{name}")
+            await asyncio.to_thread(_add_tables, tar, work, manifest)
+            for name, size in present:
+                data = await media.get(name)
+                if data is None or len(data) != size:
+                    raise ArchiveError(
+                        f"the media file {name} went away or changed during the backup: "
+                        "run it again"
+                    )
+                info = tarfile.TarInfo(f"media/{name}")
+                info.size, info.mode, info.mtime = size, 0o600, int(time.time())
+                await asyncio.to_thread(tar.addfile, info, io.BytesIO(data))
         os.replace(partial, destination)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -308,31 +330,38 @@ async def _refuse_unless_empty(store: Store) -> None:
         )
 
 
-def _place_media(source: Path, media_dir: Path) -> list[Path]:
-    """Copy the archive's media files into ``media_dir`` (each under a temporary name,
-    then renamed); the files it wrote (a file already there is kept)."""
-    written: list[Path] = []
-    media_dir.mkdir(parents=True, exist_ok=True)
+def _files_in(folder: Path) -> list[Path]:
+    return sorted(folder.iterdir()) if folder.exists() else []
+
+
+async def _place_media(source: Path, media: MediaStore, types: dict[str, str]) -> list[str]:
+    """Put the archive's media files into ``media`` (an object already there is kept);
+    the keys it wrote, all removed again if one fails."""
+    written: list[str] = []
     try:
-        for path in sorted(source.iterdir()) if source.exists() else []:
-            final = media_dir / path.name
-            if final.exists():
+        for path in await asyncio.to_thread(_files_in, source):
+            if await media.size(path.name) is not None:
                 continue
-            partial = media_dir / f".{path.name}.part"
-            shutil.copyfile(path, partial)
-            os.replace(partial, final)
-            written.append(final)
+            data = await asyncio.to_thread(path.read_bytes)
+            await media.put(path.name, data, types.get(path.name, "application/octet-stream"))
+            written.append(path.name)
     except BaseException:
-        for path in written:
-            path.unlink(missing_ok=True)
+        await _take_back(media, written)
         raise
     return written
 
 
+async def _take_back(media: MediaStore, written: list[str]) -> None:
+    with anyio.CancelScope(shield=True):
+        for key in written:
+            with contextlib.suppress(MediaUnavailable):
+                await media.delete(key)
+
+
 async def restore(
-    store: Store, media_dir: Path, archive: Path, ring: Keyring, progress: Progress = _quiet
+    store: Store, media: MediaStore, archive: Path, ring: Keyring, progress: Progress = _quiet
 ) -> Manifest:
-    """Restore ``archive`` into ``store`` (migrated, without businesses) and ``media_dir``.
+    """Restore ``archive`` into ``store`` (migrated, without businesses) and ``media``.
 
     Nothing is written until the archive is known whole, its schema not newer, and its
     keys open with ``ring``; then the media files, then every row in one transaction (the
@@ -343,19 +372,17 @@ async def restore(
         files = _TableFiles(folder / "tables")
         check_keys(files.rows_of, ring)
         await _refuse_unless_empty(store)
-        written: list[Path] = []
+        types = {str(r["path"]): str(r["media_type"]) for r in files.rows_of("media")}
+        written = await _place_media(folder / "media", media, types)
+        progress("media files", manifest.media_files)
         try:
-            written = await asyncio.to_thread(_place_media, folder / "media", media_dir)
-            progress("media files", manifest.media_files)
-            try:
-                await portable.replace_all(
-                    store, manifest.columns, files.rows_of, manifest.counts, progress
-                )
-            except (ValueError, portable.CountMismatch) as exc:
+            await portable.replace_all(
+                store, manifest.columns, files.rows_of, manifest.counts, progress
+            )
+        except BaseException as exc:
+            await _take_back(media, written)
+            if isinstance(exc, ValueError | portable.CountMismatch):
                 raise ArchiveError(f"the backup does not fit this database: {exc}") from None
-        except BaseException:
-            for path in written:
-                path.unlink(missing_ok=True)
             raise
     return manifest
 

@@ -155,3 +155,14 @@ async def in_use(store: Store, media: Media) -> bool:
 
 async def delete(store: Store, media_id: int) -> None:
     await store.execute("DELETE FROM media WHERE id = :id", {"id": media_id})
+
+
+async def only_of_post(store: Store, post_id: int) -> list[Media]:
+    """A post's attachments that nothing else uses (no business has one as avatar or
+    header): what goes when the post is deleted."""
+    rows = await store.fetch_all(
+        "SELECT * FROM media m WHERE m.post_id = :p AND NOT EXISTS (SELECT 1 FROM businesses b "
+        "WHERE b.avatar_media_id = m.id OR b.header_media_id = m.id) ORDER BY m.id",
+        {"p": post_id},
+    )
+    return [from_row(r) for r in rows]

@@ -13,7 +13,7 @@ from tests.conftest import ADMIN_TOKEN, KEY_ENCRYPTION_KEY
 from tests.deploy.tools import DEPLOY
 
 TEMPLATE = DEPLOY / "fedi-town.env.example"
-LINE = re.compile(rf"^(#?){PREFIX}([A-Z_]+)=(.*)$")
+LINE = re.compile(rf"^(#?){PREFIX}([A-Z0-9_]+)=(.*)$")
 #: Unset, retention is each queue's own (7 days); the template shows that figure.
 SHOWN_NOT_DEFAULT = {"RETENTION_DAYS"}
 

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from fedi_town.errors import ConfigError
+from fedi_town.media.storage import LocalMediaStore
 from fedi_town.protocol import httpsig, keys
 from fedi_town.protocol.sealed import Keyring, new_key
 from fedi_town.services import Services
@@ -117,7 +118,7 @@ async def backup_while_serving(
     stop = asyncio.Event()
     writer = asyncio.create_task(keep_posting(live, shop, stop))
     await asyncio.sleep(0.2)  # the writer is busy
-    manifest = await archive.backup(live.store, live.settings.media_dir, destination)
+    manifest = await archive.backup(live.store, live.services.media, destination)
     stop.set()
     assert await writer > 0
     return manifest
@@ -147,7 +148,7 @@ async def test_a_backup_taken_while_serving_restores_on_the_other_backend_the_sa
     # When it is restored into a fresh instance on the other backend
     media_b = tmp_path / "b" / "media"
     async with migrated(other_database_url) as target:
-        restored = await archive.restore(target, media_b, destination, RING)
+        restored = await archive.restore(target, LocalMediaStore(media_b), destination, RING)
         assert restored.counts == manifest.counts
         # Then every table holds exactly the archived rows, types and all
         for table, archived in rows.items():
@@ -235,7 +236,7 @@ async def good_archive(database_url, tmp_path) -> Path:
     destination = tmp_path / "good.tar.gz"
     async with live_instance(database_url, tmp_path / "a") as live:
         await populate(live)
-        await archive.backup(live.store, live.settings.media_dir, destination)
+        await archive.backup(live.store, live.services.media, destination)
     return destination
 
 
@@ -261,7 +262,7 @@ def rewritten(
 
 async def assert_refused_untouched(target: Store, media: Path, path: Path, error: Any, match: str):
     with pytest.raises(error, match=match) as raised:
-        await archive.restore(target, media, path, RING)
+        await archive.restore(target, LocalMediaStore(media), path, RING)
     assert "\n" not in str(raised.value)
     assert set((await portable.counts(target)).values()) == {0}
     assert not await asyncio.to_thread(lambda: media.exists() and any(media.iterdir()))
@@ -313,7 +314,9 @@ async def test_an_archive_whose_keys_the_keyring_cannot_open_is_refused_naming_t
 ):
     async with migrated(other_database_url) as target:
         with pytest.raises(ConfigError, match="FEDI_TOWN_KEY_ENCRYPTION_KEYS") as raised:
-            await archive.restore(target, tmp_path / "m", good_archive, Keyring([new_key()]))
+            await archive.restore(
+                target, LocalMediaStore(tmp_path / "m"), good_archive, Keyring([new_key()])
+            )
         assert "\n" not in str(raised.value)
         assert set((await portable.counts(target)).values()) == {0}
         assert not (tmp_path / "m").exists()
@@ -323,10 +326,10 @@ async def test_a_restore_into_an_instance_with_businesses_is_refused(
     good_archive, other_database_url, tmp_path
 ):
     async with migrated(other_database_url) as target:
-        await archive.restore(target, tmp_path / "m", good_archive, RING)
+        await archive.restore(target, LocalMediaStore(tmp_path / "m"), good_archive, RING)
         before = await portable.counts(target)
         with pytest.raises(ArchiveError, match="already has businesses"):
-            await archive.restore(target, tmp_path / "m", good_archive, RING)
+            await archive.restore(target, LocalMediaStore(tmp_path / "m"), good_archive, RING)
         assert await portable.counts(target) == before
 
 
@@ -347,7 +350,7 @@ async def test_an_archive_of_an_older_schema_is_restored_into_the_current_one(
     older = rewritten(good_archive, tmp_path / "o.tar.gz", {"schema_version": 6}, people)
     async with migrated(other_database_url) as target:
         # When it is restored into an instance of today's schema
-        manifest = await archive.restore(target, tmp_path / "m", older, RING)
+        manifest = await archive.restore(target, LocalMediaStore(tmp_path / "m"), older, RING)
         # Then its rows are there and the newer tables are empty
         found = await portable.counts(target)
         assert manifest.schema_version == 6 and found["businesses"] == 1

@@ -589,7 +589,7 @@ def cmd_export_business(args: argparse.Namespace) -> int:
         services = await _with_store(settings)
         try:
             return await business_archive.export_business(
-                services.store, services.urls, settings.media_dir, args.username, destination
+                services.store, services.urls, services.media, args.username, destination
             )
         finally:
             await services.store.disconnect()
@@ -622,7 +622,7 @@ def cmd_import_business(args: argparse.Namespace) -> int:
             imported = await business_archive.import_business(
                 services.store,
                 services.urls,
-                settings.media_dir,
+                services.media,
                 Path(args.archive),
                 new,
                 now=services.now_ms(),

@@ -13,8 +13,8 @@
                            moves by itself when the old account sends Move)
     media/<file name>      the image files
 
-    export_business(store, urls, media_dir, username, destination)
-    import_business(store, urls, media_dir, archive, new=NewIdentity(...))
+    export_business(store, urls, media, username, destination)
+    import_business(store, urls, media, archive, new=NewIdentity(...))
 
 What is NOT in the archive: the keys, the owner token, the people who sign in, the
 notifications and the remote side of conversations. A business imported elsewhere is a new
@@ -37,7 +37,6 @@ import contextlib
 import json
 import os
 import secrets
-import shutil
 import tarfile
 import tempfile
 import zlib
@@ -47,8 +46,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import anyio
+
 from fedi_town import __version__
 from fedi_town.errors import Conflict, NotFound, ProblemError, Unprocessable
+from fedi_town.media.storage import MediaStore, MediaUnavailable
 from fedi_town.protocol.urls import Urls
 from fedi_town.protocol.usernames import username_problem
 from fedi_town.store import portable
@@ -217,19 +219,21 @@ async def _read_business(store: Store, username: str) -> _Export:
 
 
 async def export_business(
-    store: Store, urls: Urls, media_dir: Path, username: str, destination: Path
+    store: Store, urls: Urls, media: MediaStore, username: str, destination: Path
 ) -> Manifest:
     """Write business ``username`` to ``destination`` (mode 0600), while the instance
-    serves; written beside it and renamed, so a failed export leaves no partial file."""
+    serves; written beside it and renamed, so a failed export leaves no partial file.
+    Images are read from ``media`` (a folder or a bucket), one at a time."""
     found = await _read_business(store, username)
     name = str(found.business["username"])
     profile = {k: v for k, v in found.business.items() if k not in _LOCAL_COLUMNS}
-    files: list[tuple[str, Path]] = []
+    files: list[tuple[str, int]] = []
     for row in found.tables["media"]:
-        path = media_dir / str(row["path"])
-        if not _file_name_ok(str(row["path"])) or not path.is_file():
-            raise Conflict(f"the media file {row['path']} is missing from {media_dir}")
-        files.append((str(row["path"]), path))
+        key = str(row["path"])
+        size = await media.size(key) if _file_name_ok(key) else None
+        if size is None:
+            raise Conflict(f"the media file {key} is missing from {media.describe()}")
+        files.append((key, size))
     manifest = Manifest(
         fedi_town_version=__version__,
         schema_version=await applied_version(store),
@@ -242,9 +246,9 @@ async def export_business(
         },
         counts={**{t: len(found.tables[t]) for t in TABLES}, "followers": len(found.followers)},
         media_files=len(files),
-        media_bytes=sum(path.stat().st_size for _name, path in files),
+        media_bytes=sum(size for _name, size in files),
     )
-    await asyncio.to_thread(_write_tar, manifest, profile, found, files, destination)
+    await _write_tar(manifest, profile, found, files, media, destination)
     return manifest
 
 
@@ -271,24 +275,38 @@ class _Reader:
         return chunk
 
 
-def _write_tar(
+def _add_rows(
+    tar: tarfile.TarFile, manifest: Manifest, profile: dict[str, Any], found: _Export
+) -> None:
+    _add_bytes(tar, MANIFEST, json.dumps(manifest.to_json(), indent=1).encode())
+    _add_bytes(tar, BUSINESS, json.dumps(profile, ensure_ascii=False).encode())
+    for table in TABLES:
+        _add_bytes(tar, f"{table}.jsonl", _lines(found.tables[table]))
+    _add_bytes(tar, FOLLOWERS, _lines(found.followers))
+
+
+async def _write_tar(
     manifest: Manifest,
     profile: dict[str, Any],
     found: _Export,
-    files: list[tuple[str, Path]],
+    files: list[tuple[str, int]],
+    media: MediaStore,
     destination: Path,
 ) -> None:
+    """Pack the rows, then each image read from ``media`` (packing in a thread, reading in
+    the loop), under a temporary name renamed when whole."""
     partial = destination.with_name(f".{destination.name}.part")
     try:
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
-            _add_bytes(tar, MANIFEST, json.dumps(manifest.to_json(), indent=1).encode())
-            _add_bytes(tar, BUSINESS, json.dumps(profile, ensure_ascii=False).encode())
-            for table in TABLES:
-                _add_bytes(tar, f"{table}.jsonl", _lines(found.tables[table]))
-            _add_bytes(tar, FOLLOWERS, _lines(found.followers))
-            for name, path in files:
-                tar.add(path, arcname=f"media/{name}")
+            await asyncio.to_thread(_add_rows, tar, manifest, profile, found)
+            for key, size in files:
+                data = await media.get(key)
+                if data is None or len(data) != size:
+                    raise Conflict(
+                        f"the media file {key} went away during the export: run it again"
+                    )
+                await asyncio.to_thread(_add_bytes, tar, f"media/{key}", data)
         os.replace(partial, destination)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -515,27 +533,31 @@ def _rows(
     return {"business": business, **listed}
 
 
-def _place_media(unpacked: Unpacked, media: list[dict[str, Any]], media_dir: Path) -> list[Path]:
-    """Copy each archived file to its new name under ``media_dir``; the files written."""
-    written: list[Path] = []
-    media_dir.mkdir(parents=True, exist_ok=True)
+async def _place_media(
+    unpacked: Unpacked, media_rows: list[dict[str, Any]], media: MediaStore
+) -> list[str]:
+    """Put each archived image into ``media`` under its new name; the keys written, all
+    removed again if one fails."""
+    written: list[str] = []
     try:
-        for old, row in zip(unpacked.tables["media"], media, strict=True):
-            final = media_dir / str(row["path"])
-            partial = media_dir / f".{final.name}.part"
-            shutil.copyfile(unpacked.folder / "media" / str(old["path"]), partial)
-            os.replace(partial, final)
-            written.append(final)
+        for old, row in zip(unpacked.tables["media"], media_rows, strict=True):
+            source = unpacked.folder / "media" / str(old["path"])
+            data = await asyncio.to_thread(source.read_bytes)
+            key = str(row["path"])
+            await media.put(key, data, str(row.get("media_type") or "application/octet-stream"))
+            written.append(key)
     except BaseException:
-        for path in written:
-            path.unlink(missing_ok=True)
+        await _remove(media, written)
         raise
     return written
 
 
-def _remove(paths: list[Path]) -> None:
-    for path in paths:
-        path.unlink(missing_ok=True)
+async def _remove(media: MediaStore, keys: list[str]) -> None:
+    """Take back what an import wrote; shielded, so a cancelled import cleans up too."""
+    with anyio.CancelScope(shield=True):
+        for key in keys:
+            with contextlib.suppress(MediaUnavailable):
+                await media.delete(key)
 
 
 async def username_taken(store: Store, username: str) -> bool:
@@ -547,7 +569,7 @@ async def username_taken(store: Store, username: str) -> bool:
 
 
 async def import_business(
-    store: Store, urls: Urls, media_dir: Path, archive: Path, new: NewIdentity, *, now: int
+    store: Store, urls: Urls, media: MediaStore, archive: Path, new: NewIdentity, *, now: int
 ) -> Imported:
     """Import ``archive`` as business ``new.username`` (docstring of the module)."""
     with tempfile.TemporaryDirectory(prefix="fedi-town-import-") as work:
@@ -571,7 +593,7 @@ async def import_business(
             "businesses": [_checked("businesses", rows["business"], known["businesses"])],
             **{t: [_checked(t, r, known[t]) for r in rows[t]] for t in TABLES},
         }
-        written = await asyncio.to_thread(_place_media, unpacked, rows["media"], media_dir)
+        written = await _place_media(unpacked, rows["media"], media)
         try:
             async with store.transaction():
                 if await username_taken(store, username):  # taken meanwhile
@@ -581,15 +603,15 @@ async def import_business(
                         await _insert(store, table, row)
                 store.after_commit(BusinessChanged(username))
         except ProblemError:
-            _remove(written)
+            await _remove(media, written)
             raise
         except Exception as exc:  # a row the database refuses (NOT NULL, a type): all undone
-            _remove(written)
+            await _remove(media, written)
             raise BusinessArchiveError(
                 "the archive's rows do not fit this database; nothing was imported"
             ) from exc
         except BaseException:
-            _remove(written)
+            await _remove(media, written)
             raise
     counts = {t: len(rows[t]) for t in TABLES}
     return Imported(int(rows["business"]["id"]), username, unpacked.manifest, counts)

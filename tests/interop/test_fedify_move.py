@@ -27,7 +27,7 @@ async def import_into(live: LiveInstance, archive: Path) -> Owner:
     imported = await business_archive.import_business(
         live.store,
         live.urls,
-        live.settings.media_dir,
+        live.services.media,
         archive,
         business_archive.NewIdentity(
             username=None,
@@ -65,7 +65,7 @@ async def test_a_fedify_follower_follows_the_business_to_its_new_server(
         await followed_by_fedify(old, fedify)
         archive = tmp_path / "bakery.tar.gz"
         await business_archive.export_business(
-            live.store, live.urls, live.settings.media_dir, "bakery", archive
+            live.store, live.urls, live.services.media, "bakery", archive
         )
         new = await import_into(b, archive)
         assert await new.followers() == []
@@ -103,7 +103,7 @@ async def test_fedify_stays_put_when_the_new_account_does_not_name_the_old_one(
         await followed_by_fedify(old, fedify)
         archive = tmp_path / "bakery.tar.gz"
         await business_archive.export_business(
-            live.store, live.urls, live.settings.media_dir, "bakery", archive
+            live.store, live.urls, live.services.media, "bakery", archive
         )
         new = await import_into(b, archive)
 

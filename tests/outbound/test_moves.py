@@ -32,7 +32,7 @@ async def import_into(live: LiveInstance, archive: Path) -> str:
     await business_archive.import_business(
         live.store,
         live.urls,
-        live.settings.media_dir,
+        live.services.media,
         archive,
         business_archive.NewIdentity(
             username=None,
@@ -72,9 +72,7 @@ async def test_a_business_moves_from_one_fedi_town_to_another_and_its_followers_
 
         # When it is exported from A and imported into B
         archive = tmp_path / "bakery.tar.gz"
-        await business_archive.export_business(
-            a.store, a.urls, a.settings.media_dir, "bakery", archive
-        )
+        await business_archive.export_business(a.store, a.urls, a.services.media, "bakery", archive)
         token = await import_into(b, archive)
         new_actor = b.urls.actor("bakery")
         # And B's owner names the old account, by handle (resolved through WebFinger)

@@ -12,8 +12,10 @@ from typing import Any
 import pytest
 
 from fedi_town.media.storage import LocalMediaStore
+from fedi_town.protocol.keys import generate_rsa_keypair
 from fedi_town.services import Services, media_store
-from fedi_town.store import archive
+from fedi_town.store import archive, business_archive
+from fedi_town.store.business_archive import NewIdentity
 from tests.conftest import _app_client, make_settings
 from tests.live import LiveInstance, live_instance
 from tests.media.conftest import image_bytes
@@ -99,3 +101,42 @@ async def test_a_bucket_instance_backs_up_its_objects_and_restores_into_a_folder
     assert restored.media_files == 2
     for name in names:
         assert (tmp_path / "b" / "media" / name).read_bytes() == stored[name]
+
+
+async def test_a_business_exported_from_a_folder_is_imported_into_a_bucket(
+    database_url, other_database_url, tmp_path, s3_settings, s3_objects
+):
+    # Given a business on an instance keeping its photos in a folder, exported
+    destination = tmp_path / "bakery.tar.gz"
+    async with live_instance(database_url, tmp_path / "a") as live:
+        names = await photos_posted(live)
+        folder_bytes = {n: (tmp_path / "a" / "media" / n).read_bytes() for n in names}
+        manifest = await business_archive.export_business(
+            live.store, live.urls, live.services.media, "bakery", destination
+        )
+    assert manifest.media_files == 2
+    # When it is imported into an instance on the other backend keeping media in a bucket
+    async with live_instance(other_database_url, tmp_path / "b", **s3_settings) as live:
+        private_pem, public_pem = generate_rsa_keypair()
+        imported = await business_archive.import_business(
+            live.store,
+            live.urls,
+            live.services.media,
+            destination,
+            NewIdentity(
+                username=None,
+                sealed_private_key=live.services.sealed_keys.seal(private_pem),
+                public_key_pem=public_pem,
+                owner_token_hash="0" * 64,
+            ),
+            now=live.services.now_ms(),
+        )
+        # Then the photos are objects in the bucket (under new names), byte for byte,
+        # and the new instance serves them from there
+        stored = s3_objects()
+        assert imported.counts["media"] == 2 and len(stored) == 2
+        assert sorted(stored.values()) == sorted(folder_bytes.values())
+        for name, data in stored.items():
+            response = await live.client.get(f"/media/{name}")
+            assert response.status_code == 200 and response.content == data
+    assert not (tmp_path / "b" / "media").exists()

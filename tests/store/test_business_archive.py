@@ -115,7 +115,7 @@ def identity(client: httpx.AsyncClient, username: str | None = None) -> NewIdent
 async def export(client: httpx.AsyncClient, destination: Path) -> business_archive.Manifest:
     services = services_of(client)
     return await business_archive.export_business(
-        services.store, services.urls, services.settings.media_dir, "bakery", destination
+        services.store, services.urls, services.media, "bakery", destination
     )
 
 
@@ -126,7 +126,7 @@ async def do_import(
     return await business_archive.import_business(
         services.store,
         services.urls,
-        services.settings.media_dir,
+        services.media,
         path,
         identity(client, username),
         now=services.now_ms(),
@@ -364,7 +364,7 @@ async def test_a_whole_instance_backup_is_not_taken_for_a_business_archive(datab
         await populate(town)
         path = tmp_path / "backup.tar.gz"
         store = services_of(town).store
-        await archive.backup(store, tmp_path / "a" / "media", path)
+        await archive.backup(store, services_of(town).media, path)
 
         # When it is imported as a business, it is refused, naming the right command
         with pytest.raises(BusinessArchiveError, match="unexpected entry"):

@@ -22,6 +22,9 @@ PREFIX = "FEDI_TOWN_"
 #: the values of ``FEDI_TOWN_LOG_LEVEL``
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
+#: The most web processes ``serve`` starts (``FEDI_TOWN_WEB_WORKERS``, ``--workers``).
+MAX_WEB_WORKERS = 64
+
 #: name (without prefix) -> one-line description; the README table must list each one.
 SETTINGS_DOC: dict[str, str] = {
     "BASE_URL": "Public URL of the instance (https; http only for local use).",
@@ -47,6 +50,7 @@ SETTINGS_DOC: dict[str, str] = {
     "INBOX_MAX_BACKLOG": "Unhandled inbox items above which inboxes answer 503.",
     "RETENTION_DAYS": "Days handled inbox items and finished deliveries are kept.",
     "REQUEST_TIMEOUT": "Seconds a client has to send its request headers, then its body.",
+    "WEB_WORKERS": "Web processes serve runs on one port (above 1: PostgreSQL only).",
 }
 
 
@@ -147,6 +151,9 @@ class Settings:
     #: ``delete_after_ms`` (store/queue.py: 7 days)
     retention_days: int | None = None
     request_timeout: int = 15
+    #: web processes ``serve`` runs (``supervisor``); above 1 needs PostgreSQL, which
+    #: ``serve`` checks (not here: backup or copy-database still run on the SQLite file)
+    web_workers: int = 1
 
     @property
     def domain(self) -> str:
@@ -225,6 +232,8 @@ class Settings:
             kwargs["retention_days"] = _int("RETENTION_DAYS", v, 1, 3650)
         if (v := get("REQUEST_TIMEOUT")) is not None:
             kwargs["request_timeout"] = _int("REQUEST_TIMEOUT", v, 1, 600)
+        if (v := get("WEB_WORKERS")) is not None:
+            kwargs["web_workers"] = _int("WEB_WORKERS", v, 1, MAX_WEB_WORKERS)
         settings = cls(**kwargs)  # type: ignore[arg-type]
         if settings.base_url.startswith("http://") and not settings.allow_private_addresses:
             host = urlsplit(settings.base_url).hostname or ""

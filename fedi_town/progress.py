@@ -164,4 +164,4 @@ class Reporter:
 def reporter(title: str, *, quiet: bool = False, stream: TextIO | None = None) -> Reporter:
     """A ``Reporter`` for ``title`` on ``stream`` (stderr): bar, lines or nothing."""
     out = stream if stream is not None else sys.stderr
-    return Reporter(title, mode_for(out, quiet), out)
+    return Reporter(title, mode_for(out, quiet), out, every_s=LINE_EVERY_S)

@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -213,6 +214,7 @@ def measure(
                 stats = receivers.stats()
             fanned = time.monotonic() - started
             after_fanout = Sample.of(process.pid)
+            waits = _first_delivery_waits(client, headers, receivers, args.posts)
     finally:
         _stop(process)
     print(
@@ -222,9 +224,34 @@ def measure(
         f"{after_reads.pss:6.1f} MB  peak {after_reads.hwm:6.1f} MB\n"
         f"  fan-out to {stats['deliveries']}/{expected} inboxes in {fanned:.1f} s  RSS "
         f"{after_fanout.rss:6.1f} MB  PSS {after_fanout.pss:6.1f} MB  peak "
-        f"{after_fanout.hwm:6.1f} MB",
+        f"{after_fanout.hwm:6.1f} MB\n"
+        f"  post to first delivery, {len(waits)} posts: median {statistics.median(waits):.3f} s, "
+        f"max {max(waits):.3f} s",
         flush=True,
     )
+
+
+def _first_delivery_waits(
+    client: httpx.Client, headers: dict[str, str], receivers: Receivers, posts: int
+) -> list[float]:
+    """Seconds from each of ``posts`` posts (whichever process answers the API call) to its
+    first delivery: with a worker in every process it is sent at once; a worker elsewhere
+    finds it at its next poll."""
+    waits = []
+    for number in range(posts):
+        receivers.reset()
+        started = time.time()
+        client.post(  # a new connection each time: any process may answer it
+            "/api/v1/businesses/bakery/posts",
+            json={"content": f"Fresh bread, batch {number}"},
+            headers={**headers, "Connection": "close"},
+        ).raise_for_status()
+        deadline = time.monotonic() + 30
+        while (first := receivers.stats()["first"]) is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        waits.append((first or time.time()) - started)
+        time.sleep(0.3)  # the rest of its deliveries
+    return waits
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -232,19 +259,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--followers", type=int, default=1000)
     parser.add_argument("--servers", type=int, default=200, help="loopback inboxes (hosts)")
     parser.add_argument("--reads", type=int, default=3000)
+    parser.add_argument("--posts", type=int, default=20, help="posts timed to first delivery")
+    parser.add_argument(
+        "--runs",
+        default="sqlite,pg1,pg2",
+        help="which of sqlite, pg1, pg2 (PostgreSQL with 1 or 2 web processes)",
+    )
     args = parser.parse_args(argv)
+    runs = set(args.runs.split(","))
     with tempfile.TemporaryDirectory(prefix="fedi-town-memory-") as folder:
         data = Path(folder)
         receivers = Receivers(args.servers, None, data)
         try:
-            (data / "sqlite").mkdir()
-            measure("SQLite, 1 process", seed.sqlite_url(data / "sqlite"), 1, receivers, args,
-                    data / "sqlite")  # fmt: skip
+            if "sqlite" in runs:
+                (data / "sqlite").mkdir()
+                measure("SQLite, 1 process", seed.sqlite_url(data / "sqlite"), 1, receivers,
+                        args, data / "sqlite")  # fmt: skip
             problem = asyncio.run(seed.postgres_available())
             if problem is not None:
                 print(f"PostgreSQL unavailable ({problem}): its rows are skipped")
                 return 0
-            for workers in (1, 2):
+            for workers in [n for n in (1, 2) if f"pg{n}" in runs]:
                 schema = f"bench_memory_{os.getpid()}_{workers}"
                 url = seed.postgres_url(schema)
                 (data / schema).mkdir()

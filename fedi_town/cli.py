@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import functools
 import importlib.metadata
 import json
 import logging
@@ -317,7 +316,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"serving on http://{settings.host}:{settings.port} as {settings.base_url}")
     if workers > 1:  # migrated above, once; each child makes its own app after the fork
         print(f"with {workers} web processes")
-        return run_processes(functools.partial(create_app, settings), settings, workers)
+        return run_processes(create_app, settings, workers)
     run_server(create_app(settings), settings)  # uvicorn with request deadlines, body budget
     return 0
 

@@ -3,10 +3,10 @@
     run_processes(make_app, settings, workers)   what serve runs when N > 1 (PostgreSQL only)
 
 **How.** The parent (this module) binds the listening socket once, then forks N children;
-each builds its app (``make_app``) and runs ``serving.run_server`` on the inherited socket,
-so every child has the request deadlines and the body budget of one ``serve`` (the budget
-is per process: N children hold at most N budgets). The kernel hands each new connection
-to whichever child accepts it first.
+each builds its app (``make_app(settings)``) and runs ``serving.run_server`` on the
+inherited socket, so every child has the request deadlines and the body budget of one
+``serve`` (the budget is per process: N children hold at most N budgets). The kernel
+hands each new connection to whichever child accepts it first.
 
 Why our own small supervisor, not uvicorn's ``--workers``: uvicorn's supervisor starts its
 children with ``spawn``, pickling the configuration, and ``serving.deadline_protocol`` is a
@@ -37,10 +37,11 @@ database connection and answers no request.
 **The queue worker** runs in every child (unless ``FEDI_TOWN_WORKER=off``). PostgreSQL's
 ``FOR UPDATE SKIP LOCKED`` claim keeps them from taking the same row, and the wake-up after
 a commit (``store.effects.Wake``) reaches only the worker of the process that committed:
-with one worker in one child, an activity received by another child would wait for the
-next poll (``poll_seconds``, 1 s) instead of being handled at once. The cost is one idle
-claim per queue per second per child, and a worker's memory per child (docs/performance.md,
-Memory). ``fedi-town worker`` processes keep working beside them.
+with a worker in one child only, a post or an activity that another child received waits
+for the next poll (``poll_seconds``, 1 s). Measured with ``bench.memory`` (2 children, 30
+posts each on a new connection): post to first delivery at most 0.25 s with a worker in
+each child, up to 0.93 s with one; the cost is 5-10 MB per child and one idle claim per
+queue per second per child. ``fedi-town worker`` processes keep working beside them.
 """
 
 from __future__ import annotations
@@ -112,15 +113,18 @@ def _leave(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
-def _child(sock: socket.socket, make_app: Callable[[], ASGIApp], settings: Settings) -> None:
+def _child(
+    sock: socket.socket, make_app: Callable[[Settings], ASGIApp], settings: Settings
+) -> None:
     """One web process: its own app on the shared socket, until SIGTERM."""
-    os.setpgid(0, 0)  # Ctrl-C on the terminal reaches the parent, which stops us in order
+    with contextlib.suppress(OSError):  # a sandbox may refuse it: Ctrl-C then reaches us too
+        os.setpgid(0, 0)  # Ctrl-C on the terminal reaches the parent, which stops us in order
     # Until uvicorn takes over the signals, and after it re-raises the one that stopped it:
     # leave quietly with status 0.
     signal.signal(signal.SIGTERM, _leave)
     signal.signal(signal.SIGINT, _leave)
     _die_with_parent()
-    run_server(make_app(), settings, sockets=[sock])
+    run_server(make_app(settings), settings, sockets=[sock])
 
 
 @dataclass
@@ -140,7 +144,7 @@ class Supervisor:
 
     def __init__(
         self,
-        make_app: Callable[[], ASGIApp],
+        make_app: Callable[[Settings], ASGIApp],
         settings: Settings,
         workers: int,
         sock: socket.socket,
@@ -258,7 +262,7 @@ class Supervisor:
         return self.status
 
 
-def run_processes(make_app: Callable[[], ASGIApp], settings: Settings, workers: int) -> int:
+def run_processes(make_app: Callable[[Settings], ASGIApp], settings: Settings, workers: int) -> int:
     """Serve with ``workers`` processes on ``settings.host:port`` until SIGTERM/SIGINT;
     the exit status (0, or ``serving.STARTUP_FAILURE`` when a child could not start)."""
     try:

@@ -191,6 +191,8 @@ class Supervisor:
         process.start()
         slot.process, slot.started, slot.restart_at = process, time.monotonic(), None
         log.info("web process %d started (pid %s)", slot.number, process.pid)
+        if self.stopping and process.pid:  # the stop came while it was being started
+            os.kill(process.pid, signal.SIGTERM)
 
     def _exited(self, slot: _Slot) -> None:
         """``slot``'s child exited while serving: plan its replacement, or stop all."""

@@ -256,3 +256,33 @@ def test_the_listening_socket_is_bound_inheritable_and_refuses_a_busy_port() -> 
         # And a second bind of the same port fails
         with pytest.raises(OSError):
             listening_socket(settings).close()
+
+
+FAILING_START = """
+import sys
+from fedi_town.settings import Settings
+from fedi_town.supervisor import run_processes
+
+def app(settings):
+    async def asgi(scope, receive, send):
+        if scope["type"] == "lifespan":
+            await receive()
+            await send({"type": "lifespan.startup.failed", "message": "no database"})
+    return asgi
+
+sys.exit(run_processes(app, Settings(port=int(sys.argv[1])), 2))
+"""
+
+
+def test_a_web_process_that_cannot_start_stops_the_others_and_serve_exits_3() -> None:
+    # Given web processes whose app cannot start (as when the database went away)
+    result = subprocess.run(
+        [sys.executable, "-c", FAILING_START, str(free_port())],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    # Then serve stops every one and exits with uvicorn's start failure status, so the
+    # service manager sees it (instead of restarting them for ever)
+    assert result.returncode == 3
+    assert "could not start: stopping the others" in result.stderr

@@ -99,7 +99,13 @@ def listening_socket(settings: Settings) -> socket.socket:
 def before_children(settings: Settings) -> None:
     """HOOK, called once in the parent after the migrations and before the first child
     starts: whatever every child must share is prepared here. The Prometheus metrics'
-    multiprocess mode (``prepare_multiprocess(settings)``) belongs here."""
+    multiprocess mode (``prepare_multiprocess(settings)``) belongs here; its clean-up of a
+    dead child's files (``mark_process_dead(pid)``) belongs in ``child_exited``."""
+
+
+def child_exited(settings: Settings, pid: int) -> None:
+    """HOOK, called in the parent each time a child has exited (crashed, killed or
+    stopped), before any replacement starts."""
 
 
 def _die_with_parent() -> None:
@@ -244,6 +250,7 @@ class Supervisor:
                     found = children.get(sentinel) if isinstance(sentinel, int) else None
                     if found is not None and found.process is not None:
                         found.process.join()
+                        child_exited(self.settings, found.process.pid or 0)
                         if self.stopping:
                             found.process.close()
                             found.process = None

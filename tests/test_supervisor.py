@@ -84,7 +84,11 @@ def served(env: dict[str, str], log: Path, *args: str) -> Iterator[subprocess.Po
     """``fedi-town serve --workers 2`` until both children answer; SIGKILLed if left over."""
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            [str(FEDI_TOWN), "serve", "--workers", "2", *args], env=env, stdout=out, stderr=out
+            [str(FEDI_TOWN), "serve", "--workers", "2", *args],
+            env=env,
+            stdout=out,
+            stderr=out,
+            start_new_session=True,  # its own process group, as on a terminal
         )
     port = int(env["FEDI_TOWN_PORT"])
     try:
@@ -216,6 +220,24 @@ def test_sigterm_lets_a_request_in_flight_finish_then_every_process_exits_0(
         assert process.wait(timeout=30) == 0
         for pid in pids:
             assert not Path(f"/proc/{pid}").exists() or "zombie" in _state(pid)
+
+
+@postgres_only
+def test_ctrl_c_on_a_terminal_stops_every_process_gracefully(
+    database_url: str, tmp_path: Path
+) -> None:
+    # Given fedi-town serve --workers 2 in the foreground of a terminal
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with served(serve_env(database_url, tmp_path, port), log) as process:
+        pids = children(process.pid)
+        # When Ctrl-C sends SIGINT to the terminal's foreground process group
+        os.killpg(process.pid, signal.SIGINT)
+        # Then the parent alone gets it and stops the web processes in order, exiting 0
+        assert process.wait(timeout=30) == 0
+    said = log.read_text()
+    assert "stopping 2 web processes" in said and "every web process stopped" in said
+    assert said.count("Application shutdown complete") == len(pids)
 
 
 def _state(pid: int) -> str:

@@ -94,7 +94,10 @@ class Sample:
         )
 
     def per_process(self, pid: int) -> str:
-        return ", ".join(f"{_status_kb(p, 'VmRSS') / _KB:.0f}" for p in tree(pid))
+        """RSS/PSS of each process in MB, the parent first."""
+        return ", ".join(
+            f"{_status_kb(p, 'VmRSS') / _KB:.0f}/{_pss_kb(p) / _KB:.0f}" for p in tree(pid)
+        )
 
 
 async def _reads(base: str, count: int, note: str) -> int:
@@ -219,7 +222,8 @@ def measure(
         _stop(process)
     print(
         f"{label}: {idle.processes} process(es)\n"
-        f"  idle            RSS {idle.rss:6.1f} MB  PSS {idle.pss:6.1f} MB  (each: {idle_each})\n"
+        f"  idle            RSS {idle.rss:6.1f} MB  PSS {idle.pss:6.1f} MB  "
+        f"(each, RSS/PSS: {idle_each})\n"
         f"  {args.reads} reads ({ok} ok)  RSS {after_reads.rss:6.1f} MB  PSS "
         f"{after_reads.pss:6.1f} MB  peak {after_reads.hwm:6.1f} MB\n"
         f"  fan-out to {stats['deliveries']}/{expected} inboxes in {fanned:.1f} s  RSS "

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from fedi_town import progress
 from fedi_town.progress import Reporter, mode_for, reporter
 
 
@@ -68,6 +69,17 @@ def test_a_count_without_a_total_and_files_say_so() -> None:
         "backup: media files 3 of 9 files (33%)",
         "backup: media files 3 of 9 files (33%), done",
     ]
+
+
+def test_a_terminal_without_rich_gets_the_lines(monkeypatch) -> None:
+    # Given a terminal, and rich not installed (it is an extra)
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(progress, "rich_installed", lambda: False)
+    # Then the terminal gets the plain lines
+    assert mode_for(Tty(), quiet=False) == "lines"
 
 
 def test_quiet_prints_nothing_and_a_terminal_gets_a_bar() -> None:

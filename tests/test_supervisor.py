@@ -308,3 +308,43 @@ def test_a_web_process_that_cannot_start_stops_the_others_and_serve_exits_3() ->
     # service manager sees it (instead of restarting them for ever)
     assert result.returncode == 3
     assert "could not start: stopping the others" in result.stderr
+
+
+CRASHING = """
+import logging, sys
+from fedi_town.settings import Settings
+from fedi_town.supervisor import run_processes
+
+logging.basicConfig(level=logging.INFO, format="%(message)s")
+
+def app(settings):
+    raise RuntimeError("a bug that kills the process as it starts")
+
+sys.exit(run_processes(app, Settings(port=int(sys.argv[1])), 1))
+"""
+
+
+def test_a_process_that_keeps_crashing_is_replaced_after_longer_and_longer_pauses() -> None:
+    # Given a web process that crashes as soon as it starts (not a start failure of its app)
+    process = subprocess.Popen(
+        [sys.executable, "-c", CRASHING, str(free_port())],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    # When it has been replaced a few times, and the service is then stopped
+    lines: list[str] = []
+    assert process.stderr is not None
+    while len([line for line in lines if "replacing it in" in line]) < 4:
+        line = process.stderr.readline()
+        assert line, "".join(lines)
+        lines.append(line)
+    process.send_signal(signal.SIGTERM)
+    process.communicate(timeout=30)
+    # Then each replacement waited longer than the one before (0.5 s doubling), and the
+    # stop still ends with status 0
+    pauses = [float(line.split("replacing it in ")[1].split(" s")[0]) for line in lines if
+              "replacing it in" in line]  # fmt: skip
+    assert pauses == [0.5, 1.0, 2.0, 4.0]
+    assert process.returncode == 0
+    assert "exited with status 1" in "".join(lines)

@@ -120,7 +120,10 @@ def _leave(signum: int, frame: FrameType | None) -> None:
 
 
 def _child(
-    sock: socket.socket, make_app: Callable[[Settings], ASGIApp], settings: Settings
+    sock: socket.socket,
+    make_app: Callable[[Settings], ASGIApp],
+    settings: Settings,
+    parent: int,
 ) -> None:
     """One web process: its own app on the shared socket, until SIGTERM."""
     with contextlib.suppress(OSError):  # a sandbox may refuse it: Ctrl-C then reaches us too
@@ -130,6 +133,8 @@ def _child(
     signal.signal(signal.SIGTERM, _leave)
     signal.signal(signal.SIGINT, _leave)
     _die_with_parent()
+    if os.getppid() != parent:  # the parent died before the line above: nobody to serve for
+        return
     run_server(make_app(settings), settings, sockets=[sock])
 
 
@@ -179,11 +184,9 @@ class Supervisor:
     def _send(self, sig: int) -> None:
         for slot in self.slots:
             if slot.process is not None and slot.process.pid and slot.process.is_alive():
+                # after the SIGTERM, uvicorn takes a SIGINT as "stop at once"
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(slot.process.pid, sig)
-                if sig == signal.SIGINT:  # uvicorn stops at once on its second SIGINT
-                    with contextlib.suppress(ProcessLookupError):
-                        os.kill(slot.process.pid, sig)
 
     def _alive(self) -> int:
         return sum(1 for s in self.slots if s.process is not None and s.process.is_alive())
@@ -191,7 +194,7 @@ class Supervisor:
     def _start(self, slot: _Slot) -> None:
         process = self.context.Process(
             target=_child,
-            args=(self.sock, self.make_app, self.settings),
+            args=(self.sock, self.make_app, self.settings, os.getpid()),
             name=f"fedi-town-web-{slot.number}",
         )
         process.start()

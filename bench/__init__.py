@@ -7,6 +7,8 @@ another process, and prints each figure beside a ceiling measured in the same ru
     inbox.py       signed Like/Announce/Create accepted per second vs a verify-only route
     fanout.py      one post to 1,000 loopback servers vs a sign+POST loop with no database
     facts.py       the machine facts the issue lists (RSA, PEM parse, HTTP clients, queries)
+    memory.py      RSS/PSS of ``fedi-town serve`` idle, after reads and a fan-out: SQLite,
+                   PostgreSQL, ``--workers 2`` (figures only)
     soak.py        50 loopback servers send, fetch and receive for minutes against
                    ``fedi-town serve`` while the owner posts; every request accounted for
     reliability.py the hostile-input and fault suites' records and the soak, as

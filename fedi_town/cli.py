@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fedi_town import __version__, doctor, envfile, lifecycle
+from fedi_town import __version__, doctor, envfile, instance, lifecycle, progress
 from fedi_town.api.auth import hash_token
 from fedi_town.api.businesses import create_business, new_owner_token
 from fedi_town.api.people import new_invite
@@ -36,7 +36,7 @@ from fedi_town.metrics import prepare_multiprocess
 from fedi_town.protocol import sealed
 from fedi_town.protocol.keys import generate_rsa_keypair
 from fedi_town.services import Services, media_store
-from fedi_town.settings import LOG_LEVELS, Settings, new_token
+from fedi_town.settings import LOG_LEVELS, MAX_WEB_WORKERS, Settings, new_token
 from fedi_town.store import archive, business_archive, businesses, health, keys_at_rest, people
 from fedi_town.store.db import Store
 from fedi_town.store.migrations import migrate
@@ -267,8 +267,9 @@ def _cannot_serve(settings: Settings) -> str | None:
         await services.store.connect()
         try:
             await migrate(services.store)
-            # a missing or wrong key is refused here
-            await keys_at_rest.prepare(services.store, services.sealed_keys)
+            # a missing or wrong key is refused here; the instance key is made once, here,
+            # not by each web process of --workers at once
+            await instance.ensure_instance_key(services)
         finally:
             await services.store.disconnect()
 
@@ -284,8 +285,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # and --help start in 0.33 s instead of 0.45 s without it.
     from fedi_town.app import create_app  # deferred: the web stack, serve's alone
     from fedi_town.serving import run_server  # deferred: uvicorn, serve's alone
+    from fedi_town.supervisor import run_processes  # deferred: uvicorn, serve's alone
 
     settings = _settings()
+    workers = settings.web_workers if args.workers is None else args.workers
+    refused = _cannot_run_processes(settings, workers)
+    if refused is not None:
+        print(f"cannot start: {refused}", file=sys.stderr)
+        return 2
     if args.demo:
         data_dir = Path("data")
         if not settings.admin_token:
@@ -310,8 +317,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 1
     prepare_multiprocess(settings)  # FEDI_TOWN_METRICS_DIR: files of gone processes removed
     print(f"serving on http://{settings.host}:{settings.port} as {settings.base_url}")
+    if workers > 1:  # migrated above, once; each child makes its own app after the fork
+        print(f"with {workers} web processes")
+        if settings.metrics_token and settings.metrics_dir is None:
+            print(
+                "warning: FEDI_TOWN_METRICS_DIR is not set, so /metrics shows the counts of "
+                "whichever process answers the scrape (docs/operations.md, Metrics)",
+                file=sys.stderr,
+            )
+        return run_processes(create_app, settings, workers)
     run_server(create_app(settings), settings)  # uvicorn with request deadlines, body budget
     return 0
+
+
+def _cannot_run_processes(settings: Settings, workers: int) -> str | None:
+    """Why ``serve`` cannot run ``workers`` web processes, or None."""
+    if not 1 <= workers <= MAX_WEB_WORKERS:
+        return f"--workers must be between 1 and {MAX_WEB_WORKERS}, got {workers}"
+    if workers > 1 and settings.is_sqlite:
+        return (
+            f"{workers} web processes (--workers, FEDI_TOWN_WEB_WORKERS) need PostgreSQL: "
+            "SQLite is one process's database (one writer, locks held in memory); serve "
+            "with 1, or move to PostgreSQL (docs/self-hosting.md, Scaling)"
+        )
+    return None
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -383,9 +412,12 @@ COMMAND_HELP: dict[str, tuple[str, str]] = {
     "serve": (
         "Run the web server with the background worker inside it (unless "
         "FEDI_TOWN_WORKER=off). Before listening it checks the port, opens and migrates the "
-        "database and opens the stored keys; a problem ends it at once with one line.",
+        "database and opens the stored keys; a problem ends it at once with one line. "
+        "With PostgreSQL, --workers N (FEDI_TOWN_WEB_WORKERS) runs N web processes on the "
+        "same port; a process that exits is replaced.",
         "example:\n"
         "  fedi-town serve --env-file /etc/fedi-town/fedi-town.env\n"
+        "  fedi-town serve --workers 4 --env-file /etc/fedi-town/fedi-town.env  # PostgreSQL\n"
         "  fedi-town serve --demo      # try it out on http://127.0.0.1:8000",
     ),
     "migrate": (
@@ -495,8 +527,9 @@ SECRETS_NOT_IN_BACKUP = (
 )
 
 
-def _progress(table: str, rows: int) -> None:
-    print(f"  {table:<22} {rows:>9}", flush=True)
+def _rows_per_table(counts: dict[str, int]) -> None:
+    for table, rows in counts.items():
+        print(f"  {table:<22} {rows:>9}")
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
@@ -504,47 +537,60 @@ def cmd_backup(args: argparse.Namespace) -> int:
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     destination = Path(args.to or f"fedi-town-backup-{stamp}.tar.gz")
 
-    async def run() -> archive.Manifest:
+    async def run(report: progress.Update) -> archive.Manifest:
         services = await _with_store(settings)
         try:
-            return await archive.backup(services.store, services.media, destination, _progress)
+            return await archive.backup(services.store, services.media, destination, report)
         finally:
             await services.store.disconnect()
 
     started = time.monotonic()
-    print(f"backing up to {destination} (rows per table):")
-    manifest = asyncio.run(run())
+    with progress.reporter("backup", quiet=args.quiet) as report:
+        manifest = asyncio.run(run(report.update))
     size = destination.stat().st_size
+    if args.quiet:
+        _warn_missing_media(manifest, settings)
+        return 0
+    print(f"rows per table in {destination}:")
+    _rows_per_table(manifest.counts)
     print(
         f"wrote {destination}: {sum(manifest.counts.values())} rows, "
         f"{manifest.media_files} media files, {size:,} bytes, schema "
         f"{manifest.schema_version}, in {time.monotonic() - started:.1f} s"
     )
+    _warn_missing_media(manifest, settings)
+    print(SECRETS_NOT_IN_BACKUP)
+    return 0
+
+
+def _warn_missing_media(manifest: archive.Manifest, settings: Settings) -> None:
     if manifest.missing_media:
         print(
             f"warning: {len(manifest.missing_media)} media file(s) named in the database "
             f"were not in {media_store(settings).describe()}",
             file=sys.stderr,
         )
-    print(SECRETS_NOT_IN_BACKUP)
-    return 0
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
     settings = _settings()
     ring = keys_at_rest.keyring_of(settings)
 
-    async def run() -> archive.Manifest:
+    async def run(report: progress.Update) -> archive.Manifest:
         services = await _with_store(settings)
         try:
             return await archive.restore(
-                services.store, services.media, Path(args.archive), ring, _progress
+                services.store, services.media, Path(args.archive), ring, report
             )
         finally:
             await services.store.disconnect()
 
-    print(f"restoring {args.archive} (rows per table):")
-    manifest = asyncio.run(run())
+    with progress.reporter("restore", quiet=args.quiet) as report:
+        manifest = asyncio.run(run(report.update))
+    if args.quiet:
+        return 0
+    print(f"restored from {args.archive} (rows per table):")
+    _rows_per_table(manifest.counts)
     print(
         f"restored {sum(manifest.counts.values())} rows and {manifest.media_files} media "
         f"files from a backup of {manifest.created_at} (fedi-town "
@@ -559,18 +605,21 @@ def cmd_copy_database(args: argparse.Namespace) -> int:
         print("--to must be a postgresql:// or sqlite:/// URL", file=sys.stderr)
         return 2
 
-    async def run() -> tuple[dict[str, int], dict[str, int]]:
+    async def run(report: progress.Update) -> tuple[dict[str, int], dict[str, int]]:
         services = await _with_store(settings)
         target = Store(args.to)
         try:
             await target.connect()
             await migrate(target)
-            return await archive.copy_database(services.store, target)
+            return await archive.copy_database(services.store, target, report)
         finally:
             await target.disconnect()
             await services.store.disconnect()
 
-    source, found = asyncio.run(run())
+    with progress.reporter("copy-database", quiet=args.quiet) as report:
+        source, found = asyncio.run(run(report.update))
+    if args.quiet:
+        return 0
     print(f"{'table':<22} {'source':>9} {'copied':>9}")
     for table, rows in source.items():
         print(f"{table:<22} {rows:>9} {found.get(table, 0):>9}")
@@ -700,6 +749,13 @@ def _add_backup_commands(sub: Any) -> None:
     )
     copy.add_argument("--to", required=True, help="postgresql://user@host/db (or sqlite:///path)")
     copy.set_defaults(func=cmd_copy_database)
+    for command in (backup, restore, copy):
+        command.add_argument(
+            "--quiet",
+            action="store_true",
+            help="print nothing but warnings and errors (no progress, no summary); progress "
+            "is a bar on a terminal, a line every few seconds elsewhere",
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -716,6 +772,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="local demo: make an admin token and a key encryption key in data/, create "
         "the demo business if none",
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="web processes on the same port (PostgreSQL only; default: "
+        "FEDI_TOWN_WEB_WORKERS, else 1)",
     )
     serve.set_defaults(func=cmd_serve)
 

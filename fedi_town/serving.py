@@ -35,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 import sys
 from typing import Any
 
@@ -360,13 +361,16 @@ def server_config(app: ASGIApp, settings: Settings, **extra: Any) -> uvicorn.Con
 STARTUP_FAILURE = 3
 
 
-def run_server(app: ASGIApp, settings: Settings) -> None:
+def run_server(
+    app: ASGIApp, settings: Settings, sockets: list[socket.socket] | None = None
+) -> None:
     """Serve ``app`` until stopped, with the request deadlines and the body budget; exit
-    with ``STARTUP_FAILURE`` if it could not start."""
+    with ``STARTUP_FAILURE`` if it could not start. With ``sockets`` (one of
+    ``supervisor``'s children), accept on those instead of binding ``settings.host:port``."""
     lines = log_config(settings.log_level, settings.log_format)
     config = server_config(app, settings, log_config=lines)
     server = uvicorn.Server(config)
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: uvicorn has shut down already
-        server.run()
+        server.run(sockets=sockets)
     if not server.started:
         sys.exit(STARTUP_FAILURE)

@@ -22,6 +22,9 @@ PREFIX = "FEDI_TOWN_"
 #: the values of ``FEDI_TOWN_LOG_LEVEL``
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
+#: The most web processes ``serve`` starts (``FEDI_TOWN_WEB_WORKERS``, ``--workers``).
+MAX_WEB_WORKERS = 64
+
 #: name (without prefix) -> one-line description; the README table must list each one.
 SETTINGS_DOC: dict[str, str] = {
     "BASE_URL": "Public URL of the instance (https; http only for local use).",
@@ -56,6 +59,7 @@ SETTINGS_DOC: dict[str, str] = {
     "REQUEST_TIMEOUT": "Seconds a client has to send its request headers, then its body.",
     "METRICS_TOKEN": "Bearer token of GET /metrics (Prometheus); unset: no metrics at all.",
     "METRICS_DIR": "Directory the processes of one instance share their metrics in.",
+    "WEB_WORKERS": "Web processes serve runs on one port (above 1: PostgreSQL only).",
 }
 
 
@@ -193,6 +197,9 @@ class Settings:
     s3_secret_access_key: str = field(default="", repr=False)
     #: media GETs answer a redirect to ``s3_public_url`` + the file name; "": streamed by us
     s3_public_url: str = ""
+    #: web processes ``serve`` runs (``supervisor``); above 1 needs PostgreSQL, which
+    #: ``serve`` checks (not here: backup or copy-database still run on the SQLite file)
+    web_workers: int = 1
 
     @property
     def domain(self) -> str:
@@ -293,6 +300,8 @@ class Settings:
             kwargs["s3_secret_access_key"] = v.strip()
         if v := get("S3_PUBLIC_URL"):
             kwargs["s3_public_url"] = _http_url("S3_PUBLIC_URL", v)
+        if (v := get("WEB_WORKERS")) is not None:
+            kwargs["web_workers"] = _int("WEB_WORKERS", v, 1, MAX_WEB_WORKERS)
         settings = cls(**kwargs)  # type: ignore[arg-type]
         _s3(settings)
         if settings.base_url.startswith("http://") and not settings.allow_private_addresses:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from fedi_town import cli
+from fedi_town import cli, progress
 from fedi_town.protocol.sealed import new_key
 from fedi_town.settings import Settings
 from tests.conftest import KEY_ENCRYPTION_KEY, make_settings
@@ -119,3 +119,28 @@ def test_the_backup_guide_names_each_command_and_the_secrets_it_does_not_hold():
     for words in ("fedi-town backup", "fedi-town restore", "fedi-town copy-database"):
         assert words in guide
     assert "FEDI_TOWN_KEY_ENCRYPTION_KEYS" in guide and "FEDI_TOWN_ADMIN_TOKEN" in guide
+
+
+def test_backup_and_restore_show_progress_lines_off_a_terminal_and_nothing_when_quiet(
+    monkeypatch, settings, other_database_url, tmp_path, capsys
+):
+    # Given an instance with a business, and work slow enough for progress lines
+    cli_env(monkeypatch, settings, KEY_ENCRYPTION_KEY)
+    assert cli.main(["create-business", "bakery"]) == 0
+    capsys.readouterr()
+    monkeypatch.setattr(progress, "LINE_EVERY_S", 0.0)
+    # When it is backed up with stderr not a terminal (a log, a pipe)
+    archive = tmp_path / "nightly.tar.gz"
+    assert cli.main(["backup", "--to", str(archive)]) == 0
+    err = said(capsys.readouterr().err)
+    # Then stderr has plain lines saying where the work is, ending each stage
+    assert "backup: reading businesses 1 of 1 rows (100%)" in err
+    assert "backup: reading businesses 1 of 1 rows (100%), done" in err
+    assert any(line.startswith("backup: packing tables ") for line in err)
+    # When it is restored elsewhere with --quiet
+    other_instance(monkeypatch, other_database_url, tmp_path)
+    assert cli.main(["restore", "--quiet", str(archive)]) == 0
+    # Then nothing at all is printed, and the rows are there
+    captured = capsys.readouterr()
+    assert captured.out == "" and said(captured.err) == []
+    assert cli.main(["token", "bakery"]) == 0

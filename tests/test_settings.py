@@ -56,6 +56,8 @@ def test_the_domain_keeps_the_port():
         ("FEDI_TOWN_LOG_FORMAT", "xml"),
         ("FEDI_TOWN_ACCESS_LOG", "sometimes"),
         ("FEDI_TOWN_METRICS_TOKEN", "short"),
+        ("FEDI_TOWN_WEB_WORKERS", "0"),
+        ("FEDI_TOWN_WEB_WORKERS", "many"),
         ("FEDI_TOWN_NO_SUCH_SETTING", "1"),
     ],
 )
@@ -100,3 +102,14 @@ def test_the_default_time_zone_is_an_iana_name_checked_at_start():
     assert Settings.from_env({"FEDI_TOWN_TIMEZONE": "Europe/Berlin"}).timezone == "Europe/Berlin"
     with pytest.raises(ConfigError, match="FEDI_TOWN_TIMEZONE"):
         Settings.from_env({"FEDI_TOWN_TIMEZONE": "Mars/Olympus_Mons"})
+
+
+def test_web_workers_default_to_one_and_are_read_on_either_backend():
+    # Given no setting, then 4 on PostgreSQL and 2 on SQLite
+    postgres = {"FEDI_TOWN_DATABASE_URL": "postgresql://u@h/db", "FEDI_TOWN_WEB_WORKERS": "4"}
+    sqlite = {"FEDI_TOWN_WEB_WORKERS": "2"}
+    # Then one process by default; the value is kept on both (serve refuses it on SQLite,
+    # backup and copy-database still run with the same environment file)
+    assert Settings.from_env({}).web_workers == 1
+    assert Settings.from_env(postgres).web_workers == 4
+    assert Settings.from_env(sqlite).web_workers == 2

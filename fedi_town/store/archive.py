@@ -47,6 +47,7 @@ import anyio
 from fedi_town import __version__
 from fedi_town.errors import ConfigError, Unprocessable
 from fedi_town.media.storage import MediaStore, MediaUnavailable
+from fedi_town.progress import Update, quiet_update
 from fedi_town.protocol.sealed import CannotOpen, Keyring, is_sealed
 from fedi_town.store import portable
 from fedi_town.store.db import Store
@@ -61,11 +62,11 @@ KEYS_DO_NOT_OPEN = (
     "key(s) of the instance the backup was made on (they are not in the backup)"
 )
 
-Progress = Callable[[str, int], None]
+#: ``progress(stage, done, total or None)``: how far the work is (``fedi_town.progress``)
+Progress = Update
 
-
-def _quiet(table: str, rows: int) -> None:
-    """A progress callback that says nothing."""
+#: Rows between two progress calls while a table is read.
+PROGRESS_EVERY_ROWS = 1000
 
 
 class ArchiveError(Unprocessable):
@@ -136,18 +137,24 @@ class Manifest:
 class _TableFiles:
     """Rows written as JSON lines, one file per table, under ``folder``."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, progress: Progress = quiet_update) -> None:
         self.folder = folder
         self.media_paths: list[str] = []
         self._open: dict[str, IO[str]] = {}
+        self._progress = progress
+        self._rows = 0
 
     def write(self, table: str, row: portable.Row) -> None:
         handle = self._open.get(table)
         if handle is None:
             handle = self._open[table] = open(self.folder / f"{table}.jsonl", "w", encoding="utf-8")
+            self._rows = 0
         handle.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
         if table == "media":
             self.media_paths.append(str(row["path"]))
+        self._rows += 1
+        if self._rows % PROGRESS_EVERY_ROWS == 0:
+            self._progress(f"reading {table}", self._rows, None)
 
     def close(self) -> None:
         for handle in self._open.values():
@@ -163,12 +170,16 @@ class _TableFiles:
                 yield json.loads(line)
 
 
-async def _dump(store: Store, folder: Path) -> tuple[portable.Snapshot, _TableFiles]:
-    files = _TableFiles(folder)
+async def _dump(
+    store: Store, folder: Path, progress: Progress
+) -> tuple[portable.Snapshot, _TableFiles]:
+    files = _TableFiles(folder, progress)
     try:
         snap = await portable.snapshot(store, files.write)
     finally:
         files.close()
+    for table, rows in snap.counts.items():
+        progress(f"reading {table}", rows, rows)
     return snap, files
 
 
@@ -177,7 +188,7 @@ def _media_file_name(name: str) -> bool:
 
 
 async def backup(
-    store: Store, media: MediaStore, destination: Path, progress: Progress = _quiet
+    store: Store, media: MediaStore, destination: Path, progress: Progress = quiet_update
 ) -> Manifest:
     """Write an archive of ``store`` and its media to ``destination`` (mode 0600), taken
     while the instance serves. Written beside it first and renamed, so a failed backup
@@ -185,9 +196,7 @@ async def backup(
     with tempfile.TemporaryDirectory(prefix="fedi-town-backup-") as work:
         tables = Path(work) / "tables"
         tables.mkdir()
-        snap, files = await _dump(store, tables)
-        for table, rows in snap.counts.items():
-            progress(table, rows)
+        snap, files = await _dump(store, tables, progress)
         present: list[tuple[str, int]] = []
         missing: list[str] = []
         for name in sorted(set(files.media_paths)):
@@ -209,17 +218,18 @@ async def backup(
             missing_media=missing,
         )
         (Path(work) / MANIFEST).write_text(json.dumps(manifest.to_json(), indent=1))
-        await _write_tar(Path(work), manifest, present, media, destination)
-        progress("media files", len(present))
+        await _write_tar(Path(work), manifest, present, media, destination, progress)
     return manifest
 
 
-def _add_tables(tar: tarfile.TarFile, work: Path, manifest: Manifest) -> None:
+def _add_tables(tar: tarfile.TarFile, work: Path, manifest: Manifest, progress: Progress) -> None:
     tar.add(work / MANIFEST, arcname=MANIFEST)
-    for table in manifest.counts:
+    tables = list(manifest.counts)
+    for number, table in enumerate(tables, 1):
         path = work / "tables" / f"{table}.jsonl"
         if path.exists():
             tar.add(path, arcname=f"tables/{table}.jsonl")
+        progress("packing tables", number, len(tables))
 
 
 async def _write_tar(
@@ -228,6 +238,7 @@ async def _write_tar(
     present: list[tuple[str, int]],
     media: MediaStore,
     destination: Path,
+    progress: Progress = quiet_update,
 ) -> None:
     """Pack the manifest, the table files under ``work`` and the media objects (read one at
     a time from ``media``) into ``destination``: written under a temporary name (mode
@@ -236,8 +247,9 @@ async def _write_tar(
     try:
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
-            await asyncio.to_thread(_add_tables, tar, work, manifest)
-            for name, size in present:
+            await asyncio.to_thread(_add_tables, tar, work, manifest, progress)
+            progress("packing media files", 0, len(present))
+            for number, (name, size) in enumerate(present, 1):
                 data = await media.get(name)
                 if data is None or len(data) != size:
                     raise ArchiveError(
@@ -247,6 +259,7 @@ async def _write_tar(
                 info = tarfile.TarInfo(f"media/{name}")
                 info.size, info.mode, info.mtime = size, 0o600, int(time.time())
                 await asyncio.to_thread(tar.addfile, info, io.BytesIO(data))
+                progress("packing media files", number, len(present))
         os.replace(partial, destination)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -254,11 +267,12 @@ async def _write_tar(
         raise
 
 
-def _unpack(archive: Path, folder: Path) -> Manifest:
+def _unpack(archive: Path, folder: Path, progress: Progress = quiet_update) -> Manifest:
     """Extract ``archive`` into ``folder`` and check it is whole; its manifest."""
     try:
         with tarfile.open(archive, mode="r:gz") as tar:
-            for member in tar.getmembers():
+            members = tar.getmembers()
+            for member in members:
                 name = member.name
                 top, _, rest = name.partition("/")
                 if not member.isfile() or not (
@@ -267,7 +281,9 @@ def _unpack(archive: Path, folder: Path) -> Manifest:
                     or (top == "media" and _media_file_name(rest))
                 ):
                     raise ArchiveError(f"the backup holds an unexpected entry {name!r}")
-            tar.extractall(folder, filter="data")
+            for number, member in enumerate(members, 1):
+                tar.extract(member, folder, filter="data")
+                progress("unpacking files", number, len(members))
     except ArchiveError:
         raise
     except FileNotFoundError:
@@ -334,12 +350,16 @@ def _files_in(folder: Path) -> list[Path]:
     return sorted(folder.iterdir()) if folder.exists() else []
 
 
-async def _place_media(source: Path, media: MediaStore, types: dict[str, str]) -> list[str]:
+async def _place_media(
+    source: Path, media: MediaStore, types: dict[str, str], progress: Progress = quiet_update
+) -> list[str]:
     """Put the archive's media files into ``media`` (an object already there is kept);
     the keys it wrote, all removed again if one fails."""
     written: list[str] = []
     try:
-        for path in await asyncio.to_thread(_files_in, source):
+        paths = await asyncio.to_thread(_files_in, source)
+        for number, path in enumerate(paths, 1):
+            progress("media files", number, len(paths))
             if await media.size(path.name) is not None:
                 continue
             data = await asyncio.to_thread(path.read_bytes)
@@ -359,7 +379,11 @@ async def _take_back(media: MediaStore, written: list[str]) -> None:
 
 
 async def restore(
-    store: Store, media: MediaStore, archive: Path, ring: Keyring, progress: Progress = _quiet
+    store: Store,
+    media: MediaStore,
+    archive: Path,
+    ring: Keyring,
+    progress: Progress = quiet_update,
 ) -> Manifest:
     """Restore ``archive`` into ``store`` (migrated, without businesses) and ``media``.
 
@@ -368,16 +392,19 @@ async def restore(
     files written are removed again if the rows fail)."""
     with tempfile.TemporaryDirectory(prefix="fedi-town-restore-") as work:
         folder = Path(work)
-        manifest = await asyncio.to_thread(_unpack, archive, folder)
+        manifest = await asyncio.to_thread(_unpack, archive, folder, progress)
         files = _TableFiles(folder / "tables")
         check_keys(files.rows_of, ring)
         await _refuse_unless_empty(store)
         types = {str(r["path"]): str(r["media_type"]) for r in files.rows_of("media")}
-        written = await _place_media(folder / "media", media, types)
-        progress("media files", manifest.media_files)
+        written = await _place_media(folder / "media", media, types, progress)
         try:
             await portable.replace_all(
-                store, manifest.columns, files.rows_of, manifest.counts, progress
+                store,
+                manifest.columns,
+                files.rows_of,
+                manifest.counts,
+                _writing(progress, manifest.counts),
             )
         except BaseException as exc:
             await _take_back(media, written)
@@ -387,16 +414,28 @@ async def restore(
     return manifest
 
 
+def _writing(progress: Progress, counts: dict[str, int]) -> Callable[[str, int], None]:
+    """``portable.replace_all``'s progress (a table, its rows so far) as ``progress``'s
+    stage "writing TABLE", of the count the source had."""
+
+    def loaded(table: str, rows: int) -> None:
+        progress(f"writing {table}", rows, counts.get(table, rows))
+
+    return loaded
+
+
 async def copy_database(
-    source: Store, target: Store, progress: Progress = _quiet
+    source: Store, target: Store, progress: Progress = quiet_update
 ) -> tuple[dict[str, int], dict[str, int]]:
     """Copy every row of ``source`` (a snapshot, while it serves) into ``target`` (migrated,
     without businesses) in one transaction; the counts read and the counts then found in
     ``target``, which ``portable.CountMismatch`` guarantees equal."""
     with tempfile.TemporaryDirectory(prefix="fedi-town-copy-") as work:
-        snap, files = await _dump(source, Path(work))
+        snap, files = await _dump(source, Path(work), progress)
         await _refuse_unless_empty(target)
-        await portable.replace_all(target, snap.columns, files.rows_of, snap.counts, progress)
+        await portable.replace_all(
+            target, snap.columns, files.rows_of, snap.counts, _writing(progress, snap.counts)
+        )
     found = await portable.counts(target)
     for table, expected in snap.counts.items():
         if found.get(table, 0) != expected:

@@ -239,7 +239,8 @@ async def replace_all(
     ``expected`` before the commit (``CountMismatch`` rolls everything back).
 
     A column the target lacks is a ``ValueError`` before anything is written; a column
-    the source lacks (added by a later migration) takes its default.
+    the source lacks (added by a later migration) takes its default. ``progress(table,
+    rows)`` hears of each chunk loaded, then of each table's count found.
     """
     target = await columns_of(store)
     for table, cols in columns.items():
@@ -260,10 +261,13 @@ async def replace_all(
                 f"VALUES ({', '.join(':' + n for n in names)})"
             )
             chunk: list[Row] = []
+            loaded = 0
             for row in rows_of(table):
                 chunk.append(row)
                 if len(chunk) >= LOAD_CHUNK:
                     await store.execute_many(sql, chunk)
+                    loaded += len(chunk)
+                    progress(table, loaded)
                     chunk = []
             if chunk:
                 await store.execute_many(sql, chunk)

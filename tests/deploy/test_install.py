@@ -101,6 +101,18 @@ def test_the_install_has_no_development_tools_and_is_not_editable(prod):
     assert "site-packages" in location
 
 
+def test_the_install_leaves_rich_out_so_httpx_does_not_load_its_command_line(prod):
+    # When the installed Python imports httpx (every fedi-town process does)
+    probe = "import sys, httpx; print(sorted({'rich', 'pygments'} & set(sys.modules)))"
+    result = subprocess.run(
+        [str(prod / "python"), "-c", probe],
+        env=clean_environment(), cwd=prod, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    # Then neither rich nor pygments came with it: the progress bars are an extra
+    # (fedi_town/progress.py), 3.3 MB in every process once installed
+    assert result.stdout.strip() == "[]", result.stderr
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

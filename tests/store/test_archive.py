@@ -202,15 +202,17 @@ async def test_copy_database_copies_every_row_to_the_other_backend_with_verified
         await populate(live)
         # When its database is copied into an empty one of the other backend
         async with migrated(other_database_url) as target:
-            progress: list[tuple[str, int]] = []
+            progress: list[tuple[str, int, int | None]] = []
             source, found = await archive.copy_database(
-                live.store, target, lambda table, rows: progress.append((table, rows))
+                live.store, target, lambda stage, done, total: progress.append((stage, done, total))
             )
             # Then every table has as many rows as the source had, and says so table by table
             assert found == source == await portable.counts(target)
             assert source["businesses"] == 1 and source["follows"] == len(FOLLOWERS)
             assert source["media"] == 2 and source["posts"] >= 3
-            assert dict(progress) == source
+            reading = {s[8:]: (n, t) for s, n, t in progress if s.startswith("reading ")}
+            writing = {s[8:]: (n, t) for s, n, t in progress if s.startswith("writing ")}
+            assert reading == writing == {table: (n, n) for table, n in source.items()}
             # And the rows are the source's
             for table in ("businesses", "follows", "posts", "media", "offers", "events"):
                 mine = sorted(map(rows_key, await database_rows(live.store, table)))

@@ -66,7 +66,7 @@ def _problem_for_status(status: int, detail: str) -> ProblemError:
 def _is_app_page(request: Request) -> bool:
     """A page of the owner's web app, answered in HTML whatever went wrong."""
     path = request.url.path
-    return path == "/login" or path.startswith(("/app", "/invite", "/logout"))
+    return path in ("/login", "/oauth/authorize") or path.startswith(("/app", "/invite", "/logout"))
 
 
 async def _problem_handler(request: Request, exc: Exception) -> Response:

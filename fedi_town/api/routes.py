@@ -6,6 +6,7 @@ from starlette.routing import BaseRoute
 
 from fedi_town.api import (
     admin,
+    apps,
     businesses,
     directory,
     events,
@@ -28,4 +29,5 @@ routes: list[BaseRoute] = [
     *admin.routes,
     *directory.routes,
     *people.routes,
+    *apps.routes,
 ]

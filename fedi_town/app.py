@@ -29,6 +29,7 @@ from fedi_town.fastpath import FastPath
 from fedi_town.inbound import routes as inbound_routes
 from fedi_town.lifecycle import describe_failure as describe_failure
 from fedi_town.lifecycle import shutdown, startup
+from fedi_town.mastodon import routes as mastodon_routes
 from fedi_town.read import routes as read_routes
 from fedi_town.read.templates import error_page
 from fedi_town.schemas import openapi_document
@@ -117,6 +118,7 @@ def all_routes() -> list[BaseRoute]:
     routes: list[BaseRoute] = [*inbound_routes.inbox_routes]
     routes.append(Route("/api/v1/openapi.json", openapi, methods=["GET"]))
     routes += api_routes.routes
+    routes += mastodon_routes.routes
     routes += webapp_routes.routes
     routes += read_routes.routes
     return routes

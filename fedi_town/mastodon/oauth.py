@@ -330,7 +330,7 @@ async def server_metadata(request: Request) -> Response:
             "token_endpoint": f"{base}/oauth/token",
             "revocation_endpoint": f"{base}/oauth/revoke",
             "app_registration_endpoint": f"{base}/api/v1/apps",
-            "scopes_supported": list(scopes.KNOWN),
+            "scopes_supported": [*scopes.TOP, *scopes.GRANULAR],
             "response_types_supported": ["code"],
             "response_modes_supported": ["query", "fragment"],
             "code_challenge_methods_supported": ["S256"],

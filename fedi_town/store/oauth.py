@@ -205,7 +205,7 @@ async def create_token(
     return token_id
 
 
-_TOKEN_SELECT = (
+_TOKENS_SQL = (
     "SELECT t.id, t.token_hash, t.app_id, t.business_id, t.person_id, t.scopes, t.created_at, "
     "t.last_used_at, t.revoked_at, a.name, a.website FROM oauth_tokens t "
     "JOIN oauth_apps a ON a.id = t.app_id "
@@ -215,7 +215,7 @@ _TOKEN_SELECT = (
 async def token_by_hash(store: Store, token_hash: str) -> tuple[Token, str] | None:
     """The live (unrevoked) token with this hash, and the stored hash to compare with."""
     row = await store.fetch_one(
-        _TOKEN_SELECT + "WHERE t.token_hash = :h AND t.revoked_at IS NULL", {"h": token_hash}
+        _TOKENS_SQL + "WHERE t.token_hash = :h AND t.revoked_at IS NULL", {"h": token_hash}
     )
     return (_token(row), str(row["token_hash"])) if row else None
 
@@ -229,7 +229,7 @@ async def touch_token(store: Store, token_id: int, *, now: int) -> None:
 async def tokens_of_business(store: Store, business_id: int) -> list[Token]:
     """The live tokens that act as this business, newest first."""
     rows = await store.fetch_all(
-        _TOKEN_SELECT + "WHERE t.business_id = :b AND t.revoked_at IS NULL ORDER BY t.id DESC",
+        _TOKENS_SQL + "WHERE t.business_id = :b AND t.revoked_at IS NULL ORDER BY t.id DESC",
         {"b": business_id},
     )
     return [_token(r) for r in rows]

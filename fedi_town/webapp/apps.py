@@ -23,7 +23,9 @@ def apps_url(username: str) -> str:
 async def apps_page(request: Request) -> Response:
     visitor = await signed_in(request)
     business = await business_of(request, visitor)
-    answer = await api_for(request, visitor, business).get(f"/api/v1/businesses/{business.username}/apps")
+    answer = await api_for(request, visitor, business).get(
+        f"/api/v1/businesses/{business.username}/apps"
+    )
     tokens = answer.data["items"] if answer.ok else []
     return page(request, visitor, "app/apps.html", {"business": business, "tokens": tokens})
 

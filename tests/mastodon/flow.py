@@ -93,9 +93,7 @@ async def exchange(
     return await client.post("/oauth/token", data=body)
 
 
-async def token_for(
-    client: httpx.AsyncClient, user: AppUser, *, scopes: str = "read write"
-) -> str:
+async def token_for(client: httpx.AsyncClient, user: AppUser, *, scopes: str = "read write") -> str:
     """A token of ``user``'s business with ``scopes``, through the whole flow."""
     app = await register(client, scopes=scopes)
     code = code_from(await consent(user, authorize_url(app, scope=scopes)))
@@ -107,3 +105,13 @@ async def token_for(
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+async def business_with_token(
+    client: httpx.AsyncClient, username: str = "bakery", *, scopes: str = "read write"
+) -> tuple[AppUser, str]:
+    """A business, its owner signed in to the owner app, and an app token of it."""
+    from tests.webapp.kit import owner_of
+
+    owner = await owner_of(client, username, login=f"{username}-owner")
+    return owner, await token_for(client, owner, scopes=scopes)

@@ -113,9 +113,7 @@ async def test_a_mastodon_app_signs_in_posts_a_photo_reads_notifications_and_del
         lambda: api.auth_request_url(scopes=SCOPES, allow_http=True)
     )
     code = await sign_in_through_the_browser(live, url)
-    await anyio.to_thread.run_sync(
-        lambda: api.log_in(code=code, scopes=SCOPES, allow_http=True)
-    )
+    await anyio.to_thread.run_sync(lambda: api.log_in(code=code, scopes=SCOPES, allow_http=True))
 
     # Then it is the business
     me = await anyio.to_thread.run_sync(api.account_verify_credentials)

@@ -93,10 +93,16 @@ async def exchange(
     return await client.post("/oauth/token", data=body)
 
 
-async def token_for(client: httpx.AsyncClient, user: AppUser, *, scopes: str = "read write") -> str:
-    """A token of ``user``'s business with ``scopes``, through the whole flow."""
+async def token_for(
+    client: httpx.AsyncClient,
+    user: AppUser,
+    *,
+    scopes: str = "read write",
+    business: str = "bakery",
+) -> str:
+    """A token of ``business`` (one ``user`` works at) with ``scopes``, through the flow."""
     app = await register(client, scopes=scopes)
-    code = code_from(await consent(user, authorize_url(app, scope=scopes)))
+    code = code_from(await consent(user, authorize_url(app, scope=scopes), business=business))
     answer = await exchange(client, app, code)
     assert answer.status_code == 200, answer.text
     token: str = answer.json()["access_token"]
@@ -114,4 +120,4 @@ async def business_with_token(
     from tests.webapp.kit import owner_of
 
     owner = await owner_of(client, username, login=f"{username}-owner")
-    return owner, await token_for(client, owner, scopes=scopes)
+    return owner, await token_for(client, owner, scopes=scopes, business=username)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import io
+import itertools
 import re
 from html import unescape
 from pathlib import Path
@@ -38,7 +39,7 @@ def _added_in() -> dict[tuple[str, str], tuple[int, ...]]:
         if not isinstance(node, ast.ClassDef):
             continue
         body = node.body
-        for here, after in zip(body, body[1:], strict=False):
+        for here, after in itertools.pairwise(body):
             if not (isinstance(here, ast.AnnAssign) and isinstance(here.target, ast.Name)):
                 continue
             if isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant):

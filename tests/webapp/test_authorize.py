@@ -58,9 +58,7 @@ async def test_denying_tells_the_app(app_client):
     owner = await owner_of(app_client, "bakery")
     app = await register(app_client)
     page = await owner.get(authorize_url(app, state="xyz"))
-    answer = await owner.submit(
-        "/oauth/authorize", {**form_fields(page.text), "decision": "deny"}
-    )
+    answer = await owner.submit("/oauth/authorize", {**form_fields(page.text), "decision": "deny"})
     assert answer.status_code == 302
     assert answer.headers["location"] == f"{REDIRECT}?error=access_denied&state=xyz"
 

@@ -30,6 +30,8 @@ from fedi_town.inbound import routes as inbound_routes
 from fedi_town.lifecycle import describe_failure as describe_failure
 from fedi_town.lifecycle import shutdown, startup
 from fedi_town.mastodon import routes as mastodon_routes
+from fedi_town.mastodon.auth import error_response as mastodon_error
+from fedi_town.mastodon.cors import MastodonCors, is_mastodon_path
 from fedi_town.read import routes as read_routes
 from fedi_town.read.templates import error_page
 from fedi_town.schemas import openapi_document
@@ -91,6 +93,9 @@ def _wants_html(request: Request) -> bool:
 async def _http_exception_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else "error"
+    if is_mastodon_path(request.url.path):  # an app calling what is not served (yet)
+        words = {404: "Record not found"}.get(exc.status_code, detail)
+        return mastodon_error(exc.status_code, words, dict(exc.headers or {}))
     if _is_app_page(request) and exc.status_code in {404, 405}:
         return app_error_page(request, _problem_for_status(exc.status_code, detail))
     if exc.status_code == 404 and _wants_html(request):
@@ -127,7 +132,8 @@ def all_routes() -> list[BaseRoute]:
 def create_app(settings: Settings, services: Services | None = None) -> Starlette:
     """Build the Starlette app for ``settings`` (``services`` may be given by tests).
 
-    The middleware stack is built here, with ``fastpath.FastPath`` in front of it, so
+    The middleware stack is built here, with ``fastpath.FastPath`` in front of it (and
+    ``mastodon.cors.MastodonCors`` just behind, for browser apps like Elk), so
     ``app.add_middleware`` cannot be called on the result: add middleware in this function.
     """
     services = services or Services.from_settings(settings)
@@ -151,5 +157,5 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         },
     )
     app.state.services = services
-    app.middleware_stack = FastPath(app.build_middleware_stack(), services, app)
+    app.middleware_stack = FastPath(MastodonCors(app.build_middleware_stack()), services, app)
     return app

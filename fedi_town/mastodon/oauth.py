@@ -10,6 +10,8 @@
     GET  /.well-known/oauth-authorization-server   RFC 8414 metadata
 
 Codes live ``CODE_TTL_MS`` and are spent once; a client with no secret must have used PKCE.
+One address may register ``MAX_APPS`` apps per ``APPS_WINDOW_S`` (429 past it); a wrong
+client secret counts with the admin API's wrong tokens (``api.auth.AuthFailures``).
 The token endpoint answers errors as RFC 6749 says (``{"error": "invalid_grant",
 "error_description": ...}``), which is what Mastodon does there.
 """
@@ -20,6 +22,9 @@ import base64
 import hashlib
 import hmac
 import logging
+import math
+import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,8 +32,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from fedi_town.api.auth import hash_token
-from fedi_town.errors import ProblemError
+from fedi_town.api.auth import auth_failures, hash_token
+from fedi_town.errors import ProblemError, TooManyRequests
 from fedi_town.mastodon import params, scopes
 from fedi_town.mastodon.auth import (
     TOKEN_PREFIX,
@@ -52,6 +57,33 @@ MAX_PARAMS_BYTES = 64 * 1024
 MAX_NAME = 200
 MAX_REDIRECT_URIS = 10
 MAX_URI = 2000
+MAX_APPS = 30
+APPS_WINDOW_S = 300.0
+
+
+class Registrations:
+    """Apps registered per client address, in fixed windows of ``APPS_WINDOW_S``."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._seen: dict[str, tuple[float, int]] = {}
+
+    def allow(self, address: str) -> float:
+        """0.0 and counted when ``address`` may register one more app; else seconds to wait."""
+        now = self._clock()
+        if len(self._seen) >= 10_000:
+            self._seen = {a: v for a, v in self._seen.items() if now - v[0] < APPS_WINDOW_S}
+        start, count = self._seen.get(address, (now, 0))
+        if now - start >= APPS_WINDOW_S:
+            start, count = now, 0
+        if count >= MAX_APPS:
+            return start + APPS_WINDOW_S - now
+        self._seen[address] = (start, count + 1)
+        return 0.0
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client is not None else ""
 
 
 class OAuthError(Exception):
@@ -115,6 +147,9 @@ def app_json(app: OAuthApp, secret: str | None = None) -> dict[str, Any]:
 @endpoint(token=False)
 async def create_app(request: Request, grant: Grant | None) -> Response:
     services: Services = request.app.state.services
+    wait = services.parts.get(Registrations, Registrations).allow(_address(request))
+    if wait:
+        raise TooManyRequests("Too many requests", retry_after=max(1, math.ceil(wait)))
     values = await params.read(request, MAX_PARAMS_BYTES)
     name = " ".join(params.text(values, "client_name").split())
     if not name or len(name) > MAX_NAME:
@@ -206,15 +241,26 @@ def _client_credentials(request: Request, values: dict[str, Any]) -> tuple[str, 
 
 
 async def _client(
-    services: Services, client_id: str, secret: str | None, *, need_secret: bool
+    request: Request,
+    services: Services,
+    client_id: str,
+    secret: str | None,
+    *,
+    need_secret: bool,
 ) -> OAuthApp:
+    failures = auth_failures(services)
+    address = _address(request)
+    wait = failures.wait(address)
+    if wait:
+        raise TooManyRequests("Too many requests", retry_after=max(1, math.ceil(wait)))
     app = await oauth_store.app_by_client_id(services.store, client_id) if client_id else None
-    if app is None:
-        raise OAuthError("invalid_client", "Client authentication failed", 401)
-    if secret is not None:
-        if not hmac.compare_digest(app.secret_hash, hash_token(secret)):
-            raise OAuthError("invalid_client", "Client authentication failed", 401)
-    elif need_secret:
+    good = app is not None
+    if app is not None and secret is not None:
+        good = hmac.compare_digest(app.secret_hash, hash_token(secret))
+    elif secret is None and need_secret:
+        good = False
+    if app is None or not good:
+        failures.failed(address)
         raise OAuthError("invalid_client", "Client authentication failed", 401)
     return app
 
@@ -235,9 +281,9 @@ async def token(request: Request) -> Response:
         client_id, secret = _client_credentials(request, values)
         grant_type = params.text(values, "grant_type")
         if grant_type == "authorization_code":
-            return await _code_grant(services, values, client_id, secret)
+            return await _code_grant(request, services, values, client_id, secret)
         if grant_type == "client_credentials":
-            app = await _client(services, client_id, secret, need_secret=True)
+            app = await _client(request, services, client_id, secret, need_secret=True)
             asked = scopes.parse(params.text(values, "scope") or None)
             if asked is None or not scopes.subset(asked, app.scopes):
                 raise OAuthError("invalid_scope", "The requested scope is invalid or unknown")
@@ -250,10 +296,14 @@ async def token(request: Request) -> Response:
 
 
 async def _code_grant(
-    services: Services, values: dict[str, Any], client_id: str, secret: str | None
+    request: Request,
+    services: Services,
+    values: dict[str, Any],
+    client_id: str,
+    secret: str | None,
 ) -> Response:
     verifier = params.text(values, "code_verifier") or None
-    app = await _client(services, client_id, secret, need_secret=False)
+    app = await _client(request, services, client_id, secret, need_secret=False)
     code_text = params.text(values, "code")
     invalid = OAuthError(
         "invalid_grant",
@@ -305,7 +355,7 @@ async def revoke(request: Request) -> Response:
     try:
         values = await params.read(request, MAX_PARAMS_BYTES)
         client_id, secret = _client_credentials(request, values)
-        app = await _client(services, client_id, secret, need_secret=False)
+        app = await _client(request, services, client_id, secret, need_secret=False)
         given = params.text(values, "token")
         if given and len(given) < 200:
             await oauth_store.revoke_by_hash(

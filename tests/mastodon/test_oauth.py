@@ -226,3 +226,16 @@ async def test_a_revoked_token_is_401(app_client):
     me = await app_client.get("/api/v1/accounts/verify_credentials", headers=bearer(token))
     assert me.status_code == 401
     assert me.json() == {"error": "The access token is invalid"}
+
+
+async def test_one_address_may_register_only_so_many_apps(app_client):
+    from fedi_town.mastodon.oauth import MAX_APPS
+
+    for _ in range(MAX_APPS):
+        await register(app_client)
+    response = await app_client.post(
+        "/api/v1/apps", data={"client_name": "x", "redirect_uris": REDIRECT}
+    )
+    assert response.status_code == 429
+    assert response.json() == {"error": "Too many requests"}
+    assert int(response.headers["retry-after"]) > 0

@@ -15,12 +15,15 @@ from typing import Any
 
 from fedi_town import __version__
 from fedi_town.services import Services
-from fedi_town.store import actors, businesses, reads
+from fedi_town.store import actors, businesses, reads, social
 from fedi_town.store import media as media_store
+from fedi_town.store import posts as post_store
 from fedi_town.store.actors import RemoteActor
 from fedi_town.store.businesses import Business
+from fedi_town.store.db import Store
 from fedi_town.store.media import Media
 from fedi_town.store.posts import Post
+from fedi_town.text.render import markdown_to_html
 
 #: Our visibility words → Mastodon's.
 VISIBILITY_OUT = {"public": "public", "unlisted": "unlisted", "followers": "private"}
@@ -84,7 +87,7 @@ async def business_account(
         "indexable": business.indexable,
         "group": False,
         "created_at": iso(business.created_at),
-        "note": business.summary,
+        "note": markdown_to_html(business.summary) if business.summary else "",
         "url": urls.profile_page(business.username),
         "uri": urls.actor(business.username),
         "avatar": avatar,
@@ -206,6 +209,9 @@ async def post_status(
     if account is None:
         account = await business_account(services, business)
     counts = (await reads.interaction_counts(store, [post.id]))[post.id]
+    reply_account = None
+    if post.in_reply_to_uri and in_reply_to_id is None:
+        in_reply_to_id, reply_account = await _replied_to(store, post.in_reply_to_uri)
     replies = await reads.count_all_replies(store, post.uri)
     urls = services.urls
     mentions = []
@@ -250,7 +256,7 @@ async def post_status(
         "pinned": post.pinned_at is not None,
         "language": post.language,
         "in_reply_to_id": in_reply_to_id,
-        "in_reply_to_account_id": None,
+        "in_reply_to_account_id": reply_account,
         "reblog": None,
         "poll": None,
         "card": None,
@@ -258,6 +264,18 @@ async def post_status(
         "filtered": [],
         "quote": None,
     }
+
+
+async def _replied_to(store: Store, uri: str) -> tuple[str | None, str | None]:
+    """The status id and account id of what ``uri`` names: one of our posts, or a remote
+    note we stored; (None, None) for one we never saw."""
+    own = await post_store.by_uri(store, uri)
+    if own is not None:
+        return str(own.id), str(own.business_id)
+    note = await social.note_by_uri(store, uri)
+    if note is not None:
+        return str(note.id), str(note.actor_id)
+    return None, None
 
 
 def note_status(

@@ -107,3 +107,46 @@ async def test_anyone_sees_only_public_and_unlisted_posts_of_an_account(app_clie
     own = await app_client.get(f"/api/v1/accounts/{me['id']}/statuses", headers=bearer(token))
     assert [s["content"] for s in public.json()] == ["<p>Open</p>"]
     assert len(own.json()) == 2
+
+
+async def test_an_app_answers_a_customers_reply_and_the_answer_reaches_them(live, peer):
+    # Given an app signed in as the bakery, and a post of it
+    _owner, token = await business_with_token(live.client)
+    headers = bearer(token)
+    post = (
+        await live.client.post("/api/v1/statuses", json={"status": "Rye today"}, headers=headers)
+    ).json()
+    # When alice elsewhere replies to it
+    reply = peer.reply(post["uri"], live.urls.actor("bakery"), "<p>Until when?</p>")
+    await peer.post(live.urls.inbox("bakery"), reply)
+
+    async def mention() -> list:
+        found = await live.client.get("/api/v1/notifications?types[]=mention", headers=headers)
+        return found.json()
+
+    from tests.live import wait_until
+
+    [notification] = await wait_until(mention)
+    # Then the app sees it as a mention whose status replies to the post
+    note = notification["status"]
+    assert note["uri"] == reply["object"]["id"]
+    assert notification["account"]["acct"] == f"alice@{peer.host}"
+    opened = await live.client.get(f"/api/v1/statuses/{note['id']}", headers=headers)
+    assert opened.json()["content"] == "<p>Until when?</p>"
+    # When the app answers it
+    answer = await live.client.post(
+        "/api/v1/statuses",
+        json={"status": "Until six!", "in_reply_to_id": note["id"]},
+        headers=headers,
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["in_reply_to_id"] == note["id"]
+    # Then alice's server receives the answer, in reply to her note, and reading it back
+    # threads it the same way
+    [create] = await peer.wait_for(
+        lambda r: r.type == "Create" and r.json["object"].get("inReplyTo") == note["uri"]
+    )
+    assert "Until six!" in create.json["object"]["content"]
+    again = await live.client.get(f"/api/v1/statuses/{answer.json()['id']}", headers=headers)
+    assert again.json()["in_reply_to_id"] == note["id"]
+    assert again.json()["in_reply_to_account_id"] == notification["account"]["id"]

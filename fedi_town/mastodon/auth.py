@@ -2,8 +2,9 @@
 
 A token is 256 random bits (``ftmasto_`` + 43 characters); only its SHA-256 is stored, the
 lookup is by that hash and the found hash is compared again with ``hmac.compare_digest``.
-A token acts as the one business its owner picked on the consent page, never another; an
-app's own token (``client_credentials``) acts as nobody and reaches only public answers.
+A token acts as the one business its owner picked on the consent page, never another, and
+only while the person who allowed it may still act for that business; an app's own token
+(``client_credentials``) acts as nobody and reaches only public answers.
 
 Every handler is wrapped by ``endpoint``: it resolves the token (401 when missing, unknown
 or revoked; the address's count of wrong tokens is the admin API's, ``api.auth``), checks
@@ -34,7 +35,7 @@ from fedi_town.errors import (
 )
 from fedi_town.mastodon.scopes import covers
 from fedi_town.services import Services
-from fedi_town.store import businesses
+from fedi_town.store import businesses, people
 from fedi_town.store import oauth as oauth_store
 from fedi_town.store.businesses import Business
 
@@ -124,6 +125,8 @@ async def grant_for(request: Request, services: Services) -> Grant | None:
             business = await businesses.by_id(services.store, stored.business_id)
             if business is None or business.deleted_at is not None or business.kind != "business":
                 found = None
+            elif not await _still_allowed(services, stored.person_id, stored.business_id):
+                found = None
     if found is None:
         failures.failed(address)
         raise Unauthorized("The access token is invalid")
@@ -138,6 +141,18 @@ async def grant_for(request: Request, services: Services) -> Grant | None:
         business=business,
         scopes=stored.scopes,
     )
+
+
+async def _still_allowed(services: Services, person_id: int | None, business_id: int) -> bool:
+    """Whether the person who let the app in may still act for the business: not disabled,
+    and still one of its people (or the instance admin). Removing someone signs out the
+    apps they let in."""
+    if person_id is None:
+        return False
+    person = await people.by_id(services.store, person_id)
+    if person is None or person.disabled_at is not None:
+        return False
+    return person.is_admin or person.business_id == business_id
 
 
 Handler = Callable[[Request, Grant | None], Awaitable[Response]]

@@ -188,10 +188,6 @@ def media_attachment(services: Services, media: Media) -> dict[str, Any]:
     }
 
 
-def _application(grant_app: Mapping[str, Any] | None) -> Any:
-    return dict(grant_app) if grant_app else None
-
-
 async def post_status(
     services: Services,
     business: Business,
@@ -238,7 +234,7 @@ async def post_status(
         "sensitive": post.sensitive or bool(post.spoiler_text),
         "spoiler_text": post.spoiler_text,
         "media_attachments": [media_attachment(services, m) for m in media],
-        "application": _application(application),
+        "application": dict(application) if application else None,
         "mentions": mentions,
         "tags": [
             {"name": tag, "url": urls.tag_page(business.username, tag)} for tag in post.hashtags

@@ -8,8 +8,9 @@ import pytest
 from fedi_town.api.auth import hash_token
 from fedi_town.errors import TooManyRequests, Unprocessable
 from fedi_town.mastodon.auth import problem_as_error
-from tests.conftest import admin_headers
-from tests.mastodon.flow import bearer, business_with_token
+from tests.conftest import admin_headers, create_business
+from tests.mastodon.flow import bearer, business_with_token, token_for
+from tests.webapp.kit import owner_of
 
 pytestmark = pytest.mark.anyio
 
@@ -81,3 +82,22 @@ def test_validation_errors_name_their_fields():
 def test_a_rate_limit_keeps_its_retry_after():
     response = problem_as_error(TooManyRequests("slow down", retry_after=7))
     assert response.status_code == 429 and response.headers["retry-after"] == "7"
+
+
+async def test_removing_a_person_signs_out_the_apps_they_let_in(app_client):
+    # Given a member of staff who let an app in as the bakery
+    await create_business(app_client, "bakery")
+    staff = await owner_of(app_client, "bakery", login="sam", role="staff", create=False)
+    token = await token_for(app_client, staff)
+    me = await app_client.get("/api/v1/accounts/verify_credentials", headers=bearer(token))
+    assert me.status_code == 200
+    # When the business removes them
+    people = await app_client.get("/api/v1/businesses/bakery/people", headers=admin_headers())
+    [sam] = [p for p in people.json()["people"] if p["login"] == "sam"]
+    removed = await app_client.delete(
+        f"/api/v1/businesses/bakery/people/{sam['id']}", headers=admin_headers()
+    )
+    assert removed.status_code == 204
+    # Then the app's token no longer works
+    me = await app_client.get("/api/v1/accounts/verify_credentials", headers=bearer(token))
+    assert me.status_code == 401

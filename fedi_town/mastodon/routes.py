@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from fedi_town.mastodon import instance, media, notifications, oauth, statuses
+from fedi_town.mastodon import instance, media, notifications, oauth, scheduled, statuses
 
 routes: list[BaseRoute] = [
     *oauth.routes,
     *instance.routes,
     *media.routes,
     *statuses.routes,
+    *scheduled.routes,
     *notifications.routes,
 ]

@@ -13,7 +13,8 @@ owner's web app.
     GET    /api/v1/accounts/{id}/statuses     read:statuses   the business's published posts
 
 The text is the admin API's: Markdown, with ``@user@host`` mentions and ``#tags`` linked.
-Polls and ``scheduled_at`` are refused (422) for now.
+With ``scheduled_at`` the answer is a ScheduledStatus (``mastodon/scheduled.py``); polls
+are refused (422) for now.
 """
 
 from __future__ import annotations
@@ -35,10 +36,12 @@ from fedi_town.mastodon.entities import (
     post_status,
     remote_account,
 )
+from fedi_town.mastodon.scheduled import scheduled_status
 from fedi_town.outbound import commands
 from fedi_town.protocol.ids import path_id, query_id, query_limit
 from fedi_town.services import Services
 from fedi_town.store import actors, businesses, social
+from fedi_town.store import media as media_store
 from fedi_town.store import posts as post_store
 from fedi_town.store.businesses import Business
 from fedi_town.store.posts import Post
@@ -88,9 +91,9 @@ async def _post_data(
     """The admin API's body for a Mastodon status's parameters."""
     if values.get("poll"):
         raise Unprocessable("Validation failed: polls are not supported here")
-    if values.get("scheduled_at") and not editing:
-        raise Unprocessable("Validation failed: scheduled posts are not supported here yet")
     data: dict[str, Any] = {}
+    if values.get("scheduled_at") and not editing:
+        data["scheduled_at"] = params.text(values, "scheduled_at")
     if "status" in values or not editing:
         data["content"] = params.text(values, "status")
         if not data["content"].strip():
@@ -126,12 +129,17 @@ async def create(request: Request, grant: Grant | None) -> Response:
     if key:
         earlier = seen.get(grant.token_id, key)
         post = await post_store.by_id(services.store, business.id, earlier) if earlier else None
+        if post is not None and not post.is_published:
+            media = await media_store.of_post(services.store, post.id)
+            return json(scheduled_status(services, post, media, grant.app_id))
         if post is not None:
             return json(await post_status(services, business, post))
     data = await _post_data(services, business, values, editing=False)
     created = await commands.create_post(services, business, data)
     if key:
         seen.put(grant.token_id, key, created.post.id)
+    if not created.post.is_published:
+        return json(scheduled_status(services, created.post, created.media, grant.app_id))
     reply_id = params.text(values, "in_reply_to_id") or None
     return json(
         await post_status(

@@ -5,10 +5,19 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from fedi_town.mastodon import instance, media, notifications, oauth, scheduled, statuses
+from fedi_town.mastodon import (
+    instance,
+    media,
+    notifications,
+    oauth,
+    profile,
+    scheduled,
+    statuses,
+)
 
 routes: list[BaseRoute] = [
     *oauth.routes,
+    *profile.routes,
     *instance.routes,
     *media.routes,
     *statuses.routes,

@@ -9,6 +9,7 @@ owner's web app.
     DELETE /api/v1/statuses/{id}              write:statuses  → Delete; answers the status
                                                               with its ``text`` (redraft)
     GET    /api/v1/statuses/{id}/context      read:statuses   (empty for now)
+    POST   /api/v1/statuses/{id}/pin, /unpin  write:accounts  featured on the profile
     GET    /api/v1/statuses/{id}/source       read:statuses
     GET    /api/v1/accounts/{id}/statuses     read:statuses   the business's published posts
 
@@ -198,6 +199,22 @@ async def delete(request: Request, grant: Grant | None) -> Response:
     return json(status)
 
 
+@endpoint("write:accounts")
+async def pin(request: Request, grant: Grant | None) -> Response:
+    """Feature the post on the profile (``commands.set_pinned``: at most 5, public or
+    unlisted); ``unpin`` takes it off."""
+    services, business, post = await _own_post(request, grant)
+    changed = await commands.set_pinned(services, business, post, True)
+    return json(await post_status(services, business, changed))
+
+
+@endpoint("write:accounts")
+async def unpin(request: Request, grant: Grant | None) -> Response:
+    services, business, post = await _own_post(request, grant)
+    changed = await commands.set_pinned(services, business, post, False)
+    return json(await post_status(services, business, changed))
+
+
 @endpoint("read:statuses")
 async def context(request: Request, grant: Grant | None) -> Response:
     await _own_post(request, grant)
@@ -253,6 +270,8 @@ routes = [
     Route(_STATUS, edit, methods=["PUT"]),
     Route(_STATUS, delete, methods=["DELETE"]),
     Route(f"{_STATUS}/context", context, methods=["GET"]),
+    Route(f"{_STATUS}/pin", pin, methods=["POST"]),
+    Route(f"{_STATUS}/unpin", unpin, methods=["POST"]),
     Route(f"{_STATUS}/source", source, methods=["GET"]),
     Route("/api/v1/accounts/{id}/statuses", account_statuses, methods=["GET"]),
 ]

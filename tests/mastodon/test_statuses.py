@@ -150,3 +150,15 @@ async def test_an_app_answers_a_customers_reply_and_the_answer_reaches_them(live
     again = await live.client.get(f"/api/v1/statuses/{answer.json()['id']}", headers=headers)
     assert again.json()["in_reply_to_id"] == note["id"]
     assert again.json()["in_reply_to_account_id"] == notification["account"]["id"]
+
+
+async def test_a_post_can_be_pinned_and_unpinned(app_client):
+    _owner, token = await business_with_token(app_client)
+    posted = await app_client.post(
+        "/api/v1/statuses", json={"status": "Our opening hours"}, headers=bearer(token)
+    )
+    path = f"/api/v1/statuses/{posted.json()['id']}"
+    pinned = await app_client.post(f"{path}/pin", headers=bearer(token))
+    assert pinned.status_code == 200 and pinned.json()["pinned"] is True
+    unpinned = await app_client.post(f"{path}/unpin", headers=bearer(token))
+    assert unpinned.json()["pinned"] is False

@@ -186,6 +186,12 @@ def _empty_list(needs: str | None, *, token: bool = True) -> Any:
 
 @endpoint("read:statuses")
 async def markers(request: Request, grant: Grant | None) -> Response:
+    """No read positions are kept yet: none to give, and a saved one is not kept."""
+    return json({})
+
+
+@endpoint("write:statuses")
+async def save_markers(request: Request, grant: Grant | None) -> Response:
     return json({})
 
 
@@ -203,6 +209,9 @@ routes = [
     Route("/api/v1/preferences", preferences, methods=["GET"]),
     Route("/api/v1/custom_emojis", custom_emojis, methods=["GET"]),
     Route("/api/v1/markers", markers, methods=["GET"]),
+    Route("/api/v1/markers", save_markers, methods=["POST"]),
+    Route("/api/v1/instance/peers", _empty_list(None, token=False), methods=["GET"]),
+    Route("/api/v1/instance/rules", _empty_list(None, token=False), methods=["GET"]),
     Route("/api/v1/lists", _empty_list("read:lists"), methods=["GET"]),
     Route("/api/v1/filters", _empty_list("read:filters"), methods=["GET"]),
     Route("/api/v2/filters", _empty_list("read:filters"), methods=["GET"]),

@@ -51,6 +51,7 @@ from fedi_town.store.posts import Post
 MAX_IDEMPOTENCY_KEYS = 10_000
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 40
+PUBLIC = ("public", "unlisted")
 
 
 class Idempotency:
@@ -165,12 +166,21 @@ async def _own_post(request: Request, grant: Grant | None) -> tuple[Services, Bu
     return services, business, post
 
 
-@endpoint("read:statuses")
+@endpoint("read:statuses", token=False)
 async def get_one(request: Request, grant: Grant | None) -> Response:
-    assert grant is not None
-    business = grant.account()
+    """The business's own post (any visibility), or a note that reached it; without a
+    token (or with another's), a public or unlisted post of any business here."""
     services: Services = request.app.state.services
     status_id = path_id(str(request.path_params["id"]), "status")
+    if grant is None or grant.business is None:
+        found = await post_store.by_id_any(services.store, status_id)
+        if found is None or not found.is_published or found.visibility not in PUBLIC:
+            raise NotFound("Record not found")
+        owner = await businesses.by_id(services.store, found.business_id)
+        if owner is None or owner.deleted_at is not None:
+            raise NotFound("Record not found")
+        return json(await post_status(services, owner, found))
+    business = grant.business
     post = await post_store.by_id(services.store, business.id, status_id)
     if post is not None and post.is_published:
         return json(await post_status(services, business, post))

@@ -162,3 +162,21 @@ async def test_a_post_can_be_pinned_and_unpinned(app_client):
     assert pinned.status_code == 200 and pinned.json()["pinned"] is True
     unpinned = await app_client.post(f"{path}/unpin", headers=bearer(token))
     assert unpinned.json()["pinned"] is False
+
+
+async def test_without_a_token_only_public_posts_are_read(app_client):
+    _owner, token = await business_with_token(app_client)
+    public, private = [
+        (
+            await app_client.post(
+                "/api/v1/statuses",
+                json={"status": text, "visibility": visibility},
+                headers=bearer(token),
+            )
+        ).json()
+        for text, visibility in (("Open", "public"), ("Staff", "private"))
+    ]
+    seen = await app_client.get(f"/api/v1/statuses/{public['id']}")
+    assert seen.status_code == 200 and seen.json()["account"]["acct"] == "bakery"
+    hidden = await app_client.get(f"/api/v1/statuses/{private['id']}")
+    assert hidden.status_code == 404

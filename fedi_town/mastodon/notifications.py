@@ -3,6 +3,7 @@
     GET /api/v1/notifications        max_id, since_id, min_id, limit (≤ 80), types[],
                                      exclude_types[]; a Link header with next and prev
     GET /api/v1/notifications/{id}
+    GET /api/v2/notifications        the same, grouped as Mastodon 4.3 does (one per group)
 
 From the owner's own store (``store/notifications.py``): follows and follow requests,
 mentions and replies (both Mastodon's ``mention``, with the note as the status), likes
@@ -86,6 +87,48 @@ async def notification(
 
 @endpoint("read:notifications")
 async def list_notifications(request: Request, grant: Grant | None) -> Response:
+    items, headers = await _page(request, grant, "/api/v1/notifications")
+    return json(items, headers=headers)
+
+
+@endpoint("read:notifications")
+async def list_grouped(request: Request, grant: Grant | None) -> Response:
+    """Mastodon 4.3's grouped notifications, each notification its own group (the app then
+    shows them one by one, as with /api/v1/notifications)."""
+    items, headers = await _page(request, grant, "/api/v2/notifications")
+    accounts: dict[str, Any] = {}
+    statuses: dict[str, Any] = {}
+    groups = []
+    for item in items:
+        accounts[item["account"]["id"]] = item["account"]
+        status = item.get("status")
+        if status is not None:
+            statuses[status["id"]] = status
+        groups.append(
+            {
+                "group_key": item["group_key"],
+                "notifications_count": 1,
+                "type": item["type"],
+                "most_recent_notification_id": item["id"],
+                "page_min_id": item["id"],
+                "page_max_id": item["id"],
+                "latest_page_notification_at": item["created_at"],
+                "sample_account_ids": [item["account"]["id"]],
+                "status_id": status["id"] if status is not None else None,
+            }
+        )
+    body = {
+        "accounts": list(accounts.values()),
+        "statuses": list(statuses.values()),
+        "notification_groups": groups,
+    }
+    return json(body, headers=headers)
+
+
+async def _page(
+    request: Request, grant: Grant | None, path: str
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """A page of Notifications as the query asks, and its Link header."""
     assert grant is not None
     business = grant.account()
     services: Services = request.app.state.services
@@ -115,12 +158,12 @@ async def list_notifications(request: Request, grant: Grant | None) -> Response:
     items = [n for r in rows if (n := await notification(services, business, r, account))]
     headers = {}
     if rows:
-        base = services.settings.base_url.rstrip("/") + "/api/v1/notifications?"
+        base = services.settings.base_url.rstrip("/") + path + "?"
         extra = [("types[]", t) for t in wanted] + [("exclude_types[]", t) for t in excluded]
         older = urlencode([("max_id", rows[-1]["id"]), ("limit", limit), *extra])
         newer = urlencode([("min_id", rows[0]["id"]), ("limit", limit), *extra])
         headers["Link"] = f'<{base}{older}>; rel="next", <{base}{newer}>; rel="prev"'
-    return json(items, headers=headers)
+    return items, headers
 
 
 @endpoint("read:notifications")
@@ -144,4 +187,5 @@ async def get_one(request: Request, grant: Grant | None) -> Response:
 routes = [
     Route("/api/v1/notifications", list_notifications, methods=["GET"]),
     Route("/api/v1/notifications/{id}", get_one, methods=["GET"]),
+    Route("/api/v2/notifications", list_grouped, methods=["GET"]),
 ]

@@ -10,15 +10,19 @@ app's real form), allow, and swap the code for a token.
 
 from __future__ import annotations
 
+import ast
 import base64
 import hashlib
+import itertools
 import re
 import secrets
 from html import unescape
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
+from mastodon import return_types
 
 from tests.webapp.kit import AppUser
 
@@ -121,3 +125,37 @@ async def business_with_token(
 
     owner = await owner_of(client, username, login=f"{username}-owner")
     return owner, await token_for(client, owner, scopes=scopes, business=username)
+
+
+def _added_in() -> dict[tuple[str, str], tuple[int, ...]]:
+    """(entity, field) → the Mastodon version that added it, from the version history in
+    each field's docstring in Mastodon.py's ``return_types.py``."""
+    tree = ast.parse(Path(return_types.__file__).read_text())
+    found: dict[tuple[str, str], tuple[int, ...]] = {}
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        body = node.body
+        for here, after in itertools.pairwise(body):
+            if not (isinstance(here, ast.AnnAssign) and isinstance(here.target, ast.Name)):
+                continue
+            if isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant):
+                added = re.search(r"\* (\d+)\.(\d+)\.(\d+): added", str(after.value.value))
+                if added:
+                    found[(node.name, here.target.id)] = tuple(int(x) for x in added.groups())
+    return found
+
+
+ADDED_IN = _added_in()
+
+
+def entity_gaps(entity: type, data: dict[str, Any]) -> list[str]:
+    """Fields Mastodon.py declares as always present in ``entity`` (added by Mastodon 4.4)
+    that ``data`` lacks."""
+    return [
+        name
+        for name, hint in entity.__annotations__.items()
+        if not str(hint).strip("'\"").startswith("Optional")
+        and ADDED_IN.get((entity.__name__, name), (0,)) <= (4, 4, 0)
+        and name not in data
+    ]

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from mastodon import return_types
 
 from fedi_town.store import notifications
 from fedi_town.store.db import now_ms
-from tests.mastodon.flow import bearer, business_with_token
+from tests.mastodon.flow import bearer, business_with_token, entity_gaps
 from tests.outbound.conftest import add_follower
 
 pytestmark = pytest.mark.anyio
@@ -81,3 +82,19 @@ async def test_notifications_need_read_notifications(app_client):
     _owner, token = await business_with_token(app_client, scopes="read:statuses")
     response = await app_client.get("/api/v1/notifications", headers=bearer(token))
     assert response.status_code == 403
+
+
+async def test_grouped_notifications_give_one_group_each_with_its_account(app_client):
+    token, ids = await five_follows(app_client)
+    response = await app_client.get("/api/v2/notifications?limit=2", headers=bearer(token))
+    body = response.json()
+    groups = body["notification_groups"]
+    assert [g["most_recent_notification_id"] for g in groups] == [str(ids[4]), str(ids[3])]
+    assert all(g["type"] == "follow" and g["notifications_count"] == 1 for g in groups)
+    accounts = {a["id"] for a in body["accounts"]}
+    assert {g["sample_account_ids"][0] for g in groups} <= accounts
+    assert body["statuses"] == []
+    assert "/api/v2/notifications?max_id=" in links(response)["next"]
+    # And every field Mastodon.py declares is there
+    assert entity_gaps(return_types.GroupedNotificationsResults, body) == []
+    assert entity_gaps(return_types.NotificationGroup, groups[0]) == []

@@ -3,9 +3,7 @@ live instance with a real peer server following the business (both backends)."""
 
 from __future__ import annotations
 
-import ast
 import io
-import itertools
 import re
 from html import unescape
 from pathlib import Path
@@ -17,6 +15,7 @@ from mastodon import Mastodon, MastodonUnauthorizedError, return_types
 from PIL import Image
 
 from fedi_town.mastodon import routes
+from tests.mastodon.flow import entity_gaps
 from tests.webapp.kit import PASSWORD, AppUser, owner_of
 
 pytestmark = pytest.mark.anyio
@@ -28,40 +27,6 @@ def png(width: int = 64, height: int = 48) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (width, height), (200, 120, 40)).save(out, "PNG")
     return out.getvalue()
-
-
-def _added_in() -> dict[tuple[str, str], tuple[int, ...]]:
-    """(entity, field) → the Mastodon version that added it, from the version history in
-    each field's docstring in Mastodon.py's ``return_types.py``."""
-    tree = ast.parse(Path(return_types.__file__).read_text())
-    found: dict[tuple[str, str], tuple[int, ...]] = {}
-    for node in tree.body:
-        if not isinstance(node, ast.ClassDef):
-            continue
-        body = node.body
-        for here, after in itertools.pairwise(body):
-            if not (isinstance(here, ast.AnnAssign) and isinstance(here.target, ast.Name)):
-                continue
-            if isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant):
-                added = re.search(r"\* (\d+)\.(\d+)\.(\d+): added", str(after.value.value))
-                if added:
-                    found[(node.name, here.target.id)] = tuple(int(x) for x in added.groups())
-    return found
-
-
-ADDED_IN = _added_in()
-
-
-def entity_gaps(entity: type, data: dict[str, Any]) -> list[str]:
-    """Fields Mastodon.py declares as always present in ``entity`` (added by Mastodon 4.4)
-    that ``data`` lacks."""
-    return [
-        name
-        for name, hint in entity.__annotations__.items()
-        if not str(hint).strip("'\"").startswith("Optional")
-        and ADDED_IN.get((entity.__name__, name), (0,)) <= (4, 4, 0)
-        and name not in data
-    ]
 
 
 async def sign_in_through_the_browser(live: Any, url: str) -> str:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from mastodon import return_types
 
-from tests.mastodon.flow import bearer, business_with_token
+from tests.mastodon.flow import bearer, business_with_token, entity_gaps
 
 pytestmark = pytest.mark.anyio
 
@@ -30,6 +31,7 @@ async def test_a_scheduled_post_waits_can_move_and_can_be_cancelled(app_client):
     scheduled = answer.json()
     assert scheduled["params"]["text"] == "Bake sale tomorrow"
     assert scheduled["params"]["visibility"] == "unlisted"
+    assert entity_gaps(return_types.ScheduledStatus, scheduled) == []
     listed = await app_client.get("/api/v1/scheduled_statuses", headers=headers)
     assert [s["id"] for s in listed.json()] == [scheduled["id"]]
     status = await app_client.get(f"/api/v1/statuses/{scheduled['id']}", headers=headers)

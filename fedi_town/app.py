@@ -29,6 +29,9 @@ from fedi_town.fastpath import FastPath
 from fedi_town.inbound import routes as inbound_routes
 from fedi_town.lifecycle import describe_failure as describe_failure
 from fedi_town.lifecycle import shutdown, startup
+from fedi_town.mastodon import routes as mastodon_routes
+from fedi_town.mastodon.auth import error_response as mastodon_error
+from fedi_town.mastodon.cors import MastodonCors, is_mastodon_path
 from fedi_town.metrics import Measured
 from fedi_town.read import routes as read_routes
 from fedi_town.read.templates import error_page
@@ -67,7 +70,7 @@ def _problem_for_status(status: int, detail: str) -> ProblemError:
 def _is_app_page(request: Request) -> bool:
     """A page of the owner's web app, answered in HTML whatever went wrong."""
     path = request.url.path
-    return path == "/login" or path.startswith(("/app", "/invite", "/logout"))
+    return path in ("/login", "/oauth/authorize") or path.startswith(("/app", "/invite", "/logout"))
 
 
 async def _problem_handler(request: Request, exc: Exception) -> Response:
@@ -91,6 +94,9 @@ def _wants_html(request: Request) -> bool:
 async def _http_exception_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else "error"
+    if is_mastodon_path(request.url.path):  # an app calling what is not served (yet)
+        words = {404: "Record not found"}.get(exc.status_code, detail)
+        return mastodon_error(exc.status_code, words, dict(exc.headers or {}))
     if _is_app_page(request) and exc.status_code in {404, 405}:
         return app_error_page(request, _problem_for_status(exc.status_code, detail))
     if exc.status_code == 404 and _wants_html(request):
@@ -118,6 +124,7 @@ def all_routes() -> list[BaseRoute]:
     routes: list[BaseRoute] = [*inbound_routes.inbox_routes]
     routes.append(Route("/api/v1/openapi.json", openapi, methods=["GET"]))
     routes += api_routes.routes
+    routes += mastodon_routes.routes
     routes += webapp_routes.routes
     routes += read_routes.routes
     return routes
@@ -126,7 +133,8 @@ def all_routes() -> list[BaseRoute]:
 def create_app(settings: Settings, services: Services | None = None) -> Starlette:
     """Build the Starlette app for ``settings`` (``services`` may be given by tests).
 
-    The middleware stack is built here, with ``fastpath.FastPath`` in front of it, so
+    The middleware stack is built here, with ``fastpath.FastPath`` in front of it (and
+    ``mastodon.cors.MastodonCors`` just behind, for browser apps like Elk), so
     ``app.add_middleware`` cannot be called on the result: add middleware in this function.
     """
     services = services or Services.from_settings(settings)
@@ -150,7 +158,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         },
     )
     app.state.services = services
-    app.middleware_stack = FastPath(app.build_middleware_stack(), services, app)
+    app.middleware_stack = FastPath(MastodonCors(app.build_middleware_stack()), services, app)
     if services.metrics.on:  # counting every request by route; nothing at all when off
         app.middleware_stack = Measured(app.middleware_stack, services.metrics)
     return app

@@ -12,8 +12,11 @@ async def test_an_unknown_path_is_a_page_for_browsers_and_a_problem_for_clients(
     page = await app_client.get("/no/such/page", headers={"Accept": "text/html"})
     assert page.status_code == 404
     assert page.headers["content-type"].startswith("text/html")
-    api = await app_client.get("/api/v1/nothing", headers={"Accept": "text/html"})
+    api = await app_client.get("/api/v1/admin/nothing", headers={"Accept": "text/html"})
     assert api.headers["content-type"] == "application/problem+json"
+    # The rest of /api/v1 is the Mastodon client API's: its own error shape
+    mastodon = await app_client.get("/api/v1/nothing", headers={"Accept": "text/html"})
+    assert mastodon.json() == {"error": "Record not found"}
     client = await app_client.get("/no/such/page", headers={"Accept": "application/json"})
     assert client.headers["content-type"] == "application/problem+json"
 

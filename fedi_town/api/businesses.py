@@ -298,6 +298,13 @@ async def patch(request: Request) -> Response:
     services: Services = request.app.state.services
     business = await require_business(request, services, request.path_params["username"])
     data = await read_json(request, services.settings.max_body_bytes)
+    updated = await change_business(services, business, data)
+    return json_response(await business_view(services, updated))
+
+
+async def change_business(services: Services, business: Business, data: dict[str, Any]) -> Business:
+    """Validate and apply a change of the business (the PATCH body), and tell followers
+    (the admin API's and the Mastodon client API's profile changes alike)."""
     validate("business-update", data)
     _storable(data)
     changes = {k: v for k, v in data.items() if k not in PROFILE_KEYS}
@@ -319,7 +326,7 @@ async def patch(request: Request) -> Response:
         assert updated is not None
         services.store.after_commit(BusinessChanged(business.username))
         await profile.on_profile_changed(services, updated)
-    return json_response(await business_view(services, updated))
+    return updated
 
 
 async def delete(request: Request) -> Response:

@@ -63,7 +63,7 @@ async def _bounded(request: Request, limit: int) -> AsyncGenerator[bytes, None]:
         yield chunk
 
 
-async def _read_upload(request: Request) -> tuple[bytes, dict[str, str]]:
+async def read_upload(request: Request) -> tuple[bytes, dict[str, str]]:
     """The file's bytes and the other form fields, with every size limit enforced."""
     content_type = request.headers.get("content-type", "")
     if not content_type.lower().startswith("multipart/form-data"):
@@ -113,8 +113,18 @@ async def _read_upload(request: Request) -> tuple[bytes, dict[str, str]]:
 async def upload(request: Request) -> Response:
     services: Services = request.app.state.services
     business = await require_business(request, services, request.path_params["username"])
-    data, fields = await _read_upload(request)
+    data, fields = await read_upload(request)
     validate("media-create", fields)
+    media = await save_image(services, business, data, fields.get("description", ""))
+    location = f"/api/v1/businesses/{business.username}/media/{media.id}"
+    return json_response(media_view(services, media), 201, headers={"Location": location})
+
+
+async def save_image(
+    services: Services, business: Business, data: bytes, description: str
+) -> media_store.Media:
+    """Check, re-encode, store and record an uploaded image of ``business`` (the admin API's
+    and the Mastodon client API's uploads alike)."""
     if not data:
         raise Unprocessable("the file is empty", errors=[{"pointer": "/file", "message": "empty"}])
     # Pillow is imported with the first upload, not at start: +2.4 MB of idle RSS (measured)
@@ -144,7 +154,7 @@ async def upload(request: Request) -> Response:
             width=processed.width,
             height=processed.height,
             blurhash=processed.blurhash,
-            description=fields.get("description", "").strip(),
+            description=description.strip(),
             now=now,
         )
     except BaseException:
@@ -154,8 +164,7 @@ async def upload(request: Request) -> Response:
     media = await media_store.by_id(services.store, business.id, media_id)
     assert media is not None
     log.info("business %s uploaded media %d (%s)", business.username, media_id, media.media_type)
-    location = f"/api/v1/businesses/{business.username}/media/{media_id}"
-    return json_response(media_view(services, media), 201, headers={"Location": location})
+    return media
 
 
 async def _business_media(request: Request) -> tuple[Services, media_store.Media]:

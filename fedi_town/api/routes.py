@@ -6,6 +6,7 @@ from starlette.routing import BaseRoute
 
 from fedi_town.api import (
     admin,
+    apps,
     businesses,
     directory,
     events,
@@ -32,4 +33,5 @@ routes: list[BaseRoute] = [
     *directory.routes,
     *people.routes,
     *moves.routes,
+    *apps.routes,
 ]

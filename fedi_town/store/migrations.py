@@ -495,6 +495,51 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "CREATE INDEX following_uri ON following (follow_uri)",
         ],
     ),
+    (
+        12,
+        "Mastodon client API: OAuth apps, codes and tokens",
+        [
+            # Apps registered with POST /api/v1/apps (``store.oauth``). The secret is kept
+            # as its SHA-256 only; ``redirect_uris`` one per line, ``scopes`` space-separated.
+            """CREATE TABLE oauth_apps (
+                id BIGINT PRIMARY KEY,
+                client_id TEXT NOT NULL UNIQUE,
+                secret_hash TEXT NOT NULL,
+                name TEXT NOT NULL,
+                website TEXT,
+                redirect_uris TEXT NOT NULL,
+                scopes TEXT NOT NULL,
+                created_at BIGINT NOT NULL
+            )""",
+            # Authorization codes: single use (``used_at``), short-lived, SHA-256 only.
+            """CREATE TABLE oauth_codes (
+                code_hash TEXT PRIMARY KEY,
+                app_id BIGINT NOT NULL,
+                person_id BIGINT NOT NULL,
+                business_id BIGINT NOT NULL,
+                scopes TEXT NOT NULL,
+                redirect_uri TEXT NOT NULL,
+                code_challenge TEXT,
+                created_at BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL,
+                used_at BIGINT
+            )""",
+            # Access tokens: a business's (authorization code) or the app's own
+            # (client_credentials: no business, no person). SHA-256 only.
+            """CREATE TABLE oauth_tokens (
+                id BIGINT PRIMARY KEY,
+                token_hash TEXT NOT NULL UNIQUE,
+                app_id BIGINT NOT NULL,
+                business_id BIGINT,
+                person_id BIGINT,
+                scopes TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                last_used_at BIGINT,
+                revoked_at BIGINT
+            )""",
+            "CREATE INDEX oauth_tokens_business ON oauth_tokens (business_id, revoked_at)",
+        ],
+    ),
 ]
 
 #: The version a migrated database is at (what ``/readyz`` expects).

@@ -64,9 +64,13 @@ async def page(
     limit: int,
     max_id: int | None = None,
     types: Sequence[str] = (),
+    since_id: int | None = None,
+    min_id: int | None = None,
 ) -> list[Row]:
     """A page of notifications, newest first, joined with actor, post, note and report.
 
+    ``max_id``: older than it; ``since_id``: newer than it (the newest ``limit``);
+    ``min_id``: newer than it, the ``limit`` right after it (Mastodon's paging words).
     Actor columns come prefixed ``a_`` (``store.actors.actor_from_row(row, "a_")``).
     """
     values: dict[str, Any] = {"b": business_id, "limit": limit}
@@ -94,5 +98,12 @@ async def page(
             names.append(f":t{i}")
             values[f"t{i}"] = kind
         sql += f" AND n.type IN ({', '.join(names)})"
+    for name, value in (("since", since_id), ("min", min_id)):
+        if value is not None:
+            sql += f" AND n.id > :{name}"
+            values[name] = value
+    if min_id is not None:
+        rows = await store.fetch_all(sql + " ORDER BY n.id ASC LIMIT :limit", values)
+        return list(reversed(rows))
     sql += " ORDER BY n.id DESC LIMIT :limit"
     return await store.fetch_all(sql, values)

@@ -325,3 +325,12 @@ def _reply(row: Mapping[str, Any]) -> Reply:
         actor_domain=row["domain"],
         actor_display_name=row["display_name"],
     )
+
+
+async def last_published_at(store: Store, business_id: int) -> int | None:
+    """When the business last published a post still up (Mastodon's ``last_status_at``)."""
+    value = await store.fetch_val(
+        "SELECT MAX(published_at) FROM posts WHERE business_id = :b AND deleted_at IS NULL",
+        {"b": business_id},
+    )
+    return int(value) if value is not None else None

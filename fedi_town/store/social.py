@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fedi_town.store.actors import JOIN_COLUMNS, RemoteActor, actor_from_row
-from fedi_town.store.db import Store, new_id
+from fedi_town.store.db import Row, Store, new_id
 
 # -- our posts --------------------------------------------------------------------------
 
@@ -432,3 +432,14 @@ async def purge_actor(store: Store, actor: RemoteActor) -> None:
     await store.execute("DELETE FROM following WHERE actor_id = :a", values)
     await store.execute("DELETE FROM remote_keys WHERE owner_uri = :u", {"u": actor.uri})
     await store.execute("DELETE FROM remote_actors WHERE id = :a", values)
+
+
+async def note_for_business(store: Store, note_id: int, business_id: int) -> Row | None:
+    """A remote note that reached this business (a mention or a reply), with its author's
+    columns prefixed ``a_`` (``actors.actor_from_row(row, "a_")``); None otherwise."""
+    return await store.fetch_one(
+        f"SELECT n.*, {JOIN_COLUMNS} FROM remote_notes n "  # noqa: S608
+        "JOIN remote_note_targets t ON t.note_id = n.id AND t.business_id = :b "
+        "JOIN remote_actors a ON a.id = n.actor_id WHERE n.id = :id",
+        {"id": note_id, "b": business_id},
+    )

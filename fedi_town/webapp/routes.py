@@ -7,6 +7,8 @@ from starlette.routing import BaseRoute
 from fedi_town.webapp import (
     account,
     admin,
+    apps,
+    authorize,
     business,
     compose,
     followers,
@@ -24,6 +26,7 @@ from fedi_town.webapp import (
 routes: list[BaseRoute] = [
     *signin.routes,
     *passkeys.routes,
+    *authorize.routes,
     *account.routes,
     *admin.routes,
     # Pages under /app/{username}/... come after the fixed /app/... paths.
@@ -37,4 +40,5 @@ routes: list[BaseRoute] = [
     *moderation.routes,
     *business.routes,
     *listings.routes,
+    *apps.routes,
 ]

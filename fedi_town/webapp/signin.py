@@ -49,8 +49,14 @@ def _address(request: Request) -> str:
 
 
 def safe_next(value: str | None) -> str:
-    """Where to go after signing in: a path inside the app, never another site."""
-    if value and value.startswith("/app") and not value.startswith("//") and "\\" not in value:
+    """Where to go after signing in: a path inside the app (or back to an app's consent
+    page, ``webapp/authorize.py``), never another site."""
+    if (
+        value
+        and value.startswith(("/app", "/oauth/authorize?"))
+        and not value.startswith("//")
+        and "\\" not in value
+    ):
         return value
     return "/app"
 

@@ -112,3 +112,11 @@ async def test_pins_are_counted_and_a_deleted_post_loses_its_pin_and_its_likes(s
         await social.find_interaction(store, actor_id=actor.id, kind="like", post_id=post.id)
         is None
     )
+
+
+async def test_by_id_any_finds_a_live_post_of_any_business(store):
+    business = await a_business(store)
+    written = await a_post(store, business)
+    assert await posts.by_id_any(store, written.id) == written
+    await posts.mark_deleted(store, written.id, now_ms())
+    assert await posts.by_id_any(store, written.id) is None

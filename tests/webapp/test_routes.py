@@ -13,7 +13,8 @@ from tests.webapp.kit import AppUser, owner_of
 
 pytestmark = pytest.mark.anyio
 
-APP_PREFIXES = ("/app", "/login", "/logout", "/invite", "/admin")
+# /oauth/authorize: the consent page of the Mastodon client API (webapp/authorize.py).
+APP_PREFIXES = ("/app", "/login", "/logout", "/invite", "/admin", "/oauth/authorize")
 
 
 def test_every_app_route_lives_under_the_apps_own_paths():

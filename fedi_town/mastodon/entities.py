@@ -1,0 +1,318 @@
+"""Mastodon 4.4's JSON entities built from what is stored: Account, Status,
+MediaAttachment, Notification (docs.joinmastodon.org/entities/).
+
+Ids are strings (our snowflakes), times ISO 8601 with milliseconds and ``Z``. A business is
+an Account whose ``acct`` is its bare username (it is local); a remote actor's ``acct`` is
+``user@domain``. Our ``followers`` visibility is Mastodon's ``private``. Remote notes that
+reached the business (mentions, replies) are Statuses too, with the note's row id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from fedi_town import __version__
+from fedi_town.services import Services
+from fedi_town.store import actors, businesses, reads, social
+from fedi_town.store import media as media_store
+from fedi_town.store import posts as post_store
+from fedi_town.store.actors import RemoteActor
+from fedi_town.store.businesses import Business
+from fedi_town.store.db import Store
+from fedi_town.store.media import Media
+from fedi_town.store.posts import Post
+from fedi_town.text.render import markdown_to_html
+
+#: Our visibility words → Mastodon's.
+VISIBILITY_OUT = {"public": "public", "unlisted": "unlisted", "followers": "private"}
+VISIBILITY_IN = {"public": "public", "unlisted": "unlisted", "private": "followers"}
+#: Our notification types → Mastodon's (``report`` is an admin's, not shown here).
+NOTIFICATION_TYPES = {
+    "follow": "follow",
+    "follow_request": "follow_request",
+    "mention": "mention",
+    "reply": "mention",
+    "like": "favourite",
+    "boost": "reblog",
+}
+DEFAULT_AVATAR = "/static/avatar.png"
+MASTODON_VERSION = f"4.4.0 (compatible; fedi-town {__version__})"
+
+
+def iso(ms: int | None) -> str | None:
+    """Epoch milliseconds as Mastodon writes times: ``2026-12-07T12:00:00.000Z``."""
+    if ms is None:
+        return None
+    moment = datetime.fromtimestamp(ms / 1000, UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def date_only(ms: int | None) -> str | None:
+    """Mastodon's ``last_status_at``: a day, not a time."""
+    if ms is None:
+        return None
+    return datetime.fromtimestamp(ms / 1000, UTC).date().isoformat()
+
+
+def _default_avatar(services: Services) -> str:
+    return services.settings.base_url.rstrip("/") + DEFAULT_AVATAR
+
+
+async def business_account(
+    services: Services, business: Business, *, credentials: bool = False
+) -> dict[str, Any]:
+    """The Account of a business (the CredentialAccount, with ``source``, when signed in
+    as it)."""
+    urls = services.urls
+    counts = await businesses.counts(services.store, business.id)
+    avatar = await media_store.public_url(services.store, urls, business.avatar_media_id)
+    header = await media_store.public_url(services.store, urls, business.header_media_id)
+    last = await reads.last_published_at(services.store, business.id)
+    avatar = avatar or _default_avatar(services)
+    header = header or ""
+    fields = [
+        {"name": f.get("name", ""), "value": f.get("value", ""), "verified_at": None}
+        for f in business.fields
+    ]
+    account: dict[str, Any] = {
+        "id": str(business.id),
+        "username": business.username,
+        "acct": business.username,
+        "display_name": business.display_name,
+        "locked": business.manually_approves_followers,
+        "bot": False,
+        "discoverable": business.discoverable,
+        "indexable": business.indexable,
+        "group": False,
+        "created_at": iso(business.created_at),
+        "note": markdown_to_html(business.summary) if business.summary else "",
+        "url": urls.profile_page(business.username),
+        "uri": urls.actor(business.username),
+        "avatar": avatar,
+        "avatar_static": avatar,
+        "header": header,
+        "header_static": header,
+        "followers_count": counts["followers"],
+        "following_count": counts["following"],
+        "statuses_count": counts["posts"],
+        "last_status_at": date_only(last),
+        "hide_collections": False,
+        "noindex": not business.indexable,
+        "emojis": [],
+        "roles": [],
+        "fields": fields,
+    }
+    if credentials:
+        account["source"] = {
+            "privacy": "public",
+            "sensitive": False,
+            "language": "",
+            "note": business.summary,
+            "fields": [{"name": f["name"], "value": f["value"]} for f in fields],
+            "follow_requests_count": 0,
+            "hide_collections": False,
+            "discoverable": business.discoverable,
+            "indexable": business.indexable,
+            "attribution_domains": [],
+        }
+        account["role"] = {
+            "id": "-99",
+            "name": "",
+            "permissions": "0",
+            "color": "",
+            "highlighted": False,
+        }
+    return account
+
+
+def remote_account(services: Services, actor: RemoteActor) -> dict[str, Any]:
+    """The Account of someone elsewhere, from what we stored of their actor."""
+    username = actor.username or actor.uri.rstrip("/").rsplit("/", 1)[-1]
+    avatar = actor.icon_url or _default_avatar(services)
+    return {
+        "id": str(actor.id),
+        "username": username,
+        "acct": f"{username}@{actor.domain}",
+        "display_name": actor.display_name or "",
+        "locked": False,
+        "bot": actor.type in ("Service", "Application"),
+        "discoverable": None,
+        "indexable": False,
+        "group": actor.type == "Group",
+        "created_at": iso(actor.fetched_at),
+        "note": "",
+        "url": actor.url or actor.uri,
+        "uri": actor.uri,
+        "avatar": avatar,
+        "avatar_static": avatar,
+        "header": "",
+        "header_static": "",
+        "followers_count": 0,
+        "following_count": 0,
+        "statuses_count": 0,
+        "last_status_at": None,
+        "hide_collections": None,
+        "noindex": None,
+        "emojis": [],
+        "roles": [],
+        "fields": [],
+        "moved": None,
+    }
+
+
+def media_attachment(services: Services, media: Media) -> dict[str, Any]:
+    """A MediaAttachment (every upload is an image; the stored file is its own preview)."""
+    url = services.urls.media(media.path)
+    meta: dict[str, Any] = {}
+    if media.width and media.height:
+        size = {
+            "width": media.width,
+            "height": media.height,
+            "size": f"{media.width}x{media.height}",
+            "aspect": media.width / media.height,
+        }
+        meta = {"original": size, "small": dict(size)}
+    return {
+        "id": str(media.id),
+        "type": "image",
+        "url": url,
+        "preview_url": url,
+        "remote_url": None,
+        "preview_remote_url": None,
+        "text_url": None,
+        "meta": meta,
+        "description": media.description or None,
+        "blurhash": media.blurhash,
+    }
+
+
+async def post_status(
+    services: Services,
+    business: Business,
+    post: Post,
+    *,
+    account: dict[str, Any] | None = None,
+    media: Sequence[Media] | None = None,
+    in_reply_to_id: str | None = None,
+    application: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The Status of one of the business's posts."""
+    store = services.store
+    if media is None:
+        media = await media_store.of_post(store, post.id)
+    if account is None:
+        account = await business_account(services, business)
+    counts = (await reads.interaction_counts(store, [post.id]))[post.id]
+    reply_account = None
+    if post.in_reply_to_uri and in_reply_to_id is None:
+        in_reply_to_id, reply_account = await _replied_to(store, post.in_reply_to_uri)
+    replies = await reads.count_all_replies(store, post.uri)
+    urls = services.urls
+    mentions = []
+    for mention in post.mentions:
+        handle = mention.get("name", "").lstrip("@")
+        user, _, _host = handle.partition("@")
+        found = await actors.by_uri(store, mention.get("href", ""))
+        mentions.append(
+            {
+                "id": str(found.id) if found is not None else "0",
+                "username": user,
+                "url": mention.get("href", ""),
+                "acct": handle,
+            }
+        )
+    return {
+        "id": str(post.id),
+        "uri": post.uri,
+        "url": urls.post_page(business.username, post.id),
+        "created_at": iso(post.published_at or post.created_at),
+        "account": account,
+        "content": post.content_html,
+        "visibility": VISIBILITY_OUT.get(post.visibility, "direct"),
+        "sensitive": post.sensitive or bool(post.spoiler_text),
+        "spoiler_text": post.spoiler_text,
+        "media_attachments": [media_attachment(services, m) for m in media],
+        "application": dict(application) if application else None,
+        "mentions": mentions,
+        "tags": [
+            {"name": tag, "url": urls.tag_page(business.username, tag)} for tag in post.hashtags
+        ],
+        "emojis": [],
+        "reblogs_count": counts["announce"],
+        "favourites_count": counts["like"],
+        "replies_count": replies,
+        "quotes_count": 0,
+        "edited_at": iso(post.edited_at),
+        "favourited": False,
+        "reblogged": False,
+        "muted": False,
+        "bookmarked": False,
+        "pinned": post.pinned_at is not None,
+        "language": post.language,
+        "in_reply_to_id": in_reply_to_id,
+        "in_reply_to_account_id": reply_account,
+        "reblog": None,
+        "poll": None,
+        "card": None,
+        "text": None,
+        "filtered": [],
+        "quote": None,
+    }
+
+
+async def _replied_to(store: Store, uri: str) -> tuple[str | None, str | None]:
+    """The status id and account id of what ``uri`` names: one of our posts, or a remote
+    note we stored; (None, None) for one we never saw."""
+    own = await post_store.by_uri(store, uri)
+    if own is not None:
+        return str(own.id), str(own.business_id)
+    note = await social.note_by_uri(store, uri)
+    if note is not None:
+        return str(note.id), str(note.actor_id)
+    return None, None
+
+
+def note_status(
+    services: Services, note: Mapping[str, Any], account: dict[str, Any]
+) -> dict[str, Any]:
+    """The Status of a remote note (a row of ``remote_notes``: id, uri, url, content_html,
+    summary, visibility, published_at, edited_at)."""
+    visibility = str(note["visibility"])
+    summary = note["summary"] or ""
+    return {
+        "id": str(note["id"]),
+        "uri": note["uri"],
+        "url": note["url"] or note["uri"],
+        "created_at": iso(int(note["published_at"])),
+        "account": account,
+        "content": note["content_html"],
+        "visibility": VISIBILITY_OUT.get(visibility, "direct"),
+        "sensitive": bool(summary),
+        "spoiler_text": summary,
+        "media_attachments": [],
+        "application": None,
+        "mentions": [],
+        "tags": [],
+        "emojis": [],
+        "reblogs_count": 0,
+        "favourites_count": 0,
+        "replies_count": 0,
+        "quotes_count": 0,
+        "edited_at": iso(note["edited_at"]),
+        "favourited": False,
+        "reblogged": False,
+        "muted": False,
+        "bookmarked": False,
+        "pinned": False,
+        "language": None,
+        "in_reply_to_id": None,
+        "in_reply_to_account_id": None,
+        "reblog": None,
+        "poll": None,
+        "card": None,
+        "text": None,
+        "filtered": [],
+        "quote": None,
+    }

@@ -1,0 +1,26 @@
+"""Every route of the Mastodon client API, in one list for ``app.all_routes``
+(docs/mastodon-api.md lists them, and what is not served yet)."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+from fedi_town.mastodon import (
+    instance,
+    media,
+    notifications,
+    oauth,
+    profile,
+    scheduled,
+    statuses,
+)
+
+routes: list[BaseRoute] = [
+    *oauth.routes,
+    *profile.routes,
+    *instance.routes,
+    *media.routes,
+    *statuses.routes,
+    *scheduled.routes,
+    *notifications.routes,
+]

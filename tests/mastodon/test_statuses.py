@@ -1,0 +1,182 @@
+"""Posting from a Mastodon app through the admin API's commands."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.mastodon.flow import bearer, business_with_token
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_a_form_post_with_a_content_warning_and_followers_only(app_client):
+    _owner, token = await business_with_token(app_client)
+    response = await app_client.post(
+        "/api/v1/statuses",
+        data={"status": "Staff party", "spoiler_text": "Closed early", "visibility": "private"},
+        headers=bearer(token),
+    )
+    assert response.status_code == 200, response.text
+    status = response.json()
+    assert status["visibility"] == "private"
+    assert status["spoiler_text"] == "Closed early" and status["sensitive"] is True
+    assert status["account"]["acct"] == "bakery"
+    admin_view = await app_client.get(f"/api/v1/statuses/{status['id']}", headers=bearer(token))
+    assert admin_view.json()["id"] == status["id"]
+
+
+async def test_an_idempotency_key_makes_a_retry_answer_the_same_post(app_client):
+    _owner, token = await business_with_token(app_client)
+    headers = {**bearer(token), "Idempotency-Key": "abc"}
+    first = await app_client.post("/api/v1/statuses", json={"status": "Once"}, headers=headers)
+    again = await app_client.post("/api/v1/statuses", json={"status": "Once"}, headers=headers)
+    assert first.json()["id"] == again.json()["id"]
+    listed = await app_client.get(
+        f"/api/v1/accounts/{first.json()['account']['id']}/statuses", headers=bearer(token)
+    )
+    assert [s["id"] for s in listed.json()] == [first.json()["id"]]
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        ({"status": "  "}, "Text can't be blank"),
+        ({"status": "x", "visibility": "secret"}, "Visibility"),
+        ({"status": "x", "poll": {"options": ["a", "b"], "expires_in": 60}}, "polls"),
+        ({"status": "x", "scheduled_at": "2001-01-01T00:00:00Z"}, "scheduled_at"),
+        ({"status": "x" * 5001}, "content"),
+        ({"status": "x", "media_ids": ["123"]}, "media_ids"),
+    ],
+)
+async def test_bad_statuses_are_422_saying_why(app_client, body, words):
+    _owner, token = await business_with_token(app_client)
+    response = await app_client.post("/api/v1/statuses", json=body, headers=bearer(token))
+    assert response.status_code == 422, response.text
+    assert words in response.json()["error"]
+
+
+async def test_replying_to_an_unknown_status_is_404(app_client):
+    _owner, token = await business_with_token(app_client)
+    response = await app_client.post(
+        "/api/v1/statuses", json={"status": "x", "in_reply_to_id": "999"}, headers=bearer(token)
+    )
+    assert response.status_code == 404
+
+
+async def test_replying_to_our_own_post_threads_it(app_client):
+    _owner, token = await business_with_token(app_client)
+    first = (
+        await app_client.post("/api/v1/statuses", json={"status": "One"}, headers=bearer(token))
+    ).json()
+    reply = await app_client.post(
+        "/api/v1/statuses",
+        json={"status": "Two", "in_reply_to_id": first["id"]},
+        headers=bearer(token),
+    )
+    assert reply.status_code == 200
+    assert reply.json()["in_reply_to_id"] == first["id"]
+
+
+async def test_edit_source_context_and_delete_with_text_for_redraft(app_client):
+    _owner, token = await business_with_token(app_client)
+    posted = await app_client.post(
+        "/api/v1/statuses", json={"status": "Bred"}, headers=bearer(token)
+    )
+    path = f"/api/v1/statuses/{posted.json()['id']}"
+    edited = await app_client.put(path, json={"status": "Bread"}, headers=bearer(token))
+    assert edited.json()["content"] == "<p>Bread</p>" and edited.json()["edited_at"]
+    source = await app_client.get(f"{path}/source", headers=bearer(token))
+    assert source.json()["text"] == "Bread"
+    context = await app_client.get(f"{path}/context", headers=bearer(token))
+    assert context.json() == {"ancestors": [], "descendants": []}
+    deleted = await app_client.delete(path, headers=bearer(token))
+    assert deleted.status_code == 200 and deleted.json()["text"] == "Bread"
+    assert (await app_client.get(path, headers=bearer(token))).status_code == 404
+
+
+async def test_anyone_sees_only_public_and_unlisted_posts_of_an_account(app_client):
+    _owner, token = await business_with_token(app_client)
+    for text, visibility in (("Open", "public"), ("Staff", "private")):
+        await app_client.post(
+            "/api/v1/statuses",
+            json={"status": text, "visibility": visibility},
+            headers=bearer(token),
+        )
+    me = (await app_client.get("/api/v1/accounts/verify_credentials", headers=bearer(token))).json()
+    public = await app_client.get(f"/api/v1/accounts/{me['id']}/statuses")
+    own = await app_client.get(f"/api/v1/accounts/{me['id']}/statuses", headers=bearer(token))
+    assert [s["content"] for s in public.json()] == ["<p>Open</p>"]
+    assert len(own.json()) == 2
+
+
+async def test_an_app_answers_a_customers_reply_and_the_answer_reaches_them(live, peer):
+    # Given an app signed in as the bakery, and a post of it
+    _owner, token = await business_with_token(live.client)
+    headers = bearer(token)
+    post = (
+        await live.client.post("/api/v1/statuses", json={"status": "Rye today"}, headers=headers)
+    ).json()
+    # When alice elsewhere replies to it
+    reply = peer.reply(post["uri"], live.urls.actor("bakery"), "<p>Until when?</p>")
+    await peer.post(live.urls.inbox("bakery"), reply)
+
+    async def mention() -> list:
+        found = await live.client.get("/api/v1/notifications?types[]=mention", headers=headers)
+        return found.json()
+
+    from tests.live import wait_until
+
+    [notification] = await wait_until(mention)
+    # Then the app sees it as a mention whose status replies to the post
+    note = notification["status"]
+    assert note["uri"] == reply["object"]["id"]
+    assert notification["account"]["acct"] == f"alice@{peer.host}"
+    opened = await live.client.get(f"/api/v1/statuses/{note['id']}", headers=headers)
+    assert opened.json()["content"] == "<p>Until when?</p>"
+    # When the app answers it
+    answer = await live.client.post(
+        "/api/v1/statuses",
+        json={"status": "Until six!", "in_reply_to_id": note["id"]},
+        headers=headers,
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["in_reply_to_id"] == note["id"]
+    # Then alice's server receives the answer, in reply to her note, and reading it back
+    # threads it the same way
+    [create] = await peer.wait_for(
+        lambda r: r.type == "Create" and r.json["object"].get("inReplyTo") == note["uri"]
+    )
+    assert "Until six!" in create.json["object"]["content"]
+    again = await live.client.get(f"/api/v1/statuses/{answer.json()['id']}", headers=headers)
+    assert again.json()["in_reply_to_id"] == note["id"]
+    assert again.json()["in_reply_to_account_id"] == notification["account"]["id"]
+
+
+async def test_a_post_can_be_pinned_and_unpinned(app_client):
+    _owner, token = await business_with_token(app_client)
+    posted = await app_client.post(
+        "/api/v1/statuses", json={"status": "Our opening hours"}, headers=bearer(token)
+    )
+    path = f"/api/v1/statuses/{posted.json()['id']}"
+    pinned = await app_client.post(f"{path}/pin", headers=bearer(token))
+    assert pinned.status_code == 200 and pinned.json()["pinned"] is True
+    unpinned = await app_client.post(f"{path}/unpin", headers=bearer(token))
+    assert unpinned.json()["pinned"] is False
+
+
+async def test_without_a_token_only_public_posts_are_read(app_client):
+    _owner, token = await business_with_token(app_client)
+    public, private = [
+        (
+            await app_client.post(
+                "/api/v1/statuses",
+                json={"status": text, "visibility": visibility},
+                headers=bearer(token),
+            )
+        ).json()
+        for text, visibility in (("Open", "public"), ("Staff", "private"))
+    ]
+    seen = await app_client.get(f"/api/v1/statuses/{public['id']}")
+    assert seen.status_code == 200 and seen.json()["account"]["acct"] == "bakery"
+    hidden = await app_client.get(f"/api/v1/statuses/{private['id']}")
+    assert hidden.status_code == 404

@@ -60,12 +60,12 @@ def account(actor: RemoteActor) -> dict[str, Any]:
 def poll(data: dict[str, Any], now_ms: int) -> dict[str, Any]:
     """A received poll as the owner sees it: each option's votes and share (whole percent of
     the votes, or of the voters when several choices are allowed and their number is known,
-    as Mastodon counts), when it closes, and whether it has."""
+    as Mastodon counts), when it closes (or closed: ``expires_at``), and whether it has."""
     stored = Poll.from_json(data)
     votes = sum(o.votes for o in stored.options)
     total = stored.voters if stored.multiple and stored.voters else votes
     ends = stored.ends_at
-    closed_at = stored.closed_at
+    closed = stored.closed or (ends is not None and ends <= now_ms)
     return {
         "options": [
             {
@@ -79,8 +79,7 @@ def poll(data: dict[str, Any], now_ms: int) -> dict[str, Any]:
         "votes_count": votes,
         "voters_count": stored.voters,
         "expires_at": iso8601(ends) if ends else None,
-        "closed": closed_at is not None or (ends is not None and ends <= now_ms),
-        "closed_at": iso8601(closed_at) if closed_at else None,
+        "closed": closed,
     }
 
 

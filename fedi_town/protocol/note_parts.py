@@ -53,10 +53,10 @@ class PollOption:
 class Poll:
     options: tuple[PollOption, ...]
     multiple: bool
-    #: when voting ends (ms), if it says
+    #: when voting ends or ended (ms): ``closed`` when it is a time, else ``endTime``
     ends_at: int | None
-    #: when it closed (ms): ``closed`` given as a time, or ``ends_at`` when only ``closed: true``
-    closed_at: int | None
+    #: said closed with no time (``"closed": true``); otherwise closed once ``ends_at`` passed
+    closed: bool
     voters: int | None
 
     def as_json(self) -> dict[str, Any]:
@@ -69,7 +69,7 @@ class Poll:
             options=options,
             multiple=bool(data["multiple"]),
             ends_at=data.get("ends_at"),
-            closed_at=data.get("closed_at"),
+            closed=bool(data.get("closed")),
             voters=data.get("voters"),
         )
 
@@ -110,17 +110,18 @@ def read_poll(note: Activity) -> Poll | None:
         options.append(PollOption(title, votes))
     if not options:
         return None
-    ends_at = parse_time_ms(note.get("endTime"))
+    # Pleroma writes the closing time as "closed" even while the poll is open; Mastodon and
+    # GoToSocial write it there once closed: either way it is when voting ends (as Mastodon
+    # reads it). A bare "closed": true closes it now.
     closed = note.get("closed")
-    closed_at = parse_time_ms(closed)
-    if closed_at is None and closed not in (None, False):
-        closed_at = ends_at or parse_time_ms(note.get("updated")) or 0
+    ends_at = parse_time_ms(closed) or parse_time_ms(note.get("endTime"))
+    said_closed = closed not in (None, False) and parse_time_ms(closed) is None
     voters = note.get("votersCount")
     return Poll(
         options=tuple(options),
         multiple=multiple,
         ends_at=ends_at,
-        closed_at=closed_at,
+        closed=said_closed,
         voters=_count(voters) if voters is not None else None,
     )
 

@@ -132,7 +132,7 @@ def poll_view(request: Request, business: Business, poll: Any) -> dict[str, Any]
         if isinstance(o, dict)
     ]
     closed = bool(poll.get("closed"))
-    moment = poll.get("closed_at") or poll.get("expires_at") if closed else poll.get("expires_at")
+    moment = poll.get("expires_at")
     voters = poll.get("voters_count")
     votes = int(poll.get("votes_count") or 0)
     people = voters if isinstance(voters, int) else votes

@@ -60,7 +60,8 @@ class Poll:
     voters: int | None
 
     def as_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """Plain JSON data (lists, not tuples), equal to itself read back from the database."""
+        return {**asdict(self), "options": [asdict(o) for o in self.options]}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Poll:

@@ -41,7 +41,7 @@ async def _received(services, *activities):
 async def test_a_poll_is_shown_with_counts_shares_and_closing_and_its_emoji_as_our_image(
     clocked_client,
 ):
-    services, business, owner = await setup_bakery(clocked_client)
+    services, _, owner = await setup_bakery(clocked_client)
     biz = services.urls.actor("bakery")
     await add_remote_actor(services.store, ALICE)
     await add_remote_actor(services.store, ZORK)
@@ -94,7 +94,7 @@ async def test_a_poll_is_shown_with_counts_shares_and_closing_and_its_emoji_as_o
 
 
 async def test_a_multiple_choice_poll_shares_are_of_the_voters_when_known(clocked_client):
-    services, business, owner = await setup_bakery(clocked_client)
+    services, _, owner = await setup_bakery(clocked_client)
     biz = services.urls.actor("bakery")
     await add_remote_actor(services.store, ALICE)
     create = p.mastodon_question(ALICE, biz, handle=HANDLE, emoji_url="https://x.invalid/e")

@@ -110,9 +110,7 @@ async def test_an_emoji_of_a_note_on_a_refused_icon_stays_text(services, biz, pe
     assert ":baguette:" in note["content_html"]
 
 
-async def test_the_attachments_of_a_reply_are_kept_as_links_with_descriptions(
-    services, biz, post
-):
+async def test_the_attachments_of_a_reply_are_kept_as_links_with_descriptions(services, biz, post):
     _, post_uri = post
     await add_remote_actor(services.store, ALICE)
     create = p.mastodon_create_reply(ALICE, biz, post_uri, handle=HANDLE)

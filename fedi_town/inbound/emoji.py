@@ -2,8 +2,9 @@
 
 Done by the inbox worker right after the note is stored (not at first view): the owner's
 pages never wait on another server nor make one fetch during a request, the images are in
-place by the time the owner looks, and each icon URL is tried once (``remote_emojis``
-remembers what came of it, kept or refused), whoever's note names it next.
+place by the time the owner looks, and each icon URL is fetched once (``remote_emojis``
+remembers what came of it, kept or refused), whoever's note names it next. A passing
+failure (no answer, a 5xx or 429) is not remembered: the next note naming it tries again.
 
 Each fetch goes through the guarded client (remote/: a private or loopback address is
 refused before any connection, unless the instance allows them for testing), with at most
@@ -26,7 +27,12 @@ from fedi_town.errors import FediTownError
 from fedi_town.media.images import ImageRejected, check_small_image
 from fedi_town.media.storage import MediaUnavailable
 from fedi_town.protocol.note_parts import EmojiTag
-from fedi_town.remote.errors import ForbiddenAddress, ResponseTooLarge
+from fedi_town.remote.errors import (
+    FetchFailed,
+    ForbiddenAddress,
+    RemoteUnreachable,
+    ResponseTooLarge,
+)
 from fedi_town.services import Services
 from fedi_town.store import emojis as store_emojis
 from fedi_town.store.emojis import CachedEmoji
@@ -66,8 +72,8 @@ async def cache_emojis(services: Services, tags: Sequence[EmojiTag]) -> int:
 
 
 async def _fetch_one(services: Services, digest: str, url: str) -> CachedEmoji | None:
-    """What came of fetching ``url``; None when it could not be kept for now (the media
-    store is down), so a later note tries again."""
+    """What came of fetching ``url``; None when it could not be had for now (no answer, a
+    5xx or 429, the media store down), so a later note naming it tries again."""
 
     def refused(reason: str) -> CachedEmoji:
         log.info("emoji %s not kept: %s", url, reason)
@@ -79,6 +85,14 @@ async def _fetch_one(services: Services, digest: str, url: str) -> CachedEmoji |
         return refused("private address")
     except ResponseTooLarge:
         return refused("too big")
+    except RemoteUnreachable:
+        log.info("emoji %s not fetched for now: no answer", url)
+        return None
+    except FetchFailed as exc:
+        if exc.status >= 500 or exc.status == 429:
+            log.info("emoji %s not fetched for now: HTTP %d", url, exc.status)
+            return None
+        return refused(f"unreachable ({exc.__class__.__name__})")
     except FediTownError as exc:
         return refused(f"unreachable ({exc.__class__.__name__})")
     try:

@@ -105,3 +105,13 @@ async def test_an_https_emoji_at_a_private_or_loopback_address_is_never_fetched(
         await guarded.close()
     refused = await _state(services, url)
     assert refused is not None and refused.reason == "private address"
+
+
+async def test_an_emoji_whose_server_does_not_answer_is_not_remembered_so_is_tried_again(
+    services,
+):
+    async with TestPeer.running() as peer:
+        url = peer.add_file("later.png", image_bytes("PNG", (16, 16)), "image/png")
+    # the peer is gone: no answer at all, nothing remembered
+    assert await cache_emojis(services, [EmojiTag("later", url)]) == 0
+    assert await _state(services, url) is None

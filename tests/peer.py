@@ -107,6 +107,7 @@ class TestPeer:
         self.base = f"http://{self.host}"
         self.actors: dict[str, PeerActor] = {}
         self.notes: dict[str, dict[str, Any]] = {}
+        self.files: dict[str, tuple[bytes, str]] = {}  # name -> (bytes, Content-Type)
         self.received: list[Received] = []
         self.requests: list[tuple[str, str]] = []  # (method, path) of everything served
         self._behaviour: dict[str, list[Behaviour]] = {}
@@ -120,6 +121,7 @@ class TestPeer:
                 Route("/users/{name}/inbox", self._inbox, methods=["POST"]),
                 Route("/inbox", self._inbox, methods=["POST"]),
                 Route("/notes/{nid}", self._note),
+                Route("/files/{name}", self._file),
             ]
         )
 
@@ -203,6 +205,11 @@ class TestPeer:
         note.update(extra)
         self.notes[nid] = note
         return note
+
+    def add_file(self, name: str, data: bytes, media_type: str) -> str:
+        """Serve ``data`` at /files/{name} (a custom emoji, an attachment); its URL."""
+        self.files[name] = (data, media_type)
+        return f"{self.base}/files/{name}"
 
     # -- activities (shaped like Mastodon 4.x sends them) -------------------------------
     def new_id(self, name: str) -> str:
@@ -384,6 +391,13 @@ class TestPeer:
         if note is None:
             return Response(status_code=404)
         return Response(json.dumps(note), media_type=AP_JSON)
+
+    async def _file(self, request: Request) -> Response:
+        self.requests.append(("GET", request.url.path))
+        found = self.files.get(request.path_params["name"])
+        if found is None:
+            return Response(status_code=404)
+        return Response(found[0], media_type=found[1])
 
     async def _inbox(self, request: Request) -> Response:
         path = request.url.path

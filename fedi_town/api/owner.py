@@ -32,8 +32,8 @@ from fedi_town.remote import actors as remote_actors
 from fedi_town.schemas import validate
 from fedi_town.services import Services
 from fedi_town.store import actors as store_actors
+from fedi_town.store import emojis, moderation, notifications, social
 from fedi_town.store import following as following_store
-from fedi_town.store import moderation, notifications, social
 from fedi_town.store.businesses import Business
 from fedi_town.store.effects import FollowersChanged
 from fedi_town.web import json_response, read_json
@@ -59,7 +59,15 @@ async def list_notifications(request: Request) -> Response:
     rows = await notifications.page(
         services.store, business.id, limit=limit, max_id=max_id, types=views.type_filter(request)
     )
-    items = [views.notification(r) for r in rows]
+    icons = views.emoji_paths(rows)
+    cached = await emojis.known(services.store, set(icons.values()))
+    kept = {
+        url: f"/proxy/emoji/{digest}"
+        for url, digest in icons.items()
+        if digest in cached and cached[digest].state == "ok"
+    }
+    now = services.now_ms()
+    items = [views.notification(r, kept, now) for r in rows]
     return json_response({"items": items, "next_max_id": views.next_max_id(items, limit)})
 
 

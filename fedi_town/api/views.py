@@ -10,13 +10,16 @@ from starlette.requests import Request
 
 from fedi_town.errors import BadRequest
 from fedi_town.protocol.ids import query_id, query_limit
+from fedi_town.protocol.note_parts import Poll
 from fedi_town.protocol.vocabulary import iso8601
 from fedi_town.store.actors import RemoteActor, actor_from_row
 from fedi_town.store.db import Row
+from fedi_town.store.emojis import digest_of
 from fedi_town.store.following import Following
 from fedi_town.store.moderation import Block, Report
 from fedi_town.store.notifications import TYPES
 from fedi_town.store.social import Follow
+from fedi_town.text.emoji import emojify
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 80
@@ -54,7 +57,65 @@ def account(actor: RemoteActor) -> dict[str, Any]:
     }
 
 
-def notification(row: Row) -> dict[str, Any]:
+def poll(data: dict[str, Any], now_ms: int) -> dict[str, Any]:
+    """A received poll as the owner sees it: each option's votes and share (whole percent of
+    the votes, or of the voters when several choices are allowed and their number is known,
+    as Mastodon counts), when it closes (or closed: ``expires_at``), and whether it has."""
+    stored = Poll.from_json(data)
+    votes = sum(o.votes for o in stored.options)
+    total = stored.voters if stored.multiple and stored.voters else votes
+    ends = stored.ends_at
+    closed = stored.closed or (ends is not None and ends <= now_ms)
+    return {
+        "options": [
+            {
+                "title": o.title,
+                "votes_count": o.votes,
+                "percent": round(100 * o.votes / total) if total else 0,
+            }
+            for o in stored.options
+        ],
+        "multiple": stored.multiple,
+        "votes_count": votes,
+        "voters_count": stored.voters,
+        "expires_at": iso8601(ends) if ends else None,
+        "closed": closed,
+    }
+
+
+def emoji_paths(rows: list[Row]) -> dict[str, str]:
+    """icon URL -> digest of every custom emoji the notes of ``rows`` name (for ``known``)."""
+    found: dict[str, str] = {}
+    for row in rows:
+        for emoji in json.loads(row["note_emojis"] or "[]"):
+            found[emoji["url"]] = digest_of(emoji["url"])
+    return found
+
+
+def _note(row: Row, kept: dict[str, str], now_ms: int) -> dict[str, Any]:
+    """The reply or mention; ``kept`` maps an icon URL to the path of its cached image."""
+    emojis = {
+        e["shortcode"]: kept[e["url"]]
+        for e in json.loads(row["note_emojis"] or "[]")
+        if e["url"] in kept
+    }
+    stored_poll = json.loads(row["note_poll"]) if row["note_poll"] else None
+    return {
+        "uri": row["note_uri"],
+        "content": emojify(row["note_content"], emojis),
+        "url": row["note_url"],
+        "summary": row["note_summary"] or None,
+        "visibility": row["note_visibility"],
+        "published_at": iso8601(row["note_published_at"]),
+        "poll": poll(stored_poll, now_ms) if stored_poll else None,
+        "emojis": [{"shortcode": code, "url": path} for code, path in emojis.items()],
+        "attachments": json.loads(row["note_attachments"] or "[]"),
+    }
+
+
+def notification(row: Row, kept: dict[str, str] | None = None, now_ms: int = 0) -> dict[str, Any]:
+    """One notification; ``kept`` maps the icon URL of each cached custom emoji to the path
+    it is served at (``/proxy/emoji/...``), ``now_ms`` says whether a poll has closed."""
     actor = actor_from_row(row, "a_") if row["a_id"] is not None else None
     report = None
     if row["report_id"] is not None and row["report_content"] is not None:
@@ -72,16 +133,7 @@ def notification(row: Row) -> dict[str, Any]:
         "post": {"id": str(row["post_id"]), "uri": row["post_uri"]}
         if row["post_id"] is not None and row["post_uri"] is not None
         else None,
-        "note": {
-            "uri": row["note_uri"],
-            "content": row["note_content"],
-            "url": row["note_url"],
-            "summary": row["note_summary"] or None,
-            "visibility": row["note_visibility"],
-            "published_at": iso8601(row["note_published_at"]),
-        }
-        if row["note_uri"] is not None
-        else None,
+        "note": _note(row, kept or {}, now_ms) if row["note_uri"] is not None else None,
         "report": report,
     }
 

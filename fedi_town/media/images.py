@@ -301,3 +301,48 @@ def _blurhash(image: Image.Image) -> str:
         for y in range(height)
     ]
     return str(blurhash.encode(rows, 4, 3))
+
+
+#: A custom emoji: at most this many pixels a side, and this much decoding work in all
+#: (frames x width x height), so a small file cannot hide a long animation.
+EMOJI_MAX_SIDE = 512
+EMOJI_MAX_WORK = EMOJI_MAX_SIDE * EMOJI_MAX_SIDE * 64
+
+
+@dataclass(frozen=True)
+class SmallImage:
+    """A small image kept as it came (its bytes are served unchanged): what it is."""
+
+    media_type: str
+    suffix: str
+    width: int
+    height: int
+
+
+def check_small_image(data: bytes, max_side: int = EMOJI_MAX_SIDE) -> SmallImage:
+    """Whether ``data`` is a JPEG, PNG, WebP or GIF of at most ``max_side`` a side whose
+    every frame decodes; what it is. The bytes decide (never a name or a Content-Type), the
+    size is read from the header before any pixel is decoded. Blocking: a worker thread."""
+    with _DECODING, warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(io.BytesIO(data), formats=list(FORMATS))
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise TooManyPixels("the image has too many pixels") from None
+        except (UnidentifiedImageError, OSError):
+            raise NotAnImage("the file is not a JPEG, PNG, WebP or GIF image") from None
+        with image:
+            width, height = image.size
+            if width > max_side or height > max_side or width < 1 or height < 1:
+                raise TooManyPixels(f"the image is over {max_side} pixels a side")
+            frames = getattr(image, "n_frames", 1)
+            if frames * width * height > EMOJI_MAX_WORK:
+                raise TooManyPixels("the animation has too many frames")
+            try:
+                for frame in ImageSequence.Iterator(image):
+                    frame.load()
+            except (OSError, ValueError, SyntaxError):
+                raise BrokenImage("the image is damaged or cut short") from None
+            fmt = image.format or ""
+            media_type, suffix = FORMATS[fmt]
+            return SmallImage(media_type, suffix, width, height)

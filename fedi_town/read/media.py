@@ -4,6 +4,9 @@ Only files recorded in the ``media`` table are served, with the media type store
 (never guessed from the name). A changed image gets a new path, so files are cached for a
 year (Mastodon never refetches a URL it has seen either, interop §2).
 
+Received custom emoji are served from their cache at ``/proxy/emoji/{digest}`` (the
+owner's pages show them from here, never from the sender's server).
+
 Documents always name ``/media/{path}`` on the instance, whichever store keeps the bytes
 (media/storage.py), so a move between stores changes no URL a peer holds:
 
@@ -17,6 +20,8 @@ Documents always name ``/media/{path}`` on the instance, whichever store keeps t
 
 from __future__ import annotations
 
+import re
+
 import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response, StreamingResponse
@@ -26,7 +31,7 @@ from starlette.staticfiles import StaticFiles
 from fedi_town.errors import NotFound
 from fedi_town.media.storage import LocalMediaStore, MediaStore, safe_key
 from fedi_town.services import Services
-from fedi_town.store import reads
+from fedi_town.store import emojis, reads
 
 MEDIA_HEADERS = {
     "Cache-Control": "public, max-age=31536000, immutable",
@@ -107,9 +112,30 @@ def within(wanted: tuple[int | None, int | None], size: int) -> tuple[int, int] 
     return (first, size if last is None else min(last + 1, size))
 
 
+async def emoji_file(request: Request) -> Response:
+    """``/proxy/emoji/{digest}``: a received custom emoji from the cache (inbound/emoji.py),
+    never fetched here: an icon not kept (refused, or not yet fetched) is a 404."""
+    services: Services = request.app.state.services
+    digest = str(request.path_params["digest"])
+    if not _DIGEST.match(digest):
+        raise NotFound("no such emoji")
+    emoji = await emojis.by_digest(services.store, digest)
+    if emoji is None or emoji.state != "ok" or not emoji.media_key or not emoji.media_type:
+        raise NotFound("no such emoji")
+    data = await services.media.get(emoji.media_key)
+    if data is None:
+        raise NotFound("no such emoji")
+    return Response(data, media_type=emoji.media_type, headers=MEDIA_HEADERS)
+
+
 def static_files() -> BaseRoute:
     """``/static/``: the stylesheet shipped inside the package."""
     return Mount("/static", app=StaticFiles(packages=[("fedi_town", "static")]), name="static")
 
 
-routes: list[BaseRoute] = [Route("/media/{path:path}", media_file, methods=["GET"])]
+_DIGEST = re.compile(r"[0-9a-f]{64}\Z")
+
+routes: list[BaseRoute] = [
+    Route("/media/{path:path}", media_file, methods=["GET"]),
+    Route("/proxy/emoji/{digest}", emoji_file, methods=["GET"]),
+]

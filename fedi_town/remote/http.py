@@ -61,6 +61,7 @@ from fedi_town.remote.ssrf import GuardedTransport, Resolver, check_redirect, ch
 __all__ = [
     "ACTIVITY_ACCEPT",
     "ACTIVITY_CONTENT_TYPE",
+    "IMAGE_ACCEPT",
     "JRD_ACCEPT",
     "DeliveryError",
     "DeliveryResult",
@@ -76,6 +77,8 @@ ACTIVITY_ACCEPT = (
     'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 )
 JRD_ACCEPT = "application/jrd+json, application/json"
+#: What an emoji fetch accepts: the four raster formats we keep, never SVG.
+IMAGE_ACCEPT = "image/png, image/gif, image/webp, image/jpeg;q=0.9"
 ACTIVITY_CONTENT_TYPE = "application/activity+json"
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -265,12 +268,28 @@ class RemoteClient:
         """GET a JSON object (WebFinger, NodeInfo): any Content-Type, no ``id`` check."""
         return await self._fetch(url, accept=accept, signer=signer, strict=False)
 
+    async def fetch_image(self, url: str, *, max_bytes: int) -> tuple[bytes, str]:
+        """GET a small image (a custom emoji): its bytes and Content-Type, unsigned.
+
+        The same guard, redirects and deadline as documents; ``ResponseTooLarge`` past
+        ``max_bytes``. What the bytes are is for the caller to check (media/images.py).
+        """
+        return await self._fetch_body(url, IMAGE_ACCEPT, None, False, max_bytes)
+
     async def _fetch(
         self, url: str, *, accept: str, signer: RequestSigner | None, strict: bool
     ) -> dict[str, Any]:
+        body, _ = await self._fetch_body(url, accept, signer, strict, self._max_body_bytes)
+        return parse_json_object(body, url)
+
+    async def _fetch_body(
+        self, url: str, accept: str, signer: RequestSigner | None, strict: bool, limit: int
+    ) -> tuple[bytes, str]:
         try:
             with anyio.fail_after(self._total_timeout):
-                body = await self._follow(url, accept=accept, signer=signer, strict=strict)
+                return await self._follow(
+                    url, accept=accept, signer=signer, strict=strict, limit=limit
+                )
         except TimeoutError:
             logger.info("gave up on %s: over %.1f s", url, self._total_timeout)
             raise RemoteUnreachable(url, "timeout") from None
@@ -278,12 +297,12 @@ class RemoteClient:
             reason = _unreachable_reason(exc)
             logger.info("gave up on %s: %s", url, reason)
             raise RemoteUnreachable(url, reason) from None
-        return parse_json_object(body, url)
 
     async def _follow(
-        self, url: str, *, accept: str, signer: RequestSigner | None, strict: bool
-    ) -> bytes:
-        """GET ``url``, following at most ``max_redirects`` redirects; return the body."""
+        self, url: str, *, accept: str, signer: RequestSigner | None, strict: bool, limit: int
+    ) -> tuple[bytes, str]:
+        """GET ``url``, following at most ``max_redirects`` redirects; return the body and
+        its Content-Type."""
         check_url(url, allow_private=self._allow_private)
         current = url
         for _ in range(self._max_redirects + 1):
@@ -301,7 +320,8 @@ class RemoteClient:
                     raise _status_error(url, status)
                 if strict:
                     check_activitypub_media_type(response.headers.get("content-type"), url)
-                return await read_limited(response, url, self._max_body_bytes)
+                body = await read_limited(response, url, limit)
+                return body, response.headers.get("content-type", "")
             finally:
                 await response.aclose()
         logger.info("fetch of %s failed: over %d redirects", url, self._max_redirects)

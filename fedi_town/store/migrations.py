@@ -540,6 +540,31 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "CREATE INDEX oauth_tokens_business ON oauth_tokens (business_id, revoked_at)",
         ],
     ),
+    (
+        13,
+        "polls, custom emoji and attachments of received notes",
+        [
+            # protocol/note_parts.py as JSON: the poll (null if none), the custom emoji
+            # ([{shortcode, url}]) and attachments ([{url, media_type, description}]).
+            "ALTER TABLE remote_notes ADD COLUMN poll TEXT",
+            "ALTER TABLE remote_notes ADD COLUMN emojis TEXT NOT NULL DEFAULT '[]'",
+            "ALTER TABLE remote_notes ADD COLUMN attachments TEXT NOT NULL DEFAULT '[]'",
+            # Custom emoji images fetched once per icon URL (store/emojis.py): digest is
+            # the SHA-256 of the URL; state ok (kept in the media store under media_key)
+            # or refused (too big, not an image, unreachable, a private address: reason).
+            """CREATE TABLE remote_emojis (
+                digest TEXT PRIMARY KEY,
+                url TEXT NOT NULL,
+                state TEXT NOT NULL,
+                media_type TEXT,
+                media_key TEXT,
+                width INTEGER,
+                height INTEGER,
+                reason TEXT,
+                fetched_at BIGINT NOT NULL
+            )""",
+        ],
+    ),
 ]
 
 #: The version a migrated database is at (what ``/readyz`` expects).

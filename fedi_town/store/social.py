@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fedi_town.store.actors import JOIN_COLUMNS, RemoteActor, actor_from_row
@@ -343,6 +343,10 @@ class NoteContent:
     visibility: str
     published_at: int
     document: dict[str, Any]
+    #: protocol/note_parts.py as JSON: the poll (or None), custom emoji, attachments
+    poll: dict[str, Any] | None = None
+    emojis: list[dict[str, Any]] = field(default_factory=list)
+    attachments: list[dict[str, Any]] = field(default_factory=list)
 
 
 async def note_by_uri(store: Store, uri: str) -> RemoteNote | None:
@@ -356,8 +360,9 @@ async def insert_note(
     """Store a note (or find the stored one); return its id."""
     await store.execute(
         "INSERT INTO remote_notes (id, uri, actor_id, in_reply_to_uri, content_html, summary, "
-        "url, visibility, published_at, document, created_at) VALUES (:id, :uri, :a, :reply, "
-        ":html, :summary, :url, :vis, :published, :doc, :now) ON CONFLICT (uri) DO NOTHING",
+        "url, visibility, published_at, document, poll, emojis, attachments, created_at) "
+        "VALUES (:id, :uri, :a, :reply, :html, :summary, :url, :vis, :published, :doc, :poll, "
+        ":emojis, :attachments, :now) ON CONFLICT (uri) DO NOTHING",
         {
             "id": new_id(now),
             "uri": uri,
@@ -369,6 +374,7 @@ async def insert_note(
             "vis": content.visibility,
             "published": content.published_at,
             "doc": json.dumps(content.document),
+            **_parts(content),
             "now": now,
         },
     )
@@ -379,7 +385,8 @@ async def insert_note(
 async def update_note(store: Store, note_id: int, content: NoteContent, edited_at: int) -> None:
     await store.execute(
         "UPDATE remote_notes SET content_html = :html, summary = :summary, url = :url, "
-        "visibility = :vis, edited_at = :edited, document = :doc WHERE id = :id",
+        "visibility = :vis, edited_at = :edited, document = :doc, poll = :poll, "
+        "emojis = :emojis, attachments = :attachments WHERE id = :id",
         {
             "html": content.content_html,
             "summary": content.summary,
@@ -387,8 +394,31 @@ async def update_note(store: Store, note_id: int, content: NoteContent, edited_a
             "vis": content.visibility,
             "edited": edited_at,
             "doc": json.dumps(content.document),
+            **_parts(content),
             "id": note_id,
         },
+    )
+
+
+def _parts(content: NoteContent) -> dict[str, str | None]:
+    return {
+        "poll": json.dumps(content.poll) if content.poll is not None else None,
+        "emojis": json.dumps(content.emojis),
+        "attachments": json.dumps(content.attachments),
+    }
+
+
+async def note_poll(store: Store, note_id: int) -> dict[str, Any] | None:
+    """The stored poll of a note (``protocol.note_parts.Poll.as_json``), or None."""
+    value = await store.fetch_val("SELECT poll FROM remote_notes WHERE id = :id", {"id": note_id})
+    return json.loads(value) if value else None
+
+
+async def update_poll(store: Store, note_id: int, poll: dict[str, Any]) -> None:
+    """New counts (or a close) of a note's poll: not an edit, ``edited_at`` stays."""
+    await store.execute(
+        "UPDATE remote_notes SET poll = :poll WHERE id = :id",
+        {"poll": json.dumps(poll), "id": note_id},
     )
 
 

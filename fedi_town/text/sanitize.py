@@ -8,6 +8,7 @@ meaning (mentions, hashtags, invisible/ellipsis link parts, the quote fallback).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import unescape
 
 import nh3
@@ -31,19 +32,39 @@ _CLASSES = {
 _SCHEMES = {"http", "https", "mailto", "xmpp", "tel", "geo", "gopher", "dat", "ipfs", "magnet"}
 
 
-def sanitize_html(html: str) -> str:
-    """Clean HTML from another server (or a form) so it is safe to store and show."""
+def sanitize_html(html: str, *, image_source: Callable[[str], bool] | None = None) -> str:
+    """Clean HTML from another server (or a form) so it is safe to store and show.
+
+    ``image_source`` keeps ``<img src alt>`` whose ``src`` it accepts (text/emoji.py: our
+    own emoji paths, a second cleaning of what we wrote); without it no image is kept."""
     # Headings become strong, as Mastodon renders them; nh3 would drop the tag but keep text.
     for level in range(1, 7):
         html = html.replace(f"<h{level}>", "<p><strong>").replace(f"</h{level}>", "</strong></p>")
+    if image_source is None:
+        return nh3.clean(
+            html,
+            tags=_TAGS,
+            attributes=_ATTRIBUTES,
+            allowed_classes=_CLASSES,
+            url_schemes=_SCHEMES,
+            link_rel="nofollow noopener noreferrer",
+            strip_comments=True,
+        )
+
+    def own_images(element: str, attribute: str, value: str) -> str | None:
+        if element == "img" and attribute == "src" and not image_source(value):
+            return None
+        return value
+
     return nh3.clean(
         html,
-        tags=_TAGS,
-        attributes=_ATTRIBUTES,
+        tags=_TAGS | {"img"},
+        attributes={**_ATTRIBUTES, "img": {"src", "alt"}},
         allowed_classes=_CLASSES,
         url_schemes=_SCHEMES,
         link_rel="nofollow noopener noreferrer",
         strip_comments=True,
+        attribute_filter=own_images,
     )
 
 

@@ -11,7 +11,11 @@ followers, or to the people it mentions) is answered privately unless the owner 
 otherwise, so a private question never gets a public answer by default.
 
 Remote HTML comes from the API already sanitised (``inbound`` cleans it when stored) and is
-cleaned once more here before it is marked safe, as the public pages do.
+cleaned once more here before it is marked safe, as the public pages do; the only images
+kept are the custom emoji the API wrote, served from this site (``/proxy/emoji/``). A poll
+shows its options with votes, shares and when it closes (voting from here is not offered);
+attachments are links to where they are, with their descriptions, never copied or shown
+inline (the page loads images from this site only).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from starlette.routing import Route
 
 from fedi_town.business import hours
 from fedi_town.store.businesses import Business
-from fedi_town.text.sanitize import sanitize_html
+from fedi_town.text.emoji import sanitize_with_emoji
 from fedi_town.webapp.client import api_for
 from fedi_town.webapp.guard import Visitor, business_of, services_of, signed_in
 from fedi_town.webapp.render import page, read_form, see_other
@@ -109,8 +113,51 @@ def web_link(url: Any) -> str | None:
 
 
 def safe_html(content: str | None) -> Markup:
-    """Remote HTML to show: sanitised when stored, and again here (as read/pages.py does)."""
-    return Markup(sanitize_html(content or ""))  # noqa: S704 (sanitised just now)
+    """Remote HTML to show: sanitised when stored, and again here (as read/pages.py does),
+    keeping only the custom emoji images the API wrote (served from this site)."""
+    return Markup(sanitize_with_emoji(content or ""))  # noqa: S704 (sanitised just now)
+
+
+def poll_view(request: Request, business: Business, poll: Any) -> dict[str, Any] | None:
+    """A received poll for the page: options with votes and bars, and when it closes."""
+    if not isinstance(poll, dict):
+        return None
+    options = [
+        {
+            "title": str(o.get("title", "")),
+            "votes": int(o.get("votes_count") or 0),
+            "percent": max(0, min(100, int(o.get("percent") or 0))),
+        }
+        for o in poll.get("options", [])
+        if isinstance(o, dict)
+    ]
+    closed = bool(poll.get("closed"))
+    moment = poll.get("expires_at")
+    voters = poll.get("voters_count")
+    votes = int(poll.get("votes_count") or 0)
+    people = voters if isinstance(voters, int) else votes
+    return {
+        "options": options,
+        "multiple": bool(poll.get("multiple")),
+        "closed": closed,
+        "when": when(request, business, moment) if moment else "",
+        "at": moment or "",
+        "count": f"{people} {'person' if people == 1 else 'people'}"
+        if isinstance(voters, int)
+        else f"{votes} vote{'' if votes == 1 else 's'}",
+    }
+
+
+def attachments_view(attachments: Any) -> list[dict[str, str]]:
+    """Received attachments as links to where they are (not copied here), described."""
+    shown = []
+    for item in attachments if isinstance(attachments, list) else []:
+        link = web_link(item.get("url")) if isinstance(item, dict) else None
+        if link:
+            kind = str(item.get("media_type") or "").split("/")[0]
+            label = {"image": "Picture", "video": "Video", "audio": "Sound"}.get(kind, "File")
+            shown.append({"url": link, "label": label, "description": item.get("description")})
+    return shown
 
 
 def _item(request: Request, business: Business, raw: dict[str, Any]) -> dict[str, Any]:
@@ -138,6 +185,8 @@ def _item(request: Request, business: Business, raw: dict[str, Any]) -> dict[str
             "summary": note.get("summary"),
             "private": visibility in PRIVATE,
             "answer_visibility": "direct" if visibility in PRIVATE else "public",
+            "poll": poll_view(request, business, note.get("poll")),
+            "attachments": attachments_view(note.get("attachments")),
         }
     return item
 

@@ -625,3 +625,200 @@ def fedify_update_person(a: str, *, name: str, public_pem: str) -> dict[str, Any
             ],
         },
     }
+
+
+# -- polls (Question) and custom emoji, as each server sends them ----------------------
+
+
+def _create(a: str, note: dict[str, Any], context: Any = AS) -> dict[str, Any]:
+    return {
+        "@context": context,
+        "id": f"{note['id']}/activity",
+        "type": "Create",
+        "actor": a,
+        "published": note["published"],
+        "to": note["to"],
+        "cc": note["cc"],
+        "object": note,
+    }
+
+
+def _option(name: str, votes: int) -> dict[str, Any]:
+    return {"type": "Note", "name": name, "replies": {"type": "Collection", "totalItems": votes}}
+
+
+def mastodon_question(a: str, biz: str, *, handle: str, emoji_url: str) -> dict[str, Any]:
+    # Mastodon NoteSerializer for a status with a poll: type Question, oneOf (anyOf when
+    # multiple), endTime, votersCount; "closed" once expired. Emoji tag with mediaType.
+    note_id = f"{a}/statuses/113561290000000077"
+    note = {
+        "id": note_id,
+        "type": "Question",
+        "summary": None,
+        "inReplyTo": None,
+        "published": "2026-11-23T11:00:00Z",
+        "url": f"{_host(a)}/@alice/113561290000000077",
+        "attributedTo": a,
+        "to": [PUBLIC],
+        "cc": [f"{a}/followers", biz],
+        "sensitive": False,
+        "atomUri": note_id,
+        "content": '<p><span class="h-card" translate="no"><a href="https://town.example/@bakery"'
+        ' class="u-url mention">@<span>bakery</span></a></span> which bread tomorrow? :baguette:'
+        '<img src="https://tracker.example/pixel.gif"></p>',
+        "contentMap": {"en": "<p>which bread tomorrow? :baguette:</p>"},
+        "endTime": "2026-11-24T11:00:00Z",
+        "votersCount": 7,
+        "oneOf": [_option("Sourdough", 4), _option("Rye", 2), _option("Brioche", 1)],
+        "attachment": [
+            {
+                "type": "Document",
+                "mediaType": "image/jpeg",
+                "url": f"{_host(a)}/system/media_attachments/files/1/original/bread.jpg",
+                "name": "Three loaves on a board",
+                "blurhash": "UBL_:rOpGG-oBUNG,qRj2so|=eE1w^n4S5NH",
+                "width": 1200,
+                "height": 800,
+            }
+        ],
+        "tag": [
+            {"type": "Mention", "href": biz, "name": handle},
+            {
+                "id": f"{_host(a)}/emojis/7",
+                "type": "Emoji",
+                "name": ":baguette:",
+                "updated": "2025-01-01T00:00:00Z",
+                "icon": {"type": "Image", "mediaType": "image/png", "url": emoji_url},
+            },
+        ],
+    }
+    return _create(a, note, MASTODON_NOTE_CONTEXT)
+
+
+def mastodon_update_question(
+    a: str, biz: str, *, handle: str, emoji_url: str, votes: tuple[int, int, int], closed: bool
+) -> dict[str, Any]:
+    # Mastodon DistributePollUpdateWorker: Update{Question} with new totals, no "updated".
+    create = mastodon_question(a, biz, handle=handle, emoji_url=emoji_url)
+    note = create["object"]
+    note["oneOf"] = [_option(o["name"], v) for o, v in zip(note["oneOf"], votes, strict=True)]
+    note["votersCount"] = sum(votes)
+    if closed:
+        note["closed"] = note["endTime"]
+    return {
+        "@context": MASTODON_NOTE_CONTEXT,
+        "id": f"{note['id']}#updates/1795435600",
+        "type": "Update",
+        "actor": a,
+        "to": note["to"],
+        "cc": note["cc"],
+        "object": note,
+    }
+
+
+def misskey_question(a: str, biz: str, *, handle: str, emoji_url: str) -> dict[str, Any]:
+    # Misskey renderNote for a note with a multiple-choice poll: type Question, anyOf,
+    # endTime, no votersCount; the emoji's id is the emoji page, the icon a drive file.
+    note_id = f"{_host(a)}/notes/9lk2c7x8z0"
+    note = {
+        "id": note_id,
+        "type": "Question",
+        "attributedTo": a,
+        "summary": None,
+        "content": '<p><a href="https://town.example/@bakery" class="u-url mention">'
+        "@bakery@town.example</a> which days :blobcat_bread:</p>",
+        "_misskey_content": "@bakery@town.example which days :blobcat_bread:",
+        "source": {"content": "which days", "mediaType": "text/x.misskeymarkdown"},
+        "published": "2026-11-23T11:01:00.000Z",
+        "to": [PUBLIC],
+        "cc": [f"{a}/followers", biz],
+        "inReplyTo": None,
+        "attachment": [],
+        "sensitive": False,
+        "tag": [
+            {"type": "Mention", "href": biz, "name": handle},
+            {
+                "id": f"{_host(a)}/emojis/blobcat_bread",
+                "type": "Emoji",
+                "name": ":blobcat_bread:",
+                "updated": "2025-06-01T00:00:00.000Z",
+                "icon": {"type": "Image", "mediaType": "image/png", "url": emoji_url},
+            },
+        ],
+        "_misskey_summary": None,
+        "endTime": "2026-11-30T11:01:00.000Z",
+        "anyOf": [_option("Saturday", 3), _option("Sunday", 5)],
+    }
+    return _create(a, note, [AS, "https://w3id.org/security/v1"])
+
+
+def pleroma_question(a: str, biz: str, *, handle: str, emoji_url: str) -> dict[str, Any]:
+    # Pleroma/Akkoma: "closed" carries the closing time (even while open), votersCount,
+    # emoji icons without mediaType, "context" in place of conversation.
+    note_id = f"{_host(a)}/objects/6a3f0c2e-1b1d-4e57-9f3e-7d2a9c0e5b11"
+    note = {
+        "id": note_id,
+        "type": "Question",
+        "actor": a,
+        "attributedTo": a,
+        "content": '<span class="h-card"><a class="u-url mention" href="https://town.example/'
+        '@bakery" rel="ugc">@<span>bakery</span></a></span> coffee or tea :akko_coffee:',
+        "context": f"{_host(a)}/contexts/1",
+        "conversation": f"{_host(a)}/contexts/1",
+        "published": "2026-11-23T11:02:00.000Z",
+        "to": [PUBLIC],
+        "cc": [f"{a}/followers", biz],
+        "sensitive": False,
+        "summary": "",
+        "attachment": [],
+        "closed": "2026-11-23T23:02:00.000000Z",
+        "votersCount": 2,
+        "oneOf": [_option("Coffee", 2), _option("Tea", 0)],
+        "tag": [
+            {"type": "Mention", "href": biz, "name": handle},
+            {
+                "icon": {"type": "Image", "url": emoji_url},
+                "id": emoji_url,
+                "name": ":akko_coffee:",
+                "type": "Emoji",
+                "updated": "1970-01-01T00:00:00Z",
+            },
+        ],
+    }
+    return _create(a, note, [AS, f"{_host(a)}/schemas/litepub-0.1.jsonld"])
+
+
+def gotosocial_question(a: str, biz: str, *, handle: str, emoji_url: str) -> dict[str, Any]:
+    # GoToSocial: a closed poll: "closed" and "endTime" both the end, votersCount, single
+    # Mention as an object; emoji icon with mediaType.
+    note_id = f"{a}/statuses/01HF8ZS6E0F7R3C1D9A2B4G5PQ"
+    note = {
+        "attachment": [],
+        "attributedTo": a,
+        "cc": [f"{a}/followers", biz],
+        "content": '<p>hi <span class="h-card"><a href="https://town.example/@bakery" '
+        'class="u-url mention">@<span>bakery</span></a></span> best cake :rainbow:</p>',
+        "id": note_id,
+        "inReplyTo": None,
+        "published": "2026-11-20T10:00:00Z",
+        "sensitive": False,
+        "summary": "",
+        "tag": [
+            {"href": biz, "name": handle, "type": "Mention"},
+            {
+                "icon": {"mediaType": "image/png", "type": "Image", "url": emoji_url},
+                "id": f"{_host(a)}/emoji/01F8MH9H8E4VG3KDYJR9EGPXCQ",
+                "name": ":rainbow:",
+                "type": "Emoji",
+                "updated": "2025-01-01T00:00:00Z",
+            },
+        ],
+        "to": PUBLIC,
+        "type": "Question",
+        "url": f"{_host(a)}/@zork/statuses/01HF8ZS6E0F7R3C1D9A2B4G5PQ",
+        "oneOf": [_option("Cheesecake", 1), _option("Lemon tart", 3)],
+        "endTime": "2026-11-21T10:00:00Z",
+        "closed": "2026-11-21T10:00:00Z",
+        "votersCount": 4,
+    }
+    return _create(a, note)

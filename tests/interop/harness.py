@@ -362,6 +362,30 @@ class FedifyClient:
         result: dict[str, Any] = await self._call("POST", "reply", body)
         return result
 
+    async def poll(
+        self,
+        to: str,
+        content: str,
+        options: list[tuple[str, int]],
+        *,
+        multiple: bool = False,
+        end_time: str | None = None,
+        voters: int | None = None,
+        emoji: list[dict[str, str]] | None = None,
+    ) -> dict[str, Any]:
+        """Create{Question} mentioning ``to`` (an actor id): options with counts, emoji."""
+        body: dict[str, Any] = {
+            "to": to,
+            "content": content,
+            "options": [{"name": name, "votes": votes} for name, votes in options],
+            "multiple": multiple,
+            "endTime": end_time,
+            "voters": voters,
+            "emoji": emoji or [],
+        }
+        result: dict[str, Any] = await self._call("POST", "poll", body)
+        return result
+
     async def delete_note(self, note: str, to: str) -> dict[str, Any]:
         """Delete{Tombstone} of a note the peer's actor wrote (a reply), sent to ``to``."""
         result: dict[str, Any] = await self._call("POST", "delete-note", {"note": note, "to": to})

@@ -150,3 +150,47 @@ def test_frames_times_pixels_over_the_decoding_work_limit_are_refused():
     with pytest.raises(images.TooManyPixels):
         images.process(data)
     record("media", "GIF of 200 megapixels in all", "TooManyPixels")
+
+
+# -- small images kept as they came (custom emoji) ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fmt", "media_type"),
+    [("PNG", "image/png"), ("GIF", "image/gif"), ("WEBP", "image/webp"), ("JPEG", "image/jpeg")],
+)
+def test_a_small_image_of_each_kept_format_is_recognised_by_its_bytes(fmt, media_type):
+    found = images.check_small_image(image_bytes(fmt, (32, 24)))
+    assert (found.media_type, found.width, found.height) == (media_type, 32, 24)
+
+
+def test_a_small_image_over_512_a_side_is_refused_before_decoding():
+    with pytest.raises(images.TooManyPixels):
+        images.check_small_image(image_bytes("PNG", (513, 10)))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+        b"<!doctype html><html><body>not an image</body></html>",
+        b"",
+    ],
+)
+def test_svg_html_and_nothing_are_not_small_images(data):
+    with pytest.raises(images.NotAnImage):
+        images.check_small_image(data)
+
+
+def test_a_cut_short_small_image_is_broken():
+    data = image_bytes("PNG", (64, 64), (1, 2, 3))
+    with pytest.raises(images.ImageRejected):
+        images.check_small_image(data[: len(data) // 2])
+
+
+def test_a_long_animation_of_small_frames_is_refused():
+    frames = [Image.new("RGB", (256, 256), (i % 256, i // 256, 0)) for i in range(260)]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:])
+    with pytest.raises(images.TooManyPixels):
+        images.check_small_image(buffer.getvalue())

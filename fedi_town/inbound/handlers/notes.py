@@ -5,6 +5,11 @@ tag's ``href`` (or its ``to``/``cc``) is the business's actor id. Anything else 
 we keep only what a business's owner should see. The note's author (``attributedTo``) must
 be the activity's actor and live on the same host as the note (interop F5).
 
+A ``Question`` is kept with its poll (options, counts, when it closes), and an ``Update`` of
+it with only new counts refreshes them without counting as an edit. Custom emoji and
+attachments are kept as read by ``protocol/note_parts.py``; the emoji images are fetched once
+the note is stored (inbound/emoji.py).
+
 Objects Mastodon converts (``Event``, ``Video``, ``Article``, …; ``handlers.converted``) are
 kept as notes too, their content being what Mastodon would show: name, summary, link.
 """
@@ -12,11 +17,19 @@ kept as notes too, their content being what Mastodon would show: name, summary, 
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict
 from typing import Any
 
 from fedi_town.errors import FediTownError
 from fedi_town.inbound.context import Inbound
+from fedi_town.inbound.emoji import cache_emojis
 from fedi_town.inbound.handlers.converted import CONVERTED_TYPES, converted_html
+from fedi_town.protocol.note_parts import (
+    EmojiTag,
+    read_attachments,
+    read_emojis,
+    read_poll,
+)
 from fedi_town.protocol.reading import (
     Activity,
     BadActivity,
@@ -88,6 +101,9 @@ def note_content(
         ),
         published_at=parse_time_ms(note.get("published")) or fallback_ms,
         document=note,
+        poll=poll.as_json() if (poll := read_poll(note)) is not None else None,
+        emojis=[asdict(e) for e in read_emojis(note)],
+        attachments=[asdict(a) for a in read_attachments(note)],
     )
 
 
@@ -153,7 +169,14 @@ async def on_create(ctx: Inbound) -> str:
                 remote_note_id=note_id,
                 now=ctx.services.now_ms(),
             )
+    await _cache_emojis(ctx, content)
     return f"note stored for {len(targets)} business(es)"
+
+
+async def _cache_emojis(ctx: Inbound, content: NoteContent) -> None:
+    """The note's custom emoji into the cache, once the note is stored (inbound/emoji.py)."""
+    if content.emojis:
+        await cache_emojis(ctx.services, [EmojiTag(**e) for e in content.emojis])
 
 
 async def on_update_note(ctx: Inbound) -> str:
@@ -169,17 +192,23 @@ async def on_update_note(ctx: Inbound) -> str:
         return "ignored: not the note's author"
     content = note_content(ctx.activity, note, actor, existing.published_at)
     updated = parse_time_ms(note.get("updated"))
-    if updated is not None and existing.edited_at is not None and updated <= existing.edited_at:
-        return "ignored: not newer than the stored edit"
+    stale = updated is not None and existing.edited_at is not None and updated <= existing.edited_at
     unchanged = (
         content.content_html == existing.content_html
         and content.summary == existing.summary
         and content.visibility == existing.visibility
     )
-    if updated is None and unchanged:
-        return "ignored: nothing changed"
+    if stale or (updated is None and unchanged):
+        # Mastodon, Pleroma and GoToSocial send a poll's new counts (or its close) as an
+        # Update of the Question whose "updated" is absent, or the last edit's: not an edit.
+        if content.poll is None or content.poll == await social.note_poll(ctx.store, existing.id):
+            return f"ignored: {'not newer than the stored edit' if stale else 'nothing changed'}"
+        async with ctx.store.transaction():
+            await social.update_poll(ctx.store, existing.id, content.poll)
+        return "poll counts refreshed"
     async with ctx.store.transaction():
         await social.update_note(ctx.store, existing.id, content, updated or ctx.services.now_ms())
+    await _cache_emojis(ctx, content)
     return "note edited"
 
 

@@ -15,6 +15,8 @@
 //   POST /_control/like {object}            Like; unlike {object} sends Undo{Like}
 //   POST /_control/announce {object}        Announce; unannounce {object} sends Undo{Announce}
 //   POST /_control/reply {inReplyTo, content, mention}   Create{Note}
+//   POST /_control/poll {to, content, options: [{name, votes}], multiple, endTime, voters,
+//                        emoji: [{name, url, mediaType}]}   Create{Question} mentioning `to`
 //   POST /_control/delete-note {note, to}   Delete{Tombstone} of a note the actor wrote, to `to`
 //   POST /_control/signed-get {url, spec}   one GET signed as our actor; its status and body
 //
@@ -24,14 +26,18 @@
 import { signRequest } from "@fedify/fedify";
 import {
   Announce,
+  Collection,
   Create,
   Delete,
+  Emoji,
   Follow,
+  Image,
   isActor,
   Like,
   Mention,
   Note,
   PUBLIC_COLLECTION,
+  Question,
   Tombstone,
   Undo,
 } from "@fedify/vocab";
@@ -242,6 +248,7 @@ export class Control {
       "POST announce": (body) => this.announce(body),
       "POST unannounce": (body) => this.undo(body, "object", this.state.announces),
       "POST reply": (body) => this.reply(body),
+      "POST poll": (body) => this.poll(body),
       "POST delete-note": (body) => this.deleteNote(body),
       "POST signed-get": (body) => this.signedGet(body),
     };
@@ -429,6 +436,51 @@ export class Control {
       ccs: [followers, mentioned.id],
     });
     const result = await this.send(ctx, mentioned, create, { sharedInbox: body.sharedInbox ?? true });
+    return { ...result, note: noteId.href };
+  }
+
+  /** Create{Question}: a poll mentioning `to`, its options with vote counts, custom emoji. */
+  async poll(body) {
+    const content = need(body, "content");
+    const ctx = this.context();
+    const mentioned = await this.recipient(ctx, need(body, "to"));
+    const mentionName = `@${mentioned.preferredUsername}@${mentioned.id.host}`;
+    const noteId = ctx.getObjectUri(Note, { id: crypto.randomUUID() });
+    const followers = ctx.getFollowersUri(this.username);
+    const published = Temporal.Now.instant();
+    const options = (body.options ?? []).map(
+      (o) => new Note({ name: o.name, replies: new Collection({ totalItems: o.votes ?? 0 }) }),
+    );
+    const emoji = (body.emoji ?? []).map(
+      (e, i) =>
+        new Emoji({
+          id: new URL(`${noteId.href}#emoji-${i}`),
+          name: e.name,
+          icon: new Image({ url: new URL(e.url), mediaType: e.mediaType ?? null }),
+        }),
+    );
+    const question = new Question({
+      id: noteId,
+      attribution: this.actorId(ctx),
+      content,
+      published,
+      to: PUBLIC_COLLECTION,
+      ccs: [followers, mentioned.id],
+      tags: [new Mention({ href: mentioned.id, name: mentionName }), ...emoji],
+      ...(body.multiple ? { inclusiveOptions: options } : { exclusiveOptions: options }),
+      endTime: body.endTime ? Temporal.Instant.from(body.endTime) : null,
+      voters: body.voters ?? null,
+    });
+    this.state.notes.set(noteId.href, question);
+    const create = new Create({
+      id: new URL(`${noteId.href}/activity`),
+      actor: this.actorId(ctx),
+      object: question,
+      published,
+      to: PUBLIC_COLLECTION,
+      ccs: [followers, mentioned.id],
+    });
+    const result = await this.send(ctx, mentioned, create, { sharedInbox: true });
     return { ...result, note: noteId.href };
   }
 

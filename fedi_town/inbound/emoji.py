@@ -1,0 +1,108 @@
+"""Fetch a received note's custom emoji once, into the media store, for the owner's views.
+
+Done by the inbox worker right after the note is stored (not at first view): the owner's
+pages never wait on another server nor make one fetch during a request, the images are in
+place by the time the owner looks, and each icon URL is fetched once (``remote_emojis``
+remembers what came of it, kept or refused), whoever's note names it next. A passing
+failure (no answer, a 5xx or 429) is not remembered: the next note naming it tries again.
+
+Each fetch goes through the guarded client (remote/: a private or loopback address is
+refused before any connection, unless the instance allows them for testing), with at most
+``MAX_EMOJI_BYTES``; the bytes must be a PNG, GIF, WebP or JPEG of at most 512 x 512
+(media/images.py: sniffed, decoded in a worker thread, never SVG). An emoji refused for any
+reason stays as its ``:shortcode:`` text. A note names at most 50 (protocol/note_parts.py);
+all of a note's fetches share one deadline, ``BUDGET_S``: those not done by then are left
+for the next note that names them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import anyio
+import anyio.to_thread
+
+from fedi_town.errors import FediTownError
+from fedi_town.media.images import ImageRejected, check_small_image
+from fedi_town.media.storage import MediaUnavailable
+from fedi_town.protocol.note_parts import EmojiTag
+from fedi_town.remote.errors import (
+    FetchFailed,
+    ForbiddenAddress,
+    RemoteUnreachable,
+    ResponseTooLarge,
+)
+from fedi_town.services import Services
+from fedi_town.store import emojis as store_emojis
+from fedi_town.store.emojis import CachedEmoji
+
+log = logging.getLogger(__name__)
+
+MAX_EMOJI_BYTES = 256 * 1024
+BUDGET_S = 30.0
+#: Fetches of one note at once.
+PARALLEL = 4
+
+
+async def cache_emojis(services: Services, tags: Sequence[EmojiTag]) -> int:
+    """Fetch the icons of ``tags`` not seen before; how many were fetched and kept."""
+    if services.remote is None or not tags:
+        return 0
+    wanted = {store_emojis.digest_of(t.url): t.url for t in tags}
+    seen = await store_emojis.known(services.store, list(wanted))
+    todo = [(d, url) for d, url in wanted.items() if d not in seen]
+    kept = 0
+    limiter = anyio.Semaphore(PARALLEL)
+
+    async def one(digest: str, url: str) -> None:
+        nonlocal kept
+        async with limiter:
+            outcome = await _fetch_one(services, digest, url)
+        if outcome is None:
+            return
+        await store_emojis.record(services.store, outcome, services.now_ms())
+        kept += outcome.state == "ok"
+
+    with anyio.move_on_after(BUDGET_S):
+        async with anyio.create_task_group() as group:
+            for digest, url in todo:
+                group.start_soon(one, digest, url)
+    return kept
+
+
+async def _fetch_one(services: Services, digest: str, url: str) -> CachedEmoji | None:
+    """What came of fetching ``url``; None when it could not be had for now (no answer, a
+    5xx or 429, the media store down), so a later note naming it tries again."""
+
+    def refused(reason: str) -> CachedEmoji:
+        log.info("emoji %s not kept: %s", url, reason)
+        return CachedEmoji(digest, url, "refused", None, None, None, None, reason)
+
+    try:
+        data, _ = await services.started_remote().fetch_image(url, max_bytes=MAX_EMOJI_BYTES)
+    except ForbiddenAddress:
+        return refused("private address")
+    except ResponseTooLarge:
+        return refused("too big")
+    except RemoteUnreachable:
+        log.info("emoji %s not fetched for now: no answer", url)
+        return None
+    except FetchFailed as exc:
+        if exc.status >= 500 or exc.status == 429:
+            log.info("emoji %s not fetched for now: HTTP %d", url, exc.status)
+            return None
+        return refused(f"unreachable ({exc.__class__.__name__})")
+    except FediTownError as exc:
+        return refused(f"unreachable ({exc.__class__.__name__})")
+    try:
+        image = await anyio.to_thread.run_sync(check_small_image, data)
+    except ImageRejected as exc:
+        return refused(f"not kept ({exc.__class__.__name__})")
+    key = f"emoji/{digest}.{image.suffix}"
+    try:
+        await services.media.put(key, data, image.media_type)
+    except MediaUnavailable:
+        log.info("emoji %s not kept for now: the media store is unavailable", url)
+        return None
+    return CachedEmoji(digest, url, "ok", image.media_type, key, image.width, image.height, None)

@@ -1,6 +1,6 @@
 """What an app asks before and right after signing in: the instance, the signed-in account,
 preferences, and the lists an app loads at start, answered empty where fedi-town has no
-such thing (lists, filters, announcements, trends, markers, custom emojis) so apps work.
+such thing (lists, filters, announcements, trends, custom emojis) so apps work.
 
     GET /api/v1/instance, /api/v2/instance          public
     GET /api/v1/accounts/verify_credentials         read:accounts or profile
@@ -184,17 +184,6 @@ def _empty_list(needs: str | None, *, token: bool = True) -> Any:
     return empty
 
 
-@endpoint("read:statuses")
-async def markers(request: Request, grant: Grant | None) -> Response:
-    """No read positions are kept yet: none to give, and a saved one is not kept."""
-    return json({})
-
-
-@endpoint("write:statuses")
-async def save_markers(request: Request, grant: Grant | None) -> Response:
-    return json({})
-
-
 @endpoint(token=False)
 async def custom_emojis(request: Request, grant: Grant | None) -> Response:
     return json([])
@@ -208,8 +197,6 @@ routes = [
     Route("/api/v1/accounts/{id}", account, methods=["GET"]),
     Route("/api/v1/preferences", preferences, methods=["GET"]),
     Route("/api/v1/custom_emojis", custom_emojis, methods=["GET"]),
-    Route("/api/v1/markers", markers, methods=["GET"]),
-    Route("/api/v1/markers", save_markers, methods=["POST"]),
     Route("/api/v1/instance/peers", _empty_list(None, token=False), methods=["GET"]),
     Route("/api/v1/instance/rules", _empty_list(None, token=False), methods=["GET"]),
     Route("/api/v1/lists", _empty_list("read:lists"), methods=["GET"]),
@@ -222,5 +209,4 @@ routes = [
     Route("/api/v1/trends/links", _empty_list(None, token=False), methods=["GET"]),
     Route("/api/v1/followed_tags", _empty_list("read:follows"), methods=["GET"]),
     Route("/api/v1/mutes", _empty_list("read:mutes"), methods=["GET"]),
-    Route("/api/v1/blocks", _empty_list("read:blocks"), methods=["GET"]),
 ]

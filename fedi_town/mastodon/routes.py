@@ -7,10 +7,12 @@ from starlette.routing import BaseRoute
 
 from fedi_town.mastodon import (
     instance,
+    markers,
     media,
     notifications,
     oauth,
     profile,
+    relations,
     scheduled,
     statuses,
 )
@@ -18,6 +20,8 @@ from fedi_town.mastodon import (
 routes: list[BaseRoute] = [
     *oauth.routes,
     *profile.routes,
+    *relations.routes,
+    *markers.routes,
     *instance.routes,
     *media.routes,
     *statuses.routes,

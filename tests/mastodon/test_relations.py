@@ -20,7 +20,7 @@ async def bakery(app_client) -> tuple[str, int]:
 
 
 async def test_followers_are_listed_as_accounts_with_a_link_to_older_ones(app_client):
-    token, business_id = await bakery(app_client)
+    _token, business_id = await bakery(app_client)
     for n in range(3):
         await add_follower(app_client.services.store, business_id, f"https://m.example/users/f{n}")
     first = await app_client.get(f"/api/v1/accounts/{business_id}/followers?limit=2")

@@ -7,6 +7,7 @@ from starlette.routing import BaseRoute
 
 from fedi_town.mastodon import (
     instance,
+    local_timelines,
     markers,
     media,
     notifications,
@@ -15,6 +16,7 @@ from fedi_town.mastodon import (
     relations,
     scheduled,
     statuses,
+    threads,
 )
 
 routes: list[BaseRoute] = [
@@ -24,7 +26,9 @@ routes: list[BaseRoute] = [
     *markers.routes,
     *instance.routes,
     *media.routes,
+    *threads.routes,
     *statuses.routes,
     *scheduled.routes,
     *notifications.routes,
+    *local_timelines.routes,
 ]

@@ -15,6 +15,7 @@ from fedi_town.mastodon import (
     profile,
     relations,
     scheduled,
+    search,
     statuses,
     threads,
 )
@@ -22,6 +23,7 @@ from fedi_town.mastodon import (
 routes: list[BaseRoute] = [
     *oauth.routes,
     *profile.routes,
+    *search.routes,
     *relations.routes,
     *markers.routes,
     *instance.routes,

@@ -83,6 +83,8 @@ async def _reply_uri(services: Services, business: Business, raw: str) -> str:
         return own.uri
     note = await social.note_for_business(services.store, status_id, business.id)
     if note is None:
+        note = await post_lists.public_note(services.store, status_id)
+    if note is None:
         raise NotFound("Record not found")
     return str(note["uri"])
 
@@ -185,6 +187,8 @@ async def get_one(request: Request, grant: Grant | None) -> Response:
     if post is not None and post.is_published:
         return json(await post_status(services, business, post))
     note = await social.note_for_business(services.store, status_id, business.id)
+    if note is None:
+        note = await post_lists.public_note(services.store, status_id)
     if note is None:
         raise NotFound("Record not found")
     author = remote_account(services, actors.actor_from_row(note, "a_"))

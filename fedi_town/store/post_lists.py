@@ -114,3 +114,14 @@ async def note_by_uri(store: Store, uri: str) -> Row | None:
         "JOIN remote_actors a ON a.id = n.actor_id WHERE n.uri = :u",
         {"u": uri},
     )
+
+
+async def public_note(store: Store, note_id: int) -> Row | None:
+    """A stored remote note anyone may see (public or unlisted), with its author's columns
+    prefixed ``a_``: one found by search, say, that reached no business."""
+    return await store.fetch_one(
+        f"SELECT n.*, {JOIN_COLUMNS} FROM remote_notes n "  # noqa: S608
+        "JOIN remote_actors a ON a.id = n.actor_id WHERE n.id = :id "
+        "AND n.visibility IN ('public', 'unlisted')",
+        {"id": note_id},
+    )

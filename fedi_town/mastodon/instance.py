@@ -20,13 +20,13 @@ from starlette.routing import Route
 from fedi_town.errors import Forbidden, NotFound
 from fedi_town.mastodon import params
 from fedi_town.mastodon.auth import Grant, endpoint, json
-from fedi_town.mastodon.entities import MASTODON_VERSION, business_account
+from fedi_town.mastodon.entities import MASTODON_VERSION, business_account, remote_account
 from fedi_town.mastodon.scopes import covers
 from fedi_town.outbound.commands import MAX_CONTENT
 from fedi_town.protocol.ids import path_id
 from fedi_town.protocol.usernames import is_username
 from fedi_town.services import Services
-from fedi_town.store import businesses, reads
+from fedi_town.store import actors, businesses, reads
 from fedi_town.store.businesses import Business
 
 SOURCE_URL = "https://github.com/fedi-town/fedi-town"
@@ -142,9 +142,15 @@ async def _live(services: Services, business: Business | None) -> Business:
 
 @endpoint("read:accounts", token=False)
 async def account(request: Request, grant: Grant | None) -> Response:
+    """A business here, or an account elsewhere that we know (who followed, replied...)."""
     services: Services = request.app.state.services
     account_id = path_id(str(request.path_params["id"]), "account")
-    found = await _live(services, await businesses.by_id(services.store, account_id))
+    business = await businesses.by_id(services.store, account_id)
+    if business is None:
+        remote = await actors.by_id(services.store, account_id)
+        if remote is not None:
+            return json(remote_account(services, remote))
+    found = await _live(services, business)
     return json(await business_account(services, found))
 
 

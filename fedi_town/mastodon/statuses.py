@@ -36,7 +36,7 @@ from fedi_town.mastodon.entities import (
     post_status,
     remote_account,
 )
-from fedi_town.mastodon.paging import link, page_of
+from fedi_town.mastodon.paging import Page, link, page_of
 from fedi_town.mastodon.scheduled import scheduled_status
 from fedi_town.outbound import commands
 from fedi_town.protocol.ids import path_id
@@ -246,10 +246,12 @@ async def account_statuses(request: Request, grant: Grant | None) -> Response:
     services: Services = request.app.state.services
     account_id = path_id(str(request.path_params["id"]), "account")
     business = await businesses.by_id(services.store, account_id)
-    if business is None or business.deleted_at is not None or business.kind != "business":
-        raise NotFound("Record not found")
     query = params.query(request)
     page = page_of(query, default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
+    if business is None:
+        return await _remote_statuses(services, account_id, query, page)
+    if business.deleted_at is not None or business.kind != "business":
+        raise NotFound("Record not found")
     own = grant is not None and grant.business is not None and grant.business.id == business.id
     wanted = post_lists.Filter(
         business_id=business.id,
@@ -277,6 +279,26 @@ async def account_statuses(request: Request, grant: Grant | None) -> Response:
     path = f"/api/v1/accounts/{business.id}/statuses"
     headers = link(services.settings.base_url, path, [p.id for p in found], page.limit, extra)
     return json(items, headers=headers)
+
+
+async def _remote_statuses(
+    services: Services, account_id: int, query: dict[str, Any], page: Page
+) -> Response:
+    """An account elsewhere: its public notes that we stored (replies, mentions, ones
+    found by search), newest first; nothing is fetched from its server."""
+    actor = await actors.by_id(services.store, account_id)
+    if actor is None:
+        raise NotFound("Record not found")
+    if params.flag(query, "pinned") or params.flag(query, "only_media"):
+        return json([])
+    rows = await post_lists.public_notes_of(
+        services.store, actor.id, limit=page.limit, max_id=page.max_id
+    )
+    account = remote_account(services, actor)
+    items = [note_status(services, row, account) for row in rows]
+    path = f"/api/v1/accounts/{actor.id}/statuses"
+    ids = [int(row["id"]) for row in rows]
+    return json(items, headers=link(services.settings.base_url, path, ids, page.limit))
 
 
 _STATUS = "/api/v1/statuses/{id}"

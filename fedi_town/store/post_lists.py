@@ -125,3 +125,20 @@ async def public_note(store: Store, note_id: int) -> Row | None:
         "AND n.visibility IN ('public', 'unlisted')",
         {"id": note_id},
     )
+
+
+async def public_notes_of(
+    store: Store, actor_id: int, *, limit: int, max_id: int | None = None
+) -> list[Row]:
+    """A remote actor's stored public and unlisted notes, newest first (by row id), with
+    the author's columns prefixed ``a_``."""
+    values: dict[str, Any] = {"a": actor_id, "limit": limit}
+    sql = (
+        f"SELECT n.*, {JOIN_COLUMNS} FROM remote_notes n "  # noqa: S608
+        "JOIN remote_actors a ON a.id = n.actor_id WHERE n.actor_id = :a "
+        "AND n.visibility IN ('public', 'unlisted')"
+    )
+    if max_id is not None:
+        sql += " AND n.id < :max"
+        values["max"] = max_id
+    return await store.fetch_all(sql + " ORDER BY n.id DESC LIMIT :limit", values)

@@ -64,3 +64,18 @@ async def test_the_thread_of_an_unknown_status_is_404(app_client):
     _owner, token = await business_with_token(app_client)
     answer = await app_client.get("/api/v1/statuses/12345/context", headers=bearer(token))
     assert answer.status_code == 404 and answer.json() == {"error": "Record not found"}
+
+
+async def test_an_account_elsewhere_opens_with_its_stored_public_notes(app_client):
+    _owner, token = await business_with_token(app_client)
+    first = (
+        await app_client.post("/api/v1/statuses", json={"status": "Rye"}, headers=bearer(token))
+    ).json()
+    await a_reply(app_client.services.store, first["uri"], "jo")
+    thread = await app_client.get(f"/api/v1/statuses/{first['id']}/context")
+    [jo] = thread.json()["descendants"]
+    account = await app_client.get(f"/api/v1/accounts/{jo['account']['id']}")
+    assert account.json()["acct"] == "jo@m.example"
+    notes = await app_client.get(f"/api/v1/accounts/{jo['account']['id']}/statuses")
+    assert [s["id"] for s in notes.json()] == [jo["id"]]
+    assert (await app_client.get("/api/v1/accounts/77/statuses")).status_code == 404

@@ -6,7 +6,8 @@
     GET /api/v2/notifications        the same, grouped as Mastodon 4.3 does (one per group)
     POST /api/v1/notifications/{id}/dismiss, POST /api/v1/notifications/clear
                                      write:notifications
-    GET /api/v1/notifications/unread_count   newer than the notifications marker (≤ 1000)
+    GET /api/v1/notifications/unread_count   newer than the notifications marker (≤ 1000);
+                                     /api/v2/ the same (each notification its own group)
 
 From the owner's own store (``store/notifications.py``): follows and follow requests,
 mentions and replies (both Mastodon's ``mention``, with the note as the status), likes
@@ -252,6 +253,7 @@ async def unread_count(request: Request, grant: Grant | None) -> Response:
 routes = [
     Route("/api/v1/notifications", list_notifications, methods=["GET"]),
     Route("/api/v1/notifications/unread_count", unread_count, methods=["GET"]),
+    Route("/api/v2/notifications/unread_count", unread_count, methods=["GET"]),
     Route("/api/v1/notifications/clear", clear, methods=["POST"]),
     Route("/api/v1/notifications/{id}/dismiss", dismiss, methods=["POST"]),
     Route("/api/v1/notifications/{id}", get_one, methods=["GET"]),

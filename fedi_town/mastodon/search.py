@@ -111,17 +111,16 @@ async def _local_url(services: Services, url: str, found: Found) -> None:
         if owner is not None and owner.deleted_at is None:
             found.statuses.append(await post_status(services, owner, post))
         return
-    for candidate in (path[-1].lstrip("@") if path else "",):
-        business = (
-            await businesses.by_username(store, candidate) if is_username(candidate) else None
-        )
-        if business is None or business.deleted_at is not None or business.kind != "business":
-            continue
-        if url in (
-            services.urls.actor(business.username),
-            services.urls.profile_page(business.username),
-        ):
-            found.accounts.append(await business_account(services, business))
+    candidate = path[-1].lstrip("@") if path else ""
+    business = await businesses.by_username(store, candidate) if is_username(candidate) else None
+    if business is None or business.deleted_at is not None or business.kind != "business":
+        return
+    addresses = (
+        services.urls.actor(business.username),
+        services.urls.profile_page(business.username),
+    )
+    if url in addresses:
+        found.accounts.append(await business_account(services, business))
 
 
 async def _remote_url(services: Services, url: str, found: Found) -> None:

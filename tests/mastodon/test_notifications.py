@@ -133,6 +133,8 @@ async def test_unread_count_counts_what_is_newer_than_the_notifications_marker(a
     )
     after = await app_client.get("/api/v1/notifications/unread_count", headers=bearer(token))
     assert after.json() == {"count": 2}
+    grouped = await app_client.get("/api/v2/notifications/unread_count", headers=bearer(token))
+    assert grouped.json() == {"count": 2}
     capped = await app_client.get(
         "/api/v1/notifications/unread_count?limit=1", headers=bearer(token)
     )

@@ -16,7 +16,9 @@ Errors::
      ├── PeerStartFailed   the peer exited or did not print READY in time (a bug: never skipped)
      └── ControlError      the control API answered with an error
 
-``python -m tests.interop.harness`` installs the Node packages (what ``make test`` runs).
+``python -m tests.interop.harness`` installs the Node packages of every Node project the
+tests run (``NODE_PROJECTS``: this peer, and masto.js in tests/mastodon/masto-js/), as
+``make node-deps`` (part of ``make test``) does.
 """
 
 from __future__ import annotations
@@ -390,7 +392,8 @@ def main(argv: list[str]) -> int:
     try:
         for project in NODE_PROJECTS:
             ensure_installed(project)
-        print(f"fedify-peer: node_modules matches package-lock.json; node: {node_binary()}")
+            print(f"{project.name}: node_modules matches package-lock.json")
+        print(f"node: {node_binary()}")
         if argv[1:2] == ["start"]:
             peer = FedifyProcess.start()
             print(f"fedify-peer: READY on {peer.base_url} in {peer.startup_seconds:.2f}s")

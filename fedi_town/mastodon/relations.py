@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 from fedi_town.api.owner import block as block_command
 from fedi_town.api.owner import decide, normalise_domain
-from fedi_town.errors import NotFound, Unprocessable
+from fedi_town.errors import BadRequest, NotFound, Unprocessable
 from fedi_town.mastodon import params
 from fedi_town.mastodon.auth import Grant, endpoint, json
 from fedi_town.mastodon.entities import remote_account
@@ -198,8 +198,8 @@ async def relationships(request: Request, grant: Grant | None) -> Response:
     for raw in params.strings(params.query(request), "id")[:MAX_LIMIT]:
         try:
             actor = await actor_of(services, raw)
-        except NotFound:
-            answers.append(_empty_relationship(raw))
+        except (NotFound, BadRequest):
+            answers.append(_empty_relationship(raw[:40]))
             continue
         answers.append(await relationship(services, business, actor))
     return json(answers)

@@ -41,10 +41,11 @@ async def test_a_follow_request_is_authorised_by_account_id(app_client):
     listed = await app_client.get("/api/v1/follow_requests", headers=bearer(token))
     assert [a["id"] for a in listed.json()] == [str(actor_id)]
     before = await app_client.get(
-        f"/api/v1/accounts/relationships?id[]={actor_id}&id[]=1", headers=bearer(token)
+        f"/api/v1/accounts/relationships?id[]={actor_id}&id[]=1&id[]=x", headers=bearer(token)
     )
     assert before.json()[0]["requested_by"] is True
     assert before.json()[1] == {**before.json()[1], "id": "1", "followed_by": False}
+    assert before.json()[2]["id"] == "x" and before.json()[2]["following"] is False
     answer = await app_client.post(
         f"/api/v1/follow_requests/{actor_id}/authorize", headers=bearer(token)
     )

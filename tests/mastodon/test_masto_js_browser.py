@@ -1,5 +1,6 @@
 """masto.js 6 in headless Chromium, from a page on another origin, as the browser apps
-built on it (Elk, Phanpy) call fedi-town: CORS preflights for the bearer token, a photo
+built on it (Elk, Phanpy) sign in to fedi-town and call it: registering, the consent page
+with PKCE and back, the token, then CORS preflights for the bearer token, a photo
 uploaded as multipart, posting, paging by the Link header, a hashtag timeline, search,
 deleting. No web client itself is tested: none installs prebuilt from the registries
 (docs/mastodon-api.md, Clients tried)."""
@@ -20,8 +21,7 @@ from starlette.staticfiles import StaticFiles
 
 from tests.interop.harness import MASTO_JS_DIR, PeerUnavailable, ensure_installed
 from tests.live import bind_loopback, serve_app
-from tests.mastodon.flow import business_with_token
-from tests.webapp.browser import CHROMIUM, HAVE_CHROMIUM, MISSING
+from tests.webapp.browser import CHROMIUM, HAVE_CHROMIUM, MISSING, join, owner_invite
 
 pytestmark = pytest.mark.anyio
 
@@ -66,30 +66,39 @@ def client_site() -> Starlette:
     )
 
 
-async def test_masto_js_in_a_browser_on_another_origin_posts_and_pages(live: Any) -> None:
+async def test_masto_js_in_a_browser_signs_in_posts_and_pages_from_another_origin(
+    live: Any,
+) -> None:
     assert HAVE_CHROMIUM, MISSING
     try:
         ensure_installed(MASTO_JS_DIR)
     except PeerUnavailable as exc:
         pytest.fail(f"masto.js could not be installed: {exc}")
-    # Given a token of the bakery, and a browser app served from its own origin
-    _owner, token = await business_with_token(live.client)
+    # Given the bakery's owner signed in to the owner app in the browser, and a browser
+    # app served from its own origin
+    await live.create_business("bakery")
+    invite = await owner_invite(live)
     sock = bind_loopback()
     site = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    config = quote(json.dumps({"url": live.base_url, "token": token}))
     async with serve_app(client_site(), sock), async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM)
         try:
             page = await browser.new_page()
+            await join(page, invite)
+            await page.wait_for_url("**/app/**")
             errors: list[str] = []
             page.on("pageerror", lambda error: errors.append(str(error)))
-            # When the page runs masto.js against fedi-town
-            await page.goto(f"{site}/#{config}")
+            # When the app sends her to fedi-town's consent page and she allows it
+            await page.goto(f"{site}/#{quote(live.base_url)}")
+            await page.wait_for_url(f"{live.base_url}/oauth/authorize?**")
+            await page.get_by_role("button", name="Allow").click()
+            # Then she is back in the app, which works with its token
+            await page.wait_for_url(f"{site}/?**")
             await page.wait_for_function("window.result !== undefined", timeout=30_000)
             result = await page.evaluate("window.result")
         finally:
             await browser.close()
-    # Then every cross-origin call answered, the second page came from the Link header
+    # And every cross-origin call answered, the second page came from the Link header
     assert "error" not in result, result
     assert errors == []
     assert result["origin"] == site != live.base_url

@@ -12,7 +12,8 @@ request authorised from Ivory sends the same ``Accept{Follow}`` as one from the 
     GET  /api/v1/domain_blocks                      read:blocks   the business's domain blocks
     POST /api/v1/domain_blocks, DELETE /api/v1/domain_blocks   write:blocks (``domain``)
 
-Mutes are not kept (``GET /api/v1/mutes`` is ``[]``). Account ids are remote actors' row
+Mutes are not kept (``GET /api/v1/mutes`` is ``[]``). The followers and follows of an
+account elsewhere are not known here: empty lists. Account ids are remote actors' row
 ids (or a business's id); paging is by the follow's or the block's id, as Mastodon does.
 """
 
@@ -42,8 +43,13 @@ DEFAULT_LIMIT = 40
 MAX_LIMIT = 80
 
 
-async def _business_of(services: Services, raw: str) -> Business:
-    found = await businesses.by_id(services.store, path_id(raw, "account"))
+async def _business_of(services: Services, raw: str) -> Business | None:
+    """The business an account id names; None for an account elsewhere that we know
+    (whose followers and follows we do not know: empty lists); 404 otherwise."""
+    account_id = path_id(raw, "account")
+    found = await businesses.by_id(services.store, account_id)
+    if found is None and await actors.by_id(services.store, account_id) is not None:
+        return None
     if found is None or found.deleted_at is not None or found.kind != "business":
         raise NotFound("Record not found")
     return found
@@ -120,6 +126,8 @@ async def _follows(request: Request, grant: Grant | None, *, state: str, path: s
     services: Services = request.app.state.services
     if "id" in request.path_params:
         business = await _business_of(services, str(request.path_params["id"]))
+        if business is None:
+            return json([])
     else:
         assert grant is not None
         business = grant.account()
@@ -144,6 +152,8 @@ async def followers(request: Request, grant: Grant | None) -> Response:
 async def following(request: Request, grant: Grant | None) -> Response:
     services: Services = request.app.state.services
     business = await _business_of(services, str(request.path_params["id"]))
+    if business is None:
+        return json([])
     page = page_of(params.query(request), default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
     rows = await following_store.page(
         services.store,

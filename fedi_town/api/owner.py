@@ -93,11 +93,13 @@ async def list_follow_requests(request: Request) -> Response:
     return await _follow_page(request, "pending")
 
 
-async def _decide(request: Request, *, state: str, accept: bool) -> Response:
-    """Accept or reject a follow request, or remove a follower (reject an accepted one)."""
-    services, business = await _business(request)
+async def decide(
+    services: Services, business: Business, follow_id: int, *, state: str, accept: bool
+) -> social.Follow | None:
+    """Accept or reject a follow request, or remove a follower (reject an accepted one);
+    the accepted follow, or None when it was rejected. The Mastodon client API's
+    ``follow_requests/{id}/authorize`` and ``reject`` come here too."""
     store = services.store
-    follow_id = _path_id(request, "follow request" if state == "pending" else "follower")
     async with store.transaction():
         follow = await social.follow_by_id(store, business.id, follow_id)
         if follow is None or follow.state != state:
@@ -121,8 +123,17 @@ async def _decide(request: Request, *, state: str, accept: bool) -> Response:
         actor.uri,
     )
     if accept:
-        updated = await social.follow_by_id(store, business.id, follow_id)
-        assert updated is not None
+        return await social.follow_by_id(store, business.id, follow_id)
+    return None
+
+
+async def _decide(request: Request, *, state: str, accept: bool) -> Response:
+    services, business = await _business(request)
+    follow_id = _path_id(request, "follow request" if state == "pending" else "follower")
+    updated = await decide(services, business, follow_id, state=state, accept=accept)
+    if updated is not None:
+        actor = await store_actors.by_id(services.store, updated.actor_id)
+        assert actor is not None
         return json_response(views.follow(updated, actor))
     return Response(status_code=204)
 
@@ -199,18 +210,16 @@ async def list_blocks(request: Request) -> Response:
     return json_response({"items": items, "next_max_id": views.next_max_id(items, limit)})
 
 
-async def create_block(request: Request) -> Response:
+async def block(
+    services: Services, business: Business, *, actor_uri: str | None, domain: str | None
+) -> tuple[moderation.Block, bool]:
     """Block an actor or a domain: their follows end (with a Reject{Follow} each), so do the
     business's follows of them (with an Undo{Follow} each), and what they send is refused
-    from now on."""
-    services, business = await _business(request)
-    data = await read_json(request, services.settings.max_body_bytes)
-    validate("block-create", data)
-    actor_uri = await resolve_actor(services, data["actor"]) if "actor" in data else None
-    domain = normalise_domain(data["domain"]) if "domain" in data else None
+    from now on. The block, and whether it is new. (The Mastodon client API's account
+    and domain blocks come here too.)"""
     store = services.store
     async with store.transaction():
-        block, created = await moderation.add_block(
+        found, created = await moderation.add_block(
             store,
             business_id=business.id,
             actor_uri=actor_uri,
@@ -233,7 +242,17 @@ async def create_block(request: Request) -> Response:
     log.info(
         "%s blocked %s (%d follow(s) removed)", business.username, actor_uri or domain, len(removed)
     )
-    return json_response(views.block(block), 201 if created else 200)
+    return found, created
+
+
+async def create_block(request: Request) -> Response:
+    services, business = await _business(request)
+    data = await read_json(request, services.settings.max_body_bytes)
+    validate("block-create", data)
+    actor_uri = await resolve_actor(services, data["actor"]) if "actor" in data else None
+    domain = normalise_domain(data["domain"]) if "domain" in data else None
+    found, created = await block(services, business, actor_uri=actor_uri, domain=domain)
+    return json_response(views.block(found), 201 if created else 200)
 
 
 async def delete_block(request: Request) -> Response:

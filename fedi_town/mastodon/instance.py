@@ -1,6 +1,6 @@
 """What an app asks before and right after signing in: the instance, the signed-in account,
 preferences, and the lists an app loads at start, answered empty where fedi-town has no
-such thing (lists, filters, announcements, trends, markers, custom emojis) so apps work.
+such thing (lists, filters, announcements, trends, custom emojis) so apps work.
 
     GET /api/v1/instance, /api/v2/instance          public
     GET /api/v1/accounts/verify_credentials         read:accounts or profile
@@ -20,13 +20,13 @@ from starlette.routing import Route
 from fedi_town.errors import Forbidden, NotFound
 from fedi_town.mastodon import params
 from fedi_town.mastodon.auth import Grant, endpoint, json
-from fedi_town.mastodon.entities import MASTODON_VERSION, business_account
+from fedi_town.mastodon.entities import MASTODON_VERSION, business_account, remote_account
 from fedi_town.mastodon.scopes import covers
 from fedi_town.outbound.commands import MAX_CONTENT
 from fedi_town.protocol.ids import path_id
 from fedi_town.protocol.usernames import is_username
 from fedi_town.services import Services
-from fedi_town.store import businesses, reads
+from fedi_town.store import actors, businesses, reads
 from fedi_town.store.businesses import Business
 
 SOURCE_URL = "https://github.com/fedi-town/fedi-town"
@@ -142,9 +142,15 @@ async def _live(services: Services, business: Business | None) -> Business:
 
 @endpoint("read:accounts", token=False)
 async def account(request: Request, grant: Grant | None) -> Response:
+    """A business here, or an account elsewhere that we know (who followed, replied...)."""
     services: Services = request.app.state.services
     account_id = path_id(str(request.path_params["id"]), "account")
-    found = await _live(services, await businesses.by_id(services.store, account_id))
+    business = await businesses.by_id(services.store, account_id)
+    if business is None:
+        remote = await actors.by_id(services.store, account_id)
+        if remote is not None:
+            return json(remote_account(services, remote))
+    found = await _live(services, business)
     return json(await business_account(services, found))
 
 
@@ -184,17 +190,6 @@ def _empty_list(needs: str | None, *, token: bool = True) -> Any:
     return empty
 
 
-@endpoint("read:statuses")
-async def markers(request: Request, grant: Grant | None) -> Response:
-    """No read positions are kept yet: none to give, and a saved one is not kept."""
-    return json({})
-
-
-@endpoint("write:statuses")
-async def save_markers(request: Request, grant: Grant | None) -> Response:
-    return json({})
-
-
 @endpoint(token=False)
 async def custom_emojis(request: Request, grant: Grant | None) -> Response:
     return json([])
@@ -208,8 +203,6 @@ routes = [
     Route("/api/v1/accounts/{id}", account, methods=["GET"]),
     Route("/api/v1/preferences", preferences, methods=["GET"]),
     Route("/api/v1/custom_emojis", custom_emojis, methods=["GET"]),
-    Route("/api/v1/markers", markers, methods=["GET"]),
-    Route("/api/v1/markers", save_markers, methods=["POST"]),
     Route("/api/v1/instance/peers", _empty_list(None, token=False), methods=["GET"]),
     Route("/api/v1/instance/rules", _empty_list(None, token=False), methods=["GET"]),
     Route("/api/v1/lists", _empty_list("read:lists"), methods=["GET"]),
@@ -222,5 +215,4 @@ routes = [
     Route("/api/v1/trends/links", _empty_list(None, token=False), methods=["GET"]),
     Route("/api/v1/followed_tags", _empty_list("read:follows"), methods=["GET"]),
     Route("/api/v1/mutes", _empty_list("read:mutes"), methods=["GET"]),
-    Route("/api/v1/blocks", _empty_list("read:blocks"), methods=["GET"]),
 ]

@@ -4,11 +4,20 @@
                                      exclude_types[]; a Link header with next and prev
     GET /api/v1/notifications/{id}
     GET /api/v2/notifications        the same, grouped as Mastodon 4.3 does (one per group)
+    POST /api/v1/notifications/{id}/dismiss, POST /api/v1/notifications/clear
+                                     write:notifications
+    GET /api/v1/notifications/unread_count   newer than the notifications marker (≤ 1000);
+                                     /api/v2/ the same (each notification its own group)
 
 From the owner's own store (``store/notifications.py``): follows and follow requests,
 mentions and replies (both Mastodon's ``mention``, with the note as the status), likes
 (``favourite``) and boosts (``reblog``) with the business's post as the status. Reports are
 the instance admin's and are left out.
+
+Dismissing or clearing **marks** notifications (``dismissed_at``) rather than deleting them:
+the Mastodon API stops showing them, but the owner app (the business's other people, the
+admin) still lists them. A phone app's "clear all" is one person tidying their phone; it
+should not erase what a colleague has not yet read in the web app.
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ from fedi_town.mastodon.entities import (
 from fedi_town.protocol.ids import path_id, query_id, query_limit
 from fedi_town.services import Services
 from fedi_town.store import actors
+from fedi_town.store import markers as marker_store
 from fedi_town.store import notifications as notification_store
 from fedi_town.store import posts as post_store
 from fedi_town.store.businesses import Business
@@ -41,6 +51,8 @@ from fedi_town.store.db import Row
 
 DEFAULT_LIMIT = 40
 MAX_LIMIT = 80
+UNREAD_LIMIT = 100
+MAX_UNREAD = 1000
 
 
 def _ours(mastodon_types: list[str]) -> list[str]:
@@ -153,6 +165,7 @@ async def _page(
             since_id=since_id,
             min_id=min_id,
             types=types,
+            dismissed=False,
         )
     account = await business_account(services, business)
     items = [n for r in rows if (n := await notification(services, business, r, account))]
@@ -173,7 +186,12 @@ async def get_one(request: Request, grant: Grant | None) -> Response:
     services: Services = request.app.state.services
     wanted = path_id(str(request.path_params["id"]), "notification")
     rows = await notification_store.page(
-        services.store, business.id, limit=1, max_id=wanted + 1, types=list(NOTIFICATION_TYPES)
+        services.store,
+        business.id,
+        limit=1,
+        max_id=wanted + 1,
+        types=list(NOTIFICATION_TYPES),
+        dismissed=False,
     )
     account = await business_account(services, business)
     found = None
@@ -184,8 +202,60 @@ async def get_one(request: Request, grant: Grant | None) -> Response:
     return json(found)
 
 
+@endpoint("write:notifications")
+async def dismiss(request: Request, grant: Grant | None) -> Response:
+    assert grant is not None
+    business = grant.account()
+    services: Services = request.app.state.services
+    wanted = path_id(str(request.path_params["id"]), "notification")
+    if not await notification_store.dismiss(
+        services.store, business.id, wanted, now=services.now_ms()
+    ):
+        raise NotFound("Record not found")
+    return json({})
+
+
+@endpoint("write:notifications")
+async def clear(request: Request, grant: Grant | None) -> Response:
+    assert grant is not None
+    business = grant.account()
+    services: Services = request.app.state.services
+    await notification_store.dismiss_all(services.store, business.id, now=services.now_ms())
+    return json({})
+
+
+@endpoint("read:notifications")
+async def unread_count(request: Request, grant: Grant | None) -> Response:
+    """Notifications newer than the business's ``notifications`` marker (Mastodon 4.3):
+    ``limit`` (default 100, at most 1000), ``types[]``, ``exclude_types[]``."""
+    assert grant is not None
+    business = grant.account()
+    services: Services = request.app.state.services
+    query = params.query(request)
+    limit = query_limit(
+        params.text(query, "limit") or None, default=UNREAD_LIMIT, maximum=MAX_UNREAD
+    )
+    wanted = params.strings(query, "types")
+    excluded = params.strings(query, "exclude_types")
+    types = _ours(wanted) if wanted else list(NOTIFICATION_TYPES)
+    types = [t for t in types if t not in _ours(excluded)]
+    after = 0
+    for marker in await marker_store.of_business(services.store, business.id, ["notifications"]):
+        after = int(marker.last_read_id) if marker.last_read_id.isdigit() else 0
+    count = 0
+    if types:
+        count = await notification_store.count_after(
+            services.store, business.id, after, types, limit=limit
+        )
+    return json({"count": count})
+
+
 routes = [
     Route("/api/v1/notifications", list_notifications, methods=["GET"]),
+    Route("/api/v1/notifications/unread_count", unread_count, methods=["GET"]),
+    Route("/api/v2/notifications/unread_count", unread_count, methods=["GET"]),
+    Route("/api/v1/notifications/clear", clear, methods=["POST"]),
+    Route("/api/v1/notifications/{id}/dismiss", dismiss, methods=["POST"]),
     Route("/api/v1/notifications/{id}", get_one, methods=["GET"]),
     Route("/api/v2/notifications", list_grouped, methods=["GET"]),
 ]

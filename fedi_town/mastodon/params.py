@@ -1,13 +1,16 @@
 """A Mastodon client's parameters, however it sends them: query string, form
-(``application/x-www-form-urlencoded``), or a JSON body. Arrays come as ``name[]=`` in
+(``application/x-www-form-urlencoded`` or ``multipart/form-data``, text fields only), or
+a JSON body. Arrays come as ``name[]=`` in
 forms and queries, as lists in JSON; both end up as a list under the bare name.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from typing import Any
 from urllib.parse import parse_qsl
 
+from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 
 from fedi_town.errors import BadRequest, UnsupportedMedia
@@ -39,6 +42,8 @@ async def read(request: Request, max_bytes: int) -> dict[str, Any]:
         return values
     if content_type == "application/json" or content_type.endswith("+json"):
         values.update(parse_json_object(body))
+    elif content_type == "multipart/form-data":
+        values.update(await _multipart_fields(request, body))
     elif content_type in ("application/x-www-form-urlencoded", ""):
         try:
             text = body.decode("utf-8")
@@ -48,6 +53,26 @@ async def read(request: Request, max_bytes: int) -> dict[str, Any]:
     else:
         raise UnsupportedMedia("send parameters as a form or as JSON")
     return values
+
+
+async def _multipart_fields(request: Request, body: bytes) -> dict[str, Any]:
+    """The text fields of a multipart form (masto.js sends the token request and others
+    this way); files are not parameters and are left out."""
+
+    async def chunks() -> AsyncGenerator[bytes, None]:
+        yield body
+
+    parser = MultiPartParser(
+        request.headers, chunks(), max_files=0, max_fields=200, max_part_size=64 * 1024
+    )
+    try:
+        form = await parser.parse()
+    except MultiPartException as exc:
+        raise BadRequest(f"malformed multipart body: {exc.message}") from None
+    try:
+        return _pairs([(k, v) for k, v in form.multi_items() if isinstance(v, str)])
+    finally:
+        await form.close()
 
 
 def text(values: dict[str, Any], name: str, default: str = "") -> str:

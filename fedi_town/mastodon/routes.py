@@ -7,20 +7,30 @@ from starlette.routing import BaseRoute
 
 from fedi_town.mastodon import (
     instance,
+    local_timelines,
+    markers,
     media,
     notifications,
     oauth,
     profile,
+    relations,
     scheduled,
+    search,
     statuses,
+    threads,
 )
 
 routes: list[BaseRoute] = [
     *oauth.routes,
     *profile.routes,
+    *search.routes,
+    *relations.routes,
+    *markers.routes,
     *instance.routes,
     *media.routes,
+    *threads.routes,
     *statuses.routes,
     *scheduled.routes,
     *notifications.routes,
+    *local_timelines.routes,
 ]

@@ -8,7 +8,6 @@ owner's web app.
     PUT    /api/v1/statuses/{id}              write:statuses  edit → Update{Note}
     DELETE /api/v1/statuses/{id}              write:statuses  → Delete; answers the status
                                                               with its ``text`` (redraft)
-    GET    /api/v1/statuses/{id}/context      read:statuses   (empty for now)
     POST   /api/v1/statuses/{id}/pin, /unpin  write:accounts  featured on the profile
     GET    /api/v1/statuses/{id}/source       read:statuses
     GET    /api/v1/accounts/{id}/statuses     read:statuses   the business's published posts
@@ -37,11 +36,12 @@ from fedi_town.mastodon.entities import (
     post_status,
     remote_account,
 )
+from fedi_town.mastodon.paging import Page, link, page_of
 from fedi_town.mastodon.scheduled import scheduled_status
 from fedi_town.outbound import commands
-from fedi_town.protocol.ids import path_id, query_id, query_limit
+from fedi_town.protocol.ids import path_id
 from fedi_town.services import Services
-from fedi_town.store import actors, businesses, social
+from fedi_town.store import actors, businesses, post_lists, social
 from fedi_town.store import media as media_store
 from fedi_town.store import posts as post_store
 from fedi_town.store.businesses import Business
@@ -82,6 +82,8 @@ async def _reply_uri(services: Services, business: Business, raw: str) -> str:
     if own is not None and own.is_published:
         return own.uri
     note = await social.note_for_business(services.store, status_id, business.id)
+    if note is None:
+        note = await post_lists.public_note(services.store, status_id)
     if note is None:
         raise NotFound("Record not found")
     return str(note["uri"])
@@ -186,6 +188,8 @@ async def get_one(request: Request, grant: Grant | None) -> Response:
         return json(await post_status(services, business, post))
     note = await social.note_for_business(services.store, status_id, business.id)
     if note is None:
+        note = await post_lists.public_note(services.store, status_id)
+    if note is None:
         raise NotFound("Record not found")
     author = remote_account(services, actors.actor_from_row(note, "a_"))
     return json(note_status(services, note, author))
@@ -226,12 +230,6 @@ async def unpin(request: Request, grant: Grant | None) -> Response:
 
 
 @endpoint("read:statuses")
-async def context(request: Request, grant: Grant | None) -> Response:
-    await _own_post(request, grant)
-    return json({"ancestors": [], "descendants": []})
-
-
-@endpoint("read:statuses")
 async def source(request: Request, grant: Grant | None) -> Response:
     _services, _business, post = await _own_post(request, grant)
     return json(
@@ -241,35 +239,66 @@ async def source(request: Request, grant: Grant | None) -> Response:
 
 @endpoint("read:statuses", token=False)
 async def account_statuses(request: Request, grant: Grant | None) -> Response:
-    """The business's published posts, newest first (``max_id``, ``limit``); followers-only
-    ones only to a token of the business itself."""
+    """The business's published posts, newest first, with Mastodon's paging and filters
+    (``exclude_replies``, ``only_media``, ``pinned``, ``tagged``); followers-only ones
+    only to a token of the business itself. ``exclude_reblogs`` changes nothing: a
+    business's own posts are never boosts here."""
     services: Services = request.app.state.services
     account_id = path_id(str(request.path_params["id"]), "account")
     business = await businesses.by_id(services.store, account_id)
-    if business is None or business.deleted_at is not None or business.kind != "business":
-        raise NotFound("Record not found")
     query = params.query(request)
-    limit = query_limit(
-        params.text(query, "limit") or None, default=DEFAULT_LIMIT, maximum=MAX_LIMIT
-    )
-    max_id = query_id(params.text(query, "max_id") or None, "max_id")
+    page = page_of(query, default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
+    if business is None:
+        return await _remote_statuses(services, account_id, query, page)
+    if business.deleted_at is not None or business.kind != "business":
+        raise NotFound("Record not found")
     own = grant is not None and grant.business is not None and grant.business.id == business.id
-    shown = ("public", "unlisted", "followers", "direct") if own else ("public", "unlisted")
-    found = await post_store.page(services.store, business.id, max_id=max_id, limit=limit)
+    wanted = post_lists.Filter(
+        business_id=business.id,
+        visibilities=("public", "unlisted", "followers") if own else PUBLIC,
+        exclude_replies=bool(params.flag(query, "exclude_replies")),
+        only_media=bool(params.flag(query, "only_media")),
+        pinned=bool(params.flag(query, "pinned")),
+        tagged=params.text(query, "tagged").lstrip("#") or None,
+    )
+    found = await post_lists.page(
+        services.store,
+        wanted,
+        limit=page.limit,
+        max_id=page.max_id,
+        since_id=page.since_id,
+        min_id=page.min_id,
+    )
     account = await business_account(services, business)
-    items = [
-        await post_status(services, business, p, account=account)
-        for p in found
-        if p.is_published and p.visibility in shown
+    items = [await post_status(services, business, p, account=account) for p in found]
+    extra = [
+        (name, "true")
+        for name in ("exclude_replies", "only_media", "pinned")
+        if params.flag(query, name)
     ]
-    headers = {}
-    if len(found) == limit and found:
-        base = services.settings.base_url.rstrip("/")
-        headers["Link"] = (
-            f"<{base}/api/v1/accounts/{business.id}/statuses?max_id={found[-1].id}&limit={limit}>; "
-            'rel="next"'
-        )
+    path = f"/api/v1/accounts/{business.id}/statuses"
+    headers = link(services.settings.base_url, path, [p.id for p in found], page.limit, extra)
     return json(items, headers=headers)
+
+
+async def _remote_statuses(
+    services: Services, account_id: int, query: dict[str, Any], page: Page
+) -> Response:
+    """An account elsewhere: its public notes that we stored (replies, mentions, ones
+    found by search), newest first; nothing is fetched from its server."""
+    actor = await actors.by_id(services.store, account_id)
+    if actor is None:
+        raise NotFound("Record not found")
+    if params.flag(query, "pinned") or params.flag(query, "only_media"):
+        return json([])
+    rows = await post_lists.public_notes_of(
+        services.store, actor.id, limit=page.limit, max_id=page.max_id
+    )
+    account = remote_account(services, actor)
+    items = [note_status(services, row, account) for row in rows]
+    path = f"/api/v1/accounts/{actor.id}/statuses"
+    ids = [int(row["id"]) for row in rows]
+    return json(items, headers=link(services.settings.base_url, path, ids, page.limit))
 
 
 _STATUS = "/api/v1/statuses/{id}"
@@ -279,7 +308,6 @@ routes = [
     Route(_STATUS, get_one, methods=["GET"]),
     Route(_STATUS, edit, methods=["PUT"]),
     Route(_STATUS, delete, methods=["DELETE"]),
-    Route(f"{_STATUS}/context", context, methods=["GET"]),
     Route(f"{_STATUS}/pin", pin, methods=["POST"]),
     Route(f"{_STATUS}/unpin", unpin, methods=["POST"]),
     Route(f"{_STATUS}/source", source, methods=["GET"]),

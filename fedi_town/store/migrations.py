@@ -565,6 +565,25 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        14,
+        "Mastodon client API: dismissed notifications and reading positions",
+        [
+            # A notification a Mastodon app dismissed (or cleared): hidden from the Mastodon
+            # API, still listed in the owner app (``store.notifications``).
+            "ALTER TABLE notifications ADD COLUMN dismissed_at BIGINT",
+            # Where the business's apps stopped reading (``store.markers``): timeline is
+            # ``home`` or ``notifications``; ``version`` counts the saves.
+            """CREATE TABLE mastodon_markers (
+                business_id BIGINT NOT NULL,
+                timeline TEXT NOT NULL,
+                last_read_id TEXT NOT NULL,
+                version BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                PRIMARY KEY (business_id, timeline)
+            )""",
+        ],
+    ),
 ]
 
 #: The version a migrated database is at (what ``/readyz`` expects).

@@ -66,11 +66,13 @@ async def page(
     types: Sequence[str] = (),
     since_id: int | None = None,
     min_id: int | None = None,
+    dismissed: bool = True,
 ) -> list[Row]:
     """A page of notifications, newest first, joined with actor, post, note and report.
 
     ``max_id``: older than it; ``since_id``: newer than it (the newest ``limit``);
     ``min_id``: newer than it, the ``limit`` right after it (Mastodon's paging words).
+    ``dismissed=False`` leaves out what a Mastodon app dismissed (the owner app shows all).
     Actor columns come prefixed ``a_`` (``store.actors.actor_from_row(row, "a_")``).
     """
     values: dict[str, Any] = {"b": business_id, "limit": limit}
@@ -90,6 +92,8 @@ async def page(
         "LEFT JOIN reports rep ON rep.id = n.report_id "
         "WHERE n.business_id = :b"
     )
+    if not dismissed:
+        sql += " AND n.dismissed_at IS NULL"
     if max_id is not None:
         sql += " AND n.id < :max"
         values["max"] = max_id
@@ -108,3 +112,39 @@ async def page(
         return list(reversed(rows))
     sql += " ORDER BY n.id DESC LIMIT :limit"
     return await store.fetch_all(sql, values)
+
+
+async def dismiss(store: Store, business_id: int, notification_id: int, *, now: int) -> bool:
+    """Hide one notification from the Mastodon API; False when the business has none such."""
+    row = await store.fetch_one(
+        "UPDATE notifications SET dismissed_at = COALESCE(dismissed_at, :now) "
+        "WHERE id = :id AND business_id = :b RETURNING id",
+        {"id": notification_id, "b": business_id, "now": now},
+    )
+    return row is not None
+
+
+async def dismiss_all(store: Store, business_id: int, *, now: int) -> None:
+    """Hide every notification of the business from the Mastodon API (``clear``)."""
+    await store.execute(
+        "UPDATE notifications SET dismissed_at = :now "
+        "WHERE business_id = :b AND dismissed_at IS NULL",
+        {"b": business_id, "now": now},
+    )
+
+
+async def count_after(
+    store: Store, business_id: int, after_id: int, types: Sequence[str], *, limit: int
+) -> int:
+    """How many not-dismissed notifications of ``types`` are newer than ``after_id``,
+    counting at most ``limit`` (Mastodon's unread count)."""
+    values: dict[str, Any] = {"b": business_id, "after": after_id, "limit": limit}
+    names = []
+    for i, kind in enumerate(types):
+        names.append(f":t{i}")
+        values[f"t{i}"] = kind
+    inner = (
+        "SELECT id FROM notifications WHERE business_id = :b AND id > :after "  # noqa: S608
+        f"AND dismissed_at IS NULL AND type IN ({', '.join(names)}) LIMIT :limit"
+    )
+    return int(await store.fetch_val(f"SELECT COUNT(*) FROM ({inner}) AS unread", values) or 0)  # noqa: S608

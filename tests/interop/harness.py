@@ -16,7 +16,9 @@ Errors::
      ├── PeerStartFailed   the peer exited or did not print READY in time (a bug: never skipped)
      └── ControlError      the control API answered with an error
 
-``python -m tests.interop.harness`` installs the Node packages (what ``make test`` runs).
+``python -m tests.interop.harness`` installs the Node packages of every Node project the
+tests run (``NODE_PROJECTS``: this peer, and masto.js in tests/mastodon/masto-js/), as
+``make node-deps`` (part of ``make test``) does.
 """
 
 from __future__ import annotations
@@ -38,8 +40,6 @@ from typing import Any
 import httpx
 
 PEER_DIR = Path(__file__).resolve().parent / "fedify-peer"
-LOCK_FILE = PEER_DIR / "package-lock.json"
-HASH_FILE = PEER_DIR / "node_modules" / ".lock-hash"
 MIN_NODE_MAJOR = 22
 START_TIMEOUT = 60.0
 
@@ -52,34 +52,42 @@ class PeerStartFailed(Exception):
     """The peer process exited or stayed silent instead of printing READY."""
 
 
-def lock_hash() -> str:
-    return hashlib.sha256(LOCK_FILE.read_bytes()).hexdigest()
+#: Node projects the tests run, each installed the same way: the Fedify peer, and masto.js
+#: driving the Mastodon client API (tests/mastodon/masto-js/, tests/mastodon/test_masto_js.py).
+MASTO_JS_DIR = PEER_DIR.parents[1] / "mastodon" / "masto-js"
+NODE_PROJECTS = (PEER_DIR, MASTO_JS_DIR)
 
 
-def is_installed() -> bool:
+def lock_hash(project: Path = PEER_DIR) -> str:
+    return hashlib.sha256((project / "package-lock.json").read_bytes()).hexdigest()
+
+
+def is_installed(project: Path = PEER_DIR) -> bool:
     """True when node_modules was installed from the current package-lock.json."""
     try:
-        return HASH_FILE.read_text().strip() == lock_hash()
+        hash_file = project / "node_modules" / ".lock-hash"
+        return hash_file.read_text().strip() == lock_hash(project)
     except FileNotFoundError:
         return False
 
 
-def ensure_installed() -> None:
-    """Run ``npm ci`` in fedify-peer/ unless node_modules matches package-lock.json."""
-    if is_installed():
+def ensure_installed(project: Path = PEER_DIR) -> None:
+    """Run ``npm ci`` in ``project`` (fedify-peer/ unless told) unless its node_modules
+    matches its package-lock.json."""
+    if is_installed(project):
         return
     npm = shutil.which("npm")
     if npm is None:
         raise PeerUnavailable("npm is not installed (the Fedify peer needs npm and node)")
     command = [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"]
     result = subprocess.run(
-        command, cwd=PEER_DIR, capture_output=True, text=True, timeout=600, check=False
+        command, cwd=project, capture_output=True, text=True, timeout=600, check=False
     )
     if result.returncode != 0:
         raise PeerUnavailable(
-            f"`npm ci` in {PEER_DIR} failed ({result.returncode}):\n{result.stderr[-4000:]}"
+            f"`npm ci` in {project} failed ({result.returncode}):\n{result.stderr[-4000:]}"
         )
-    HASH_FILE.write_text(lock_hash() + "\n")
+    (project / "node_modules" / ".lock-hash").write_text(lock_hash(project) + "\n")
 
 
 def _node_major(node: str) -> int | None:
@@ -403,10 +411,13 @@ class FedifyClient:
 
 
 def main(argv: list[str]) -> int:
-    """``python -m tests.interop.harness [start]``: install; with ``start``, also start once."""
+    """``python -m tests.interop.harness [start]``: install every Node project; with
+    ``start``, also start the peer once."""
     try:
-        ensure_installed()
-        print(f"fedify-peer: node_modules matches package-lock.json; node: {node_binary()}")
+        for project in NODE_PROJECTS:
+            ensure_installed(project)
+            print(f"{project.name}: node_modules matches package-lock.json")
+        print(f"node: {node_binary()}")
         if argv[1:2] == ["start"]:
             peer = FedifyProcess.start()
             print(f"fedify-peer: READY on {peer.base_url} in {peer.startup_seconds:.2f}s")

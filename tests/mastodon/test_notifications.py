@@ -98,3 +98,48 @@ async def test_grouped_notifications_give_one_group_each_with_its_account(app_cl
     # And every field Mastodon.py declares is there
     assert entity_gaps(return_types.GroupedNotificationsResults, body) == []
     assert entity_gaps(return_types.NotificationGroup, groups[0]) == []
+
+
+async def test_a_dismissed_notification_leaves_the_app_but_stays_in_the_owner_app(app_client):
+    token, ids = await five_follows(app_client)
+    dismissed = await app_client.post(
+        f"/api/v1/notifications/{ids[4]}/dismiss", headers=bearer(token)
+    )
+    assert dismissed.status_code == 200 and dismissed.json() == {}
+    listed = await app_client.get("/api/v1/notifications", headers=bearer(token))
+    assert str(ids[4]) not in [n["id"] for n in listed.json()]
+    gone = await app_client.get(f"/api/v1/notifications/{ids[4]}", headers=bearer(token))
+    assert gone.status_code == 404
+    me = await app_client.get("/api/v1/accounts/verify_credentials", headers=bearer(token))
+    kept = await notifications.page(app_client.services.store, int(me.json()["id"]), limit=10)
+    assert len(kept) == 5
+    unknown = await app_client.post("/api/v1/notifications/1/dismiss", headers=bearer(token))
+    assert unknown.status_code == 404 and unknown.json() == {"error": "Record not found"}
+
+
+async def test_clear_empties_the_apps_list(app_client):
+    token, _ids = await five_follows(app_client)
+    cleared = await app_client.post("/api/v1/notifications/clear", headers=bearer(token))
+    assert cleared.status_code == 200
+    assert (await app_client.get("/api/v1/notifications", headers=bearer(token))).json() == []
+
+
+async def test_unread_count_counts_what_is_newer_than_the_notifications_marker(app_client):
+    token, ids = await five_follows(app_client)
+    first = await app_client.get("/api/v1/notifications/unread_count", headers=bearer(token))
+    assert first.json() == {"count": 5}
+    await app_client.post(
+        "/api/v1/markers", data={"notifications[last_read_id]": str(ids[2])}, headers=bearer(token)
+    )
+    after = await app_client.get("/api/v1/notifications/unread_count", headers=bearer(token))
+    assert after.json() == {"count": 2}
+    grouped = await app_client.get("/api/v2/notifications/unread_count", headers=bearer(token))
+    assert grouped.json() == {"count": 2}
+    capped = await app_client.get(
+        "/api/v1/notifications/unread_count?limit=1", headers=bearer(token)
+    )
+    assert capped.json() == {"count": 1}
+    mentions = await app_client.get(
+        "/api/v1/notifications/unread_count?types[]=mention", headers=bearer(token)
+    )
+    assert mentions.json() == {"count": 0}

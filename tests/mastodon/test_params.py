@@ -60,3 +60,16 @@ def test_a_string_parameter_that_is_an_object_is_refused():
     with pytest.raises(BadRequest):
         params.text({"status": {"a": 1}}, "status")
     assert params.flag({}, "sensitive") is None
+
+
+async def test_a_multipart_form_gives_its_text_fields_as_masto_js_sends_the_token_request():
+    body = (
+        b'--XyZ\r\nContent-Disposition: form-data; name="grant_type"\r\n\r\n'
+        b"authorization_code\r\n"
+        b'--XyZ\r\nContent-Disposition: form-data; name="scope[]"\r\n\r\nread\r\n'
+        b"--XyZ--\r\n"
+    )
+    values = await params.read(request(body, "multipart/form-data; boundary=XyZ"), 1000)
+    assert values == {"grant_type": "authorization_code", "scope": ["read"]}
+    with pytest.raises(BadRequest):
+        await params.read(request(b"--nope", "multipart/form-data; boundary=XyZ"), 1000)

@@ -150,6 +150,10 @@ async def test_an_app_answers_a_customers_reply_and_the_answer_reaches_them(live
     again = await live.client.get(f"/api/v1/statuses/{answer.json()['id']}", headers=headers)
     assert again.json()["in_reply_to_id"] == note["id"]
     assert again.json()["in_reply_to_account_id"] == notification["account"]["id"]
+    # And the thread reads the same from either end
+    thread = await live.client.get(f"/api/v1/statuses/{note['id']}/context", headers=headers)
+    assert [s["id"] for s in thread.json()["ancestors"]] == [post["id"]]
+    assert [s["id"] for s in thread.json()["descendants"]] == [answer.json()["id"]]
 
 
 async def test_a_post_can_be_pinned_and_unpinned(app_client):

@@ -177,9 +177,13 @@ async def test_delete_removes_it_tells_followers_and_keeps_the_name(app_client):
     await add_follower(store, found.id, "https://m.example/users/ann")
     # When the admin deletes it
     response = await app_client.delete(PATH, headers=admin_headers())
-    # Then it is gone: 404 here, 410 for its actor, a Delete to its follower
+    # Then it is gone: 404 here, a Delete to its follower, and its actor a bare suspended
+    # one (its key still served, so the Delete can be verified) until that is delivered
     assert response.status_code == 204
     assert (await app_client.get(PATH, headers=admin_headers())).status_code == 404
+    delivering = await app_client.get("/users/town", headers=AP)
+    assert delivering.status_code == 200 and delivering.json()["suspended"] is True
+    await store.execute("UPDATE deliveries SET state = 'failed' WHERE state = 'pending'")
     assert (await app_client.get("/users/town", headers=AP)).status_code == 410
     kinds = await store.fetch_all(
         "SELECT type FROM outgoing_activities WHERE business_id = :b", {"b": found.id}

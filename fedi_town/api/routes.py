@@ -17,6 +17,7 @@ from fedi_town.api import (
     people,
     post_activity,
     posts,
+    reactions,
 )
 
 routes: list[BaseRoute] = [
@@ -28,6 +29,7 @@ routes: list[BaseRoute] = [
     *media.routes,
     *owner.routes,
     *following.routes,
+    *reactions.routes,
     *admin.routes,
     *directory.routes,
     *people.routes,

@@ -35,7 +35,7 @@ from fedi_town.web import json_response, read_json
 
 #: At most this many posts in one ``given`` question.
 MAX_ASKED = 80
-_PUBLIC_KIND = {given_store.LIKE: "like", given_store.ANNOUNCE: "boost"}
+_PUBLIC_KIND: dict[str, str] = {given_store.LIKE: "like", given_store.ANNOUNCE: "boost"}
 
 
 def reaction_view(row: Given) -> dict[str, Any]:

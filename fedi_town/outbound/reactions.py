@@ -175,7 +175,9 @@ async def _remote_target(services: Services, business: Business, url: str) -> Ta
             )
         await _blocked(services, business, author_uri)
         if local_actors.username_at(services.urls, author_uri) is not None:
-            raise _refused(f"{url} claims an author here", "That post is not from here.", "unusable")
+            raise _refused(
+                f"{url} claims an author here", "That post is not from here.", "unusable"
+            )
         actor = await remote_actors.known_or_fetch(services.fetcher(), author_uri)
     except FediTownError as exc:
         if isinstance(exc, Unprocessable):
@@ -184,9 +186,7 @@ async def _remote_target(services: Services, business: Business, url: str) -> Ta
         log.info("post %s cannot be fetched: %s (%s)", url, code, type(exc).__name__)
         raise _refused(f"cannot fetch {url}: {reason}", reason, code) from None
     to, cc = audience(note)
-    seen = visibility_of(
-        to, cc, followers_uri=actor.followers_uri, mentions=mentioned_hrefs(note)
-    )
+    seen = visibility_of(to, cc, followers_uri=actor.followers_uri, mentions=mentioned_hrefs(note))
     return Target(uri, actor.uri, actor.shared_inbox or actor.inbox, seen)
 
 

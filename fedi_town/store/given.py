@@ -18,13 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
-from fedi_town.store.db import Store, new_id
+from fedi_town.store.db import Store
 
-LIKE = "like"
-ANNOUNCE = "announce"
 Kind = Literal["like", "announce"]
+LIKE: Final[Kind] = "like"
+ANNOUNCE: Final[Kind] = "announce"
 KINDS: tuple[Kind, ...] = (LIKE, ANNOUNCE)
 
 
@@ -119,7 +119,9 @@ async def given(
     store: Store, business_id: int, object_uris: Sequence[str]
 ) -> dict[str, dict[str, bool]]:
     """For each of ``object_uris``: whether the business liked it and boosted it."""
-    answer = {uri: {LIKE: False, ANNOUNCE: False} for uri in object_uris}
+    answer: dict[str, dict[str, bool]] = {
+        uri: {LIKE: False, ANNOUNCE: False} for uri in object_uris
+    }
     unique = list(dict.fromkeys(object_uris))
     for start in range(0, len(unique), 500):
         marks, values = _in_list("o", unique[start : start + 500])

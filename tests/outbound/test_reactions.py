@@ -131,9 +131,7 @@ async def test_a_like_reaches_the_author_and_its_undo_too(live: Any, peer: TestP
 async def test_bad_requests_are_refused_with_nothing_written(live: Any, peer: TestPeer) -> None:
     business = await live.create_business("bakery")
     alice = peer.actor("alice").uri
-    private = peer.add_note(
-        "alice", "<p>Just for followers</p>", to=[f"{alice}/followers"], cc=[]
-    )
+    private = peer.add_note("alice", "<p>Just for followers</p>", to=[f"{alice}/followers"], cc=[])
     direct = peer.add_note("alice", "<p>Psst</p>", to=[live.urls.actor("bakery")], cc=[])
 
     # A followers-only or direct post cannot be boosted
@@ -184,9 +182,13 @@ async def test_a_blocked_author_or_domain_cannot_be_liked_or_boosted(
         refused = await _give(live, business, path, note["id"])
         assert refused.status_code == 422, refused.text
         assert refused.json()["errors"][0]["code"] == "blocked"
-    await live.client.delete(f"/api/v1/businesses/bakery/blocks/{block.json()['id']}", headers=headers)
+    await live.client.delete(
+        f"/api/v1/businesses/bakery/blocks/{block.json()['id']}", headers=headers
+    )
     domain = peer.host.split(":")[0]
-    await live.client.post("/api/v1/businesses/bakery/blocks", json={"domain": domain}, headers=headers)
+    await live.client.post(
+        "/api/v1/businesses/bakery/blocks", json={"domain": domain}, headers=headers
+    )
     refused = await _give(live, business, "likes", note["id"])
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["code"] == "blocked"

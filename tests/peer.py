@@ -120,6 +120,7 @@ class TestPeer:
                 Route("/users/{name}/inbox", self._inbox, methods=["POST"]),
                 Route("/inbox", self._inbox, methods=["POST"]),
                 Route("/notes/{nid}", self._note),
+                Route("/@{name}/{nid}", self._note),  # a note's web address answers it too
             ]
         )
 

@@ -32,12 +32,12 @@ Refusals, nothing written (``ProblemError``s, pointer ``/object``):
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from fedi_town.errors import Conflict, FediTownError, NotFound, Unprocessable
+from fedi_town.outbound.audience import local_post_at
 from fedi_town.protocol import activities
 from fedi_town.protocol.reading import (
     audience,
@@ -59,7 +59,6 @@ from fedi_town.remote.errors import (
 from fedi_town.services import Services
 from fedi_town.store import businesses, local_actors, moderation, outbox
 from fedi_town.store import given as given_store
-from fedi_town.store import posts as post_store
 from fedi_town.store.businesses import Business
 from fedi_town.store.db import new_id
 from fedi_town.store.document_inputs import announce_document
@@ -116,26 +115,6 @@ def why_unfetchable(exc: FediTownError, host: str) -> tuple[str, str]:
     return "unusable", f"{host} did not answer with a post"
 
 
-_PAGE = re.compile(r"\A/@([^/?#]+)/([0-9]{1,19})\Z")
-
-
-async def _local_post(services: Services, ref: str) -> Post | None:
-    """A post here named by its id URL, its page URL (``/@name/123``) or its number."""
-    if ref.isdigit():
-        post_id = int(ref)
-        if not 0 < post_id < 2**63:
-            return None
-        return await post_store.published_by_id(services.store, post_id)
-    found = await post_store.by_uri(services.store, ref)
-    if found is not None:
-        return found
-    page = _PAGE.match(ref[len(services.urls.base) :])
-    if page is None:
-        return None
-    post_id = int(page.group(2))
-    return await post_store.by_uri(services.store, services.urls.post(page.group(1), post_id))
-
-
 async def _local_target(services: Services, business: Business, post: Post) -> Target:
     author = await businesses.by_id(services.store, post.business_id)
     if author is None or author.deleted_at is not None:
@@ -164,6 +143,8 @@ async def _remote_target(services: Services, business: Business, url: str) -> Ta
             raise _refused(
                 f"{url} names a post elsewhere", f"{host} did not answer with a post", "unusable"
             )
+        if uri != url:  # a web address: the post is what its own id answers
+            note = await remote_actors.fetch_document(services.fetcher(), uri)
         if not POST_TYPES.intersection(types_of(note)):
             raise _refused(f"{url} is not a post", "That address is not a post.", "not_a_post")
         author_uri = id_of(note.get("attributedTo"))
@@ -194,7 +175,7 @@ async def find_post(services: Services, business: Business, ref: str) -> Target:
     """The post ``ref`` names: a post URL (remote or here), or the id of a post here."""
     value = ref.strip()
     if value.isdigit():
-        post = await _local_post(services, value)
+        post = await local_post_at(services, value)
         if post is None:
             raise NotFound(f"no post {value} here")
         return await _local_target(services, business, post)
@@ -205,7 +186,7 @@ async def find_post(services: Services, business: Business, ref: str) -> Target:
             "invalid",
         )
     if value.startswith(services.urls.base + "/"):
-        post = await _local_post(services, value)
+        post = await local_post_at(services, value)
         if post is None:
             raise NotFound(f"no post at {value}")
         return await _local_target(services, business, post)

@@ -128,6 +128,28 @@ async def test_a_like_reaches_the_author_and_its_undo_too(live: Any, peer: TestP
     assert [r.path for r in peer.received if r.type in ("Like", "Undo")] == ["/inbox", "/inbox"]
 
 
+async def test_a_post_is_named_by_its_web_address_too(live: Any, peer: TestPeer) -> None:
+    # Given a note by alice, and its web address (not its id)
+    business = await live.create_business("bakery")
+    note = peer.add_note("alice", "<p>Lovely bread</p>")
+    assert note["url"] != note["id"]
+
+    # When the business likes it and replies to it by that address
+    liked = await _give(live, business, "likes", note["url"])
+    reply = await write_post(live.client, business, content="Thanks!", in_reply_to=note["url"])
+
+    # Then both name the note by its id
+    assert liked.status_code == 201, liked.text
+    assert liked.json()["object"] == note["id"]
+    [like] = await peer.wait_for(lambda r: r.type == "Like")
+    assert like.json["object"] == note["id"]
+    assert reply.status_code == 201, reply.text
+    [create] = await peer.wait_for(lambda r: r.type == "Create")
+    assert create.json["object"]["inReplyTo"] == note["id"]
+    # And taking the like back by the web address finds it
+    assert (await _take_back(live, business, "likes", note["url"])).status_code == 204
+
+
 async def test_bad_requests_are_refused_with_nothing_written(live: Any, peer: TestPeer) -> None:
     business = await live.create_business("bakery")
     alice = peer.actor("alice").uri

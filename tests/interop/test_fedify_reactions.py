@@ -89,9 +89,7 @@ async def test_a_reply_to_a_fedify_post_mentions_its_author_and_reaches_it(
     await owner.post("Two are yours.", in_reply_to=note)
 
     # Then Fedify verified a Create of a Note replying to it, mentioning its author
-    create = await fedify_received(
-        fedify, "Create", lambda a: a["object"].get("inReplyTo") == note
-    )
+    create = await fedify_received(fedify, "Create", lambda a: a["object"].get("inReplyTo") == note)
     assert create["verified"], create
     tags = create["json"]["object"]["tag"]
     assert [t["href"] for t in tags if t["type"] == "Mention"] == [fedify.actor_id]

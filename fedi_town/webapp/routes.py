@@ -18,6 +18,7 @@ from fedi_town.webapp import (
     passkeys,
     people,
     posts,
+    reactions,
     signin,
 )
 
@@ -32,6 +33,7 @@ routes: list[BaseRoute] = [
     *posts.routes,
     *people.routes,
     *inbox.routes,
+    *reactions.routes,
     *followers.routes,
     *following.routes,
     *moderation.routes,

@@ -205,7 +205,7 @@ async def _render(
         "problem": problem,
         "answering": answering or {},
         "visibilities": ANSWER_VISIBILITIES,
-        "here": inbox_url(business, show, max_id),
+        "this_page": inbox_url(business, show, max_id),
     }
     if not answer.ok and status == 200:
         status = answer.status

@@ -49,6 +49,7 @@ async def test_like_and_boost_under_a_reply_and_their_undo(open_client, peer):
     page = await user.get("/app/bakery/inbox")
     assert """value="like">Like<span class="sr-only"> Alice's post</span>""" in page.text
     assert """value="boost">Boost<span class="sr-only"> Alice's post</span>""" in page.text
+    assert 'name="back" value="/app/bakery/inbox?show=replies#n' in page.text
 
     # When the owner taps Like, then Boost
     liked = await user.submit("/app/bakery/reactions", _tap(note_uri, "like"))

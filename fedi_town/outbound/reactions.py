@@ -224,7 +224,11 @@ async def _author_inbox(services: Services, author_uri: str) -> str | None:
     local = await local_actors.business_at(services.store, services.urls, author_uri)
     if local is not None:
         return services.urls.inbox(local.username)
-    actor = await remote_actors.known_or_fetch(services.fetcher(), author_uri)
+    try:
+        actor = await remote_actors.known_or_fetch(services.fetcher(), author_uri)
+    except FediTownError as exc:  # known when given; forgotten and unreachable since
+        log.info("author %s not reached: %s", author_uri, type(exc).__name__)
+        return None
     return actor.shared_inbox or actor.inbox
 
 

@@ -14,13 +14,19 @@ from typing import Any
 import pytest
 
 from fedi_town.outbound import reactions
+from fedi_town.remote.errors import (
+    BadResponse,
+    FetchFailed,
+    ForbiddenAddress,
+    RemoteGone,
+    RemoteNotFound,
+    RemoteUnreachable,
+)
 from fedi_town.store import businesses
 from tests.live import LiveInstance, live_instance, wait_until
 from tests.outbound.conftest import add_follower, owner, write_post
 from tests.outbound.test_following import _all_done, _nothing_went_over_http
 from tests.peer import PUBLIC, TestPeer
-
-pytestmark = pytest.mark.anyio
 
 AP_JSON = {"Accept": "application/activity+json"}
 
@@ -47,6 +53,7 @@ async def _written(live: Any) -> tuple[int, int]:
     return int(given), int(sent)
 
 
+@pytest.mark.anyio
 async def test_a_boost_reaches_the_followers_and_the_author_and_its_undo_too(
     live: Any, peer: TestPeer
 ) -> None:
@@ -95,6 +102,7 @@ async def test_a_boost_reaches_the_followers_and_the_author_and_its_undo_too(
     assert outbox.json()["orderedItems"] == []
 
 
+@pytest.mark.anyio
 async def test_a_like_reaches_the_author_and_its_undo_too(live: Any, peer: TestPeer) -> None:
     # Given a business with a follower, and a note by alice
     business = await live.create_business("bakery")
@@ -128,6 +136,7 @@ async def test_a_like_reaches_the_author_and_its_undo_too(live: Any, peer: TestP
     assert [r.path for r in peer.received if r.type in ("Like", "Undo")] == ["/inbox", "/inbox"]
 
 
+@pytest.mark.anyio
 async def test_a_post_is_named_by_its_web_address_too(live: Any, peer: TestPeer) -> None:
     # Given a note by alice, and its web address (not its id)
     business = await live.create_business("bakery")
@@ -150,6 +159,7 @@ async def test_a_post_is_named_by_its_web_address_too(live: Any, peer: TestPeer)
     assert (await _take_back(live, business, "likes", note["url"])).status_code == 204
 
 
+@pytest.mark.anyio
 async def test_bad_requests_are_refused_with_nothing_written(live: Any, peer: TestPeer) -> None:
     business = await live.create_business("bakery")
     alice = peer.actor("alice").uri
@@ -190,6 +200,7 @@ async def test_bad_requests_are_refused_with_nothing_written(live: Any, peer: Te
     assert await _written(live) == (2, 2)
 
 
+@pytest.mark.anyio
 async def test_a_blocked_author_or_domain_cannot_be_liked_or_boosted(
     live: Any, peer: TestPeer
 ) -> None:
@@ -217,6 +228,7 @@ async def test_a_blocked_author_or_domain_cannot_be_liked_or_boosted(
     assert await _written(live) == (0, 0)
 
 
+@pytest.mark.anyio
 async def test_the_business_boosts_and_likes_its_own_public_post(live: Any, peer: TestPeer) -> None:
     # Given a business followed by bob, with a public and a followers-only post
     business = await live.create_business("bakery")
@@ -252,6 +264,7 @@ async def guarded(database_url: str, tmp_path: Path) -> AsyncIterator[LiveInstan
         yield instance
 
 
+@pytest.mark.anyio
 async def test_two_businesses_here_like_and_boost_each_other_without_http(
     guarded: LiveInstance,
 ) -> None:
@@ -294,6 +307,7 @@ async def test_two_businesses_here_like_and_boost_each_other_without_http(
     await _nothing_went_over_http(live)
 
 
+@pytest.mark.anyio
 async def test_find_post_reads_a_post_here_by_its_page_address(guarded: LiveInstance) -> None:
     live = guarded
     bakery = await live.create_business("bakery")
@@ -309,3 +323,23 @@ async def test_find_post_reads_a_post_here_by_its_page_address(guarded: LiveInst
         live.urls.actor("bakery"),
         "public",
     )
+
+
+@pytest.mark.parametrize(
+    ("error", "code", "words"),
+    [
+        (RemoteNotFound("https://h.example/n/1", 404), "not_found", "has no such post"),
+        (RemoteGone("https://h.example/n/1", 410), "gone", "deleted from h.example"),
+        (FetchFailed("https://h.example/n/1", 401), "refused", "does not show that post"),
+        (FetchFailed("https://h.example/n/1", 503), "refused", "try again later"),
+        (FetchFailed("https://h.example/n/1", 400), "refused", "refused to show"),
+        (ForbiddenAddress("https://h.example/n/1"), "private", "private address"),
+        (RemoteUnreachable("https://h.example/n/1", "timeout"), "unreachable", "in time"),
+        (RemoteUnreachable("https://h.example/n/1", "connect"), "unreachable", "did not answer"),
+        (BadResponse("https://h.example/n/1", "not JSON"), "unusable", "with a post"),
+    ],
+)
+def test_why_a_post_cannot_be_fetched_is_said_in_words(error, code, words) -> None:
+    found_code, reason = reactions.why_unfetchable(error, "h.example")
+    assert found_code == code
+    assert words in reason

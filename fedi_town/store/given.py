@@ -12,6 +12,10 @@ business gave back"):
     given(store, business_id, object_uris)   {uri: {"like": bool, "announce": bool}}
     of_object(store, business_id, uri, kind) the row, or None
     page(store, business_id, kind=...)       the business's likes or boosts, newest first
+
+A post deleted by its author (here, or by a ``Delete`` from elsewhere) and a deleted account
+take what was given to them along (``forget_object``, ``forget_author``), as Mastodon drops
+the reblogs and favourites of a deleted status.
 """
 
 from __future__ import annotations
@@ -154,6 +158,43 @@ async def count(store: Store, business_id: int, kind: Kind) -> int:
         {"b": business_id, "k": kind},
     )
     return int(found or 0)
+
+
+async def forget_object(
+    store: Store, object_uri: str, *, author_uri: str | None = None
+) -> list[str]:
+    """Forget every like and boost of a post that was deleted (by ``author_uri``, when the
+    deletion came from elsewhere); the usernames of the businesses whose outbox changed."""
+    values: dict[str, Any] = {"o": object_uri}
+    sql = "DELETE FROM given_reactions WHERE object_uri = :o"
+    if author_uri is not None:
+        sql += " AND author_uri = :au"
+        values["au"] = author_uri
+    rows = await store.fetch_all(sql + " RETURNING business_id, kind", values)
+    return await _boosters(store, rows)
+
+
+async def forget_author(store: Store, author_uri: str) -> list[str]:
+    """Forget every like and boost of an account's posts (the account was deleted); the
+    usernames of the businesses whose outbox changed."""
+    rows = await store.fetch_all(
+        "DELETE FROM given_reactions WHERE author_uri = :au RETURNING business_id, kind",
+        {"au": author_uri},
+    )
+    return await _boosters(store, rows)
+
+
+async def _boosters(store: Store, rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The usernames of the businesses among ``rows`` that had boosted (their outbox)."""
+    ids = sorted({int(r["business_id"]) for r in rows if r["kind"] == ANNOUNCE})
+    if not ids:
+        return []
+    marks, values = _in_list("b", ids)
+    found = await store.fetch_all(
+        f"SELECT username FROM businesses WHERE id IN ({marks})",  # noqa: S608
+        values,
+    )
+    return sorted(str(r["username"]) for r in found)
 
 
 async def delete_all_of(store: Store, business_id: int) -> None:

@@ -343,3 +343,40 @@ def test_why_a_post_cannot_be_fetched_is_said_in_words(error, code, words) -> No
     found_code, reason = reactions.why_unfetchable(error, "h.example")
     assert found_code == code
     assert words in reason
+
+
+@pytest.mark.anyio
+async def test_a_deleted_post_takes_its_likes_and_boosts_along(live: Any, peer: TestPeer) -> None:
+    # Given the bakery's boost and like of a note by alice, and of a post of the cafe here
+    bakery = await live.create_business("bakery")
+    cafe = await live.create_business("cafe")
+    note = peer.add_note("alice", "<p>Market on Sunday</p>")
+    coffee = (await write_post(live.client, cafe, content="New beans")).json()
+    for ref in (note["id"], coffee["uri"]):
+        for path in ("likes", "boosts"):
+            assert (await _give(live, bakery, path, ref)).status_code == 201
+    outbox = live.urls.outbox("bakery")
+    assert (await live.client.get(outbox, headers=AP_JSON)).json()["totalItems"] == 2
+
+    # When the cafe deletes its post, and alice's server says her note is deleted
+    deleted = await live.client.delete(
+        f"/api/v1/businesses/cafe/posts/{coffee['id']}", headers=owner(cafe)
+    )
+    assert deleted.status_code == 204, deleted.text
+    alice = peer.actor("alice").uri
+    gone = {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": f"{note['id']}#delete",
+        "type": "Delete",
+        "actor": alice,
+        "to": [PUBLIC],
+        "object": {"id": note["id"], "type": "Tombstone"},
+    }
+    assert (await peer.post(live.urls.inbox("bakery"), gone)).status_code == 202
+
+    # Then the bakery gave nothing any more, and its outbox lists no boost
+    async def forgotten() -> bool:
+        return int(await live.store.fetch_val("SELECT COUNT(*) FROM given_reactions")) == 0
+
+    await wait_until(forgotten)
+    assert (await live.client.get(outbox, headers=AP_JSON)).json()["totalItems"] == 0

@@ -73,3 +73,21 @@ async def test_taking_back_deletes_once_and_pages_are_newest_first(store):
     assert await given.by_id(store, business.id, second.id) == second
     await given.delete_all_of(store, business.id)
     assert await given.count(store, business.id, given.LIKE) == 0
+
+
+async def test_a_deleted_post_or_account_takes_what_was_given_to_it(store):
+    # Given a bakery that liked and boosted jo's post, and the cafe that liked another
+    bakery = await a_business(store)
+    cafe = await a_business(store, "cafe")
+    await _give(store, bakery.id, given.LIKE, 10)
+    await _give(store, bakery.id, given.ANNOUNCE, 11)
+    await _give(store, cafe.id, given.LIKE, 12, obj="https://mastodon.example/users/jo/s/2")
+    # When someone else claims to delete jo's post, nothing goes
+    assert await given.forget_object(store, POST, author_uri="https://evil.example/u") == []
+    assert await given.count(store, bakery.id, given.LIKE) == 1
+    # When jo deletes it: the bakery's like and boost go (its outbox changed)
+    assert await given.forget_object(store, POST, author_uri=JO) == ["bakery"]
+    assert await given.given(store, bakery.id, [POST]) == {POST: {"like": False, "announce": False}}
+    # When jo's account is deleted: the cafe's like of the other post goes too
+    assert await given.forget_author(store, JO) == []
+    assert await given.count(store, cafe.id, given.LIKE) == 0

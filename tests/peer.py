@@ -122,6 +122,7 @@ class TestPeer:
                 Route("/inbox", self._inbox, methods=["POST"]),
                 Route("/notes/{nid}", self._note),
                 Route("/files/{name}", self._file),
+                Route("/@{name}/{nid}", self._note),  # a note's web address answers it too
             ]
         )
 

@@ -18,6 +18,7 @@ from fedi_town.api import (
     people,
     post_activity,
     posts,
+    reactions,
 )
 
 routes: list[BaseRoute] = [
@@ -29,6 +30,7 @@ routes: list[BaseRoute] = [
     *media.routes,
     *owner.routes,
     *following.routes,
+    *reactions.routes,
     *admin.routes,
     *directory.routes,
     *people.routes,

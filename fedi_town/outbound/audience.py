@@ -27,6 +27,7 @@ WebFinger gives (its own host may differ), so nothing is fetched from a blocked 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -46,6 +47,7 @@ from fedi_town.store import businesses, moderation, outbox
 from fedi_town.store import posts as post_store
 from fedi_town.store.actors import RemoteActor
 from fedi_town.store.moderation import Block
+from fedi_town.store.posts import Post
 from fedi_town.text.compose import MentionRef, ResolvedMention, is_plausible_host
 
 log = logging.getLogger(__name__)
@@ -219,18 +221,48 @@ class ReplyTarget:
     author: Recipient
 
 
+_PAGE = re.compile(r"\A/@([^/?#]+)/([0-9]{1,19})\Z")
+
+
+async def local_post_at(services: Services, ref: str) -> Post | None:
+    """A published post here named by its id (URI), its page URL (``/@name/123``) or its
+    number; None when ``ref`` names none."""
+    if ref.isdigit():
+        post_id = int(ref)
+        if not 0 < post_id < 2**63:
+            return None
+        return await post_store.published_by_id(services.store, post_id)
+    found = await post_store.by_uri(services.store, ref)
+    if found is not None or not ref.startswith(services.urls.base + "/"):
+        return found
+    page = _PAGE.match(ref[len(services.urls.base) :])
+    if page is None:
+        return None
+    post_id = int(page.group(2))
+    return await post_store.by_uri(services.store, services.urls.post(page.group(1), post_id))
+
+
 async def resolve_reply(services: Services, uri: str) -> ReplyTarget:
-    """The note ``uri`` replies to and its author; ``RemoteError`` when it cannot be fetched."""
-    local_post = await post_store.by_uri(services.store, uri)
+    """The note ``uri`` replies to and its author; ``RemoteError`` when it cannot be fetched.
+
+    ``uri`` may be the post's id or its web address (here, or on a server that answers it
+    with the post, as Mastodon does): the reply names the post's id either way."""
+    local_post = await local_post_at(services, uri)
     if local_post is not None:
         author = await businesses.by_id(services.store, local_post.business_id)
         if author is not None and author.deleted_at is None:
             found = await _local_recipient(services, author.username)
             if found is not None:
-                return ReplyTarget(uri, found)
+                return ReplyTarget(local_post.uri, found)
     if uri.startswith(services.urls.base + "/"):
         raise RemoteError(f"{uri} is not a post here")
-    note = await remote_actors.fetch_document(services.fetcher(), uri)
+    note = await remote_actors.fetch_document(services.fetcher(), uri, check_id=False)
+    note_id = note.get("id")
+    if not isinstance(note_id, str) or _host(note_id) != _host(uri):
+        raise RemoteError(f"{uri} does not answer with a post of its own host")
+    if note_id != uri:  # a web address: the post is what its own id answers
+        note = await remote_actors.fetch_document(services.fetcher(), note_id)
+        uri = note_id
     attributed = note.get("attributedTo")
     if isinstance(attributed, list):
         attributed = attributed[0] if attributed else None

@@ -42,6 +42,7 @@ from fedi_town.schemas import validate
 from fedi_town.services import Services
 from fedi_town.store import businesses, outbox
 from fedi_town.store import deliveries as delivery_store
+from fedi_town.store import given as given_store
 from fedi_town.store import media as media_store
 from fedi_town.store import posts as post_store
 from fedi_town.store.businesses import Business
@@ -425,6 +426,9 @@ async def delete_post(services: Services, business: Business, post: Post) -> Non
         )
         await directory.unboost(services, post)
         services.store.after_commit(BusinessChanged(business.username))
+        # what businesses here gave it goes with it (their outboxes list it no more)
+        for username in await given_store.forget_object(services.store, post.uri):
+            services.store.after_commit(BusinessChanged(username))
     log.info("business %s deleted post %d (%d inboxes)", business.username, post.id, len(reached))
 
 

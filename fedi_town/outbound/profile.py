@@ -28,6 +28,7 @@ from fedi_town.protocol import activities
 from fedi_town.services import Services
 from fedi_town.store import businesses, outbox
 from fedi_town.store import following as following_store
+from fedi_town.store import given as given_store
 from fedi_town.store import queue as q
 from fedi_town.store.businesses import Business
 from fedi_town.store.db import new_id
@@ -153,6 +154,7 @@ async def on_business_deleted(services: Services, business: Business) -> None:
     # those it follows hear of it too, and forget it as a follower
     followed = await following_store.followed_inboxes(services.store, business.id)
     await following_store.delete_all_of(services.store, business.id)
+    await given_store.delete_all_of(services.store, business.id)  # its Delete undoes them
     count = await _to_followers(services, business, body, also=followed)
     log.info("business %s deleted: Delete to %d inboxes", business.username, count)
 

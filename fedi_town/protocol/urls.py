@@ -177,6 +177,10 @@ class Urls:
         """The directory ``username``'s boost of post ``post_id`` (one per post, so stable)."""
         return f"{self.actor(username)}#announces/{post_id}"
 
+    def boost(self, username: str, given_id: int) -> str:
+        """A business's boost (Announce) of any post, served there (``read.boosts``)."""
+        return f"{self.actor(username)}/boosts/{given_id}"
+
     def activity(self, username: str, activity_id: int) -> str:
         """An activity that is not tied to one post (Accept, Update of the actor, ...)."""
         return f"{self.actor(username)}#activities/{activity_id}"

@@ -22,31 +22,51 @@ from fedi_town.read.negotiate import serve_document
 from fedi_town.read.paging import page_number, paged
 from fedi_town.services import Services
 from fedi_town.store import following as following_store
+from fedi_town.store import given as given_store
 from fedi_town.store import reads
-from fedi_town.store.document_inputs import note_inputs
+from fedi_town.store.document_inputs import announce_document, note_inputs
 
 #: Mastodon pins at most 5; a few more do no harm, the whole list is one inline page.
 FEATURED_LIMIT = 20
 
 
 async def outbox(request: Request) -> Response:
-    """``Create`` activities of the public and unlisted posts, newest first."""
+    """``Create`` activities of the public and unlisted posts and the business's boosts
+    (``Announce``), newest first."""
     services: Services = request.app.state.services
 
     async def build(fetcher: str | None) -> Document:
         business = await live_business(services, request)
         urls = services.urls
-        total = await reads.count_posts(services.store, business.id)
+        store = services.store
+        total = await reads.count_posts(store, business.id)
+        total += await given_store.count(store, business.id, given_store.ANNOUNCE)
 
         async def fetch(limit: int, offset: int) -> list[Any]:
-            posts = await reads.posts_page(services.store, business.id, limit=limit, offset=offset)
-            inputs = await note_inputs(services.store, services.urls, business, posts)
-            return [
-                activities.create_note(
+            entries = await reads.outbox_entries(store, business.id, limit=limit, offset=offset)
+            posts = [
+                post
+                for entry, entry_id in entries
+                if entry == "post"
+                and (post := await reads.post_by_id(store, business.id, entry_id)) is not None
+            ]
+            inputs = await note_inputs(store, urls, business, posts)
+            creates = {
+                post.id: activities.create_note(
                     urls.post_activity(business.username, post.id), item, context=False
                 )
                 for post, item in zip(posts, inputs, strict=True)
-            ]
+            }
+            items: list[Any] = []
+            for entry, entry_id in entries:
+                if entry == "post" and entry_id in creates:
+                    items.append(creates[entry_id])
+                elif entry == "boost":
+                    boost = await given_store.by_id(store, business.id, entry_id)
+                    if boost is not None:
+                        document = announce_document(urls, business.username, boost)
+                        items.append({k: v for k, v in document.items() if k != "@context"})
+            return items
 
         collection_id = urls.outbox(business.username)
         return await paged(collection_id, page_number(request), total, fetch, context=NOTE_CONTEXT)

@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute
 
 from fedi_town.read import (
     actors,
+    boosts,
     collections,
     feeds,
     health,
@@ -33,6 +34,7 @@ routes: list[BaseRoute] = [
     *nodeinfo.routes,
     *actors.routes,
     *collections.routes,
+    *boosts.routes,
     *posts.routes,
     *listings.routes,
     *remote_follow.routes,

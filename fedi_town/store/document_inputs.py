@@ -22,7 +22,7 @@ from fedi_town.business.hours import (
     today_text,
 )
 from fedi_town.business.notice import current_notice
-from fedi_town.protocol import documents
+from fedi_town.protocol import activities, documents
 from fedi_town.protocol import events as event_text
 from fedi_town.protocol.documents import Document, Image, NoteInput
 from fedi_town.protocol.urls import INSTANCE_ACTOR_USERNAME, Urls
@@ -30,6 +30,7 @@ from fedi_town.store import events, offers, reads
 from fedi_town.store.businesses import Business
 from fedi_town.store.db import Store
 from fedi_town.store.events import Event
+from fedi_town.store.given import Given
 from fedi_town.store.media import Media
 from fedi_town.store.offers import Offer
 from fedi_town.store.posts import Post
@@ -352,3 +353,16 @@ async def note_document(store: Store, urls: Urls, business: Business, post: Post
     """The Note of one published post (with ``@context``)."""
     (note_input,) = await note_inputs(store, urls, business, [post])
     return documents.note(note_input)
+
+
+def announce_document(urls: Urls, username: str, given: Given) -> Document:
+    """A business's boost of any post (a ``given_reactions`` row of kind announce): what is
+    delivered, served at its id and listed in the outbox, the same everywhere."""
+    return activities.announce(
+        id=given.activity_uri,
+        actor=urls.actor(username),
+        followers=urls.followers(username),
+        object=given.object_uri,
+        object_author=given.author_uri,
+        published_ms=given.created_at,
+    )

@@ -584,6 +584,27 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        15,
+        "what businesses gave: likes and boosts",
+        [
+            # A like or boost a business gave (``store.given``): of a remote post, another
+            # business's post here, or its own. kind: like | announce. activity_uri is the
+            # Like or Announce we sent (an Announce is served there); author_uri the post's
+            # author (the Announce is addressed to them). Undo deletes the row.
+            """CREATE TABLE given_reactions (
+                id BIGINT PRIMARY KEY,
+                business_id BIGINT NOT NULL,
+                object_uri TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                activity_uri TEXT NOT NULL UNIQUE,
+                author_uri TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                UNIQUE (business_id, object_uri, kind)
+            )""",
+            "CREATE INDEX given_reactions_business ON given_reactions (business_id, kind, id)",
+        ],
+    ),
 ]
 
 #: The version a migrated database is at (what ``/readyz`` expects).

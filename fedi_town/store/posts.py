@@ -181,6 +181,15 @@ async def by_id_any(store: Store, post_id: int) -> Post | None:
     return from_row(row) if row else None
 
 
+async def published_by_id(store: Store, post_id: int) -> Post | None:
+    """A live published post with this id (any business), or None."""
+    row = await store.fetch_one(
+        "SELECT * FROM posts WHERE id = :id AND deleted_at IS NULL AND published_at IS NOT NULL",
+        {"id": post_id},
+    )
+    return from_row(row) if row else None
+
+
 async def by_uri(store: Store, uri: str) -> Post | None:
     """A live published post with this ``uri`` (any business), or None."""
     row = await store.fetch_one(

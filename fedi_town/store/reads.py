@@ -97,6 +97,23 @@ async def posts_page(
     return [_post(r) for r in rows]
 
 
+async def outbox_entries(
+    store: Store, business_id: int, *, limit: int, offset: int = 0
+) -> list[tuple[str, int]]:
+    """The outbox, newest first: ``("post", id)`` for a public or unlisted post, ``("boost",
+    id)`` for a boost the business gave (``store.given``)."""
+    marks, values = _in_list("v", PUBLIC_VISIBILITIES)
+    rows = await store.fetch_all(
+        f"SELECT 'post' AS entry, id, published_at AS at FROM posts WHERE business_id = :b "  # noqa: S608
+        f"AND {_LISTED} AND visibility IN ({marks}) "
+        "UNION ALL SELECT 'boost' AS entry, id, created_at AS at FROM given_reactions "
+        "WHERE business_id = :b AND kind = 'announce' "
+        "ORDER BY at DESC, id DESC LIMIT :limit OFFSET :offset",
+        {"b": business_id, "limit": limit, "offset": offset, **values},
+    )
+    return [(str(r["entry"]), int(r["id"])) for r in rows]
+
+
 async def pinned_posts(store: Store, business_id: int, *, limit: int = 20) -> list[Post]:
     """Pinned public/unlisted posts, most recently pinned first (the ``featured`` collection)."""
     marks, values = _in_list("v", PUBLIC_VISIBILITIES)

@@ -4,6 +4,10 @@ right under where it is read.
     GET  /app/{username}/inbox?show=replies|follows|likes&max_id=   one tab, newest first
     POST /app/{username}/inbox/answer    in_reply_to, content, visibility (public|direct)
 
+Each reply and mention has Like and Boost buttons (Unlike / Undo boost once given; no Boost
+for a note sent privately), and the replies tab a "Like or boost a post by its address"
+form; both post to ``webapp.reactions``.
+
 The tabs are links (no script) over the notifications API's ``types`` filter. An answer is
 a post through the posts API with ``in_reply_to`` set to the note's id: the API fetches the
 note, mentions its author and delivers to them. A note its author sent privately (to their
@@ -33,7 +37,7 @@ from starlette.routing import Route
 from fedi_town.business import hours
 from fedi_town.store.businesses import Business
 from fedi_town.text.emoji import sanitize_with_emoji
-from fedi_town.webapp.client import api_for
+from fedi_town.webapp.client import Api, api_for
 from fedi_town.webapp.guard import Visitor, business_of, services_of, signed_in
 from fedi_town.webapp.render import page, read_form, see_other
 
@@ -191,6 +195,22 @@ def _item(request: Request, business: Business, raw: dict[str, Any]) -> dict[str
     return item
 
 
+async def _mark_given(api: Api, business: Business, items: list[dict[str, Any]]) -> None:
+    """Whether the business liked and boosted each note shown (one API call), for the
+    Like / Boost buttons and their undo."""
+    uris = [i["note"]["uri"] for i in items if i["note"]]
+    if not uris:
+        return
+    answer = await api.get(f"/api/v1/businesses/{business.username}/given", {"object": uris})
+    marks = answer.data if answer.ok and isinstance(answer.data, dict) else {}
+    for item in items:
+        note = item["note"]
+        if note:
+            found = marks.get(note["uri"]) or {}
+            note["liked"] = bool(found.get("liked"))
+            note["boosted"] = bool(found.get("boosted"))
+
+
 def inbox_url(business: Business, show: str, max_id: str | None = None) -> str:
     query = {"show": show, **({"max_id": max_id} if max_id else {})}
     return f"/app/{business.username}/inbox?{urlencode(query)}"
@@ -217,6 +237,7 @@ async def _render(
     )
     data = answer.data if answer.ok and isinstance(answer.data, dict) else {}
     items = [_item(request, business, raw) for raw in data.get("items", [])]
+    await _mark_given(api, business, items)
     next_max_id = data.get("next_max_id")
     problem = "" if answer.ok else answer.detail
     if answering and not any(i["note"] and i["note"]["uri"] == answering["uri"] for i in items):
@@ -233,6 +254,7 @@ async def _render(
         "problem": problem,
         "answering": answering or {},
         "visibilities": ANSWER_VISIBILITIES,
+        "this_page": inbox_url(business, show, max_id),
     }
     if not answer.ok and status == 200:
         status = answer.status

@@ -20,6 +20,7 @@ from fedi_town.webapp import (
     passkeys,
     people,
     posts,
+    reactions,
     signin,
 )
 
@@ -35,6 +36,7 @@ routes: list[BaseRoute] = [
     *posts.routes,
     *people.routes,
     *inbox.routes,
+    *reactions.routes,
     *followers.routes,
     *following.routes,
     *moderation.routes,

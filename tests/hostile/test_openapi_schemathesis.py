@@ -11,7 +11,7 @@ on loopback (both backends). Every operation gets schema-valid (positive) and sc
 
 A failure in the last two means the description is wrong: it is part of the product, so the
 fix goes to ``schemas/``. Request bodies never mention ``@user@host`` nor reply to a remote
-URL: those would be network lookups, which belong to the federation tests.
+URL, nor like or boost one: those would be network lookups, which belong to the federation tests.
 """
 
 from __future__ import annotations
@@ -60,6 +60,8 @@ def _tame(value: Any, base_url: str) -> Any:
         tamed = {k: _tame(v, base_url) for k, v in value.items()}
         if isinstance(tamed.get("in_reply_to"), str):
             tamed["in_reply_to"] = f"{base_url}/users/bakery/statuses/1"
+        if isinstance(tamed.get("object"), str):  # a post liked or boosted: one here
+            tamed["object"] = f"{base_url}/users/bakery/statuses/1"
         return tamed
     return value
 

@@ -13,8 +13,9 @@ from fedi_town.protocol.reading import first_type, id_of, types_of
 from fedi_town.remote import actors as remote_actors
 from fedi_town.remote.actors import ACTOR_TYPES
 from fedi_town.store import actors as store_actors
+from fedi_town.store import given, social
 from fedi_town.store import inbox as inbox_store
-from fedi_town.store import social
+from fedi_town.store.effects import BusinessChanged
 
 
 async def on_update(ctx: Inbound) -> str:
@@ -56,6 +57,8 @@ async def delete_account(ctx: Inbound) -> str:
     async with ctx.store.transaction():
         if actor is not None:
             await social.purge_actor(ctx.store, actor)
+        for username in await given.forget_author(ctx.store, ctx.actor_uri):
+            ctx.store.after_commit(BusinessChanged(username))
         await inbox_store.cancel_from_actor(ctx.store, ctx.actor_uri, except_id=ctx.item_id)
     store_actors.forget(ctx.store, ctx.actor_uri)
     ctx.services.key_cache.forget_owner(ctx.actor_uri)

@@ -48,8 +48,9 @@ from fedi_town.protocol.reading import (
 )
 from fedi_town.remote import actors as remote_actors
 from fedi_town.store import actors as store_actors
-from fedi_town.store import notifications, social
+from fedi_town.store import given, notifications, social
 from fedi_town.store.actors import RemoteActor
+from fedi_town.store.effects import BusinessChanged
 from fedi_town.store.social import NoteContent
 from fedi_town.text.sanitize import html_to_text, sanitize_html
 
@@ -215,6 +216,9 @@ async def on_update_note(ctx: Inbound) -> str:
 async def delete_note(ctx: Inbound, uri: str) -> str:
     actor = await store_actors.recent_by_uri(ctx.store, ctx.actor_uri)
     existing = await social.note_by_uri(ctx.store, uri)
+    async with ctx.store.transaction():  # a post a business liked or boosted goes from it
+        for username in await given.forget_object(ctx.store, uri, author_uri=ctx.actor_uri):
+            ctx.store.after_commit(BusinessChanged(username))
     if existing is None or actor is None:
         return "ignored: unknown note"
     if existing.actor_id != actor.id:

@@ -343,6 +343,8 @@ class NoteContent:
     visibility: str
     published_at: int
     document: dict[str, Any]
+    #: ``Attachment.as_json`` items (protocol/attachments.py), shown by URL.
+    attachments: tuple[dict[str, Any], ...] = ()
 
 
 async def note_by_uri(store: Store, uri: str) -> RemoteNote | None:
@@ -356,8 +358,9 @@ async def insert_note(
     """Store a note (or find the stored one); return its id."""
     await store.execute(
         "INSERT INTO remote_notes (id, uri, actor_id, in_reply_to_uri, content_html, summary, "
-        "url, visibility, published_at, document, created_at) VALUES (:id, :uri, :a, :reply, "
-        ":html, :summary, :url, :vis, :published, :doc, :now) ON CONFLICT (uri) DO NOTHING",
+        "url, visibility, published_at, document, attachments, created_at) VALUES (:id, :uri, "
+        ":a, :reply, :html, :summary, :url, :vis, :published, :doc, :att, :now) "
+        "ON CONFLICT (uri) DO NOTHING",
         {
             "id": new_id(now),
             "uri": uri,
@@ -369,6 +372,7 @@ async def insert_note(
             "vis": content.visibility,
             "published": content.published_at,
             "doc": json.dumps(content.document),
+            "att": json.dumps(list(content.attachments)),
             "now": now,
         },
     )
@@ -379,7 +383,8 @@ async def insert_note(
 async def update_note(store: Store, note_id: int, content: NoteContent, edited_at: int) -> None:
     await store.execute(
         "UPDATE remote_notes SET content_html = :html, summary = :summary, url = :url, "
-        "visibility = :vis, edited_at = :edited, document = :doc WHERE id = :id",
+        "visibility = :vis, edited_at = :edited, document = :doc, attachments = :att "
+        "WHERE id = :id",
         {
             "html": content.content_html,
             "summary": content.summary,
@@ -387,6 +392,7 @@ async def update_note(store: Store, note_id: int, content: NoteContent, edited_a
             "vis": content.visibility,
             "edited": edited_at,
             "doc": json.dumps(content.document),
+            "att": json.dumps(list(content.attachments)),
             "id": note_id,
         },
     )
@@ -401,7 +407,9 @@ async def add_note_target(store: Store, note_id: int, business_id: int) -> None:
 
 
 async def delete_note(store: Store, note_id: int) -> None:
-    """Remove a note, whom it concerned and the notifications it raised."""
+    """Remove a note, whom it concerned, the notifications it raised and the home
+    timeline entries (posts and boosts) that showed it."""
+    await store.execute("DELETE FROM timeline WHERE note_id = :n", {"n": note_id})
     await store.execute("DELETE FROM notifications WHERE remote_note_id = :n", {"n": note_id})
     await store.execute("DELETE FROM remote_note_targets WHERE note_id = :n", {"n": note_id})
     await store.execute("DELETE FROM remote_notes WHERE id = :n", {"n": note_id})
@@ -412,9 +420,14 @@ async def delete_note(store: Store, note_id: int) -> None:
 
 async def purge_actor(store: Store, actor: RemoteActor) -> None:
     """Delete everything of ``actor`` (account deletion): follows (of a business, and a
-    business's of it), notes, likes, boosts, notifications, keys and the actor row. Call
-    inside a transaction."""
+    business's of it), notes, likes, boosts, notifications, home timeline entries (its posts
+    and its boosts), keys and the actor row. Call inside a transaction."""
     values = {"a": actor.id}
+    await store.execute(
+        "DELETE FROM timeline WHERE boosted_by = :a OR note_id IN "
+        "(SELECT id FROM remote_notes WHERE actor_id = :a)",
+        values,
+    )
     await store.execute("DELETE FROM notifications WHERE actor_id = :a", values)
     await store.execute(
         "DELETE FROM notifications WHERE remote_note_id IN "

@@ -102,9 +102,9 @@ _UNSHOWN = (
     "AND NOT EXISTS (SELECT 1 FROM notifications x WHERE x.remote_note_id = {n}.id)"
 )
 _UNSHOWN_NOTES = (
-    "SELECT id, id AS k FROM remote_notes n WHERE (id, id) > (:at, :id) "
+    "SELECT id, id AS k FROM remote_notes n WHERE (id, id) > (:at, :id) "  # noqa: S608
     f"AND created_at < :cutoff AND {_UNSHOWN.format(n='n')} ORDER BY id LIMIT :batch",
-    "DELETE FROM remote_notes WHERE id IN ({ids}) AND created_at < :cutoff AND "
+    "DELETE FROM remote_notes WHERE id IN ({ids}) AND created_at < :cutoff AND "  # noqa: S608
     + _UNSHOWN.format(n="remote_notes"),
 )
 

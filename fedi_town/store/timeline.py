@@ -7,7 +7,7 @@ note two businesses follow is stored once, a note boosted twice shows twice, and
 a Delete of the note reaches every timeline at once.
 
 Rows are added only for businesses whose follow of the author (or booster) is accepted
-(``followers_of``); an unfollow removes that account's rows (``remove_followed``); the
+(``followers_of``); ending a follow removes that account's rows (``store.following``); the
 worker's cleanup deletes rows older than ``FEDI_TOWN_TIMELINE_DAYS`` and then the notes
 nothing shows any more (``store.retention``).
 """
@@ -103,20 +103,10 @@ async def remove_boost(
     )
 
 
-async def remove_followed(store: Store, business_id: int, actor_id: int) -> int:
-    """Remove from one business's timeline the posts and boosts of an account it no longer
-    follows (an unfollow, a block)."""
-    return await store.write_count(
-        "DELETE FROM timeline WHERE business_id = :b AND (boosted_by = :a OR "
-        "(boosted_by IS NULL AND note_id IN (SELECT id FROM remote_notes WHERE actor_id = :a)))",
-        {"b": business_id, "a": actor_id},
-    )
-
-
 _BOOSTER_COLUMNS = JOIN_COLUMNS.replace("a.", "o.").replace(" AS a_", " AS o_")
 
 _SELECT = (
-    "SELECT t.id AS t_id, t.business_id AS t_business_id, t.entry_uri AS t_entry_uri, "
+    "SELECT t.id AS t_id, t.business_id AS t_business_id, t.entry_uri AS t_entry_uri, "  # noqa: S608
     "t.created_at AS t_created_at, n.id AS n_id, n.uri AS n_uri, "
     "n.content_html AS n_content_html, n.summary AS n_summary, n.url AS n_url, "
     "n.visibility AS n_visibility, n.in_reply_to_uri AS n_in_reply_to_uri, "

@@ -17,6 +17,7 @@ from fedi_town.api import (
     people,
     post_activity,
     posts,
+    timeline,
 )
 
 routes: list[BaseRoute] = [
@@ -28,6 +29,7 @@ routes: list[BaseRoute] = [
     *media.routes,
     *owner.routes,
     *following.routes,
+    *timeline.routes,
     *admin.routes,
     *directory.routes,
     *people.routes,

@@ -148,7 +148,6 @@ async def test_a_boost_of_an_author_the_business_blocks_is_not_shown(services, b
         "INSERT INTO blocks (id, business_id, actor_uri, created_at) VALUES (1, :b, :a, 0)",
         {"b": bakery.id, "a": BOB},
     )
-    from fedi_town.store import moderation  # deferred: test-only reset
 
     moderation.blocks_changed(services.store)
     assert (

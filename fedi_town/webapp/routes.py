@@ -19,6 +19,7 @@ from fedi_town.webapp import (
     people,
     posts,
     signin,
+    timeline,
 )
 
 routes: list[BaseRoute] = [
@@ -32,6 +33,7 @@ routes: list[BaseRoute] = [
     *posts.routes,
     *people.routes,
     *inbox.routes,
+    *timeline.routes,
     *followers.routes,
     *following.routes,
     *moderation.routes,

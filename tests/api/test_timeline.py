@@ -13,6 +13,7 @@ from fedi_town.schemas import SCHEMA_DIR
 from tests.api.helpers import setup_bakery
 from tests.inbound.handlers.timeline_kit import announce, create, followed, note
 from tests.inbound.helpers import add_post, add_remote_actor, handle
+from tests.live import wait_until
 
 pytestmark = pytest.mark.anyio
 
@@ -121,3 +122,34 @@ async def test_another_owner_cannot_read_the_timeline(app_client):
     _, _, cafe_owner = await setup_bakery(app_client, "cafe", display_name="Cafe")
     assert (await app_client.get(URL, headers=cafe_owner)).status_code == 404
     assert (await app_client.get(URL)).status_code == 401
+
+
+async def test_a_business_here_that_is_followed_reaches_the_timeline_without_http(live):
+    # Given the bakery follows the cafe on the same instance, and the cafe accepted
+    bakery = {"Authorization": f"Bearer {(await live.create_business('bakery'))['owner_token']}"}
+    cafe = {"Authorization": f"Bearer {(await live.create_business('cafe'))['owner_token']}"}
+    followed = await live.client.post(
+        "/api/v1/businesses/bakery/following", json={"account": "@cafe"}, headers=bakery
+    )
+    assert followed.status_code == 201, followed.text
+
+    async def accepted() -> bool:
+        page = await live.client.get("/api/v1/businesses/bakery/following", headers=bakery)
+        return [f["state"] for f in page.json()["items"]] == ["accepted"]
+
+    await wait_until(accepted)
+
+    # When the cafe posts
+    posted = await live.client.post(
+        "/api/v1/businesses/cafe/posts", json={"content": "Soup of the day: leek"}, headers=cafe
+    )
+    assert posted.status_code == 201, posted.text
+
+    # Then the post is in the bakery's timeline, by the cafe
+    async def shown() -> list:
+        return (await live.client.get(URL, headers=bakery)).json()["items"]
+
+    [item] = await wait_until(shown)
+    assert "Soup of the day: leek" in item["content"]
+    assert item["account"]["id"] == live.urls.actor("cafe")
+    assert item["uri"] == posted.json()["uri"]

@@ -277,3 +277,16 @@ async def test_old_timeline_entries_go_with_notes_nothing_else_shows(store):
     left = {r["id"] for r in await store.fetch_all("SELECT id FROM remote_notes")}
     assert left == {recent, reply}
     assert old not in left
+
+
+async def test_the_sweep_job_keeps_the_timeline_for_timeline_days(settings, store):
+    # Given an instance keeping its timeline 5 days, a 6-day-old entry and a 4-day-old one
+    clock = FixedClock(datetime.fromtimestamp(NOW / 1000, UTC))
+    services = Services.from_settings(dataclasses.replace(settings, timeline_days=5), clock=clock)
+    services.store = store
+    await _timeline_note(store, 6, shown=True)
+    recent = await _timeline_note(store, 4, shown=True)
+    # When the job runs, then only the recent one and its note are left
+    await worker.Cleanup().sweep_old_rows(services)
+    assert await ids(store, "remote_notes") == {recent}
+    assert await store.fetch_val("SELECT COUNT(*) FROM timeline") == 1

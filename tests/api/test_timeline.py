@@ -11,6 +11,7 @@ from jsonschema import Draft202012Validator
 
 from fedi_town.schemas import SCHEMA_DIR
 from tests.api.helpers import setup_bakery
+from tests.conftest import admin_headers
 from tests.inbound.handlers.timeline_kit import announce, create, followed, note
 from tests.inbound.helpers import add_post, add_remote_actor, handle
 from tests.live import wait_until
@@ -107,6 +108,25 @@ async def test_blocking_a_followed_account_takes_its_posts_away(app_client):
     )
     assert response.status_code == 201, response.text
     assert (await app_client.get(URL, headers=owner)).json()["items"] == []
+
+
+async def test_an_admin_domain_block_empties_the_timelines_of_that_domain(app_client):
+    # Given the bakery follows Alice, who posted and boosted a note of her own
+    services, business, owner = await setup_bakery(app_client)
+    await followed(services, business, ALICE)
+    await handle(services, create(note(ALICE)))
+    await handle(services, announce(ALICE, note(ALICE)))
+    assert len((await app_client.get(URL, headers=owner)).json()["items"]) == 2
+
+    # When the admin blocks Alice's server
+    response = await app_client.post(
+        "/api/v1/admin/domain_blocks", json={"domain": "mastodon.example"}, headers=admin_headers()
+    )
+    assert response.status_code in (200, 201), response.text
+
+    # Then nothing of it is left in the timeline, nor stored for it
+    assert (await app_client.get(URL, headers=owner)).json()["items"] == []
+    assert await services.store.fetch_val("SELECT COUNT(*) FROM timeline") == 0
 
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=81", "max_id=abc", "min_id=-1"])

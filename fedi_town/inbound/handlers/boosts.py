@@ -63,6 +63,10 @@ async def on_announce(ctx: Inbound) -> str:
     if not is_plain_id(target):
         raise BadActivity("Announce of nothing usable")
     assert target is not None
+    # A server blocked (by the instance, or by every reader) is not even asked for the note.
+    readers = [b for b in readers if await moderation.blocking(ctx.store, target, b) is None]
+    if not readers:
+        return "ignored: the boosted note's server is blocked"
     announce_uri = id_of(ctx.activity)
     assert announce_uri is not None  # the inbox refuses activities without one
     booster = await ctx.actor()

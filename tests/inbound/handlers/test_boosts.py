@@ -187,3 +187,16 @@ async def test_ending_the_follow_takes_the_accounts_posts_off_the_timeline(servi
     assert row is not None
     await following.delete(services.store, row.id)
     assert await count(services.store, "timeline") == 0
+
+
+async def test_a_boost_from_a_blocked_server_is_not_fetched(services, bakery):
+    # Given the bakery follows Alice and the instance blocks gts.example
+    await followed(services, bakery, ALICE)
+    await services.store.execute(
+        "INSERT INTO blocks (id, domain, created_at) VALUES (2, 'gts.example', 0)"
+    )
+    moderation.blocks_changed(services.store)
+    # When Alice boosts a note on gts.example by its id (nothing serves it: a fetch would fail)
+    outcome = await handle(services, announce(ALICE, f"{ZORK}/statuses/1"))
+    # Then it is ignored without asking that server
+    assert outcome == "ignored: the boosted note's server is blocked"

@@ -56,6 +56,7 @@ SETTINGS_DOC: dict[str, str] = {
     "INBOX_HOST_BURST": "Activities one remote host may send at once above its rate.",
     "INBOX_MAX_BACKLOG": "Unhandled inbox items above which inboxes answer 503.",
     "RETENTION_DAYS": "Days handled inbox items and finished deliveries are kept.",
+    "TIMELINE_DAYS": "Days posts of followed accounts stay in a business's home timeline.",
     "REQUEST_TIMEOUT": "Seconds a client has to send its request headers, then its body.",
     "METRICS_TOKEN": "Bearer token of GET /metrics (Prometheus); unset: no metrics at all.",
     "METRICS_DIR": "Directory the processes of one instance share their metrics in.",
@@ -183,6 +184,8 @@ class Settings:
     #: days finished queue rows are kept, for every queue; None: each queue's own
     #: ``delete_after_ms`` (store/queue.py: 7 days)
     retention_days: int | None = None
+    #: days a home timeline entry (a followed account's post or boost) is kept
+    timeline_days: int = 30
     request_timeout: int = 15
     #: the bearer token of ``GET /metrics``; empty: metrics off (``fedi_town.metrics``)
     metrics_token: str = field(default="", repr=False)
@@ -276,6 +279,8 @@ class Settings:
             kwargs["inbox_max_backlog"] = _int("INBOX_MAX_BACKLOG", v, 100, 100_000_000)
         if (v := get("RETENTION_DAYS")) is not None:
             kwargs["retention_days"] = _int("RETENTION_DAYS", v, 1, 3650)
+        if (v := get("TIMELINE_DAYS")) is not None:
+            kwargs["timeline_days"] = _int("TIMELINE_DAYS", v, 1, 3650)
         if (v := get("REQUEST_TIMEOUT")) is not None:
             kwargs["request_timeout"] = _int("REQUEST_TIMEOUT", v, 1, 600)
         if (v := get("METRICS_TOKEN")) is not None:

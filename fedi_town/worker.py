@@ -545,7 +545,11 @@ class Cleanup:
         started = services.now_ms() if now is None else now
         keep_days = services.settings.retention_days
         swept = await retention.sweep(
-            services.store, now=started, keep_days=keep_days, bodies_since=self.bodies_since
+            services.store,
+            now=started,
+            keep_days=keep_days,
+            bodies_since=self.bodies_since,
+            timeline_days=services.settings.timeline_days,
         )
         # A row finished during this sweep has next_attempt_at <= its claim time, which may
         # be up to a lease (two minutes) before; look back past that next time.
@@ -556,6 +560,12 @@ class Cleanup:
                 swept.inbox_items,
                 swept.deliveries,
                 swept.activities,
+            )
+        if swept.timeline or swept.notes:
+            log.info(
+                "retention: deleted %d timeline entries, %d notes no longer shown",
+                swept.timeline,
+                swept.notes,
             )
 
 

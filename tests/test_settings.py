@@ -35,6 +35,11 @@ def test_values_are_read_from_the_environment():
     assert settings.allow_private_addresses is True
 
 
+def test_the_home_timeline_is_kept_30_days_unless_told():
+    assert Settings.from_env({}).timeline_days == 30
+    assert Settings.from_env({"FEDI_TOWN_TIMELINE_DAYS": "7"}).timeline_days == 7
+
+
 def test_the_domain_keeps_the_port():
     settings = Settings.from_env({"FEDI_TOWN_BASE_URL": "http://127.0.0.1:8000"})
     assert settings.domain == "127.0.0.1:8000"
@@ -58,6 +63,8 @@ def test_the_domain_keeps_the_port():
         ("FEDI_TOWN_METRICS_TOKEN", "short"),
         ("FEDI_TOWN_WEB_WORKERS", "0"),
         ("FEDI_TOWN_WEB_WORKERS", "many"),
+        ("FEDI_TOWN_TIMELINE_DAYS", "0"),
+        ("FEDI_TOWN_TIMELINE_DAYS", "a month"),
         ("FEDI_TOWN_NO_SUCH_SETTING", "1"),
     ],
 )

@@ -19,6 +19,7 @@ from fedi_town.api import (
     post_activity,
     posts,
     reactions,
+    timeline,
 )
 
 routes: list[BaseRoute] = [
@@ -31,6 +32,7 @@ routes: list[BaseRoute] = [
     *owner.routes,
     *following.routes,
     *reactions.routes,
+    *timeline.routes,
     *admin.routes,
     *directory.routes,
     *people.routes,

@@ -16,9 +16,11 @@ from fedi_town.store.actors import RemoteActor, actor_from_row
 from fedi_town.store.db import Row
 from fedi_town.store.emojis import digest_of
 from fedi_town.store.following import Following
+from fedi_town.store.given import ANNOUNCE, LIKE
 from fedi_town.store.moderation import Block, Report
 from fedi_town.store.notifications import TYPES
 from fedi_town.store.social import Follow
+from fedi_town.store.timeline import Entry
 from fedi_town.text.emoji import emojify
 
 DEFAULT_LIMIT = 20
@@ -154,6 +156,30 @@ def following(item: Following, actor: RemoteActor) -> dict[str, Any]:
         "state": item.state,
         "created_at": iso8601(item.created_at),
         "account": account(actor),
+    }
+
+
+def timeline_entry(entry: Entry, given: dict[str, bool] | None = None) -> dict[str, Any]:
+    """A post or boost of the home timeline (content: sanitised HTML, stored so);
+    ``given``: whether the business liked and boosted the note (``store.given``)."""
+    marks = given or {}
+    return {
+        "id": str(entry.id),
+        "uri": entry.note_uri,
+        "url": entry.url or entry.note_uri,
+        "created_at": iso8601(entry.created_at),
+        "published_at": iso8601(entry.published_at),
+        "edited_at": iso8601(entry.edited_at) if entry.edited_at is not None else None,
+        "content": entry.content_html,
+        "summary": entry.summary,
+        "visibility": entry.visibility,
+        "in_reply_to": entry.in_reply_to_uri,
+        "account": account(entry.author),
+        "boosted_by": account(entry.booster) if entry.booster is not None else None,
+        "attachments": entry.attachments,
+        "replied": entry.replied,
+        "liked": marks.get(LIKE, False),
+        "boosted": marks.get(ANNOUNCE, False),
     }
 
 

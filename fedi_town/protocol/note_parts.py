@@ -1,4 +1,5 @@
-"""The parts of a received note beside its text: a poll, custom emoji, attachments.
+"""The parts of a received note beside its text: a poll and custom emoji (its attachments:
+``protocol/attachments.py``).
 
 Read as Mastodon, Misskey, Pleroma/Akkoma and GoToSocial send them:
 
@@ -8,11 +9,9 @@ Read as Mastodon, Misskey, Pleroma/Akkoma and GoToSocial send them:
   ``votersCount`` how many people voted (Mastodon, Pleroma, GoToSocial; Misskey omits it);
 - a custom emoji is a ``tag`` item ``{"type": "Emoji", "name": ":code:", "icon": {"url",
   "mediaType"}}``; only codes of letters, digits and ``_`` are kept (Mastodon's rule), only
-  http(s) icons, and never one that says it is SVG;
-- an attachment is a ``Document``/``Image``/``Video``/``Audio`` (or a ``Link``) with a
-  ``url`` (a string or a Link) and an optional ``name``, its description.
+  http(s) icons, and never one that says it is SVG.
 
-Everything is capped (options, emoji, attachments, text lengths): a sender chooses sizes.
+Everything is capped (options, emoji, text lengths): a sender chooses sizes.
 The results are plain data (``as_json``) stored beside the note.
 """
 
@@ -34,13 +33,9 @@ from fedi_town.protocol.reading import (
 MAX_OPTIONS = 20
 MAX_OPTION_TITLE = 200
 MAX_EMOJIS = 50
-MAX_ATTACHMENTS = 16
-MAX_DESCRIPTION = 1500
 #: What an emoji icon may be; anything else (SVG above all) is never fetched.
 EMOJI_MEDIA_TYPES = frozenset({"image/png", "image/gif", "image/webp", "image/jpeg"})
 _SHORTCODE = re.compile(r":?([A-Za-z0-9_]{1,64}):?\Z")
-_ATTACHMENT_TYPES = frozenset({"Document", "Image", "Video", "Audio", "Link"})
-_MEDIA_TYPE = re.compile(r"[a-z0-9.+-]{1,40}/[a-z0-9.+-]{1,80}\Z")
 
 
 @dataclass(frozen=True)
@@ -81,13 +76,6 @@ class EmojiTag:
 
     shortcode: str
     url: str
-
-
-@dataclass(frozen=True)
-class Attachment:
-    url: str
-    media_type: str | None
-    description: str | None
 
 
 def _count(value: Any) -> int:
@@ -151,35 +139,3 @@ def read_emojis(note: Activity) -> list[EmojiTag]:
         if isinstance(url, str) and is_plain_id(url):
             found.setdefault(match.group(1), EmojiTag(match.group(1), url))
     return list(found.values())
-
-
-def read_attachments(note: Activity) -> list[Attachment]:
-    """The note's attachments with an http(s) address, at most ``MAX_ATTACHMENTS``."""
-    kept: list[Attachment] = []
-    for item in as_list(note.get("attachment")):
-        if len(kept) >= MAX_ATTACHMENTS:
-            break
-        if not isinstance(item, dict) or not (types_of(item) & _ATTACHMENT_TYPES):
-            continue
-        url: Any = item.get("url") or item.get("href")
-        media_type = item.get("mediaType")
-        for candidate in as_list(url):  # Misskey/Peertube: a list of Links
-            if isinstance(candidate, dict):
-                media_type = media_type or candidate.get("mediaType")
-                candidate = candidate.get("href")
-            if is_plain_id(candidate):
-                url = candidate
-                break
-        else:
-            continue
-        name = item.get("name") or item.get("summary")
-        description = clean_text(name).strip()[:MAX_DESCRIPTION] if isinstance(name, str) else ""
-        kind = media_type.lower() if isinstance(media_type, str) else ""
-        kept.append(
-            Attachment(
-                url=url,
-                media_type=kind if _MEDIA_TYPE.match(kind) else None,
-                description=description or None,
-            )
-        )
-    return kept

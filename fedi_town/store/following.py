@@ -97,6 +97,15 @@ async def set_state(store: Store, following_id: int, state: str, *, now: int) ->
 
 
 async def delete(store: Store, following_id: int) -> None:
+    """End a follow (an unfollow, a Reject, a block) and take that account's posts and
+    boosts off the business's home timeline (``store.timeline``)."""
+    await store.execute(
+        "DELETE FROM timeline WHERE id IN (SELECT t.id FROM timeline t "
+        "JOIN following f ON f.business_id = t.business_id WHERE f.id = :id "
+        "AND (t.boosted_by = f.actor_id OR (t.boosted_by IS NULL AND t.note_id IN "
+        "(SELECT n.id FROM remote_notes n WHERE n.actor_id = f.actor_id))))",
+        {"id": following_id},
+    )
     await store.execute("DELETE FROM following WHERE id = :id", {"id": following_id})
 
 
@@ -195,5 +204,6 @@ async def followed_inboxes(store: Store, business_id: int) -> list[str]:
 
 
 async def delete_all_of(store: Store, business_id: int) -> None:
-    """Forget whom the business follows (it is being deleted)."""
+    """Forget whom the business follows, and its home timeline (it is being deleted)."""
+    await store.execute("DELETE FROM timeline WHERE business_id = :b", {"b": business_id})
     await store.execute("DELETE FROM following WHERE business_id = :b", {"b": business_id})

@@ -605,6 +605,32 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "CREATE INDEX given_reactions_business ON given_reactions (business_id, kind, id)",
         ],
     ),
+    (
+        16,
+        "the home timeline: posts and boosts of the accounts a business follows",
+        [
+            # (A note's attachments, [{url, type, media_type, description}] by URL, never
+            # copied: the column migration 13 added; protocol/attachments.py checks them.)
+            # One row per business and post or boost it sees (``store.timeline``); the post
+            # is the shared ``remote_notes`` row. entry_uri: the note's id for a post, the
+            # Announce's id for a boost (boosted_by: who boosted it).
+            """CREATE TABLE timeline (
+                id BIGINT PRIMARY KEY,
+                business_id BIGINT NOT NULL,
+                note_id BIGINT NOT NULL,
+                entry_uri TEXT NOT NULL,
+                boosted_by BIGINT,
+                created_at BIGINT NOT NULL,
+                UNIQUE (business_id, entry_uri)
+            )""",
+            "CREATE INDEX timeline_business ON timeline (business_id, id)",
+            "CREATE INDEX timeline_note ON timeline (note_id)",
+            "CREATE INDEX timeline_booster ON timeline (boosted_by)",
+            "CREATE INDEX timeline_created ON timeline (created_at, id)",
+            # "replied": whether a business answered a note (its posts in reply to it).
+            "CREATE INDEX posts_reply ON posts (in_reply_to_uri)",
+        ],
+    ),
 ]
 
 #: The version a migrated database is at (what ``/readyz`` expects).

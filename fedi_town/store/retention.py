@@ -14,6 +14,11 @@ Queue rows that are finished stay as a record for their queue's ``delete_after_m
                           inboxes hold it, where its edits and its Delete go (commands.py).
     outgoing_activities   older than the deliveries' cutoff, with no delivery row left and
                           not about a post that still exists: deleted.
+    timeline              home timeline entries older than ``FEDI_TOWN_TIMELINE_DAYS``
+                          (default 30): deleted.
+    remote_notes          notes stored before that cutoff that nothing shows any more (no
+                          timeline entry, not a reply to or mention of a business, no
+                          notification): deleted.
 
 Pending rows are never touched. Deleting an inbox item ends its dedupe: the same activity
 delivered again after ``delete_after`` is taken as new (senders stop retrying long before).
@@ -86,6 +91,24 @@ _OLD_ACTIVITIES = (
 )
 
 
+_OLD_TIMELINE = (
+    "SELECT id, created_at AS k FROM timeline WHERE created_at < :cutoff "
+    "AND (created_at, id) > (:at, :id) ORDER BY created_at, id LIMIT :batch",
+    "DELETE FROM timeline WHERE id IN ({ids}) AND created_at < :cutoff",
+)
+_UNSHOWN = (
+    "NOT EXISTS (SELECT 1 FROM timeline t WHERE t.note_id = {n}.id) "
+    "AND NOT EXISTS (SELECT 1 FROM remote_note_targets r WHERE r.note_id = {n}.id) "
+    "AND NOT EXISTS (SELECT 1 FROM notifications x WHERE x.remote_note_id = {n}.id)"
+)
+_UNSHOWN_NOTES = (
+    "SELECT id, id AS k FROM remote_notes n WHERE (id, id) > (:at, :id) "  # noqa: S608
+    f"AND created_at < :cutoff AND {_UNSHOWN.format(n='n')} ORDER BY id LIMIT :batch",
+    "DELETE FROM remote_notes WHERE id IN ({ids}) AND created_at < :cutoff AND "  # noqa: S608
+    + _UNSHOWN.format(n="remote_notes"),
+)
+
+
 @dataclass(frozen=True)
 class Swept:
     """What one sweep removed (rows) and emptied (inbox bodies)."""
@@ -94,6 +117,8 @@ class Swept:
     deliveries: int
     activities: int
     bodies_emptied: int
+    timeline: int = 0
+    notes: int = 0
 
 
 async def _walk(store: Store, statements: tuple[str, str], values: dict[str, object]) -> int:
@@ -127,11 +152,17 @@ def cutoff(queue: Queue, now: int, keep_days: int | None = None) -> int:
 
 
 async def sweep(
-    store: Store, *, now: int, keep_days: int | None = None, bodies_since: int = 0
+    store: Store,
+    *,
+    now: int,
+    keep_days: int | None = None,
+    bodies_since: int = 0,
+    timeline_days: int = 30,
 ) -> Swept:
     """Delete finished rows older than their queue's ``delete_after_ms`` (``keep_days``
     for every queue when given); empty the bodies of inbox items done with
-    ``next_attempt_at >= bodies_since`` (0: all of them)."""
+    ``next_attempt_at >= bodies_since`` (0: all of them); delete timeline entries older
+    than ``timeline_days`` and the notes nothing shows any more."""
     items_cutoff = cutoff(INBOX, now, keep_days)
     deliveries_cutoff = cutoff(DELIVERIES, now, keep_days)
     items = deliveries = 0
@@ -141,7 +172,10 @@ async def sweep(
         deliveries += await _walk(store, _OLD_DELIVERIES, values)
     bodies = await _walk(store, _DONE_BODIES, {"since": bodies_since})
     activities = await _walk(store, _OLD_ACTIVITIES, {"cutoff": deliveries_cutoff})
-    return Swept(items, deliveries, activities, bodies)
+    timeline_cutoff = now - timeline_days * DAY_MS
+    timeline = await _walk(store, _OLD_TIMELINE, {"cutoff": timeline_cutoff})
+    notes = await _walk(store, _UNSHOWN_NOTES, {"cutoff": timeline_cutoff})
+    return Swept(items, deliveries, activities, bodies, timeline, notes)
 
 
 async def count_pending(store: Store, queue: Queue = INBOX) -> int:

@@ -343,7 +343,8 @@ class NoteContent:
     visibility: str
     published_at: int
     document: dict[str, Any]
-    #: protocol/note_parts.py as JSON: the poll (or None), custom emoji, attachments
+    #: as JSON: the poll (or None) and custom emoji (protocol/note_parts.py), attachments
+    #: (protocol/attachments.py)
     poll: dict[str, Any] | None = None
     emojis: list[dict[str, Any]] = field(default_factory=list)
     attachments: list[dict[str, Any]] = field(default_factory=list)
@@ -431,7 +432,9 @@ async def add_note_target(store: Store, note_id: int, business_id: int) -> None:
 
 
 async def delete_note(store: Store, note_id: int) -> None:
-    """Remove a note, whom it concerned and the notifications it raised."""
+    """Remove a note, whom it concerned, the notifications it raised and the home
+    timeline entries (posts and boosts) that showed it."""
+    await store.execute("DELETE FROM timeline WHERE note_id = :n", {"n": note_id})
     await store.execute("DELETE FROM notifications WHERE remote_note_id = :n", {"n": note_id})
     await store.execute("DELETE FROM remote_note_targets WHERE note_id = :n", {"n": note_id})
     await store.execute("DELETE FROM remote_notes WHERE id = :n", {"n": note_id})
@@ -442,9 +445,14 @@ async def delete_note(store: Store, note_id: int) -> None:
 
 async def purge_actor(store: Store, actor: RemoteActor) -> None:
     """Delete everything of ``actor`` (account deletion): follows (of a business, and a
-    business's of it), notes, likes, boosts, notifications, keys and the actor row. Call
-    inside a transaction."""
+    business's of it), notes, likes, boosts, notifications, home timeline entries (its posts
+    and its boosts), keys and the actor row. Call inside a transaction."""
     values = {"a": actor.id}
+    await store.execute(
+        "DELETE FROM timeline WHERE boosted_by = :a OR note_id IN "
+        "(SELECT id FROM remote_notes WHERE actor_id = :a)",
+        values,
+    )
     await store.execute("DELETE FROM notifications WHERE actor_id = :a", values)
     await store.execute(
         "DELETE FROM notifications WHERE remote_note_id IN "

@@ -22,6 +22,7 @@ from fedi_town.webapp import (
     posts,
     reactions,
     signin,
+    timeline,
 )
 
 routes: list[BaseRoute] = [
@@ -37,6 +38,7 @@ routes: list[BaseRoute] = [
     *people.routes,
     *inbox.routes,
     *reactions.routes,
+    *timeline.routes,
     *followers.routes,
     *following.routes,
     *moderation.routes,

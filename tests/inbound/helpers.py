@@ -140,6 +140,7 @@ async def snapshot(store: Store) -> dict[str, list[dict[str, Any]]]:
             "SELECT uri, content_html, summary, visibility, edited_at FROM remote_notes"
         ),
         "remote_note_targets": "SELECT note_id, business_id FROM remote_note_targets",
+        "timeline": "SELECT business_id, note_id, entry_uri, boosted_by FROM timeline",
         "notifications": "SELECT business_id, type, dedupe_key FROM notifications",
         "reports": "SELECT activity_uri, business_id, content FROM reports",
         "report_targets": "SELECT report_id, business_id FROM report_targets",

@@ -353,8 +353,10 @@ class FedifyClient:
         result: dict[str, Any] = await self._call("POST", "unlike", {"object": obj})
         return result
 
-    async def announce(self, obj: str) -> dict[str, Any]:
-        result: dict[str, Any] = await self._call("POST", "announce", {"object": obj})
+    async def announce(self, obj: str, to: str | None = None) -> dict[str, Any]:
+        """Announce ``obj``, delivered to its author (or to ``to``)."""
+        body = {"object": obj, **({"to": to} if to is not None else {})}
+        result: dict[str, Any] = await self._call("POST", "announce", body)
         return result
 
     async def unannounce(self, obj: str) -> dict[str, Any]:
@@ -397,6 +399,31 @@ class FedifyClient:
     async def delete_note(self, note: str, to: str) -> dict[str, Any]:
         """Delete{Tombstone} of a note the peer's actor wrote (a reply), sent to ``to``."""
         result: dict[str, Any] = await self._call("POST", "delete-note", {"note": note, "to": to})
+        return result
+
+    async def post(
+        self,
+        content: str,
+        to: str | None = None,
+        *,
+        attachments: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """A public post by the peer's actor, delivered to ``to`` as to a follower (or, with
+        ``to=None``, only kept and served at its id); {ok, note, activity, requests}."""
+        body: dict[str, Any] = {"content": content, "attachments": attachments or []}
+        body.update({"to": to} if to is not None else {"send": False})
+        result: dict[str, Any] = await self._call("POST", "post", body)
+        return result
+
+    async def edit(self, note: str, to: str, content: str) -> dict[str, Any]:
+        """Update{Note} of a note the peer's actor wrote, with new content, sent to ``to``."""
+        body = {"note": note, "to": to, "content": content}
+        result: dict[str, Any] = await self._call("POST", "edit", body)
+        return result
+
+    async def delete_actor(self, to: str) -> dict[str, Any]:
+        """Delete of the peer's actor itself (its account deleted), sent to ``to``."""
+        result: dict[str, Any] = await self._call("POST", "delete-actor", {"to": to})
         return result
 
     async def signed_get(

@@ -1,4 +1,4 @@
-"""protocol.note_parts: polls, custom emoji and attachments as Mastodon, Misskey,
+"""protocol.note_parts: polls and custom emoji as Mastodon, Misskey,
 Pleroma/Akkoma and GoToSocial send them (tests/inbound/payloads.py), and what is refused."""
 
 from __future__ import annotations
@@ -6,13 +6,10 @@ from __future__ import annotations
 import pytest
 
 from fedi_town.protocol.note_parts import (
-    MAX_ATTACHMENTS,
     MAX_EMOJIS,
-    Attachment,
     EmojiTag,
     Poll,
     PollOption,
-    read_attachments,
     read_emojis,
     read_poll,
 )
@@ -123,34 +120,6 @@ def test_emoji_are_capped_per_note_and_kept_once_per_shortcode():
     found = read_emojis({"type": "Note", "tag": tags})
     assert len(found) == MAX_EMOJIS
     assert found[0] == EmojiTag("e0", "https://cdn.example/0.png")
-
-
-def test_attachments_are_read_with_their_description_and_media_type():
-    assert read_attachments(_note(p.mastodon_question)) == [
-        Attachment(
-            "https://mastodon.example/system/media_attachments/files/1/original/bread.jpg",
-            "image/jpeg",
-            "Three loaves on a board",
-        )
-    ]
-
-
-def test_a_misskey_link_list_url_and_hostile_attachments():
-    note = {
-        "attachment": [
-            {"type": "Document", "url": [{"type": "Link", "href": "https://f.example/a.webp",
-                                          "mediaType": "image/webp"}]},
-            {"type": "Image", "url": "javascript:alert(1)", "name": "x"},
-            {"type": "Person", "url": "https://f.example/p"},
-            {"type": "Document", "url": "https://f.example/b", "mediaType": "<script>",
-             "name": "d" * 5000},
-        ] + [{"type": "Document", "url": f"https://f.example/{i}"} for i in range(40)]
-    }  # fmt: skip
-    found = read_attachments(note)
-    assert found[0] == Attachment("https://f.example/a.webp", "image/webp", None)
-    assert found[1].url == "https://f.example/b"
-    assert found[1].media_type is None and len(found[1].description or "") == 1500
-    assert len(found) == MAX_ATTACHMENTS
 
 
 def test_poll_option_round_trip_is_plain_data():

@@ -238,3 +238,55 @@ async def test_with_each_queue_s_delete_after_the_tables_stop_growing(settings, 
     growing = sizes[:kept_days]
     assert growing == sorted(set(growing)), sizes
     assert set(sizes[kept_days - 1 :]) == {(2 * kept_days, 2 * kept_days, 2 * kept_days)}
+
+
+async def _timeline_note(store, days_ago: float, *, shown: bool, target: bool = False) -> int:
+    """A remote note stored ``days_ago``, with a timeline entry of that age if ``shown``,
+    and a reply target if ``target``."""
+    note_id = new_id()
+    at = int(NOW - days_ago * DAY)
+    await store.execute(
+        "INSERT INTO remote_notes (id, uri, actor_id, content_html, visibility, published_at, "
+        "created_at) VALUES (:id, :uri, 1, '<p>x</p>', 'public', :at, :at)",
+        {"id": note_id, "uri": f"https://x.example/n/{note_id}", "at": at},
+    )
+    if shown:
+        await store.execute(
+            "INSERT INTO timeline (id, business_id, note_id, entry_uri, created_at) "
+            "VALUES (:id, 1, :n, :uri, :at)",
+            {"id": new_id(), "n": note_id, "uri": f"https://x.example/n/{note_id}", "at": at},
+        )
+    if target:
+        await store.execute(
+            "INSERT INTO remote_note_targets (note_id, business_id) VALUES (:n, 1)", {"n": note_id}
+        )
+    return note_id
+
+
+async def test_old_timeline_entries_go_with_notes_nothing_else_shows(store):
+    # Given an old timeline post, a recent one, and an old reply to a business
+    old = await _timeline_note(store, 40, shown=True)
+    recent = await _timeline_note(store, 2, shown=True)
+    reply = await _timeline_note(store, 40, shown=False, target=True)
+
+    # When the sweep keeps 30 days of timeline
+    swept = await retention.sweep(store, now=NOW, timeline_days=30)
+
+    # Then the old entry and its note went; the recent one and the reply stay
+    assert (swept.timeline, swept.notes) == (1, 1)
+    left = {r["id"] for r in await store.fetch_all("SELECT id FROM remote_notes")}
+    assert left == {recent, reply}
+    assert old not in left
+
+
+async def test_the_sweep_job_keeps_the_timeline_for_timeline_days(settings, store):
+    # Given an instance keeping its timeline 5 days, a 6-day-old entry and a 4-day-old one
+    clock = FixedClock(datetime.fromtimestamp(NOW / 1000, UTC))
+    services = Services.from_settings(dataclasses.replace(settings, timeline_days=5), clock=clock)
+    services.store = store
+    await _timeline_note(store, 6, shown=True)
+    recent = await _timeline_note(store, 4, shown=True)
+    # When the job runs, then only the recent one and its note are left
+    await worker.Cleanup().sweep_old_rows(services)
+    assert await ids(store, "remote_notes") == {recent}
+    assert await store.fetch_val("SELECT COUNT(*) FROM timeline") == 1

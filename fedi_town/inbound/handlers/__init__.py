@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from fedi_town.inbound.context import Inbound
 from fedi_town.inbound.handlers.accounts import on_delete, on_move, on_update
+from fedi_town.inbound.handlers.boosts import on_announce
 from fedi_town.inbound.handlers.follows import on_block, on_follow, on_follow_answer
 from fedi_town.inbound.handlers.notes import on_create
 from fedi_town.inbound.handlers.reactions import on_reaction
@@ -22,7 +23,7 @@ HANDLERS: dict[str, Handler] = {
     "Reject": on_follow_answer,
     "Like": on_reaction,
     "EmojiReact": on_reaction,
-    "Announce": on_reaction,
+    "Announce": on_announce,
     "Create": on_create,
     "Update": on_update,
     "Delete": on_delete,

@@ -1,13 +1,18 @@
-"""Create, Update and Delete of notes that reply to or mention a business.
+"""Create, Update and Delete of notes that reply to or mention a business, or that an
+account a business follows posts (its home timeline).
 
 A note concerns a business when its ``inReplyTo`` is one of our posts, or a ``Mention``
-tag's ``href`` (or its ``to``/``cc``) is the business's actor id. Anything else is ignored:
-we keep only what a business's owner should see. The note's author (``attributedTo``) must
-be the activity's actor and live on the same host as the note (interop F5).
+tag's ``href`` (or its ``to``/``cc``) is the business's actor id, or when the business's
+follow of the author is accepted and the note is not a direct message (``store.timeline``).
+Anything else is ignored: we keep only what a business's owner should see, and nothing of
+accounts nobody here follows. The note's author (``attributedTo``) must be the activity's
+actor and live on the same host as the note (interop F5). Content is sanitised; content
+longer than ``MAX_CONTENT`` characters after that is refused; attachments are kept as links
+(``protocol.attachments``).
 
 A ``Question`` is kept with its poll (options, counts, when it closes), and an ``Update`` of
 it with only new counts refreshes them without counting as an edit. Custom emoji and
-attachments are kept as read by ``protocol/note_parts.py``; the emoji images are fetched once
+attachments as read by ``protocol/attachments.py``; the emoji images are fetched once
 the note is stored (inbound/emoji.py).
 
 Objects Mastodon converts (``Event``, ``Video``, ``Article``, …; ``handlers.converted``) are
@@ -24,9 +29,9 @@ from fedi_town.errors import FediTownError
 from fedi_town.inbound.context import Inbound
 from fedi_town.inbound.emoji import cache_emojis
 from fedi_town.inbound.handlers.converted import CONVERTED_TYPES, converted_html
+from fedi_town.protocol.attachments import attachments_of
 from fedi_town.protocol.note_parts import (
     EmojiTag,
-    read_attachments,
     read_emojis,
     read_poll,
 )
@@ -49,6 +54,7 @@ from fedi_town.protocol.reading import (
 from fedi_town.remote import actors as remote_actors
 from fedi_town.store import actors as store_actors
 from fedi_town.store import given, notifications, social
+from fedi_town.store import timeline as timeline_store
 from fedi_town.store.actors import RemoteActor
 from fedi_town.store.effects import BusinessChanged
 from fedi_town.store.social import NoteContent
@@ -61,6 +67,10 @@ NOTE_TYPES = frozenset({"Note", "Question"})
 #: Every object type kept as a note.
 STORED_TYPES = NOTE_TYPES | CONVERTED_TYPES
 _MAX_SUMMARY = 1000
+#: The longest content (sanitised HTML, in characters) a note may have; longer is refused.
+MAX_CONTENT = 100_000
+#: Visibilities a home timeline shows (a direct message is a mention, not a post).
+TIMELINE_VISIBILITIES = frozenset({"public", "unlisted", "private"})
 
 
 def _checked_note(ctx: Inbound, obj: Any) -> Activity:
@@ -89,6 +99,8 @@ def note_content(
         html, summary = converted_html(note), None
     else:
         html = sanitize_html(text_of(note.get("content"), note.get("contentMap")))
+    if len(html) > MAX_CONTENT:
+        raise BadActivity("note content too long")
     return NoteContent(
         # indexed: an id too long for an index entry (or not one) is not kept
         in_reply_to_uri=reply_to if is_plain_id(reply_to) else None,
@@ -104,7 +116,7 @@ def note_content(
         document=note,
         poll=poll.as_json() if (poll := read_poll(note)) is not None else None,
         emojis=[asdict(e) for e in read_emojis(note)],
-        attachments=[asdict(a) for a in read_attachments(note)],
+        attachments=[a.as_json() for a in attachments_of(note)],
     )
 
 
@@ -130,6 +142,19 @@ async def _targets(ctx: Inbound, activity: Activity, note: Activity) -> dict[int
     return found
 
 
+async def timeline_readers(ctx: Inbound, actor_uri: str) -> list[int]:
+    """Businesses that follow ``actor_uri`` (accepted) and do not block the sender: whose
+    home timelines its posts (or boosts) reach. Nobody for an account we do not know."""
+    known = await store_actors.recent_by_uri(ctx.store, actor_uri)
+    if known is None:
+        return []
+    return [
+        b
+        for b in await timeline_store.followers_of(ctx.store, known.id)
+        if not await ctx.blocked_by(b)
+    ]
+
+
 async def _resolve_object(ctx: Inbound) -> Any:
     obj = ctx.object
     if isinstance(obj, str):
@@ -146,12 +171,17 @@ async def on_create(ctx: Inbound) -> str:
         return "ignored: not a note"
     note = _checked_note(ctx, obj)
     targets = await _targets(ctx, ctx.activity, note)
-    if not targets:
+    readers = await timeline_readers(ctx, ctx.actor_uri)
+    if not targets and not readers:
         return "ignored: concerns none of our businesses"
     actor = await ctx.actor()
     uri = id_of(note)
     assert uri is not None
     content = note_content(ctx.activity, note, actor, ctx.services.now_ms())
+    if content.visibility not in TIMELINE_VISIBILITIES:
+        readers = []
+        if not targets:
+            return "ignored: a direct message to none of our businesses"
     async with ctx.store.transaction():
         existing = await social.note_by_uri(ctx.store, uri)
         if existing is not None and existing.actor_id != actor.id:
@@ -170,8 +200,19 @@ async def on_create(ctx: Inbound) -> str:
                 remote_note_id=note_id,
                 now=ctx.services.now_ms(),
             )
+        for business_id in readers:
+            await timeline_store.add(
+                ctx.store,
+                business_id=business_id,
+                note_id=note_id,
+                entry_uri=uri,
+                boosted_by=None,
+                now=ctx.services.now_ms(),
+            )
     await _cache_emojis(ctx, content)
-    return f"note stored for {len(targets)} business(es)"
+    if not readers:
+        return f"note stored for {len(targets)} business(es)"
+    return f"note stored for {len(targets)} business(es), {len(readers)} timeline(s)"
 
 
 async def _cache_emojis(ctx: Inbound, content: NoteContent) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fedi_town.inbound.context import Inbound
+from fedi_town.inbound.handlers.boosts import undo_boost
 from fedi_town.inbound.handlers.follows import undo_follow
 from fedi_town.inbound.handlers.reactions import KINDS, undo_reaction
 from fedi_town.protocol.reading import id_of, kind_of
@@ -19,11 +20,17 @@ async def on_undo(ctx: Inbound) -> str:
     if kind == "Follow":
         return await undo_follow(ctx, inner)
     if kind in KINDS:
-        return await undo_reaction(ctx, inner)
+        outcome = await undo_reaction(ctx, inner)
+        if kind == "Announce" and outcome.startswith("ignored"):
+            outcome = await undo_boost(ctx, inner)  # a boost in home timelines
+        return outcome
     if kind is None and id_of(inner) is not None:
-        # A bare id: a follow or a like/boost of this actor with that activity id.
+        # A bare id: a follow, a like/boost of this actor with that activity id, or a boost
+        # shown in home timelines.
         outcome = await undo_follow(ctx, inner)
         if outcome.startswith("ignored"):
             outcome = await undo_reaction(ctx, inner)
+        if outcome.startswith("ignored"):
+            outcome = await undo_boost(ctx, inner)
         return outcome
     return f"ignored: Undo of {kind or 'nothing'}"

@@ -18,6 +18,11 @@
 //   POST /_control/poll {to, content, options: [{name, votes}], multiple, endTime, voters,
 //                        emoji: [{name, url, mediaType}]}   Create{Question} mentioning `to`
 //   POST /_control/delete-note {note, to}   Delete{Tombstone} of a note the actor wrote, to `to`
+//   POST /_control/post {to, content, attachments, send}   a public post: Create{Note} to
+//                                           `to` (as to a follower); send=false only keeps it
+//                                           (served at its id, for a boost to be fetched)
+//   POST /_control/edit {note, to, content} Update{Note} of a note the actor wrote, to `to`
+//   POST /_control/delete-actor {to}        Delete of the actor itself (account deleted), to `to`
 //   POST /_control/signed-get {url, spec}   one GET signed as our actor; its status and body
 //
 // Failures answer 4xx/5xx with {"error": "..."}; a send that the remote refused answers 200
@@ -29,6 +34,7 @@ import {
   Collection,
   Create,
   Delete,
+  Document,
   Emoji,
   Follow,
   Image,
@@ -40,6 +46,7 @@ import {
   Question,
   Tombstone,
   Undo,
+  Update,
 } from "@fedify/vocab";
 import { Temporal } from "@js-temporal/polyfill";
 import { typeName } from "./federation.mjs";
@@ -250,6 +257,9 @@ export class Control {
       "POST reply": (body) => this.reply(body),
       "POST poll": (body) => this.poll(body),
       "POST delete-note": (body) => this.deleteNote(body),
+      "POST post": (body) => this.post(body),
+      "POST edit": (body) => this.edit(body),
+      "POST delete-actor": (body) => this.deleteActor(body),
       "POST signed-get": (body) => this.signedGet(body),
     };
   }
@@ -494,6 +504,81 @@ export class Control {
       id: new URL(`${noteId}#delete`),
       actor: this.actorId(ctx),
       object: new Tombstone({ id: new URL(noteId) }),
+      to: PUBLIC_COLLECTION,
+    });
+    return this.send(ctx, recipient, del, { sharedInbox: true });
+  }
+
+  /** A public post, as a followed account's server delivers it to a follower. */
+  async post(body) {
+    const content = need(body, "content");
+    const ctx = this.context();
+    const noteId = ctx.getObjectUri(Note, { id: crypto.randomUUID() });
+    const followers = ctx.getFollowersUri(this.username);
+    const published = Temporal.Now.instant();
+    const attachments = (body.attachments ?? []).map(
+      (a) =>
+        new Document({
+          url: new URL(a.url),
+          mediaType: a.mediaType ?? null,
+          name: a.name ?? null,
+        }),
+    );
+    const note = new Note({
+      id: noteId,
+      attribution: this.actorId(ctx),
+      content,
+      published,
+      url: noteId,
+      to: PUBLIC_COLLECTION,
+      ccs: [followers],
+      attachments,
+    });
+    this.state.notes.set(noteId.href, note);
+    if (body.send === false) return { ok: true, note: noteId.href };
+    const recipient = await this.recipient(ctx, need(body, "to"));
+    const create = new Create({
+      id: new URL(`${noteId.href}/activity`),
+      actor: this.actorId(ctx),
+      object: note,
+      published,
+      to: PUBLIC_COLLECTION,
+      ccs: [followers],
+    });
+    const result = await this.send(ctx, recipient, create, { sharedInbox: true });
+    return { ...result, note: noteId.href };
+  }
+
+  /** Update{Note}: the note with new content and `updated`. */
+  async edit(body) {
+    const noteId = need(body, "note");
+    const content = need(body, "content");
+    const ctx = this.context();
+    const note = this.state.notes.get(noteId);
+    if (note === undefined) throw new ControlError(409, `no note ${noteId}`);
+    const recipient = await this.recipient(ctx, need(body, "to"));
+    const updated = Temporal.Now.instant();
+    const edited = note.clone({ content, updated });
+    this.state.notes.set(noteId, edited);
+    const update = new Update({
+      id: new URL(`${noteId}#updates/${updated.epochMilliseconds}`),
+      actor: this.actorId(ctx),
+      object: edited,
+      published: updated,
+      to: PUBLIC_COLLECTION,
+      ccs: [ctx.getFollowersUri(this.username)],
+    });
+    return this.send(ctx, recipient, update, { sharedInbox: true });
+  }
+
+  /** Delete{actor}: the account is gone (Mastodon sends it to every known inbox). */
+  async deleteActor(body) {
+    const ctx = this.context();
+    const recipient = await this.recipient(ctx, need(body, "to"));
+    const del = new Delete({
+      id: new URL(`${this.actorId(ctx).href}#delete/${crypto.randomUUID()}`),
+      actor: this.actorId(ctx),
+      object: this.actorId(ctx),
       to: PUBLIC_COLLECTION,
     });
     return this.send(ctx, recipient, del, { sharedInbox: true });

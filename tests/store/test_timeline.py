@@ -1,0 +1,107 @@
+"""store.timeline: who a followed account's posts reach, and a business's timeline pages
+(newest first, max_id and min_id, the boost's booster, ``replied``), both backends."""
+
+from __future__ import annotations
+
+import pytest
+
+from fedi_town.store import following, social
+from fedi_town.store import timeline as timeline_store
+from fedi_town.store.db import now_ms
+from fedi_town.store.social import NoteContent
+from tests.inbound.helpers import add_business, add_post, add_remote_actor
+
+pytestmark = pytest.mark.anyio
+
+ALICE = "https://mastodon.example/users/alice"
+BOB = "https://mastodon.example/users/bob"
+
+
+def content(text: str) -> NoteContent:
+    return NoteContent(
+        in_reply_to_uri=None,
+        content_html=f"<p>{text}</p>",
+        summary=None,
+        url=None,
+        visibility="public",
+        published_at=now_ms(),
+        document={},
+        attachments=(
+            {
+                "url": "https://x.example/a.png",
+                "type": "image",
+                "media_type": None,
+                "description": "A",
+            },
+        ),
+    )
+
+
+async def test_only_accepted_follows_receive_an_accounts_posts(services):
+    bakery = await add_business(services, "bakery")
+    florist = await add_business(services, "florist")
+    alice = await add_remote_actor(services.store, ALICE)
+    for business, state in ((bakery, following.ACCEPTED), (florist, following.PENDING)):
+        row = await following.insert(
+            services.store,
+            business_id=business.id,
+            actor_id=alice.id,
+            follow_uri=f"https://town.example/f/{business.id}",
+            now=now_ms(),
+        )
+        await following.set_state(services.store, row.id, state, now=now_ms())
+    assert await timeline_store.followers_of(services.store, alice.id) == [bakery.id]
+
+
+async def test_pages_are_newest_first_with_boosters_and_replied_marks(services):
+    # Given three entries: two posts by Alice, one boost by Bob of a note by Alice
+    bakery = await add_business(services, "bakery")
+    alice = await add_remote_actor(services.store, ALICE)
+    bob = await add_remote_actor(services.store, BOB)
+    ids = []
+    for n in range(3):
+        uri = f"{ALICE}/statuses/{n}"
+        note_id = await social.insert_note(
+            services.store, uri=uri, actor_id=alice.id, content=content(f"n{n}"), now=now_ms()
+        )
+        assert await timeline_store.add(
+            services.store,
+            business_id=bakery.id,
+            note_id=note_id,
+            entry_uri=uri if n < 2 else f"{BOB}/statuses/9/activity",
+            boosted_by=None if n < 2 else bob.id,
+            now=now_ms() + n,
+        )
+        ids.append(note_id)
+    # And the bakery answered the first
+    await add_post(services, bakery, in_reply_to_uri=f"{ALICE}/statuses/0")
+
+    # When the first page of two is read
+    first = await timeline_store.page(services.store, bakery.id, limit=2)
+    # Then it is the boost then the second post
+    assert [e.note_uri for e in first] == [f"{ALICE}/statuses/2", f"{ALICE}/statuses/1"]
+    assert first[0].booster is not None and first[0].booster.uri == BOB
+    assert first[0].author.uri == ALICE
+    assert first[0].attachments[0]["url"] == "https://x.example/a.png"
+    # And the next page holds the first post, marked replied
+    older = await timeline_store.page(services.store, bakery.id, limit=2, max_id=first[-1].id)
+    assert [(e.note_uri, e.replied) for e in older] == [(f"{ALICE}/statuses/0", True)]
+    # And min_id gives what is newer, still newest first
+    newer = await timeline_store.page(services.store, bakery.id, limit=5, min_id=older[0].id)
+    assert [e.id for e in newer] == [e.id for e in first]
+
+
+async def test_the_same_entry_is_added_once(services):
+    bakery = await add_business(services, "bakery")
+    alice = await add_remote_actor(services.store, ALICE)
+    note_id = await social.insert_note(
+        services.store, uri=f"{ALICE}/s/1", actor_id=alice.id, content=content("x"), now=now_ms()
+    )
+    values = {
+        "business_id": bakery.id,
+        "note_id": note_id,
+        "entry_uri": f"{ALICE}/s/1",
+        "boosted_by": None,
+    }
+    assert await timeline_store.add(services.store, **values, now=now_ms())
+    assert not await timeline_store.add(services.store, **values, now=now_ms())

@@ -92,6 +92,7 @@ def post_json(
         "visibility": post.visibility,
         "spoiler_text": post.spoiler_text,
         "sensitive": post.sensitive,
+        "quote_policy": post.quote_policy,
         "language": post.language,
         "in_reply_to": post.in_reply_to_uri,
         "mentions": post.mentions,

@@ -28,6 +28,7 @@ from typing import Any
 
 from fedi_town.errors import Conflict, FediTownError, Unprocessable
 from fedi_town.outbound import directory
+from fedi_town.outbound import quotes as quote_revocation
 from fedi_town.outbound.audience import (
     ReplyTarget,
     Unresolved,
@@ -44,6 +45,7 @@ from fedi_town.store import businesses, outbox
 from fedi_town.store import deliveries as delivery_store
 from fedi_town.store import media as media_store
 from fedi_town.store import posts as post_store
+from fedi_town.store import quotes as quote_store
 from fedi_town.store.businesses import Business
 from fedi_town.store.db import new_id
 from fedi_town.store.effects import BusinessChanged
@@ -221,6 +223,8 @@ class Draft:
     reply: ReplyTarget | None
     media: list[Media]
     composition: Composition
+    #: anyone | followers | nobody, or None: the business's setting
+    quote_policy: str | None = None
 
 
 async def draft_post(services: Services, business: Business, data: dict[str, Any]) -> Draft:
@@ -247,6 +251,7 @@ async def draft_post(services: Services, business: Business, data: dict[str, Any
         reply=reply,
         media=media,
         composition=composition,
+        quote_policy=data.get("quote_policy"),
     )
 
 
@@ -291,6 +296,7 @@ async def create_post(services: Services, business: Business, data: dict[str, An
             scheduled_at=draft.scheduled_at,
             published_at=None if draft.scheduled_at else now,
             now=now,
+            quote_policy=draft.quote_policy,
         )
         await media_store.attach(services.store, post_id, [m.id for m in media])
         if post.is_published:
@@ -359,7 +365,7 @@ async def edit_post(
             hashtags=composition.hashtags,
             extra_inboxes=inboxes,
         )
-    for key in ("spoiler_text", "sensitive", "language"):
+    for key in ("spoiler_text", "sensitive", "language", "quote_policy"):
         if key in data:
             value = data[key]
             changes[key] = value.strip() if isinstance(value, str) and key != "language" else value
@@ -387,6 +393,8 @@ async def edit_post(
             )
             inboxes = list(dict.fromkeys([*audience, *current]))
             await _enqueue_note_activity(services, business, edited, "Update", inboxes)
+        if "quote_policy" in data:
+            await quote_revocation.revoke_disallowed(services, business, post.id)
         services.store.after_commit(BusinessChanged(business.username))
     return EditedPost(edited, unresolved)
 
@@ -413,6 +421,8 @@ async def delete_post(services: Services, business: Business, post: Post) -> Non
             services.store, post.id, ["Create", "Update", "Announce"]
         )
         await delivery_store.cancel_for_post(services.store, post.id)
+        stamps = await quote_store.of_post(services.store, post.id)
+        await quote_revocation.revoke(services, business, stamps)
         await post_store.mark_deleted(services.store, post.id, services.now_ms())
         body = activities.delete_note(post.uri, services.urls.actor(business.username))
         await outbox.enqueue(

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from fedi_town.protocol import quotes
 from fedi_town.protocol.urls import Urls
 from fedi_town.protocol.vocabulary import (
     ACTOR_CONTEXT,
@@ -385,6 +386,8 @@ class NoteInput:
     likes_count: int = 0
     shares: str | None = None
     shares_count: int = 0
+    #: who may quote it (``protocol.quotes.effective_policy``)
+    quote_policy: str = "anyone"
 
 
 def addressing(
@@ -458,8 +461,10 @@ def note(n: NoteInput, *, context: bool = True) -> Document:
         doc["likes"] = {"id": n.likes, "type": "Collection", "totalItems": n.likes_count}
     if n.shares is not None:
         doc["shares"] = {"id": n.shares, "type": "Collection", "totalItems": n.shares_count}
-    if n.visibility == "public":
-        doc["interactionPolicy"] = {"canQuote": {"automaticApproval": [AS_PUBLIC]}}
+    policy = quotes.effective_policy(n.quote_policy, "nobody", n.visibility)
+    doc["interactionPolicy"] = quotes.interaction_policy(
+        policy, actor=n.attributed_to, followers=n.followers
+    )
     return doc
 
 

@@ -22,7 +22,7 @@ from fedi_town.business.hours import (
     today_text,
 )
 from fedi_town.business.notice import current_notice
-from fedi_town.protocol import documents
+from fedi_town.protocol import documents, quotes
 from fedi_town.protocol import events as event_text
 from fedi_town.protocol.documents import Document, Image, NoteInput
 from fedi_town.protocol.urls import INSTANCE_ACTOR_USERNAME, Urls
@@ -343,6 +343,9 @@ async def note_inputs(
                 likes_count=counts[post.id]["like"],
                 shares=urls.post_shares(name, post.id),
                 shares_count=counts[post.id]["announce"],
+                quote_policy=quotes.effective_policy(
+                    post.quote_policy, business.quote_policy, post.visibility
+                ),
             )
         )
     return inputs

@@ -495,6 +495,29 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "CREATE INDEX following_uri ON following (follow_uri)",
         ],
     ),
+    (
+        12,
+        "quote policies and quote authorizations (FEP-044f)",
+        [
+            # Who may quote a business's posts: anyone | followers | nobody. A post's own
+            # setting (NULL: the business's) overrides it.
+            "ALTER TABLE businesses ADD COLUMN quote_policy TEXT NOT NULL DEFAULT 'anyone'",
+            "ALTER TABLE posts ADD COLUMN quote_policy TEXT",
+            # Quotes of our posts we granted (the QuoteAuthorization stamps, served at
+            # <post>/quotes/<id>); deleting the row revokes the stamp.
+            """CREATE TABLE quote_stamps (
+                id BIGINT PRIMARY KEY,
+                business_id BIGINT NOT NULL,
+                post_id BIGINT NOT NULL,
+                actor_id BIGINT NOT NULL,
+                quote_uri TEXT NOT NULL,
+                request_uri TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                UNIQUE (post_id, quote_uri)
+            )""",
+            "CREATE INDEX quote_stamps_actor ON quote_stamps (actor_id)",
+        ],
+    ),
 ]
 
 #: The version a migrated database is at (what ``/readyz`` expects).

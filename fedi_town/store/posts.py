@@ -32,6 +32,7 @@ EDITABLE = (
     "hashtags",
     "extra_inboxes",
     "scheduled_at",
+    "quote_policy",
 )
 _JSON_COLUMNS = frozenset({"mentions", "hashtags", "extra_inboxes"})
 
@@ -59,6 +60,8 @@ class Post:
     pinned_at: int | None
     deleted_at: int | None
     created_at: int
+    #: anyone | followers | nobody, or None: the business's setting
+    quote_policy: str | None = None
 
     @property
     def is_published(self) -> bool:
@@ -86,6 +89,7 @@ def from_row(row: Row) -> Post:
         pinned_at=row["pinned_at"],
         deleted_at=row["deleted_at"],
         created_at=int(row["created_at"]),
+        quote_policy=row.get("quote_policy"),
     )
 
 
@@ -112,6 +116,7 @@ async def insert(
     scheduled_at: int | None,
     published_at: int | None,
     now: int,
+    quote_policy: str | None = None,
 ) -> Post:
     """Write a new post (call inside the transaction that also enqueues its Create); return
     it as stored, built from what was written instead of read back (a new post is neither
@@ -119,9 +124,9 @@ async def insert(
     await store.execute(
         """INSERT INTO posts (id, business_id, uri, content_source, content_html, spoiler_text,
             sensitive, language, visibility, in_reply_to_uri, mentions, hashtags,
-            extra_inboxes, scheduled_at, published_at, created_at)
+            extra_inboxes, scheduled_at, published_at, created_at, quote_policy)
         VALUES (:id, :b, :uri, :src, :html, :cw, :sensitive, :lang, :vis, :reply, :mentions,
-            :tags, :inboxes, :scheduled, :published, :now)""",
+            :tags, :inboxes, :scheduled, :published, :now, :quote)""",
         {
             "id": post_id,
             "b": business_id,
@@ -139,6 +144,7 @@ async def insert(
             "scheduled": scheduled_at,
             "published": published_at,
             "now": now,
+            "quote": quote_policy,
         },
     )
     return Post(
@@ -161,6 +167,7 @@ async def insert(
         pinned_at=None,
         deleted_at=None,
         created_at=now,
+        quote_policy=quote_policy,
     )
 
 
@@ -178,6 +185,15 @@ async def by_uri(store: Store, uri: str) -> Post | None:
     row = await store.fetch_one(
         "SELECT * FROM posts WHERE uri = :uri AND deleted_at IS NULL AND published_at IS NOT NULL",
         {"uri": uri},
+    )
+    return from_row(row) if row else None
+
+
+async def published_by_uri(store: Store, uri: str) -> Post | None:
+    """A published post with this ``uri``, deleted or not (a request about a deleted post
+    gets a refusal, not silence)."""
+    row = await store.fetch_one(
+        "SELECT * FROM posts WHERE uri = :uri AND published_at IS NOT NULL", {"uri": uri}
     )
     return from_row(row) if row else None
 

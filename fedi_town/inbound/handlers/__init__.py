@@ -9,6 +9,7 @@ from fedi_town.inbound.context import Inbound
 from fedi_town.inbound.handlers.accounts import on_delete, on_move, on_update
 from fedi_town.inbound.handlers.follows import on_block, on_follow, on_follow_answer
 from fedi_town.inbound.handlers.notes import on_create
+from fedi_town.inbound.handlers.quotes import on_quote_request
 from fedi_town.inbound.handlers.reactions import on_reaction
 from fedi_town.inbound.handlers.reports import on_flag
 from fedi_town.inbound.handlers.undo import on_undo
@@ -29,4 +30,5 @@ HANDLERS: dict[str, Handler] = {
     "Block": on_block,
     "Flag": on_flag,
     "Move": on_move,
+    "QuoteRequest": on_quote_request,
 }

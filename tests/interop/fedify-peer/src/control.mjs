@@ -17,6 +17,12 @@
 //   POST /_control/reply {inReplyTo, content, mention}   Create{Note}
 //   POST /_control/delete-note {note, to}   Delete{Tombstone} of a note the actor wrote, to `to`
 //   POST /_control/signed-get {url, spec}   one GET signed as our actor; its status and body
+//   POST /_control/quote {object, content}  a Note quoting `object` (FEP-044f `quote`), served
+//                                           at its id, and QuoteRequest{object, instrument:
+//                                           the Note} to the object's author
+//   POST /_control/stamp {url}              fetch a QuoteAuthorization and parse it with
+//                                           Fedify's vocabulary: its type, attributedTo,
+//                                           interactingObject and interactionTarget
 //
 // Failures answer 4xx/5xx with {"error": "..."}; a send that the remote refused answers 200
 // with {"ok": false, "error": ...} so tests can assert on it.
@@ -32,6 +38,8 @@ import {
   Mention,
   Note,
   PUBLIC_COLLECTION,
+  QuoteAuthorization,
+  QuoteRequest,
   Tombstone,
   Undo,
 } from "@fedify/vocab";
@@ -244,6 +252,8 @@ export class Control {
       "POST reply": (body) => this.reply(body),
       "POST delete-note": (body) => this.deleteNote(body),
       "POST signed-get": (body) => this.signedGet(body),
+      "POST quote": (body) => this.quote(body),
+      "POST stamp": (body) => this.stamp(body),
     };
   }
 
@@ -445,6 +455,51 @@ export class Control {
       to: PUBLIC_COLLECTION,
     });
     return this.send(ctx, recipient, del, { sharedInbox: true });
+  }
+
+  /** Quote `object` in a new public Note and ask its author's consent (FEP-044f). */
+  async quote(body) {
+    const objectId = need(body, "object");
+    const content = need(body, "content");
+    const ctx = this.context();
+    const recipient = await this.recipient(ctx, await this.authorOf(ctx, objectId));
+    const noteId = ctx.getObjectUri(Note, { id: crypto.randomUUID() });
+    const note = new Note({
+      id: noteId,
+      attribution: this.actorId(ctx),
+      content,
+      quote: new URL(objectId),
+      published: Temporal.Now.instant(),
+      to: PUBLIC_COLLECTION,
+      ccs: [ctx.getFollowersUri(this.username)],
+    });
+    this.state.notes.set(noteId.href, note);
+    const request = new QuoteRequest({
+      id: this.newId(ctx, "quote-requests"),
+      actor: this.actorId(ctx),
+      object: new URL(objectId),
+      instrument: noteId,
+    });
+    const result = await this.send(ctx, recipient, request);
+    return { ...result, note: noteId.href, request: request.id.href };
+  }
+
+  /** Fetch a stamp (signed) and read it as Fedify's QuoteAuthorization. */
+  async stamp(body) {
+    const target = need(body, "url");
+    const ctx = this.context();
+    const options = await this.loaderOptions(ctx, true);
+    const object = await ctx.lookupObject(target, options);
+    if (object === null) return { found: false };
+    return {
+      found: true,
+      type: typeName(object),
+      isQuoteAuthorization: object instanceof QuoteAuthorization,
+      id: object.id?.href ?? null,
+      attributedTo: object.attributionIds?.[0]?.href ?? null,
+      interactingObject: object.interactingObjectId?.href ?? null,
+      interactionTarget: object.interactionTargetId?.href ?? null,
+    };
   }
 
   async signedGet(body) {

@@ -654,7 +654,9 @@ def mastodon_quote_note(note_id: str, a: str, post: str) -> dict[str, Any]:
         "published": "2026-12-07T12:00:00Z",
         "to": [PUBLIC],
         "cc": [f"{a}/followers"],
-        "content": f'<p>Look at this!</p><p class="quote-inline">RE: <a href="{post}">{post}</a></p>',
+        "content": (
+            f'<p>Look at this!</p><p class="quote-inline">RE: <a href="{post}">{post}</a></p>'
+        ),
         "quote": post,
         "quoteUri": post,
         "_misskey_quote": post,

@@ -79,15 +79,11 @@ async def test_narrowing_the_business_policy_revokes_a_granted_quote(
     assert changed["quote_policy"] == "nobody"
 
     # Then the stamp is revoked, and the Note now says only its author may quote it
-    await fedify_received(
-        fedify, "Delete", lambda a: (a or {}).get("object") == stamp_url
-    )
+    await fedify_received(fedify, "Delete", lambda a: (a or {}).get("object") == stamp_url)
     gone = await live.client.get(stamp_url, headers={"Accept": "application/activity+json"})
     assert gone.status_code == 404
     note = await live.client.get(post["uri"], headers={"Accept": "application/activity+json"})
-    assert note.json()["interactionPolicy"] == {
-        "canQuote": {"automaticApproval": [owner.actor]}
-    }
+    assert note.json()["interactionPolicy"] == {"canQuote": {"automaticApproval": [owner.actor]}}
 
 
 async def test_a_post_its_owner_lets_nobody_quote_refuses_fedify_a_quote(

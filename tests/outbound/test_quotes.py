@@ -66,9 +66,7 @@ async def test_an_unknown_policy_is_refused_by_name(app_client, bakery):
     assert patched.status_code == 422
 
 
-async def test_narrowing_a_post_to_followers_revokes_only_the_strangers_quote(
-    app_client, bakery
-):
+async def test_narrowing_a_post_to_followers_revokes_only_the_strangers_quote(app_client, bakery):
     store = app_client.services.store
     post = (await write_post(app_client, bakery, content="Rye today")).json()
     ann = int(await store.fetch_val("SELECT id FROM remote_actors WHERE uri = :u", {"u": ANN}))

@@ -19,10 +19,10 @@ async def test_a_stamp_is_granted_once_and_found_until_revoked(store):
     jo = await an_actor(store, "jo")
     values = dict(business_id=business.id, post_id=1, actor_id=jo.id, quote_uri=QUOTE, now=5)
     # When the request is granted twice
-    stamp, made = await quotes.grant(store, request_uri="https://social.example/qr/1", **values)
-    again, made_again = await quotes.grant(store, request_uri="https://social.example/qr/2", **values)
+    stamp, made = await quotes.grant(store, request_uri="https://social.example/r/1", **values)
+    again, repeated = await quotes.grant(store, request_uri="https://social.example/r/2", **values)
     # Then there is one stamp, carrying jo's inbox for a revocation
-    assert (made, made_again) == (True, False)
+    assert (made, repeated) == (True, False)
     assert again == stamp
     assert stamp.actor_inbox == jo.inbox and stamp.actor_uri == jo.uri
     assert await quotes.by_id(store, 1, stamp.id) == stamp

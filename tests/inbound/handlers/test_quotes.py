@@ -71,6 +71,23 @@ async def test_a_repeated_quote_request_gets_the_same_stamp_and_no_second_notifi
     assert await notification_types(services.store) == ["quote"]
 
 
+async def test_a_mastodon_quote_post_is_recognised_with_its_fallback_kept(
+    services, peer, bakery, post
+):
+    # Given alice's quote post as Mastodon 4.5 serialises it, served by her server
+    await _alice(services, peer)
+    alice = peer.actor("alice").uri
+    nid = "mastodon-shaped"
+    note = p.mastodon_quote_note(f"{peer.base}/notes/{nid}", alice, post[1])
+    peer.notes[nid] = note
+    # When her QuoteRequest arrives, then it is granted and the owner sees her post
+    assert await handle(services, p.mastodon_quote_request(alice, post[1], note["id"])) == (
+        "quote granted"
+    )
+    html = await services.store.fetch_val("SELECT content_html FROM remote_notes")
+    assert "Look at this!" in html and "RE:" in html
+
+
 async def test_an_embedded_instrument_is_fetched_all_the_same(services, peer, bakery, post):
     await _alice(services, peer)
     request, quote = _request(peer, post[1])
@@ -155,9 +172,10 @@ async def test_a_quoting_post_that_quotes_something_else_is_refused(services, pe
 
 async def test_a_quoting_post_that_is_gone_is_refused(services, peer, bakery, post):
     await _alice(services, peer)
-    request, quote = _request(peer, post[1])
+    request, _ = _request(peer, post[1])
     peer.notes.clear()
-    assert await handle(services, request) == "quote refused (their post could not be fetched (404))"
+    outcome = await handle(services, request)
+    assert outcome == "quote refused (their post could not be fetched (404))"
 
 
 async def test_a_request_about_something_not_ours_is_ignored(services, peer, bakery):

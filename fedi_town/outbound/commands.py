@@ -28,7 +28,7 @@ from typing import Any
 
 from fedi_town.errors import Conflict, FediTownError, Unprocessable
 from fedi_town.outbound import directory
-from fedi_town.outbound import quotes as quote_revocation
+from fedi_town.outbound import quotes as quoting
 from fedi_town.outbound.audience import (
     ReplyTarget,
     Unresolved,
@@ -225,6 +225,8 @@ class Draft:
     composition: Composition
     #: anyone | followers | nobody, or None: the business's setting
     quote_policy: str | None = None
+    #: the post it quotes, checked quotable
+    quote: quoting.QuoteTarget | None = None
 
 
 async def draft_post(services: Services, business: Business, data: dict[str, Any]) -> Draft:
@@ -238,6 +240,11 @@ async def draft_post(services: Services, business: Business, data: dict[str, Any
     scheduled_at = _scheduled_at(data["scheduled_at"], now) if data.get("scheduled_at") else None
     media = await _check_media(services, business, data.get("media_ids", []), None)
     reply = await _reply_target(services, data["in_reply_to"]) if data.get("in_reply_to") else None
+    quote = None
+    if data.get("quote"):
+        if scheduled_at is not None:
+            raise _problem("/quote", "a quote is posted at once: it cannot be scheduled")
+        quote = await quoting.quote_target(services, business, str(data["quote"]))
     composition = await compose(services, business, content, reply)
     if visibility == "direct" and not composition.mentions:
         raise _needs_a_mention(composition)
@@ -252,6 +259,7 @@ async def draft_post(services: Services, business: Business, data: dict[str, Any
         media=media,
         composition=composition,
         quote_policy=data.get("quote_policy"),
+        quote=quote,
     )
 
 
@@ -275,6 +283,9 @@ async def create_post(services: Services, business: Business, data: dict[str, An
     composition = draft.composition
     now = services.now_ms()
     post_id = new_id(now)
+    quote_request_uri = (
+        services.urls.activity(business.username, new_id(now)) if draft.quote else None
+    )
     async with services.store.transaction():
         # Checked again inside the transaction: another request may have taken the media.
         media = await _check_media(services, business, data.get("media_ids", []), None)
@@ -297,6 +308,8 @@ async def create_post(services: Services, business: Business, data: dict[str, An
             published_at=None if draft.scheduled_at else now,
             now=now,
             quote_policy=draft.quote_policy,
+            quote_uri=draft.quote.uri if draft.quote else None,
+            quote_request_uri=quote_request_uri,
         )
         await media_store.attach(services.store, post_id, [m.id for m in media])
         if post.is_published:
@@ -305,6 +318,14 @@ async def create_post(services: Services, business: Business, data: dict[str, An
             )
             await _enqueue_note_activity(services, business, post, "Create", inboxes)
             await directory.boost(services, business, post)
+            if draft.quote is not None and quote_request_uri is not None:
+                await quoting.request_quote(
+                    services,
+                    business,
+                    post_uri=post.uri,
+                    request_uri=quote_request_uri,
+                    target=draft.quote,
+                )
         services.store.after_commit(BusinessChanged(business.username))
     log.info(
         "business %s %s post %d (%s)",
@@ -394,7 +415,7 @@ async def edit_post(
             inboxes = list(dict.fromkeys([*audience, *current]))
             await _enqueue_note_activity(services, business, edited, "Update", inboxes)
         if "quote_policy" in data:
-            await quote_revocation.revoke_disallowed(services, business, post.id)
+            await quoting.revoke_disallowed(services, business, post.id)
         services.store.after_commit(BusinessChanged(business.username))
     return EditedPost(edited, unresolved)
 
@@ -422,7 +443,7 @@ async def delete_post(services: Services, business: Business, post: Post) -> Non
         )
         await delivery_store.cancel_for_post(services.store, post.id)
         stamps = await quote_store.of_post(services.store, post.id)
-        await quote_revocation.revoke(services, business, stamps)
+        await quoting.revoke(services, business, stamps)
         await post_store.mark_deleted(services.store, post.id, services.now_ms())
         body = activities.delete_note(post.uri, services.urls.actor(business.username))
         await outbox.enqueue(

@@ -1,21 +1,33 @@
-"""Revoking quotes a business granted (FEP-044f): when its post is deleted, or when a
-policy change means a granted quote is no longer allowed.
+"""Quotes (FEP-044f) on the business's side: revoking the quotes it granted, and asking
+to quote someone else's post.
+
+Revoking happens when its post is deleted, or when a policy change means a granted quote
+is no longer allowed.
 
 Revoking deletes the stamp (its URL then answers 404) and sends ``Delete{object: stamp
 URL}``, as Mastodon's ``RevokeQuoteService`` does, to the quoting actor and to every inbox
 our post reached (their servers may show the quote). Call inside the transaction that makes
 the change, so the revocation goes out if and only if the change sticks.
+
+Quoting: ``quote_target`` fetches the post to quote (guarded client) and checks that its
+``canQuote`` lets the business quote it; the post is then written with the quote pending
+and ``request_quote`` queues ``QuoteRequest{object: their post, instrument: ours}`` to its
+author. Their ``Accept`` (``inbound.handlers.quotes``) makes it accepted, with the stamp.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
+from fedi_town.errors import FediTownError, Unprocessable
 from fedi_town.protocol import quotes
+from fedi_town.protocol.reading import ids_of, same_host
+from fedi_town.remote import actors as remote_actors
 from fedi_town.services import Services
 from fedi_town.store import deliveries as delivery_store
-from fedi_town.store import outbox, social
+from fedi_town.store import following, moderation, outbox, social
 from fedi_town.store import posts as post_store
 from fedi_town.store import quotes as quote_store
 from fedi_town.store.businesses import Business
@@ -71,3 +83,70 @@ async def revoke_disallowed(services: Services, business: Business, post_id: int
         if not quotes.allows(policy, is_follower=is_follower):
             disallowed.append(stamp)
     return await revoke(services, business, disallowed)
+
+
+# -- the business quotes a post ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuoteTarget:
+    """A post the business may quote, and where its author's inbox is."""
+
+    uri: str
+    author: str
+    inbox: str | None
+
+
+def _refused(message: str) -> Unprocessable:
+    return Unprocessable(message, errors=[{"pointer": "/quote", "message": message}])
+
+
+async def quote_target(services: Services, business: Business, uri: str) -> QuoteTarget:
+    """The post at ``uri`` if its author lets the business quote it; else a 422 naming
+    ``/quote``. Only posts elsewhere: a post on this instance is refused."""
+    if uri.startswith(services.urls.base + "/"):
+        raise _refused("quoting a post on this instance is not possible yet")
+    fetcher = services.fetcher()
+    try:
+        note = await remote_actors.fetch_document(fetcher, uri)
+    except FediTownError:
+        raise _refused("that post could not be fetched") from None
+    authors = [a for a in ids_of(note.get("attributedTo")) if same_host(a, uri)]
+    if not authors:
+        raise _refused("that post has no author on its own server")
+    if await moderation.blocking(services.store, authors[0], business.id) is not None:
+        raise _refused("you blocked its author or their server")
+    try:
+        author = await remote_actors.known_or_fetch(fetcher, authors[0])
+    except FediTownError:
+        raise _refused("the author of that post could not be fetched") from None
+    followed = await following.of_actor(services.store, business.id, author.id)
+    allowed = quotes.quote_allowed(
+        note,
+        actor=services.urls.actor(business.username),
+        author_followers=author.followers_uri,
+        following_author=followed is not None and followed.state == following.ACCEPTED,
+    )
+    if not allowed:
+        raise _refused("its author does not let you quote it")
+    return QuoteTarget(uri, author.uri, author.inbox or author.shared_inbox)
+
+
+async def request_quote(
+    services: Services, business: Business, *, post_uri: str, request_uri: str, target: QuoteTarget
+) -> None:
+    """Queue QuoteRequest{object: their post, instrument: ours} to the author (inside the
+    transaction that writes our post)."""
+    body = quotes.quote_request(
+        id=request_uri,
+        actor=services.urls.actor(business.username),
+        quoted=target.uri,
+        quote=post_uri,
+    )
+    await outbox.enqueue(
+        services.store,
+        business_id=business.id,
+        body=body,
+        inboxes=[target.inbox] if target.inbox else [],
+        now=services.now_ms(),
+    )

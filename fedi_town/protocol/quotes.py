@@ -17,6 +17,7 @@ downgrades their policy the same way). Manual approval is not offered.
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from fedi_town.protocol.vocabulary import AS_CONTEXT, AS_PUBLIC
@@ -126,6 +127,37 @@ def quote_request(*, id: str, actor: str, quoted: str, quote: str) -> Document:
         "object": quoted,
         "instrument": quote,
     }
+
+
+def fallback_html(quoted: str) -> str:
+    """What a quoting post adds to its content for servers that do not show quotes
+    (Mastodon's ``quote-inline`` paragraph, which Mastodon hides when it shows the quote)."""
+    href = html.escape(quoted, quote=True)
+    return f'<p class="quote-inline">RE: <a href="{href}">{html.escape(quoted)}</a></p>'
+
+
+def quote_allowed(
+    note: Any, *, actor: str, author_followers: str | None, following_author: bool
+) -> bool:
+    """Whether the post ``note`` lets ``actor`` quote it, by its ``canQuote`` (automatic or
+    manual approval: a manual one is asked all the same): the public, ``actor`` itself, or
+    the author's followers when ``following_author``. No policy: not quotable (as Mastodon
+    4.5 treats posts without one)."""
+    if not isinstance(note, dict):
+        return False
+    policy = note.get("interactionPolicy")
+    can_quote = policy.get("canQuote") if isinstance(policy, dict) else None
+    if not isinstance(can_quote, dict):
+        return False
+    approved: set[str] = set()
+    for key in ("automaticApproval", "manualApproval"):
+        value = can_quote.get(key)
+        approved |= {
+            v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)
+        }
+    if approved & {AS_PUBLIC, "as:Public", "Public", actor}:
+        return True
+    return following_author and author_followers is not None and author_followers in approved
 
 
 #: Properties in which a post names the post it quotes, most specific first (FEP-044f

@@ -346,6 +346,10 @@ async def note_inputs(
                 quote_policy=quotes.effective_policy(
                     post.quote_policy, business.quote_policy, post.visibility
                 ),
+                quote=post.quote_uri,
+                quote_authorization=post.quote_authorization
+                if post.quote_state == "accepted"
+                else None,
             )
         )
     return inputs

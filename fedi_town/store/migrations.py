@@ -503,6 +503,13 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             # setting (NULL: the business's) overrides it.
             "ALTER TABLE businesses ADD COLUMN quote_policy TEXT NOT NULL DEFAULT 'anyone'",
             "ALTER TABLE posts ADD COLUMN quote_policy TEXT",
+            # A post of ours quoting another: the quoted post's id, our QuoteRequest's id,
+            # pending | accepted | rejected, and the stamp its author granted.
+            "ALTER TABLE posts ADD COLUMN quote_uri TEXT",
+            "ALTER TABLE posts ADD COLUMN quote_request_uri TEXT",
+            "ALTER TABLE posts ADD COLUMN quote_state TEXT",
+            "ALTER TABLE posts ADD COLUMN quote_authorization TEXT",
+            "CREATE INDEX posts_quote_request ON posts (quote_request_uri)",
             # Quotes of our posts we granted (the QuoteAuthorization stamps, served at
             # <post>/quotes/<id>); deleting the row revokes the stamp.
             """CREATE TABLE quote_stamps (

@@ -62,6 +62,12 @@ class Post:
     created_at: int
     #: anyone | followers | nobody, or None: the business's setting
     quote_policy: str | None = None
+    #: the post this one quotes, our QuoteRequest's id, pending | accepted | rejected, and
+    #: the QuoteAuthorization its author granted
+    quote_uri: str | None = None
+    quote_request_uri: str | None = None
+    quote_state: str | None = None
+    quote_authorization: str | None = None
 
     @property
     def is_published(self) -> bool:
@@ -90,6 +96,10 @@ def from_row(row: Row) -> Post:
         deleted_at=row["deleted_at"],
         created_at=int(row["created_at"]),
         quote_policy=row.get("quote_policy"),
+        quote_uri=row.get("quote_uri"),
+        quote_request_uri=row.get("quote_request_uri"),
+        quote_state=row.get("quote_state"),
+        quote_authorization=row.get("quote_authorization"),
     )
 
 
@@ -117,6 +127,8 @@ async def insert(
     published_at: int | None,
     now: int,
     quote_policy: str | None = None,
+    quote_uri: str | None = None,
+    quote_request_uri: str | None = None,
 ) -> Post:
     """Write a new post (call inside the transaction that also enqueues its Create); return
     it as stored, built from what was written instead of read back (a new post is neither
@@ -124,9 +136,11 @@ async def insert(
     await store.execute(
         """INSERT INTO posts (id, business_id, uri, content_source, content_html, spoiler_text,
             sensitive, language, visibility, in_reply_to_uri, mentions, hashtags,
-            extra_inboxes, scheduled_at, published_at, created_at, quote_policy)
+            extra_inboxes, scheduled_at, published_at, created_at, quote_policy, quote_uri,
+            quote_request_uri, quote_state)
         VALUES (:id, :b, :uri, :src, :html, :cw, :sensitive, :lang, :vis, :reply, :mentions,
-            :tags, :inboxes, :scheduled, :published, :now, :quote)""",
+            :tags, :inboxes, :scheduled, :published, :now, :quote, :quote_uri, :quote_request,
+            :quote_state)""",
         {
             "id": post_id,
             "b": business_id,
@@ -145,6 +159,9 @@ async def insert(
             "published": published_at,
             "now": now,
             "quote": quote_policy,
+            "quote_uri": quote_uri,
+            "quote_request": quote_request_uri,
+            "quote_state": "pending" if quote_uri else None,
         },
     )
     return Post(
@@ -168,6 +185,9 @@ async def insert(
         deleted_at=None,
         created_at=now,
         quote_policy=quote_policy,
+        quote_uri=quote_uri,
+        quote_request_uri=quote_request_uri,
+        quote_state="pending" if quote_uri else None,
     )
 
 
@@ -196,6 +216,25 @@ async def published_by_uri(store: Store, uri: str) -> Post | None:
         "SELECT * FROM posts WHERE uri = :uri AND published_at IS NOT NULL", {"uri": uri}
     )
     return from_row(row) if row else None
+
+
+async def by_quote_request(store: Store, request_uri: str) -> Post | None:
+    """The live post whose QuoteRequest has this id."""
+    row = await store.fetch_one(
+        "SELECT * FROM posts WHERE quote_request_uri = :r AND deleted_at IS NULL",
+        {"r": request_uri},
+    )
+    return from_row(row) if row else None
+
+
+async def set_quote_answer(
+    store: Store, post_id: int, *, state: str, authorization: str | None
+) -> None:
+    """Record the quoted author's answer: accepted with its stamp, or rejected/revoked."""
+    await store.execute(
+        "UPDATE posts SET quote_state = :s, quote_authorization = :a WHERE id = :id",
+        {"s": state, "a": authorization, "id": post_id},
+    )
 
 
 async def page(store: Store, business_id: int, *, max_id: int | None, limit: int) -> list[Post]:

@@ -16,6 +16,11 @@ request about one of our posts, to the requesting actor's inbox:
 A request that names no usable object or instrument is unusable (``BadActivity``); one
 about something that is not our post is ignored. A server in trouble while we fetch their
 post (5xx, unreachable) makes the item try again later.
+
+``Accept``/``Reject`` of a ``QuoteRequest`` a business sent (found by the request's id)
+answer its quote: an Accept's ``result`` (the stamp, on the sender's host) is fetched and
+must name our post and theirs; the post then carries it as ``quoteAuthorization`` and an
+``Update`` goes to everyone who got it. Any other Accept/Reject is about a Follow.
 """
 
 from __future__ import annotations
@@ -24,8 +29,9 @@ import logging
 from typing import Any
 
 from fedi_town.inbound.context import Inbound
+from fedi_town.inbound.handlers.follows import on_follow_answer
 from fedi_town.inbound.handlers.notes import note_content
-from fedi_town.protocol import quotes
+from fedi_town.protocol import activities, quotes
 from fedi_town.protocol.reading import (
     BadActivity,
     id_of,
@@ -37,11 +43,14 @@ from fedi_town.protocol.reading import (
 from fedi_town.remote import actors as remote_actors
 from fedi_town.remote.errors import BadResponse, FetchFailed
 from fedi_town.store import businesses, notifications, outbox, social
+from fedi_town.store import deliveries as delivery_store
 from fedi_town.store import posts as post_store
 from fedi_town.store import quotes as quote_store
 from fedi_town.store.actors import RemoteActor
 from fedi_town.store.businesses import Business
 from fedi_town.store.db import new_id
+from fedi_town.store.document_inputs import note_inputs
+from fedi_town.store.effects import BusinessChanged
 from fedi_town.store.posts import Post
 
 log = logging.getLogger(__name__)
@@ -154,4 +163,70 @@ async def _answer(
     inbox = actor.inbox or actor.shared_inbox
     await outbox.enqueue(
         ctx.store, business_id=business.id, body=body, inboxes=[inbox] if inbox else [], now=now
+    )
+
+
+# -- answers to the QuoteRequests our businesses send ------------------------------------------
+
+
+async def on_answer(ctx: Inbound) -> str:
+    """Accept/Reject: of a business's QuoteRequest (matched by its id), else of a Follow."""
+    request_uri = id_of(ctx.object)
+    post = None
+    if is_plain_id(request_uri):
+        assert request_uri is not None
+        post = await post_store.by_quote_request(ctx.store, request_uri)
+    if post is None:
+        return await on_follow_answer(ctx)
+    if not same_host(ctx.actor_uri, post.quote_uri):
+        return "ignored: an answer about a quote from another server"
+    if ctx.type == "Reject":
+        async with ctx.store.transaction():
+            await post_store.set_quote_answer(
+                ctx.store, post.id, state="rejected", authorization=None
+            )
+        return "quote rejected"
+    stamp_url = id_of(ctx.activity.get("result"))
+    if not is_plain_id(stamp_url) or not same_host(stamp_url, ctx.actor_uri):
+        raise BadActivity("Accept of a QuoteRequest without a stamp on its host")
+    assert stamp_url is not None
+    if not await _stamp_holds(ctx, stamp_url, post):
+        return "ignored: the stamp does not name this quote"
+    business = await businesses.by_id(ctx.store, post.business_id)
+    assert business is not None
+    async with ctx.store.transaction():
+        await post_store.set_quote_answer(
+            ctx.store, post.id, state="accepted", authorization=stamp_url
+        )
+        accepted = await post_store.by_id(ctx.store, business.id, post.id)
+        assert accepted is not None
+        (note,) = await note_inputs(ctx.store, ctx.services.urls, business, [accepted])
+        now = ctx.services.now_ms()
+        body = activities.update_note(f"{post.uri}#updates/{now}", note)
+        await outbox.enqueue(
+            ctx.store,
+            business_id=business.id,
+            body=body,
+            inboxes=await delivery_store.audience_inboxes(ctx.store, post.id),
+            post_id=post.id,
+            now=now,
+        )
+        ctx.store.after_commit(BusinessChanged(business.username))
+    return "quote accepted"
+
+
+async def _stamp_holds(ctx: Inbound, stamp_url: str, post: Post) -> bool:
+    """The stamp, fetched, lets our post quote the one it quotes."""
+    try:
+        stamp = await remote_actors.fetch_document(ctx.services.fetcher(), stamp_url)
+    except BadResponse:
+        return False
+    except FetchFailed as exc:
+        if 400 <= exc.status < 500 and exc.status != 429:
+            return False
+        raise
+    return (
+        id_of(stamp.get("interactingObject")) == post.uri
+        and id_of(stamp.get("interactionTarget")) == post.quote_uri
+        and ctx.actor_uri in ids_of(stamp.get("attributedTo"))
     )

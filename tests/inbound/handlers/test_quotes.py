@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import pytest
 
+from fedi_town.errors import Unprocessable
+from fedi_town.outbound import commands
 from fedi_town.outbound import quotes as revocation
 from fedi_town.store import businesses, moderation
+from fedi_town.store import posts as post_store
 from fedi_town.store import quotes as quote_store
 from fedi_town.store.db import now_ms
+from fedi_town.store.document_inputs import note_document
 from tests.inbound import payloads as p
 from tests.inbound.helpers import (
     add_post,
@@ -21,6 +25,8 @@ from tests.inbound.helpers import (
 )
 
 pytestmark = pytest.mark.anyio
+
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 
 
 async def _alice(services, peer):
@@ -238,3 +244,88 @@ async def test_narrowing_the_policy_revokes_only_what_it_no_longer_allows(
     async with services.store.transaction():
         assert await revocation.revoke_disallowed(services, changed, None) == 1
     assert await count(services.store, "quote_stamps") == 0
+
+
+# -- the business quotes a post elsewhere ------------------------------------------------------
+
+
+async def _business_quotes(services, bakery, peer, **policy):
+    """The bakery quotes a note of alice's that carries ``interactionPolicy`` ``policy``."""
+    await _alice(services, peer)
+    note = peer.add_note("alice", "<p>Our market opens Sunday</p>", **policy)
+    created = await commands.create_post(
+        services, bakery, {"content": "See you there!", "quote": note["id"]}
+    )
+    return note, created.post
+
+
+async def test_the_business_quotes_a_post_that_allows_it_and_waits_for_the_accept(
+    services, peer, bakery, biz
+):
+    # Given a note of alice's that anyone may quote
+    note, post = await _business_quotes(
+        services, bakery, peer, interactionPolicy={"canQuote": {"automaticApproval": [PUBLIC]}}
+    )
+    # Then the post is pending, and a QuoteRequest naming both posts goes to alice's inbox
+    assert (post.quote_uri, post.quote_state) == (note["id"], "pending")
+    [request] = await outgoing(services.store, "QuoteRequest")
+    assert request["inboxes"] == [f"{peer.actor('alice').uri}/inbox"]
+    assert (request["body"]["object"], request["body"]["instrument"]) == (note["id"], post.uri)
+    served = await note_document(services.store, services.urls, bakery, post)
+    assert served["quote"] == note["id"] and "quoteAuthorization" not in served
+    assert 'class="quote-inline"' in served["content"]
+    # When alice's server accepts with a stamp it serves
+    stamp = peer.add_note("alice", "", type="QuoteAuthorization")
+    stamp.update(attributedTo=peer.actor("alice").uri, interactingObject=post.uri)
+    stamp["interactionTarget"] = note["id"]
+    accept = {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": f"{peer.actor('alice').uri}#accepts/quote_requests/1",
+        "type": "Accept",
+        "actor": peer.actor("alice").uri,
+        "object": {k: v for k, v in request["body"].items() if k != "@context"},
+        "result": stamp["id"],
+    }
+    assert await handle(services, accept) == "quote accepted"
+    # Then the post carries the stamp
+    accepted = await post_store.by_id(services.store, bakery.id, post.id)
+    assert (accepted.quote_state, accepted.quote_authorization) == ("accepted", stamp["id"])
+    served = await note_document(services.store, services.urls, bakery, accepted)
+    assert served["quoteAuthorization"] == stamp["id"]
+    assert len(await outgoing(services.store, "Update")) == 1
+
+
+async def test_a_stamp_that_names_another_quote_is_not_taken(services, peer, bakery):
+    _, post = await _business_quotes(
+        services, bakery, peer, interactionPolicy={"canQuote": {"automaticApproval": [PUBLIC]}}
+    )
+    [request] = await outgoing(services.store, "QuoteRequest")
+    stamp = peer.add_note("alice", "", type="QuoteAuthorization", interactingObject="x")
+    accept = {
+        "id": f"{peer.actor('alice').uri}#accepts/1",
+        "type": "Accept",
+        "actor": peer.actor("alice").uri,
+        "object": request["body"]["id"],
+        "result": stamp["id"],
+    }
+    assert await handle(services, accept) == "ignored: the stamp does not name this quote"
+    reject = accept | {"type": "Reject", "id": f"{peer.actor('alice').uri}#rejects/1"}
+    assert await handle(services, reject) == "quote rejected"
+    stored = await post_store.by_id(services.store, bakery.id, post.id)
+    assert stored.quote_state == "rejected"
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [{}, {"interactionPolicy": {"canQuote": {"automaticApproval": ["https://x.example/u/me"]}}}],
+    ids=["no-policy", "only-its-author"],
+)
+async def test_a_post_whose_author_does_not_allow_quotes_is_refused_by_name(
+    services, peer, bakery, policy
+):
+    with pytest.raises(Unprocessable) as refused:
+        await _business_quotes(services, bakery, peer, **policy)
+    assert refused.value.errors == [
+        {"pointer": "/quote", "message": "its author does not let you quote it"}
+    ]
+    assert await outgoing(services.store) == []

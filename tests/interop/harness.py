@@ -370,6 +370,11 @@ class FedifyClient:
         )
         return result
 
+    async def quotable_note(self, content: str) -> str:
+        """A public note anyone may quote; the peer grants QuoteRequests for it. Its id."""
+        result: dict[str, Any] = await self._call("POST", "quotable-note", {"content": content})
+        return str(result["note"])
+
     async def stamp(self, url: str) -> dict[str, Any]:
         """Fetch a QuoteAuthorization as Fedify parses it: {found, type, isQuoteAuthorization,
         id, attributedTo, interactingObject, interactionTarget}."""

@@ -11,6 +11,7 @@ import pytest
 
 from tests.interop.harness import FedifyClient
 from tests.interop.owner import Owner, fedify_received
+from tests.live import wait_until
 
 pytestmark = pytest.mark.anyio
 
@@ -96,3 +97,32 @@ async def test_a_post_its_owner_lets_nobody_quote_refuses_fedify_a_quote(
     assert reject["verified"], reject
     assert [a for a in await fedify.received() if a["type"] == "Accept"] == []
     assert await owner.notifications("quote") == []
+
+
+async def test_the_business_quotes_a_fedify_post_and_carries_the_stamp_fedify_grants(
+    live: Any, fedify: FedifyClient
+) -> None:
+    # Given a Fedify note anyone may quote
+    owner = await Owner.create(live, "corner_bakery")
+    quoted = await fedify.quotable_note("<p>Market on Sunday</p>")
+
+    # When the owner quotes it
+    post = await owner.post("We will be there!", quote=quoted)
+    assert post["quote"] == {"uri": quoted, "state": "pending", "authorization": None}
+
+    # Then Fedify receives a verified QuoteRequest naming both posts, and grants it
+    request = await fedify_received(fedify, "QuoteRequest")
+    assert request["verified"], request
+    assert (request["json"]["object"], request["json"]["instrument"]) == (quoted, post["uri"])
+
+    async def accepted() -> dict[str, Any] | None:
+        found = await owner.read(post["id"])
+        return found if found["quote"]["state"] == "accepted" else None
+
+    done = await wait_until(accepted, timeout=15)
+    stamp = done["quote"]["authorization"]
+    assert "/stamps/" in stamp
+    # And the Note we serve carries the quote and its authorization
+    note = await live.client.get(post["uri"], headers={"Accept": "application/activity+json"})
+    assert note.json()["quote"] == quoted
+    assert note.json()["quoteAuthorization"] == stamp

@@ -20,6 +20,8 @@
 //   POST /_control/quote {object, content}  a Note quoting `object` (FEP-044f `quote`), served
 //                                           at its id, and QuoteRequest{object, instrument:
 //                                           the Note} to the object's author
+//   POST /_control/quotable-note {content} a public Note anyone may quote (canQuote: Public);
+//                                           its QuoteRequests are granted with a stamp
 //   POST /_control/stamp {url}              fetch a QuoteAuthorization and parse it with
 //                                           Fedify's vocabulary: its type, attributedTo,
 //                                           interactingObject and interactionTarget
@@ -33,6 +35,8 @@ import {
   Create,
   Delete,
   Follow,
+  InteractionPolicy,
+  InteractionRule,
   isActor,
   Like,
   Mention,
@@ -253,6 +257,7 @@ export class Control {
       "POST delete-note": (body) => this.deleteNote(body),
       "POST signed-get": (body) => this.signedGet(body),
       "POST quote": (body) => this.quote(body),
+      "POST quotable-note": (body) => this.quotableNote(body),
       "POST stamp": (body) => this.stamp(body),
     };
   }
@@ -482,6 +487,26 @@ export class Control {
     });
     const result = await this.send(ctx, recipient, request);
     return { ...result, note: noteId.href, request: request.id.href };
+  }
+
+  /** A public Note anyone may quote, served at its id (no activity is sent). */
+  async quotableNote(body) {
+    const content = need(body, "content");
+    const ctx = this.context();
+    const noteId = ctx.getObjectUri(Note, { id: crypto.randomUUID() });
+    const note = new Note({
+      id: noteId,
+      attribution: this.actorId(ctx),
+      content,
+      published: Temporal.Now.instant(),
+      to: PUBLIC_COLLECTION,
+      ccs: [ctx.getFollowersUri(this.username)],
+      interactionPolicy: new InteractionPolicy({
+        canQuote: new InteractionRule({ automaticApprovals: [PUBLIC_COLLECTION] }),
+      }),
+    });
+    this.state.notes.set(noteId.href, note);
+    return { note: noteId.href };
   }
 
   /** Fetch a stamp (signed) and read it as Fedify's QuoteAuthorization. */

@@ -510,6 +510,8 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "ALTER TABLE posts ADD COLUMN quote_state TEXT",
             "ALTER TABLE posts ADD COLUMN quote_authorization TEXT",
             "CREATE INDEX posts_quote_request ON posts (quote_request_uri)",
+            # A Delete of any note is checked against the stamps our posts carry.
+            "CREATE INDEX posts_quote_authorization ON posts (quote_authorization)",
             # Quotes of our posts we granted (the QuoteAuthorization stamps, served at
             # <post>/quotes/<id>); deleting the row revokes the stamp.
             """CREATE TABLE quote_stamps (

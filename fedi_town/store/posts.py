@@ -227,6 +227,15 @@ async def by_quote_request(store: Store, request_uri: str) -> Post | None:
     return from_row(row) if row else None
 
 
+async def by_quote_authorization(store: Store, stamp_uri: str) -> Post | None:
+    """The live post carrying this stamp (the quote its author granted)."""
+    row = await store.fetch_one(
+        "SELECT * FROM posts WHERE quote_authorization = :s AND deleted_at IS NULL",
+        {"s": stamp_uri},
+    )
+    return from_row(row) if row else None
+
+
 async def set_quote_answer(
     store: Store, post_id: int, *, state: str, authorization: str | None
 ) -> None:

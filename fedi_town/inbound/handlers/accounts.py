@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from fedi_town.inbound.context import Inbound
 from fedi_town.inbound.handlers.notes import STORED_TYPES, delete_note, on_update_note
+from fedi_town.inbound.handlers.quotes import on_stamp_deleted
 from fedi_town.protocol.reading import first_type, id_of, types_of
 from fedi_town.remote import actors as remote_actors
 from fedi_town.remote.actors import ACTOR_TYPES
@@ -48,6 +49,9 @@ async def on_delete(ctx: Inbound) -> str:
         return "ignored: Delete of nothing"
     if target == ctx.actor_uri:
         return await delete_account(ctx)
+    revoked = await on_stamp_deleted(ctx, target)
+    if revoked is not None:
+        return revoked
     return await delete_note(ctx, target)
 
 

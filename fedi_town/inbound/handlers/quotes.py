@@ -20,7 +20,9 @@ post (5xx, unreachable) makes the item try again later.
 ``Accept``/``Reject`` of a ``QuoteRequest`` a business sent (found by the request's id)
 answer its quote: an Accept's ``result`` (the stamp, on the sender's host) is fetched and
 must name our post and theirs; the post then carries it as ``quoteAuthorization`` and an
-``Update`` goes to everyone who got it. Any other Accept/Reject is about a Follow.
+``Update`` goes to everyone who got it. Any other Accept/Reject is about a Follow. A
+``Delete`` of that stamp by its author revokes it: the quote is marked revoked and the
+Note, without the stamp, is sent again.
 """
 
 from __future__ import annotations
@@ -192,15 +194,34 @@ async def on_answer(ctx: Inbound) -> str:
     assert stamp_url is not None
     if not await _stamp_holds(ctx, stamp_url, post):
         return "ignored: the stamp does not name this quote"
+    await _answered(ctx, post, state="accepted", authorization=stamp_url)
+    return "quote accepted"
+
+
+async def on_stamp_deleted(ctx: Inbound, uri: str) -> str | None:
+    """Delete of the stamp one of our posts carries, by the quoted post's server: the quote
+    is revoked. None when ``uri`` is no stamp of ours (the Delete is about something else)."""
+    post = await post_store.by_quote_authorization(ctx.store, uri)
+    if post is None:
+        return None
+    if not same_host(ctx.actor_uri, uri):
+        return "ignored: Delete of a stamp from another server"
+    await _answered(ctx, post, state="revoked", authorization=None)
+    return "quote revoked"
+
+
+async def _answered(ctx: Inbound, post: Post, *, state: str, authorization: str | None) -> None:
+    """Record the answer and send the Note again (with or without its stamp) to everyone
+    who got it; no ``updated``: Mastodon applies quote changes without one."""
     business = await businesses.by_id(ctx.store, post.business_id)
     assert business is not None
     async with ctx.store.transaction():
         await post_store.set_quote_answer(
-            ctx.store, post.id, state="accepted", authorization=stamp_url
+            ctx.store, post.id, state=state, authorization=authorization
         )
-        accepted = await post_store.by_id(ctx.store, business.id, post.id)
-        assert accepted is not None
-        (note,) = await note_inputs(ctx.store, ctx.services.urls, business, [accepted])
+        answered = await post_store.by_id(ctx.store, business.id, post.id)
+        assert answered is not None
+        (note,) = await note_inputs(ctx.store, ctx.services.urls, business, [answered])
         now = ctx.services.now_ms()
         body = activities.update_note(f"{post.uri}#updates/{now}", note)
         await outbox.enqueue(
@@ -212,7 +233,6 @@ async def on_answer(ctx: Inbound) -> str:
             now=now,
         )
         ctx.store.after_commit(BusinessChanged(business.username))
-    return "quote accepted"
 
 
 async def _stamp_holds(ctx: Inbound, stamp_url: str, post: Post) -> bool:

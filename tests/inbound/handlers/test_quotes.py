@@ -293,6 +293,19 @@ async def test_the_business_quotes_a_post_that_allows_it_and_waits_for_the_accep
     served = await note_document(services.store, services.urls, bakery, accepted)
     assert served["quoteAuthorization"] == stamp["id"]
     assert len(await outgoing(services.store, "Update")) == 1
+    # When alice's server later deletes the stamp, the quote is revoked and sent again
+    revoke = {
+        "id": f"{stamp['id']}#delete",
+        "type": "Delete",
+        "actor": peer.actor("alice").uri,
+        "object": stamp["id"],
+    }
+    assert await handle(services, revoke) == "quote revoked"
+    revoked = await post_store.by_id(services.store, bakery.id, post.id)
+    assert (revoked.quote_state, revoked.quote_authorization) == ("revoked", None)
+    served = await note_document(services.store, services.urls, bakery, revoked)
+    assert "quoteAuthorization" not in served
+    assert len(await outgoing(services.store, "Update")) == 2
 
 
 async def test_a_stamp_that_names_another_quote_is_not_taken(services, peer, bakery):

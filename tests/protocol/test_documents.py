@@ -239,3 +239,18 @@ def test_an_actor_with_a_website_credits_its_domain_on_link_previews():
     actor = documents.actor(_actor_input(website="https://www.bakery.example/"))
     assert actor["attributionDomains"] == ["bakery.example"]
     assert "attributionDomains" not in documents.actor(_actor_input())
+
+
+def test_a_quoting_note_names_the_quote_three_ways_with_a_fallback_and_its_stamp():
+    quoted = "https://social.example/users/alice/statuses/9"
+    note = documents.note(
+        _note(quote=quoted, quote_authorization=f"{quoted}/stamps/1", language="en")
+    )
+    assert note["quote"] == note["quoteUri"] == note["_misskey_quote"] == quoted
+    assert note["quoteAuthorization"] == f"{quoted}/stamps/1"
+    assert note["content"].endswith(
+        f'<p class="quote-inline">RE: <a href="{quoted}">{quoted}</a></p>'
+    )
+    assert note["contentMap"]["en"] == note["content"]
+    assert note["@context"][1]["quote"]["@id"] == "https://w3id.org/fep/044f#quote"
+    assert "quote" not in documents.note(_note())

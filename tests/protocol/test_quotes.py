@@ -106,3 +106,43 @@ def test_a_quote_request_names_both_posts():
         THEIRS,
         POST,
     )
+
+
+@pytest.mark.parametrize(
+    ("approved", "following", "allowed"),
+    [
+        ({"automaticApproval": [AS_PUBLIC]}, False, True),
+        ({"automaticApproval": "as:Public"}, False, True),
+        ({"manualApproval": [AS_PUBLIC]}, False, True),
+        ({"automaticApproval": [ACTOR]}, False, True),
+        ({"automaticApproval": ["https://social.example/users/alice/followers"]}, True, True),
+        ({"automaticApproval": ["https://social.example/users/alice/followers"]}, False, False),
+        ({"automaticApproval": ["https://social.example/users/alice"]}, True, False),
+        ({}, False, False),
+    ],
+)
+def test_whether_a_post_elsewhere_lets_the_business_quote_it(approved, following, allowed):
+    note = {"id": THEIRS, "interactionPolicy": {"canQuote": approved}}
+    assert (
+        quotes.quote_allowed(
+            note,
+            actor=ACTOR,
+            author_followers="https://social.example/users/alice/followers",
+            following_author=following,
+        )
+        is allowed
+    )
+
+
+@pytest.mark.parametrize("note", [None, {}, {"interactionPolicy": "x"}, {"interactionPolicy": {}}])
+def test_a_post_without_a_quote_policy_is_not_quotable(note):
+    assert not quotes.quote_allowed(
+        note, actor=ACTOR, author_followers=None, following_author=False
+    )
+
+
+def test_the_fallback_links_the_quoted_post_escaped():
+    assert quotes.fallback_html('https://x.example/a?b=1&c="2"') == (
+        '<p class="quote-inline">RE: <a href="https://x.example/a?b=1&amp;c=&quot;2&quot;">'
+        "https://x.example/a?b=1&amp;c=&quot;2&quot;</a></p>"
+    )

@@ -525,6 +525,7 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 UNIQUE (post_id, quote_uri)
             )""",
             "CREATE INDEX quote_stamps_actor ON quote_stamps (actor_id)",
+            "CREATE INDEX quote_stamps_quote ON quote_stamps (quote_uri)",
         ],
     ),
 ]

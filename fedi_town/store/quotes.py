@@ -106,3 +106,16 @@ async def of_business(store: Store, business_id: int) -> list[Stamp]:
 async def revoke(store: Store, stamp_id: int) -> None:
     """Delete a stamp: its URL stops answering."""
     await store.execute("DELETE FROM quote_stamps WHERE id = :id", {"id": stamp_id})
+
+
+async def forget_quote(store: Store, quote_uri: str, actor_uri: str) -> int:
+    """The quoting post is gone (its author deleted it): drop its stamps, nothing to tell
+    anyone. Return how many."""
+    rows = await store.fetch_all(
+        "SELECT s.id FROM quote_stamps s JOIN remote_actors a ON a.id = s.actor_id "
+        "WHERE s.quote_uri = :q AND a.uri = :a",
+        {"q": quote_uri, "a": actor_uri},
+    )
+    for row in rows:
+        await revoke(store, int(row["id"]))
+    return len(rows)

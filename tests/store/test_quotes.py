@@ -33,3 +33,14 @@ async def test_a_stamp_is_granted_once_and_found_until_revoked(store):
     await quotes.revoke(store, stamp.id)
     assert await quotes.by_id(store, 1, stamp.id) is None
     assert await quotes.of_post(store, 1) == []
+
+
+async def test_a_deleted_quote_forgets_its_stamps_only_when_its_author_deletes_it(store):
+    business = await a_business(store)
+    jo = await an_actor(store, "jo")
+    values = dict(business_id=business.id, actor_id=jo.id, quote_uri=QUOTE, now=5)
+    await quotes.grant(store, post_id=1, request_uri="https://social.example/r/1", **values)
+    await quotes.grant(store, post_id=2, request_uri="https://social.example/r/2", **values)
+    assert await quotes.forget_quote(store, QUOTE, "https://remote.test/users/other") == 0
+    assert await quotes.forget_quote(store, QUOTE, jo.uri) == 2
+    assert await quotes.of_business(store, business.id) == []

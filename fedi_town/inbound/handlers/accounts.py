@@ -15,6 +15,7 @@ from fedi_town.remote import actors as remote_actors
 from fedi_town.remote.actors import ACTOR_TYPES
 from fedi_town.store import actors as store_actors
 from fedi_town.store import inbox as inbox_store
+from fedi_town.store import quotes as quote_store
 from fedi_town.store import social
 
 
@@ -52,6 +53,8 @@ async def on_delete(ctx: Inbound) -> str:
     revoked = await on_stamp_deleted(ctx, target)
     if revoked is not None:
         return revoked
+    async with ctx.store.transaction():  # a quote of our post deleted: its stamps go too
+        await quote_store.forget_quote(ctx.store, target, ctx.actor_uri)
     return await delete_note(ctx, target)
 
 

@@ -226,6 +226,21 @@ async def test_deleting_a_quoted_post_revokes_its_stamps(services, peer, bakery,
     assert stamp.actor_inbox in delete["inboxes"]
 
 
+async def test_a_quote_deleted_by_its_author_takes_its_stamp_with_it(services, peer, bakery, post):
+    await _alice(services, peer)
+    request, quote = _request(peer, post[1])
+    await handle(services, request)
+    delete = {
+        "id": f"{quote['id']}#delete",
+        "type": "Delete",
+        "actor": peer.actor("alice").uri,
+        "object": {"id": quote["id"], "type": "Tombstone"},
+    }
+    await handle(services, delete)
+    assert await count(services.store, "quote_stamps") == 0
+    assert await outgoing(services.store, "Delete") == []
+
+
 async def test_narrowing_the_policy_revokes_only_what_it_no_longer_allows(
     services, peer, bakery, biz, post
 ):

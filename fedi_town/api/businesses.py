@@ -28,7 +28,7 @@ from fedi_town.business.notice import current_notice, parse_notice
 from fedi_town.business.osm import OsmHoursError, osm_to_week, week_to_osm
 from fedi_town.business.place import location_problems
 from fedi_town.errors import Conflict, Unprocessable
-from fedi_town.outbound import profile
+from fedi_town.outbound import profile, quotes
 from fedi_town.protocol.ids import body_id
 from fedi_town.protocol.keys import generate_rsa_keypair
 from fedi_town.protocol.usernames import username_problem
@@ -77,6 +77,7 @@ async def business_view(services: Services, business: Business) -> dict[str, Any
         "manually_approves_followers": business.manually_approves_followers,
         "discoverable": business.discoverable,
         "indexable": business.indexable,
+        "quote_policy": business.quote_policy,
         "followers_count": counts["followers"],
         "following_count": counts["following"],
         "posts_count": counts["posts"],
@@ -326,6 +327,8 @@ async def change_business(services: Services, business: Business, data: dict[str
         assert updated is not None
         services.store.after_commit(BusinessChanged(business.username))
         await profile.on_profile_changed(services, updated)
+        if "quote_policy" in data:
+            await quotes.revoke_disallowed(services, updated, None)
     return updated
 
 

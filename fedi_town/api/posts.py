@@ -92,6 +92,14 @@ def post_json(
         "visibility": post.visibility,
         "spoiler_text": post.spoiler_text,
         "sensitive": post.sensitive,
+        "quote_policy": post.quote_policy,
+        "quote": {
+            "uri": post.quote_uri,
+            "state": post.quote_state,
+            "authorization": post.quote_authorization,
+        }
+        if post.quote_uri
+        else None,
         "language": post.language,
         "in_reply_to": post.in_reply_to_uri,
         "mentions": post.mentions,

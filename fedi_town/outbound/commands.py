@@ -28,6 +28,7 @@ from typing import Any
 
 from fedi_town.errors import Conflict, FediTownError, Unprocessable
 from fedi_town.outbound import directory
+from fedi_town.outbound import quotes as quoting
 from fedi_town.outbound.audience import (
     ReplyTarget,
     Unresolved,
@@ -45,6 +46,7 @@ from fedi_town.store import deliveries as delivery_store
 from fedi_town.store import given as given_store
 from fedi_town.store import media as media_store
 from fedi_town.store import posts as post_store
+from fedi_town.store import quotes as quote_store
 from fedi_town.store.businesses import Business
 from fedi_town.store.db import new_id
 from fedi_town.store.effects import BusinessChanged
@@ -222,6 +224,10 @@ class Draft:
     reply: ReplyTarget | None
     media: list[Media]
     composition: Composition
+    #: anyone | followers | nobody, or None: the business's setting
+    quote_policy: str | None = None
+    #: the post it quotes, checked quotable
+    quote: quoting.QuoteTarget | None = None
 
 
 async def draft_post(services: Services, business: Business, data: dict[str, Any]) -> Draft:
@@ -235,6 +241,11 @@ async def draft_post(services: Services, business: Business, data: dict[str, Any
     scheduled_at = _scheduled_at(data["scheduled_at"], now) if data.get("scheduled_at") else None
     media = await _check_media(services, business, data.get("media_ids", []), None)
     reply = await _reply_target(services, data["in_reply_to"]) if data.get("in_reply_to") else None
+    quote = None
+    if data.get("quote"):
+        if scheduled_at is not None:
+            raise _problem("/quote", "a quote is posted at once: it cannot be scheduled")
+        quote = await quoting.quote_target(services, business, str(data["quote"]))
     composition = await compose(services, business, content, reply)
     if visibility == "direct" and not composition.mentions:
         raise _needs_a_mention(composition)
@@ -248,6 +259,8 @@ async def draft_post(services: Services, business: Business, data: dict[str, Any
         reply=reply,
         media=media,
         composition=composition,
+        quote_policy=data.get("quote_policy"),
+        quote=quote,
     )
 
 
@@ -271,6 +284,9 @@ async def create_post(services: Services, business: Business, data: dict[str, An
     composition = draft.composition
     now = services.now_ms()
     post_id = new_id(now)
+    quote_request_uri = (
+        services.urls.activity(business.username, new_id(now)) if draft.quote else None
+    )
     async with services.store.transaction():
         # Checked again inside the transaction: another request may have taken the media.
         media = await _check_media(services, business, data.get("media_ids", []), None)
@@ -292,6 +308,9 @@ async def create_post(services: Services, business: Business, data: dict[str, An
             scheduled_at=draft.scheduled_at,
             published_at=None if draft.scheduled_at else now,
             now=now,
+            quote_policy=draft.quote_policy,
+            quote_uri=draft.quote.uri if draft.quote else None,
+            quote_request_uri=quote_request_uri,
         )
         await media_store.attach(services.store, post_id, [m.id for m in media])
         if post.is_published:
@@ -300,6 +319,14 @@ async def create_post(services: Services, business: Business, data: dict[str, An
             )
             await _enqueue_note_activity(services, business, post, "Create", inboxes)
             await directory.boost(services, business, post)
+            if draft.quote is not None and quote_request_uri is not None:
+                await quoting.request_quote(
+                    services,
+                    business,
+                    post_uri=post.uri,
+                    request_uri=quote_request_uri,
+                    target=draft.quote,
+                )
         services.store.after_commit(BusinessChanged(business.username))
     log.info(
         "business %s %s post %d (%s)",
@@ -360,7 +387,7 @@ async def edit_post(
             hashtags=composition.hashtags,
             extra_inboxes=inboxes,
         )
-    for key in ("spoiler_text", "sensitive", "language"):
+    for key in ("spoiler_text", "sensitive", "language", "quote_policy"):
         if key in data:
             value = data[key]
             changes[key] = value.strip() if isinstance(value, str) and key != "language" else value
@@ -388,6 +415,8 @@ async def edit_post(
             )
             inboxes = list(dict.fromkeys([*audience, *current]))
             await _enqueue_note_activity(services, business, edited, "Update", inboxes)
+        if "quote_policy" in data:
+            await quoting.revoke_disallowed(services, business, post.id)
         services.store.after_commit(BusinessChanged(business.username))
     return EditedPost(edited, unresolved)
 
@@ -414,6 +443,8 @@ async def delete_post(services: Services, business: Business, post: Post) -> Non
             services.store, post.id, ["Create", "Update", "Announce"]
         )
         await delivery_store.cancel_for_post(services.store, post.id)
+        stamps = await quote_store.of_post(services.store, post.id)
+        await quoting.revoke(services, business, stamps)
         await post_store.mark_deleted(services.store, post.id, services.now_ms())
         body = activities.delete_note(post.uri, services.urls.actor(business.username))
         await outbox.enqueue(

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from fedi_town.protocol import quotes
 from fedi_town.protocol.urls import Urls
 from fedi_town.protocol.vocabulary import (
     ACTOR_CONTEXT,
@@ -385,6 +386,11 @@ class NoteInput:
     likes_count: int = 0
     shares: str | None = None
     shares_count: int = 0
+    #: who may quote it (``protocol.quotes.effective_policy``)
+    quote_policy: str = "anyone"
+    #: the post it quotes, and the stamp its author granted (FEP-044f)
+    quote: str | None = None
+    quote_authorization: str | None = None
 
 
 def addressing(
@@ -425,6 +431,7 @@ def _attachment(item: Attachment) -> Document:
 def note(n: NoteInput, *, context: bool = True) -> Document:
     """A Note; ``context=False`` when it is embedded in an activity or a collection."""
     to, cc = addressing(n.visibility, n.followers, n.mentions)
+    content = n.content_html + (quotes.fallback_html(n.quote) if n.quote else "")
     doc: Document = {"@context": NOTE_CONTEXT} if context else {}
     doc |= {
         "id": n.id,
@@ -437,12 +444,12 @@ def note(n: NoteInput, *, context: bool = True) -> Document:
         "to": to,
         "cc": cc,
         "sensitive": n.sensitive or bool(n.summary),
-        "content": n.content_html,
+        "content": content,
     }
     if n.edited_ms is not None:
         doc["updated"] = iso8601(n.edited_ms)
     if n.language:
-        doc["contentMap"] = {n.language: n.content_html}
+        doc["contentMap"] = {n.language: content}
     doc["attachment"] = [_attachment(a) for a in n.attachments]
     doc["tag"] = [{"type": "Mention", "href": m.href, "name": m.name} for m in n.mentions] + [
         {"type": "Hashtag", "href": h.href, "name": f"#{h.name}"} for h in n.hashtags
@@ -458,8 +465,14 @@ def note(n: NoteInput, *, context: bool = True) -> Document:
         doc["likes"] = {"id": n.likes, "type": "Collection", "totalItems": n.likes_count}
     if n.shares is not None:
         doc["shares"] = {"id": n.shares, "type": "Collection", "totalItems": n.shares_count}
-    if n.visibility == "public":
-        doc["interactionPolicy"] = {"canQuote": {"automaticApproval": [AS_PUBLIC]}}
+    if n.quote:
+        doc |= {"quote": n.quote, "quoteUri": n.quote, "_misskey_quote": n.quote}
+        if n.quote_authorization:
+            doc["quoteAuthorization"] = n.quote_authorization
+    policy = quotes.effective_policy(n.quote_policy, "nobody", n.visibility)
+    doc["interactionPolicy"] = quotes.interaction_policy(
+        policy, actor=n.attributed_to, followers=n.followers
+    )
     return doc
 
 

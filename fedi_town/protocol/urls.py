@@ -135,6 +135,10 @@ class Urls:
     def post_shares(self, username: str, post_id: int) -> str:
         return f"{self.post(username, post_id)}/shares"
 
+    def quote_stamp(self, username: str, post_id: int, stamp_id: int) -> str:
+        """A ``QuoteAuthorization``: the business lets one post quote this one (FEP-044f)."""
+        return f"{self.post(username, post_id)}/quotes/{stamp_id}"
+
     def tag_page(self, username: str, tag: str) -> str:
         return f"{self.profile_page(username)}/tagged/{quote(tag.lower(), safe='')}"
 

@@ -79,6 +79,13 @@ NOTE_CONTEXT: list[Any] = [
         "canQuote": {"@id": "gts:canQuote", "@type": "@id"},
         "automaticApproval": {"@id": "gts:automaticApproval", "@type": "@id"},
         "manualApproval": {"@id": "gts:manualApproval", "@type": "@id"},
+        "quote": {"@id": "https://w3id.org/fep/044f#quote", "@type": "@id"},
+        "quoteUri": "http://fedibird.com/ns#quoteUri",
+        "_misskey_quote": "https://misskey-hub.net/ns#_misskey_quote",
+        "quoteAuthorization": {
+            "@id": "https://w3id.org/fep/044f#quoteAuthorization",
+            "@type": "@id",
+        },
     },
 ]
 

@@ -15,7 +15,7 @@ from starlette.routing import Match, Route
 from starlette.types import Scope
 
 from fedi_town.errors import NotFound
-from fedi_town.protocol import activities, documents
+from fedi_town.protocol import activities, documents, quotes
 from fedi_town.protocol.documents import Document
 from fedi_town.protocol.ids import path_id
 from fedi_town.read import pages
@@ -25,6 +25,7 @@ from fedi_town.read.negotiate import TombstoneGone, serve_document
 from fedi_town.read.paging import page_number, paged
 from fedi_town.read.visibility import can_see
 from fedi_town.services import Services
+from fedi_town.store import quotes as quote_store
 from fedi_town.store import reads
 from fedi_town.store.businesses import Business
 from fedi_town.store.document_inputs import note_document, note_inputs
@@ -131,6 +132,29 @@ async def shares(request: Request) -> Response:
     return await _interactions(request, "announce")
 
 
+async def quote_stamp(request: Request) -> Response:
+    """``…/statuses/{id}/quotes/{stamp_id}``: a ``QuoteAuthorization`` we granted (FEP-044f),
+    while it stands; a revoked one answers 404, as Mastodon's do."""
+    services: Services = request.app.state.services
+
+    async def build(fetcher: str | None) -> Document:
+        business, post = await visible_post(services, request, fetcher)
+        stamp_id = path_id(request.path_params["stamp_id"], "quote authorization")
+        stamp = await quote_store.by_id(services.store, post.id, stamp_id)
+        if stamp is None:
+            raise NotFound("no such quote authorization")
+        urls = services.urls
+        return quotes.quote_authorization(
+            id=urls.quote_stamp(business.username, post.id, stamp.id),
+            actor=urls.actor(business.username),
+            quote=stamp.quote_uri,
+            target=post.uri,
+        )
+
+    group = business_group(str(request.path_params["username"]))
+    return await serve_document(request, build, cache_group=group)
+
+
 class NoteRoute(Route):
     """A route whose ``{post_id}`` segment must be ASCII digits, kept as text:
     ``protocol.ids.path_id`` decides whether it is an id (Starlette's ``int`` convertor would
@@ -153,4 +177,5 @@ routes = [
     NoteRoute(_NOTE + "/replies", replies, methods=["GET"]),
     NoteRoute(_NOTE + "/likes", likes, methods=["GET"]),
     NoteRoute(_NOTE + "/shares", shares, methods=["GET"]),
+    NoteRoute(_NOTE + "/quotes/{stamp_id}", quote_stamp, methods=["GET"]),
 ]

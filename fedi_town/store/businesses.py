@@ -81,6 +81,8 @@ class Business:
     moved_at: int | None = None
     #: hashtag names (no "#") the owner features on the profile, in their order
     featured_tags: list[str] = field(default_factory=list)
+    #: who may quote its posts by default: anyone | followers | nobody (FEP-044f)
+    quote_policy: str = "anyone"
 
     def __repr__(self) -> str:  # never print the (sealed) private key
         return f"Business(id={self.id}, username={self.username!r})"
@@ -124,6 +126,7 @@ def _business(row: Mapping[str, Any]) -> Business:
         moved_to=row["moved_to"],
         moved_at=row["moved_at"],
         featured_tags=json.loads(row["featured_tags"]),
+        quote_policy=row["quote_policy"],
     )
 
 
@@ -152,6 +155,7 @@ EDITABLE = (
     "notice_until",
     "in_directory",
     "featured_tags",
+    "quote_policy",
 )
 
 #: Editable columns stored as JSON text.

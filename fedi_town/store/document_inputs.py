@@ -22,7 +22,7 @@ from fedi_town.business.hours import (
     today_text,
 )
 from fedi_town.business.notice import current_notice
-from fedi_town.protocol import activities, documents
+from fedi_town.protocol import activities, documents, quotes
 from fedi_town.protocol import events as event_text
 from fedi_town.protocol.documents import Document, Image, NoteInput
 from fedi_town.protocol.urls import INSTANCE_ACTOR_USERNAME, Urls
@@ -344,6 +344,13 @@ async def note_inputs(
                 likes_count=counts[post.id]["like"],
                 shares=urls.post_shares(name, post.id),
                 shares_count=counts[post.id]["announce"],
+                quote_policy=quotes.effective_policy(
+                    post.quote_policy, business.quote_policy, post.visibility
+                ),
+                quote=post.quote_uri,
+                quote_authorization=post.quote_authorization
+                if post.quote_state == "accepted"
+                else None,
             )
         )
     return inputs

@@ -631,6 +631,39 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "CREATE INDEX posts_reply ON posts (in_reply_to_uri)",
         ],
     ),
+    (
+        17,
+        "quote policies and quote authorizations (FEP-044f)",
+        [
+            # Who may quote a business's posts: anyone | followers | nobody. A post's own
+            # setting (NULL: the business's) overrides it.
+            "ALTER TABLE businesses ADD COLUMN quote_policy TEXT NOT NULL DEFAULT 'anyone'",
+            "ALTER TABLE posts ADD COLUMN quote_policy TEXT",
+            # A post of ours quoting another: the quoted post's id, our QuoteRequest's id,
+            # pending | accepted | rejected, and the stamp its author granted.
+            "ALTER TABLE posts ADD COLUMN quote_uri TEXT",
+            "ALTER TABLE posts ADD COLUMN quote_request_uri TEXT",
+            "ALTER TABLE posts ADD COLUMN quote_state TEXT",
+            "ALTER TABLE posts ADD COLUMN quote_authorization TEXT",
+            "CREATE INDEX posts_quote_request ON posts (quote_request_uri)",
+            # A Delete of any note is checked against the stamps our posts carry.
+            "CREATE INDEX posts_quote_authorization ON posts (quote_authorization)",
+            # Quotes of our posts we granted (the QuoteAuthorization stamps, served at
+            # <post>/quotes/<id>); deleting the row revokes the stamp.
+            """CREATE TABLE quote_stamps (
+                id BIGINT PRIMARY KEY,
+                business_id BIGINT NOT NULL,
+                post_id BIGINT NOT NULL,
+                actor_id BIGINT NOT NULL,
+                quote_uri TEXT NOT NULL,
+                request_uri TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                UNIQUE (post_id, quote_uri)
+            )""",
+            "CREATE INDEX quote_stamps_actor ON quote_stamps (actor_id)",
+            "CREATE INDEX quote_stamps_quote ON quote_stamps (quote_uri)",
+        ],
+    ),
 ]
 
 #: The version a migrated database is at (what ``/readyz`` expects).

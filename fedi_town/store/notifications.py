@@ -7,6 +7,7 @@ activity handled twice notifies once:
     like:{actor id}:{post id}       announce:{actor id}:{post id}   (type like / boost)
     note:{note id}:{business id}    (type reply or mention)
     report:{report id}:{business id}
+    quote:{stamp id}                (type quote: a granted quote of a post, with the quote)
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from fedi_town.store.actors import JOIN_COLUMNS
 from fedi_town.store.db import Row, Store, new_id
 
-TYPES = ("follow", "follow_request", "reply", "mention", "like", "boost", "report")
+TYPES = ("follow", "follow_request", "reply", "mention", "like", "boost", "report", "quote")
 
 
 async def notify(

@@ -32,6 +32,7 @@ EDITABLE = (
     "hashtags",
     "extra_inboxes",
     "scheduled_at",
+    "quote_policy",
 )
 _JSON_COLUMNS = frozenset({"mentions", "hashtags", "extra_inboxes"})
 
@@ -59,6 +60,14 @@ class Post:
     pinned_at: int | None
     deleted_at: int | None
     created_at: int
+    #: anyone | followers | nobody, or None: the business's setting
+    quote_policy: str | None = None
+    #: the post this one quotes, our QuoteRequest's id, pending | accepted | rejected, and
+    #: the QuoteAuthorization its author granted
+    quote_uri: str | None = None
+    quote_request_uri: str | None = None
+    quote_state: str | None = None
+    quote_authorization: str | None = None
 
     @property
     def is_published(self) -> bool:
@@ -86,6 +95,11 @@ def from_row(row: Row) -> Post:
         pinned_at=row["pinned_at"],
         deleted_at=row["deleted_at"],
         created_at=int(row["created_at"]),
+        quote_policy=row.get("quote_policy"),
+        quote_uri=row.get("quote_uri"),
+        quote_request_uri=row.get("quote_request_uri"),
+        quote_state=row.get("quote_state"),
+        quote_authorization=row.get("quote_authorization"),
     )
 
 
@@ -112,6 +126,9 @@ async def insert(
     scheduled_at: int | None,
     published_at: int | None,
     now: int,
+    quote_policy: str | None = None,
+    quote_uri: str | None = None,
+    quote_request_uri: str | None = None,
 ) -> Post:
     """Write a new post (call inside the transaction that also enqueues its Create); return
     it as stored, built from what was written instead of read back (a new post is neither
@@ -119,9 +136,11 @@ async def insert(
     await store.execute(
         """INSERT INTO posts (id, business_id, uri, content_source, content_html, spoiler_text,
             sensitive, language, visibility, in_reply_to_uri, mentions, hashtags,
-            extra_inboxes, scheduled_at, published_at, created_at)
+            extra_inboxes, scheduled_at, published_at, created_at, quote_policy, quote_uri,
+            quote_request_uri, quote_state)
         VALUES (:id, :b, :uri, :src, :html, :cw, :sensitive, :lang, :vis, :reply, :mentions,
-            :tags, :inboxes, :scheduled, :published, :now)""",
+            :tags, :inboxes, :scheduled, :published, :now, :quote, :quote_uri, :quote_request,
+            :quote_state)""",
         {
             "id": post_id,
             "b": business_id,
@@ -139,6 +158,10 @@ async def insert(
             "scheduled": scheduled_at,
             "published": published_at,
             "now": now,
+            "quote": quote_policy,
+            "quote_uri": quote_uri,
+            "quote_request": quote_request_uri,
+            "quote_state": "pending" if quote_uri else None,
         },
     )
     return Post(
@@ -161,6 +184,10 @@ async def insert(
         pinned_at=None,
         deleted_at=None,
         created_at=now,
+        quote_policy=quote_policy,
+        quote_uri=quote_uri,
+        quote_request_uri=quote_request_uri,
+        quote_state="pending" if quote_uri else None,
     )
 
 
@@ -197,6 +224,43 @@ async def by_uri(store: Store, uri: str) -> Post | None:
         {"uri": uri},
     )
     return from_row(row) if row else None
+
+
+async def published_by_uri(store: Store, uri: str) -> Post | None:
+    """A published post with this ``uri``, deleted or not (a request about a deleted post
+    gets a refusal, not silence)."""
+    row = await store.fetch_one(
+        "SELECT * FROM posts WHERE uri = :uri AND published_at IS NOT NULL", {"uri": uri}
+    )
+    return from_row(row) if row else None
+
+
+async def by_quote_request(store: Store, request_uri: str) -> Post | None:
+    """The live post whose QuoteRequest has this id."""
+    row = await store.fetch_one(
+        "SELECT * FROM posts WHERE quote_request_uri = :r AND deleted_at IS NULL",
+        {"r": request_uri},
+    )
+    return from_row(row) if row else None
+
+
+async def by_quote_authorization(store: Store, stamp_uri: str) -> Post | None:
+    """The live post carrying this stamp (the quote its author granted)."""
+    row = await store.fetch_one(
+        "SELECT * FROM posts WHERE quote_authorization = :s AND deleted_at IS NULL",
+        {"s": stamp_uri},
+    )
+    return from_row(row) if row else None
+
+
+async def set_quote_answer(
+    store: Store, post_id: int, *, state: str, authorization: str | None
+) -> None:
+    """Record the quoted author's answer: accepted with its stamp, or rejected/revoked."""
+    await store.execute(
+        "UPDATE posts SET quote_state = :s, quote_authorization = :a WHERE id = :id",
+        {"s": state, "a": authorization, "id": post_id},
+    )
 
 
 async def page(store: Store, business_id: int, *, max_id: int | None, limit: int) -> list[Post]:

@@ -9,6 +9,7 @@
     POST /app/{username}/business/timezone                 the zone the times are read in
     POST /app/{username}/business/notice                   a notice and when it ends, or none
     POST /app/{username}/business/directory                listed on the high street or not
+    POST /app/{username}/business/quotes                   who may quote its posts (FEP-044f)
 
 Every form becomes the body of ``PATCH /api/v1/businesses/{username}`` (``business_forms``)
 and is sent in process, so the API's rules are the only rules. On success the answer is a
@@ -45,6 +46,7 @@ SECTION_FIELDS: dict[str, tuple[str, ...]] = {
     "timezone": ("timezone",),
     "notice": ("notice.",),
     "directory": ("in_directory",),
+    "quotes": ("quote_policy",),
     "aliases": ("also_known_as",),
 }
 DONE = {
@@ -55,6 +57,7 @@ DONE = {
     "timezone": "Time zone saved.",
     "notice": "Notice saved: it is on your profile now.",
     "directory": "Saved.",
+    "quotes": "Saved: your posts now say who may quote them.",
     "aliases": "Saved: when that account moves here, its followers come with it.",
 }
 PHOTOS = {"avatar": "profile photo", "header": "header photo"}
@@ -310,6 +313,10 @@ def _directory(form: FormData, request: Request, business: Business, _: Any) -> 
     return forms.directory_body(form)
 
 
+def _quotes(form: FormData, request: Request, business: Business, _: Any) -> forms.Converted:
+    return forms.quotes_body(form)
+
+
 async def save_place(request: Request) -> Response:
     return await _patch_section(request, "place", _place)
 
@@ -332,6 +339,10 @@ async def save_notice(request: Request) -> Response:
 
 async def save_directory(request: Request) -> Response:
     return await _patch_section(request, "directory", _directory)
+
+
+async def save_quotes(request: Request) -> Response:
+    return await _patch_section(request, "quotes", _quotes)
 
 
 async def remove_special(request: Request) -> Response:
@@ -392,5 +403,6 @@ routes = [
     Route("/app/{username}/business/timezone", save_timezone, methods=["POST"]),
     Route("/app/{username}/business/notice", save_notice, methods=["POST"]),
     Route("/app/{username}/business/directory", save_directory, methods=["POST"]),
+    Route("/app/{username}/business/quotes", save_quotes, methods=["POST"]),
     Route("/app/{username}/business/aliases", save_aliases, methods=["POST"]),
 ]

@@ -284,6 +284,12 @@ def directory_body(form: Mapping[str, Any]) -> Converted:
     return Converted({"in_directory": ticked(form, "in_directory")})
 
 
+def quotes_body(form: Mapping[str, Any]) -> Converted:
+    """Who may quote the business's posts; an unknown choice is sent as typed, for the API
+    to refuse by name."""
+    return Converted({"quote_policy": text(form, "quote_policy")})
+
+
 # -- the API's values in the inputs --------------------------------------------------------
 
 
@@ -319,6 +325,7 @@ def business_values(view: Mapping[str, Any], zone: ZoneInfo) -> dict[str, str]:
     else:
         values["notice.until"] = ""
     values["in_directory"] = "1" if view.get("in_directory", True) else ""
+    values["quote_policy"] = str(view.get("quote_policy") or "anyone")
     values["special.kind"] = "closed"
     values["also_known_as"] = "\n".join(view.get("also_known_as") or [])
     return values

@@ -50,6 +50,14 @@ VISIBILITIES = (
     ("direct", "Only the people you mention", "A private message to each @name in the text."),
 )
 VISIBILITY_WORDS = {value: label for value, label, _ in VISIBILITIES}
+#: Who may quote the post (FEP-044f); "" keeps the business's setting.
+QUOTE_CHOICES = (
+    ("", "As the business's setting", "What you chose for all your posts on the business page."),
+    ("anyone", "Anyone", "Anyone on Mastodon can quote it in their own post."),
+    ("followers", "Only your followers", "Only people who follow the business can quote it."),
+    ("nobody", "Nobody", "Nobody can quote it. Posts only followers can see never can."),
+)
+QUOTE_VALUES = frozenset(value for value, _, _ in QUOTE_CHOICES)
 
 ACTIONS = ("preview", "post", "post_anyway")
 NUDGE = "Describe the photo for people who cannot see it."
@@ -67,6 +75,8 @@ class Draft:
     schedule_date: str = ""
     schedule_time: str = ""
     in_reply_to: str = ""
+    #: anyone | followers | nobody, or "" for the business's setting
+    quote_policy: str = ""
     #: The photos uploaded so far: the API's media JSON (``id``, ``url``, ``description``).
     photos: list[dict[str, Any]] = field(default_factory=list)
 
@@ -98,6 +108,7 @@ def draft_from_form(form: FormData) -> Draft:
         schedule_date=_text(form, "schedule_date").strip(),
         schedule_time=_text(form, "schedule_time").strip(),
         in_reply_to=reply_uri(_text(form, "in_reply_to")),
+        quote_policy=quote if (quote := _text(form, "quote_policy")) in QUOTE_VALUES else "",
     )
 
 
@@ -285,6 +296,8 @@ def post_body(draft: Draft, when: str | None) -> dict[str, Any]:
         body["sensitive"] = True
     if draft.in_reply_to:
         body["in_reply_to"] = draft.in_reply_to
+    if draft.quote_policy:
+        body["quote_policy"] = draft.quote_policy
     if draft.photos:
         body["media_ids"] = [str(p["id"]) for p in draft.photos]
     if when:
@@ -327,6 +340,7 @@ def _render(
         "nudge": nudge,
         "nudge_words": NUDGE,
         "visibilities": VISIBILITIES,
+        "quote_choices": QUOTE_CHOICES,
         "max_characters": MAX_CONTENT,
         "max_warning": MAX_WARNING,
         "max_photos": MAX_MEDIA,

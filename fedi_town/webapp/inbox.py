@@ -53,9 +53,10 @@ class Tab:
 
 TABS = {
     "replies": Tab(
-        "Replies and mentions",
-        ("reply", "mention"),
-        "No replies or mentions yet. When someone answers a post or writes to you, it shows here.",
+        "Replies, mentions and quotes",
+        ("reply", "mention", "quote"),
+        "No replies, mentions or quotes yet. When someone answers a post, writes to you or "
+        "quotes you, it shows here.",
     ),
     "follows": Tab("Follows", ("follow", "follow_request"), "No new followers yet."),
     "likes": Tab("Likes and boosts", ("like", "boost"), "No likes or boosts yet."),
@@ -69,6 +70,7 @@ DID = {
     "like": "liked your post",
     "boost": "boosted your post",
     "report": "reported something",
+    "quote": "quoted your post",
 }
 #: Notes their author did not make public: answered only to them unless the owner chooses.
 PRIVATE = frozenset({"private", "direct", "limited"})

@@ -627,6 +627,42 @@ def fedify_update_person(a: str, *, name: str, public_pem: str) -> dict[str, Any
     }
 
 
+# -- quote posts (FEP-044f, Mastodon 4.5) ---------------------------------------------------
+
+
+def mastodon_quote_request(a: str, post: str, quote: str | dict[str, Any]) -> dict[str, Any]:
+    # Mastodon QuoteRequestSerializer (sent by ActivityPub::QuoteRequestWorker): the
+    # quote_requests context extension, object = the quoted status, instrument = the
+    # quoting status (its id; inlined when the quoting status is not public).
+    return {
+        "@context": [AS, {"QuoteRequest": "https://w3id.org/fep/044f#QuoteRequest"}],
+        "id": f"{a}/quote_requests/0199f3c1-77d4-7a1c-9a5e-4a8f2c9b1d20",
+        "type": "QuoteRequest",
+        "actor": a,
+        "object": post,
+        "instrument": quote,
+    }
+
+
+def mastodon_quote_note(note_id: str, a: str, post: str) -> dict[str, Any]:
+    # Mastodon NoteSerializer of a quote post: quote (FEP-044f) plus the older quoteUri and
+    # _misskey_quote, and the "RE:" fallback paragraph in the content.
+    return {
+        "id": note_id,
+        "type": "Note",
+        "attributedTo": a,
+        "published": "2026-12-07T12:00:00Z",
+        "to": [PUBLIC],
+        "cc": [f"{a}/followers"],
+        "content": (
+            f'<p>Look at this!</p><p class="quote-inline">RE: <a href="{post}">{post}</a></p>'
+        ),
+        "quote": post,
+        "quoteUri": post,
+        "_misskey_quote": post,
+    }
+
+
 # -- polls (Question) and custom emoji, as each server sends them ----------------------
 
 

@@ -396,6 +396,25 @@ class FedifyClient:
         result: dict[str, Any] = await self._call("POST", "poll", body)
         return result
 
+    async def quote(self, obj: str, content: str) -> dict[str, Any]:
+        """A Note quoting ``obj`` and a QuoteRequest for it to ``obj``'s author:
+        {ok, note, request, activity, requests}."""
+        result: dict[str, Any] = await self._call(
+            "POST", "quote", {"object": obj, "content": content}
+        )
+        return result
+
+    async def quotable_note(self, content: str) -> str:
+        """A public note anyone may quote; the peer grants QuoteRequests for it. Its id."""
+        result: dict[str, Any] = await self._call("POST", "quotable-note", {"content": content})
+        return str(result["note"])
+
+    async def stamp(self, url: str) -> dict[str, Any]:
+        """Fetch a QuoteAuthorization as Fedify parses it: {found, type, isQuoteAuthorization,
+        id, attributedTo, interactingObject, interactionTarget}."""
+        result: dict[str, Any] = await self._call("POST", "stamp", {"url": url})
+        return result
+
     async def delete_note(self, note: str, to: str) -> dict[str, Any]:
         """Delete{Tombstone} of a note the peer's actor wrote (a reply), sent to ``to``."""
         result: dict[str, Any] = await self._call("POST", "delete-note", {"note": note, "to": to})

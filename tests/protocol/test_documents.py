@@ -63,10 +63,27 @@ def test_a_minimal_note_is_complete_and_json_serialisable():
     json.dumps(note)
 
 
-def test_only_public_notes_allow_quotes():
-    assert "interactionPolicy" in documents.note(_note())
-    for visibility in ("unlisted", "followers", "direct"):
-        assert "interactionPolicy" not in documents.note(_note(visibility=visibility))
+def _can_quote(note: NoteInput) -> list[str]:
+    return documents.note(note)["interactionPolicy"]["canQuote"]["automaticApproval"]
+
+
+def test_public_and_unlisted_notes_let_anyone_quote_by_default():
+    assert _can_quote(_note()) == [AS_PUBLIC]
+    assert _can_quote(_note(visibility="unlisted")) == [AS_PUBLIC]
+
+
+def test_followers_only_and_direct_notes_let_only_their_author_quote():
+    for visibility in ("followers", "direct"):
+        assert _can_quote(_note(visibility=visibility, quote_policy="anyone")) == [ACTOR]
+
+
+@pytest.mark.parametrize(
+    ("policy", "approved"), [("anyone", AS_PUBLIC), ("followers", FOLLOWERS), ("nobody", ACTOR)]
+)
+def test_the_quote_policy_is_written_as_mastodon_writes_it(policy, approved):
+    assert documents.note(_note(quote_policy=policy))["interactionPolicy"] == {
+        "canQuote": {"automaticApproval": [approved]}
+    }
 
 
 def test_a_content_warning_makes_the_note_sensitive():
@@ -222,3 +239,18 @@ def test_an_actor_with_a_website_credits_its_domain_on_link_previews():
     actor = documents.actor(_actor_input(website="https://www.bakery.example/"))
     assert actor["attributionDomains"] == ["bakery.example"]
     assert "attributionDomains" not in documents.actor(_actor_input())
+
+
+def test_a_quoting_note_names_the_quote_three_ways_with_a_fallback_and_its_stamp():
+    quoted = "https://social.example/users/alice/statuses/9"
+    note = documents.note(
+        _note(quote=quoted, quote_authorization=f"{quoted}/stamps/1", language="en")
+    )
+    assert note["quote"] == note["quoteUri"] == note["_misskey_quote"] == quoted
+    assert note["quoteAuthorization"] == f"{quoted}/stamps/1"
+    assert note["content"].endswith(
+        f'<p class="quote-inline">RE: <a href="{quoted}">{quoted}</a></p>'
+    )
+    assert note["contentMap"]["en"] == note["content"]
+    assert note["@context"][1]["quote"]["@id"] == "https://w3id.org/fep/044f#quote"
+    assert "quote" not in documents.note(_note())

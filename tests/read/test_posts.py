@@ -108,7 +108,7 @@ async def test_an_unlisted_note_is_served_and_addressed_quietly(app_client):
     note = (await app_client.get(f"{ACTOR}/statuses/{post_id}", headers=AP)).json()
     assert note["to"] == [f"{ACTOR}/followers"]
     assert note["cc"] == [PUBLIC]
-    assert "interactionPolicy" not in note
+    assert note["interactionPolicy"] == {"canQuote": {"automaticApproval": [PUBLIC]}}
 
 
 @pytest.mark.parametrize("visibility", ["followers", "direct"])

@@ -370,6 +370,18 @@ async def test_the_directory_listing_is_a_checkbox(app_client):
     assert (await api_view(app_client))["in_directory"] is True
 
 
+async def test_who_may_quote_the_posts_is_chosen_on_the_business_page(app_client):
+    user = await owner_of(app_client, "bakery")
+    page = await user.get(PAGE)
+    assert 'value="anyone" checked' in page.text
+    page = await user.submit(f"{PAGE}/quotes", {"quote_policy": "followers"}, follow=True)
+    assert (await api_view(app_client))["quote_policy"] == "followers"
+    assert 'value="followers" checked' in page.text
+    refused = await user.submit(f"{PAGE}/quotes", {"quote_policy": "everyone"})
+    assert refused.status_code == 422
+    assert (await api_view(app_client))["quote_policy"] == "followers"
+
+
 async def test_the_profile_is_saved_with_a_category_and_a_tidy_web_address(app_client):
     user = await owner_of(app_client, "bakery")
     page = await user.get(PAGE)

@@ -84,6 +84,23 @@ async def test_a_text_post_is_posted_and_listed(app_client):
     assert "Fresh rye, warm till noon" in listed.text
 
 
+async def test_a_post_can_say_who_may_quote_it(app_client):
+    # Given an owner on the compose page, which offers the business's setting by default
+    user = await owner_of(app_client, "bakery")
+    page = await user.get(COMPOSE)
+    assert 'id="quote-default" name="quote_policy" value="" checked' in page.text
+    # When she lets only followers quote her post
+    await user.submit(
+        COMPOSE, {"content": "Rye", "quote_policy": "followers", "action": "post"}, follow=True
+    )
+    # Then the post says so; a made-up choice falls back to the business's setting
+    [post] = await api_posts(app_client)
+    assert post["quote_policy"] == "followers"
+    await user.submit(COMPOSE, {"content": "Spelt", "quote_policy": "x", "action": "post"})
+    newest = (await api_posts(app_client))[0]
+    assert newest["content"] == "Spelt" and newest["quote_policy"] is None
+
+
 async def test_a_photo_from_the_camera_is_attached_with_its_description(app_client):
     # Given an owner with a photo just taken, described beside it
     user = await owner_of(app_client, "bakery")

@@ -77,6 +77,23 @@ async def test_a_reply_shows_who_sent_it_and_an_answer_form_under_it(app_client)
     assert compose in html and "Answer with photos…" in html
 
 
+async def test_a_quote_of_a_post_shows_with_the_quoting_post(open_client, peer):
+    # Given alice quoting a post of the bakery, her quote granted
+    user = await owner_of(open_client, "bakery")
+    services = open_client.services
+    business = await businesses.by_username(services.store, "bakery")
+    _, post_uri = await add_post(services, business)
+    alice = peer.actor("alice").uri
+    await add_remote_actor(services.store, alice)
+    quote = peer.add_note("alice", "<p>Best rye in town</p>", quote=post_uri)
+    assert await handle(services, p.mastodon_quote_request(alice, post_uri, quote["id"])) == (
+        "quote granted"
+    )
+    # When the owner opens the inbox, then the quote is among replies and mentions
+    html = (await user.get("/app/bakery/inbox")).text
+    assert "quoted your post" in html and "Best rye in town" in html
+
+
 async def test_answering_a_reply_posts_to_its_author_and_comes_back_with_a_sentence(
     open_client, peer
 ):

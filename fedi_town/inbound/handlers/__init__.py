@@ -8,8 +8,9 @@ from collections.abc import Awaitable, Callable
 from fedi_town.inbound.context import Inbound
 from fedi_town.inbound.handlers.accounts import on_delete, on_move, on_update
 from fedi_town.inbound.handlers.boosts import on_announce
-from fedi_town.inbound.handlers.follows import on_block, on_follow, on_follow_answer
+from fedi_town.inbound.handlers.follows import on_block, on_follow
 from fedi_town.inbound.handlers.notes import on_create
+from fedi_town.inbound.handlers.quotes import on_answer, on_quote_request
 from fedi_town.inbound.handlers.reactions import on_reaction
 from fedi_town.inbound.handlers.reports import on_flag
 from fedi_town.inbound.handlers.undo import on_undo
@@ -19,8 +20,8 @@ Handler = Callable[[Inbound], Awaitable[str]]
 HANDLERS: dict[str, Handler] = {
     "Follow": on_follow,
     "Undo": on_undo,
-    "Accept": on_follow_answer,
-    "Reject": on_follow_answer,
+    "Accept": on_answer,
+    "Reject": on_answer,
     "Like": on_reaction,
     "EmojiReact": on_reaction,
     "Announce": on_announce,
@@ -30,4 +31,5 @@ HANDLERS: dict[str, Handler] = {
     "Block": on_block,
     "Flag": on_flag,
     "Move": on_move,
+    "QuoteRequest": on_quote_request,
 }

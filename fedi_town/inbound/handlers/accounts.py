@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from fedi_town.inbound.context import Inbound
 from fedi_town.inbound.handlers.notes import STORED_TYPES, delete_note, on_update_note
+from fedi_town.inbound.handlers.quotes import on_stamp_deleted
 from fedi_town.protocol.reading import first_type, id_of, types_of
 from fedi_town.remote import actors as remote_actors
 from fedi_town.remote.actors import ACTOR_TYPES
 from fedi_town.store import actors as store_actors
 from fedi_town.store import given, social
 from fedi_town.store import inbox as inbox_store
+from fedi_town.store import quotes as quote_store
 from fedi_town.store.effects import BusinessChanged
 
 
@@ -49,6 +51,11 @@ async def on_delete(ctx: Inbound) -> str:
         return "ignored: Delete of nothing"
     if target == ctx.actor_uri:
         return await delete_account(ctx)
+    revoked = await on_stamp_deleted(ctx, target)
+    if revoked is not None:
+        return revoked
+    async with ctx.store.transaction():  # a quote of our post deleted: its stamps go too
+        await quote_store.forget_quote(ctx.store, target, ctx.actor_uri)
     return await delete_note(ctx, target)
 
 

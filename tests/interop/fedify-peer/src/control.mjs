@@ -24,6 +24,14 @@
 //   POST /_control/edit {note, to, content} Update{Note} of a note the actor wrote, to `to`
 //   POST /_control/delete-actor {to}        Delete of the actor itself (account deleted), to `to`
 //   POST /_control/signed-get {url, spec}   one GET signed as our actor; its status and body
+//   POST /_control/quote {object, content}  a Note quoting `object` (FEP-044f `quote`), served
+//                                           at its id, and QuoteRequest{object, instrument:
+//                                           the Note} to the object's author
+//   POST /_control/quotable-note {content} a public Note anyone may quote (canQuote: Public);
+//                                           its QuoteRequests are granted with a stamp
+//   POST /_control/stamp {url}              fetch a QuoteAuthorization and parse it with
+//                                           Fedify's vocabulary: its type, attributedTo,
+//                                           interactingObject and interactionTarget
 //
 // Failures answer 4xx/5xx with {"error": "..."}; a send that the remote refused answers 200
 // with {"ok": false, "error": ...} so tests can assert on it.
@@ -38,11 +46,15 @@ import {
   Emoji,
   Follow,
   Image,
+  InteractionPolicy,
+  InteractionRule,
   isActor,
   Like,
   Mention,
   Note,
   PUBLIC_COLLECTION,
+  QuoteAuthorization,
+  QuoteRequest,
   Question,
   Tombstone,
   Undo,
@@ -261,6 +273,9 @@ export class Control {
       "POST edit": (body) => this.edit(body),
       "POST delete-actor": (body) => this.deleteActor(body),
       "POST signed-get": (body) => this.signedGet(body),
+      "POST quote": (body) => this.quote(body),
+      "POST quotable-note": (body) => this.quotableNote(body),
+      "POST stamp": (body) => this.stamp(body),
     };
   }
 
@@ -582,6 +597,71 @@ export class Control {
       to: PUBLIC_COLLECTION,
     });
     return this.send(ctx, recipient, del, { sharedInbox: true });
+  }
+
+  /** Quote `object` in a new public Note and ask its author's consent (FEP-044f). */
+  async quote(body) {
+    const objectId = need(body, "object");
+    const content = need(body, "content");
+    const ctx = this.context();
+    const recipient = await this.recipient(ctx, await this.authorOf(ctx, objectId));
+    const noteId = ctx.getObjectUri(Note, { id: crypto.randomUUID() });
+    const note = new Note({
+      id: noteId,
+      attribution: this.actorId(ctx),
+      content,
+      quote: new URL(objectId),
+      published: Temporal.Now.instant(),
+      to: PUBLIC_COLLECTION,
+      ccs: [ctx.getFollowersUri(this.username)],
+    });
+    this.state.notes.set(noteId.href, note);
+    const request = new QuoteRequest({
+      id: this.newId(ctx, "quote-requests"),
+      actor: this.actorId(ctx),
+      object: new URL(objectId),
+      instrument: noteId,
+    });
+    const result = await this.send(ctx, recipient, request);
+    return { ...result, note: noteId.href, request: request.id.href };
+  }
+
+  /** A public Note anyone may quote, served at its id (no activity is sent). */
+  async quotableNote(body) {
+    const content = need(body, "content");
+    const ctx = this.context();
+    const noteId = ctx.getObjectUri(Note, { id: crypto.randomUUID() });
+    const note = new Note({
+      id: noteId,
+      attribution: this.actorId(ctx),
+      content,
+      published: Temporal.Now.instant(),
+      to: PUBLIC_COLLECTION,
+      ccs: [ctx.getFollowersUri(this.username)],
+      interactionPolicy: new InteractionPolicy({
+        canQuote: new InteractionRule({ automaticApprovals: [PUBLIC_COLLECTION] }),
+      }),
+    });
+    this.state.notes.set(noteId.href, note);
+    return { note: noteId.href };
+  }
+
+  /** Fetch a stamp (signed) and read it as Fedify's QuoteAuthorization. */
+  async stamp(body) {
+    const target = need(body, "url");
+    const ctx = this.context();
+    const options = await this.loaderOptions(ctx, true);
+    const object = await ctx.lookupObject(target, options);
+    if (object === null) return { found: false };
+    return {
+      found: true,
+      type: typeName(object),
+      isQuoteAuthorization: object instanceof QuoteAuthorization,
+      id: object.id?.href ?? null,
+      attributedTo: object.attributionIds?.[0]?.href ?? null,
+      interactingObject: object.interactingObjectId?.href ?? null,
+      interactionTarget: object.interactionTargetId?.href ?? null,
+    };
   }
 
   async signedGet(body) {

@@ -17,6 +17,7 @@ import {
   Note,
   Person,
   PropertyValue,
+  QuoteAuthorization,
   Undo,
 } from "@fedify/vocab";
 
@@ -34,6 +35,7 @@ export class PeerState {
     this.followers = new Set(); // actor ids that follow us
     this.moves = []; // Moves: {origin, target, followed, reason}; neither yet: in progress
     this.followAnswer = "accept"; // how we answer a Follow: "accept" or "reject"
+    this.stamps = new Map(); // stamp id -> QuoteAuthorization we granted
     this.kv = new MemoryKvStore(); // Fedify's caches: documents, keys, signature specs
   }
 
@@ -108,6 +110,32 @@ async function followBookkeeping(ctx, state, username, activity) {
     const undone = state.rawActivities.get(activity.id?.href)?.object;
     if (undone?.type === "Follow") state.followers.delete(follower);
   }
+}
+
+/**
+ * Grant every QuoteRequest for a note of ours (FEP-044f, as Mastodon does for a post anyone
+ * may quote): serve a QuoteAuthorization and send Accept{object: the request, result: it}.
+ */
+async function grantQuote(ctx, state, username, activity) {
+  const target = activity.objectId?.href;
+  if (target === undefined || !state.notes.has(target)) return;
+  const requester = await activity.getActor();
+  if (requester === null) return;
+  const stampId = ctx.getObjectUri(QuoteAuthorization, { id: crypto.randomUUID() });
+  const stamp = new QuoteAuthorization({
+    id: stampId,
+    attribution: ctx.getActorUri(username),
+    interactingObject: activity.instrumentId,
+    interactionTarget: new URL(target),
+  });
+  state.stamps.set(stampId.href, stamp);
+  const accept = new Accept({
+    id: new URL(`${ctx.origin}/activities/${crypto.randomUUID()}`),
+    actor: ctx.getActorUri(username),
+    object: activity,
+    result: stampId,
+  });
+  await ctx.sendActivity({ identifier: username }, requester, accept);
 }
 
 /**
@@ -205,11 +233,16 @@ export async function buildFederation({ origin, username, displayName, firstKnoc
     return state.notes.get(ctx.getObjectUri(Note, values).href) ?? null;
   });
 
+  federation.setObjectDispatcher(QuoteAuthorization, "/stamps/{id}", (ctx, values) => {
+    return state.stamps.get(ctx.getObjectUri(QuoteAuthorization, values).href) ?? null;
+  });
+
   federation
     .setInboxListeners("/users/{identifier}/inbox", "/inbox")
     .on(Activity, async (ctx, activity) => {
       record(state, activity, { verified: true, reason: null, recipient: ctx.recipient });
       await followBookkeeping(ctx, state, username, activity);
+      if (typeName(activity) === "QuoteRequest") await grantQuote(ctx, state, username, activity);
       if (typeName(activity) === "Move") {
         try {
           await followMove(ctx, state, username, activity);

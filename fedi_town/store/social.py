@@ -466,8 +466,7 @@ async def purge_actor(store: Store, actor: RemoteActor) -> None:
         values,
     )
     await store.execute(
-        "DELETE FROM dealt_with WHERE note_id IN "
-        "(SELECT id FROM remote_notes WHERE actor_id = :a)",
+        "DELETE FROM dealt_with WHERE note_id IN (SELECT id FROM remote_notes WHERE actor_id = :a)",
         values,
     )
     await store.execute("DELETE FROM remote_notes WHERE actor_id = :a", values)

@@ -194,8 +194,8 @@ def _week_start(raw: str | None, services: Services, business: Business) -> tupl
             first = date.fromisoformat(raw)
         except ValueError:
             raise BadRequest("start must be a date, YYYY-MM-DD") from None
-        if len(raw) != 10:
-            raise BadRequest("start must be a date, YYYY-MM-DD")
+        if len(raw) != 10 or not 1970 <= first.year <= 9000:
+            raise BadRequest("start must be a date, YYYY-MM-DD, from 1970")
     start = datetime(first.year, first.month, first.day, tzinfo=zone)
     return int(start.timestamp() * 1000), first
 

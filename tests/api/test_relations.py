@@ -241,6 +241,8 @@ async def test_bad_input_and_other_owners_are_refused(clocked_client, clock):
         ("GET", f"{BASE}/week", cafe, 404),
         ("GET", f"{BASE}/questions", cafe, 404),
         ("POST", f"{BASE}/questions/123456/dealt-with", owner, 404),
+        ("POST", f"{BASE}/questions/abc/dealt-with", owner, 404),
+        ("DELETE", f"{BASE}/questions/123456/dealt-with", cafe, 404),
     ]
     for method, url, headers, status in checks:
         response = await clocked_client.request(method, url, headers=headers)

@@ -60,3 +60,17 @@ async def test_a_deleted_business_forgets_its_marks(services):
     await relations.delete_all_of(services.store, business.id)
     # Then it is gone
     assert await services.store.fetch_val("SELECT COUNT(*) FROM dealt_with") == 0
+
+
+async def test_a_deleted_note_takes_its_mark_along(services):
+    # Given a reply marked dealt with
+    business = await add_business(services)
+    await add_remote_actor(services.store, ALICE)
+    _, post = await add_post(services, business)
+    alice_note = await _reply(services, business, ALICE, post)
+    await relations.mark_dealt_with(services.store, business.id, alice_note.id, now=1)
+    # When its author deletes it
+    await social.delete_note(services.store, alice_note.id)
+    # Then the mark and the neighbour are gone
+    assert await services.store.fetch_val("SELECT COUNT(*) FROM dealt_with") == 0
+    assert await relations.neighbours(services.store, business.id) == []

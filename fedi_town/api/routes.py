@@ -19,6 +19,7 @@ from fedi_town.api import (
     post_activity,
     posts,
     reactions,
+    relations,
     timeline,
 )
 
@@ -33,6 +34,7 @@ routes: list[BaseRoute] = [
     *following.routes,
     *reactions.routes,
     *timeline.routes,
+    *relations.routes,
     *admin.routes,
     *directory.routes,
     *people.routes,

@@ -30,6 +30,7 @@ from fedi_town.store import businesses, outbox
 from fedi_town.store import following as following_store
 from fedi_town.store import given as given_store
 from fedi_town.store import queue as q
+from fedi_town.store import relations as relations_store
 from fedi_town.store.businesses import Business
 from fedi_town.store.db import new_id
 from fedi_town.store.document_inputs import actor_document_and_change
@@ -155,6 +156,7 @@ async def on_business_deleted(services: Services, business: Business) -> None:
     followed = await following_store.followed_inboxes(services.store, business.id)
     await following_store.delete_all_of(services.store, business.id)
     await given_store.delete_all_of(services.store, business.id)  # its Delete undoes them
+    await relations_store.delete_all_of(services.store, business.id)
     count = await _to_followers(services, business, body, also=followed)
     log.info("business %s deleted: Delete to %d inboxes", business.username, count)
 

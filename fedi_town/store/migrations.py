@@ -664,6 +664,25 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "CREATE INDEX quote_stamps_quote ON quote_stamps (quote_uri)",
         ],
     ),
+    (
+        18,
+        "relationships: questions dealt with, what was given back to an account",
+        [
+            # A reply or mention the owner marked as dealt with without answering it
+            # (``store.relations``); gone with the note (its author's Delete) or by undo.
+            """CREATE TABLE dealt_with (
+                business_id BIGINT NOT NULL,
+                note_id BIGINT NOT NULL,
+                created_at BIGINT NOT NULL,
+                PRIMARY KEY (business_id, note_id)
+            )""",
+            "CREATE INDEX dealt_with_note ON dealt_with (note_id)",
+            # What a business gave back to one account (the neighbour view).
+            "CREATE INDEX given_reactions_author ON given_reactions (business_id, author_uri)",
+            # Notes that reached a business, by business (questions waiting, the week).
+            "CREATE INDEX remote_note_targets_business ON remote_note_targets (business_id)",
+        ],
+    ),
 ]
 
 #: The version a migrated database is at (what ``/readyz`` expects).

@@ -437,6 +437,7 @@ async def delete_note(store: Store, note_id: int) -> None:
     await store.execute("DELETE FROM timeline WHERE note_id = :n", {"n": note_id})
     await store.execute("DELETE FROM notifications WHERE remote_note_id = :n", {"n": note_id})
     await store.execute("DELETE FROM remote_note_targets WHERE note_id = :n", {"n": note_id})
+    await store.execute("DELETE FROM dealt_with WHERE note_id = :n", {"n": note_id})
     await store.execute("DELETE FROM remote_notes WHERE id = :n", {"n": note_id})
 
 
@@ -462,6 +463,10 @@ async def purge_actor(store: Store, actor: RemoteActor) -> None:
     await store.execute(
         "DELETE FROM remote_note_targets WHERE note_id IN "
         "(SELECT id FROM remote_notes WHERE actor_id = :a)",
+        values,
+    )
+    await store.execute(
+        "DELETE FROM dealt_with WHERE note_id IN (SELECT id FROM remote_notes WHERE actor_id = :a)",
         values,
     )
     await store.execute("DELETE FROM remote_notes WHERE actor_id = :a", values)

@@ -1,5 +1,7 @@
 """The business's "Today" page: how the shop looks right now, what came in, and the one-tap
-notice ("Closed today", "Sold out") that ends by itself at midnight in the shop's own zone.
+notice ("Closed today", "Sold out") that ends by itself at midnight in the shop's own zone,
+the questions waiting for an answer (with "Answer" and "Dealt with") and the week at a glance
+(``webapp/relations.py``).
 
     GET  /app/{username}            today
     POST /app/{username}/notice     action=closed|sold_out|custom (text, until)|clear
@@ -18,6 +20,7 @@ from fedi_town.business import hours
 from fedi_town.store.businesses import Business
 from fedi_town.webapp.client import api_for
 from fedi_town.webapp.guard import business_of, services_of, signed_in
+from fedi_town.webapp.relations import question
 from fedi_town.webapp.render import page, read_form, see_other
 
 #: The one-tap notices and their words on the profile.
@@ -55,6 +58,9 @@ async def today(request: Request) -> Response:
     view = await api.get(base)
     recent = await api.get(f"{base}/notifications", {"limit": 5})
     requests = await api.get(f"{base}/follow_requests", {"limit": 40})
+    week = await api.get(f"{base}/week")
+    questions = await api.get(f"{base}/questions", {"limit": 5})
+    waiting_for_answer = (questions.data or {}) if questions.ok else {}
     notice = (view.data or {}).get("notice") if view.ok else None
     context: dict[str, Any] = {
         "business": business,
@@ -63,6 +69,11 @@ async def today(request: Request) -> Response:
         "recent": (recent.data or {}).get("items", []) if recent.ok else [],
         "waiting": len((requests.data or {}).get("items", [])) if requests.ok else 0,
         "quick_notices": QUICK_NOTICES,
+        "week": week.data if week.ok else None,
+        "questions": [
+            question(request, business, raw) for raw in waiting_for_answer.get("items", [])
+        ],
+        "questions_total": waiting_for_answer.get("total", 0),
     }
     return page(request, visitor, "app/home.html", context)
 

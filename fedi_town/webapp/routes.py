@@ -21,6 +21,7 @@ from fedi_town.webapp import (
     people,
     posts,
     reactions,
+    relations,
     signin,
     timeline,
 )
@@ -39,6 +40,7 @@ routes: list[BaseRoute] = [
     *inbox.routes,
     *reactions.routes,
     *timeline.routes,
+    *relations.routes,
     *followers.routes,
     *following.routes,
     *moderation.routes,

@@ -3,10 +3,12 @@
     GET /app/{username}/neighbours?max_id=    newest first, PAGE_SIZE a page
 
 Each post says who wrote it (and who boosted it), when, and what the business did with it
-(answered already); "Reply" leads into the compose page with ``in_reply_to`` set, the same
-answer flow as the inbox's "Answer with photos". Attachments are links to the author's
-server: the app loads no image from elsewhere (CSP ``img-src 'self'``), and nothing is
-copied here. Remote HTML is sanitised when stored and again before it is shown.
+(answered already, liked, boosted). Like and Boost (and their undo) post to the app's
+``/reactions`` as the Inbox's buttons do, and come back to the same item. "Reply" leads
+into the compose page with ``in_reply_to`` set, the same answer flow as the inbox's
+"Answer with photos". Attachments are links to the author's server: the app loads no
+image from elsewhere (CSP ``img-src 'self'``), and nothing is copied here. Remote HTML is
+sanitised when stored and again before it is shown.
 """
 
 from __future__ import annotations
@@ -56,6 +58,9 @@ def _item(request: Request, business: Business, raw: dict[str, Any]) -> dict[str
         "link": web_link(raw.get("url")) or web_link(raw.get("uri")),
         "attachments": [a for a in attachments if a is not None],
         "replied": bool(raw.get("replied")),
+        "uri": raw["uri"],
+        "liked": bool(raw.get("liked")),
+        "boosted": bool(raw.get("boosted")),
         "reply": f"/app/{business.username}/compose?" + urlencode({"in_reply_to": raw["uri"]}),
     }
 
@@ -81,6 +86,7 @@ async def neighbours(request: Request) -> Response:
         "older": neighbours_url(business, next_max_id) if next_max_id else None,
         "newest": neighbours_url(business) if max_id else None,
         "problem": "" if answer.ok else answer.detail,
+        "this_page": neighbours_url(business, max_id),
     }
     status = 200 if answer.ok else answer.status
     return page(request, visitor, "app/neighbours.html", context, status=status)

@@ -65,6 +65,15 @@ async def mark(services: Services, business: Business, statuses: Sequence[dict[s
             status["reblogged"] = status["reblog"]["reblogged"]
 
 
+async def mark_for(
+    services: Services, grant: Grant | None, statuses: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """``mark`` for the token's business; a list read without one keeps the marks false."""
+    if grant is not None and grant.business is not None and statuses:
+        await mark(services, grant.business, statuses)
+    return list(statuses)
+
+
 async def status_of(services: Services, business: Business, raw: str) -> dict[str, Any]:
     """The Status an id names for this business (404 when it cannot see it)."""
     status_id = path_id(raw, "status")

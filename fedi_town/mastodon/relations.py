@@ -270,12 +270,18 @@ async def follow_account(request: Request, grant: Grant | None) -> Response:
     assert grant is not None
     business = grant.account()
     services: Services = request.app.state.services
-    actor = await actor_of(services, str(request.path_params["id"]))
+    raw = str(request.path_params["id"])
+    other = await businesses.by_id(services.store, path_id(raw, "account"))
+    if other is not None and other.deleted_at is None and other.kind == "business":
+        uri = services.urls.actor(other.username)  # a business here: its actor is written
+    else:
+        uri = (await actor_of(services, raw)).uri
     try:
-        await following_commands.follow(services, business, actor.uri)
+        await following_commands.follow(services, business, uri)
     except Conflict:
         pass
-    return json(await relationship(services, business, actor))
+    answer = await relationship(services, business, await actor_of(services, raw))
+    return json({**answer, "id": raw})  # the id asked for, as the app matches on it
 
 
 @endpoint("write:follows")

@@ -37,7 +37,7 @@ from fedi_town.mastodon.entities import (
     remote_account,
 )
 from fedi_town.mastodon.paging import Page, link, page_of
-from fedi_town.mastodon.reactions import mark, status_of
+from fedi_town.mastodon.reactions import mark, mark_for, status_of
 from fedi_town.mastodon.scheduled import scheduled_status
 from fedi_town.outbound import commands
 from fedi_town.protocol.ids import path_id
@@ -272,7 +272,7 @@ async def account_statuses(request: Request, grant: Grant | None) -> Response:
     ]
     path = f"/api/v1/accounts/{business.id}/statuses"
     headers = link(services.settings.base_url, path, [p.id for p in found], page.limit, extra)
-    return json(items, headers=headers)
+    return json(await mark_for(services, grant, items), headers=headers)
 
 
 async def _remote_statuses(

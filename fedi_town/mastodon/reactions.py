@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from fedi_town.errors import Conflict, NotFound
+from fedi_town.errors import Conflict, NotFound, Unprocessable
 from fedi_town.mastodon import params
 from fedi_town.mastodon.auth import Grant, endpoint, json
 from fedi_town.mastodon.entities import (
@@ -86,6 +86,8 @@ async def status_of(services: Services, business: Business, raw: str) -> dict[st
             return await post_status(services, owner, post)
         raise NotFound("Record not found")
     note = await social.note_for_business(services.store, status_id, business.id)
+    if note is None:
+        note = await timeline_store.note_shown(services.store, business.id, status_id)
     if note is None:
         note = await post_lists.public_note(services.store, status_id)
     if note is None:
@@ -153,6 +155,8 @@ async def reblog(request: Request, grant: Grant | None) -> Response:
     business = grant.account()
     services: Services = request.app.state.services
     status = await status_of(services, business, str(request.path_params["id"]))
+    if status["visibility"] not in _PUBLIC:  # refused before any fetch, as the owner API
+        raise Unprocessable("Validation failed: only public and unlisted posts can be reblogged")
     row = await given_store.of_object(services.store, business.id, status["uri"], "announce")
     if row is None:
         row = await reactions.boost(services, business, status["uri"])

@@ -4,6 +4,8 @@ backends."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from mastodon import return_types
 
@@ -156,3 +158,34 @@ async def test_the_home_timeline_shows_posts_and_boosts_with_paging(app_client):
     assert (
         await app_client.get("/api/v1/timelines/list/1", headers=bearer(token))
     ).status_code == 404
+
+
+async def test_a_followers_only_note_on_the_home_timeline_is_readable_by_its_id(app_client):
+    _owner, token = await business_with_token(app_client)
+    _other, deli = await business_with_token(app_client, "deli")
+    me = (await app_client.get("/api/v1/accounts/verify_credentials", headers=bearer(token))).json()
+    store = app_client.services.store
+    alice = await add_remote_actor(store, ALICE)
+    note_id = await social.insert_note(
+        store,
+        uri=f"{ALICE}/statuses/p",
+        actor_id=alice.id,
+        content=replace(content("members only"), visibility="followers"),
+        now=now_ms(),
+    )
+    await timeline_store.add(
+        store,
+        business_id=int(me["id"]),
+        note_id=note_id,
+        entry_uri=f"{ALICE}/statuses/p",
+        boosted_by=None,
+        now=now_ms(),
+    )
+    read = await app_client.get(f"/api/v1/statuses/{note_id}", headers=bearer(token))
+    assert read.status_code == 200 and read.json()["visibility"] == "private"
+    other = await app_client.get(f"/api/v1/statuses/{note_id}", headers=bearer(deli))
+    assert other.status_code == 404
+    refused = await app_client.post(f"/api/v1/statuses/{note_id}/reblog", headers=bearer(deli))
+    assert refused.status_code == 404
+    private = await app_client.post(f"/api/v1/statuses/{note_id}/reblog", headers=bearer(token))
+    assert private.status_code == 422 and "error" in private.json()

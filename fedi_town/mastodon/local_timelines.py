@@ -22,6 +22,7 @@ from fedi_town.mastodon import params
 from fedi_town.mastodon.auth import Grant, endpoint, json
 from fedi_town.mastodon.entities import business_account, post_status
 from fedi_town.mastodon.paging import Page, link, page_of
+from fedi_town.mastodon.reactions import mark_for
 from fedi_town.services import Services
 from fedi_town.store import businesses, post_lists
 from fedi_town.store.businesses import Business
@@ -54,6 +55,7 @@ async def _timeline(
     page: Page,
     path: str,
     extra: list[tuple[str, str]],
+    grant: Grant | None,
 ) -> Response:
     found = await post_lists.page(
         services.store,
@@ -64,7 +66,8 @@ async def _timeline(
         min_id=page.min_id,
     )
     headers = link(services.settings.base_url, path, [p.id for p in found], page.limit, extra)
-    return json(await statuses_of(services, found), headers=headers)
+    items = await statuses_of(services, found)
+    return json(await mark_for(services, grant, items), headers=headers)
 
 
 @endpoint("read:statuses", token=False)
@@ -77,7 +80,7 @@ async def public(request: Request, grant: Grant | None) -> Response:
     only_media = bool(params.flag(query, "only_media"))
     wanted = post_lists.Filter(business_id=None, visibilities=("public",), only_media=only_media)
     extra = [("local", "true")] + ([("only_media", "true")] if only_media else [])
-    return await _timeline(services, wanted, page, "/api/v1/timelines/public", extra)
+    return await _timeline(services, wanted, page, "/api/v1/timelines/public", extra, grant)
 
 
 @endpoint("read:statuses", token=False)
@@ -112,7 +115,8 @@ async def tag(request: Request, grant: Grant | None) -> Response:
         kept.append(post)
     path = f"/api/v1/timelines/tag/{hashtag}"
     headers = link(services.settings.base_url, path, [p.id for p in found], page.limit)
-    return json(await statuses_of(services, kept), headers=headers)
+    items = await statuses_of(services, kept)
+    return json(await mark_for(services, grant, items), headers=headers)
 
 
 routes = [

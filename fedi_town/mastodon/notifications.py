@@ -40,6 +40,7 @@ from fedi_town.mastodon.entities import (
     post_status,
     remote_account,
 )
+from fedi_town.mastodon.reactions import mark
 from fedi_town.protocol.ids import path_id, query_id, query_limit
 from fedi_town.services import Services
 from fedi_town.store import actors
@@ -169,6 +170,7 @@ async def _page(
         )
     account = await business_account(services, business)
     items = [n for r in rows if (n := await notification(services, business, r, account))]
+    await mark(services, business, [n["status"] for n in items if n.get("status")])
     headers = {}
     if rows:
         base = services.settings.base_url.rstrip("/") + path + "?"

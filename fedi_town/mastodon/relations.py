@@ -8,6 +8,8 @@ request authorised from Ivory sends the same ``Accept{Follow}`` as one from the 
     GET  /api/v1/follow_requests                    read:follows
     POST /api/v1/follow_requests/{account}/authorize, /reject     write:follows
     GET  /api/v1/blocks                             read:blocks   the business's actor blocks
+    POST /api/v1/accounts/{id}/follow, /unfollow    write:follows  the owner API's follow
+                                                    (``outbound.following``): Follow, Undo
     POST /api/v1/accounts/{id}/block, /unblock      write:blocks
     GET  /api/v1/domain_blocks                      read:blocks   the business's domain blocks
     POST /api/v1/domain_blocks, DELETE /api/v1/domain_blocks   write:blocks (``domain``)
@@ -27,11 +29,12 @@ from starlette.routing import Route
 
 from fedi_town.api.owner import block as block_command
 from fedi_town.api.owner import decide, normalise_domain
-from fedi_town.errors import BadRequest, NotFound, Unprocessable
+from fedi_town.errors import BadRequest, Conflict, NotFound, Unprocessable
 from fedi_town.mastodon import params
 from fedi_town.mastodon.auth import Grant, endpoint, json
 from fedi_town.mastodon.entities import remote_account
 from fedi_town.mastodon.paging import link, page_of
+from fedi_town.outbound import following as following_commands
 from fedi_town.protocol.ids import path_id
 from fedi_town.services import Services
 from fedi_town.store import actors, businesses, moderation, social
@@ -260,6 +263,43 @@ async def _block_page(request: Request, grant: Grant | None, *, accounts: bool) 
     return json(items, headers=headers)
 
 
+@endpoint("write:follows")
+async def follow_account(request: Request, grant: Grant | None) -> Response:
+    """Follow the account (``requested`` until its Accept arrives); following it already
+    answers the Relationship, as Mastodon does."""
+    assert grant is not None
+    business = grant.account()
+    services: Services = request.app.state.services
+    raw = str(request.path_params["id"])
+    other = await businesses.by_id(services.store, path_id(raw, "account"))
+    if other is not None and other.deleted_at is None and other.kind == "business":
+        uri = services.urls.actor(other.username)  # a business here: its actor is written
+    else:
+        uri = (await actor_of(services, raw)).uri
+    try:
+        await following_commands.follow(services, business, uri)
+    except Conflict:
+        pass
+    answer = await relationship(services, business, await actor_of(services, raw))
+    return json({**answer, "id": raw})  # the id asked for, as the app matches on it
+
+
+@endpoint("write:follows")
+async def unfollow_account(request: Request, grant: Grant | None) -> Response:
+    """Stop following (or withdraw the request): Undo{Follow}; not following is fine."""
+    assert grant is not None
+    business = grant.account()
+    services: Services = request.app.state.services
+    actor = await actor_of(services, str(request.path_params["id"]))
+    found = await following_store.of_actor(services.store, business.id, actor.id)
+    if found is not None:
+        try:
+            await following_commands.unfollow(services, business, found.id)
+        except NotFound:
+            pass  # ended meanwhile (a Reject, another unfollow)
+    return json(await relationship(services, business, actor))
+
+
 @endpoint("write:blocks")
 async def block_account(request: Request, grant: Grant | None) -> Response:
     assert grant is not None
@@ -322,6 +362,8 @@ routes = [
     Route("/api/v1/accounts/relationships", relationships, methods=["GET"]),
     Route("/api/v1/accounts/{id}/followers", followers, methods=["GET"]),
     Route("/api/v1/accounts/{id}/following", following, methods=["GET"]),
+    Route("/api/v1/accounts/{id}/follow", follow_account, methods=["POST"]),
+    Route("/api/v1/accounts/{id}/unfollow", unfollow_account, methods=["POST"]),
     Route("/api/v1/accounts/{id}/block", block_account, methods=["POST"]),
     Route("/api/v1/accounts/{id}/unblock", unblock_account, methods=["POST"]),
     Route("/api/v1/follow_requests", follow_requests, methods=["GET"]),

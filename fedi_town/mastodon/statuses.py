@@ -37,6 +37,7 @@ from fedi_town.mastodon.entities import (
     remote_account,
 )
 from fedi_town.mastodon.paging import Page, link, page_of
+from fedi_town.mastodon.reactions import mark, mark_for, status_of
 from fedi_town.mastodon.scheduled import scheduled_status
 from fedi_town.outbound import commands
 from fedi_town.protocol.ids import path_id
@@ -170,8 +171,9 @@ async def _own_post(request: Request, grant: Grant | None) -> tuple[Services, Bu
 
 @endpoint("read:statuses", token=False)
 async def get_one(request: Request, grant: Grant | None) -> Response:
-    """The business's own post (any visibility), or a note that reached it; without a
-    token (or with another's), a public or unlisted post of any business here."""
+    """The business's own post (any visibility), a public or unlisted post of another
+    business here, or a note that reached it, with ``favourited``/``reblogged``; without a
+    token (or an app-only one), a public or unlisted post of any business here."""
     services: Services = request.app.state.services
     status_id = path_id(str(request.path_params["id"]), "status")
     if grant is None or grant.business is None:
@@ -182,17 +184,9 @@ async def get_one(request: Request, grant: Grant | None) -> Response:
         if owner is None or owner.deleted_at is not None:
             raise NotFound("Record not found")
         return json(await post_status(services, owner, found))
-    business = grant.business
-    post = await post_store.by_id(services.store, business.id, status_id)
-    if post is not None and post.is_published:
-        return json(await post_status(services, business, post))
-    note = await social.note_for_business(services.store, status_id, business.id)
-    if note is None:
-        note = await post_lists.public_note(services.store, status_id)
-    if note is None:
-        raise NotFound("Record not found")
-    author = remote_account(services, actors.actor_from_row(note, "a_"))
-    return json(note_status(services, note, author))
+    status = await status_of(services, grant.business, str(status_id))
+    await mark(services, grant.business, [status])
+    return json(status)
 
 
 @endpoint("write:statuses")
@@ -278,7 +272,7 @@ async def account_statuses(request: Request, grant: Grant | None) -> Response:
     ]
     path = f"/api/v1/accounts/{business.id}/statuses"
     headers = link(services.settings.base_url, path, [p.id for p in found], page.limit, extra)
-    return json(items, headers=headers)
+    return json(await mark_for(services, grant, items), headers=headers)
 
 
 async def _remote_statuses(

@@ -19,6 +19,7 @@ from starlette.routing import Route
 from fedi_town.errors import NotFound
 from fedi_town.mastodon.auth import Grant, endpoint, json
 from fedi_town.mastodon.entities import note_status, post_status, remote_account
+from fedi_town.mastodon.reactions import mark_for
 from fedi_town.protocol.ids import path_id
 from fedi_town.services import Services
 from fedi_town.store import actors, businesses, post_lists, social
@@ -124,7 +125,9 @@ async def get_context(request: Request, grant: Grant | None) -> Response:
     services: Services = request.app.state.services
     status_id = path_id(str(request.path_params["id"]), "status")
     viewer = grant.business if grant is not None else None
-    return json(await context(services, viewer, status_id))
+    found = await context(services, viewer, status_id)
+    await mark_for(services, grant, [*found["ancestors"], *found["descendants"]])
+    return json(found)
 
 
 routes = [

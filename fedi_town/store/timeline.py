@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fedi_town.store.actors import JOIN_COLUMNS, RemoteActor, actor_from_row
-from fedi_town.store.db import Store, new_id
+from fedi_town.store.db import Row, Store, new_id
 from fedi_town.store.following import ACCEPTED
 
 
@@ -167,3 +167,14 @@ async def page(
         return [_entry(r) for r in reversed(rows)]
     rows = await store.fetch_all(sql + " ORDER BY t.id DESC LIMIT :limit", values)
     return [_entry(r) for r in rows]
+
+
+async def note_shown(store: Store, business_id: int, note_id: int) -> Row | None:
+    """The note ``note_id`` when it is on the business's timeline (followers-only posts of
+    accounts it follows included), with its author's columns prefixed ``a_``; else None."""
+    return await store.fetch_one(
+        f"SELECT n.*, {JOIN_COLUMNS} FROM remote_notes n "  # noqa: S608
+        "JOIN remote_actors a ON a.id = n.actor_id WHERE n.id = :n AND EXISTS "
+        "(SELECT 1 FROM timeline t WHERE t.note_id = n.id AND t.business_id = :b)",
+        {"n": note_id, "b": business_id},
+    )

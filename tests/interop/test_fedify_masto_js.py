@@ -116,6 +116,14 @@ async def test_masto_js_posts_a_photo_and_answers_a_fedify_reply(
     [relationship] = done["relationships"]
     assert relationship["followedBy"] is True
     assert done["followers"] == [done["notification"]["account"]["acct"]]
+    reply_id = done["notification"]["status"]["id"]
+    assert done["favourited"] == {"id": reply_id, "favourited": True}
+    assert done["favourites"] == [reply_id] and done["unfavourited"]["favourited"] is False
+    assert done["reblogged"] == {"account": done["me"]["id"], "reblog": reply_id, "reblogged": True}
+    assert done["unreblogged"]["reblogged"] is False
+    assert done["followed"]["requested"] or done["followed"]["following"]
+    assert isinstance(done["home"], list)
+    assert done["unfollowed"]["following"] is False and done["unfollowed"]["requested"] is False
     assert posted["id"] in done["local"]
     assert done["notification"]["id"] not in done["afterDismiss"]
     assert done["deletedAnswer"]["text"] == "Until seven!"
@@ -125,6 +133,13 @@ async def test_masto_js_posts_a_photo_and_answers_a_fedify_reply(
     threaded = await fedify_received(fedify, "Create", about(answer_uri))
     assert threaded["json"]["object"]["inReplyTo"] == reply["note"]
     await fedify_received(fedify, "Update", about(answer_uri))
+    # And Fedify verified the Like, the Announce, the Follow, and the Undo of each
+    for kind in ("Like", "Announce"):
+        given = await fedify_received(fedify, kind, about(reply["note"]))
+        assert given["verified"], given
+    assert (await fedify_received(fedify, "Follow"))["verified"]
+    for kind in ("Like", "Announce", "Follow"):
+        await fedify_received(fedify, "Undo", lambda a, kind=kind: a["object"]["type"] == kind)
 
     async def deletions() -> list[dict[str, Any]]:
         found = [a for a in await fedify.received() if a["type"] == "Delete"]

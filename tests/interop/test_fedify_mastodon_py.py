@@ -94,3 +94,75 @@ async def test_mastodon_py_answers_a_fedify_reply_in_its_thread(
     await fedify_received(fedify, "Update", about(answer.uri))
     await call("status_delete", answer.id)
     await fedify_received(fedify, "Delete", lambda a: True)
+
+
+async def test_mastodon_py_follows_fedify_reads_home_and_favourites_and_reblogs(
+    live: Any, fedify: FedifyClient
+) -> None:
+    # Given an app signed in as the bakery
+    _owner, token = await business_with_token(live.client)
+    api = await anyio.to_thread.run_sync(
+        lambda: Mastodon(access_token=token, api_base_url=live.base_url)
+    )
+
+    def call(method: str, *args: Any, **kwargs: Any) -> Any:
+        return anyio.to_thread.run_sync(lambda: getattr(api, method)(*args, **kwargs))
+
+    # When it finds Fedify and follows it
+    found = await call("search_v2", fedify.handle, resolve=True)
+    [account] = found.accounts
+    asked = await call("account_follow", account.id)
+    follow = await fedify_received(fedify, "Follow")
+    assert follow["verified"], follow
+
+    async def following() -> Any:
+        [relation] = await call("account_relationships", [account.id])
+        return relation if relation.following else None
+
+    relation = await wait_until(following)
+    me = await call("account_verify_credentials")
+    follows = await call("account_following", me.id)
+    # Then it follows Fedify, as the relationship and its following list say
+    assert asked.requested or asked.following
+    assert entity_gaps(return_types.Relationship, relation) == []
+    assert [a.id for a in follows] == [account.id]
+
+    # When Fedify posts, the post reaches the home timeline
+    sent = await fedify.post("<p>Fresh plums today</p>", live.urls.actor("bakery"))
+    assert sent["ok"], sent
+
+    async def in_home() -> Any:
+        found = [s for s in await call("timeline_home") if s.uri == sent["note"]]
+        return found[0] if found else None
+
+    status = await wait_until(in_home, timeout=15)
+    assert status.account.id == account.id and status.favourited is False
+    assert entity_gaps(return_types.Status, status) == []
+
+    # When the app favourites it, then takes it back
+    liked = await call("status_favourite", status.id)
+    like = await fedify_received(fedify, "Like", about(sent["note"]))
+    favourites = await call("favourites")
+    unliked = await call("status_unfavourite", status.id)
+    await fedify_received(fedify, "Undo", lambda a: a["object"]["type"] == "Like")
+    # Then Fedify verified the Like and its Undo, and the marks followed
+    assert like["verified"], like
+    assert liked.favourited is True and unliked.favourited is False
+    assert [s.id for s in favourites] == [status.id]
+
+    # When it reblogs it, then takes it back
+    reblog = await call("status_reblog", status.id)
+    announce = await fedify_received(fedify, "Announce", about(sent["note"]))
+    unreblogged = await call("status_unreblog", status.id)
+    await fedify_received(fedify, "Undo", lambda a: a["object"]["type"] == "Announce")
+    # Then the answer is the reblog wrapper, and Fedify verified the Announce and its Undo
+    assert announce["verified"], announce
+    assert reblog.reblog.id == status.id and reblog.account.id == me.id
+    assert reblog.reblogged is True and unreblogged.reblogged is False
+    assert entity_gaps(return_types.Status, reblog) == []
+
+    # When it unfollows Fedify
+    ended = await call("account_unfollow", account.id)
+    # Then Fedify receives the Undo of the Follow
+    await fedify_received(fedify, "Undo", lambda a: a["object"]["type"] == "Follow")
+    assert ended.following is False

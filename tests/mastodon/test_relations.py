@@ -93,3 +93,44 @@ async def test_blocks_need_a_token_with_the_blocks_scope(app_client):
     answer = await app_client.get("/api/v1/blocks", headers=bearer(token))
     assert answer.status_code == 403 and "error" in answer.json()
     assert (await app_client.get("/api/v1/blocks")).status_code == 401
+
+
+async def test_following_another_business_is_requested_then_undone(app_client):
+    # Given the bakery's app and the florist here, which approves followers by hand
+    token, business_id = await bakery(app_client)
+    _other, florist_token = await business_with_token(app_client, "florist")
+    await app_client.patch(
+        "/api/v1/accounts/update_credentials",
+        data={"locked": "true"},
+        headers=bearer(florist_token),
+    )
+    florist = await app_client.get("/api/v1/accounts/lookup?acct=florist")
+    florist_id = florist.json()["id"]
+
+    # When the bakery follows it (twice: the second changes nothing)
+    asked = await app_client.post(f"/api/v1/accounts/{florist_id}/follow", headers=bearer(token))
+    again = await app_client.post(f"/api/v1/accounts/{florist_id}/follow", headers=bearer(token))
+    # Then the follow is the owner API's: stored for the business, the Relationship says so
+    assert asked.status_code == 200, asked.text
+    relation = asked.json()
+    assert relation["id"] == florist_id and (relation["requested"] or relation["following"])
+    assert again.json()["requested"] == relation["requested"]
+    store = app_client.services.store
+    assert (
+        await store.fetch_val(
+            "SELECT COUNT(*) FROM following WHERE business_id = :b", {"b": business_id}
+        )
+        == 1
+    )
+
+    # When it unfollows
+    ended = await app_client.post(f"/api/v1/accounts/{florist_id}/unfollow", headers=bearer(token))
+    # Then nothing is left, and unfollowing again is fine
+    assert ended.json()["following"] is False and ended.json()["requested"] is False
+    again = await app_client.post(f"/api/v1/accounts/{florist_id}/unfollow", headers=bearer(token))
+    assert again.status_code == 200
+    unknown = await app_client.post("/api/v1/accounts/999/follow", headers=bearer(token))
+    assert unknown.status_code == 404
+    _o, reader = await business_with_token(app_client, "deli", scopes="read")
+    refused = await app_client.post(f"/api/v1/accounts/{florist_id}/follow", headers=bearer(reader))
+    assert refused.status_code == 403

@@ -105,3 +105,23 @@ async def test_the_same_entry_is_added_once(services):
     }
     assert await timeline_store.add(services.store, **values, now=now_ms())
     assert not await timeline_store.add(services.store, **values, now=now_ms())
+
+
+async def test_a_note_is_shown_only_to_the_business_whose_timeline_holds_it(services):
+    bakery = await add_business(services, "bakery")
+    florist = await add_business(services, "florist")
+    alice = await add_remote_actor(services.store, ALICE)
+    note_id = await social.insert_note(
+        services.store, uri=f"{ALICE}/s/7", actor_id=alice.id, content=content("x"), now=now_ms()
+    )
+    await timeline_store.add(
+        services.store,
+        business_id=bakery.id,
+        note_id=note_id,
+        entry_uri=f"{ALICE}/s/7",
+        boosted_by=None,
+        now=now_ms(),
+    )
+    shown = await timeline_store.note_shown(services.store, bakery.id, note_id)
+    assert shown is not None and shown["uri"] == f"{ALICE}/s/7" and shown["a_uri"] == ALICE
+    assert await timeline_store.note_shown(services.store, florist.id, note_id) is None

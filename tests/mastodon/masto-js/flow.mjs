@@ -108,6 +108,17 @@ async function main() {
     id: [notification.account.id],
   });
   const followers = await masto.v1.accounts.$select(me.id).followers.list();
+  // Favourite and reblog the reply, take both back; follow its author, read home, unfollow.
+  const replyStatus = masto.v1.statuses.$select(notification.status.id);
+  const favourited = await replyStatus.favourite();
+  const favourites = await masto.v1.favourites.list();
+  const unfavourited = await replyStatus.unfavourite();
+  const reblogged = await replyStatus.reblog();
+  const unreblogged = await replyStatus.unreblog();
+  const author = masto.v1.accounts.$select(notification.account.id);
+  const followed = await author.follow();
+  const home = await masto.v1.timelines.home.list({ limit: 5 });
+  const unfollowed = await author.unfollow();
   const local = await masto.v1.timelines.public.list({ local: true });
   await masto.v1.notifications.$select(notification.id).dismiss();
   const afterDismiss = await masto.v1.notifications.list({ types: ["mention"] });
@@ -137,6 +148,18 @@ async function main() {
     found: { accounts: found.accounts.map((a) => a.acct) },
     relationships,
     followers: followers.map((a) => a.acct),
+    favourited: { id: favourited.id, favourited: favourited.favourited },
+    favourites: favourites.map((s) => s.id),
+    unfavourited: { favourited: unfavourited.favourited },
+    reblogged: {
+      account: reblogged.account.id,
+      reblog: reblogged.reblog?.id,
+      reblogged: reblogged.reblogged,
+    },
+    unreblogged: { reblogged: unreblogged.reblogged },
+    followed,
+    home: home.map((s) => s.id),
+    unfollowed,
     local: local.map((s) => s.id),
     afterDismiss: afterDismiss.map((n) => n.id),
     deletedAnswer: { id: deletedAnswer.id, text: deletedAnswer.text },

@@ -111,20 +111,27 @@ def auth_failures(services: Services) -> AuthFailures:
     return services.parts.get(AuthFailures, AuthFailures)
 
 
+def refuse_if_throttled(request: Request, services: Services) -> str:
+    """429 for an address that sent too many wrong tokens lately (admin and owner tokens,
+    Mastodon client tokens and client secrets share the count); else the address, for
+    counting a wrong token it sends."""
+    address = request.client.host if request.client is not None else ""
+    wait = auth_failures(services).wait(address)
+    if wait:
+        raise TooManyRequests(
+            "too many wrong tokens from this address; try again later",
+            retry_after=max(1, math.ceil(wait)),
+        )
+    return address
+
+
 async def authenticate(request: Request, services: Services) -> Caller:
     """Resolve the bearer token to a caller, or raise 401 (never saying which part was wrong);
     429 for an address that sent too many wrong tokens lately."""
     given = request.scope.get(CALLER_SCOPE_KEY)
     if isinstance(given, Caller):
         return given
-    failures = auth_failures(services)
-    address = request.client.host if request.client is not None else ""
-    wait = failures.wait(address)
-    if wait:
-        raise TooManyRequests(
-            "too many wrong tokens from this address; try again later",
-            retry_after=max(1, math.ceil(wait)),
-        )
+    address = refuse_if_throttled(request, services)
     token = _bearer(request)
     admin = services.settings.admin_token
     if admin and hmac.compare_digest(hash_token(token), hash_token(admin)):
@@ -134,7 +141,7 @@ async def authenticate(request: Request, services: Services) -> Caller:
         business = await businesses.by_token_hash(services.store, digest)
         if business is not None:
             return Caller(is_admin=False, business=business)
-    failures.failed(address)
+    auth_failures(services).failed(address)
     raise Unauthorized("invalid or revoked token")
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import math
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from fedi_town.api.auth import auth_failures, hash_token
+from fedi_town.api.auth import auth_failures, hash_token, refuse_if_throttled
 from fedi_town.errors import (
     Forbidden,
     ProblemError,
@@ -106,14 +105,8 @@ async def grant_for(request: Request, services: Services) -> Grant | None:
     token = bearer(request)
     if token is None:
         return None
+    address = refuse_if_throttled(request, services)
     failures = auth_failures(services)
-    address = request.client.host if request.client is not None else ""
-    wait = failures.wait(address)
-    if wait:
-        raise TooManyRequests(
-            "too many wrong tokens from this address; try again later",
-            retry_after=max(1, math.ceil(wait)),
-        )
     digest = hash_token(token)
     found = await oauth_store.token_by_hash(services.store, digest) if len(token) < 200 else None
     business = None

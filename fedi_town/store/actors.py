@@ -137,6 +137,27 @@ JOIN_COLUMNS = ", ".join(
 )
 
 
+def follows_where(
+    business_id: int | None, actor_uri: str | None, domain: str | None
+) -> tuple[str, dict[str, Any]]:
+    """The WHERE clause (or "") picking follows of one business (``f``), of one actor or of
+    every actor of a domain and its subdomains (``a``, the joined ``remote_actors`` row):
+    what a new block ends, for followers and for followed accounts alike."""
+    where: list[str] = []
+    values: dict[str, Any] = {}
+    if business_id is not None:
+        where.append("f.business_id = :b")
+        values["b"] = business_id
+    if actor_uri is not None:
+        where.append("a.uri = :uri")
+        values["uri"] = actor_uri
+    if domain is not None:
+        where.append("(a.domain = :d OR a.domain LIKE :sub)")
+        values["d"] = domain
+        values["sub"] = "%." + domain
+    return (" WHERE " + " AND ".join(where) if where else ""), values
+
+
 async def by_uri(store: Store, uri: str) -> RemoteActor | None:
     row = await store.fetch_one("SELECT * FROM remote_actors WHERE uri = :u", {"u": uri})
     return actor_from_row(row) if row else None

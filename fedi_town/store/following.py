@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from fedi_town.store.actors import JOIN_COLUMNS, RemoteActor, actor_from_row
+from fedi_town.store.actors import JOIN_COLUMNS, RemoteActor, actor_from_row, follows_where
 from fedi_town.store.db import Store, new_id
 
 PENDING = "pending"
@@ -173,20 +173,8 @@ async def matching(
 ) -> list[tuple[Following, RemoteActor]]:
     """Follows (of one business, or of any with ``business_id=None``) of one actor or of
     every actor of a domain (and its subdomains): what a new block ends."""
-    where: list[str] = []
-    values: dict[str, Any] = {}
-    if business_id is not None:
-        where.append("f.business_id = :b")
-        values["b"] = business_id
-    if actor_uri is not None:
-        where.append("a.uri = :uri")
-        values["uri"] = actor_uri
-    if domain is not None:
-        where.append("(a.domain = :d OR a.domain LIKE :sub)")
-        values["d"] = domain
-        values["sub"] = "%." + domain
-    sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "")
-    rows = await store.fetch_all(sql, values)
+    where, values = follows_where(business_id, actor_uri, domain)
+    rows = await store.fetch_all(_SELECT + where, values)
     return [(_following(r), actor_from_row(r, "a_")) for r in rows]
 
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from fedi_town.store.actors import JOIN_COLUMNS, RemoteActor, actor_from_row
+from fedi_town.store.actors import JOIN_COLUMNS, RemoteActor, actor_from_row, follows_where
 from fedi_town.store.db import Row, Store, new_id
 
 # -- our posts --------------------------------------------------------------------------
@@ -160,21 +160,8 @@ async def follows_from(
     """Follows (of one business, or of any with ``business_id=None``) by one actor or by
     every actor of a domain (and its subdomains)."""
     sql = f"SELECT f.*, {JOIN_COLUMNS} FROM follows f JOIN remote_actors a ON a.id = f.actor_id"  # noqa: S608
-    where: list[str] = []
-    values: dict[str, Any] = {}
-    if business_id is not None:
-        where.append("f.business_id = :b")
-        values["b"] = business_id
-    if actor_uri is not None:
-        where.append("a.uri = :uri")
-        values["uri"] = actor_uri
-    if domain is not None:
-        where.append("(a.domain = :d OR a.domain LIKE :sub)")
-        values["d"] = domain
-        values["sub"] = "%." + domain
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    rows = await store.fetch_all(sql, values)
+    where, values = follows_where(business_id, actor_uri, domain)
+    rows = await store.fetch_all(sql + where, values)
     return [(_follow(r), actor_from_row(r, "a_")) for r in rows]
 
 

@@ -51,20 +51,30 @@ async def test_only_the_hash_of_a_token_is_stored(app_client):
 
 
 async def test_a_token_of_one_business_never_reaches_another(app_client):
-    # Given two businesses, each with an app signed in, and a post of the second
+    # Given two businesses, each with an app signed in, and a public and a followers-only
+    # post of the second
     _a, token_a = await business_with_token(app_client, "bakery")
     _b, token_b = await business_with_token(app_client, "butcher")
-    posted = await app_client.post(
-        "/api/v1/statuses", json={"status": "Sausages"}, headers=bearer(token_b)
-    )
-    status_id = posted.json()["id"]
-    # When the bakery's token reads, edits or deletes it
-    path = f"/api/v1/statuses/{status_id}"
+    public, private = [
+        (
+            await app_client.post(
+                "/api/v1/statuses",
+                json={"status": text, "visibility": visibility},
+                headers=bearer(token_b),
+            )
+        ).json()["id"]
+        for text, visibility in (("Sausages", "public"), ("Staff only", "private"))
+    ]
+    # When the bakery's token reads, edits or deletes them
+    path = f"/api/v1/statuses/{public}"
     read = await app_client.get(path, headers=bearer(token_a))
+    hidden = await app_client.get(f"/api/v1/statuses/{private}", headers=bearer(token_a))
     edit = await app_client.put(path, json={"status": "Mine"}, headers=bearer(token_a))
     gone = await app_client.delete(path, headers=bearer(token_a))
-    # Then each is 404, as for a status that does not exist
-    for response in (read, edit, gone):
+    # Then the public post reads as any public post does (as on Mastodon), the other is 404,
+    # and editing or deleting another business's post is 404, as for one that does not exist
+    assert read.status_code == 200 and read.json()["account"]["username"] == "butcher"
+    for response in (hidden, edit, gone):
         assert response.status_code == 404
         assert response.json() == {"error": "Record not found"}
     # And the butcher's post is untouched

@@ -68,10 +68,10 @@ screenshots: install node-deps browser
 
 # Two processes (pytest-xdist), a test file each at a time: the suite waits on real servers,
 # databases and browsers more than it computes, and takes half the time (13 min, not 26).
-PYTEST_WORKERS ?= 2
+PYTEST_WORKERS ?= 3
 
 pytest: install node-deps browser deploy-tools
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15
 
 test: lint typecheck pytest
 

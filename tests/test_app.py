@@ -141,7 +141,8 @@ async def test_an_inbox_row_that_is_not_utf8_does_not_stop_the_instance_even_aft
     statuses = []
     async with live_instance(url, tmp_path) as live:
         statuses.append((await live.create_business("bakery")) and 201)
-        with sqlite3.connect(path) as raw:
+        # (waiting up to 30 s for the instance's worker to let go of the write lock)
+        with sqlite3.connect(path, timeout=30) as raw:
             raw.execute(BAD_ROW, {"id": 1})
         live.services.store.after_commit(Wake())
 

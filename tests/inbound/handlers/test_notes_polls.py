@@ -125,6 +125,7 @@ async def test_the_attachments_of_a_reply_are_kept_as_links_with_descriptions(se
     assert json.loads(note["attachments"]) == [
         {
             "url": "https://files.example/a.png",
+            "type": "image",
             "media_type": "image/png",
             "description": "A croissant, cut open",
         }

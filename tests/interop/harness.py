@@ -396,6 +396,15 @@ class FedifyClient:
         result: dict[str, Any] = await self._call("POST", "poll", body)
         return result
 
+    async def send_object(self, kind: str, to: str, **fields: Any) -> dict[str, Any]:
+        """Create{Event} (a Mobilizon-style invitation) or Create{Image} (a Pixelfed-style
+        photo post) mentioning ``to`` (an actor id). ``fields`` are the object's: name,
+        content, summary, url, startTime, endTime, location ({name, latitude, longitude}),
+        attachments ([{url, mediaType, name}]). Answers {ok, object, activity, requests}."""
+        body = {"type": kind, "to": to, **fields}
+        result: dict[str, Any] = await self._call("POST", "object", body)
+        return result
+
     async def quote(self, obj: str, content: str) -> dict[str, Any]:
         """A Note quoting ``obj`` and a QuoteRequest for it to ``obj``'s author:
         {ok, note, request, activity, requests}."""

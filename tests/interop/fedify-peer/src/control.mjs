@@ -17,6 +17,11 @@
 //   POST /_control/reply {inReplyTo, content, mention}   Create{Note}
 //   POST /_control/poll {to, content, options: [{name, votes}], multiple, endTime, voters,
 //                        emoji: [{name, url, mediaType}]}   Create{Question} mentioning `to`
+//   POST /_control/object {type: "Event"|"Image", to, name, content, summary, url, startTime,
+//                          endTime, location: {name, latitude, longitude},
+//                          attachments: [{url, mediaType, name}]}   Create{Event} (a
+//                                           Mobilizon-style invitation) or Create{Image} (a
+//                                           Pixelfed-style photo post), mentioning `to`
 //   POST /_control/delete-note {note, to}   Delete{Tombstone} of a note the actor wrote, to `to`
 //   POST /_control/post {to, content, attachments, send}   a public post: Create{Note} to
 //                                           `to` (as to a follower); send=false only keeps it
@@ -44,6 +49,7 @@ import {
   Delete,
   Document,
   Emoji,
+  Event,
   Follow,
   Image,
   InteractionPolicy,
@@ -52,6 +58,7 @@ import {
   Like,
   Mention,
   Note,
+  Place,
   PUBLIC_COLLECTION,
   QuoteAuthorization,
   QuoteRequest,
@@ -268,6 +275,7 @@ export class Control {
       "POST unannounce": (body) => this.undo(body, "object", this.state.announces),
       "POST reply": (body) => this.reply(body),
       "POST poll": (body) => this.poll(body),
+      "POST object": (body) => this.object(body),
       "POST delete-note": (body) => this.deleteNote(body),
       "POST post": (body) => this.post(body),
       "POST edit": (body) => this.edit(body),
@@ -507,6 +515,66 @@ export class Control {
     });
     const result = await this.send(ctx, mentioned, create, { sharedInbox: true });
     return { ...result, note: noteId.href };
+  }
+
+  /**
+   * Create{Event} or Create{Image} mentioning `to`: an object Mastodon converts into a status.
+   * The Event is shaped as Mobilizon sends an invitation (name, HTML description, start and
+   * end, a Place, a banner); the Image as a Pixelfed photo post (name, its page, the photo
+   * as an attachment). Both are public, cc the followers and `to`, with a Mention of `to`.
+   */
+  async object(body) {
+    const kind = { Event, Image }[body.type];
+    if (kind === undefined) throw new ControlError(400, "type must be Event or Image");
+    const ctx = this.context();
+    const mentioned = await this.recipient(ctx, need(body, "to"));
+    const mentionName = `@${mentioned.preferredUsername}@${mentioned.id.host}`;
+    const objectId = this.newId(ctx, body.type === "Event" ? "events" : "p");
+    const followers = ctx.getFollowersUri(this.username);
+    const published = Temporal.Now.instant();
+    const instant = (value) => (value ? Temporal.Instant.from(value) : null);
+    const location =
+      body.location == null
+        ? null
+        : new Place({
+            name: body.location.name ?? null,
+            latitude: body.location.latitude ?? null,
+            longitude: body.location.longitude ?? null,
+          });
+    const attachments = (body.attachments ?? []).map(
+      (a) =>
+        new (a.mediaType?.startsWith("image/") ? Image : Document)({
+          url: new URL(a.url),
+          mediaType: a.mediaType ?? null,
+          name: a.name ?? null,
+        }),
+    );
+    const object = new kind({
+      id: objectId,
+      attribution: this.actorId(ctx),
+      name: body.name ?? null,
+      content: body.content ?? null,
+      summary: body.summary ?? null,
+      url: new URL(body.url ?? objectId.href),
+      published,
+      to: PUBLIC_COLLECTION,
+      ccs: [followers, mentioned.id],
+      tags: [new Mention({ href: mentioned.id, name: mentionName })],
+      attachments,
+      ...(body.type === "Event"
+        ? { startTime: instant(body.startTime), endTime: instant(body.endTime), location }
+        : {}),
+    });
+    const create = new Create({
+      id: new URL(`${objectId.href}/activity`),
+      actor: this.actorId(ctx),
+      object,
+      published,
+      to: PUBLIC_COLLECTION,
+      ccs: [followers, mentioned.id],
+    });
+    const result = await this.send(ctx, mentioned, create, { sharedInbox: true });
+    return { ...result, object: objectId.href };
   }
 
   async deleteNote(body) {

@@ -58,6 +58,7 @@ async def test_a_fedify_event_invitation_reaches_the_owner_as_a_mention(
         f'<p><a href="{banner}" {LINK}>Banner</a></p>'
     )
     assert "elsewhere.example" not in note["content"]
+    assert note["url"] == event  # its off-host page is not trusted: the owner's link is its id
     assert note["summary"] is None and note["visibility"] == "public"
     assert [(a["url"], a["description"]) for a in note["attachments"]] == [(banner, "Banner")]
 

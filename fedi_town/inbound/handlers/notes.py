@@ -28,7 +28,7 @@ from typing import Any
 from fedi_town.errors import FediTownError
 from fedi_town.inbound.context import Inbound
 from fedi_town.inbound.emoji import cache_emojis
-from fedi_town.inbound.handlers.converted import CONVERTED_TYPES, converted_html
+from fedi_town.inbound.handlers.converted import CONVERTED_TYPES, converted_html, page_url
 from fedi_town.protocol.attachments import attachments_of
 from fedi_town.protocol.note_parts import (
     EmojiTag,
@@ -40,7 +40,6 @@ from fedi_town.protocol.reading import (
     BadActivity,
     audience,
     clean_text,
-    href_of,
     id_of,
     ids_of,
     is_plain_id,
@@ -108,7 +107,9 @@ def note_content(
         summary=clean_text(html_to_text(sanitize_html(summary))[:_MAX_SUMMARY])
         if isinstance(summary, str) and summary
         else None,
-        url=href_of(note.get("url")) or id_of(note),
+        # its page on its own host, else its id: a sender cannot point it elsewhere (as
+        # Mastodon, which drops a url of another origin)
+        url=page_url(note),
         visibility=visibility(
             to, cc, followers_uri=actor.followers_uri, mentions=mentioned_hrefs(note)
         ),

@@ -225,6 +225,20 @@ def sqlite_file(settings: Settings) -> Check:
     return _pass("sqlite file", f"{path} has mode {mode:04o}")
 
 
+def web_workers(settings: Settings) -> Check:
+    """Several web processes need PostgreSQL: ``serve`` refuses them on SQLite, so say so
+    before the service fails to start."""
+    setting = f"{PREFIX}WEB_WORKERS"
+    if settings.web_workers > 1 and settings.is_sqlite:
+        return _fail(
+            "web workers",
+            f"{setting}={settings.web_workers} needs PostgreSQL; SQLite has one writer, so "
+            f"`serve` refuses to start: set {setting}=1 or move to PostgreSQL "
+            "(`fedi-town copy-database`)",
+        )
+    return _pass("web workers", f"{settings.web_workers} web process(es)")
+
+
 def base_url(settings: Settings) -> Check:
     """https for a public host; http only on this machine."""
     host = urlsplit(settings.base_url).hostname or ""
@@ -372,6 +386,7 @@ async def run(
     else:
         checks.append(_safe("media", media_dir, settings.media_dir))
     checks.append(_safe("sqlite file", sqlite_file, settings))
+    checks.append(_safe("web workers", web_workers, settings))
     checks.append(_safe("base URL", base_url, settings))
     try:
         answer = await probing.get(nodeinfo_url(settings), wait_s=wait_s)

@@ -222,6 +222,21 @@ def test_the_sqlite_file_check_is_skipped_on_postgresql(tmp_path: Path):
     assert doctor.sqlite_file(settings).status == "skip"
 
 
+def test_several_web_workers_on_sqlite_fail_naming_the_setting_and_pass_on_postgresql(
+    tmp_path: Path,
+):
+    # Given FEDI_TOWN_WEB_WORKERS=2 on SQLite, then on PostgreSQL, then 1 on SQLite
+    sqlite = make_settings(f"sqlite:///{tmp_path / 'town.sqlite3'}", tmp_path, web_workers=2)
+    postgres = make_settings("postgresql://postgres@127.0.0.1/test", tmp_path, web_workers=2)
+    single = dataclasses.replace(sqlite, web_workers=1)
+    # When each is checked
+    checks = [doctor.web_workers(s) for s in (sqlite, postgres, single)]
+    # Then only the first fails, naming the setting and both ways out
+    assert [c.status for c in checks] == ["fail", "pass", "pass"]
+    assert "FEDI_TOWN_WEB_WORKERS=2" in checks[0].message
+    assert "copy-database" in checks[0].message
+
+
 # URLs and clock
 
 

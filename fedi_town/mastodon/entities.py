@@ -197,8 +197,10 @@ async def post_status(
     media: Sequence[Media] | None = None,
     in_reply_to_id: str | None = None,
     application: Mapping[str, Any] | None = None,
+    shallow_quote: bool = False,
 ) -> dict[str, Any]:
-    """The Status of one of the business's posts."""
+    """The Status of one of the business's posts (``shallow_quote``: its ``quote`` names
+    the quoted status by id only, as Mastodon nests a quote inside a quote)."""
     store = services.store
     if media is None:
         media = await media_store.of_post(store, post.id)
@@ -258,8 +260,66 @@ async def post_status(
         "card": None,
         "text": None,
         "filtered": [],
-        "quote": None,
+        "quote": await _quote(services, post, shallow=shallow_quote),
     }
+
+
+#: FEP-044f states of our quotes (``posts.quote_state``) that Mastodon 4.5 names alike.
+QUOTE_STATES = ("pending", "accepted", "rejected", "revoked")
+
+
+async def _quote(services: Services, post: Post, *, shallow: bool) -> dict[str, Any] | None:
+    """Mastodon 4.5's Quote of a post that quotes another (None for one that does not):
+    ``state``, and when accepted the quoted Status (a ShallowQuote, with its id only, when
+    ``shallow``). An accepted quote of a post no longer stored here, or not public, is
+    ``unauthorized`` (the app cannot be shown it); one deleted here is ``deleted``."""
+    if not post.quote_uri:
+        return None
+    state = post.quote_state if post.quote_state in QUOTE_STATES else "pending"
+    quoted: dict[str, Any] | None = None
+    if state == "accepted":
+        state, quoted = await _quoted(services, post.quote_uri, shallow=shallow)
+    if shallow:
+        return {"state": state, "quoted_status_id": quoted["id"] if quoted else None}
+    return {"state": state, "quoted_status": quoted}
+
+
+async def _quoted(
+    services: Services, uri: str, *, shallow: bool
+) -> tuple[str, dict[str, Any] | None]:
+    """The state and Status (only ``id`` when ``shallow``) of an accepted quote's post."""
+    store = services.store
+    own = await post_store.by_uri(store, uri)
+    if own is not None:
+        owner = await businesses.by_id(store, own.business_id)
+        if owner is None or owner.deleted_at is not None:
+            return "deleted", None
+        if own.visibility not in ("public", "unlisted"):
+            return "unauthorized", None
+        if shallow:
+            return "accepted", {"id": str(own.id)}
+        return "accepted", await post_status(services, owner, own, shallow_quote=True)
+    if await post_store.was_deleted(store, uri):
+        return "deleted", None
+    note = await social.note_by_uri(store, uri)
+    if note is None or note.visibility not in ("public", "unlisted"):
+        return "unauthorized", None
+    if shallow:
+        return "accepted", {"id": str(note.id)}
+    author = await actors.by_id(store, note.actor_id)
+    if author is None:
+        return "unauthorized", None
+    fields = {
+        "id": note.id,
+        "uri": note.uri,
+        "url": note.url,
+        "content_html": note.content_html,
+        "summary": note.summary,
+        "visibility": note.visibility,
+        "published_at": note.published_at,
+        "edited_at": note.edited_at,
+    }
+    return "accepted", note_status(services, fields, remote_account(services, author))
 
 
 async def _replied_to(store: Store, uri: str) -> tuple[str | None, str | None]:

@@ -214,5 +214,4 @@ routes = [
     Route("/api/v1/trends/statuses", _empty_list(None, token=False), methods=["GET"]),
     Route("/api/v1/trends/links", _empty_list(None, token=False), methods=["GET"]),
     Route("/api/v1/followed_tags", _empty_list("read:follows"), methods=["GET"]),
-    Route("/api/v1/mutes", _empty_list("read:mutes"), methods=["GET"]),
 ]

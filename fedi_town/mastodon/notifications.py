@@ -167,6 +167,7 @@ async def _page(
             min_id=min_id,
             types=types,
             dismissed=False,
+            muted_at=services.now_ms(),
         )
     account = await business_account(services, business)
     items = [n for r in rows if (n := await notification(services, business, r, account))]
@@ -247,7 +248,7 @@ async def unread_count(request: Request, grant: Grant | None) -> Response:
     count = 0
     if types:
         count = await notification_store.count_after(
-            services.store, business.id, after, types, limit=limit
+            services.store, business.id, after, types, limit=limit, muted_at=services.now_ms()
         )
     return json({"count": count})
 

@@ -39,7 +39,9 @@ from fedi_town.outbound import reactions
 from fedi_town.protocol.ids import path_id
 from fedi_town.services import Services
 from fedi_town.store import actors, businesses, moderation, post_lists, social
+from fedi_town.store import bookmarks as bookmark_store
 from fedi_town.store import given as given_store
+from fedi_town.store import mutes as mute_store
 from fedi_town.store import posts as post_store
 from fedi_town.store import timeline as timeline_store
 from fedi_town.store.businesses import Business
@@ -51,18 +53,21 @@ _PUBLIC = ("public", "unlisted")
 
 
 async def mark(services: Services, business: Business, statuses: Sequence[dict[str, Any]]) -> None:
-    """Set ``favourited`` and ``reblogged`` on Statuses (and the ones they reblog) from what
-    the business gave: one ``given`` lookup for the whole list."""
+    """Set ``favourited``, ``reblogged`` and ``bookmarked`` on Statuses (and the ones they
+    reblog) from what the business gave and kept: one lookup of each for the whole list."""
     inner = [s["reblog"] if s.get("reblog") else s for s in statuses]
-    marks = await given_store.given(services.store, business.id, [s["uri"] for s in inner])
+    uris = [s["uri"] for s in inner]
+    marks = await given_store.given(services.store, business.id, uris)
+    kept = await bookmark_store.marked(services.store, business.id, uris)
     for status in inner:
         found = marks.get(status["uri"], {})
         status["favourited"] = bool(found.get(given_store.LIKE))
         status["reblogged"] = bool(found.get(given_store.ANNOUNCE))
+        status["bookmarked"] = status["uri"] in kept
     for status in statuses:
         if status.get("reblog"):
-            status["favourited"] = status["reblog"]["favourited"]
-            status["reblogged"] = status["reblog"]["reblogged"]
+            for key in ("favourited", "reblogged", "bookmarked"):
+                status[key] = status["reblog"][key]
 
 
 async def mark_for(
@@ -94,6 +99,20 @@ async def status_of(services: Services, business: Business, raw: str) -> dict[st
         raise NotFound("Record not found")
     author = remote_account(services, actors.actor_from_row(note, "a_"))
     return note_status(services, note, author)
+
+
+async def status_for(services: Services, grant: Grant | None, raw: str) -> dict[str, Any]:
+    """The Status an id names for a request: for a business's token, ``status_of``;
+    without a token (or an app's own), a public or unlisted post of a business here."""
+    if grant is not None and grant.business is not None:
+        return await status_of(services, grant.business, raw)
+    found = await post_store.by_id_any(services.store, path_id(raw, "status"))
+    if found is None or not found.is_published or found.visibility not in _PUBLIC:
+        raise NotFound("Record not found")
+    owner = await businesses.by_id(services.store, found.business_id)
+    if owner is None or owner.deleted_at is not None:
+        raise NotFound("Record not found")
+    return await post_status(services, owner, found)
 
 
 async def _marked(services: Services, business: Business, status: dict[str, Any]) -> Response:
@@ -176,7 +195,7 @@ async def unreblog(request: Request, grant: Grant | None) -> Response:
     return await _marked(services, business, status)
 
 
-async def _status_at(services: Services, business: Business, uri: str) -> dict[str, Any] | None:
+async def status_at(services: Services, business: Business, uri: str) -> dict[str, Any] | None:
     """The Status of a post or stored note by its ActivityPub id; None if not stored."""
     post = await post_store.by_uri(services.store, uri)
     if post is not None and post.is_published:
@@ -205,7 +224,7 @@ async def favourites(request: Request, grant: Grant | None) -> Response:
     )
     items = []
     for row in rows:
-        status = await _status_at(services, business, row.object_uri)
+        status = await status_at(services, business, row.object_uri)
         if status is not None:
             items.append(status)
     await mark(services, business, items)
@@ -263,33 +282,51 @@ def _entry_status(services: Services, entry: Entry) -> dict[str, Any]:
 @endpoint("read:statuses")
 async def home(request: Request, grant: Grant | None) -> Response:
     """The home timeline (``store.timeline``): posts of followed accounts, and their boosts
-    as reblog wrappers; entries of blocked authors or boosters are left out, as the owner
-    API does. Ids are the timeline's own (a post's status id is its note's)."""
+    as reblog wrappers; entries of blocked or muted authors or boosters are left out.
+
+    The ids an app sees, and gives back as ``max_id``/``since_id``/``min_id``, are status
+    ids (a post's note id, a boost's entry id); each is turned back into its timeline
+    entry to page (an id no longer on the timeline pages by its own value: ids grow with
+    time)."""
     assert grant is not None
     business = grant.account()
     services: Services = request.app.state.services
+    store = services.store
     page = page_of(params.query(request), default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
-    if page.min_id is None and page.since_id is not None:  # since_id: the newest ones
-        entries = await _newest_since(services, business, page.limit, page.max_id, page.since_id)
+    max_id = await _entry_cursor(services, business, page.max_id)
+    min_id = await _entry_cursor(services, business, page.min_id)
+    since_id = await _entry_cursor(services, business, page.since_id)
+    if min_id is None and since_id is not None:  # since_id: the newest ones
+        entries = await _newest_since(services, business, page.limit, max_id, since_id)
     else:
         entries = await timeline_store.page(
-            services.store, business.id, limit=page.limit, max_id=page.max_id, min_id=page.min_id
+            store, business.id, limit=page.limit, max_id=max_id, min_id=min_id
         )
-    blocks = await moderation.block_list(services.store)
+    blocks = await moderation.block_list(store)
+    muted = await mute_store.muted_uris(store, business.id, now=services.now_ms())
+
+    def hidden(actor_uri: str) -> bool:
+        return actor_uri in muted or blocks.first(actor_uri, business.id) is not None
+
     shown = [
         e
         for e in entries
-        if blocks.first(e.author.uri, business.id) is None
-        and (e.booster is None or blocks.first(e.booster.uri, business.id) is None)
+        if not hidden(e.author.uri) and (e.booster is None or not hidden(e.booster.uri))
     ]
     items = [_entry_status(services, e) for e in shown]
     for entry, item in zip(shown, items, strict=True):
-        if entry.booster is None:
-            item["id"] = str(entry.note_id)
+        item["id"] = str(timeline_store.status_id(entry))
     await mark(services, business, items)
-    ids = [e.id for e in entries]
+    ids = [timeline_store.status_id(e) for e in entries]
     base = services.settings.base_url
     return json(items, headers=link(base, "/api/v1/timelines/home", ids, page.limit))
+
+
+async def _entry_cursor(services: Services, business: Business, raw: int | None) -> int | None:
+    if raw is None:
+        return None
+    found = await timeline_store.entry_of_status(services.store, business.id, raw)
+    return found if found is not None else raw
 
 
 async def _newest_since(

@@ -14,7 +14,7 @@ request authorised from Ivory sends the same ``Accept{Follow}`` as one from the 
     GET  /api/v1/domain_blocks                      read:blocks   the business's domain blocks
     POST /api/v1/domain_blocks, DELETE /api/v1/domain_blocks   write:blocks (``domain``)
 
-Mutes are not kept (``GET /api/v1/mutes`` is ``[]``). The followers and follows of an
+Mutes are ``mastodon/mutes.py``. The followers and follows of an
 account elsewhere are not known here: empty lists. Account ids are remote actors' row
 ids (or a business's id); paging is by the follow's or the block's id, as Mastodon does.
 """
@@ -39,6 +39,7 @@ from fedi_town.protocol.ids import path_id
 from fedi_town.services import Services
 from fedi_town.store import actors, businesses, moderation, social
 from fedi_town.store import following as following_store
+from fedi_town.store import mutes as mute_store
 from fedi_town.store.actors import RemoteActor
 from fedi_town.store.businesses import Business
 
@@ -85,6 +86,7 @@ async def relationship(
     domain_blocked = await moderation.find_block(
         store, business_id=business.id, actor_uri=None, domain=actor.domain
     )
+    muted = await mute_store.of_actor(store, business.id, actor.id, now=services.now_ms())
     return {
         "id": str(actor.id),
         "following": ours is not None and ours.state == following_store.ACCEPTED,
@@ -94,8 +96,8 @@ async def relationship(
         "followed_by": theirs is not None and theirs.state == "accepted",
         "blocking": blocked is not None,
         "blocked_by": False,
-        "muting": False,
-        "muting_notifications": False,
+        "muting": muted is not None,
+        "muting_notifications": muted is not None and muted.notifications,
         "requested": ours is not None and ours.state != following_store.ACCEPTED,
         "requested_by": theirs is not None and theirs.state == "pending",
         "domain_blocking": domain_blocked is not None,

@@ -6,13 +6,17 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from fedi_town.mastodon import (
+    bookmarks,
+    history,
     instance,
     local_timelines,
     markers,
     media,
+    mutes,
     notifications,
     oauth,
     profile,
+    reacted_by,
     reactions,
     relations,
     scheduled,
@@ -35,4 +39,8 @@ routes: list[BaseRoute] = [
     *scheduled.routes,
     *notifications.routes,
     *local_timelines.routes,
+    *mutes.routes,
+    *bookmarks.routes,
+    *history.routes,
+    *reacted_by.routes,
 ]

@@ -41,7 +41,7 @@ from fedi_town.protocol import activities
 from fedi_town.protocol.ids import body_id
 from fedi_town.schemas import validate
 from fedi_town.services import Services
-from fedi_town.store import businesses, outbox
+from fedi_town.store import businesses, outbox, post_versions
 from fedi_town.store import deliveries as delivery_store
 from fedi_town.store import given as given_store
 from fedi_town.store import media as media_store
@@ -403,11 +403,15 @@ async def edit_post(
     if post.is_published:
         changes["edited_at"] = _next_edit_time(post, now)
     async with services.store.transaction():
+        if post.is_published and not await post_versions.count(services.store, post.id):
+            await _add_version(services, post, post.published_at or post.created_at)
         if media_ids is not None:
             await _check_media(services, business, data["media_ids"], post.id)
             await media_store.attach(services.store, post.id, media_ids)
         await post_store.update(services.store, post.id, changes)
         edited = await _reload(services, business, post.id)
+        if edited.is_published:
+            await _add_version(services, edited, edited.edited_at or now)
         if edited.is_published:
             audience = await delivery_store.audience_inboxes(services.store, post.id)
             current = await inboxes_for(
@@ -419,6 +423,20 @@ async def edit_post(
             await quoting.revoke_disallowed(services, business, post.id)
         services.store.after_commit(BusinessChanged(business.username))
     return EditedPost(edited, unresolved)
+
+
+async def _add_version(services: Services, post: Post, at: int) -> None:
+    """Keep the version of ``post`` shown from ``at`` on (a Mastodon app's edit history)."""
+    media = await media_store.of_post(services.store, post.id)
+    await post_versions.add(
+        services.store,
+        post.id,
+        content_html=post.content_html,
+        spoiler_text=post.spoiler_text,
+        sensitive=post.sensitive,
+        media_ids=[m.id for m in media],
+        at=at,
+    )
 
 
 async def delete_post(services: Services, business: Business, post: Post) -> None:

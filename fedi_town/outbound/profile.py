@@ -26,9 +26,11 @@ from typing import Any
 
 from fedi_town.protocol import activities
 from fedi_town.services import Services
+from fedi_town.store import bookmarks as bookmark_store
 from fedi_town.store import businesses, outbox
 from fedi_town.store import following as following_store
 from fedi_town.store import given as given_store
+from fedi_town.store import mutes as mute_store
 from fedi_town.store import queue as q
 from fedi_town.store import relations as relations_store
 from fedi_town.store.businesses import Business
@@ -157,6 +159,8 @@ async def on_business_deleted(services: Services, business: Business) -> None:
     await following_store.delete_all_of(services.store, business.id)
     await given_store.delete_all_of(services.store, business.id)  # its Delete undoes them
     await relations_store.delete_all_of(services.store, business.id)
+    await mute_store.delete_all_of(services.store, business.id)
+    await bookmark_store.delete_all_of(services.store, business.id)
     count = await _to_followers(services, business, body, also=followed)
     log.info("business %s deleted: Delete to %d inboxes", business.username, count)
 

@@ -683,6 +683,44 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "CREATE INDEX remote_note_targets_business ON remote_note_targets (business_id)",
         ],
     ),
+    (
+        19,
+        "mastodon client: post versions, mutes, bookmarks",
+        [
+            # Each version of an edited post, oldest first (``store.post_versions``): the
+            # original is written at the first edit, then one row per edit.
+            """CREATE TABLE post_versions (
+                id BIGINT PRIMARY KEY,
+                post_id BIGINT NOT NULL,
+                content_html TEXT NOT NULL,
+                spoiler_text TEXT NOT NULL DEFAULT '',
+                sensitive BOOLEAN NOT NULL DEFAULT FALSE,
+                media_ids TEXT NOT NULL DEFAULT '[]',
+                created_at BIGINT NOT NULL
+            )""",
+            "CREATE INDEX post_versions_post ON post_versions (post_id, id)",
+            # Accounts a business muted from a Mastodon app (``store.mutes``): their posts
+            # leave its home timeline, and with ``notifications`` their notifications too.
+            """CREATE TABLE mutes (
+                id BIGINT PRIMARY KEY,
+                business_id BIGINT NOT NULL,
+                actor_id BIGINT NOT NULL,
+                notifications BOOLEAN NOT NULL DEFAULT TRUE,
+                expires_at BIGINT,
+                created_at BIGINT NOT NULL,
+                UNIQUE (business_id, actor_id)
+            )""",
+            "CREATE INDEX mutes_actor ON mutes (actor_id)",
+            # Statuses a business bookmarked (by ActivityPub id: its posts and notes alike).
+            """CREATE TABLE bookmarks (
+                id BIGINT PRIMARY KEY,
+                business_id BIGINT NOT NULL,
+                status_uri TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                UNIQUE (business_id, status_uri)
+            )""",
+        ],
+    ),
 ]
 
 #: The version a migrated database is at (what ``/readyz`` expects).

@@ -68,12 +68,14 @@ async def page(
     since_id: int | None = None,
     min_id: int | None = None,
     dismissed: bool = True,
+    muted_at: int | None = None,
 ) -> list[Row]:
     """A page of notifications, newest first, joined with actor, post, note and report.
 
     ``max_id``: older than it; ``since_id``: newer than it (the newest ``limit``);
     ``min_id``: newer than it, the ``limit`` right after it (Mastodon's paging words).
-    ``dismissed=False`` leaves out what a Mastodon app dismissed (the owner app shows all).
+    ``dismissed=False`` leaves out what a Mastodon app dismissed (the owner app shows all);
+    ``muted_at`` (now) leaves out those of accounts muted with notifications.
     Actor columns come prefixed ``a_`` (``store.actors.actor_from_row(row, "a_")``).
     """
     values: dict[str, Any] = {"b": business_id, "limit": limit}
@@ -95,6 +97,9 @@ async def page(
     )
     if not dismissed:
         sql += " AND n.dismissed_at IS NULL"
+    if muted_at is not None:
+        sql += f" AND NOT EXISTS ({_MUTED.format(n='n')})"
+        values["now"] = muted_at
     if max_id is not None:
         sql += " AND n.id < :max"
         values["max"] = max_id
@@ -134,18 +139,36 @@ async def dismiss_all(store: Store, business_id: int, *, now: int) -> None:
     )
 
 
+#: A live mute, with notifications, of the sender of notification ``{n}``.
+_MUTED = (
+    "SELECT 1 FROM mutes m WHERE m.business_id = {n}.business_id "
+    "AND m.actor_id = {n}.actor_id AND m.notifications "
+    "AND (m.expires_at IS NULL OR m.expires_at > :now)"
+)
+
+
 async def count_after(
-    store: Store, business_id: int, after_id: int, types: Sequence[str], *, limit: int
+    store: Store,
+    business_id: int,
+    after_id: int,
+    types: Sequence[str],
+    *,
+    limit: int,
+    muted_at: int | None = None,
 ) -> int:
     """How many not-dismissed notifications of ``types`` are newer than ``after_id``,
-    counting at most ``limit`` (Mastodon's unread count)."""
+    counting at most ``limit`` (Mastodon's unread count); ``muted_at`` as ``page``."""
     values: dict[str, Any] = {"b": business_id, "after": after_id, "limit": limit}
     names = []
     for i, kind in enumerate(types):
         names.append(f":t{i}")
         values[f"t{i}"] = kind
+    muted = ""
+    if muted_at is not None:
+        muted = f" AND NOT EXISTS ({_MUTED.format(n='x')})"
+        values["now"] = muted_at
     inner = (
-        "SELECT id FROM notifications WHERE business_id = :b AND id > :after "  # noqa: S608
-        f"AND dismissed_at IS NULL AND type IN ({', '.join(names)}) LIMIT :limit"
+        "SELECT x.id FROM notifications x WHERE x.business_id = :b AND x.id > :after "  # noqa: S608
+        f"AND x.dismissed_at IS NULL AND x.type IN ({', '.join(names)}){muted} LIMIT :limit"
     )
     return int(await store.fetch_val(f"SELECT COUNT(*) FROM ({inner}) AS unread", values) or 0)  # noqa: S608

@@ -235,6 +235,14 @@ async def published_by_uri(store: Store, uri: str) -> Post | None:
     return from_row(row) if row else None
 
 
+async def was_deleted(store: Store, uri: str) -> bool:
+    """Whether ``uri`` names a post of ours that was deleted."""
+    found = await store.fetch_val(
+        "SELECT 1 FROM posts WHERE uri = :uri AND deleted_at IS NOT NULL", {"uri": uri}
+    )
+    return found is not None
+
+
 async def by_quote_request(store: Store, request_uri: str) -> Post | None:
     """The live post whose QuoteRequest has this id."""
     row = await store.fetch_one(
@@ -297,6 +305,7 @@ async def mark_deleted(store: Store, post_id: int, now: int) -> None:
         {"id": post_id},
     )
     await store.execute("DELETE FROM interactions WHERE post_id = :id", {"id": post_id})
+    await store.execute("DELETE FROM post_versions WHERE post_id = :id", {"id": post_id})
 
 
 async def discard_unpublished(store: Store, post_id: int) -> bool:

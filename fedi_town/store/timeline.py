@@ -169,6 +169,23 @@ async def page(
     return [_entry(r) for r in rows]
 
 
+async def entry_of_status(store: Store, business_id: int, status_id: int) -> int | None:
+    """The timeline entry a Mastodon status id names for the business: a post's entry by
+    its note's id, a boost's by the entry's own id; None when neither is there."""
+    value = await store.fetch_val(
+        "SELECT id FROM timeline WHERE business_id = :b AND "
+        "((boosted_by IS NULL AND note_id = :s) OR id = :s) ORDER BY id LIMIT 1",
+        {"b": business_id, "s": status_id},
+    )
+    return int(value) if value is not None else None
+
+
+def status_id(entry: Entry) -> int:
+    """The Mastodon status id of an entry: the note's for a post (so an app can favourite
+    it), the entry's own for a boost (the reblog wrapper)."""
+    return entry.id if entry.booster is not None else entry.note_id
+
+
 async def note_shown(store: Store, business_id: int, note_id: int) -> Row | None:
     """The note ``note_id`` when it is on the business's timeline (followers-only posts of
     accounts it follows included), with its author's columns prefixed ``a_``; else None."""

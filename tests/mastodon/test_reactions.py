@@ -189,3 +189,71 @@ async def test_a_followers_only_note_on_the_home_timeline_is_readable_by_its_id(
     assert refused.status_code == 404
     private = await app_client.post(f"/api/v1/statuses/{note_id}/reblog", headers=bearer(token))
     assert private.status_code == 422 and "error" in private.json()
+
+
+async def test_home_paging_takes_back_the_status_ids_the_app_sees(app_client):
+    # Given two notes of Alice stored in one order and put on the bakery's timeline in the
+    # other (a note's id and its timeline entry's id then disagree), and Bob's boost
+    _owner, token = await business_with_token(app_client)
+    me = (await app_client.get("/api/v1/accounts/verify_credentials", headers=bearer(token))).json()
+    store = app_client.services.store
+    alice = await add_remote_actor(store, ALICE)
+    bob = await add_remote_actor(store, BOB)
+    old_note, new_note, boosted = [
+        await social.insert_note(
+            store,
+            uri=f"{ALICE}/statuses/{n}",
+            actor_id=alice.id,
+            content=content(f"n{n}"),
+            now=now_ms(),
+        )
+        for n in range(3)
+    ]
+    start = now_ms() + 1000
+    for offset, (note_id, n) in enumerate(((new_note, 1), (old_note, 0))):
+        await timeline_store.add(
+            store,
+            business_id=int(me["id"]),
+            note_id=note_id,
+            entry_uri=f"{ALICE}/statuses/{n}",
+            boosted_by=None,
+            now=start + offset,
+        )
+    await timeline_store.add(
+        store,
+        business_id=int(me["id"]),
+        note_id=boosted,
+        entry_uri=f"{BOB}/statuses/9/activity",
+        boosted_by=bob.id,
+        now=start + 2,
+    )
+    home = "/api/v1/timelines/home"
+
+    # When the app reads one status at a time, each time by the last status id it saw
+    seen = []
+    max_id = None
+    for _ in range(4):
+        query = f"?limit=1&max_id={max_id}" if max_id else "?limit=1"
+        page = (await app_client.get(home + query, headers=bearer(token))).json()
+        if not page:
+            break
+        seen.append(page[0]["id"])
+        max_id = page[0]["id"]
+    # Then it gets the boost, then the older entry (the older note), then the other
+    boost_id = seen[0]
+    assert seen[1:] == [str(old_note), str(new_note)]
+    assert boost_id not in (str(old_note), str(new_note), str(boosted))
+
+    # And the Link header names status ids too, and leads to the same pages
+    first = await app_client.get(home + "?limit=2", headers=bearer(token))
+    assert f"max_id={old_note}" in first.headers["link"]
+    assert f"min_id={boost_id}" in first.headers["link"]
+    # And min_id/since_id given a status id answer what comes after it
+    newer = await app_client.get(f"{home}?min_id={new_note}", headers=bearer(token))
+    assert [s["id"] for s in newer.json()] == [boost_id, str(old_note)]
+    since = await app_client.get(f"{home}?since_id={old_note}", headers=bearer(token))
+    assert [s["id"] for s in since.json()] == [boost_id]
+    # And a muted booster's boost leaves it, by the same ids
+    await app_client.post(f"/api/v1/accounts/{bob.id}/mute", headers=bearer(token))
+    muted = await app_client.get(home, headers=bearer(token))
+    assert [s["id"] for s in muted.json()] == [str(old_note), str(new_note)]

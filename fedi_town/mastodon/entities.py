@@ -15,7 +15,7 @@ from typing import Any
 
 from fedi_town import __version__
 from fedi_town.services import Services
-from fedi_town.store import actors, businesses, reads, social
+from fedi_town.store import actors, businesses, polls, reads, social
 from fedi_town.store import media as media_store
 from fedi_town.store import posts as post_store
 from fedi_town.store.actors import RemoteActor
@@ -209,6 +209,7 @@ async def post_status(
     if post.in_reply_to_uri and in_reply_to_id is None:
         in_reply_to_id, reply_account = await _replied_to(store, post.in_reply_to_uri)
     replies = await reads.count_all_replies(store, post.uri)
+    poll = await polls.of_post(store, post.id)
     urls = services.urls
     mentions = []
     for mention in post.mentions:
@@ -254,11 +255,35 @@ async def post_status(
         "in_reply_to_id": in_reply_to_id,
         "in_reply_to_account_id": reply_account,
         "reblog": None,
-        "poll": None,
+        "poll": poll_entity(poll, services.now_ms(), own=True) if poll else None,
         "card": None,
         "text": None,
         "filtered": [],
         "quote": None,
+    }
+
+
+def poll_entity(
+    poll: polls.Poll, now: int, *, own: bool = False, chosen: Sequence[int] = ()
+) -> dict[str, Any]:
+    """The Poll of a post (its id is the post's). As Mastodon: the author counts as having
+    voted; with ``hide_totals`` the counts are null until it closes."""
+    expired = poll.closed(now)
+    shown = expired or not poll.hide_totals
+    return {
+        "id": str(poll.post_id),
+        "expires_at": iso(poll.expires_at),
+        "expired": expired,
+        "multiple": poll.multiple,
+        "votes_count": sum(poll.counts),
+        "voters_count": poll.voters,
+        "voted": own or bool(chosen),
+        "own_votes": list(chosen),
+        "options": [
+            {"title": title, "votes_count": count if shown else None}
+            for title, count in zip(poll.options, poll.counts, strict=True)
+        ],
+        "emojis": [],
     }
 
 

@@ -40,7 +40,7 @@ def _configuration(services: Services) -> dict[str, Any]:
     return {
         "urls": {"streaming": None, "status": None, "about": services.urls.front_page()},
         "vapid": {"public_key": ""},
-        "accounts": {"max_featured_tags": 0, "max_pinned_statuses": 5},
+        "accounts": {"max_featured_tags": 10, "max_pinned_statuses": 5},
         "statuses": {
             "max_characters": MAX_CONTENT,
             "max_media_attachments": MAX_MEDIA,

@@ -683,6 +683,49 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "CREATE INDEX remote_note_targets_business ON remote_note_targets (business_id)",
         ],
     ),
+    (
+        19,
+        "polls of a business's posts and their votes; endorsed accounts",
+        [
+            # A post's poll (``store.polls``): its options (JSON list of titles), whether
+            # several may be chosen, when it closes; changed_at: a vote came since the last
+            # Update{Question} (NULL: none), sent_at: when that Update went, closed_sent:
+            # the Update after the close went.
+            """CREATE TABLE polls (
+                post_id BIGINT PRIMARY KEY,
+                business_id BIGINT NOT NULL,
+                options TEXT NOT NULL,
+                multiple BOOLEAN NOT NULL DEFAULT FALSE,
+                hide_totals BOOLEAN NOT NULL DEFAULT FALSE,
+                expires_at BIGINT NOT NULL,
+                changed_at BIGINT,
+                sent_at BIGINT,
+                closed_sent BOOLEAN NOT NULL DEFAULT FALSE,
+                created_at BIGINT NOT NULL
+            )""",
+            "CREATE INDEX polls_changed ON polls (changed_at)",
+            "CREATE INDEX polls_expires ON polls (expires_at)",
+            # One row per voter and option chosen (the vote Note's id kept, once).
+            """CREATE TABLE poll_votes (
+                id BIGINT PRIMARY KEY,
+                post_id BIGINT NOT NULL,
+                voter_uri TEXT NOT NULL,
+                choice INTEGER NOT NULL,
+                vote_uri TEXT NOT NULL UNIQUE,
+                created_at BIGINT NOT NULL,
+                UNIQUE (post_id, voter_uri, choice)
+            )""",
+            # Accounts a business features on its profile (Mastodon's endorsements).
+            """CREATE TABLE endorsements (
+                id BIGINT PRIMARY KEY,
+                business_id BIGINT NOT NULL,
+                actor_id BIGINT NOT NULL,
+                created_at BIGINT NOT NULL,
+                UNIQUE (business_id, actor_id)
+            )""",
+            "CREATE INDEX endorsements_actor ON endorsements (actor_id)",
+        ],
+    ),
 ]
 
 #: The version a migrated database is at (what ``/readyz`` expects).

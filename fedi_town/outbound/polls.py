@@ -1,0 +1,68 @@
+"""The new counts of a business's polls, sent as ``Update{Question}``: batched, never one
+per vote.
+
+Votes (``inbound/votes.py``) only mark a poll changed. Every ``SEND_EVERY`` seconds the
+worker sends, for each changed poll whose last Update is at least ``UPDATE_EVERY_MS`` old,
+one Update with the current counts, to everyone who got the post and to the voters (as
+Mastodon's ``DistributePollUpdateWorker``); and once more when a poll closes, with
+``closed``. The Update keeps the post's ``updated`` (none, or its last edit's): receivers
+refresh the counts without showing an edit.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fedi_town.outbound.audience import inboxes_for
+from fedi_town.outbound.notes import note_input
+from fedi_town.protocol import activities
+from fedi_town.services import Services
+from fedi_town.store import actors, businesses, outbox
+from fedi_town.store import deliveries as delivery_store
+from fedi_town.store import polls as poll_store
+from fedi_town.store import posts as post_store
+
+log = logging.getLogger(__name__)
+
+#: How often the worker looks for polls to update (seconds).
+SEND_EVERY = 5.0
+#: The least time between two Updates of one poll's counts (milliseconds).
+UPDATE_EVERY_MS = 60_000
+
+
+async def send_poll_updates(services: Services) -> int:
+    """Send the Updates that are due; return how many went."""
+    now = services.now_ms()
+    sent = 0
+    for post_id in await poll_store.due_updates(services.store, now, UPDATE_EVERY_MS):
+        async with services.store.transaction():
+            poll = await poll_store.of_post(services.store, post_id)
+            post = await post_store.by_id_any(services.store, post_id)
+            if poll is None or post is None:
+                continue
+            closed = poll.closed(now)
+            await poll_store.mark_sent(services.store, post_id, now=now, closed=closed)
+            business = await businesses.by_id(services.store, post.business_id)
+            if business is None or business.deleted_at is not None or not post.is_published:
+                continue
+            if post.deleted_at is not None:
+                continue
+            inboxes = await delivery_store.audience_inboxes(services.store, post.id)
+            inboxes += await inboxes_for(services, business.id, post.visibility, post.extra_inboxes)
+            for voter in await poll_store.voter_uris(services.store, post.id):
+                actor = await actors.by_uri(services.store, voter)
+                if actor is not None and (actor.shared_inbox or actor.inbox):
+                    inboxes.append(str(actor.shared_inbox or actor.inbox))
+            note = await note_input(services, business, post)
+            body = activities.update_note(f"{post.uri}#updates/poll-{now}", note)
+            await outbox.enqueue(
+                services.store,
+                business_id=business.id,
+                body=body,
+                inboxes=list(dict.fromkeys(inboxes)),
+                post_id=post.id,
+                now=now,
+            )
+            sent += 1
+        log.info("sent the poll counts of post %d%s", post_id, " (closed)" if closed else "")
+    return sent

@@ -6,6 +6,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from fedi_town.mastodon import (
+    conversations,
     featured,
     instance,
     local_timelines,
@@ -38,5 +39,6 @@ routes: list[BaseRoute] = [
     *polls.routes,
     *scheduled.routes,
     *notifications.routes,
+    *conversations.routes,
     *local_timelines.routes,
 ]

@@ -685,7 +685,7 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
     ),
     (
         19,
-        "polls of a business's posts and their votes; endorsed accounts",
+        "polls of a business's posts and their votes; endorsed accounts; conversations read",
         [
             # A post's poll (``store.polls``): its options (JSON list of titles), whether
             # several may be chosen, when it closes; changed_at: a vote came since the last
@@ -724,6 +724,15 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 UNIQUE (business_id, actor_id)
             )""",
             "CREATE INDEX endorsements_actor ON endorsements (actor_id)",
+            # A business's direct conversations (``store.conversations``): read up to,
+            # and hidden up to, a status id; a newer message makes one unread (and shown).
+            """CREATE TABLE conversation_marks (
+                business_id BIGINT NOT NULL,
+                conversation_id BIGINT NOT NULL,
+                read_through BIGINT NOT NULL DEFAULT 0,
+                hidden_through BIGINT NOT NULL DEFAULT 0,
+                PRIMARY KEY (business_id, conversation_id)
+            )""",
         ],
     ),
 ]

@@ -9,6 +9,7 @@ reached the business (mentions, replies) are Statuses too, with the note's row i
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -287,6 +288,32 @@ def poll_entity(
     }
 
 
+def received_poll(note: Mapping[str, Any], now: int) -> dict[str, Any] | None:
+    """The Poll of a remote note that has one (``remote_notes.poll``,
+    ``protocol.note_parts.Poll``), id the note's; not voted in from here."""
+    raw = note["poll"] if "poll" in note else None
+    if not raw:
+        return None
+    poll = json.loads(raw) if isinstance(raw, str) else raw
+    ends = poll.get("ends_at")
+    options = poll.get("options") or []
+    return {
+        "id": str(note["id"]),
+        "expires_at": iso(ends),
+        "expired": bool(poll.get("closed")) or (ends is not None and ends <= now),
+        "multiple": bool(poll.get("multiple")),
+        "votes_count": sum(int(o.get("votes", 0)) for o in options),
+        "voters_count": poll.get("voters"),
+        "voted": False,
+        "own_votes": [],
+        "options": [
+            {"title": str(o.get("title", "")), "votes_count": int(o.get("votes", 0))}
+            for o in options
+        ],
+        "emojis": [],
+    }
+
+
 async def _replied_to(store: Store, uri: str) -> tuple[str | None, str | None]:
     """The status id and account id of what ``uri`` names: one of our posts, or a remote
     note we stored; (None, None) for one we never saw."""
@@ -335,7 +362,7 @@ def note_status(
         "in_reply_to_id": None,
         "in_reply_to_account_id": None,
         "reblog": None,
-        "poll": None,
+        "poll": received_poll(note, services.now_ms()),
         "card": None,
         "text": None,
         "filtered": [],

@@ -724,6 +724,17 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 UNIQUE (business_id, actor_id)
             )""",
             "CREATE INDEX endorsements_actor ON endorsements (actor_id)",
+            # A business's votes in polls elsewhere (``remote_notes``): one row per option
+            # chosen, the vote Note's id as sent.
+            """CREATE TABLE poll_votes_given (
+                id BIGINT PRIMARY KEY,
+                business_id BIGINT NOT NULL,
+                note_id BIGINT NOT NULL,
+                choice INTEGER NOT NULL,
+                vote_uri TEXT NOT NULL UNIQUE,
+                created_at BIGINT NOT NULL,
+                UNIQUE (business_id, note_id, choice)
+            )""",
             # A business's direct conversations (``store.conversations``): read up to,
             # and hidden up to, a status id; a newer message makes one unread (and shown).
             """CREATE TABLE conversation_marks (

@@ -176,3 +176,27 @@ async def voter_uris(store: Store, post_id: int) -> list[str]:
         {"p": post_id},
     )
     return [str(r["voter_uri"]) for r in rows]
+
+
+# -- the business's own votes in polls elsewhere ----------------------------------------------
+
+
+async def given_votes(store: Store, business_id: int, note_id: int) -> list[int]:
+    """The options (indexes) the business chose in the poll of a remote note."""
+    rows = await store.fetch_all(
+        "SELECT choice FROM poll_votes_given WHERE business_id = :b AND note_id = :n "
+        "ORDER BY choice",
+        {"b": business_id, "n": note_id},
+    )
+    return [int(r["choice"]) for r in rows]
+
+
+async def give_vote(
+    store: Store, *, business_id: int, note_id: int, choice: int, vote_uri: str, now: int
+) -> None:
+    """Keep one option the business chose in a poll elsewhere."""
+    await store.execute(
+        "INSERT INTO poll_votes_given (id, business_id, note_id, choice, vote_uri, created_at) "
+        "VALUES (:id, :b, :n, :c, :u, :now)",
+        {"id": new_id(now), "b": business_id, "n": note_id, "c": choice, "u": vote_uri, "now": now},
+    )

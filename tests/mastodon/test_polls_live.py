@@ -97,3 +97,68 @@ async def test_a_poll_from_mastodon_py_is_voted_in_from_elsewhere(live: Any, pee
     # And the status read again carries the counts
     again = await call("status", status.id)
     assert [o.votes_count for o in again.poll.options] == [1, 1, 0]
+
+
+async def test_mastodon_py_votes_in_a_poll_from_elsewhere(live: Any, peer: Any) -> None:
+    # Given alice elsewhere asks the bakery in a poll
+    _owner, token = await business_with_token(live.client)
+    bakery = live.urls.actor("bakery")
+    alice = peer.actor("alice").uri
+    question = peer.add_note(
+        "alice",
+        "<p>@bakery which one?</p>",
+        type="Question",
+        cc=[f"{alice}/followers", bakery],
+        endTime="2099-01-01T00:00:00Z",
+        votersCount=3,
+        oneOf=[
+            {"type": "Note", "name": "Plain", "replies": {"type": "Collection", "totalItems": 2}},
+            {"type": "Note", "name": "Almond", "replies": {"type": "Collection", "totalItems": 1}},
+        ],
+        tag=[{"type": "Mention", "href": bakery, "name": "@bakery"}],
+    )
+    body = {k: v for k, v in question.items() if k != "@context"}
+    create = {
+        "@context": AS_CONTEXT,
+        "id": f"{question['id']}/activity",
+        "type": "Create",
+        "actor": alice,
+        "to": question["to"],
+        "cc": question["cc"],
+        "object": body,
+    }
+    await peer.post(live.urls.inbox("bakery"), create)
+    api = await anyio.to_thread.run_sync(
+        lambda: Mastodon(access_token=token, api_base_url=live.base_url)
+    )
+
+    def call(method: str, *args: Any, **kwargs: Any) -> Any:
+        return anyio.to_thread.run_sync(lambda: getattr(api, method)(*args, **kwargs))
+
+    async def mentioned() -> Any:
+        found = await call("notifications", types=["mention"])
+        return found[0] if found else None
+
+    # When the app finds it in its notifications and votes Almond
+    notification = await wait_until(mentioned, timeout=15)
+    shown = notification.status.poll
+    assert [(o.title, o.votes_count) for o in shown.options] == [("Plain", 2), ("Almond", 1)]
+    assert shown.voted is False
+    voted = await call("poll_vote", shown.id, [1])
+    # Then the poll shows the business's vote and the raised count
+    assert voted.voted is True and voted.own_votes == [1]
+    assert [o.votes_count for o in voted.options] == [2, 2]
+    # And alice's server receives the vote as Mastodon sends it
+    [received] = await peer.wait_for(
+        lambda r: r.type == "Create" and r.json["object"].get("name") is not None
+    )
+    assert received.json["object"]["name"] == "Almond"
+    assert received.json["object"]["inReplyTo"] == question["id"]
+    assert received.json["object"]["to"] == alice
+    # And a second vote is refused
+    refused = await live.client.post(
+        f"/api/v1/polls/{shown.id}/votes",
+        json={"choices": [0]},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert refused.status_code == 422

@@ -10,6 +10,7 @@ import pytest
 from mastodon import return_types
 
 from tests.mastodon.flow import bearer, business_with_token, entity_gaps, token_for
+from tests.mastodon.test_routes import png
 
 pytestmark = pytest.mark.anyio
 
@@ -128,6 +129,37 @@ async def test_a_poll_with_images_or_a_schedule_is_422(app_client):
         headers=bearer(token),
     )
     assert scheduled.status_code == 422 and "scheduled" in scheduled.json()["error"]
+    media = await app_client.post(
+        "/api/v2/media", files={"file": ("a.png", png(), "image/png")}, headers=bearer(token)
+    )
+    assert media.status_code == 200, media.text
+    with_media = await app_client.post(
+        "/api/v1/statuses",
+        json={"status": "Vote", "poll": poll, "media_ids": [media.json()["id"]]},
+        headers=bearer(token),
+    )
+    assert with_media.status_code == 422 and "images" in with_media.json()["error"]
+
+
+async def test_hidden_totals_show_only_after_the_end(clocked_client, clock):
+    # Given a poll whose totals are hidden, and a vote in it from the florist
+    _owner, token = await business_with_token(clocked_client)
+    status = await _poll_post(
+        clocked_client, token, options=["a", "b"], expires_in=300, hide_totals=True
+    )
+    _florist, florist = await business_with_token(clocked_client, "florist")
+    poll_id = status["poll"]["id"]
+    await clocked_client.post(
+        f"/api/v1/polls/{poll_id}/votes", json={"choices": [0]}, headers=bearer(florist)
+    )
+    # When it is read before and after the end
+    before = (await clocked_client.get(f"/api/v1/polls/{poll_id}")).json()
+    clock.advance(timedelta(minutes=6))
+    after = (await clocked_client.get(f"/api/v1/polls/{poll_id}")).json()
+    # Then each option's count is null until it ended, the total always given
+    assert [o["votes_count"] for o in before["options"]] == [None, None]
+    assert before["votes_count"] == 1
+    assert [o["votes_count"] for o in after["options"]] == [1, 0]
 
 
 async def test_votes_need_a_poll_the_token_may_see_and_the_right_scope(app_client):

@@ -22,7 +22,7 @@ from fedi_town.outbound.audience import inboxes_for
 from fedi_town.outbound.notes import note_input
 from fedi_town.protocol import activities
 from fedi_town.services import Services
-from fedi_town.store import actors, businesses, outbox, social
+from fedi_town.store import actors, businesses, local_actors, outbox, social
 from fedi_town.store import deliveries as delivery_store
 from fedi_town.store import polls as poll_store
 from fedi_town.store import posts as post_store
@@ -46,18 +46,18 @@ async def send_poll_updates(services: Services) -> int:
         async with services.store.transaction():
             poll = await poll_store.of_post(services.store, post_id)
             post = await post_store.by_id_any(services.store, post_id)
-            if poll is None or post is None:
-                continue
-            closed = poll.closed(now)
+            closed = poll is None or post is None or poll.closed(now)
             await poll_store.mark_sent(services.store, post_id, now=now, closed=closed)
+            if poll is None or post is None or post.deleted_at is not None:
+                continue  # nothing to tell any more
             business = await businesses.by_id(services.store, post.business_id)
             if business is None or business.deleted_at is not None or not post.is_published:
-                continue
-            if post.deleted_at is not None:
                 continue
             inboxes = await delivery_store.audience_inboxes(services.store, post.id)
             inboxes += await inboxes_for(services, business.id, post.visibility, post.extra_inboxes)
             for voter in await poll_store.voter_uris(services.store, post.id):
+                if await local_actors.business_at(services.store, services.urls, voter):
+                    continue  # a business here counted its own vote: nothing to tell it
                 actor = await actors.by_uri(services.store, voter)
                 if actor is not None and (actor.shared_inbox or actor.inbox):
                     inboxes.append(str(actor.shared_inbox or actor.inbox))

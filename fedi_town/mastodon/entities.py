@@ -290,7 +290,8 @@ def poll_entity(
 
 def received_poll(note: Mapping[str, Any], now: int) -> dict[str, Any] | None:
     """The Poll of a remote note that has one (``remote_notes.poll``,
-    ``protocol.note_parts.Poll``), id the note's; not voted in from here."""
+    ``protocol.note_parts.Poll``), id the note's. ``voted``/``own_votes`` are filled in
+    only by ``GET /api/v1/polls/{id}`` (``mastodon/polls.py``)."""
     raw = note["poll"] if "poll" in note else None
     if not raw:
         return None

@@ -52,6 +52,7 @@ from fedi_town.inbound.dispatch import handle_inbox_item
 from fedi_town.inbound.handlers import HANDLERS
 from fedi_town.outbound.commands import publish_due
 from fedi_town.outbound.deliver import handle_delivery
+from fedi_town.outbound.polls import SEND_EVERY, send_poll_updates
 from fedi_town.outbound.profile import REFRESH_EVERY, refresh_due_profiles
 from fedi_town.services import Services
 from fedi_town.store import heartbeats, retention
@@ -531,6 +532,11 @@ async def publish_due_posts(services: Services) -> None:
     await publish_due(services)
 
 
+async def update_polls(services: Services) -> None:
+    """Polls' new counts (and closes) to those who got them (``outbound/polls.py``)."""
+    await send_poll_updates(services)
+
+
 class Cleanup:
     """The cleanup of old rows (every ``retention.EVERY_S``): one ``retention.sweep``.
 
@@ -605,6 +611,7 @@ def build_worker(services: Services) -> Worker:
     periodic: list[tuple[float, Periodic]] = [
         (HEARTBEAT_EVERY_S, heartbeat.beat),
         (PUBLISH_EVERY, publish_due_posts),
+        (SEND_EVERY, update_polls),
         (REFRESH_EVERY, refresh_actors),
         (retention.EVERY_S, Cleanup().sweep_old_rows),
     ]

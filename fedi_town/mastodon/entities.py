@@ -9,13 +9,14 @@ reached the business (mentions, replies) are Statuses too, with the note's row i
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from fedi_town import __version__
 from fedi_town.services import Services
-from fedi_town.store import actors, businesses, reads, social
+from fedi_town.store import actors, businesses, polls, reads, social
 from fedi_town.store import media as media_store
 from fedi_town.store import posts as post_store
 from fedi_town.store.actors import RemoteActor
@@ -211,6 +212,7 @@ async def post_status(
     if post.in_reply_to_uri and in_reply_to_id is None:
         in_reply_to_id, reply_account = await _replied_to(store, post.in_reply_to_uri)
     replies = await reads.count_all_replies(store, post.uri)
+    poll = await polls.of_post(store, post.id)
     urls = services.urls
     mentions = []
     for mention in post.mentions:
@@ -256,7 +258,7 @@ async def post_status(
         "in_reply_to_id": in_reply_to_id,
         "in_reply_to_account_id": reply_account,
         "reblog": None,
-        "poll": None,
+        "poll": poll_entity(poll, services.now_ms(), own=True) if poll else None,
         "card": None,
         "text": None,
         "filtered": [],
@@ -320,6 +322,55 @@ async def _quoted(
         "edited_at": note.edited_at,
     }
     return "accepted", note_status(services, fields, remote_account(services, author))
+def poll_entity(
+    poll: polls.Poll, now: int, *, own: bool = False, chosen: Sequence[int] = ()
+) -> dict[str, Any]:
+    """The Poll of a post (its id is the post's). As Mastodon: the author counts as having
+    voted; with ``hide_totals`` the counts are null until it closes."""
+    expired = poll.closed(now)
+    shown = expired or not poll.hide_totals
+    return {
+        "id": str(poll.post_id),
+        "expires_at": iso(poll.expires_at),
+        "expired": expired,
+        "multiple": poll.multiple,
+        "votes_count": sum(poll.counts),
+        "voters_count": poll.voters,
+        "voted": own or bool(chosen),
+        "own_votes": list(chosen),
+        "options": [
+            {"title": title, "votes_count": count if shown else None}
+            for title, count in zip(poll.options, poll.counts, strict=True)
+        ],
+        "emojis": [],
+    }
+
+
+def received_poll(note: Mapping[str, Any], now: int) -> dict[str, Any] | None:
+    """The Poll of a remote note that has one (``remote_notes.poll``,
+    ``protocol.note_parts.Poll``), id the note's. ``voted``/``own_votes`` are filled in
+    only by ``GET /api/v1/polls/{id}`` (``mastodon/polls.py``)."""
+    raw = note["poll"] if "poll" in note else None
+    if not raw:
+        return None
+    poll = json.loads(raw) if isinstance(raw, str) else raw
+    ends = poll.get("ends_at")
+    options = poll.get("options") or []
+    return {
+        "id": str(note["id"]),
+        "expires_at": iso(ends),
+        "expired": bool(poll.get("closed")) or (ends is not None and ends <= now),
+        "multiple": bool(poll.get("multiple")),
+        "votes_count": sum(int(o.get("votes", 0)) for o in options),
+        "voters_count": poll.get("voters"),
+        "voted": False,
+        "own_votes": [],
+        "options": [
+            {"title": str(o.get("title", "")), "votes_count": int(o.get("votes", 0))}
+            for o in options
+        ],
+        "emojis": [],
+    }
 
 
 async def _replied_to(store: Store, uri: str) -> tuple[str | None, str | None]:
@@ -370,7 +421,7 @@ def note_status(
         "in_reply_to_id": None,
         "in_reply_to_account_id": None,
         "reblog": None,
-        "poll": None,
+        "poll": received_poll(note, services.now_ms()),
         "card": None,
         "text": None,
         "filtered": [],

@@ -40,7 +40,7 @@ def _configuration(services: Services) -> dict[str, Any]:
     return {
         "urls": {"streaming": None, "status": None, "about": services.urls.front_page()},
         "vapid": {"public_key": ""},
-        "accounts": {"max_featured_tags": 0, "max_pinned_statuses": 5},
+        "accounts": {"max_featured_tags": 10, "max_pinned_statuses": 5},
         "statuses": {
             "max_characters": MAX_CONTENT,
             "max_media_attachments": MAX_MEDIA,
@@ -56,10 +56,10 @@ def _configuration(services: Services) -> dict[str, Any]:
             "video_matrix_limit": 0,
         },
         "polls": {
-            "max_options": 0,
-            "max_characters_per_option": 0,
-            "min_expiration": 0,
-            "max_expiration": 0,
+            "max_options": 4,
+            "max_characters_per_option": 50,
+            "min_expiration": 300,
+            "max_expiration": 2629746,
         },
         "translation": {"enabled": False},
     }

@@ -84,6 +84,7 @@ async def notification(
             "visibility": row["note_visibility"] or "public",
             "published_at": row["note_published_at"] or row["created_at"],
             "edited_at": None,
+            "poll": row["note_poll"],
         }
         status = note_status(services, note, sender)
     found: dict[str, Any] = {

@@ -37,7 +37,7 @@ from fedi_town.mastodon.paging import link, page_of
 from fedi_town.outbound import following as following_commands
 from fedi_town.protocol.ids import path_id
 from fedi_town.services import Services
-from fedi_town.store import actors, businesses, moderation, social
+from fedi_town.store import actors, businesses, endorsements, moderation, social
 from fedi_town.store import following as following_store
 from fedi_town.store import mutes as mute_store
 from fedi_town.store.actors import RemoteActor
@@ -101,7 +101,7 @@ async def relationship(
         "requested": ours is not None and ours.state != following_store.ACCEPTED,
         "requested_by": theirs is not None and theirs.state == "pending",
         "domain_blocking": domain_blocked is not None,
-        "endorsed": False,
+        "endorsed": await endorsements.is_endorsed(store, business.id, actor.id),
         "note": "",
     }
 

@@ -13,8 +13,8 @@ owner's web app.
     GET    /api/v1/accounts/{id}/statuses     read:statuses   the business's published posts
 
 The text is the admin API's: Markdown, with ``@user@host`` mentions and ``#tags`` linked.
-With ``scheduled_at`` the answer is a ScheduledStatus (``mastodon/scheduled.py``); polls
-are refused (422) for now.
+With ``scheduled_at`` the answer is a ScheduledStatus (``mastodon/scheduled.py``); a poll
+(``poll[...]``) is read by ``mastodon/polls.py``.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from fedi_town.mastodon.entities import (
     remote_account,
 )
 from fedi_town.mastodon.paging import Page, link, page_of
+from fedi_town.mastodon.polls import poll_data
 from fedi_town.mastodon.reactions import mark, mark_for, status_of
 from fedi_town.mastodon.scheduled import scheduled_status
 from fedi_town.outbound import commands
@@ -94,9 +95,10 @@ async def _post_data(
     services: Services, business: Business, values: dict[str, Any], *, editing: bool
 ) -> dict[str, Any]:
     """The admin API's body for a Mastodon status's parameters."""
-    if values.get("poll"):
-        raise Unprocessable("Validation failed: polls are not supported here")
     data: dict[str, Any] = {}
+    poll = None if editing else poll_data(values)  # a poll is not changed by an edit
+    if poll is not None:
+        data["poll"] = poll
     if values.get("scheduled_at") and not editing:
         data["scheduled_at"] = params.text(values, "scheduled_at")
     if "status" in values or not editing:

@@ -45,6 +45,7 @@ from fedi_town.store import businesses, outbox, post_versions
 from fedi_town.store import deliveries as delivery_store
 from fedi_town.store import given as given_store
 from fedi_town.store import media as media_store
+from fedi_town.store import polls as poll_store
 from fedi_town.store import posts as post_store
 from fedi_town.store import quotes as quote_store
 from fedi_town.store.businesses import Business
@@ -228,6 +229,26 @@ class Draft:
     quote_policy: str | None = None
     #: the post it quotes, checked quotable
     quote: quoting.QuoteTarget | None = None
+    #: the poll (``_poll``): options, multiple, hide_totals, expires_in (seconds)
+    poll: Mapping[str, Any] | None = None
+
+
+def _poll(data: Mapping[str, Any], scheduled: bool) -> Mapping[str, Any] | None:
+    """The poll of the create body, checked beyond its schema: different options, and
+    neither images nor a schedule beside it (as Mastodon refuses them)."""
+    poll = data.get("poll")
+    if not poll:
+        return None
+    options = [str(o).strip() for o in poll["options"]]
+    if any(not o for o in options):
+        raise _problem("/poll/options", "a poll option can't be blank")
+    if len({o.casefold() for o in options}) != len(options):
+        raise _problem("/poll/options", "poll options must be different")
+    if data.get("media_ids"):
+        raise _problem("/poll", "a post can't have both images and a poll")
+    if scheduled:
+        raise _problem("/poll", "a poll is posted at once: it cannot be scheduled")
+    return {**poll, "options": options}
 
 
 async def draft_post(services: Services, business: Business, data: dict[str, Any]) -> Draft:
@@ -239,6 +260,7 @@ async def draft_post(services: Services, business: Business, data: dict[str, Any
     content = _content(data)
     visibility = str(data.get("visibility", "public"))
     scheduled_at = _scheduled_at(data["scheduled_at"], now) if data.get("scheduled_at") else None
+    poll = _poll(data, scheduled_at is not None)
     media = await _check_media(services, business, data.get("media_ids", []), None)
     reply = await _reply_target(services, data["in_reply_to"]) if data.get("in_reply_to") else None
     quote = None
@@ -261,6 +283,7 @@ async def draft_post(services: Services, business: Business, data: dict[str, Any
         composition=composition,
         quote_policy=data.get("quote_policy"),
         quote=quote,
+        poll=poll,
     )
 
 
@@ -313,6 +336,17 @@ async def create_post(services: Services, business: Business, data: dict[str, An
             quote_request_uri=quote_request_uri,
         )
         await media_store.attach(services.store, post_id, [m.id for m in media])
+        if draft.poll is not None:
+            await poll_store.insert(
+                services.store,
+                post_id=post_id,
+                business_id=business.id,
+                options=draft.poll["options"],
+                multiple=bool(draft.poll.get("multiple", False)),
+                hide_totals=bool(draft.poll.get("hide_totals", False)),
+                expires_at=now + int(draft.poll["expires_in"]) * 1000,
+                now=now,
+            )
         if post.is_published:
             inboxes = await inboxes_for(
                 services, business.id, draft.visibility, composition.extra_inboxes

@@ -14,6 +14,7 @@ is the Note we serve.
     Follow, Like     object = the actor or the Note, no addressing (as Mastodon)
     Announce         to Public, cc the author and our followers (a public boost)
     Undo             object = the activity undone, embedded without its ``@context``
+    Create{vote}     a Note named after the option, replying to a Question, to its author
     Tombstone        what a deleted actor or Note URL answers with (410)
 """
 
@@ -144,6 +145,27 @@ def reject(*, id: str, actor: str, follow: Any) -> Document:
 def follow(*, id: str, actor: str, object: str) -> Document:
     """Follow of the actor ``object`` (Mastodon's FollowSerializer: no addressing)."""
     return {"@context": AS_CONTEXT, "id": id, "type": "Follow", "actor": actor, "object": object}
+
+
+def vote(*, id: str, actor: str, question: str, author: str, option: str) -> Document:
+    """A vote in a poll elsewhere, as Mastodon's ``VoteSerializer``: ``Create{Note}`` whose
+    ``name`` is the option, ``inReplyTo`` the ``Question``, to its author only; the Note's
+    id is ``id``, the activity's ``id + "/activity"``."""
+    return {
+        "@context": AS_CONTEXT,
+        "id": f"{id}/activity",
+        "type": "Create",
+        "actor": actor,
+        "to": author,
+        "object": {
+            "id": id,
+            "type": "Note",
+            "name": option,
+            "attributedTo": actor,
+            "to": author,
+            "inReplyTo": question,
+        },
+    }
 
 
 # --- featured -------------------------------------------------------------------------------

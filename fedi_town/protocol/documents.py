@@ -362,6 +362,19 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class PollInput:
+    """A post's poll: it makes the Note a ``Question`` (as Mastodon writes one)."""
+
+    options: tuple[str, ...]
+    #: votes per option, in the same order
+    counts: tuple[int, ...]
+    multiple: bool
+    ends_ms: int
+    voters: int
+    closed: bool
+
+
+@dataclass(frozen=True)
 class NoteInput:
     """What a Note says; ``visibility`` decides its addressing."""
 
@@ -391,6 +404,7 @@ class NoteInput:
     #: the post it quotes, and the stamp its author granted (FEP-044f)
     quote: str | None = None
     quote_authorization: str | None = None
+    poll: PollInput | None = None
 
 
 def addressing(
@@ -473,7 +487,25 @@ def note(n: NoteInput, *, context: bool = True) -> Document:
     doc["interactionPolicy"] = quotes.interaction_policy(
         policy, actor=n.attributed_to, followers=n.followers
     )
+    if n.poll is not None:
+        _question(doc, n.poll)
     return doc
+
+
+def _question(doc: Document, poll: PollInput) -> None:
+    """Make ``doc`` a ``Question``: each option a ``Note`` whose ``replies.totalItems`` is
+    its votes, under ``anyOf`` (several choices) or ``oneOf``; ``endTime``, ``votersCount``
+    and, once over, ``closed`` (Mastodon's ``ActivityPub::NoteSerializer``)."""
+    doc["type"] = "Question"
+    key = "anyOf" if poll.multiple else "oneOf"
+    doc[key] = [
+        {"type": "Note", "name": title, "replies": {"type": "Collection", "totalItems": votes}}
+        for title, votes in zip(poll.options, poll.counts, strict=True)
+    ]
+    doc["endTime"] = iso8601(poll.ends_ms)
+    doc["votersCount"] = poll.voters
+    if poll.closed:
+        doc["closed"] = iso8601(poll.ends_ms)
 
 
 # --- collections ----------------------------------------------------------------------------

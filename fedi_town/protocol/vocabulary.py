@@ -74,6 +74,7 @@ NOTE_CONTEXT: list[Any] = [
         "toot": "http://joinmastodon.org/ns#",
         "blurhash": "toot:blurhash",
         "focalPoint": {"@container": "@list", "@id": "toot:focalPoint"},
+        "votersCount": "toot:votersCount",
         "gts": "https://gotosocial.org/ns#",
         "interactionPolicy": {"@id": "gts:interactionPolicy", "@type": "@id"},
         "canQuote": {"@id": "gts:canQuote", "@type": "@id"},

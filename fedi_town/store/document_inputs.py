@@ -26,7 +26,7 @@ from fedi_town.protocol import activities, documents, quotes
 from fedi_town.protocol import events as event_text
 from fedi_town.protocol.documents import Document, Image, NoteInput
 from fedi_town.protocol.urls import INSTANCE_ACTOR_USERNAME, Urls
-from fedi_town.store import events, offers, reads
+from fedi_town.store import events, offers, polls, reads
 from fedi_town.store.businesses import Business
 from fedi_town.store.db import Store
 from fedi_town.store.events import Event
@@ -315,6 +315,7 @@ async def note_inputs(
     media = await reads.media_for_posts(store, ids)
     counts = await reads.interaction_counts(store, ids)
     replies_by_uri = await reads.reply_counts(store, [p.uri for p in posts], business.id)
+    questions = await polls.of_posts(store, ids)
     inputs = []
     for post in posts:
         assert post.published_at is not None, "only published posts become Notes"
@@ -351,9 +352,24 @@ async def note_inputs(
                 quote_authorization=post.quote_authorization
                 if post.quote_state == "accepted"
                 else None,
+                poll=_poll_input(questions.get(post.id)),
             )
         )
     return inputs
+
+
+def _poll_input(poll: polls.Poll | None) -> documents.PollInput | None:
+    """A post's poll; ``closed`` once its closing Update went (``outbound/polls.py``)."""
+    if poll is None:
+        return None
+    return documents.PollInput(
+        options=tuple(poll.options),
+        counts=tuple(poll.counts),
+        multiple=poll.multiple,
+        ends_ms=poll.expires_at,
+        voters=poll.voters,
+        closed=poll.closed_sent,
+    )
 
 
 async def note_document(store: Store, urls: Urls, business: Business, post: Post) -> Document:

@@ -721,6 +721,69 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        20,
+        "polls of a business's posts and their votes; endorsed accounts; conversations read",
+        [
+            # A post's poll (``store.polls``): its options (JSON list of titles), whether
+            # several may be chosen, when it closes; changed_at: a vote came since the last
+            # Update{Question} (NULL: none), sent_at: when that Update went, closed_sent:
+            # the Update after the close went.
+            """CREATE TABLE polls (
+                post_id BIGINT PRIMARY KEY,
+                business_id BIGINT NOT NULL,
+                options TEXT NOT NULL,
+                multiple BOOLEAN NOT NULL DEFAULT FALSE,
+                hide_totals BOOLEAN NOT NULL DEFAULT FALSE,
+                expires_at BIGINT NOT NULL,
+                changed_at BIGINT,
+                sent_at BIGINT,
+                closed_sent BOOLEAN NOT NULL DEFAULT FALSE,
+                created_at BIGINT NOT NULL
+            )""",
+            "CREATE INDEX polls_changed ON polls (changed_at)",
+            "CREATE INDEX polls_expires ON polls (expires_at)",
+            # One row per voter and option chosen (the vote Note's id kept, once).
+            """CREATE TABLE poll_votes (
+                id BIGINT PRIMARY KEY,
+                post_id BIGINT NOT NULL,
+                voter_uri TEXT NOT NULL,
+                choice INTEGER NOT NULL,
+                vote_uri TEXT NOT NULL UNIQUE,
+                created_at BIGINT NOT NULL,
+                UNIQUE (post_id, voter_uri, choice)
+            )""",
+            # Accounts a business features on its profile (Mastodon's endorsements).
+            """CREATE TABLE endorsements (
+                id BIGINT PRIMARY KEY,
+                business_id BIGINT NOT NULL,
+                actor_id BIGINT NOT NULL,
+                created_at BIGINT NOT NULL,
+                UNIQUE (business_id, actor_id)
+            )""",
+            "CREATE INDEX endorsements_actor ON endorsements (actor_id)",
+            # A business's votes in polls elsewhere (``remote_notes``): one row per option
+            # chosen, the vote Note's id as sent.
+            """CREATE TABLE poll_votes_given (
+                id BIGINT PRIMARY KEY,
+                business_id BIGINT NOT NULL,
+                note_id BIGINT NOT NULL,
+                choice INTEGER NOT NULL,
+                vote_uri TEXT NOT NULL UNIQUE,
+                created_at BIGINT NOT NULL,
+                UNIQUE (business_id, note_id, choice)
+            )""",
+            # A business's direct conversations (``store.conversations``): read up to,
+            # and hidden up to, a status id; a newer message makes one unread (and shown).
+            """CREATE TABLE conversation_marks (
+                business_id BIGINT NOT NULL,
+                conversation_id BIGINT NOT NULL,
+                read_through BIGINT NOT NULL DEFAULT 0,
+                hidden_through BIGINT NOT NULL DEFAULT 0,
+                PRIMARY KEY (business_id, conversation_id)
+            )""",
+        ],
+    ),
 ]
 
 #: The version a migrated database is at (what ``/readyz`` expects).

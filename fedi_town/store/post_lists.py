@@ -142,3 +142,38 @@ async def public_notes_of(
         sql += " AND n.id < :max"
         values["max"] = max_id
     return await store.fetch_all(sql + " ORDER BY n.id DESC LIMIT :limit", values)
+
+
+@dataclass(frozen=True)
+class TagUse:
+    """How often a business used a hashtag in its public and unlisted posts, and when
+    last (``GET /api/v1/featured_tags``, and the suggestions)."""
+
+    name: str
+    count: int
+    last_at: int
+
+
+#: The posts looked at for hashtag use (the newest ones).
+TAG_USE_POSTS = 1000
+
+
+async def tag_uses(store: Store, business_id: int) -> dict[str, TagUse]:
+    """Lower-cased hashtag → its use in the business's newest published public and
+    unlisted posts (the spelling of the newest post that used it)."""
+    rows = await store.fetch_all(
+        "SELECT hashtags, published_at FROM posts WHERE business_id = :b "
+        "AND published_at IS NOT NULL AND deleted_at IS NULL "
+        "AND visibility IN ('public', 'unlisted') ORDER BY id DESC LIMIT :n",
+        {"b": business_id, "n": TAG_USE_POSTS},
+    )
+    found: dict[str, TagUse] = {}
+    for row in rows:
+        for tag in json.loads(row["hashtags"] or "[]"):
+            key = str(tag).lower()
+            seen = found.get(key)
+            if seen is None:
+                found[key] = TagUse(str(tag), 1, int(row["published_at"]))
+            else:
+                found[key] = TagUse(seen.name, seen.count + 1, seen.last_at)
+    return found

@@ -42,7 +42,7 @@ async def test_an_idempotency_key_makes_a_retry_answer_the_same_post(app_client)
     [
         ({"status": "  "}, "Text can't be blank"),
         ({"status": "x", "visibility": "secret"}, "Visibility"),
-        ({"status": "x", "poll": {"options": ["a", "b"], "expires_in": 60}}, "polls"),
+        ({"status": "x", "poll": {"options": ["a", "b"], "expires_in": 60}}, "300"),
         ({"status": "x", "scheduled_at": "2001-01-01T00:00:00Z"}, "scheduled_at"),
         ({"status": "x" * 5001}, "content"),
         ({"status": "x", "media_ids": ["123"]}, "media_ids"),

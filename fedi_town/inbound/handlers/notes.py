@@ -29,6 +29,7 @@ from fedi_town.errors import FediTownError
 from fedi_town.inbound.context import Inbound
 from fedi_town.inbound.emoji import cache_emojis
 from fedi_town.inbound.handlers.converted import CONVERTED_TYPES, converted_html, page_url
+from fedi_town.inbound.votes import looks_like_vote, on_vote
 from fedi_town.protocol.attachments import attachments_of
 from fedi_town.protocol.note_parts import (
     EmojiTag,
@@ -171,6 +172,8 @@ async def on_create(ctx: Inbound) -> str:
     if not (types_of(obj) & STORED_TYPES):
         return "ignored: not a note"
     note = _checked_note(ctx, obj)
+    if looks_like_vote(note) and (counted := await on_vote(ctx, note)) is not None:
+        return counted
     targets = await _targets(ctx, ctx.activity, note)
     readers = await timeline_readers(ctx, ctx.actor_uri)
     if not targets and not readers:

@@ -54,7 +54,7 @@ from fedi_town.outbound.commands import publish_due
 from fedi_town.outbound.deliver import handle_delivery
 from fedi_town.outbound.profile import REFRESH_EVERY, refresh_due_profiles
 from fedi_town.services import Services
-from fedi_town.store import heartbeats, retention
+from fedi_town.store import heartbeats, retention, stream_events
 from fedi_town.store import queue as q
 from fedi_town.store.db import Row
 from fedi_town.store.effects import Wake
@@ -551,6 +551,7 @@ class Cleanup:
             bodies_since=self.bodies_since,
             timeline_days=services.settings.timeline_days,
         )
+        await stream_events.prune(services.store, before=started - stream_events.KEEP_MS)
         # A row finished during this sweep has next_attempt_at <= its claim time, which may
         # be up to a lease (two minutes) before; look back past that next time.
         self.bodies_since = started - 10 * 60_000

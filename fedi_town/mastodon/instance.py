@@ -36,9 +36,21 @@ IMAGE_SIZE_LIMIT = 10 * 1024 * 1024
 IMAGE_MATRIX_LIMIT = 33_177_600
 
 
+def streaming_url(services: Services) -> str:
+    """Where apps open the streaming API: this server, as ``wss://`` (``ws://`` for a
+    plain-HTTP test instance), as Mastodon advertises its streaming server."""
+    base = services.settings.base_url.rstrip("/")
+    scheme, _, rest = base.partition("://")
+    return ("wss" if scheme == "https" else "ws") + "://" + rest
+
+
 def _configuration(services: Services) -> dict[str, Any]:
     return {
-        "urls": {"streaming": None, "status": None, "about": services.urls.front_page()},
+        "urls": {
+            "streaming": streaming_url(services),
+            "status": None,
+            "about": services.urls.front_page(),
+        },
         "vapid": {"public_key": ""},
         "accounts": {"max_featured_tags": 0, "max_pinned_statuses": 5},
         "statuses": {
@@ -111,7 +123,7 @@ async def instance_v1(request: Request, grant: Grant | None) -> Response:
             "description": settings.instance_description,
             "email": "",
             "version": MASTODON_VERSION,
-            "urls": {"streaming_api": None},
+            "urls": {"streaming_api": streaming_url(services)},
             "stats": {"user_count": users, "status_count": posts, "domain_count": 0},
             "thumbnail": services.settings.base_url.rstrip("/") + "/static/avatar.png",
             "languages": ["en"],

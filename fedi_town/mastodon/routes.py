@@ -18,6 +18,7 @@ from fedi_town.mastodon import (
     scheduled,
     search,
     statuses,
+    streaming,
     threads,
 )
 
@@ -35,4 +36,5 @@ routes: list[BaseRoute] = [
     *scheduled.routes,
     *notifications.routes,
     *local_timelines.routes,
+    *streaming.routes,
 ]

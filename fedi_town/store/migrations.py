@@ -683,6 +683,25 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "CREATE INDEX remote_note_targets_business ON remote_note_targets (business_id)",
         ],
     ),
+    (
+        19,
+        "streaming: what happened lately, for the Mastodon streaming API",
+        [
+            # One row per thing a connected app is told (``store.stream_events``): written
+            # in the transaction that made it, read by every web process for a few minutes,
+            # then swept. ``ref_id`` is the post or the notification; ``public`` says the
+            # public:local stream shows it too.
+            """CREATE TABLE stream_events (
+                id BIGINT PRIMARY KEY,
+                business_id BIGINT NOT NULL,
+                event TEXT NOT NULL,
+                ref_id BIGINT NOT NULL,
+                public BOOLEAN NOT NULL DEFAULT FALSE,
+                created_at BIGINT NOT NULL
+            )""",
+            "CREATE INDEX stream_events_created ON stream_events (created_at)",
+        ],
+    ),
 ]
 
 #: The version a migrated database is at (what ``/readyz`` expects).

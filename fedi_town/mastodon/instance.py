@@ -21,6 +21,7 @@ from fedi_town.errors import Forbidden, NotFound
 from fedi_town.mastodon import params
 from fedi_town.mastodon.auth import Grant, endpoint, json
 from fedi_town.mastodon.entities import MASTODON_VERSION, business_account, remote_account
+from fedi_town.mastodon.push import vapid_key
 from fedi_town.mastodon.scopes import covers
 from fedi_town.outbound.commands import MAX_CONTENT
 from fedi_town.protocol.ids import path_id
@@ -44,14 +45,14 @@ def streaming_url(services: Services) -> str:
     return ("wss" if scheme == "https" else "ws") + "://" + rest
 
 
-def _configuration(services: Services) -> dict[str, Any]:
+def _configuration(services: Services, vapid_public: str) -> dict[str, Any]:
     return {
         "urls": {
             "streaming": streaming_url(services),
             "status": None,
             "about": services.urls.front_page(),
         },
-        "vapid": {"public_key": ""},
+        "vapid": {"public_key": vapid_public},
         "accounts": {"max_featured_tags": 0, "max_pinned_statuses": 5},
         "statuses": {
             "max_characters": MAX_CONTENT,
@@ -93,7 +94,7 @@ async def instance_v2(request: Request, grant: Grant | None) -> Response:
             "thumbnail": {"url": services.settings.base_url.rstrip("/") + "/static/avatar.png"},
             "icon": [],
             "languages": ["en"],
-            "configuration": _configuration(services),
+            "configuration": _configuration(services, (await vapid_key(services)).public),
             "registrations": {
                 "enabled": False,
                 "approval_required": False,
@@ -130,7 +131,7 @@ async def instance_v1(request: Request, grant: Grant | None) -> Response:
             "registrations": False,
             "approval_required": False,
             "invites_enabled": False,
-            "configuration": _configuration(services),
+            "configuration": _configuration(services, (await vapid_key(services)).public),
             "contact_account": None,
             "rules": [],
         }

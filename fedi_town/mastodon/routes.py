@@ -13,6 +13,7 @@ from fedi_town.mastodon import (
     notifications,
     oauth,
     profile,
+    push,
     reactions,
     relations,
     scheduled,
@@ -37,4 +38,5 @@ routes: list[BaseRoute] = [
     *notifications.routes,
     *local_timelines.routes,
     *streaming.routes,
+    *push.routes,
 ]

@@ -21,7 +21,8 @@ Every stream wants a token (as Mastodon's): ``read``, or ``read:statuses`` (``re
 for ``user:notification``). A bad token is 401; a token without the scope is 401 too, with
 Mastodon's "Access token does not have the required scopes" (Mastodon's streaming server
 answers 401 there, not the REST API's 403); an unknown stream is 400 "Unknown stream type"
-(over WebSocket, an ``{"error", "status"}`` message and the connection stays). One token
+(over WebSocket, an ``{"error", "status"}`` message and the connection stays); an
+unknown path is the API's 404. One token
 holds at most ``MAX_PER_TOKEN`` connections of a process (429 past it).
 
 **Across processes.** The writes store each event in their own transaction
@@ -326,16 +327,14 @@ async def health(request: Request) -> Response:
 
 
 async def sse(request: Request) -> Response:
-    """One stream as server-sent events."""
+    """One stream as server-sent events: the one its path names, or ``?stream=``."""
     services: Services = request.app.state.services
-    rest = str(request.path_params.get("rest", "")).strip("/")
-    name = PATHS.get(rest) if rest else request.query_params.get("stream")
-    if rest and name is None:
-        return error_response(404, "Not found")
+    rest = request.url.path.removeprefix("/api/v1/streaming").strip("/")
+    name = PATHS.get(rest, "") if rest else request.query_params.get("stream", "")
     hub = hub_of(services)
     try:
         grant, token = await _grant(request, services)
-        channel = channel_for(grant, name or "", request.query_params.get("tag"))
+        channel = channel_for(grant, name, request.query_params.get("tag"))
         connection = hub.join(grant, token)
     except ProblemError as exc:
         return problem_as_error(exc)
@@ -460,7 +459,6 @@ async def _write_messages(services: Services, websocket: WebSocket, connection: 
 routes: list[BaseRoute] = [
     Route("/api/v1/streaming/health", health, methods=["GET", "HEAD"]),
     WebSocketRoute("/api/v1/streaming", websocket_stream),
-    WebSocketRoute("/api/v1/streaming/", websocket_stream),
     Route("/api/v1/streaming", sse, methods=["GET"]),
-    Route("/api/v1/streaming/{rest:path}", sse, methods=["GET"]),
+    *[Route(f"/api/v1/streaming/{path}", sse, methods=["GET"]) for path in PATHS],
 ]

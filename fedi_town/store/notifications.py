@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from fedi_town.store import stream_events
+from fedi_town.store import push, stream_events
 from fedi_town.store.actors import JOIN_COLUMNS
 from fedi_town.store.db import Row, Store, new_id
 
@@ -35,7 +35,8 @@ async def notify(
     now: int,
 ) -> bool:
     """Add a notification unless one with ``dedupe_key`` exists; True if one was added
-    (and streaming apps hear of it, ``store.stream_events``)."""
+    (streaming apps hear of it, ``store.stream_events``; a push is queued to each app
+    subscribed, ``store.push``)."""
     assert type in TYPES, type
     row = await store.fetch_one(
         "INSERT INTO notifications (id, business_id, type, actor_id, post_id, remote_note_id, "
@@ -63,6 +64,7 @@ async def notify(
         public=False,
         now=now,
     )
+    await push.queue_for(store, business_id=business_id, notification_id=int(row["id"]), now=now)
     return True
 
 

@@ -59,7 +59,6 @@ from fedi_town.errors import (
 from fedi_town.mastodon.auth import (
     Grant,
     bearer,
-    error_response,
     grant_for,
     grant_of_token,
     problem_as_error,

@@ -9,12 +9,18 @@ import json
 from typing import Any
 
 import anyio
+import httpx
 import pytest
 import websockets
 from mastodon import Mastodon, StreamListener
 
-from tests.live import live_instance, wait_until
+from fedi_town import serving
+from fedi_town.app import create_app
+from fedi_town.services import Services, WorkerOptions
+from tests.conftest import make_settings
+from tests.live import bind_loopback, live_instance, wait_until
 from tests.mastodon.flow import bearer, business_with_token, token_for
+from tests.test_serving import serve_config
 
 pytestmark = pytest.mark.anyio
 
@@ -169,3 +175,53 @@ async def test_streams_refuse_bad_tokens_scopes_and_streams(live: Any) -> None:
     # And the instance tells apps where to stream
     assert instance["urls"]["streaming_api"] == ws_url.removesuffix("/api/v1/streaming")
     assert v2["configuration"]["urls"]["streaming"] == instance["urls"]["streaming_api"]
+
+
+async def test_streams_outlive_the_request_deadline_of_fedi_town_serve(
+    database_url: str, tmp_path: Any
+) -> None:
+    # Given the app configured as `fedi-town serve` runs it (httptools with the request
+    # deadline, the body budget), with a deadline of one second
+    sock = bind_loopback()
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    settings = make_settings(
+        database_url,
+        tmp_path,
+        base_url=base,
+        request_timeout=1,
+        allow_private_addresses=True,
+        worker="in-process",
+    )
+    services = Services.from_settings(settings)
+    services.worker = WorkerOptions(poll_seconds=0.05, stop_deadline=2.0)
+    config = serving.server_config(create_app(settings, services), settings, log_level="warning")
+    async with serve_config(config, sock), httpx.AsyncClient(base_url=base, timeout=10) as client:
+        _owner, token = await business_with_token(client)
+        ws_url = (
+            base.replace("http://", "ws://") + f"/api/v1/streaming?stream=user&access_token={token}"
+        )
+        async with (
+            websockets.connect(ws_url) as ws,
+            client.stream("GET", "/api/v1/streaming/user", headers=bearer(token)) as sse,
+        ):
+            lines = sse.aiter_lines()
+            assert await anext(lines) == ":)"
+            # When both stay open past the deadline, then the business posts
+            await anyio.sleep(2.5)
+            body = {"status": "Still here"}
+            await client.post("/api/v1/statuses", data=body, headers=bearer(token))
+            [message] = await _messages(ws, 1)
+            with anyio.fail_after(10):
+                event = [line async for line in _until_data(lines)]
+    # Then both carried the post: the deadline bounds requests, not streams
+    assert message["event"] == "update"
+    assert event[-2:] == ["event: update", event[-1]]
+    assert json.loads(event[-1].removeprefix("data: "))["content"] == "<p>Still here</p>"
+
+
+async def _until_data(lines: Any) -> Any:
+    async for line in lines:
+        if line:
+            yield line
+        if line.startswith("data: "):
+            return

@@ -10,7 +10,8 @@
 
 All want the ``push`` scope and a business's token. A new notification queues one row per
 subscription of its business (``store.push.queue_for``, in the notification's
-transaction); the worker works them (``handle_push``): a type the subscription's
+transaction); the worker works them (``handle_push``): the subscription of a token
+revoked since ends (Mastodon deletes it with the token); a type the subscription's
 ``alerts`` leave out, or a sender the ``policy`` excludes (``followed``: accounts the
 business follows; ``follower``: its followers; ``none``), is dropped; else Mastodon's push
 payload (``notification_id``, ``notification_type``, ``title``, ``body``, ``icon``,
@@ -42,7 +43,7 @@ from starlette.routing import Route
 
 from fedi_town.errors import NotFound, Unprocessable
 from fedi_town.mastodon import params
-from fedi_town.mastodon.auth import Grant, bearer, endpoint, json
+from fedi_town.mastodon.auth import Grant, bearer, endpoint, grant_of_token, json
 from fedi_town.mastodon.entities import NOTIFICATION_TYPES, business_account
 from fedi_town.mastodon.notifications import notification
 from fedi_town.protocol import webpush
@@ -279,6 +280,10 @@ async def handle_push(services: Services, row: Row) -> q.Outcome:
     sub = await push_store.by_id(services.store, int(row["subscription_id"]))
     if sub is None:
         return q.GiveUp("subscription gone")
+    token = services.sealed_keys.private_pem(sub.token_sealed)
+    if await grant_of_token(services, token) is None:  # revoked, or its person removed
+        await push_store.remove(services.store, id=sub.id)
+        return q.GiveUp("token no longer good")
     business = await businesses.by_id(services.store, sub.business_id)
     if business is None or business.deleted_at is not None:
         return q.GiveUp("business gone")
@@ -307,7 +312,7 @@ async def handle_push(services: Services, row: Row) -> q.Outcome:
     name = sender.get("display_name") or sender.get("acct") or ""
     status = found.get("status")
     payload = {
-        "access_token": services.sealed_keys.private_pem(sub.token_sealed),
+        "access_token": token,
         "preferred_locale": "en",
         "notification_id": found["id"],
         "notification_type": kind,

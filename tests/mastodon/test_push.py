@@ -29,7 +29,17 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from tests.live import bind_loopback, serve_app, wait_until
-from tests.mastodon.flow import bearer, business_with_token, token_for
+from tests.mastodon.flow import (
+    authorize_url,
+    bearer,
+    business_with_token,
+    code_from,
+    consent,
+    exchange,
+    register,
+    token_for,
+)
+from tests.webapp.kit import owner_of
 
 pytestmark = pytest.mark.anyio
 
@@ -214,6 +224,42 @@ async def test_a_gone_endpoint_ends_the_subscription(live: Any, peer: Any) -> No
         # Then the subscription is gone
         assert made.status_code == 200, made.text
         assert await wait_until(ended)
+
+
+async def test_a_revoked_tokens_subscription_ends_and_gets_nothing(live: Any, peer: Any) -> None:
+    # Given an app's token with a subscription, which the app then revokes
+    owner = await owner_of(live.client, "bakery", login="bakery-owner")
+    app = await register(live.client, scopes="read write push")
+    code = code_from(await consent(owner, authorize_url(app, scope="read write push")))
+    token = (await exchange(live.client, app, code)).json()["access_token"]
+    api = Mastodon(api_base_url=live.base_url, version_check_mode="none")
+    _private, public = api.push_subscription_generate_keys()
+    async with receiver() as push:
+        form = {
+            "subscription[endpoint]": push.url("revoked"),
+            "subscription[keys][p256dh]": base64.b64encode(public["pubkey"]).decode(),
+            "subscription[keys][auth]": base64.b64encode(public["auth"]).decode(),
+            "data[alerts][follow]": "true",
+        }
+        made = await live.client.post("/api/v1/push/subscription", data=form, headers=bearer(token))
+        secret = {"client_id": app["client_id"], "client_secret": app["client_secret"]}
+        await live.client.post("/oauth/revoke", data={**secret, "token": token})
+        # When the bakery is then followed
+        follow = peer.follow(live.urls.actor("bakery"))
+        assert (await peer.post(live.urls.inbox("bakery"), follow)).status_code == 202
+
+        async def given_up() -> list[Any]:
+            return await live.store.fetch_all(
+                "SELECT last_error FROM push_deliveries WHERE state = 'failed'"
+            )
+
+        [row] = await wait_until(given_up)
+        left = await live.store.fetch_all("SELECT id FROM push_subscriptions")
+    # Then nothing was pushed, and the subscription is gone with the token
+    assert made.status_code == 200, made.text
+    assert push.received == []
+    assert row["last_error"] == "token no longer good"
+    assert left == []
 
 
 async def test_push_subscriptions_refuse_bad_input(live: Any) -> None:

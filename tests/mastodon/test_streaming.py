@@ -5,6 +5,7 @@ what the first one did. Bad tokens, scopes and streams get Mastodon's answers.""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -16,6 +17,7 @@ from mastodon import Mastodon, StreamListener
 
 from fedi_town import serving
 from fedi_town.app import create_app
+from fedi_town.mastodon.streaming import MAX_PER_TOKEN
 from fedi_town.services import Services, WorkerOptions
 from tests.conftest import make_settings
 from tests.live import bind_loopback, live_instance, wait_until
@@ -87,6 +89,43 @@ async def test_mastodon_py_hears_posts_mentions_edits_and_deletions(live: Any, p
     assert mention.status.uri == reply["object"]["id"]
     assert edited.id == status.id and edited.content == "<p>Fresh rye at nine</p>"
     assert str(deleted) == str(status.id)
+
+
+async def test_mastodon_py_over_a_websocket_hears_a_mention(live: Any, peer: Any) -> None:
+    # Given Mastodon.py's WebSocket, subscribed to the bakery's user and notification
+    # streams (one post first, heard on the user stream, shows the subscriptions hold)
+    _owner, token = await business_with_token(live.client)
+    api = await anyio.to_thread.run_sync(
+        lambda: Mastodon(access_token=token, api_base_url=live.base_url)
+    )
+    healthy = await anyio.to_thread.run_sync(api.stream_healthy)
+    heard, noted = Collector(), Collector()
+    socket = await anyio.to_thread.run_sync(lambda: api.stream_open_websocket())
+    try:
+        await anyio.to_thread.run_sync(lambda: api.stream_user(heard, websocket_handle=socket))
+        await anyio.to_thread.run_sync(
+            lambda: api.stream_user_notifications(noted, websocket_handle=socket)
+        )
+
+        async def heard_a_post() -> list[Any]:
+            if not heard.of("update"):
+                body = {"status": "Croissants at seven"}
+                await live.client.post("/api/v1/statuses", data=body, headers=bearer(token))
+            return heard.of("update")
+
+        [status, *_] = await wait_until(heard_a_post)
+        # When a customer elsewhere mentions the bakery in a reply
+        reply = peer.reply(status.uri, live.urls.actor("bakery"), "<p>Two please</p>")
+        assert (await peer.post(live.urls.inbox("bakery"), reply)).status_code == 202
+        [mention] = await wait_until(lambda: noted.of("notification"))
+        await wait_until(lambda: heard.of("notification"))
+    finally:
+        await anyio.to_thread.run_sync(socket.close)
+    # Then the streaming API was healthy, and the mention came on both streams
+    assert healthy is True
+    assert mention.type == "mention"
+    assert mention.status.uri == reply["object"]["id"]
+    assert noted.of("update") == []
 
 
 async def _messages(socket: Any, count: int) -> list[dict[str, Any]]:
@@ -217,6 +256,32 @@ async def test_streams_outlive_the_request_deadline_of_fedi_town_serve(
     assert message["event"] == "update"
     assert event[-2:] == ["event: update", event[-1]]
     assert json.loads(event[-1].removeprefix("data: "))["content"] == "<p>Still here</p>"
+
+
+async def test_one_token_holds_only_so_many_streams(live: Any) -> None:
+    # Given a token already holding as many streams as one token may
+    _owner, token = await business_with_token(live.client)
+    async with contextlib.AsyncExitStack() as stack:
+        for _ in range(MAX_PER_TOKEN):
+            opened = await stack.enter_async_context(
+                live.client.stream("GET", "/api/v1/streaming/user", headers=bearer(token))
+            )
+            assert opened.status_code == 200
+        # When it opens one more
+        refused = await live.client.get("/api/v1/streaming/user", headers=bearer(token))
+    # Then that one is refused, and the ended ones leave room again
+
+    async def room() -> bool:
+        async with live.client.stream(
+            "GET", "/api/v1/streaming/user", headers=bearer(token)
+        ) as again:
+            return again.status_code == 200
+
+    assert (refused.status_code, refused.json()) == (
+        429,
+        {"error": "Too many streaming connections for this token"},
+    )
+    assert await wait_until(room)
 
 
 async def _until_data(lines: Any) -> Any:

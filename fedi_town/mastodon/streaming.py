@@ -17,13 +17,13 @@ on the public streams), ``status.update`` (edited), ``delete`` (the id) and
 every ``HEARTBEAT_S`` so proxies and apps know the connection lives; the token is checked
 again then, so a revoked one ends its streams.
 
-Every stream wants a token (as Mastodon's): ``read``, or ``read:statuses`` (``read:notifications``
-for ``user:notification``). A bad token is 401; a token without the scope is 401 too, with
-Mastodon's "Access token does not have the required scopes" (Mastodon's streaming server
-answers 401 there, not the REST API's 403); an unknown stream is 400 "Unknown stream type"
-(over WebSocket, an ``{"error", "status"}`` message and the connection stays); an
-unknown path is the API's 404. One token
-holds at most ``MAX_PER_TOKEN`` connections of a process (429 past it).
+Every stream wants a token (as Mastodon's): ``read``, or ``read:statuses``
+(``read:notifications`` for ``user:notification``). A bad token is 401; a token without the
+scope is 401 too, with Mastodon's "Access token does not have the required scopes"
+(Mastodon's streaming server answers 401 there, not the REST API's 403); an unknown stream
+is 400 "Unknown stream type" (over WebSocket, an ``{"error", "status"}`` message and the
+connection stays); an unknown path is the API's 404. One token holds at most
+``MAX_PER_TOKEN`` connections of a process (429 past it).
 
 **Across processes.** The writes store each event in their own transaction
 (``store.stream_events``). Each web process has one ``Hub`` that, while some app is

@@ -50,12 +50,14 @@ from dataclasses import dataclass, field
 
 from fedi_town.inbound.dispatch import handle_inbox_item
 from fedi_town.inbound.handlers import HANDLERS
+from fedi_town.mastodon.push import handle_push
 from fedi_town.outbound.commands import publish_due
 from fedi_town.outbound.deliver import handle_delivery
 from fedi_town.outbound.polls import SEND_EVERY, send_poll_updates
 from fedi_town.outbound.profile import REFRESH_EVERY, refresh_due_profiles
 from fedi_town.services import Services
-from fedi_town.store import heartbeats, retention
+from fedi_town.store import heartbeats, retention, stream_events
+from fedi_town.store import push as push_store
 from fedi_town.store import queue as q
 from fedi_town.store.db import Row
 from fedi_town.store.effects import Wake
@@ -512,6 +514,9 @@ DELIVERY_CONCURRENCY = 128
 #: does not wait for it; the rows keep their lease until then (see ``Finisher``).
 FINISH_LINGER_S = 0.01
 
+#: Pushes to apps' push services at once (each is one small POST).
+PUSH_CONCURRENCY = 16
+
 #: Which handler works which queue, and how many rows at once.
 RUNNERS = (
     QueueRunner(q.INBOX, handle_inbox_item, concurrency=16),
@@ -522,6 +527,7 @@ RUNNERS = (
         finish_linger_s=FINISH_LINGER_S,
         finish_waits=False,
     ),
+    QueueRunner(q.PUSHES, handle_push, concurrency=PUSH_CONCURRENCY),
 )
 
 #: How often the worker looks for scheduled posts whose time has come (seconds).
@@ -556,6 +562,10 @@ class Cleanup:
             keep_days=keep_days,
             bodies_since=self.bodies_since,
             timeline_days=services.settings.timeline_days,
+        )
+        await stream_events.prune(services.store, before=started - stream_events.KEEP_MS)
+        await push_store.prune(
+            services.store, before=retention.cutoff(q.PUSHES, started, keep_days)
         )
         # A row finished during this sweep has next_attempt_at <= its claim time, which may
         # be up to a lease (two minutes) before; look back past that next time.

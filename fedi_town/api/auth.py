@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 
 from fedi_town.errors import Forbidden, NotFound, TooManyRequests, Unauthorized
 from fedi_town.protocol.usernames import is_username
@@ -111,7 +111,7 @@ def auth_failures(services: Services) -> AuthFailures:
     return services.parts.get(AuthFailures, AuthFailures)
 
 
-def refuse_if_throttled(request: Request, services: Services) -> str:
+def refuse_if_throttled(request: HTTPConnection, services: Services) -> str:
     """429 for an address that sent too many wrong tokens lately (admin and owner tokens,
     Mastodon client tokens and client secrets share the count); else the address, for
     counting a wrong token it sends."""

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 
 from fedi_town.api.auth import auth_failures, hash_token, refuse_if_throttled
@@ -91,7 +91,7 @@ def problem_as_error(exc: ProblemError) -> Response:
     return error_response(exc.status, _message(exc), headers)
 
 
-def bearer(request: Request) -> str | None:
+def bearer(request: HTTPConnection) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -99,14 +99,26 @@ def bearer(request: Request) -> str | None:
     return token.strip()
 
 
-async def grant_for(request: Request, services: Services) -> Grant | None:
-    """The request's grant; None without a token; 401 for a token that is not (or no
-    longer) good; 429 for an address that sent too many wrong ones lately."""
-    token = bearer(request)
+async def grant_for(
+    request: HTTPConnection, services: Services, token: str | None = None
+) -> Grant | None:
+    """The request's grant (from ``token``, else its ``Authorization`` header); None
+    without a token; 401 for a token that is not (or no longer) good; 429 for an address
+    that sent too many wrong ones lately."""
+    token = token or bearer(request)
     if token is None:
         return None
     address = refuse_if_throttled(request, services)
-    failures = auth_failures(services)
+    grant = await grant_of_token(services, token)
+    if grant is None:
+        auth_failures(services).failed(address)
+        raise Unauthorized("The access token is invalid")
+    return grant
+
+
+async def grant_of_token(services: Services, token: str) -> Grant | None:
+    """The grant of ``token``, or None when it is not (or no longer) good; a stream asks
+    again now and then, so a revoked token's connections end."""
     digest = hash_token(token)
     found = await oauth_store.token_by_hash(services.store, digest) if len(token) < 200 else None
     business = None
@@ -121,8 +133,7 @@ async def grant_for(request: Request, services: Services) -> Grant | None:
             elif not await _still_allowed(services, stored.person_id, stored.business_id):
                 found = None
     if found is None:
-        failures.failed(address)
-        raise Unauthorized("The access token is invalid")
+        return None
     now = services.now_ms()
     if stored.last_used_at is None or now - stored.last_used_at > TOUCH_EVERY_MS:
         await oauth_store.touch_token(services.store, stored.id, now=now)

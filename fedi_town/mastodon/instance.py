@@ -21,6 +21,7 @@ from fedi_town.errors import Forbidden, NotFound
 from fedi_town.mastodon import params
 from fedi_town.mastodon.auth import Grant, endpoint, json
 from fedi_town.mastodon.entities import MASTODON_VERSION, business_account, remote_account
+from fedi_town.mastodon.push import vapid_key
 from fedi_town.mastodon.scopes import covers
 from fedi_town.outbound.commands import MAX_CONTENT
 from fedi_town.protocol.ids import path_id
@@ -36,10 +37,22 @@ IMAGE_SIZE_LIMIT = 10 * 1024 * 1024
 IMAGE_MATRIX_LIMIT = 33_177_600
 
 
-def _configuration(services: Services) -> dict[str, Any]:
+def streaming_url(services: Services) -> str:
+    """Where apps open the streaming API: this server, as ``wss://`` (``ws://`` for a
+    plain-HTTP test instance), as Mastodon advertises its streaming server."""
+    base = services.settings.base_url.rstrip("/")
+    scheme, _, rest = base.partition("://")
+    return ("wss" if scheme == "https" else "ws") + "://" + rest
+
+
+def _configuration(services: Services, vapid_public: str) -> dict[str, Any]:
     return {
-        "urls": {"streaming": None, "status": None, "about": services.urls.front_page()},
-        "vapid": {"public_key": ""},
+        "urls": {
+            "streaming": streaming_url(services),
+            "status": None,
+            "about": services.urls.front_page(),
+        },
+        "vapid": {"public_key": vapid_public},
         "accounts": {"max_featured_tags": 10, "max_pinned_statuses": 5},
         "statuses": {
             "max_characters": MAX_CONTENT,
@@ -81,7 +94,7 @@ async def instance_v2(request: Request, grant: Grant | None) -> Response:
             "thumbnail": {"url": services.settings.base_url.rstrip("/") + "/static/avatar.png"},
             "icon": [],
             "languages": ["en"],
-            "configuration": _configuration(services),
+            "configuration": _configuration(services, (await vapid_key(services)).public),
             "registrations": {
                 "enabled": False,
                 "approval_required": False,
@@ -111,14 +124,14 @@ async def instance_v1(request: Request, grant: Grant | None) -> Response:
             "description": settings.instance_description,
             "email": "",
             "version": MASTODON_VERSION,
-            "urls": {"streaming_api": None},
+            "urls": {"streaming_api": streaming_url(services)},
             "stats": {"user_count": users, "status_count": posts, "domain_count": 0},
             "thumbnail": services.settings.base_url.rstrip("/") + "/static/avatar.png",
             "languages": ["en"],
             "registrations": False,
             "approval_required": False,
             "invites_enabled": False,
-            "configuration": _configuration(services),
+            "configuration": _configuration(services, (await vapid_key(services)).public),
             "contact_account": None,
             "rules": [],
         }

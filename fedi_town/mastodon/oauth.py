@@ -43,6 +43,7 @@ from fedi_town.mastodon.auth import (
     new_secret,
     problem_as_error,
 )
+from fedi_town.mastodon.push import vapid_key
 from fedi_town.services import Services
 from fedi_town.store import oauth as oauth_store
 from fedi_town.store.businesses import Business
@@ -126,8 +127,9 @@ def s256(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def app_json(app: OAuthApp, secret: str | None = None) -> dict[str, Any]:
-    """Mastodon's Application entity (the credential one with ``secret``)."""
+def app_json(app: OAuthApp, secret: str | None = None, vapid: str = "") -> dict[str, Any]:
+    """Mastodon's Application entity (the credential one with ``secret``); ``vapid`` is
+    the instance's VAPID public key (``mastodon/push.py``)."""
     data: dict[str, Any] = {
         "id": str(app.id),
         "name": app.name,
@@ -135,7 +137,7 @@ def app_json(app: OAuthApp, secret: str | None = None) -> dict[str, Any]:
         "scopes": app.scopes,
         "redirect_uri": "\n".join(app.redirect_uris),
         "redirect_uris": app.redirect_uris,
-        "vapid_key": "",
+        "vapid_key": vapid,
     }
     if secret is not None:
         data["client_id"] = app.client_id
@@ -181,7 +183,7 @@ async def create_app(request: Request, grant: Grant | None) -> Response:
         now=services.now_ms(),
     )
     log.info("mastodon API: app %d registered", app.id)
-    return json(app_json(app, secret))
+    return json(app_json(app, secret, (await vapid_key(services)).public))
 
 
 def _validation(message: str) -> Response:
@@ -194,7 +196,7 @@ async def verify_app(request: Request, grant: Grant | None) -> Response:
     services: Services = request.app.state.services
     app = await oauth_store.app_by_id(services.store, grant.app_id)
     assert app is not None
-    return json(app_json(app))
+    return json(app_json(app, vapid=(await vapid_key(services)).public))
 
 
 async def issue_code(

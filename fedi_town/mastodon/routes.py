@@ -20,11 +20,13 @@ from fedi_town.mastodon import (
     polls,
     profile,
     reacted_by,
+    push,
     reactions,
     relations,
     scheduled,
     search,
     statuses,
+    streaming,
     threads,
 )
 
@@ -49,4 +51,6 @@ routes: list[BaseRoute] = [
     *bookmarks.routes,
     *history.routes,
     *reacted_by.routes,
+    *streaming.routes,
+    *push.routes,
 ]

@@ -41,7 +41,7 @@ from fedi_town.protocol import activities
 from fedi_town.protocol.ids import body_id
 from fedi_town.schemas import validate
 from fedi_town.services import Services
-from fedi_town.store import businesses, outbox, post_versions
+from fedi_town.store import businesses, outbox, post_versions, stream_events
 from fedi_town.store import deliveries as delivery_store
 from fedi_town.store import given as given_store
 from fedi_town.store import media as media_store
@@ -202,6 +202,19 @@ async def _enqueue_note_activity(
     )
 
 
+async def _stream(services: Services, post: Post, event: str) -> None:
+    """Tell streaming apps (``store.stream_events``), in the transaction of the change:
+    the business's own streams always, the instance's public one for a public post."""
+    await stream_events.record(
+        services.store,
+        event=event,
+        business_id=post.business_id,
+        ref_id=post.id,
+        public=post.visibility == "public",
+        now=services.now_ms(),
+    )
+
+
 async def _reload(services: Services, business: Business, post_id: int) -> Post:
     post = await post_store.by_id(services.store, business.id, post_id)
     assert post is not None
@@ -353,6 +366,7 @@ async def create_post(services: Services, business: Business, data: dict[str, An
             )
             await _enqueue_note_activity(services, business, post, "Create", inboxes)
             await directory.boost(services, business, post)
+            await _stream(services, post, "update")
             if draft.quote is not None and quote_request_uri is not None:
                 await quoting.request_quote(
                     services,
@@ -453,6 +467,7 @@ async def edit_post(
             )
             inboxes = list(dict.fromkeys([*audience, *current]))
             await _enqueue_note_activity(services, business, edited, "Update", inboxes)
+            await _stream(services, edited, "status.update")
         if "quote_policy" in data:
             await quoting.revoke_disallowed(services, business, post.id)
         services.store.after_commit(BusinessChanged(business.username))
@@ -498,6 +513,7 @@ async def delete_post(services: Services, business: Business, post: Post) -> Non
         stamps = await quote_store.of_post(services.store, post.id)
         await quoting.revoke(services, business, stamps)
         await post_store.mark_deleted(services.store, post.id, services.now_ms())
+        await _stream(services, post, "delete")
         body = activities.delete_note(post.uri, services.urls.actor(business.username))
         await outbox.enqueue(
             services.store,
@@ -566,6 +582,7 @@ async def publish_due(services: Services) -> int:
             inboxes = await inboxes_for(services, business.id, post.visibility, post.extra_inboxes)
             await _enqueue_note_activity(services, business, post, "Create", inboxes)
             await directory.boost(services, business, post)
+            await _stream(services, post, "update")
             published += 1
             services.store.after_commit(BusinessChanged(business.username))
         log.info("published scheduled post %d of %s", post.id, business.username)

@@ -390,6 +390,34 @@ class RemoteClient:
         )
         return result
 
+    async def post_push(
+        self, endpoint: str, body: bytes, headers: Mapping[str, str]
+    ) -> DeliveryResult:
+        """POST an encrypted Web Push message to an app's push service (RFC 8030), through
+        the same address guard as every request; unsigned (VAPID is in ``headers``).
+        Never raises for the push service's behaviour; see ``DeliveryResult``."""
+        try:
+            check_url(endpoint, allow_private=self._allow_private)
+        except ForbiddenAddress as exc:
+            logger.warning("not pushing to %s: %s", _host_key(endpoint), exc)
+            return DeliveryResult(None, None, "forbidden", DEFAULT_SCHEME)
+        try:
+            with anyio.fail_after(self._total_timeout):
+                response = await self._send("POST", endpoint, headers, body)
+                try:
+                    await skim(response, _DELIVERY_BODY_BYTES)
+                finally:
+                    await response.aclose()
+        except TimeoutError:
+            return DeliveryResult(None, None, "timeout", DEFAULT_SCHEME)
+        except ForbiddenAddress as exc:
+            logger.warning("not pushing to %s: %s", _host_key(endpoint), exc)
+            return DeliveryResult(None, None, "forbidden", DEFAULT_SCHEME)
+        except httpx.TransportError as exc:
+            return DeliveryResult(None, None, _unreachable_reason(exc), DEFAULT_SCHEME)
+        retry_after = parse_retry_after(response.headers.get("retry-after"), self._clock())
+        return DeliveryResult(response.status_code, retry_after, None, DEFAULT_SCHEME)
+
     async def _post_once(
         self, inbox: str, body: bytes, signer: RequestSigner, scheme: Scheme
     ) -> DeliveryResult:

@@ -4,6 +4,8 @@
     BusinessChanged(username)   what a business's documents show changed (profile, posts,
                                 pins, deletion): the read side drops them, and NodeInfo
     FollowersChanged()          a follow was added, accepted or removed: follower counts
+    StreamEvent()               an event for streaming apps was stored: this process's
+                                streams read it now, not at their next poll
 
 Writers say what changed; who listens (the worker, the read side's cache) subscribes once at
 start with ``Store.on_commit``, so no call site wires a listener by hand.
@@ -30,4 +32,9 @@ class BusinessChanged:
 
 @dataclass(frozen=True)
 class FollowersChanged:
+    pass
+
+
+@dataclass(frozen=True)
+class StreamEvent:
     pass

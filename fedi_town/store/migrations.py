@@ -784,6 +784,63 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        21,
+        "streaming: what happened lately, for the Mastodon streaming API",
+        [
+            # One row per thing a connected app is told (``store.stream_events``): written
+            # in the transaction that made it, read by every web process for a few minutes,
+            # then swept. ``ref_id`` is the post or the notification; ``public`` says the
+            # public:local stream shows it too.
+            """CREATE TABLE stream_events (
+                id BIGINT PRIMARY KEY,
+                business_id BIGINT NOT NULL,
+                event TEXT NOT NULL,
+                ref_id BIGINT NOT NULL,
+                public BOOLEAN NOT NULL DEFAULT FALSE,
+                created_at BIGINT NOT NULL
+            )""",
+            "CREATE INDEX stream_events_created ON stream_events (created_at)",
+        ],
+    ),
+    (
+        22,
+        "web push: subscriptions of apps, and the pushes waiting to be sent",
+        [
+            # One per access token (Mastodon's rule); the token sealed (Mastodon's payload
+            # carries it); ``alerts`` is the JSON of the notification types wanted;
+            # ``standard`` picks RFC 8291 over the older draft.
+            """CREATE TABLE push_subscriptions (
+                id BIGINT PRIMARY KEY,
+                token_id BIGINT NOT NULL UNIQUE,
+                business_id BIGINT NOT NULL,
+                endpoint TEXT NOT NULL,
+                p256dh TEXT NOT NULL,
+                auth TEXT NOT NULL,
+                token_sealed TEXT NOT NULL,
+                alerts TEXT NOT NULL,
+                policy TEXT NOT NULL,
+                standard BOOLEAN NOT NULL DEFAULT FALSE,
+                created_at BIGINT NOT NULL
+            )""",
+            "CREATE INDEX push_subscriptions_business ON push_subscriptions (business_id)",
+            # A queue (``store.queue.PUSHES``): one row per (subscription, notification).
+            """CREATE TABLE push_deliveries (
+                id BIGINT PRIMARY KEY,
+                subscription_id BIGINT NOT NULL,
+                notification_id BIGINT NOT NULL,
+                state TEXT NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at BIGINT NOT NULL,
+                locked_until BIGINT,
+                last_status INTEGER,
+                last_error TEXT,
+                created_at BIGINT NOT NULL,
+                done_at BIGINT
+            )""",
+            "CREATE INDEX push_deliveries_due ON push_deliveries (state, next_attempt_at)",
+        ],
+    ),
 ]
 
 #: The version a migrated database is at (what ``/readyz`` expects).

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from fedi_town.store import push, stream_events
 from fedi_town.store.actors import JOIN_COLUMNS
 from fedi_town.store.db import Row, Store, new_id
 
@@ -33,7 +34,9 @@ async def notify(
     report_id: int | None = None,
     now: int,
 ) -> bool:
-    """Add a notification unless one with ``dedupe_key`` exists; True if one was added."""
+    """Add a notification unless one with ``dedupe_key`` exists; True if one was added
+    (streaming apps hear of it, ``store.stream_events``; a push is queued to each app
+    subscribed, ``store.push``)."""
     assert type in TYPES, type
     row = await store.fetch_one(
         "INSERT INTO notifications (id, business_id, type, actor_id, post_id, remote_note_id, "
@@ -51,7 +54,18 @@ async def notify(
             "now": now,
         },
     )
-    return row is not None
+    if row is None:
+        return False
+    await stream_events.record(
+        store,
+        event="notification",
+        business_id=business_id,
+        ref_id=int(row["id"]),
+        public=False,
+        now=now,
+    )
+    await push.queue_for(store, business_id=business_id, notification_id=int(row["id"]), now=now)
+    return True
 
 
 async def delete_by_key(store: Store, dedupe_key: str) -> None:

@@ -91,7 +91,14 @@ INBOX = Queue("inbox_items", retry=RetryPolicy(max_attempts=8))
 #: function) carried by the handler's outcome; the policy here only covers a handler that
 #: raises.
 DELIVERIES = Queue("deliveries")
-QUEUES = (INBOX, DELIVERIES)
+#: One row per (push subscription, notification): an encrypted Web Push to an app's push
+#: service (``mastodon/push.py``). A notification is worth little a day late.
+PUSHES = Queue(
+    "push_deliveries",
+    retry=RetryPolicy(first_ms=10_000, most_ms=3600_000, max_attempts=6),
+    delete_after_ms=DAY_MS,
+)
+QUEUES = (INBOX, DELIVERIES, PUSHES)
 
 
 @dataclass(frozen=True)

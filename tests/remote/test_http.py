@@ -29,6 +29,7 @@ from fedi_town.remote.errors import (
 )
 from fedi_town.remote.http import ACTIVITY_ACCEPT, DeliveryResult, RemoteClient
 from fedi_town.remote.knock import SchemeMemory
+from tests.live import bind_loopback
 from tests.remote.conftest import SIGNATURE_HEADER, FakeSigner, Peer
 
 AP = "application/activity+json"
@@ -815,3 +816,40 @@ async def test_a_delivery_on_a_connection_the_server_just_closed_is_sent_again_a
     # Then the second is sent again on a new connection and delivered, not left to a retry
     assert (first.status, second.status) == (202, 202)
     assert requests_per_connection == [2, 1]
+
+
+# -- post_push ---------------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_post_push_sends_the_body_and_headers_unsigned(serve: Serve) -> None:
+    # Given a push service on loopback that answers 201 with a Retry-After it does not need
+    route, bodies = inbox(201)
+    peer = serve(route)
+    # When an encrypted push is posted to it
+    async with make_client() as client:
+        result = await client.post_push(
+            peer.url("/inbox"), b"\x00sealed", {"Content-Encoding": "aes128gcm", "TTL": "60"}
+        )
+    # Then the bytes and headers arrived as given, with no signature
+    assert result == DeliveryResult(201, None, None, "cavage")
+    assert bodies == [b"\x00sealed"]
+    [seen] = peer.requests
+    assert seen.headers["content-encoding"] == "aes128gcm"
+    assert seen.headers["ttl"] == "60"
+    assert SIGNATURE_HEADER not in seen.headers
+
+
+@pytest.mark.anyio
+async def test_post_push_refuses_a_private_address_and_reports_a_closed_port() -> None:
+    # Given a client that may not reach private addresses, and one that may
+    async with make_client(allow_private=False) as guarded, make_client() as open_client:
+        # When each pushes to loopback (the second to a port nothing listens on)
+        refused = await guarded.post_push("https://127.0.0.1/push", b"x", {})
+        sock = bind_loopback()
+        port = sock.getsockname()[1]
+        sock.close()
+        closed = await open_client.post_push(f"http://127.0.0.1:{port}/push", b"x", {})
+    # Then the guard refused the first before sending, the second found nobody
+    assert (refused.status, refused.error) == (None, "forbidden")
+    assert closed.status is None and closed.error in ("connect", "network")

@@ -322,6 +322,8 @@ async def _quoted(
         "edited_at": note.edited_at,
     }
     return "accepted", note_status(services, fields, remote_account(services, author))
+
+
 def poll_entity(
     poll: polls.Poll, now: int, *, own: bool = False, chosen: Sequence[int] = ()
 ) -> dict[str, Any]:

@@ -7,9 +7,9 @@ from starlette.routing import BaseRoute
 
 from fedi_town.mastodon import (
     bookmarks,
-    history,
     conversations,
     featured,
+    history,
     instance,
     local_timelines,
     markers,
@@ -19,8 +19,8 @@ from fedi_town.mastodon import (
     oauth,
     polls,
     profile,
-    reacted_by,
     push,
+    reacted_by,
     reactions,
     relations,
     scheduled,

@@ -174,7 +174,16 @@ def _measure(
 def _detail(result: loadgen.LoadResult, cores: float) -> str:
     p99 = f"{result.p99_ms:.1f} ms" if result.p99_ms is not None else "-"
     client = result.client_cpu_s / result.seconds if result.seconds else 0
-    return f"p99 {p99}; server {cores:.2f} cores, {result.tool} {client:.2f} cores"
+    return (
+        f"p99 {p99}; server {cores:.2f} cores ({_cpu_us(result, cores)}), "
+        f"{result.tool} {client:.2f} cores"
+    )
+
+
+def _cpu_us(result: loadgen.LoadResult, cores: float) -> str:
+    """Server CPU per request: steadier than the rate on a machine shared with other work
+    (a busy neighbour slows the rate, much less the CPU each request takes)."""
+    return f"{cores / result.rate * 1e6:.0f} us CPU/req" if result.rate else "-"
 
 
 def _generator_check(
@@ -304,12 +313,12 @@ def _round(
         with RssSampler(fedi.pid) as rss:
             for point in points:
                 results["fedi", point.name] = _measure(fedi, point, seconds, warmup, profile)
+                if logged is not None and point.name == "actor":
+                    results["logged", point.name] = _measure(logged, point, seconds, warmup)
                 for kind in ("starlette", "asgi"):
                     results[kind, point.name] = _measure(started[kind], point, seconds, warmup)
             results["fedi", signed.name] = _measure(fedi, signed, seconds, warmup, profile)
             results["verify", signed.name] = _measure(started["verify"], signed, seconds, warmup)
-        if logged is not None:
-            results["logged", "actor"] = _measure(logged, points[0], seconds, warmup)
         if workers == 1 and loadgen.have_wrk():
             figures.append(_generator_check(started["starlette"], points[0], seconds, results))
         if workers == 1:
@@ -349,7 +358,7 @@ def _figures(done: Round) -> list[Figure]:
                     "req/s",
                     target,
                     detail=f"{_detail(mine, cores)}; {label} p99 {ceiling.p99_ms:.1f} ms, "
-                    f"{ceiling_cores:.2f} cores; {size} B",
+                    f"{ceiling_cores:.2f} cores ({_cpu_us(ceiling, ceiling_cores)}); {size} B",
                     p99_ms=mine.p99_ms,
                     ceiling_p99_ms=ceiling.p99_ms,
                 )
@@ -366,7 +375,8 @@ def _figures(done: Round) -> list[Figure]:
             "req/s",
             TARGET_SIGNED,
             detail=f"{_detail(mine, cores)}; every request verified; ceiling p99 "
-            f"{ceiling.p99_ms:.1f} ms, {ceiling_cores:.2f} cores",
+            f"{ceiling.p99_ms:.1f} ms, {ceiling_cores:.2f} cores "
+            f"({_cpu_us(ceiling, ceiling_cores)})",
             p99_ms=mine.p99_ms,
         )
     )

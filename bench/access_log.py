@@ -4,8 +4,8 @@ JSON lines written to a file (as journald or a log file takes them).
 
     python -m bench.access_log [--seconds 8] [--connections 32]
 
-Prints requests per second and p50/p99 latency per variant; the figures are in
-docs/operations.md (Logs).
+Prints requests per second and p50/p99 latency per variant; docs/operations.md (Logs)
+describes the access log, and ``bench.read_path`` measures its cost beside each round.
 """
 
 from __future__ import annotations

@@ -1,16 +1,22 @@
-"""Read path: actor, WebFinger, a note and the outbox's first page, against a bare route.
+"""Read path: actor, WebFinger, a note and the outbox's first page, against bare servers.
 
     python -m bench.read_path [--quick] [--json out.json]
 
-fedi-town runs under uvicorn (SQLite in a temporary directory) with one worker, then two;
-a bare Starlette app serving the very same bytes (captured from fedi-town) is the ceiling
-for each, with the same worker count. The load comes from ``wrk`` (one thread) when it is
-installed, else from ``bench.loadgen``'s asyncio client; either way in another process than
-the server. Target: each document at >= 70% of the bare route's requests per second.
+fedi-town runs as users run it: the installed ``fedi-town serve`` with its default settings
+(only ``FEDI_TOWN_*`` naming the database, base URL, port, key encryption key and media
+directory), one web process on SQLite, then ``--workers 2`` on PostgreSQL (which two web
+processes need; skipped without PostgreSQL). Beside it, in the same round and with the same
+process count, two ceilings serve the very same bytes (captured from fedi-town) under
+``bench.serve``: a bare Starlette route (target: fedi-town >= 90% of it) and a bare ASGI
+callable, no framework (target >= 70%). The load comes from ``wrk`` (one thread) when it is
+installed, else from ``bench.loadgen``'s asyncio client; either way in another process.
 
-Mastodon signs its GETs: one more row (information, no target) fetches the actor with a
-draft-cavage signature made before the clock starts, by a remote actor whose key is
-stored, so every request pays the fetch guard (parse, verify, block checks) as it would.
+Mastodon signs its GETs: the actor is also fetched with a draft-cavage signature made
+before the clock starts, by a remote actor whose key is stored, so every request pays the
+fetch guard (parse, verify, block checks). Its ceiling is a bare ASGI app that verifies the
+same signature with ``fedi_town.protocol.httpsig`` (key parsed in advance) and answers the
+same bytes (target >= 70%). A last row (information) serves the actor from a second
+``fedi-town serve`` with ``FEDI_TOWN_ACCESS_LOG=on``, its lines going to a file.
 
 If the Fedify interop peer is installed (``make node-deps``), its actor document is
 measured the same way, for comparison only.
@@ -20,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import secrets
 import tempfile
 import time
 from dataclasses import dataclass
@@ -33,12 +40,16 @@ from bench import loadgen, report, seed
 from bench.machine import CpuMeter, RssSampler, load_average, memory_mb
 from bench.profile import sampled
 from bench.report import Figure, ratio_figure
-from bench.servers import Server, free_port, start_server, write_json
+from bench.servers import Server, free_port, start_fedi_town, start_server, write_json
 from fedi_town.protocol.httpsig import sign_request
 from fedi_town.protocol.keys import generate_rsa_keypair, load_private_key
 
 AP = "application/activity+json"
-TARGET = 0.70
+#: fedi-town as users run it, against the bare Starlette route and the bare ASGI app
+TARGET_STARLETTE = 0.90
+TARGET_ASGI = 0.70
+#: the signed actor GET, against the verify-only ASGI app
+TARGET_SIGNED = 0.70
 CONNECTIONS = 32
 POSTS = 25
 #: The remote actor whose signed GETs the "signed" row sends (its key is stored up front).
@@ -64,8 +75,9 @@ def endpoints(host: str, note_path: str) -> list[Endpoint]:
     ]
 
 
-async def _prepare(database_url: str, base: str, data_dir: Path) -> tuple[str, str]:
-    """The business's owner token, and the private key of a remote signer we know."""
+async def _prepare(database_url: str, base: str, data_dir: Path) -> tuple[str, str, str]:
+    """The business's owner token, and the private and public keys of a remote signer we
+    know (its key is stored, as for any actor that wrote to us before)."""
     services = await seed.open_services(database_url, base, data_dir)
     try:
         _, token = await seed.create_business(services)
@@ -76,7 +88,7 @@ async def _prepare(database_url: str, base: str, data_dir: Path) -> tuple[str, s
         SIGNER, SIGNER + "/inbox", key_id=SIGNER + "#main-key", public_pem=public_pem
     )
     await seed.load_actors(database_url, [signer])
-    return token, private_pem
+    return token, private_pem, public_pem
 
 
 def signed_actor(base: str, private_pem: str) -> Endpoint:
@@ -162,7 +174,16 @@ def _measure(
 def _detail(result: loadgen.LoadResult, cores: float) -> str:
     p99 = f"{result.p99_ms:.1f} ms" if result.p99_ms is not None else "-"
     client = result.client_cpu_s / result.seconds if result.seconds else 0
-    return f"p99 {p99}; server {cores:.2f} cores, {result.tool} {client:.2f} cores"
+    return (
+        f"p99 {p99}; server {cores:.2f} cores ({_cpu_us(result, cores)}), "
+        f"{result.tool} {client:.2f} cores"
+    )
+
+
+def _cpu_us(result: loadgen.LoadResult, cores: float) -> str:
+    """Server CPU per request: steadier than the rate on a machine shared with other work
+    (a busy neighbour slows the rate, much less the CPU each request takes)."""
+    return f"{cores / result.rate * 1e6:.0f} us CPU/req" if result.rate else "-"
 
 
 def _generator_check(
@@ -177,7 +198,7 @@ def _generator_check(
             CONNECTIONS,
             seconds,
         )
-    wrk_rate = results["bare", 1, point.name][0].rate
+    wrk_rate = results["starlette", point.name][0].rate
     return Figure(
         "read",
         "load generator check: asyncio client on the bare actor route (information)",
@@ -215,6 +236,167 @@ def _fedify(seconds: float, warmup: float, fedi_actor: float | None) -> list[Fig
     ]
 
 
+def _user_env(database_url: str, base: str, data: Path, **extra: str) -> dict[str, str]:
+    """What a user sets to run this instance: where its database is, its public URL, the
+    key that encrypts its private keys; every other setting is the default (the log level,
+    the in-process worker, the access log off)."""
+    return {
+        "FEDI_TOWN_BASE_URL": base,
+        "FEDI_TOWN_DATABASE_URL": database_url,
+        "FEDI_TOWN_KEY_ENCRYPTION_KEYS": seed.KEY_ENCRYPTION_KEY,
+        "FEDI_TOWN_MEDIA_DIR": str(data / "media"),
+        **extra,
+    }
+
+
+@dataclass
+class Round:
+    """One worker count: fedi-town and its ceilings, all started before any is measured,
+    so that each row's figures are taken seconds apart."""
+
+    workers: int
+    database: str
+    points: list[Endpoint]
+    signed: Endpoint
+    docs: dict[str, dict[str, object]]
+    results: dict[tuple[str, str], tuple[loadgen.LoadResult, float]]
+
+
+def _round(
+    workers: int,
+    database: str,
+    database_url: str,
+    data: Path,
+    seconds: float,
+    warmup: float,
+    profile: Path | None,
+    figures: list[Figure],
+) -> Round:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    token, signer_pem, signer_public = asyncio.run(_prepare(database_url, base, data))
+    env = _user_env(database_url, base, data)
+    log_dir = data / f"w{workers}"
+    log_dir.mkdir()
+    fedi = start_fedi_town(env=env, port=port, workers=workers, log_dir=log_dir)
+    servers = [fedi]
+    try:
+        if workers == 1:
+            time.sleep(1.0)
+            idle_mb = memory_mb(fedi.pid)[0]
+        points = endpoints(f"127.0.0.1:{port}", _write_posts(fedi, token))
+        signed = signed_actor(base, signer_pem)
+        docs = _capture(fedi, points)
+        verify_doc = _capture(fedi, [signed])["/users/bakery"]
+        bare_env = {"BENCH_BARE_DOCS": str(write_json(log_dir / "docs.json", docs))}
+        keys = {"keys": {SIGNER + "#main-key": signer_public}, "origin": base}
+        verify_env = {
+            "BENCH_BARE_KEYS": str(write_json(log_dir / "keys.json", {**keys, "doc": verify_doc}))
+        }
+        started = {
+            "starlette": start_server("bare-read", env=bare_env, workers=workers, log_dir=log_dir),
+            "asgi": start_server("bare-asgi", env=bare_env, workers=workers, log_dir=log_dir),
+            "verify": start_server("bare-verify", env=verify_env, workers=workers, log_dir=log_dir),
+        }
+        servers += started.values()
+        logged = None
+        if workers == 1:
+            log_port = free_port()
+            logged = start_fedi_town(
+                env={**env, "FEDI_TOWN_ACCESS_LOG": "on"},
+                port=log_port,
+                log_dir=log_dir,
+                name="fedi-town-access-log",
+            )
+            servers.append(logged)
+        results: dict[tuple[str, str], tuple[loadgen.LoadResult, float]] = {}
+        with RssSampler(fedi.pid) as rss:
+            for point in points:
+                results["fedi", point.name] = _measure(fedi, point, seconds, warmup, profile)
+                if logged is not None and point.name == "actor":
+                    results["logged", point.name] = _measure(logged, point, seconds, warmup)
+                for kind in ("starlette", "asgi"):
+                    results[kind, point.name] = _measure(started[kind], point, seconds, warmup)
+            results["fedi", signed.name] = _measure(fedi, signed, seconds, warmup, profile)
+            results["verify", signed.name] = _measure(started["verify"], signed, seconds, warmup)
+        if workers == 1 and loadgen.have_wrk():
+            figures.append(_generator_check(started["starlette"], points[0], seconds, results))
+        if workers == 1:
+            figures.append(
+                Figure("memory", "RSS idle (read benchmark, after start)", idle_mb, "MB", None,
+                       "<= 80 MB", idle_mb <= 80)
+            )  # fmt: skip
+            figures.append(
+                Figure("memory", "RSS peak under read load", rss.peak_mb, "MB", None,
+                       "<= 150 MB", rss.peak_mb <= 150)
+            )  # fmt: skip
+    finally:
+        for server in servers:
+            server.stop()
+    return Round(workers, database, points, signed, docs, results)
+
+
+def _figures(done: Round) -> list[Figure]:
+    """Each document beside both ceilings; the signed GET beside its verify-only ceiling."""
+    figures: list[Figure] = []
+    workers = f"{done.workers} worker{'s' if done.workers > 1 else ''}"
+    results = done.results
+    for point in done.points:
+        mine, cores = results["fedi", point.name]
+        size = done.docs[point.path.split("?", 1)[0]]["size"]
+        for kind, label, target in (
+            ("starlette", "bare Starlette", TARGET_STARLETTE),
+            ("asgi", "bare ASGI", TARGET_ASGI),
+        ):
+            ceiling, ceiling_cores = results[kind, point.name]
+            figures.append(
+                ratio_figure(
+                    "read",
+                    f"{point.name}, {workers} ({done.database}) vs {label}",
+                    mine.rate,
+                    ceiling.rate,
+                    "req/s",
+                    target,
+                    detail=f"{_detail(mine, cores)}; {label} p99 {ceiling.p99_ms:.1f} ms, "
+                    f"{ceiling_cores:.2f} cores ({_cpu_us(ceiling, ceiling_cores)}); {size} B",
+                    p99_ms=mine.p99_ms,
+                    ceiling_p99_ms=ceiling.p99_ms,
+                )
+            )
+    mine, cores = results["fedi", done.signed.name]
+    ceiling, ceiling_cores = results["verify", done.signed.name]
+    figures.append(
+        ratio_figure(
+            "read",
+            f"actor, signed GET (as Mastodon fetches), {workers} ({done.database}) "
+            "vs verify-only ASGI",
+            mine.rate,
+            ceiling.rate,
+            "req/s",
+            TARGET_SIGNED,
+            detail=f"{_detail(mine, cores)}; every request verified; ceiling p99 "
+            f"{ceiling.p99_ms:.1f} ms, {ceiling_cores:.2f} cores "
+            f"({_cpu_us(ceiling, ceiling_cores)})",
+            p99_ms=mine.p99_ms,
+        )
+    )
+    if ("logged", "actor") in results:
+        logged, cores = results["logged", "actor"]
+        unlogged, _ = results["fedi", "actor"]
+        figures.append(
+            Figure(
+                "read",
+                f"actor, {workers}, FEDI_TOWN_ACCESS_LOG=on (information; ceiling: the "
+                "same server as shipped, access log off)",
+                logged.rate,
+                "req/s",
+                unlogged.rate,
+                detail=f"{_detail(logged, cores)}; lines to a file",
+            )
+        )
+    return figures
+
+
 def run(quick: bool, profile: Path | None = None) -> tuple[list[Figure], list[str]]:
     seconds, warmup = (1.0, 1.0) if quick else (3.0, 1.0)
     notes = [
@@ -223,93 +405,27 @@ def run(quick: bool, profile: Path | None = None) -> tuple[list[Figure], list[st
         f"1-minute load average before: {load_average():.2f}"
     ]
     figures: list[Figure] = []
+    rounds: list[Round] = []
     with tempfile.TemporaryDirectory(prefix="fedi-bench-read-") as tmp:
         data = Path(tmp)
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        database_url = seed.sqlite_url(data)
-        token, signer_pem = asyncio.run(_prepare(database_url, base, data))
-        env = seed.server_env(database_url, base, data)
-        fedi_ready = "/.well-known/nodeinfo"
-        results: dict[tuple[str, int, str], tuple[loadgen.LoadResult, float]] = {}
-
-        fedi = start_server("fedi", env=env, port=port, log_dir=data, ready_path=fedi_ready)
-        try:
-            time.sleep(1.0)
-            idle_mb = memory_mb(fedi.pid)[0]
-            points = endpoints(f"127.0.0.1:{port}", _write_posts(fedi, token))
-            docs = _capture(fedi, points)
-            signed = signed_actor(base, signer_pem)
-            with RssSampler(fedi.pid) as rss:
-                for point in [*points, signed]:
-                    results["fedi", 1, point.name] = _measure(fedi, point, seconds, warmup, profile)
-        finally:
-            fedi.stop()
-        figures.append(
-            Figure("memory", "RSS idle (read benchmark, after start)", idle_mb, "MB", None,
-                   "<= 80 MB", idle_mb <= 80)
-        )  # fmt: skip
-        figures.append(
-            Figure("memory", "RSS peak under read load", rss.peak_mb, "MB", None, "<= 150 MB",
-                   rss.peak_mb <= 150)
-        )  # fmt: skip
-        bare_env = {"BENCH_BARE_DOCS": str(write_json(data / "docs.json", docs))}
-        for workers in (1, 2):
-            bare = start_server("bare-read", env=bare_env, workers=workers, log_dir=data)
+        sqlite = seed.sqlite_url(data)
+        rounds.append(_round(1, "SQLite", sqlite, data, seconds, warmup, profile, figures))
+        why_not = asyncio.run(seed.postgres_available())
+        if why_not is None:
+            database_url = seed.postgres_url(f"bench_read_{secrets.token_hex(4)}")
             try:
-                for point in points:
-                    results["bare", workers, point.name] = _measure(bare, point, seconds, warmup)
-                if workers == 1 and loadgen.have_wrk():
-                    figures.append(_generator_check(bare, points[0], seconds, results))
+                rounds.append(
+                    _round(2, "PostgreSQL", database_url, data, seconds, warmup, profile, figures)
+                )
             finally:
-                bare.stop()
-            if workers == 2:
-                fedi = start_server(
-                    "fedi", env=env, port=port, workers=2, log_dir=data, ready_path=fedi_ready
-                )
-                try:
-                    for point in [*points, signed]:
-                        results["fedi", 2, point.name] = _measure(
-                            fedi, point, seconds, warmup, profile
-                        )
-                finally:
-                    fedi.stop()
-        for workers in (1, 2):
-            for point in points:
-                mine, cores = results["fedi", workers, point.name]
-                ceiling, _ = results["bare", workers, point.name]
-                size = docs[point.path.split("?", 1)[0]]["size"]
-                figures.append(
-                    ratio_figure(
-                        "read",
-                        f"{point.name}, {workers} worker{'s' if workers > 1 else ''}",
-                        mine.rate,
-                        ceiling.rate,
-                        "req/s",
-                        TARGET,
-                        detail=f"{_detail(mine, cores)}; bare p99 {ceiling.p99_ms:.1f} ms; "
-                        f"{size} B",
-                        p99_ms=mine.p99_ms,
-                        bare_p99_ms=ceiling.p99_ms,
-                    )
-                )
-        for workers in (1, 2):
-            mine, cores = results["fedi", workers, signed.name]
-            ceiling, _ = results["bare", workers, "actor"]
-            figures.append(
-                Figure(
-                    "read",
-                    f"actor, signed GET (as Mastodon fetches; information), {workers} "
-                    f"worker{'s' if workers > 1 else ''}",
-                    mine.rate,
-                    "req/s",
-                    ceiling.rate,
-                    detail=f"{_detail(mine, cores)}; every request verified by the fetch "
-                    "guard; ceiling: the bare unsigned actor route",
-                    extra={"p99_ms": mine.p99_ms},
-                )
+                asyncio.run(seed.drop_schema(database_url))
+        else:
+            notes.append(
+                f"2 workers skipped (fedi-town serve --workers needs PostgreSQL): {why_not}"
             )
-        figures += _fedify(seconds, warmup, results["fedi", 1, "actor"][0].rate)
+        for done in rounds:
+            figures += _figures(done)
+        figures += _fedify(seconds, warmup, rounds[0].results["fedi", "actor"][0].rate)
     if not any(f.name.startswith("Fedify") for f in figures):
         notes.append("Fedify comparison skipped: tests/interop/fedify-peer is not installed")
     return figures, notes

@@ -21,6 +21,8 @@ from uvicorn.supervisors import Multiprocess
 APPS: dict[str, tuple[str, Literal["on", "off"]]] = {
     "fedi": ("bench.apps:fedi", "on"),
     "bare-read": ("bench.apps:bare_read", "off"),
+    "bare-asgi": ("bench.apps:bare_asgi", "off"),
+    "bare-verify": ("bench.apps:bare_verify", "off"),
     "bare-inbox": ("bench.apps:bare_inbox", "off"),
 }
 

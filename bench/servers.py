@@ -174,3 +174,51 @@ def free_port() -> int:
 def write_json(path: Path, data: Any) -> Path:
     path.write_text(json.dumps(data))
     return path
+
+
+#: The console script users run, from this interpreter's environment.
+FEDI_TOWN = Path(sys.executable).with_name("fedi-town")
+
+
+def start_fedi_town(
+    *,
+    env: Mapping[str, str],
+    port: int,
+    log_dir: Path,
+    workers: int = 1,
+    ready_path: str = "/.well-known/nodeinfo",
+    name: str = "",
+    timeout: float = 60.0,
+) -> Server:
+    """``fedi-town serve`` exactly as a user starts it (the installed console script, its
+    defaults, ``FEDI_TOWN_*`` from ``env``), its stdout and stderr in ``log_dir`` (as
+    journald would take them); ready once ``ready_path`` answers 200."""
+    name = name or f"fedi-town-w{workers}"
+    extra = {**env, "FEDI_TOWN_PORT": str(port)}
+    argv = [str(FEDI_TOWN), "serve"] + (["--workers", str(workers)] if workers > 1 else [])
+    log_path = log_dir / f"{name}.log"
+    with log_path.open("wb") as log:
+        popen = subprocess.Popen(
+            argv,
+            cwd=log_dir,
+            env=child_env(extra),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    server = Server(name, popen, str(port), log_path, port)
+    deadline = time.monotonic() + timeout
+    with httpx.Client(base_url=server.base, timeout=5, trust_env=False) as client:
+        while time.monotonic() < deadline:
+            if popen.poll() is not None:
+                break
+            try:
+                if client.get(ready_path).status_code == 200:
+                    time.sleep(1.0 if workers > 1 else 0.0)  # the other children's start
+                    return server
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+    server.stop()
+    raise StartFailed(f"{name} never answered {ready_path}:\n{server.log()[-3000:]}")

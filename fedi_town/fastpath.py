@@ -15,8 +15,10 @@ Who fetches still decides, exactly as on the slow path (``read.negotiate``):
 
 - unsigned, authorized fetch off: the entry as an unsigned fetcher gets it;
 - signed (``Signature``, ``Signature-Input`` or ``Authorization: Signature``): for a
-  guarded document the fetch guard runs first (bad signature 401, blocked signer 403), then
-  the entry with the headers a signed fetcher gets (``Cache-Control: private``);
+  guarded document the fetch guard runs first on the ASGI scope
+  (``read.fetch_guard.guard_scope``: the signature parsed and verified on every request,
+  bad signature 401, blocked signer 403), then the entry with the headers a signed fetcher
+  gets (``Cache-Control: private``);
 - unsigned with authorized fetch on: only unguarded documents (WebFinger, NodeInfo, the
   instance actor), with the headers the slow path gives then (``Cache-Control: private``
   on ActivityPub documents); guarded ones go to the slow path, which answers 401.
@@ -28,7 +30,6 @@ would build the very same answer.
 
 from __future__ import annotations
 
-from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from fedi_town.errors import ProblemError
@@ -36,7 +37,7 @@ from fedi_town.inbound.inbox import inbox_of_path
 from fedi_town.inbound.routes import inbox_endpoint
 from fedi_town.metrics import ROUTE
 from fedi_town.read.cache import GENERATION, Entry, ResponseCache, request_key, response_cache
-from fedi_town.read.negotiate import verified_fetcher
+from fedi_town.read.fetch_guard import guard_scope
 from fedi_town.services import Services
 from fedi_town.web import problem_response
 
@@ -100,10 +101,8 @@ class FastPath:
         """Answer a signed request from ``entry`` once the guard allows it; False: let the
         slow path answer (the guard failed unexpectedly, so it runs again and reports)."""
         if entry.guarded:
-            scope["app"] = self.starlette
-            request = Request(scope, receive)
             try:
-                await verified_fetcher(request, self.services)
+                await guard_scope(scope, self.services, signed=True)
             except ProblemError as refused:
                 await problem_response(refused)(scope, receive, send)
                 return True

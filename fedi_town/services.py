@@ -146,7 +146,11 @@ class Services:
         )
 
     def verifier(self) -> Verifier:
-        """What ``remote.verify`` checks signatures with; it fetches keys only when needed."""
+        """What ``remote.verify`` checks signatures with; it fetches keys only when needed.
+        Made once per process (every signed request asks for it)."""
+        return self.parts.get(Verifier, self._make_verifier)
+
+    def _make_verifier(self) -> Verifier:
         return Verifier(
             keys=self.key_cache,
             loader=self.parts.get(KeyLoader, lambda: KeyLoader(self.store)),

@@ -2,6 +2,11 @@
 
     run_server(app, settings)   what ``fedi-town serve`` runs
 
+**Access log** (``FEDI_TOWN_ACCESS_LOG=on``, at log level INFO or DEBUG): ``AccessLogged``
+times each HTTP request and hands its line to ``logs.AccessLog`` (method, path without the
+query, status, duration; written in batches), in place of uvicorn's access logger, which
+made a ``logging`` record and a ``write`` per request.
+
 **Request time** (``settings.request_timeout``). uvicorn only bounds the idle time between
 requests (``timeout_keep_alive``); a client that sends its headers a byte at a time, or
 stops half-way through its body, holds its connection (and the memory of what it sent) for
@@ -37,6 +42,7 @@ import contextlib
 import logging
 import socket
 import sys
+import time
 from typing import Any
 
 import h11
@@ -46,7 +52,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from fedi_town.errors import ProblemError, ServiceUnavailable
-from fedi_town.logs import log_config
+from fedi_town.logs import AccessLog, log_config
 from fedi_town.settings import Settings
 from fedi_town.web import dumps
 
@@ -341,8 +347,69 @@ def bounded(app: ASGIApp, settings: Settings, budget: BodyBudget | None = None) 
     return BoundedApp(app, budget=budget or BodyBudget())
 
 
-def server_config(app: ASGIApp, settings: Settings, **extra: Any) -> uvicorn.Config:
-    """The uvicorn configuration ``fedi-town serve`` runs with (tests start the same)."""
+class AccessLogged:
+    """ASGI wrapper: one ``AccessLog`` line per HTTP request, when its answer is sent; the
+    lines kept are written when the app has shut down (uvicorn then ends the process by
+    the signal it caught, so nothing after ``server.run`` would run)."""
+
+    def __init__(self, app: ASGIApp, log: AccessLog) -> None:
+        self.app = app
+        self.log = log
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.app(scope, receive, self._flushing(send))
+            return
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 0
+
+        async def timed_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, timed_send)
+        finally:
+            client = scope.get("client")
+            self.log.request(
+                time.time(),
+                f"{client[0]}:{client[1]}" if client else "-",
+                scope["method"],
+                scope["path"],
+                scope.get("http_version", "1.1"),
+                status or 500,  # nothing was answered: uvicorn answers 500
+                time.perf_counter() - started,
+            )
+
+    def _flushing(self, send: Send) -> Send:
+        async def flushing_send(message: Message) -> None:
+            if message["type"].startswith("lifespan.shutdown"):
+                self.log.flush()
+            await send(message)
+
+        return flushing_send
+
+
+def access_log(settings: Settings) -> AccessLog | None:
+    """The access log ``settings`` ask for (on, at INFO or DEBUG), or None."""
+    if not settings.access_log or settings.log_level.upper() not in ("DEBUG", "INFO"):
+        return None
+    return AccessLog(sys.stdout, settings.log_format)
+
+
+def server_config(
+    app: ASGIApp, settings: Settings, *, access: AccessLog | None = None, **extra: Any
+) -> uvicorn.Config:
+    """The uvicorn configuration ``fedi-town serve`` runs with (tests start the same);
+    ``access``: where request lines go (``access_log(settings)``), None for none."""
+    served: ASGIApp = bounded(app, settings)
+    if access is not None:
+        served = AccessLogged(served, access)
     options: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
@@ -350,11 +417,11 @@ def server_config(app: ASGIApp, settings: Settings, **extra: Any) -> uvicorn.Con
         "proxy_headers": True,
         "server_header": False,
         "http": deadline_protocol(settings.request_timeout),
-        # off by default: the reverse proxy logs every request already (FEDI_TOWN_ACCESS_LOG)
-        "access_log": settings.access_log,
+        # ours instead (AccessLogged), when FEDI_TOWN_ACCESS_LOG is on
+        "access_log": False,
     }
     options.update(extra)
-    return uvicorn.Config(bounded(app, settings), **options)
+    return uvicorn.Config(served, **options)
 
 
 #: Exit status when the server could not start (as ``uvicorn.run``'s).
@@ -368,9 +435,14 @@ def run_server(
     with ``STARTUP_FAILURE`` if it could not start. With ``sockets`` (one of
     ``supervisor``'s children), accept on those instead of binding ``settings.host:port``."""
     lines = log_config(settings.log_level, settings.log_format)
-    config = server_config(app, settings, log_config=lines)
+    access = access_log(settings)
+    config = server_config(app, settings, access=access, log_config=lines)
     server = uvicorn.Server(config)
-    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: uvicorn has shut down already
-        server.run(sockets=sockets)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: uvicorn has shut down already
+            server.run(sockets=sockets)
+    finally:
+        if access is not None:
+            access.flush()  # the last lines kept
     if not server.started:
         sys.exit(STARTUP_FAILURE)

@@ -317,6 +317,9 @@ def test_fedi_town_serve_logs_one_timestamped_line_per_record_and_no_query(tmp_p
     # Then the token is nowhere, and every log line is one timestamped record of ours
     assert '"GET /api/v1/x HTTP/1.1" 404' in text
     assert "secret" not in text
+    # and the request's line is ours (fedi_town.access), with its duration
+    [access] = [line for line in text.splitlines() if "fedi_town.access" in line and "/x " in line]
+    assert re.search(r'"GET /api/v1/x HTTP/1\.1" 404 [0-9.]+ms$', access), access
     lines = log_lines(text)
     assert lines and all(PLAIN_LINE.match(line) for line in lines), text
     assert not any(" forged: " in line for line in lines)
@@ -328,7 +331,8 @@ def test_fedi_town_serve_logs_no_line_per_request_by_default(tmp_path):
     # When requests come
     text = serve_and_log(tmp_path)
     # Then it logs its own records only, none per request
-    assert "uvicorn.access" not in text and "GET /api/v1/x" not in text
+    assert "fedi_town.access" not in text and "uvicorn.access" not in text
+    assert "GET /api/v1/x" not in text
     assert "uvicorn.error" in text  # its start and stop are logged
 
 
@@ -343,12 +347,13 @@ def test_fedi_town_serve_logs_json_lines_with_time_level_logger_and_message(tmp_
         assert {"time", "level", "logger", "message"} <= entry.keys()
         assert datetime.fromisoformat(entry["time"]).utcoffset() == timedelta(0)
     loggers = {entry["logger"] for entry in records}
-    assert {"uvicorn.error", "uvicorn.access"} <= loggers
+    assert {"uvicorn.error", "fedi_town.access"} <= loggers
     # and the request's line carries its parts, without the query, and no token anywhere
     [access] = [
-        e for e in records if e["logger"] == "uvicorn.access" and "/api/v1/x" in e["message"]
+        e for e in records if e["logger"] == "fedi_town.access" and "/api/v1/x" in e["message"]
     ]
     assert (access["method"], access["path"], access["status"]) == ("GET", "/api/v1/x", 404)
+    assert access["http_version"] == "1.1" and access["duration_ms"] >= 0
     assert "secret" not in text
     record("logs", "serve JSON: token in a query, CR LF in a type", "not logged, one object")
 

@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
+import json
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 
 from fedi_town import serving
 from fedi_town.app import create_app
+from fedi_town.logs import AccessLog
 from fedi_town.services import Services
 from fedi_town.settings import Settings
 from tests.conftest import ADMIN_TOKEN, make_settings
@@ -289,3 +294,84 @@ async def test_a_client_is_not_cut_while_the_app_is_busy_and_not_reading_its_bod
         assert head.startswith(b"HTTP/1.1 200")
         assert await reader.readexactly(7) == b"1048576"
         writer.close()
+
+
+@pytest.mark.parametrize("form", ["plain", "json"])
+async def test_the_access_log_writes_a_line_per_request_with_its_status_and_duration(
+    database_url, tmp_path, form
+):
+    # Given the whole app served as ``fedi-town serve`` runs it, with the access log on
+    sock = bind_loopback()
+    port = sock.getsockname()[1]
+    settings = make_settings(database_url, tmp_path, base_url=f"http://127.0.0.1:{port}")
+    out = io.StringIO()
+    access = AccessLog(out, form)
+    app = create_app(settings, Services.from_settings(settings))
+    config = serving.server_config(app, settings, access=access, log_level="warning")
+    async with serve_config(config, sock):
+        # When a client fetches NodeInfo twice (the second from the fast path's cache) and
+        # a missing path with a token in its query
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            for _ in range(2):
+                assert (await client.get("/.well-known/nodeinfo")).status_code == 200
+            assert (await client.get("/nowhere%0D%0Aforged?token=secret")).status_code == 404
+    access.flush()
+    # Then there is one line per request, with method, path (no query), status, duration
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 3, lines
+    assert "secret" not in out.getvalue()
+    if form == "json":
+        entries = [json.loads(line) for line in lines]
+        assert [(e["method"], e["path"], e["status"]) for e in entries] == [
+            ("GET", "/.well-known/nodeinfo", 200),
+            ("GET", "/.well-known/nodeinfo", 200),
+            ("GET", "/nowhere\r\nforged", 404),
+        ]
+        assert all(e["logger"] == "fedi_town.access" and e["duration_ms"] >= 0 for e in entries)
+    else:
+        pattern = (
+            r'Z INFO fedi_town\.access: 127\.0\.0\.1:\d+ - "GET (\S+) HTTP/1\.1" (\d+) [0-9.]+ms$'
+        )
+        found = [re.search(pattern, line) for line in lines]
+        assert all(found), lines
+        assert [(m[1], m[2]) for m in found if m] == [
+            ("/.well-known/nodeinfo", "200"),
+            ("/.well-known/nodeinfo", "200"),
+            ("/nowhere\\r\\nforged", "404"),  # the line break escaped: one line
+        ]
+
+
+async def test_access_lines_are_written_in_batches_of_whole_lines_and_soon():
+    # Given an access log writing to a stream that records each write
+    writes: list[str] = []
+
+    class Stream:
+        def write(self, text: str) -> None:
+            writes.append(text)
+
+        def flush(self) -> None:
+            pass
+
+    access = AccessLog(Stream())
+    # When a hundred requests end at once
+    for i in range(100):
+        access.request(1_765_000_000.25, "127.0.0.1:1", "GET", f"/n/{i}", "1.1", 200, 0.001)
+    # Then they are written in a few writes of whole lines, none over a pipe's atomic size
+    assert 1 < len(writes) < 10
+    assert all(len(w) <= 4096 and w.endswith("\n") for w in writes)
+    # and the rest follows within the flush delay, without another request
+    await asyncio.sleep(0.8)
+    lines = "".join(writes).splitlines()
+    assert len(lines) == 100 and lines[-1].endswith('"GET /n/99 HTTP/1.1" 200 1.0ms')
+    assert lines[0].startswith("2025-12-06T05:46:40.250Z INFO fedi_town.access: ")
+
+
+def test_the_access_log_is_off_by_default_and_below_info(tmp_path):
+    # Given the settings as shipped, and the access log on at WARNING
+    shipped = Settings.from_env({})
+    quiet = Settings.from_env({"FEDI_TOWN_ACCESS_LOG": "on", "FEDI_TOWN_LOG_LEVEL": "WARNING"})
+    loud = Settings.from_env({"FEDI_TOWN_ACCESS_LOG": "on", "FEDI_TOWN_LOG_FORMAT": "json"})
+    # Then only the last logs requests, in its own format
+    assert serving.access_log(shipped) is None and serving.access_log(quiet) is None
+    made = serving.access_log(loud)
+    assert made is not None and made.json

@@ -6,7 +6,8 @@ verified; under authorized fetch an unsigned one is refused, except the instance
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,32 @@ async def test_a_signed_get_with_a_bad_signature_is_refused_even_without_authori
     response = await peer.client.get(url, headers=headers)
     assert response.status_code == 401
     assert "InvalidSignature" in response.json()["detail"]
+
+
+async def test_every_signed_get_of_a_kept_document_is_verified_though_the_key_is_kept(live, peer):
+    # Given a kept actor document, fetched once signed by alice (her key now in memory)
+    await live.create_business("bakery")
+    url = live.urls.actor("bakery")
+    assert (await peer.get(url)).status_code == 200
+    assert (await peer.get(url)).status_code == 200
+    fetches = [path for method, path in peer.requests if method == "GET"]
+    # When the same signed headers come again with the Date changed after signing
+    headers = sign_request(
+        "GET",
+        url,
+        {"Accept": "application/activity+json"},
+        None,
+        key_id=peer.actor().key_id,
+        private_key=load_private_key(peer.actor().private_pem),
+        now=datetime.now(UTC),
+    )
+    headers["Date"] = format_datetime(datetime.now(UTC) - timedelta(seconds=5), usegmt=True)
+    tampered = await peer.client.get(url, headers=headers)
+    # Then it is refused (the signature checked, not a memo of earlier ones), and a good
+    # signature after it is served again
+    assert tampered.status_code == 401
+    assert "InvalidSignature" in tampered.json()["detail"]
+    assert (await peer.get(url)).status_code == 200
+    # and alice's key was fetched once only (the refetch a failed signature makes aside)
+    again = [path for method, path in peer.requests if method == "GET"][len(fetches) :]
+    assert len(again) <= 1

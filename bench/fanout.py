@@ -48,10 +48,19 @@ from bench.machine import CpuMeter, RssSampler, load_average, memory_mb
 from bench.profile import sampled
 from bench.receivers import host_ip, is_bad
 from bench.report import Figure, ratio_figure
-from bench.servers import ROOT, Process, child_env, free_port, start_process, start_server
+from bench.servers import ROOT, Process, StartFailed, child_env, free_port, start_process
+from fedi_town.settings import default_sign_threads
 from fedi_town.worker import DELIVERY_CONCURRENCY
 
 TARGET = 0.70
+#: Fan-out to personal inboxes: this many times the single-process (one thread) sign+POST
+#: ceiling, with fedi-town's default settings (signing threads beside the event loop).
+PERSONAL_TARGET = 1.5
+PERSONAL_SIZE = 10_000
+#: The growth table's sizes (``--quick`` stops at the second); time per delivery at the
+#: largest may be at most ``GROWTH_FLAT`` times that at the smallest.
+GROWTH_SIZES = [1_000, 10_000, 100_000]
+GROWTH_FLAT = 1.3
 #: Healthy servers must have the post within this factor of the all-up time.
 BAD_SLOWDOWN = 1.5
 CONCURRENCY = DELIVERY_CONCURRENCY  # the delivery runner's, fedi_town/worker.py
@@ -112,6 +121,52 @@ class Outcome:
         return self.delivered / self.seconds if self.seconds else 0.0
 
 
+def fedi_town_script() -> Path:
+    """The ``fedi-town`` console script installed beside this Python (the venv's bin)."""
+    return Path(sys.executable).parent / "fedi-town"
+
+
+def start_fedi_town(
+    env: dict[str, str], port: int, log_dir: Path, name: str, timeout: float = 60.0
+) -> Process:
+    """``fedi-town serve`` as a user runs it (the installed script, its default settings
+    plus ``env``), once ``/.well-known/nodeinfo`` answers 200."""
+    log_path = log_dir / f"{name}.log"
+    settings = {**env, "FEDI_TOWN_HOST": "127.0.0.1", "FEDI_TOWN_PORT": str(port)}
+    with log_path.open("wb") as log:
+        popen = subprocess.Popen(
+            [str(fedi_town_script()), "serve"],
+            cwd=log_dir,
+            env=child_env(settings),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    process = Process(name, popen, "", log_path)
+    deadline = time.monotonic() + timeout
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5, trust_env=False) as client:
+        while time.monotonic() < deadline and popen.poll() is None:
+            try:
+                if client.get("/.well-known/nodeinfo").status_code == 200:
+                    return process
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+    process.stop()
+    raise StartFailed(f"fedi-town serve did not start:\n{process.log()[-3000:]}")
+
+
+def user_env(database_url: str, base: str, data: Path) -> dict[str, str]:
+    """The settings of the fedi-town under test: what an instance must set (its URL, database,
+    tokens, media folder) and the loopback receivers allowed; everything else as shipped
+    (log level, worker in-process, signing threads)."""
+    keep = ("BASE_URL", "DATABASE_URL", "ADMIN_TOKEN", "KEY_ENCRYPTION_KEYS", "MEDIA_DIR",
+            "ALLOW_PRIVATE_ADDRESSES")  # fmt: skip
+    env = seed.server_env(database_url, base, data)
+    return {k: v for k, v in env.items() if k.removeprefix("FEDI_TOWN_") in keep}
+
+
 class Receivers:
     """The receiver process and its control API."""
 
@@ -169,26 +224,27 @@ def run_variant(
     profile: Path | None,
     rounds: int = 1,
     between: Callable[[Outcome], None] | None = None,
+    settings: dict[str, str] | None = None,
 ) -> list[Outcome]:
     """Seed a fresh database, then ``rounds`` times: start fedi-town, post, time the
-    deliveries, stop it (``between`` runs after each, e.g. the ceiling of that round)."""
+    deliveries, stop it (``between`` runs after each, e.g. the ceiling of that round).
+    ``settings`` are added to the user's (e.g. ``FEDI_TOWN_SIGN_THREADS``)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     name = f"fanout-{variant.followers}-{'shared' if variant.shared else 'personal'}"
     name += f"-{variant.bad}" if variant.bad else ""
+    name += "".join(f"-{k.removeprefix('FEDI_TOWN_').lower()}{v}" for k, v in (settings or {}).items())
     database_url = seed.sqlite_url(data, f"{name}.sqlite3")
     token, private_pem, key_id = asyncio.run(
         _prepare(database_url, base, data, variant, receivers.port)
     )
     expected = variant.inboxes(receivers.port, healthy_only=True)
-    env = seed.server_env(database_url, base, data)
+    env = {**user_env(database_url, base, data), **(settings or {})}
     outcomes: list[Outcome] = []
     for number in range(rounds):
         # A fresh process each round: its connections to the receivers are as cold as the
         # ceiling's (a second post from the same process reuses the first one's).
-        server = start_server(
-            "fedi", env=env, port=port, log_dir=data, ready_path="/.well-known/nodeinfo"
-        )
+        server = start_fedi_town(env, port, data, f"{name}-{number}")
         try:
             time.sleep(1.0)
             idle = memory_mb(server.pid)[0]
@@ -248,7 +304,11 @@ def _wait_rows_done(database_url: str, base: str, data: Path, expected: int) -> 
 
 
 def run_ceiling(
-    inboxes: list[str], outcome: Outcome, data: Path, transport: str = "remote"
+    inboxes: list[str],
+    outcome: Outcome,
+    data: Path,
+    transport: str = "remote",
+    sign_threads: int = 0,
 ) -> dict[str, Any]:
     """Run ``bench.delivery_ceiling`` in its own process for these inboxes."""
     job = {
@@ -258,6 +318,7 @@ def run_ceiling(
         "key_id": outcome.key_id,
         "concurrency": CONCURRENCY,
         "transport": transport,
+        "sign_threads": sign_threads,
     }
     path = data / f"ceiling-{transport}.json"
     path.write_text(json.dumps(job))
@@ -307,6 +368,7 @@ def _ceiling_figure(label: str, ceiling: dict[str, Any], versus: float | None = 
 def run(quick: bool, profile: Path | None = None) -> tuple[list[Figure], list[str]]:
     servers = 100 if quick else 1_000
     sizes = [servers, 10 * servers] if quick else [1_000, 10_000, 100_000]
+    growth_sizes = GROWTH_SIZES[:2] if quick else GROWTH_SIZES
     limit = 60.0 if quick else 180.0
     notes = [
         f"{servers:,} receiving servers on 127.0.1.1-127.0.{1 + (servers - 1) // 250}.x; "
@@ -363,16 +425,11 @@ def run(quick: bool, profile: Path | None = None) -> tuple[list[Figure], list[st
                 other = run_ceiling(inboxes, main, data, transport)
                 label = f"ceiling on {transport} (information)"
                 figures.append(_ceiling_figure(label, other, ceiling["rate"]))
-            variant = Variant("personal", 10 * servers, servers, shared=False)
-            [personal] = run_variant(variant, receivers, data, limit, profile)
-            personal_ceiling = run_ceiling(personal.variant.inboxes(receivers.port), personal, data)
-            label = f"{variant.followers:,} followers, personal inboxes only"
-            figures.append(_delivery_figure(label, personal, personal_ceiling))
-            label = f"ceiling: sign+POST {personal_ceiling['count']:,} inboxes, no database"
-            figures.append(_ceiling_figure(label, personal_ceiling))
+            personal, growth = run_growth(receivers, data, growth_sizes, servers, limit, profile)
+            figures += growth
         finally:
             receivers.stop()
-        outcomes = [*shared, personal]
+        outcomes = [*shared, *personal]
         for bad in ("down", "slow"):
             receivers = Receivers(servers, bad, data)
             try:
@@ -403,29 +460,98 @@ def run(quick: bool, profile: Path | None = None) -> tuple[list[Figure], list[st
     return figures, notes
 
 
+def run_growth(
+    receivers: Receivers,
+    data: Path,
+    sizes: list[int],
+    servers: int,
+    limit: float,
+    profile: Path | None,
+) -> tuple[list[Outcome], list[Figure]]:
+    """Fan-out to personal inboxes only (one POST per follower) at each size: the target row
+    at ``PERSONAL_SIZE`` against the single-process ceiling, and the growth table (time per
+    delivery and peak RSS of the fedi-town process, 1k to 100k)."""
+    outcomes: list[Outcome] = []
+    grown: list[Outcome] = []
+    figures: list[Figure] = []
+    for n in sizes:
+        variant = Variant(f"personal {n:,}", n, servers, shared=False)
+        [outcome] = run_variant(variant, receivers, data, max(limit, n / 100), profile)
+        outcomes.append(outcome)
+        grown.append(outcome)
+        if n != PERSONAL_SIZE:
+            continue
+        inboxes = outcome.variant.inboxes(receivers.port)
+        ceiling = run_ceiling(inboxes, outcome, data)
+        label = f"{n:,} followers, personal inboxes only"
+        figure = ratio_figure(
+            "fanout", label, outcome.rate, ceiling["rate"], "deliveries/s", PERSONAL_TARGET,
+            _detail(outcome), seconds=outcome.seconds, once=_once(outcome),
+        )  # fmt: skip
+        figures.append(figure)
+        label = f"ceiling: sign+POST {ceiling['count']:,} inboxes, no database, one thread"
+        figures.append(_ceiling_figure(label, ceiling))
+        threads = default_sign_threads()
+        pooled = run_ceiling(inboxes, outcome, data, sign_threads=threads)
+        label = f"ceiling with {threads} signing threads (information)"
+        figures.append(_ceiling_figure(label, pooled, ceiling["rate"]))
+        [inline] = run_variant(
+            variant, receivers, data, max(limit, n / 100), None,
+            settings={"FEDI_TOWN_SIGN_THREADS": "0"},
+        )  # fmt: skip
+        outcomes.append(inline)
+        label = f"{n:,} personal inboxes, FEDI_TOWN_SIGN_THREADS=0 (before; information)"
+        figures.append(
+            Figure("fanout", label, inline.rate, "deliveries/s", ceiling["rate"],
+                   detail=_detail(inline))
+        )  # fmt: skip
+    first = grown[0]
+    for outcome in grown:
+        per_item = _per_delivery_us(outcome)
+        figures.append(
+            Figure(
+                "growth", f"{outcome.delivered:,} personal inboxes: time per delivery",
+                per_item, "µs", _per_delivery_us(first),
+                detail=(
+                    f"ceiling column: {first.delivered:,}; {outcome.rate:,.0f} deliveries/s; "
+                    f"RSS peak {outcome.peak_mb:.0f} MB (idle {outcome.idle_mb:.0f}); "
+                    f"API call {outcome.api_s:.2f} s "
+                    f"({outcome.api_s * 1e6 / max(outcome.delivered, 1):.0f} µs per follower); "
+                    f"server {outcome.server_cores:.2f} cores"
+                ),
+            )
+        )  # fmt: skip
+    last = grown[-1]
+    growth = _per_delivery_us(last) / _per_delivery_us(first)
+    figures.append(
+        Figure(
+            "growth", f"time per delivery, {last.delivered:,} vs {first.delivered:,}",
+            growth, "x", None, f"<= {GROWTH_FLAT}x", growth <= GROWTH_FLAT and _once(last),
+            f"RSS peak {first.peak_mb:.0f} -> {last.peak_mb:.0f} MB",
+        )
+    )  # fmt: skip
+    figures.append(
+        Figure(
+            "growth", f"RSS peak, {last.delivered:,} personal inboxes", last.peak_mb, "MB",
+            None, "<= 150 MB", last.peak_mb <= 150, f"{first.delivered:,}: {first.peak_mb:.0f} MB",
+        )
+    )  # fmt: skip
+    return outcomes, figures
+
+
+def _per_delivery_us(outcome: Outcome) -> float:
+    return outcome.seconds * 1e6 / max(outcome.delivered, 1)
+
+
 def run_personal(sizes: list[int], profile: Path | None = None) -> tuple[list[Figure], list[str]]:
-    """Only the personal-inbox variant, at the given follower counts, each with its ceiling
-    (``--personal 100000``: the growth figure beyond ``make bench``'s ten minutes)."""
+    """Only the personal-inbox variants at the given follower counts (``--personal``)."""
     servers = 1_000
     notes = [f"personal inboxes only; 1-minute load average before: {load_average():.2f}"]
-    figures: list[Figure] = []
     with tempfile.TemporaryDirectory(prefix="fedi-bench-fanout-") as tmp:
         data = Path(tmp)
         receivers = Receivers(servers, None, data)
         try:
-            for n in sizes:
-                variant = Variant(f"personal {n:,}", n, servers, shared=False)
-                [outcome] = run_variant(variant, receivers, data, max(180.0, n / 100), profile)
-                ceiling = run_ceiling(outcome.variant.inboxes(receivers.port), outcome, data)
-                label = f"{n:,} followers, personal inboxes only"
-                figures.append(_delivery_figure(label, outcome, ceiling))
-                label = f"ceiling: sign+POST {ceiling['count']:,} inboxes, no database"
-                figures.append(_ceiling_figure(label, ceiling))
-                figures.append(
-                    Figure("memory", f"RSS peak during fan-out ({n:,} personal inboxes)",
-                           outcome.peak_mb, "MB", None, "<= 150 MB", outcome.peak_mb <= 150,
-                           f"idle before: {outcome.idle_mb:.0f} MB")
-                )  # fmt: skip
+            _, figures = run_growth(receivers, data, sizes, servers, 180.0, profile)
         finally:
             receivers.stop()
     return figures, notes

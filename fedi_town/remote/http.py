@@ -415,7 +415,11 @@ class RemoteClient:
             result = DeliveryResult(None, None, "timeout", scheme)
         if result.status is not None and result.status not in _POST_KNOCK:
             self._schemes.remember(host, scheme)
-        logger.info(
+        # A plain success is the common case (a fan-out is thousands of them): DEBUG; a
+        # refusal, an error or a second knock is worth a line at INFO.
+        plain = result.status is not None and 200 <= result.status < 300 and scheme == first
+        logger.log(
+            logging.DEBUG if plain else logging.INFO,
             "delivery to %s: %s (%s%s)",
             inbox,
             result.status or result.error,

@@ -474,6 +474,25 @@ class Store:
     async def fetch_all(self, sql: str, values: Mapping[str, Any] | None = None) -> list[Row]:
         return await self._run("fetch_all", sql, values)
 
+    async def fetch_column(self, sql: str, values: Mapping[str, Any] | None = None) -> list[Any]:
+        """The first column of every row, as a plain list: no dict per row, which for a
+        100,000-row answer (a fan-out's audience) is ~18 MB less held at once."""
+        params = dict(values) if values else {}
+        if self.is_sqlite:
+            with _available():
+                found: list[Any] = await _in_thread(
+                    self._raw_sqlite(), sqlite_calls.column, sql, params
+                )
+            return found
+        numbered, names = numbered_sql(sql)
+        try:
+            args = [params[name] for name in names]
+        except KeyError as missing:
+            raise ValueError(f"no value for SQL parameter {missing}") from None
+        with _available():
+            async with self._pg() as raw:
+                return [r[0] for r in await raw.fetch(numbered, *args)]
+
     async def fetch_val(self, sql: str, values: Mapping[str, Any] | None = None) -> Any:
         rows = await self._run("fetch_one", sql, values)
         return next(iter(rows[0].values())) if rows and rows[0] else None

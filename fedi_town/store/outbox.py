@@ -127,14 +127,14 @@ async def still_delivering(store: Store, activity_uri: str) -> bool:
 async def follower_inboxes(store: Store, business_id: int) -> list[str]:
     """Where to send a business's activities for its followers: one shared inbox per server
     that offers one, else each follower's own inbox."""
-    rows = await store.fetch_all(
+    inboxes = await store.fetch_column(
         "SELECT DISTINCT COALESCE(a.shared_inbox, a.inbox) AS inbox FROM follows f "
         "JOIN remote_actors a ON a.id = f.actor_id "
         "WHERE f.business_id = :b AND f.state = 'accepted' AND a.gone_at IS NULL "
         "AND COALESCE(a.shared_inbox, a.inbox) IS NOT NULL",
         {"b": business_id},
     )
-    return [str(r["inbox"]) for r in rows]
+    return [str(inbox) for inbox in inboxes]
 
 
 async def mark_inbox_gone(store: Store, inbox: str, *, now: int) -> int:

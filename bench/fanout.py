@@ -1,16 +1,23 @@
 """Fan-out: one post from a business with many followers on 1,000 loopback servers.
 
     python -m bench.fanout [--quick] [--json out.json]
-    python -m bench.fanout --personal 100000     # only that variant, for the growth table
+    python -m bench.fanout --personal 1000,100000   # only the personal-inbox growth rows
 
 The followers (bulk-loaded, accepted) live on remote servers simulated by ``bench.receivers``:
 one process listening on 127.0.1.1 ... 127.0.4.250, all on one port. The owner posts through
-the admin API; the clock runs from that request until the last server has the Create. The
-in-process worker delivers (one uvicorn worker, SQLite). Variants:
+the admin API; the clock runs from that request until the last server has the Create.
+fedi-town runs as users run it: the installed ``fedi-town serve`` console script (beside
+this Python, in the venv's bin) with the default settings (SQLite, the worker in-process,
+INFO logging, signing threads), plus only what an instance must set and
+``FEDI_TOWN_ALLOW_PRIVATE_ADDRESSES`` for the loopback receivers. Variants:
 
 - 1k, 10k and 100k followers over 1,000 servers with shared inboxes: 1,000 deliveries each,
   so the follower count only changes the audience query and the enqueue;
-- 10k followers with personal inboxes only: 10,000 deliveries;
+- personal inboxes only, 1k, 10k and 100k followers (``--quick`` stops at 10k): one POST
+  per follower. 10k is the target row: >= 1.5x the single-process ceiling (one thread
+  signing and POSTing), beside the same fan-out with ``FEDI_TOWN_SIGN_THREADS=0`` (before)
+  and the ceiling with signing threads (information). The growth table gives time per
+  delivery and the fedi-town process's RSS peak at each size;
 - 10k / 1,000 with every 10th server down (refusing connections), then slow (holding each
   request past the 10 s read timeout): the time until every healthy server has the post
   must stay close to the all-up time.
@@ -19,12 +26,13 @@ Rounds: the shared-inbox variants deliver 1,000 POSTs in 1-2 s, and this machine
 drifts by up to 2x over seconds. So each posts ``ROUNDS`` (3) times, each time from a
 freshly started fedi-town (no connection kept from the round before, as for the ceiling),
 every post followed by a ceiling run; its row is the round with the median ratio, against that
-round's ceiling. The longer variants (10,000 personal inboxes, the bad servers) run once.
+round's ceiling. The longer variants (personal inboxes, the bad servers) run once.
 
 The ceiling is ``bench.delivery_ceiling``: the same client stack (``RemoteClient``, deliveries
 on aiohttp) signing and POSTing the same inboxes with the same concurrency (the delivery
-queue's) and no database, in its own process, against the same receivers; the same on httpx
-is reported for information. Target: >= 70% of it, every delivery exactly once.
+queue's) and no database, in its own process, signing on its event loop, against the same
+receivers; the same on httpx is reported for information. Targets: shared inboxes >= 70% of
+it, personal inboxes >= 150%, every delivery exactly once.
 """
 
 from __future__ import annotations
@@ -233,7 +241,9 @@ def run_variant(
     base = f"http://127.0.0.1:{port}"
     name = f"fanout-{variant.followers}-{'shared' if variant.shared else 'personal'}"
     name += f"-{variant.bad}" if variant.bad else ""
-    name += "".join(f"-{k.removeprefix('FEDI_TOWN_').lower()}{v}" for k, v in (settings or {}).items())
+    name += "".join(
+        f"-{k.removeprefix('FEDI_TOWN_').lower()}{v}" for k, v in (settings or {}).items()
+    )
     database_url = seed.sqlite_url(data, f"{name}.sqlite3")
     token, private_pem, key_id = asyncio.run(
         _prepare(database_url, base, data, variant, receivers.port)

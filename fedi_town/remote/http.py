@@ -27,8 +27,8 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
@@ -263,9 +263,7 @@ class RemoteClient:
         if self._signing is None:
             return signer(method, url, headers, body, scheme)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._signing, signer, method, url, headers, body, scheme
-        )
+        return await loop.run_in_executor(self._signing, signer, method, url, headers, body, scheme)
 
     async def __aenter__(self) -> Self:
         return self

@@ -40,6 +40,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -233,18 +234,46 @@ def run_variant(
     rounds: int = 1,
     between: Callable[[Outcome], None] | None = None,
     settings: dict[str, str] | None = None,
+    postgres: bool = False,
 ) -> list[Outcome]:
     """Seed a fresh database, then ``rounds`` times: start fedi-town, post, time the
     deliveries, stop it (``between`` runs after each, e.g. the ceiling of that round).
-    ``settings`` are added to the user's (e.g. ``FEDI_TOWN_SIGN_THREADS``)."""
+    ``settings`` are added to the user's (e.g. ``FEDI_TOWN_SIGN_THREADS``); ``postgres``
+    puts the database in a private PostgreSQL schema (dropped afterwards) instead of SQLite."""
     port = free_port()
-    base = f"http://127.0.0.1:{port}"
     name = f"fanout-{variant.followers}-{'shared' if variant.shared else 'personal'}"
     name += f"-{variant.bad}" if variant.bad else ""
     name += "".join(
         f"-{k.removeprefix('FEDI_TOWN_').lower()}{v}" for k, v in (settings or {}).items()
     )
-    database_url = seed.sqlite_url(data, f"{name}.sqlite3")
+    if postgres:
+        database_url = seed.postgres_url(f"bench_fanout_{os.getpid()}_{int(time.time())}")
+    else:
+        database_url = seed.sqlite_url(data, f"{name}.sqlite3")
+    try:
+        return _run_rounds(
+            variant, receivers, data, limit, profile, rounds, between, settings, name,
+            port, database_url,
+        )  # fmt: skip
+    finally:
+        if postgres:
+            asyncio.run(seed.drop_schema(database_url))
+
+
+def _run_rounds(
+    variant: Variant,
+    receivers: Receivers,
+    data: Path,
+    limit: float,
+    profile: Path | None,
+    rounds: int,
+    between: Callable[[Outcome], None] | None,
+    settings: dict[str, str] | None,
+    name: str,
+    port: int,
+    database_url: str,
+) -> list[Outcome]:
+    base = f"http://127.0.0.1:{port}"
     token, private_pem, key_id = asyncio.run(
         _prepare(database_url, base, data, variant, receivers.port)
     )
@@ -514,6 +543,21 @@ def run_growth(
         figures.append(
             Figure("fanout", label, inline.rate, "deliveries/s", ceiling["rate"],
                    detail=_detail(inline))
+        )  # fmt: skip
+        missing = asyncio.run(seed.postgres_available())
+        if missing is not None:
+            figures.append(Figure("fanout", "PostgreSQL, 2 web processes: skipped", 0.0, "",
+                                  detail=missing[:120]))  # fmt: skip
+            continue
+        [two] = run_variant(
+            variant, receivers, data, max(limit, n / 100), None,
+            settings={"FEDI_TOWN_WEB_WORKERS": "2"}, postgres=True,
+        )  # fmt: skip
+        outcomes.append(two)
+        label = f"{n:,} personal inboxes, PostgreSQL, FEDI_TOWN_WEB_WORKERS=2 (information)"
+        figures.append(
+            Figure("fanout", label, two.rate, "deliveries/s", ceiling["rate"],
+                   detail=_detail(two) + " (RSS: the supervising process only)")
         )  # fmt: skip
     first = grown[0]
     for outcome in grown:

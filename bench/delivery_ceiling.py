@@ -13,6 +13,9 @@ JOB.json holds ``inboxes`` (URLs), ``body`` (the activity, as fedi-town sent it)
   that package; URL checks still apply, address pinning does not);
 - ``aiohttp``: a plain aiohttp session signing with ``httpsig.sign_request`` (needs aiohttp).
 
+``sign_threads`` (default 0: sign on the event loop, one core) gives the ``remote``
+transports a signing thread pool, as ``FEDI_TOWN_SIGN_THREADS`` does for fedi-town.
+
 ``concurrency`` tasks take inboxes from one list until it is empty. Prints one JSON line:
 count, seconds, statuses, errors, CPU seconds of this process.
 """
@@ -42,6 +45,7 @@ async def _remote(job: dict[str, Any], transport: str) -> Counter[str]:
         extra["transport"] = AiohttpTransport()
     elif transport == "remote-httpx":
         extra["deliver_over"] = "httpx"
+    extra["sign_threads"] = int(job.get("sign_threads", 0))
     signer = KeySigner(job["key_id"], job["private_pem"], lambda: datetime.now(UTC))
     body = job["body"].encode()
     inboxes = iter(job["inboxes"])

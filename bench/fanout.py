@@ -1,16 +1,23 @@
 """Fan-out: one post from a business with many followers on 1,000 loopback servers.
 
     python -m bench.fanout [--quick] [--json out.json]
-    python -m bench.fanout --personal 100000     # only that variant, for the growth table
+    python -m bench.fanout --personal 1000,100000   # only the personal-inbox growth rows
 
 The followers (bulk-loaded, accepted) live on remote servers simulated by ``bench.receivers``:
 one process listening on 127.0.1.1 ... 127.0.4.250, all on one port. The owner posts through
-the admin API; the clock runs from that request until the last server has the Create. The
-in-process worker delivers (one uvicorn worker, SQLite). Variants:
+the admin API; the clock runs from that request until the last server has the Create.
+fedi-town runs as users run it: the installed ``fedi-town serve`` console script (beside
+this Python, in the venv's bin) with the default settings (SQLite, the worker in-process,
+INFO logging, signing threads), plus only what an instance must set and
+``FEDI_TOWN_ALLOW_PRIVATE_ADDRESSES`` for the loopback receivers. Variants:
 
 - 1k, 10k and 100k followers over 1,000 servers with shared inboxes: 1,000 deliveries each,
   so the follower count only changes the audience query and the enqueue;
-- 10k followers with personal inboxes only: 10,000 deliveries;
+- personal inboxes only, 1k, 10k and 100k followers (``--quick`` stops at 10k): one POST
+  per follower. 10k is the target row: >= 1.5x the single-process ceiling (one thread
+  signing and POSTing), beside the same fan-out with ``FEDI_TOWN_SIGN_THREADS=0`` (before)
+  and the ceiling with signing threads (information). The growth table gives time per
+  delivery and the fedi-town process's RSS peak at each size;
 - 10k / 1,000 with every 10th server down (refusing connections), then slow (holding each
   request past the 10 s read timeout): the time until every healthy server has the post
   must stay close to the all-up time.
@@ -19,12 +26,13 @@ Rounds: the shared-inbox variants deliver 1,000 POSTs in 1-2 s, and this machine
 drifts by up to 2x over seconds. So each posts ``ROUNDS`` (3) times, each time from a
 freshly started fedi-town (no connection kept from the round before, as for the ceiling),
 every post followed by a ceiling run; its row is the round with the median ratio, against that
-round's ceiling. The longer variants (10,000 personal inboxes, the bad servers) run once.
+round's ceiling. The longer variants (personal inboxes, the bad servers) run once.
 
 The ceiling is ``bench.delivery_ceiling``: the same client stack (``RemoteClient``, deliveries
 on aiohttp) signing and POSTing the same inboxes with the same concurrency (the delivery
-queue's) and no database, in its own process, against the same receivers; the same on httpx
-is reported for information. Target: >= 70% of it, every delivery exactly once.
+queue's) and no database, in its own process, signing on its event loop, against the same
+receivers; the same on httpx is reported for information. Targets: shared inboxes >= 70% of
+it, personal inboxes >= 150%, every delivery exactly once.
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -48,10 +57,19 @@ from bench.machine import CpuMeter, RssSampler, load_average, memory_mb
 from bench.profile import sampled
 from bench.receivers import host_ip, is_bad
 from bench.report import Figure, ratio_figure
-from bench.servers import ROOT, Process, child_env, free_port, start_process, start_server
+from bench.servers import ROOT, Process, StartFailed, child_env, free_port, start_process
+from fedi_town.settings import default_sign_threads
 from fedi_town.worker import DELIVERY_CONCURRENCY
 
 TARGET = 0.70
+#: Fan-out to personal inboxes: this many times the single-process (one thread) sign+POST
+#: ceiling, with fedi-town's default settings (signing threads beside the event loop).
+PERSONAL_TARGET = 1.5
+PERSONAL_SIZE = 10_000
+#: The growth table's sizes (``--quick`` stops at the second); time per delivery at the
+#: largest may be at most ``GROWTH_FLAT`` times that at the smallest.
+GROWTH_SIZES = [1_000, 10_000, 100_000]
+GROWTH_FLAT = 1.3
 #: Healthy servers must have the post within this factor of the all-up time.
 BAD_SLOWDOWN = 1.5
 CONCURRENCY = DELIVERY_CONCURRENCY  # the delivery runner's, fedi_town/worker.py
@@ -112,6 +130,52 @@ class Outcome:
         return self.delivered / self.seconds if self.seconds else 0.0
 
 
+def fedi_town_script() -> Path:
+    """The ``fedi-town`` console script installed beside this Python (the venv's bin)."""
+    return Path(sys.executable).parent / "fedi-town"
+
+
+def start_fedi_town(
+    env: dict[str, str], port: int, log_dir: Path, name: str, timeout: float = 60.0
+) -> Process:
+    """``fedi-town serve`` as a user runs it (the installed script, its default settings
+    plus ``env``), once ``/.well-known/nodeinfo`` answers 200."""
+    log_path = log_dir / f"{name}.log"
+    settings = {**env, "FEDI_TOWN_HOST": "127.0.0.1", "FEDI_TOWN_PORT": str(port)}
+    with log_path.open("wb") as log:
+        popen = subprocess.Popen(
+            [str(fedi_town_script()), "serve"],
+            cwd=log_dir,
+            env=child_env(settings),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    process = Process(name, popen, "", log_path)
+    deadline = time.monotonic() + timeout
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5, trust_env=False) as client:
+        while time.monotonic() < deadline and popen.poll() is None:
+            try:
+                if client.get("/.well-known/nodeinfo").status_code == 200:
+                    return process
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+    process.stop()
+    raise StartFailed(f"fedi-town serve did not start:\n{process.log()[-3000:]}")
+
+
+def user_env(database_url: str, base: str, data: Path) -> dict[str, str]:
+    """The settings of the fedi-town under test: what an instance must set (its URL, database,
+    tokens, media folder) and the loopback receivers allowed; everything else as shipped
+    (log level, worker in-process, signing threads)."""
+    keep = ("BASE_URL", "DATABASE_URL", "ADMIN_TOKEN", "KEY_ENCRYPTION_KEYS", "MEDIA_DIR",
+            "ALLOW_PRIVATE_ADDRESSES")  # fmt: skip
+    env = seed.server_env(database_url, base, data)
+    return {k: v for k, v in env.items() if k.removeprefix("FEDI_TOWN_") in keep}
+
+
 class Receivers:
     """The receiver process and its control API."""
 
@@ -169,26 +233,57 @@ def run_variant(
     profile: Path | None,
     rounds: int = 1,
     between: Callable[[Outcome], None] | None = None,
+    settings: dict[str, str] | None = None,
+    postgres: bool = False,
 ) -> list[Outcome]:
     """Seed a fresh database, then ``rounds`` times: start fedi-town, post, time the
-    deliveries, stop it (``between`` runs after each, e.g. the ceiling of that round)."""
+    deliveries, stop it (``between`` runs after each, e.g. the ceiling of that round).
+    ``settings`` are added to the user's (e.g. ``FEDI_TOWN_SIGN_THREADS``); ``postgres``
+    puts the database in a private PostgreSQL schema (dropped afterwards) instead of SQLite."""
     port = free_port()
-    base = f"http://127.0.0.1:{port}"
     name = f"fanout-{variant.followers}-{'shared' if variant.shared else 'personal'}"
     name += f"-{variant.bad}" if variant.bad else ""
-    database_url = seed.sqlite_url(data, f"{name}.sqlite3")
+    name += "".join(
+        f"-{k.removeprefix('FEDI_TOWN_').lower()}{v}" for k, v in (settings or {}).items()
+    )
+    if postgres:
+        database_url = seed.postgres_url(f"bench_fanout_{os.getpid()}_{int(time.time())}")
+    else:
+        database_url = seed.sqlite_url(data, f"{name}.sqlite3")
+    try:
+        return _run_rounds(
+            variant, receivers, data, limit, profile, rounds, between, settings, name,
+            port, database_url,
+        )  # fmt: skip
+    finally:
+        if postgres:
+            asyncio.run(seed.drop_schema(database_url))
+
+
+def _run_rounds(
+    variant: Variant,
+    receivers: Receivers,
+    data: Path,
+    limit: float,
+    profile: Path | None,
+    rounds: int,
+    between: Callable[[Outcome], None] | None,
+    settings: dict[str, str] | None,
+    name: str,
+    port: int,
+    database_url: str,
+) -> list[Outcome]:
+    base = f"http://127.0.0.1:{port}"
     token, private_pem, key_id = asyncio.run(
         _prepare(database_url, base, data, variant, receivers.port)
     )
     expected = variant.inboxes(receivers.port, healthy_only=True)
-    env = seed.server_env(database_url, base, data)
+    env = {**user_env(database_url, base, data), **(settings or {})}
     outcomes: list[Outcome] = []
     for number in range(rounds):
         # A fresh process each round: its connections to the receivers are as cold as the
         # ceiling's (a second post from the same process reuses the first one's).
-        server = start_server(
-            "fedi", env=env, port=port, log_dir=data, ready_path="/.well-known/nodeinfo"
-        )
+        server = start_fedi_town(env, port, data, f"{name}-{number}")
         try:
             time.sleep(1.0)
             idle = memory_mb(server.pid)[0]
@@ -248,7 +343,11 @@ def _wait_rows_done(database_url: str, base: str, data: Path, expected: int) -> 
 
 
 def run_ceiling(
-    inboxes: list[str], outcome: Outcome, data: Path, transport: str = "remote"
+    inboxes: list[str],
+    outcome: Outcome,
+    data: Path,
+    transport: str = "remote",
+    sign_threads: int = 0,
 ) -> dict[str, Any]:
     """Run ``bench.delivery_ceiling`` in its own process for these inboxes."""
     job = {
@@ -258,6 +357,7 @@ def run_ceiling(
         "key_id": outcome.key_id,
         "concurrency": CONCURRENCY,
         "transport": transport,
+        "sign_threads": sign_threads,
     }
     path = data / f"ceiling-{transport}.json"
     path.write_text(json.dumps(job))
@@ -307,6 +407,7 @@ def _ceiling_figure(label: str, ceiling: dict[str, Any], versus: float | None = 
 def run(quick: bool, profile: Path | None = None) -> tuple[list[Figure], list[str]]:
     servers = 100 if quick else 1_000
     sizes = [servers, 10 * servers] if quick else [1_000, 10_000, 100_000]
+    growth_sizes = GROWTH_SIZES[:2] if quick else GROWTH_SIZES
     limit = 60.0 if quick else 180.0
     notes = [
         f"{servers:,} receiving servers on 127.0.1.1-127.0.{1 + (servers - 1) // 250}.x; "
@@ -363,16 +464,11 @@ def run(quick: bool, profile: Path | None = None) -> tuple[list[Figure], list[st
                 other = run_ceiling(inboxes, main, data, transport)
                 label = f"ceiling on {transport} (information)"
                 figures.append(_ceiling_figure(label, other, ceiling["rate"]))
-            variant = Variant("personal", 10 * servers, servers, shared=False)
-            [personal] = run_variant(variant, receivers, data, limit, profile)
-            personal_ceiling = run_ceiling(personal.variant.inboxes(receivers.port), personal, data)
-            label = f"{variant.followers:,} followers, personal inboxes only"
-            figures.append(_delivery_figure(label, personal, personal_ceiling))
-            label = f"ceiling: sign+POST {personal_ceiling['count']:,} inboxes, no database"
-            figures.append(_ceiling_figure(label, personal_ceiling))
+            personal, growth = run_growth(receivers, data, growth_sizes, servers, limit, profile)
+            figures += growth
         finally:
             receivers.stop()
-        outcomes = [*shared, personal]
+        outcomes = [*shared, *personal]
         for bad in ("down", "slow"):
             receivers = Receivers(servers, bad, data)
             try:
@@ -403,29 +499,113 @@ def run(quick: bool, profile: Path | None = None) -> tuple[list[Figure], list[st
     return figures, notes
 
 
+def run_growth(
+    receivers: Receivers,
+    data: Path,
+    sizes: list[int],
+    servers: int,
+    limit: float,
+    profile: Path | None,
+) -> tuple[list[Outcome], list[Figure]]:
+    """Fan-out to personal inboxes only (one POST per follower) at each size: the target row
+    at ``PERSONAL_SIZE`` against the single-process ceiling, and the growth table (time per
+    delivery and peak RSS of the fedi-town process, 1k to 100k)."""
+    outcomes: list[Outcome] = []
+    grown: list[Outcome] = []
+    figures: list[Figure] = []
+    for n in sizes:
+        variant = Variant(f"personal {n:,}", n, servers, shared=False)
+        [outcome] = run_variant(variant, receivers, data, max(limit, n / 100), profile)
+        outcomes.append(outcome)
+        grown.append(outcome)
+        if n != PERSONAL_SIZE:
+            continue
+        inboxes = outcome.variant.inboxes(receivers.port)
+        ceiling = run_ceiling(inboxes, outcome, data)
+        label = f"{n:,} followers, personal inboxes only"
+        figure = ratio_figure(
+            "fanout", label, outcome.rate, ceiling["rate"], "deliveries/s", PERSONAL_TARGET,
+            _detail(outcome), seconds=outcome.seconds, once=_once(outcome),
+        )  # fmt: skip
+        figures.append(figure)
+        label = f"ceiling: sign+POST {ceiling['count']:,} inboxes, no database, one thread"
+        figures.append(_ceiling_figure(label, ceiling))
+        threads = default_sign_threads()
+        pooled = run_ceiling(inboxes, outcome, data, sign_threads=threads)
+        label = f"ceiling with {threads} signing threads (information)"
+        figures.append(_ceiling_figure(label, pooled, ceiling["rate"]))
+        [inline] = run_variant(
+            variant, receivers, data, max(limit, n / 100), None,
+            settings={"FEDI_TOWN_SIGN_THREADS": "0"},
+        )  # fmt: skip
+        outcomes.append(inline)
+        label = f"{n:,} personal inboxes, FEDI_TOWN_SIGN_THREADS=0 (before; information)"
+        figures.append(
+            Figure("fanout", label, inline.rate, "deliveries/s", ceiling["rate"],
+                   detail=_detail(inline))
+        )  # fmt: skip
+        missing = asyncio.run(seed.postgres_available())
+        if missing is not None:
+            figures.append(Figure("fanout", "PostgreSQL, 2 web processes: skipped", 0.0, "",
+                                  detail=missing[:120]))  # fmt: skip
+            continue
+        [two] = run_variant(
+            variant, receivers, data, max(limit, n / 100), None,
+            settings={"FEDI_TOWN_WEB_WORKERS": "2"}, postgres=True,
+        )  # fmt: skip
+        outcomes.append(two)
+        label = f"{n:,} personal inboxes, PostgreSQL, FEDI_TOWN_WEB_WORKERS=2 (information)"
+        figures.append(
+            Figure("fanout", label, two.rate, "deliveries/s", ceiling["rate"],
+                   detail=_detail(two) + " (RSS: the supervising process only)")
+        )  # fmt: skip
+    first = grown[0]
+    for outcome in grown:
+        per_item = _per_delivery_us(outcome)
+        figures.append(
+            Figure(
+                "growth", f"{outcome.delivered:,} personal inboxes: time per delivery",
+                per_item, "µs", _per_delivery_us(first),
+                detail=(
+                    f"ceiling column: {first.delivered:,}; {outcome.rate:,.0f} deliveries/s; "
+                    f"RSS peak {outcome.peak_mb:.0f} MB (idle {outcome.idle_mb:.0f}); "
+                    f"API call {outcome.api_s:.2f} s "
+                    f"({outcome.api_s * 1e6 / max(outcome.delivered, 1):.0f} µs per follower); "
+                    f"server {outcome.server_cores:.2f} cores"
+                ),
+            )
+        )  # fmt: skip
+    last = grown[-1]
+    growth = _per_delivery_us(last) / _per_delivery_us(first)
+    figures.append(
+        Figure(
+            "growth", f"time per delivery, {last.delivered:,} vs {first.delivered:,}",
+            growth, "x", None, f"<= {GROWTH_FLAT}x", growth <= GROWTH_FLAT and _once(last),
+            f"RSS peak {first.peak_mb:.0f} -> {last.peak_mb:.0f} MB",
+        )
+    )  # fmt: skip
+    figures.append(
+        Figure(
+            "growth", f"RSS peak, {last.delivered:,} personal inboxes", last.peak_mb, "MB",
+            None, "<= 150 MB", last.peak_mb <= 150, f"{first.delivered:,}: {first.peak_mb:.0f} MB",
+        )
+    )  # fmt: skip
+    return outcomes, figures
+
+
+def _per_delivery_us(outcome: Outcome) -> float:
+    return outcome.seconds * 1e6 / max(outcome.delivered, 1)
+
+
 def run_personal(sizes: list[int], profile: Path | None = None) -> tuple[list[Figure], list[str]]:
-    """Only the personal-inbox variant, at the given follower counts, each with its ceiling
-    (``--personal 100000``: the growth figure beyond ``make bench``'s ten minutes)."""
+    """Only the personal-inbox variants at the given follower counts (``--personal``)."""
     servers = 1_000
     notes = [f"personal inboxes only; 1-minute load average before: {load_average():.2f}"]
-    figures: list[Figure] = []
     with tempfile.TemporaryDirectory(prefix="fedi-bench-fanout-") as tmp:
         data = Path(tmp)
         receivers = Receivers(servers, None, data)
         try:
-            for n in sizes:
-                variant = Variant(f"personal {n:,}", n, servers, shared=False)
-                [outcome] = run_variant(variant, receivers, data, max(180.0, n / 100), profile)
-                ceiling = run_ceiling(outcome.variant.inboxes(receivers.port), outcome, data)
-                label = f"{n:,} followers, personal inboxes only"
-                figures.append(_delivery_figure(label, outcome, ceiling))
-                label = f"ceiling: sign+POST {ceiling['count']:,} inboxes, no database"
-                figures.append(_ceiling_figure(label, ceiling))
-                figures.append(
-                    Figure("memory", f"RSS peak during fan-out ({n:,} personal inboxes)",
-                           outcome.peak_mb, "MB", None, "<= 150 MB", outcome.peak_mb <= 150,
-                           f"idle before: {outcome.idle_mb:.0f} MB")
-                )  # fmt: skip
+            _, figures = run_growth(receivers, data, sizes, servers, 180.0, profile)
         finally:
             receivers.stop()
     return figures, notes

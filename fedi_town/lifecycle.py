@@ -48,6 +48,7 @@ async def open_client(services: Services) -> None:
             # fetches
             max_connections=256,
             max_keepalive_connections=64,
+            sign_threads=services.settings.sign_threads,
         )
 
 

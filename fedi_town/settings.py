@@ -8,6 +8,7 @@ frozen result. A bad value raises ``ConfigError`` naming its key. Every setting 
 from __future__ import annotations
 
 import base64
+import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,6 +25,16 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 #: The most web processes ``serve`` starts (``FEDI_TOWN_WEB_WORKERS``, ``--workers``).
 MAX_WEB_WORKERS = 64
+#: The most signing threads (``FEDI_TOWN_SIGN_THREADS``); the default uses at most 4.
+MAX_SIGN_THREADS = 64
+
+
+def default_sign_threads(cpus: int | None = None) -> int:
+    """Signing threads when ``FEDI_TOWN_SIGN_THREADS`` is unset: one per CPU up to 4, and
+    none on a single CPU (a thread there only adds its hand-over to the signing)."""
+    count = os.cpu_count() if cpus is None else cpus
+    return 0 if (count or 1) < 2 else min(4, count or 1)
+
 
 #: name (without prefix) -> one-line description; the README table must list each one.
 SETTINGS_DOC: dict[str, str] = {
@@ -61,6 +72,7 @@ SETTINGS_DOC: dict[str, str] = {
     "METRICS_TOKEN": "Bearer token of GET /metrics (Prometheus); unset: no metrics at all.",
     "METRICS_DIR": "Directory the processes of one instance share their metrics in.",
     "WEB_WORKERS": "Web processes serve runs on one port (above 1: PostgreSQL only).",
+    "SIGN_THREADS": "Threads that sign deliveries beside the event loop (0: on the loop).",
 }
 
 
@@ -203,6 +215,8 @@ class Settings:
     #: web processes ``serve`` runs (``supervisor``); above 1 needs PostgreSQL, which
     #: ``serve`` checks (not here: backup or copy-database still run on the SQLite file)
     web_workers: int = 1
+    #: threads signing outgoing requests (``remote.http.RemoteClient``); 0: on the event loop
+    sign_threads: int = field(default_factory=default_sign_threads)
 
     @property
     def domain(self) -> str:
@@ -307,6 +321,8 @@ class Settings:
             kwargs["s3_public_url"] = _http_url("S3_PUBLIC_URL", v)
         if (v := get("WEB_WORKERS")) is not None:
             kwargs["web_workers"] = _int("WEB_WORKERS", v, 1, MAX_WEB_WORKERS)
+        if (v := get("SIGN_THREADS")) is not None and v.strip():
+            kwargs["sign_threads"] = _int("SIGN_THREADS", v.strip(), 0, MAX_SIGN_THREADS)
         settings = cls(**kwargs)  # type: ignore[arg-type]
         _s3(settings)
         if settings.base_url.startswith("http://") and not settings.allow_private_addresses:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from fedi_town.errors import ConfigError
-from fedi_town.settings import Settings
+from fedi_town.settings import Settings, default_sign_threads
 
 
 def test_defaults_serve_a_local_sqlite_instance():
@@ -63,6 +63,8 @@ def test_the_domain_keeps_the_port():
         ("FEDI_TOWN_METRICS_TOKEN", "short"),
         ("FEDI_TOWN_WEB_WORKERS", "0"),
         ("FEDI_TOWN_WEB_WORKERS", "many"),
+        ("FEDI_TOWN_SIGN_THREADS", "-1"),
+        ("FEDI_TOWN_SIGN_THREADS", "all"),
         ("FEDI_TOWN_TIMELINE_DAYS", "0"),
         ("FEDI_TOWN_TIMELINE_DAYS", "a month"),
         ("FEDI_TOWN_NO_SUCH_SETTING", "1"),
@@ -120,3 +122,15 @@ def test_web_workers_default_to_one_and_are_read_on_either_backend():
     assert Settings.from_env({}).web_workers == 1
     assert Settings.from_env(postgres).web_workers == 4
     assert Settings.from_env(sqlite).web_workers == 2
+
+
+def test_sign_threads_follow_the_cpus_unless_set():
+    # Given a machine's CPU count, the default is one thread per CPU, at most 4, none on one
+    assert [default_sign_threads(n) for n in (1, 2, 3, 8)] == [0, 2, 3, 4]
+    # And unset, the setting takes that default for this machine
+    assert Settings.from_env({}).sign_threads == default_sign_threads()
+    # When it is set, 0 included (sign on the event loop), the value is kept
+    assert Settings.from_env({"FEDI_TOWN_SIGN_THREADS": "0"}).sign_threads == 0
+    assert Settings.from_env({"FEDI_TOWN_SIGN_THREADS": " 6 "}).sign_threads == 6
+    # And an empty value (the commented env example filled in blank) is the default
+    assert Settings.from_env({"FEDI_TOWN_SIGN_THREADS": ""}).sign_threads == default_sign_threads()

@@ -270,7 +270,14 @@ async def handle_delivery(services: Services, row: Row) -> q.Outcome:
         now=now,
         jitter=random.random(),
     )
-    log.info("delivery %d of %s to %s: %s", row_id, activity.type, host, decision.action)
+    log.log(
+        logging.DEBUG if decision.action == "done" else logging.INFO,
+        "delivery %d of %s to %s: %s",
+        row_id,
+        activity.type,
+        host,
+        decision.action,
+    )
     if decision.action == "done":
         return q.Done({"last_status": result.status})
     if decision.action == "retry":

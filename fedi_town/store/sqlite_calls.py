@@ -30,6 +30,16 @@ def fetchall(conn: sqlite3.Connection, sql: str, params: Any) -> list[Row]:
         cursor.close()
 
 
+def column(conn: sqlite3.Connection, sql: str, params: Any) -> list[Any]:
+    """The first column of every row (plain tuples: no dict per row)."""
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    try:
+        return [row[0] for row in cursor.execute(sql, params)]
+    finally:
+        cursor.close()
+
+
 def end_stray_transaction(conn: sqlite3.Connection) -> None:
     """Roll back a transaction nobody owns: the write lock is held and no transaction of
     this store is open, so it was left by a call cancelled between its steps."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ from fedi_town.remote.http import RemoteClient
 from fedi_town.store import queue as q
 from fedi_town.store.db import now_ms
 from fedi_town.store.effects import Wake
-from tests.live import wait_until
+from tests.live import live_instance, wait_until
 from tests.outbound.conftest import add_follower, owner, write_post
 from tests.peer import Hang, Status, TestPeer
 
@@ -270,3 +271,35 @@ async def test_a_fan_out_reaches_every_inbox_once_and_rows_are_done_in_batches(l
         await live.store.fetch_val("SELECT COUNT(*) FROM deliveries WHERE locked_until IS NOT NULL")
         == 0
     )
+
+
+@pytest.mark.parametrize("sign_threads", [0, 3])
+async def test_a_fan_out_signed_in_threads_verifies_at_every_receiver(
+    database_url: str, tmp_path: Path, sign_threads: int
+) -> None:
+    # Given fedi-town signing its deliveries in that many threads (0: on the event loop),
+    # and a business followed on two real servers, 20 personal inboxes each
+    async with live_instance(database_url, tmp_path, sign_threads=sign_threads) as live:
+        business = await live.create_business("bakery")
+        async with AsyncExitStack() as stack:
+            servers = [await stack.enter_async_context(TestPeer.running("alice")) for _ in "ab"]
+            for server in servers:
+                for n in range(20):
+                    uri = f"{server.base}/users/f{n}"
+                    await add_follower(live.store, business["id"], uri, inbox=f"{uri}/inbox")
+            # When the owner posts
+            response = await write_post(live.client, business, content="Seeded rye")
+            assert response.status_code == 201, response.text
+            await wait_until(
+                lambda: live.store.fetch_val(
+                    "SELECT COUNT(*) = 40 FROM deliveries WHERE state = 'done'"
+                ),
+                timeout=30,
+            )
+            # Then each inbox got the Create once, and every signature verified at the
+            # receiver (it fetched our key and checked it, as Mastodon does)
+            received = [r for server in servers for r in server.received if r.type == "Create"]
+            assert len({f"{r.path}@{r.headers['host']}" for r in received}) == len(received) == 40
+            assert all(r.verified for r in received), {r.error for r in received}
+            # And the client signed with the pool asked for
+            assert live.services.started_remote().sign_threads == sign_threads

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,6 +16,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from fedi_town.protocol import httpsig
+from fedi_town.protocol.keys import generate_rsa_keypair, load_public_key
 from fedi_town.remote.errors import (
     BadContentType,
     BadDocument,
@@ -29,6 +32,7 @@ from fedi_town.remote.errors import (
 )
 from fedi_town.remote.http import ACTIVITY_ACCEPT, DeliveryResult, RemoteClient
 from fedi_town.remote.knock import SchemeMemory
+from fedi_town.remote.signers import KeySigner
 from tests.live import bind_loopback
 from tests.remote.conftest import SIGNATURE_HEADER, FakeSigner, Peer
 
@@ -853,3 +857,88 @@ async def test_post_push_refuses_a_private_address_and_reports_a_closed_port() -
     # Then the guard refused the first before sending, the second found nobody
     assert (refused.status, refused.error) == (None, "forbidden")
     assert closed.status is None and closed.error in ("connect", "network")
+
+
+# -- signing in a thread pool -----------------------------------------------------------------
+
+
+def verifying_inbox(public_pem: str) -> tuple[Route, list[tuple[bool, str]]]:
+    """An inbox that checks each POST's signature with ``public_pem`` (verdict, scheme)."""
+    verdicts: list[tuple[bool, str]] = []
+    key = load_public_key(public_pem)
+
+    async def handle(request: Request) -> Response:
+        body = await request.body()
+        try:
+            sig = httpsig.parse_request_signature(
+                request.method, request.url.path, list(request.headers.items()), body
+            )
+            httpsig.verify_request_signature(
+                sig, key, now=datetime.now(UTC), max_skew=timedelta(hours=1)
+            )
+        except Exception as exc:  # the test reads the verdicts
+            verdicts.append((False, exc.__class__.__name__))
+            return Response(status_code=401)
+        scheme = "rfc9421" if "signature-input" in request.headers else "cavage"
+        verdicts.append((True, scheme))
+        return Response(status_code=202)
+
+    return Route("/users/{name}/inbox", handle, methods=["POST"]), verdicts
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("sign_threads", [0, 2])
+async def test_deliveries_signed_in_threads_verify_at_the_receiver(
+    serve: Serve, sign_threads: int
+) -> None:
+    # Given a real key, a signer that notes the thread it signs in, and a verifying inbox
+    private_pem, public_pem = generate_rsa_keypair()
+    key_signer = KeySigner("https://town.test/users/bakery#main-key", private_pem, _utc_now)
+    threads: list[str] = []
+
+    def signer(
+        method: str, url: str, headers: Any, body: bytes | None, scheme: Any
+    ) -> dict[str, str]:
+        threads.append(threading.current_thread().name)
+        return key_signer(method, url, headers, body, scheme)
+
+    route, verdicts = verifying_inbox(public_pem)
+    peer = serve(route)
+    activity = b'{"type": "Create", "id": "https://town.test/a/1"}'
+
+    # When 40 deliveries go out at once through a client with that many signing threads
+    async with make_client(sign_threads=sign_threads, clock=_utc_now) as client:
+        results = await asyncio.gather(
+            *(
+                client.post_activity(peer.url(f"/users/f{n}/inbox"), activity, signer=signer)
+                for n in range(40)
+            )
+        )
+
+    # Then every one arrived, and its signature verified with the sender's public key
+    assert [r.status for r in results] == [202] * 40
+    assert verdicts == [(True, "cavage")] * 40
+    # And the signing ran in the pool when there is one, else on the event loop's thread
+    if sign_threads:
+        assert {name.rsplit("_", 1)[0] for name in threads} == {"fedi-town-sign"}
+    else:
+        assert set(threads) == {threading.current_thread().name}
+
+
+@pytest.mark.anyio
+async def test_a_second_knock_is_signed_in_the_pool_too(serve: Serve) -> None:
+    # Given an inbox that accepts RFC 9421 only
+    peer = serve(inbox_accepting("rfc9421"))
+    signer = FakeSigner()
+
+    # When a client with signing threads delivers to it
+    async with make_client(sign_threads=2) as client:
+        result = await client.post_activity(peer.url("/inbox"), b"{}", signer=signer)
+
+    # Then the first (cavage) knock was refused and the second went through
+    assert result == DeliveryResult(202, None, None, "rfc9421")
+    assert [call.scheme for call in signer.calls] == ["cavage", "rfc9421"]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)

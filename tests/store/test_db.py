@@ -80,6 +80,45 @@ async def test_execute_many_writes_every_row_or_none(store):
     assert await store.fetch_val("SELECT COUNT(*) FROM inbox_items") == 1_200
 
 
+async def test_execute_many_reads_a_generator_in_chunks(store):
+    # Given 1,234 rows made one at a time by a generator (more than two chunks)
+    made: list[int] = []
+
+    def rows():
+        for n in range(1_234):
+            made.append(n)
+            yield {"id": n + 1, "uri": f"https://x.example/{n}"}
+
+    sql = (
+        "INSERT INTO inbox_items (id, activity_uri, actor_uri, type, body, state, "
+        "next_attempt_at, created_at) VALUES (:id, :uri, 'a', 'Like', '{}', 'pending', 0, 0)"
+    )
+    # When they are written in one call
+    await store.execute_many(sql, rows())
+    # Then every row is stored, each made once
+    assert await store.fetch_val("SELECT COUNT(*) FROM inbox_items") == 1_234
+    assert made == list(range(1_234))
+    # And an empty generator writes nothing and does not fail
+    await store.execute_many(sql, iter(()))
+
+
+async def test_fetch_column_answers_the_first_column_as_a_list(store):
+    # Given three rows
+    await store.execute_many(
+        "INSERT INTO inbox_items (id, activity_uri, actor_uri, type, body, state, "
+        "next_attempt_at, created_at) VALUES (:id, :uri, 'a', 'Like', '{}', 'pending', 0, 0)",
+        [{"id": n, "uri": f"https://x.example/{n}"} for n in (3, 1, 2)],
+    )
+    # When their uris are read as a column
+    found = await store.fetch_column(
+        "SELECT activity_uri, id FROM inbox_items WHERE id >= :least ORDER BY id", {"least": 2}
+    )
+    # Then the first column comes back, plain, in order
+    assert found == ["https://x.example/2", "https://x.example/3"]
+    # And an empty answer is an empty list
+    assert await store.fetch_column("SELECT id FROM inbox_items WHERE id > 99") == []
+
+
 async def test_a_failed_transaction_leaves_nothing_and_the_store_usable(store):
     sql = (
         "INSERT INTO inbox_items (id, activity_uri, actor_uri, type, body, state, "

@@ -39,12 +39,17 @@ async def serve_app(app: Any, sock: socket.socket) -> AsyncIterator[uvicorn.Serv
     config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
-    for _ in range(500):
+    # Up to a minute: on a loaded machine the start (migrations, keys) can take seconds, and
+    # a test that went on before it finished would meet services not yet started.
+    for _ in range(6000):
         if server.started or task.done():
             break
         await asyncio.sleep(0.01)
     if task.done():
         task.result()  # raises what went wrong at start
+    if not server.started:
+        server.should_exit = True
+        raise RuntimeError("the test server did not start (within a minute, or its start failed)")
     try:
         yield server
     finally:

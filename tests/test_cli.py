@@ -93,6 +93,7 @@ def test_the_demo_key_is_made_once_readable_by_its_owner_only(tmp_path: Path):
     assert mode == 0o600
 
 
+@pytest.mark.empty_database
 def test_migrate_applies_the_migrations_once_then_says_the_database_is_up_to_date(
     monkeypatch, settings, capsys
 ):

@@ -10,7 +10,8 @@ from fedi_town.store import migrations as migrations_module
 from fedi_town.store.db import Store
 from fedi_town.store.migrations import MIGRATIONS, current_version, migrate, pending
 
-pytestmark = pytest.mark.anyio
+#: every test here starts from a database with no tables (not a migrated pooled schema)
+pytestmark = [pytest.mark.anyio, pytest.mark.empty_database]
 
 VERSIONS = [number for number, _, _ in MIGRATIONS]
 

@@ -35,6 +35,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from fedi_town.business import hours
+from fedi_town.read import note_view
+from fedi_town.read.note_view import web_link
 from fedi_town.store.businesses import Business
 from fedi_town.text.emoji import sanitize_with_emoji
 from fedi_town.webapp.client import Api, api_for
@@ -111,13 +113,6 @@ def person(account: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
-def web_link(url: Any) -> str | None:
-    """``url`` if it is a web address (http or https), else None: never a ``javascript:``."""
-    if isinstance(url, str) and url.lower().startswith(("https://", "http://")):
-        return url
-    return None
-
-
 def safe_html(content: str | None) -> Markup:
     """Remote HTML to show: sanitised when stored, and again here (as read/pages.py does),
     keeping only the custom emoji images the API wrote (served from this site)."""
@@ -126,44 +121,11 @@ def safe_html(content: str | None) -> Markup:
 
 def poll_view(request: Request, business: Business, poll: Any) -> dict[str, Any] | None:
     """A received poll for the page: options with votes and bars, and when it closes."""
-    if not isinstance(poll, dict):
-        return None
-    options = [
-        {
-            "title": str(o.get("title", "")),
-            "votes": int(o.get("votes_count") or 0),
-            "percent": max(0, min(100, int(o.get("percent") or 0))),
-        }
-        for o in poll.get("options", [])
-        if isinstance(o, dict)
-    ]
-    closed = bool(poll.get("closed"))
-    moment = poll.get("expires_at")
-    voters = poll.get("voters_count")
-    votes = int(poll.get("votes_count") or 0)
-    people = voters if isinstance(voters, int) else votes
-    return {
-        "options": options,
-        "multiple": bool(poll.get("multiple")),
-        "closed": closed,
-        "when": when(request, business, moment) if moment else "",
-        "at": moment or "",
-        "count": f"{people} {'person' if people == 1 else 'people'}"
-        if isinstance(voters, int)
-        else f"{votes} vote{'' if votes == 1 else 's'}",
-    }
+    return note_view.poll_display(poll, lambda iso: when(request, business, iso))
 
 
-def attachments_view(attachments: Any) -> list[dict[str, str]]:
-    """Received attachments as links to where they are (not copied here), described."""
-    shown = []
-    for item in attachments if isinstance(attachments, list) else []:
-        link = web_link(item.get("url")) if isinstance(item, dict) else None
-        if link:
-            kind = str(item.get("media_type") or "").split("/")[0]
-            label = {"image": "Picture", "video": "Video", "audio": "Sound"}.get(kind, "File")
-            shown.append({"url": link, "label": label, "description": item.get("description")})
-    return shown
+#: Received attachments as links to where they are, described (read/note_view.py).
+attachments_view = note_view.attachments_display
 
 
 def _item(request: Request, business: Business, raw: dict[str, Any]) -> dict[str, Any]:

@@ -389,9 +389,7 @@ async def post(request: Request) -> Response:
             ),
             url=web_url(r.url, web_url(r.uri, "#")),
             published_ms=r.published_at,
-            poll=note_view.poll_display(note_view.poll_json(r.poll, now), when)
-            if r.poll
-            else None,
+            poll=note_view.poll_display(note_view.poll_json(r.poll, now), when) if r.poll else None,
             attachments=tuple(note_view.attachments_display(r.attachments)),
         )
         for r in rows

@@ -193,9 +193,7 @@ async def test_operator_set_links_fill_what_the_package_does_not_publish(make_cl
         v20 = (await client.get("/nodeinfo/2.0")).json()["software"]
     # Then 2.1 names them where the installed package publishes none; 2.0 has no such keys
     published = installed_software_links()
-    assert v21["repository"] == published.get(
-        "repository", "https://code.example/town/fedi-town"
-    )
+    assert v21["repository"] == published.get("repository", "https://code.example/town/fedi-town")
     assert v21["homepage"] == published.get("homepage", "https://town.example/about")
     assert "repository" not in v20 and "homepage" not in v20
 

@@ -18,7 +18,17 @@ from typing import Any
 from fedi_town.store.actors import JOIN_COLUMNS
 from fedi_town.store.db import Row, Store, new_id
 
-TYPES = ("follow", "follow_request", "reply", "mention", "like", "boost", "report", "quote")
+TYPES = (
+    "follow",
+    "follow_request",
+    "reply",
+    "mention",
+    "like",
+    "boost",
+    "report",
+    "quote",
+    "quote_request",
+)
 
 
 async def notify(

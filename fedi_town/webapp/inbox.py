@@ -56,7 +56,7 @@ class Tab:
 TABS = {
     "replies": Tab(
         "Replies, mentions and quotes",
-        ("reply", "mention", "quote"),
+        ("reply", "mention", "quote", "quote_request"),
         "No replies, mentions or quotes yet. When someone answers a post, writes to you or "
         "quotes you, it shows here.",
     ),
@@ -73,6 +73,7 @@ DID = {
     "boost": "boosted your post",
     "report": "reported something",
     "quote": "quoted your post",
+    "quote_request": "asks to quote your post",
 }
 #: Notes their author did not make public: answered only to them unless the owner chooses.
 PRIVATE = frozenset({"private", "direct", "limited"})
@@ -140,6 +141,7 @@ def _item(request: Request, business: Business, raw: dict[str, Any]) -> dict[str
         "when": when(request, business, raw.get("created_at")),
         "created_at": raw.get("created_at"),
         "post_path": f"/app/{business.username}/posts/{post['id']}" if post else None,
+        "quotes_path": f"/app/{business.username}/quotes",
         "note": None,
     }
     if note:

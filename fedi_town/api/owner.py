@@ -61,8 +61,9 @@ async def list_notifications(request: Request) -> Response:
     rows = await notifications.page(
         services.store, business.id, limit=limit, max_id=max_id, types=views.type_filter(request)
     )
+    reactions = [{"url": r["reaction_url"]} for r in rows if r["reaction_url"]]
     kept = await note_view.kept_emoji(
-        services.store, [json.loads(r["note_emojis"] or "[]") for r in rows]
+        services.store, [json.loads(r["note_emojis"] or "[]") for r in rows] + [reactions]
     )
     now = services.now_ms()
     items = [views.notification(r, kept, now) for r in rows]

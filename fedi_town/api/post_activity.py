@@ -53,6 +53,7 @@ def reply_json(
         "url": reply.url or reply.uri,
         "content_html": emojify(reply.content_html, emojis),
         "spoiler_text": reply.summary or "",
+        "spoiler_html": note_view.summary_html(reply.summary, emojis) or "",
         "visibility": reply.visibility,
         "published_at": iso8601(reply.published_at),
         "edited_at": iso8601(reply.edited_at),

@@ -71,6 +71,7 @@ def _note(row: Row, kept: dict[str, str], now_ms: int) -> dict[str, Any]:
         "content": emojify(row["note_content"], emojis),
         "url": row["note_url"],
         "summary": row["note_summary"] or None,
+        "summary_html": note_view.summary_html(row["note_summary"], emojis),
         "visibility": row["note_visibility"],
         "published_at": iso8601(row["note_published_at"]),
         "poll": poll(stored_poll, now_ms) if stored_poll else None,
@@ -101,6 +102,9 @@ def notification(row: Row, kept: dict[str, str] | None = None, now_ms: int = 0) 
         else None,
         "note": _note(row, kept or {}, now_ms) if row["note_uri"] is not None else None,
         "report": report,
+        "reaction": {"content": row["reaction"], "url": (kept or {}).get(row["reaction_url"])}
+        if row["reaction"]
+        else None,
     }
 
 

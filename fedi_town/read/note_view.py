@@ -14,6 +14,7 @@ public post page, so a reply reads the same wherever it is shown:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from html import escape
 from typing import Any
 
 from fedi_town.protocol.note_parts import Poll
@@ -60,6 +61,14 @@ def shortcodes(emojis: Any, kept: dict[str, str]) -> dict[str, str]:
 def with_emoji(html: str, emojis: Any, kept: dict[str, str]) -> str:
     """Sanitised ``html`` with its known ``:code:`` shown as the cached pictures."""
     return emojify(html, shortcodes(emojis, kept))
+
+
+def summary_html(summary: str | None, emojis: dict[str, str]) -> str | None:
+    """A content warning (plain text) as HTML: escaped, its known ``:code:`` shown as the
+    cached pictures (``emojis``: shortcode -> path, as ``shortcodes`` gives)."""
+    if not summary:
+        return None
+    return emojify(escape(summary), emojis)
 
 
 def poll_json(data: dict[str, Any], now_ms: int) -> dict[str, Any]:

@@ -95,7 +95,7 @@ class ReplyCard:
     author_name: str
     author_handle: str
     author_url: str
-    summary: str | None
+    summary: Markup | None
     content: Markup
     url: str
     published_ms: int
@@ -383,7 +383,13 @@ async def post(request: Request) -> Response:
             author_name=r.actor_display_name or r.actor_username or r.actor_uri,
             author_handle=f"@{r.actor_username}@{r.actor_domain}" if r.actor_username else "",
             author_url=web_url(r.actor_url, web_url(r.actor_uri, "#")),
-            summary=r.summary,
+            summary=Markup(  # noqa: S704 (escaped, then sanitised; the only images: our emoji)
+                sanitize_with_emoji(
+                    note_view.summary_html(r.summary, note_view.shortcodes(r.emojis, kept)) or ""
+                )
+            )
+            if r.summary
+            else None,
             content=Markup(  # noqa: S704 (sanitised just now; the only images: our emoji)
                 sanitize_with_emoji(note_view.with_emoji(r.content_html, r.emojis, kept))
             ),

@@ -685,7 +685,7 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
     ),
     (
         19,
-        "quote requests waiting for the owner (FEP-044f manual approval)",
+        "quote requests waiting for the owner (FEP-044f manual approval); emoji reactions",
         [
             # A QuoteRequest for a post whose policy is "ask" (``store.quotes``): kept until
             # the owner approves it (a stamp is granted, the row goes) or denies it.
@@ -705,6 +705,11 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             )""",
             "CREATE INDEX quote_requests_business ON quote_requests (business_id, id)",
             "CREATE INDEX quote_requests_actor ON quote_requests (actor_id)",
+            # An emoji reaction (EmojiReact, or a Like with content: Misskey, Pleroma): the
+            # emoji (unicode or :shortcode:) and a custom one's icon URL (fetched into the
+            # emoji cache, remote_emojis). NULL for a plain like.
+            "ALTER TABLE interactions ADD COLUMN reaction TEXT",
+            "ALTER TABLE interactions ADD COLUMN reaction_url TEXT",
         ],
     ),
 ]

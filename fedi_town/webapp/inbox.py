@@ -38,7 +38,7 @@ from fedi_town.business import hours
 from fedi_town.read import note_view
 from fedi_town.read.note_view import web_link
 from fedi_town.store.businesses import Business
-from fedi_town.text.emoji import sanitize_with_emoji
+from fedi_town.text.emoji import EMOJI_PATH, emoji_img, sanitize_with_emoji
 from fedi_town.webapp.client import Api, api_for
 from fedi_town.webapp.guard import Visitor, business_of, services_of, signed_in
 from fedi_town.webapp.render import page, read_form, see_other
@@ -129,6 +129,17 @@ def poll_view(request: Request, business: Business, poll: Any) -> dict[str, Any]
 attachments_view = note_view.attachments_display
 
 
+def reaction_view(reaction: Any) -> Markup | None:
+    """An emoji reaction as shown: the cached picture (served from this site) with its
+    ``:code:`` as text alternative, else the emoji or ``:code:`` as text."""
+    if not isinstance(reaction, dict) or not isinstance(reaction.get("content"), str):
+        return None
+    content, src = reaction["content"], reaction.get("url")
+    if isinstance(src, str) and EMOJI_PATH.match(src) and content.startswith(":"):
+        return Markup(emoji_img(content.strip(":"), src))  # noqa: S704 (our own markup)
+    return Markup.escape(content)
+
+
 def _item(request: Request, business: Business, raw: dict[str, Any]) -> dict[str, Any]:
     note = raw.get("note")
     post = raw.get("post")
@@ -142,6 +153,7 @@ def _item(request: Request, business: Business, raw: dict[str, Any]) -> dict[str
         "created_at": raw.get("created_at"),
         "post_path": f"/app/{business.username}/posts/{post['id']}" if post else None,
         "quotes_path": f"/app/{business.username}/quotes",
+        "reaction": reaction_view(raw.get("reaction")),
         "note": None,
     }
     if note:
@@ -152,7 +164,9 @@ def _item(request: Request, business: Business, raw: dict[str, Any]) -> dict[str
             "compose": f"/app/{business.username}/compose?"
             + urlencode({"in_reply_to": note["uri"]}),
             "content": safe_html(note.get("content")),
-            "summary": note.get("summary"),
+            "summary": safe_html(note["summary_html"])
+            if note.get("summary_html")
+            else note.get("summary"),
             "private": visibility in PRIVATE,
             "answer_visibility": "direct" if visibility in PRIVATE else "public",
             "poll": poll_view(request, business, note.get("poll")),

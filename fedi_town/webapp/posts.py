@@ -258,6 +258,9 @@ async def _post_context(
             "url": web_url(r.get("url")),
             "account": linked(r.get("account")),
             "content_html": remote_html(r.get("content_html")),
+            "spoiler_shown": remote_html(r["spoiler_html"])
+            if r.get("spoiler_html")
+            else r.get("spoiler_text"),
             "when": when_text(r.get("published_at"), zone),
             "poll": poll_view(request, business, r.get("poll")),
             "attachments": attachments_view(r.get("attachments")),

@@ -388,6 +388,7 @@ async def test_a_reply_shows_its_custom_emoji_poll_and_attachments_as_the_inbox_
         alice,
         f"{ACTOR}/statuses/{post_id}",
         content_html="<p>Rye or spelt? :blobcat: :gone:</p>",
+        summary="Bread talk :blobcat: <b>",
         emojis=[{"shortcode": "blobcat", "url": blobcat}, {"shortcode": "gone", "url": gone}],
         poll={
             "options": [{"title": "Rye", "votes": 3}, {"title": "Spelt", "votes": 1}],
@@ -411,6 +412,9 @@ async def test_a_reply_shows_its_custom_emoji_poll_and_attachments_as_the_inbox_
     # Then the kept emoji is its picture from this site, the refused one stays as text
     assert f'<img class="emoji" src="/proxy/emoji/{digest_of(blobcat)}" alt=":blobcat:"' in html
     assert ":gone:" in html and digest_of(gone) not in html
+    # And the content warning shows the emoji too, its markup as text
+    assert f'<summary>Bread talk <img class="emoji" src="/proxy/emoji/{digest_of(blobcat)}"' in html
+    assert "&lt;b&gt;</summary>" in html
     # And the poll shows its options with shares, the picture is a described link only
     assert '<span class="poll-title">Rye</span> <span class="poll-count">75% (3)</span>' in html
     assert "4 votes" in html

@@ -55,6 +55,8 @@ SETTINGS_DOC: dict[str, str] = {
     "AUTHORIZED_FETCH": "Refuse unsigned GETs of ActivityPub documents.",
     "INSTANCE_NAME": "Name shown on the front page and in NodeInfo.",
     "INSTANCE_DESCRIPTION": "Short description for the front page and NodeInfo.",
+    "SOFTWARE_REPOSITORY": "URL where the source this instance runs is published (NodeInfo).",
+    "SOFTWARE_HOMEPAGE": "URL of the software's home page (NodeInfo).",
     "TIMEZONE": "IANA time zone of a business that names none (hours, post times).",
     "MAX_BODY_BYTES": "Largest request body accepted on inboxes and the admin API.",
     "SIGNATURE_MAX_SKEW": "Seconds a signed Date may differ from our clock.",
@@ -179,6 +181,9 @@ class Settings:
     authorized_fetch: bool = False
     instance_name: str = "fedi-town"
     instance_description: str = "Local businesses on the fediverse."
+    #: NodeInfo 2.1's software links, when the installed package publishes none
+    software_repository: str = ""
+    software_homepage: str = ""
     #: the zone of a business that names none (IANA name)
     timezone: str = "UTC"
     max_body_bytes: int = 1_048_576
@@ -261,6 +266,10 @@ class Settings:
             kwargs["instance_name"] = v
         if (v := get("INSTANCE_DESCRIPTION")) is not None:
             kwargs["instance_description"] = v
+        if v := get("SOFTWARE_REPOSITORY"):
+            kwargs["software_repository"] = _http_url("SOFTWARE_REPOSITORY", v)
+        if v := get("SOFTWARE_HOMEPAGE"):
+            kwargs["software_homepage"] = _http_url("SOFTWARE_HOMEPAGE", v)
         if (v := get("TIMEZONE")) is not None:
             kwargs["timezone"] = _zone(v)
         if (v := get("MAX_BODY_BYTES")) is not None:

@@ -15,6 +15,7 @@ Paths (admin or the business's owner; described in schemas/admin-api.openapi.yam
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 
@@ -28,12 +29,13 @@ from fedi_town.errors import FediTownError, NotFound, Unprocessable
 from fedi_town.inbound.follow_answers import enqueue_accept, enqueue_reject, follow_object
 from fedi_town.outbound import following as following_commands
 from fedi_town.protocol.ids import path_id
+from fedi_town.read import note_view
 from fedi_town.remote import actors as remote_actors
 from fedi_town.schemas import validate
 from fedi_town.services import Services
 from fedi_town.store import actors as store_actors
-from fedi_town.store import emojis, moderation, notifications, social
 from fedi_town.store import following as following_store
+from fedi_town.store import moderation, notifications, social
 from fedi_town.store.businesses import Business
 from fedi_town.store.effects import FollowersChanged
 from fedi_town.web import json_response, read_json
@@ -59,13 +61,10 @@ async def list_notifications(request: Request) -> Response:
     rows = await notifications.page(
         services.store, business.id, limit=limit, max_id=max_id, types=views.type_filter(request)
     )
-    icons = views.emoji_paths(rows)
-    cached = await emojis.known(services.store, set(icons.values()))
-    kept = {
-        url: f"/proxy/emoji/{digest}"
-        for url, digest in icons.items()
-        if digest in cached and cached[digest].state == "ok"
-    }
+    reactions = [{"url": r["reaction_url"]} for r in rows if r["reaction_url"]]
+    kept = await note_view.kept_emoji(
+        services.store, [json.loads(r["note_emojis"] or "[]") for r in rows] + [reactions]
+    )
     now = services.now_ms()
     items = [views.notification(r, kept, now) for r in rows]
     return json_response({"items": items, "next_max_id": views.next_max_id(items, limit)})

@@ -22,10 +22,12 @@ from fedi_town.api.auth import require_business
 from fedi_town.errors import BadRequest, NotFound
 from fedi_town.protocol.ids import path_id
 from fedi_town.protocol.vocabulary import iso8601
+from fedi_town.read import note_view
 from fedi_town.services import Services
 from fedi_town.store import post_activity
 from fedi_town.store import posts as post_store
 from fedi_town.store.posts import Post
+from fedi_town.text.emoji import emojify
 from fedi_town.web import json_response
 
 
@@ -39,17 +41,26 @@ async def _post(request: Request) -> tuple[Services, Post]:
     return services, post
 
 
-def reply_json(reply: post_activity.PostReply) -> dict[str, Any]:
+def reply_json(
+    reply: post_activity.PostReply, kept: dict[str, str] | None = None, now_ms: int = 0
+) -> dict[str, Any]:
+    """A reply as the owner sees it; ``kept`` maps the icon URL of each cached custom emoji
+    to its ``/proxy/emoji/...`` path (read/note_view.py), ``now_ms`` closes polls."""
+    emojis = note_view.shortcodes(reply.emojis, kept or {})
     return {
         "id": str(reply.id),
         "uri": reply.uri,
         "url": reply.url or reply.uri,
-        "content_html": reply.content_html,
+        "content_html": emojify(reply.content_html, emojis),
         "spoiler_text": reply.summary or "",
+        "spoiler_html": note_view.summary_html(reply.summary, emojis) or "",
         "visibility": reply.visibility,
         "published_at": iso8601(reply.published_at),
         "edited_at": iso8601(reply.edited_at),
         "account": views.account(reply.actor),
+        "emojis": [{"shortcode": code, "url": path} for code, path in emojis.items()],
+        "poll": note_view.poll_json(reply.poll, now_ms) if reply.poll else None,
+        "attachments": reply.attachments,
     }
 
 
@@ -66,7 +77,8 @@ async def replies(request: Request) -> Response:
     services, post = await _post(request)
     limit, max_id = views.page_params(request)
     found = await post_activity.replies(services.store, post.uri, limit=limit, max_id=max_id)
-    items = [reply_json(r) for r in found]
+    kept = await note_view.kept_emoji(services.store, [r.emojis for r in found])
+    items = [reply_json(r, kept, services.now_ms()) for r in found]
     return json_response({"items": items, "next_max_id": views.next_max_id(items, limit)})
 
 

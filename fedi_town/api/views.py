@@ -10,11 +10,10 @@ from starlette.requests import Request
 
 from fedi_town.errors import BadRequest
 from fedi_town.protocol.ids import query_id, query_limit
-from fedi_town.protocol.note_parts import Poll
 from fedi_town.protocol.vocabulary import iso8601
+from fedi_town.read import note_view
 from fedi_town.store.actors import RemoteActor, actor_from_row
 from fedi_town.store.db import Row
-from fedi_town.store.emojis import digest_of
 from fedi_town.store.following import Following
 from fedi_town.store.given import ANNOUNCE, LIKE
 from fedi_town.store.moderation import Block, Report
@@ -59,54 +58,20 @@ def account(actor: RemoteActor) -> dict[str, Any]:
     }
 
 
-def poll(data: dict[str, Any], now_ms: int) -> dict[str, Any]:
-    """A received poll as the owner sees it: each option's votes and share (whole percent of
-    the votes, or of the voters when several choices are allowed and their number is known,
-    as Mastodon counts), when it closes (or closed: ``expires_at``), and whether it has."""
-    stored = Poll.from_json(data)
-    votes = sum(o.votes for o in stored.options)
-    total = stored.voters if stored.multiple and stored.voters else votes
-    ends = stored.ends_at
-    closed = stored.closed or (ends is not None and ends <= now_ms)
-    return {
-        "options": [
-            {
-                "title": o.title,
-                "votes_count": o.votes,
-                "percent": round(100 * o.votes / total) if total else 0,
-            }
-            for o in stored.options
-        ],
-        "multiple": stored.multiple,
-        "votes_count": votes,
-        "voters_count": stored.voters,
-        "expires_at": iso8601(ends) if ends else None,
-        "closed": closed,
-    }
-
-
-def emoji_paths(rows: list[Row]) -> dict[str, str]:
-    """icon URL -> digest of every custom emoji the notes of ``rows`` name (for ``known``)."""
-    found: dict[str, str] = {}
-    for row in rows:
-        for emoji in json.loads(row["note_emojis"] or "[]"):
-            found[emoji["url"]] = digest_of(emoji["url"])
-    return found
+#: A received poll as the owner sees it (read/note_view.py).
+poll = note_view.poll_json
 
 
 def _note(row: Row, kept: dict[str, str], now_ms: int) -> dict[str, Any]:
     """The reply or mention; ``kept`` maps an icon URL to the path of its cached image."""
-    emojis = {
-        e["shortcode"]: kept[e["url"]]
-        for e in json.loads(row["note_emojis"] or "[]")
-        if e["url"] in kept
-    }
+    emojis = note_view.shortcodes(json.loads(row["note_emojis"] or "[]"), kept)
     stored_poll = json.loads(row["note_poll"]) if row["note_poll"] else None
     return {
         "uri": row["note_uri"],
         "content": emojify(row["note_content"], emojis),
         "url": row["note_url"],
         "summary": row["note_summary"] or None,
+        "summary_html": note_view.summary_html(row["note_summary"], emojis),
         "visibility": row["note_visibility"],
         "published_at": iso8601(row["note_published_at"]),
         "poll": poll(stored_poll, now_ms) if stored_poll else None,
@@ -137,6 +102,9 @@ def notification(row: Row, kept: dict[str, str] | None = None, now_ms: int = 0) 
         else None,
         "note": _note(row, kept or {}, now_ms) if row["note_uri"] is not None else None,
         "report": report,
+        "reaction": {"content": row["reaction"], "url": (kept or {}).get(row["reaction_url"])}
+        if row["reaction"]
+        else None,
     }
 
 

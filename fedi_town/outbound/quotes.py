@@ -9,6 +9,10 @@ URL}``, as Mastodon's ``RevokeQuoteService`` does, to the quoting actor and to e
 our post reached (their servers may show the quote). Call inside the transaction that makes
 the change, so the revocation goes out if and only if the change sticks.
 
+Deciding: under the ``ask`` policy a QuoteRequest waits (``store.quotes``) until the owner
+approves it (``Accept`` + stamp, as an automatic grant) or denies it (``Reject``):
+``decide_request``.
+
 Quoting: ``quote_target`` fetches the post to quote (guarded client) and checks that its
 ``canQuote`` lets the business quote it; the post is then written with the quote pending
 and ``request_quote`` queues ``QuoteRequest{object: their post, instrument: ours}`` to its
@@ -21,16 +25,18 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from fedi_town.errors import FediTownError, Unprocessable
+from fedi_town.errors import FediTownError, NotFound, Unprocessable
 from fedi_town.protocol import quotes
 from fedi_town.protocol.reading import ids_of, same_host
 from fedi_town.remote import actors as remote_actors
 from fedi_town.services import Services
+from fedi_town.store import actors as store_actors
 from fedi_town.store import deliveries as delivery_store
-from fedi_town.store import following, moderation, outbox, social
+from fedi_town.store import following, moderation, notifications, outbox, social
 from fedi_town.store import posts as post_store
 from fedi_town.store import quotes as quote_store
 from fedi_town.store.businesses import Business
+from fedi_town.store.db import new_id
 from fedi_town.store.effects import BusinessChanged
 from fedi_town.store.quotes import Stamp
 
@@ -80,7 +86,8 @@ async def revoke_disallowed(services: Services, business: Business, post_id: int
         policy = quotes.effective_policy(post.quote_policy, business.quote_policy, post.visibility)
         follow = await social.follow_of(store, business.id, stamp.actor_id)
         is_follower = follow is not None and follow.state == "accepted"
-        if not quotes.allows(policy, is_follower=is_follower):
+        # under "ask" every granted quote was approved (or allowed before): it stays
+        if policy != quotes.ASK and not quotes.allows(policy, is_follower=is_follower):
             disallowed.append(stamp)
     return await revoke(services, business, disallowed)
 
@@ -150,3 +157,69 @@ async def request_quote(
         inboxes=[target.inbox] if target.inbox else [],
         now=services.now_ms(),
     )
+
+
+# -- the owner decides a request waiting under the "ask" policy -------------------------------
+
+
+async def decide_request(
+    services: Services, business: Business, request_id: int, *, approve: bool
+) -> str:
+    """Approve (``Accept`` + a stamp, and a "quote" notification) or deny (``Reject``) a
+    waiting QuoteRequest, in one transaction; return ``approved`` or ``denied``. Approving
+    a request the business can no longer grant (its post deleted or no longer public, the
+    requester blocked since) denies it. None waiting by that id: ``NotFound``."""
+    store, urls = services.store, services.urls
+    now = services.now_ms()
+    async with store.transaction():
+        pending = await quote_store.pending_by_id(store, business.id, request_id)
+        if pending is None:
+            raise NotFound("no such quote request")
+        actor = await store_actors.by_id(store, pending.actor_id)
+        post = await post_store.by_id(store, business.id, pending.post_id)
+        if approve and (
+            post is None
+            or post.deleted_at is not None
+            or post.visibility not in quotes.QUOTABLE_VISIBILITIES
+            or actor is None
+            or await moderation.blocking(store, actor.uri, business.id) is not None
+        ):
+            approve = False
+        us = urls.actor(business.username)
+        answer_id = urls.activity(business.username, new_id(now))
+        to = actor.uri if actor is not None else str(pending.request.get("actor") or "")
+        if approve and post is not None and actor is not None:
+            stamp, _ = await quote_store.grant(
+                store,
+                business_id=business.id,
+                post_id=post.id,
+                actor_id=actor.id,
+                quote_uri=pending.quote_uri,
+                request_uri=pending.request_uri,
+                now=now,
+            )
+            stamp_url = urls.quote_stamp(business.username, post.id, stamp.id)
+            body = quotes.accept_quote(
+                id=answer_id, actor=us, request=pending.request, to=to, stamp=stamp_url
+            )
+            await notifications.notify(
+                store,
+                business_id=business.id,
+                type="quote",
+                dedupe_key=f"quote:{stamp.id}",
+                actor_id=actor.id,
+                post_id=post.id,
+                remote_note_id=pending.note_id,
+                now=now,
+            )
+            store.after_commit(BusinessChanged(business.username))
+        else:
+            body = quotes.reject_quote(id=answer_id, actor=us, request=pending.request, to=to)
+        inbox = (actor.inbox or actor.shared_inbox) if actor is not None else None
+        await outbox.enqueue(
+            store, business_id=business.id, body=body, inboxes=[inbox] if inbox else [], now=now
+        )
+        await quote_store.drop_pending(store, pending.id)
+    state = "approved" if approve else "denied"
+    log.info("business %s %s quote request %d", business.username, state, request_id)
+    return state

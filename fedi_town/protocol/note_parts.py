@@ -139,3 +139,41 @@ def read_emojis(note: Activity) -> list[EmojiTag]:
         if isinstance(url, str) and is_plain_id(url):
             found.setdefault(match.group(1), EmojiTag(match.group(1), url))
     return list(found.values())
+
+
+#: Longest reaction text kept (a unicode emoji with its modifiers, or ``:shortcode:``).
+MAX_REACTION = 64
+#: Misskey writes a reaction with its own emoji as ``:code@.:`` (another server's: ``@host``).
+_REACTION_CODE = re.compile(r":([A-Za-z0-9_]{1,64})(?:@[A-Za-z0-9.:-]*)?:\Z")
+
+
+@dataclass(frozen=True)
+class Reaction:
+    """An emoji reaction: ``content`` is a unicode emoji or ``:shortcode:``; ``emoji`` the
+    custom emoji's tag when the activity carries its icon (else it shows as text)."""
+
+    content: str
+    emoji: EmojiTag | None = None
+
+
+def read_reaction(activity: Activity) -> Reaction | None:
+    """The emoji of an ``EmojiReact`` (Pleroma/Akkoma) or a ``Like`` with ``content``
+    (Misskey's reactions, ``_misskey_reaction`` too); None for a plain like or when the
+    content is not a short emoji (no markup, no spaces, at most ``MAX_REACTION``)."""
+    raw = activity.get("content")
+    if not isinstance(raw, str) or not raw.strip():
+        raw = activity.get("_misskey_reaction")
+    if not isinstance(raw, str):
+        return None
+    text = raw.strip()
+    if not text or len(text) > MAX_REACTION or any(c in text for c in "<>&\"' \t\r\n"):
+        return None
+    if any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in text):
+        return None
+    match = _REACTION_CODE.match(text)
+    if match is None:
+        # a unicode emoji: no letters or digits of any script
+        return None if any(c.isalnum() for c in text) else Reaction(text)
+    code = match.group(1)
+    emoji = next((e for e in read_emojis(activity) if e.shortcode == code), None)
+    return Reaction(f":{code}:", emoji)

@@ -7,12 +7,17 @@ and serve a ``QuoteAuthorization`` (the stamp) there, or ``Reject``. Revoking a 
 deletes the stamp and sends ``Delete{object: stamp URL}`` (Mastodon's
 ``DeleteQuoteAuthorizationSerializer``).
 
-    policy      anyone     followers          nobody
-    canQuote    [Public]   [our followers]    [us]     (automaticApproval; the author may
-                                                        always quote itself)
+    policy      anyone     followers          ask                     nobody
+    automatic   [Public]   [our followers]    [us]                    [us]
+    manual      -          -                  [Public]                -
+
+(``automaticApproval``/``manualApproval``; the author may always quote itself.) With
+``ask``, a request is kept pending until the owner approves it (``Accept`` + stamp) or
+denies it (``Reject``): Mastodon 4.5 reads ``manualApproval`` [Public] as "may quote,
+pending approval" (``quote_policy_for_account`` answers ``:manual``).
 
 Followers-only and direct posts are never quotable, whatever the policy (Mastodon
-downgrades their policy the same way). Manual approval is not offered.
+downgrades their policy the same way).
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ from fedi_town.protocol.vocabulary import AS_CONTEXT, AS_PUBLIC
 
 Document = dict[str, Any]  # the same alias as protocol.documents, which imports this module
 
-POLICIES = ("anyone", "followers", "nobody")
+POLICIES = ("anyone", "followers", "ask", "nobody")
+#: The policy whose requests wait for the owner (manual approval).
+ASK = "ask"
 #: Visibilities whose posts may be quoted at all.
 QUOTABLE_VISIBILITIES = frozenset({"public", "unlisted"})
 
@@ -63,9 +70,13 @@ def allows(policy: str, *, is_follower: bool) -> bool:
 
 def interaction_policy(policy: str, *, actor: str, followers: str) -> Document:
     """A Note's ``interactionPolicy`` for an effective ``policy``, as Mastodon 4.5 writes it
-    (automatic approval only, never empty: the author itself when nobody else)."""
+    (``automaticApproval`` never empty: the author itself when nobody else); ``ask`` adds
+    ``manualApproval`` [Public]: anyone may ask, the owner decides."""
     approved = {"anyone": AS_PUBLIC, "followers": followers}.get(policy, actor)
-    return {"canQuote": {"automaticApproval": [approved]}}
+    can_quote: Document = {"automaticApproval": [approved]}
+    if policy == ASK:
+        can_quote["manualApproval"] = [AS_PUBLIC]
+    return {"canQuote": can_quote}
 
 
 def quote_authorization(*, id: str, actor: str, quote: str, target: str) -> Document:

@@ -70,6 +70,12 @@ def installed_software_links() -> dict[str, str]:
     return software_links(lines)
 
 
+def configured_links(settings: Settings) -> dict[str, str]:
+    """The software links the operator set (where their running source is published)."""
+    found = {"repository": settings.software_repository, "homepage": settings.software_homepage}
+    return {k: v for k, v in found.items() if v}
+
+
 def nodeinfo_document(
     version: str,
     settings: Settings,
@@ -80,12 +86,15 @@ def nodeinfo_document(
     """A NodeInfo document of ``version``.
 
     2.1 names the software's ``repository`` and ``homepage`` (``links``: by default the
-    installed package's ``[project.urls]``, see ``software_links``); 2.0 has no such keys.
-    A project without published URLs gets neither: a made-up URL sends readers nowhere.
+    installed package's ``[project.urls]``, see ``software_links``, and for a key it lacks
+    the operator's ``FEDI_TOWN_SOFTWARE_REPOSITORY``/``_HOMEPAGE``); 2.0 has no such keys.
+    Neither published nor set, the key is left out: a made-up URL sends readers nowhere.
     """
     software: dict[str, Any] = {"name": SOFTWARE_NAME, "version": __version__}
     if version != "2.0":
-        software |= installed_software_links() if links is None else links
+        software |= configured_links(settings) | (
+            installed_software_links() if links is None else links
+        )
     return {
         "version": version,
         "software": software,

@@ -9,7 +9,7 @@ Pages carry ``<link rel="alternate" type="application/activity+json">`` (and the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from markupsafe import Markup
@@ -40,7 +40,7 @@ from fedi_town.protocol import documents
 from fedi_town.protocol import events as event_text
 from fedi_town.protocol.documents import NoteInput
 from fedi_town.protocol.ids import path_id
-from fedi_town.read import high_street
+from fedi_town.read import high_street, note_view
 from fedi_town.read.lookup import find_business, live_business
 from fedi_town.read.negotiate import browser_errors
 from fedi_town.read.templates import render
@@ -54,8 +54,9 @@ from fedi_town.store.document_inputs import actor_input, note_inputs
 from fedi_town.store.posts import Post
 from fedi_town.store.reads import PUBLIC_VISIBILITIES
 from fedi_town.text.compose import is_hashtag, normal_tag
+from fedi_town.text.emoji import sanitize_with_emoji
 from fedi_town.text.render import markdown_to_html
-from fedi_town.text.sanitize import html_to_text, sanitize_html
+from fedi_town.text.sanitize import html_to_text
 
 RECENT_POSTS = 20
 PINNED_ON_PROFILE = 5
@@ -94,10 +95,13 @@ class ReplyCard:
     author_name: str
     author_handle: str
     author_url: str
-    summary: str | None
+    summary: Markup | None
     content: Markup
     url: str
     published_ms: int
+    #: read/note_view.py's shapes, as the owner's pages show them
+    poll: dict[str, Any] | None = None
+    attachments: tuple[dict[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -366,15 +370,33 @@ async def post(request: Request) -> Response:
         raise Gone("this post was deleted")
     (card,) = await _cards(services, business, [found], set())
     rows = await reads.replies_for_display(services.store, found.uri, business.id)
+    kept = await note_view.kept_emoji(services.store, [r.emojis for r in rows])
+    zone = business_zone(business, services.settings.timezone)
+    now = services.now_ms()
+
+    def when(iso: str) -> str:
+        moment = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(zone)
+        return f"{moment:%a} {moment.day} {moment:%b %Y, %H:%M}"
+
     replies = [
         ReplyCard(
             author_name=r.actor_display_name or r.actor_username or r.actor_uri,
             author_handle=f"@{r.actor_username}@{r.actor_domain}" if r.actor_username else "",
             author_url=web_url(r.actor_url, web_url(r.actor_uri, "#")),
-            summary=r.summary,
-            content=Markup(sanitize_html(r.content_html)),  # noqa: S704 (sanitised just now)
+            summary=Markup(  # noqa: S704 (escaped, then sanitised; the only images: our emoji)
+                sanitize_with_emoji(
+                    note_view.summary_html(r.summary, note_view.shortcodes(r.emojis, kept)) or ""
+                )
+            )
+            if r.summary
+            else None,
+            content=Markup(  # noqa: S704 (sanitised just now; the only images: our emoji)
+                sanitize_with_emoji(note_view.with_emoji(r.content_html, r.emojis, kept))
+            ),
             url=web_url(r.url, web_url(r.uri, "#")),
             published_ms=r.published_at,
+            poll=note_view.poll_display(note_view.poll_json(r.poll, now), when) if r.poll else None,
+            attachments=tuple(note_view.attachments_display(r.attachments)),
         )
         for r in rows
     ]

@@ -841,6 +841,35 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "CREATE INDEX push_deliveries_due ON push_deliveries (state, next_attempt_at)",
         ],
     ),
+    (
+        23,
+        "quote requests waiting for the owner (FEP-044f manual approval); emoji reactions",
+        [
+            # A QuoteRequest for a post whose policy is "ask" (``store.quotes``): kept until
+            # the owner approves it (a stamp is granted, the row goes) or denies it.
+            # request: the QuoteRequest as received (JSON, no @context), echoed in the
+            # answer; note_id: the quoting post as stored, to show it.
+            """CREATE TABLE quote_requests (
+                id BIGINT PRIMARY KEY,
+                business_id BIGINT NOT NULL,
+                post_id BIGINT NOT NULL,
+                actor_id BIGINT NOT NULL,
+                quote_uri TEXT NOT NULL,
+                request_uri TEXT NOT NULL,
+                request TEXT NOT NULL,
+                note_id BIGINT,
+                created_at BIGINT NOT NULL,
+                UNIQUE (post_id, quote_uri)
+            )""",
+            "CREATE INDEX quote_requests_business ON quote_requests (business_id, id)",
+            "CREATE INDEX quote_requests_actor ON quote_requests (actor_id)",
+            # An emoji reaction (EmojiReact, or a Like with content: Misskey, Pleroma): the
+            # emoji (unicode or :shortcode:) and a custom one's icon URL (fetched into the
+            # emoji cache, remote_emojis). NULL for a plain like.
+            "ALTER TABLE interactions ADD COLUMN reaction TEXT",
+            "ALTER TABLE interactions ADD COLUMN reaction_url TEXT",
+        ],
+    ),
 ]
 
 #: The version a migrated database is at (what ``/readyz`` expects).

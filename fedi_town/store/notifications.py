@@ -19,7 +19,17 @@ from fedi_town.store import push, stream_events
 from fedi_town.store.actors import JOIN_COLUMNS
 from fedi_town.store.db import Row, Store, new_id
 
-TYPES = ("follow", "follow_request", "reply", "mention", "like", "boost", "report", "quote")
+TYPES = (
+    "follow",
+    "follow_request",
+    "reply",
+    "mention",
+    "like",
+    "boost",
+    "report",
+    "quote",
+    "quote_request",
+)
 
 
 async def notify(
@@ -101,12 +111,14 @@ async def page(
         "r.published_at AS note_published_at, r.poll AS note_poll, r.emojis AS note_emojis, "
         "r.attachments AS note_attachments, rep.content AS report_content, "
         "rep.object_uris AS report_objects, rep.actor_uri AS report_actor, "
-        "rep.created_at AS report_created_at "
+        "rep.created_at AS report_created_at, i.reaction, i.reaction_url "
         "FROM notifications n "
         "LEFT JOIN remote_actors a ON a.id = n.actor_id "
         "LEFT JOIN posts p ON p.id = n.post_id "
         "LEFT JOIN remote_notes r ON r.id = n.remote_note_id "
         "LEFT JOIN reports rep ON rep.id = n.report_id "
+        "LEFT JOIN interactions i ON n.type = 'like' AND i.kind = 'like' "
+        "AND i.actor_id = n.actor_id AND i.post_id = n.post_id "
         "WHERE n.business_id = :b"
     )
     if not dismissed:

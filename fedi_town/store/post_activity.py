@@ -9,8 +9,9 @@ exclusive. Actor columns come prefixed ``a_`` (``actors.actor_from_row(row, "a_"
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fedi_town.store.actors import JOIN_COLUMNS, RemoteActor, actor_from_row
@@ -33,6 +34,10 @@ class PostReply:
     published_at: int
     edited_at: int | None
     actor: RemoteActor
+    #: as stored (JSON): the poll or None, the custom emoji and the attachments
+    poll: dict[str, Any] | None = None
+    emojis: list[dict[str, Any]] = field(default_factory=list)
+    attachments: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,9 @@ def _reply(row: Mapping[str, Any]) -> PostReply:
         published_at=int(row["published_at"]),
         edited_at=row["edited_at"],
         actor=actor_from_row(row, "a_"),
+        poll=json.loads(row["poll"]) if row["poll"] else None,
+        emojis=json.loads(row["emojis"] or "[]"),
+        attachments=json.loads(row["attachments"] or "[]"),
     )
 
 
@@ -74,7 +82,8 @@ async def replies(
     """Every stored reply to the post ``post_uri``, newest first."""
     sql, values = _page(
         "SELECT x.id, x.uri, x.url, x.content_html, x.summary, x.visibility, "  # noqa: S608
-        f"x.published_at, x.edited_at, {JOIN_COLUMNS} "
+        f"x.published_at, x.edited_at, x.poll, x.emojis, x.attachments, "
+        f"{JOIN_COLUMNS} "
         "FROM remote_notes x JOIN remote_actors a ON a.id = x.actor_id "
         "WHERE x.in_reply_to_uri = :uri",
         {"uri": post_uri},

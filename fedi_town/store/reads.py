@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fedi_town.store.db import Store
@@ -36,6 +36,10 @@ class Reply:
     actor_username: str | None
     actor_domain: str
     actor_display_name: str | None
+    #: as stored (JSON): the poll or None, the custom emoji and the attachments
+    poll: dict[str, Any] | None = None
+    emojis: list[dict[str, Any]] = field(default_factory=list)
+    attachments: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _json_list(raw: Any) -> list[Any]:
@@ -313,7 +317,8 @@ async def reply_uris(
 
 
 _REPLY_COLUMNS = (
-    "n.uri, n.url, n.content_html, n.summary, n.published_at, a.uri AS actor_uri, "
+    "n.uri, n.url, n.content_html, n.summary, n.published_at, n.poll, n.emojis, "
+    "n.attachments, a.uri AS actor_uri, "
     "a.url AS actor_url, a.username, a.domain, a.display_name"
 )
 
@@ -341,6 +346,9 @@ def _reply(row: Mapping[str, Any]) -> Reply:
         actor_username=row["username"],
         actor_domain=row["domain"],
         actor_display_name=row["display_name"],
+        poll=json.loads(row["poll"]) if row["poll"] else None,
+        emojis=json.loads(row["emojis"] or "[]"),
+        attachments=json.loads(row["attachments"] or "[]"),
     )
 
 

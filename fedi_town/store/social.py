@@ -228,13 +228,23 @@ def _interaction(row: Mapping[str, Any]) -> Interaction:
 
 
 async def add_interaction(
-    store: Store, *, kind: str, activity_uri: str, actor_id: int, post_id: int, now: int
+    store: Store,
+    *,
+    kind: str,
+    activity_uri: str,
+    actor_id: int,
+    post_id: int,
+    now: int,
+    reaction: str | None = None,
+    reaction_url: str | None = None,
 ) -> bool:
-    """Record a like or boost; False when it was already there (same activity, or the same
-    person already did this to this post)."""
+    """Record a like or boost (a like may be an emoji reaction: its emoji, and a custom
+    one's icon URL); False when it was already there (same activity, or the same person
+    already did this to this post)."""
     row = await store.fetch_one(
-        "INSERT INTO interactions (id, kind, activity_uri, actor_id, post_id, created_at) "
-        "VALUES (:id, :kind, :uri, :a, :p, :now) ON CONFLICT DO NOTHING RETURNING id",
+        "INSERT INTO interactions (id, kind, activity_uri, actor_id, post_id, created_at, "
+        "reaction, reaction_url) VALUES (:id, :kind, :uri, :a, :p, :now, :r, :ru) "
+        "ON CONFLICT DO NOTHING RETURNING id",
         {
             "id": new_id(now),
             "kind": kind,
@@ -242,6 +252,8 @@ async def add_interaction(
             "a": actor_id,
             "p": post_id,
             "now": now,
+            "r": reaction,
+            "ru": reaction_url,
         },
     )
     return row is not None

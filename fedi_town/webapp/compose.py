@@ -55,6 +55,7 @@ QUOTE_CHOICES = (
     ("", "As the business's setting", "What you chose for all your posts on the business page."),
     ("anyone", "Anyone", "Anyone on Mastodon can quote it in their own post."),
     ("followers", "Only your followers", "Only people who follow the business can quote it."),
+    ("ask", "Ask me", "Anyone can ask; the quote shows once you approve it on the Quotes page."),
     ("nobody", "Nobody", "Nobody can quote it. Posts only followers can see never can."),
 )
 QUOTE_VALUES = frozenset(value for value, _, _ in QUOTE_CHOICES)

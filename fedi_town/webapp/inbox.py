@@ -35,8 +35,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from fedi_town.business import hours
+from fedi_town.read import note_view
+from fedi_town.read.note_view import web_link
 from fedi_town.store.businesses import Business
-from fedi_town.text.emoji import sanitize_with_emoji
+from fedi_town.text.emoji import EMOJI_PATH, emoji_img, sanitize_with_emoji
 from fedi_town.webapp.client import Api, api_for
 from fedi_town.webapp.guard import Visitor, business_of, services_of, signed_in
 from fedi_town.webapp.render import page, read_form, see_other
@@ -54,7 +56,7 @@ class Tab:
 TABS = {
     "replies": Tab(
         "Replies, mentions and quotes",
-        ("reply", "mention", "quote"),
+        ("reply", "mention", "quote", "quote_request"),
         "No replies, mentions or quotes yet. When someone answers a post, writes to you or "
         "quotes you, it shows here.",
     ),
@@ -71,6 +73,7 @@ DID = {
     "boost": "boosted your post",
     "report": "reported something",
     "quote": "quoted your post",
+    "quote_request": "asks to quote your post",
 }
 #: Notes their author did not make public: answered only to them unless the owner chooses.
 PRIVATE = frozenset({"private", "direct", "limited"})
@@ -111,13 +114,6 @@ def person(account: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
-def web_link(url: Any) -> str | None:
-    """``url`` if it is a web address (http or https), else None: never a ``javascript:``."""
-    if isinstance(url, str) and url.lower().startswith(("https://", "http://")):
-        return url
-    return None
-
-
 def safe_html(content: str | None) -> Markup:
     """Remote HTML to show: sanitised when stored, and again here (as read/pages.py does),
     keeping only the custom emoji images the API wrote (served from this site)."""
@@ -126,44 +122,22 @@ def safe_html(content: str | None) -> Markup:
 
 def poll_view(request: Request, business: Business, poll: Any) -> dict[str, Any] | None:
     """A received poll for the page: options with votes and bars, and when it closes."""
-    if not isinstance(poll, dict):
+    return note_view.poll_display(poll, lambda iso: when(request, business, iso))
+
+
+#: Received attachments as links to where they are, described (read/note_view.py).
+attachments_view = note_view.attachments_display
+
+
+def reaction_view(reaction: Any) -> Markup | None:
+    """An emoji reaction as shown: the cached picture (served from this site) with its
+    ``:code:`` as text alternative, else the emoji or ``:code:`` as text."""
+    if not isinstance(reaction, dict) or not isinstance(reaction.get("content"), str):
         return None
-    options = [
-        {
-            "title": str(o.get("title", "")),
-            "votes": int(o.get("votes_count") or 0),
-            "percent": max(0, min(100, int(o.get("percent") or 0))),
-        }
-        for o in poll.get("options", [])
-        if isinstance(o, dict)
-    ]
-    closed = bool(poll.get("closed"))
-    moment = poll.get("expires_at")
-    voters = poll.get("voters_count")
-    votes = int(poll.get("votes_count") or 0)
-    people = voters if isinstance(voters, int) else votes
-    return {
-        "options": options,
-        "multiple": bool(poll.get("multiple")),
-        "closed": closed,
-        "when": when(request, business, moment) if moment else "",
-        "at": moment or "",
-        "count": f"{people} {'person' if people == 1 else 'people'}"
-        if isinstance(voters, int)
-        else f"{votes} vote{'' if votes == 1 else 's'}",
-    }
-
-
-def attachments_view(attachments: Any) -> list[dict[str, str]]:
-    """Received attachments as links to where they are (not copied here), described."""
-    shown = []
-    for item in attachments if isinstance(attachments, list) else []:
-        link = web_link(item.get("url")) if isinstance(item, dict) else None
-        if link:
-            kind = str(item.get("media_type") or "").split("/")[0]
-            label = {"image": "Picture", "video": "Video", "audio": "Sound"}.get(kind, "File")
-            shown.append({"url": link, "label": label, "description": item.get("description")})
-    return shown
+    content, src = reaction["content"], reaction.get("url")
+    if isinstance(src, str) and EMOJI_PATH.match(src) and content.startswith(":"):
+        return Markup(emoji_img(content.strip(":"), src))  # noqa: S704 (our own markup)
+    return Markup.escape(content)
 
 
 def _item(request: Request, business: Business, raw: dict[str, Any]) -> dict[str, Any]:
@@ -178,6 +152,8 @@ def _item(request: Request, business: Business, raw: dict[str, Any]) -> dict[str
         "when": when(request, business, raw.get("created_at")),
         "created_at": raw.get("created_at"),
         "post_path": f"/app/{business.username}/posts/{post['id']}" if post else None,
+        "quotes_path": f"/app/{business.username}/quotes",
+        "reaction": reaction_view(raw.get("reaction")),
         "note": None,
     }
     if note:
@@ -188,7 +164,9 @@ def _item(request: Request, business: Business, raw: dict[str, Any]) -> dict[str
             "compose": f"/app/{business.username}/compose?"
             + urlencode({"in_reply_to": note["uri"]}),
             "content": safe_html(note.get("content")),
-            "summary": note.get("summary"),
+            "summary": safe_html(note["summary_html"])
+            if note.get("summary_html")
+            else note.get("summary"),
             "private": visibility in PRIVATE,
             "answer_visibility": "direct" if visibility in PRIVATE else "public",
             "poll": poll_view(request, business, note.get("poll")),

@@ -22,10 +22,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from fedi_town.read.note_view import web_link
 from fedi_town.store.businesses import Business
 from fedi_town.webapp.client import Api, ApiAnswer, api_for
 from fedi_town.webapp.guard import Visitor, business_of, signed_in
-from fedi_town.webapp.inbox import web_link, when
+from fedi_town.webapp.inbox import when
 from fedi_town.webapp.render import page, read_form, see_other
 
 PAGE_SIZE = 40

@@ -43,6 +43,8 @@ from fedi_town.webapp.compose import (
     zone_of,
 )
 from fedi_town.webapp.guard import Visitor, business_of, services_of, signed_in
+from fedi_town.webapp.inbox import attachments_view, poll_view
+from fedi_town.webapp.inbox import safe_html as remote_html
 from fedi_town.webapp.render import page, read_form, see_other
 
 PAGE_SIZE = 20
@@ -255,8 +257,13 @@ async def _post_context(
             **r,
             "url": web_url(r.get("url")),
             "account": linked(r.get("account")),
-            "content_html": safe_html(r.get("content_html")),
+            "content_html": remote_html(r.get("content_html")),
+            "spoiler_shown": remote_html(r["spoiler_html"])
+            if r.get("spoiler_html")
+            else r.get("spoiler_text"),
             "when": when_text(r.get("published_at"), zone),
+            "poll": poll_view(request, business, r.get("poll")),
+            "attachments": attachments_view(r.get("attachments")),
         }
         for r in ((replies.data or {}).get("items", []) if replies.ok else [])
     ]

@@ -20,10 +20,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from fedi_town.read.note_view import web_link
 from fedi_town.store.businesses import Business
 from fedi_town.webapp.client import api_for
 from fedi_town.webapp.guard import business_of, signed_in
-from fedi_town.webapp.inbox import PRIVATE, person, safe_html, web_link, when
+from fedi_town.webapp.inbox import PRIVATE, person, safe_html, when
 from fedi_town.webapp.render import page
 
 PAGE_SIZE = 20

@@ -7,6 +7,8 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from fedi_town.schemas import openapi_document
+from fedi_town.store import emojis as store_emojis
+from fedi_town.store.emojis import CachedEmoji, digest_of
 from tests.api.helpers import setup_bakery
 from tests.inbound import payloads as p
 from tests.inbound.helpers import add_post, add_remote_actor, handle
@@ -101,3 +103,32 @@ async def test_another_business_or_a_missing_post_is_404(app_client):
     # Then each is 404
     for path in paths:
         assert (await app_client.get(path, headers=cafe_owner)).status_code == 404, path
+
+
+async def test_a_reply_with_a_poll_emoji_and_picture_comes_with_them_and_matches_the_schema(
+    app_client,
+):
+    # Given a reply in Mastodon's Question shape whose emoji icon the cache kept
+    services, business, owner = await setup_bakery(app_client)
+    post_id, post_uri = await add_post(services, business)
+    await add_remote_actor(services.store, ALICE)
+    icon = "https://mastodon.example/emoji/baguette.png"
+    create = p.mastodon_question(
+        ALICE, services.urls.actor("bakery"), handle=HANDLE, emoji_url=icon
+    )
+    create["object"]["inReplyTo"] = post_uri
+    kept = CachedEmoji(digest_of(icon), icon, "ok", "image/png", "emoji/b.png", 16, 16, None)
+    await store_emojis.record(services.store, kept, 1)
+    await handle(services, create)
+    # When the owner reads the replies
+    page = (
+        await app_client.get(f"/api/v1/businesses/bakery/posts/{post_id}/replies", headers=owner)
+    ).json()
+    # Then the reply carries its emoji (as the picture here), its poll and its picture link
+    (reply,) = page["items"]
+    path = f"/proxy/emoji/{digest_of(icon)}"
+    assert reply["emojis"] == [{"shortcode": "baguette", "url": path}]
+    assert f'src="{path}"' in reply["content_html"]
+    assert [o["title"] for o in reply["poll"]["options"]] == ["Sourdough", "Rye", "Brioche"]
+    assert reply["attachments"][0]["description"] == "Three loaves on a board"
+    assert schema_errors("PostReplyPage", page) == []

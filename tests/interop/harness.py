@@ -418,6 +418,12 @@ class FedifyClient:
         result: dict[str, Any] = await self._call("POST", "quotable-note", {"content": content})
         return str(result["note"])
 
+    async def quote_policy(self, url: str) -> dict[str, Any]:
+        """Who may quote the Note at ``url``, as Fedify parses its ``canQuote``:
+        {found, type, automaticApprovals, manualApprovals}."""
+        result: dict[str, Any] = await self._call("POST", "quote-policy", {"url": url})
+        return result
+
     async def stamp(self, url: str) -> dict[str, Any]:
         """Fetch a QuoteAuthorization as Fedify parses it: {found, type, isQuoteAuthorization,
         id, attributedTo, interactingObject, interactionTarget}."""

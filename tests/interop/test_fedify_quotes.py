@@ -126,3 +126,46 @@ async def test_the_business_quotes_a_fedify_post_and_carries_the_stamp_fedify_gr
     note = await live.client.get(post["uri"], headers={"Accept": "application/activity+json"})
     assert note.json()["quote"] == quoted
     assert note.json()["quoteAuthorization"] == stamp
+
+
+async def test_under_ask_fedifys_request_waits_for_the_owner_who_approves_then_denies(
+    live: Any, fedify: FedifyClient
+) -> None:
+    # Given a business that asks to approve each quote
+    owner = await Owner.create(live, "corner_bakery")
+    changed = await owner.change_profile(quote_policy="ask")
+    assert changed["quote_policy"] == "ask"
+    post = await owner.post("Sourdough Saturday")
+    # Then Fedify reads the Note as open to anyone, with manual approval
+    policy = await fedify.quote_policy(post["uri"])
+    assert policy["found"], policy
+    assert policy["manualApprovals"] == ["https://www.w3.org/ns/activitystreams#Public"]
+    assert policy["automaticApprovals"] == [owner.actor]
+
+    # When Fedify quotes it and asks for consent
+    sent = await fedify.quote(post["uri"], "<p>Best in town!</p>")
+    assert sent["ok"], sent
+    # Then nothing is answered yet: the owner is told, and the request waits for her
+    [asked] = await owner.wait_for_notification("quote_request")
+    assert asked["note"]["uri"] == sent["note"]
+    [waiting] = (await owner.call("GET", "/quote_requests"))["items"]
+    assert waiting["quote"]["uri"] == sent["note"]
+    assert [a for a in await fedify.received() if a["type"] in ("Accept", "Reject")] == []
+
+    # When she approves it, then Fedify gets a signed Accept whose stamp it parses
+    decided = await owner.call("POST", f"/quote_requests/{waiting['id']}/approve")
+    assert decided["state"] == "approved"
+    accept = await fedify_received(fedify, "Accept", about_request(sent["request"]))
+    assert accept["verified"], accept
+    stamp = await fedify.stamp(accept["json"]["result"])
+    assert stamp["isQuoteAuthorization"] and stamp["interactingObject"] == sent["note"]
+    await owner.wait_for_notification("quote")
+
+    # When Fedify asks again for another quote and she denies it, then Fedify gets a Reject
+    second = await fedify.quote(post["uri"], "<p>Again</p>")
+    await owner.wait_for_notification("quote_request", count=2)
+    [waiting] = (await owner.call("GET", "/quote_requests"))["items"]
+    decided = await owner.call("POST", f"/quote_requests/{waiting['id']}/deny")
+    assert decided["state"] == "denied"
+    reject = await fedify_received(fedify, "Reject", about_request(second["request"]))
+    assert reject["verified"], reject

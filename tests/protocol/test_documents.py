@@ -254,3 +254,14 @@ def test_a_quoting_note_names_the_quote_three_ways_with_a_fallback_and_its_stamp
     assert note["contentMap"]["en"] == note["content"]
     assert note["@context"][1]["quote"]["@id"] == "https://w3id.org/fep/044f#quote"
     assert "quote" not in documents.note(_note())
+
+
+def test_ask_is_written_as_manual_approval_for_anyone():
+    # Mastodon 4.5's parser: automatic [the author] is "disabled", manual [Public] makes
+    # quote_policy_for_account answer :manual (may quote, pending approval)
+    assert documents.note(_note(quote_policy="ask"))["interactionPolicy"] == {
+        "canQuote": {"automaticApproval": [ACTOR], "manualApproval": [AS_PUBLIC]}
+    }
+    # And a followers-only post is never quotable, ask or not
+    private = documents.note(_note(quote_policy="ask", visibility="followers"))
+    assert private["interactionPolicy"] == {"canQuote": {"automaticApproval": [ACTOR]}}

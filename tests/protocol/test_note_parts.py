@@ -10,8 +10,10 @@ from fedi_town.protocol.note_parts import (
     EmojiTag,
     Poll,
     PollOption,
+    Reaction,
     read_emojis,
     read_poll,
+    read_reaction,
 )
 from fedi_town.protocol.reading import parse_time_ms
 from tests.inbound import payloads as p
@@ -131,3 +133,61 @@ def test_poll_option_round_trip_is_plain_data():
         "closed": False,
         "voters": None,
     }
+
+
+# -- emoji reactions ---------------------------------------------------------------------------
+
+_ICON = "https://misskey.example/files/blobcat.png"
+_TAG = {
+    "id": "https://misskey.example/emojis/blobcat",
+    "type": "Emoji",
+    "name": ":blobcat:",
+    "icon": {"type": "Image", "mediaType": "image/png", "url": _ICON},
+}
+
+
+@pytest.mark.parametrize(
+    ("activity", "expected"),
+    [
+        # Misskey/Sharkey: a Like with content ":code@.:" (its own emoji) and the tag
+        (
+            {
+                "type": "Like",
+                "content": ":blobcat@.:",
+                "_misskey_reaction": ":blobcat@.:",
+                "tag": [_TAG],
+            },
+            Reaction(":blobcat:", EmojiTag("blobcat", _ICON)),
+        ),
+        # Pleroma/Akkoma EmojiReact with a custom emoji
+        (
+            {"type": "EmojiReact", "content": ":blobcat:", "tag": _TAG},
+            Reaction(":blobcat:", EmojiTag("blobcat", _ICON)),
+        ),
+        # a unicode emoji (Akkoma, Misskey), with a skin tone
+        ({"type": "EmojiReact", "content": "👍🏽"}, Reaction("👍🏽")),
+        # only _misskey_reaction (older Misskey)
+        ({"type": "Like", "_misskey_reaction": "🍞"}, Reaction("🍞")),
+        # another server's emoji without a tag: text only
+        ({"type": "Like", "content": ":party@other.example:"}, Reaction(":party:")),
+        # an SVG icon is no picture
+        (
+            {
+                "type": "EmojiReact",
+                "content": ":blobcat:",
+                "tag": [{**_TAG, "icon": {"mediaType": "image/svg+xml", "url": _ICON}}],
+            },
+            Reaction(":blobcat:"),
+        ),
+        # not reactions: a plain like, markup, words, too long, controls
+        ({"type": "Like"}, None),
+        ({"type": "Like", "content": "<img src=x>"}, None),
+        ({"type": "Like", "content": "nice one"}, None),
+        ({"type": "Like", "content": "ok"}, None),
+        ({"type": "Like", "content": "🍞" * 65}, None),
+        ({"type": "Like", "content": "\x00"}, None),
+        ({"type": "Like", "content": 7}, None),
+    ],
+)
+def test_a_reaction_is_read_from_each_servers_shape(activity, expected):
+    assert read_reaction(activity) == expected

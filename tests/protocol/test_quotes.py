@@ -25,6 +25,9 @@ THEIRS = "https://social.example/users/alice/statuses/9"
         ("anyone", "anyone", "followers", "nobody"),
         ("anyone", "anyone", "direct", "nobody"),
         (None, "something-new", "public", "nobody"),
+        (None, "ask", "public", "ask"),
+        ("ask", "anyone", "unlisted", "ask"),
+        ("ask", "anyone", "followers", "nobody"),
     ],
 )
 def test_the_post_setting_overrides_the_business_and_private_posts_are_never_quotable(
@@ -40,6 +43,8 @@ def test_the_post_setting_overrides_the_business_and_private_posts_are_never_quo
         ("followers", True, True),
         ("followers", False, False),
         ("nobody", True, False),
+        # "ask" allows nobody at once: each request waits for the owner
+        ("ask", True, False),
     ],
 )
 def test_who_a_policy_allows(policy, follower, allowed):

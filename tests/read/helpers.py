@@ -192,15 +192,21 @@ async def insert_reply(
     *,
     content_html: str = "<p>Looks delicious!</p>",
     visibility: str = "public",
+    summary: str | None = None,
+    poll: dict[str, Any] | None = None,
+    emojis: list[dict[str, Any]] | None = None,
+    attachments: list[dict[str, Any]] | None = None,
 ) -> str:
-    """A remote Note replying to ``in_reply_to_uri``; return its URI."""
+    """A remote Note replying to ``in_reply_to_uri`` (with the parts as stored: JSON);
+    return its URI."""
     note_id = new_id()
     uri = f"https://mastodon.example/users/alice/statuses/{note_id}"
     at = next_time()
     await services(client).store.execute(
         """INSERT INTO remote_notes (id, uri, actor_id, in_reply_to_uri, content_html, url,
-            visibility, published_at, created_at)
-        VALUES (:id, :uri, :a, :reply, :html, :url, :v, :t, :t)""",
+            visibility, published_at, created_at, summary, poll, emojis, attachments)
+        VALUES (:id, :uri, :a, :reply, :html, :url, :v, :t, :t, :summary, :poll, :emojis,
+            :attachments)""",
         {
             "id": note_id,
             "uri": uri,
@@ -210,6 +216,10 @@ async def insert_reply(
             "url": uri,
             "v": visibility,
             "t": at,
+            "summary": summary,
+            "poll": json.dumps(poll) if poll else None,
+            "emojis": json.dumps(emojis or []),
+            "attachments": json.dumps(attachments or []),
         },
     )
     return uri

@@ -8,6 +8,7 @@ import pytest
 from jsonschema import Draft4Validator
 
 from fedi_town import __version__
+from fedi_town.errors import ConfigError
 from fedi_town.read.nodeinfo import installed_software_links, nodeinfo_document, software_links
 from fedi_town.settings import Settings
 from tests.conftest import admin_headers, create_business
@@ -179,3 +180,40 @@ async def test_metadata_names_the_instance(make_client):
 async def test_unknown_nodeinfo_version_is_404(app_client):
     response = await app_client.get("/nodeinfo/1.0")
     assert response.status_code == 404
+
+
+async def test_operator_set_links_fill_what_the_package_does_not_publish(make_client):
+    # Given an operator who publishes the source they run and names a home page
+    async with make_client(
+        software_repository="https://code.example/town/fedi-town",
+        software_homepage="https://town.example/about",
+    ) as client:
+        # When NodeInfo 2.1 and 2.0 are read
+        v21 = (await client.get("/nodeinfo/2.1")).json()["software"]
+        v20 = (await client.get("/nodeinfo/2.0")).json()["software"]
+    # Then 2.1 names them where the installed package publishes none; 2.0 has no such keys
+    published = installed_software_links()
+    assert v21["repository"] == published.get("repository", "https://code.example/town/fedi-town")
+    assert v21["homepage"] == published.get("homepage", "https://town.example/about")
+    assert "repository" not in v20 and "homepage" not in v20
+
+
+def test_published_links_win_over_settings_and_unset_settings_add_nothing():
+    # Given settings naming a repository and a package that publishes one
+    settings = Settings.from_env({"FEDI_TOWN_SOFTWARE_REPOSITORY": "https://code.example/mine"})
+    published = {"repository": "https://code.example/upstream"}
+    # Then the package's wins, and the unset homepage stays out
+    assert nodeinfo_document("2.1", settings, 1, 1, published)["software"] == {
+        "name": "fedi-town",
+        "version": __version__,
+        "repository": "https://code.example/upstream",
+    }
+    assert nodeinfo_document("2.1", settings, 1, 1, {})["software"]["repository"] == (
+        "https://code.example/mine"
+    )
+    assert "homepage" not in nodeinfo_document("2.1", settings, 1, 1, {})["software"]
+
+
+def test_software_link_settings_must_be_http_urls():
+    with pytest.raises(ConfigError):
+        Settings.from_env({"FEDI_TOWN_SOFTWARE_HOMEPAGE": "javascript:alert(1)"})

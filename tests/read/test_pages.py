@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from fedi_town.store import emojis as store_emojis
+from fedi_town.store.emojis import CachedEmoji, digest_of
 from tests.conftest import admin_headers, create_business
 from tests.outbound.conftest import write_post
 from tests.read.helpers import (
@@ -362,3 +364,62 @@ async def test_front_page_open_now_filter_uses_each_shops_own_zone(clocked_clien
     # And the whole list shows every status, under labels for people
     html = (await client.get("/", headers=BROWSER)).text
     assert "<h2>Café</h2>" in html and "Closed · opens Sun 18:00" in html
+
+
+async def test_a_reply_shows_its_custom_emoji_poll_and_attachments_as_the_inbox_does(app_client):
+    # Given a reply (as Misskey writes one: custom emoji, a poll, a picture) whose :blobcat:
+    # icon the cache kept and whose :gone: icon it refused
+    await create_business(app_client, "bakery")
+    post_id = await insert_post(app_client)
+    alice, _ = await insert_remote_actor(app_client, "alice")
+    blobcat = "https://misskey.example/files/blobcat.png"
+    gone = "https://misskey.example/files/gone.png"
+    store = app_client.services.store
+    await store_emojis.record(
+        store,
+        CachedEmoji(digest_of(blobcat), blobcat, "ok", "image/png", "emoji/x.png", 16, 16, None),
+        1,
+    )
+    await store_emojis.record(
+        store, CachedEmoji(digest_of(gone), gone, "refused", None, None, None, None, "too big"), 1
+    )
+    await insert_reply(
+        app_client,
+        alice,
+        f"{ACTOR}/statuses/{post_id}",
+        content_html="<p>Rye or spelt? :blobcat: :gone:</p>",
+        summary="Bread talk :blobcat: <b>",
+        emojis=[{"shortcode": "blobcat", "url": blobcat}, {"shortcode": "gone", "url": gone}],
+        poll={
+            "options": [{"title": "Rye", "votes": 3}, {"title": "Spelt", "votes": 1}],
+            "multiple": False,
+            "ends_at": None,
+            "closed": False,
+            "voters": None,
+        },
+        attachments=[
+            {
+                "url": "https://misskey.example/files/loaf.jpg",
+                "type": "image",
+                "media_type": "image/jpeg",
+                "description": "A loaf",
+            },
+            {"url": "javascript:alert(1)", "type": "unknown", "media_type": None},
+        ],
+    )
+    # When a browser opens the post page
+    html = (await app_client.get(f"/@bakery/{post_id}", headers=BROWSER)).text
+    # Then the kept emoji is its picture from this site, the refused one stays as text
+    assert f'<img class="emoji" src="/proxy/emoji/{digest_of(blobcat)}" alt=":blobcat:"' in html
+    assert ":gone:" in html and digest_of(gone) not in html
+    # And the content warning shows the emoji too, its markup as text
+    assert f'<summary>Bread talk <img class="emoji" src="/proxy/emoji/{digest_of(blobcat)}"' in html
+    assert "&lt;b&gt;</summary>" in html
+    # And the poll shows its options with shares, the picture is a described link only
+    assert '<span class="poll-title">Rye</span> <span class="poll-count">75% (3)</span>' in html
+    assert "4 votes" in html
+    assert (
+        '<a href="https://misskey.example/files/loaf.jpg" rel="nofollow noopener noreferrer">'
+        "Picture</a>: A loaf" in html
+    )
+    assert "javascript:" not in html and '<img src="https://misskey.example' not in html

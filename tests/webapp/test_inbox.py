@@ -12,6 +12,8 @@ import pytest
 
 from fedi_town.services import Services
 from fedi_town.store import businesses
+from fedi_town.store import emojis as store_emojis
+from fedi_town.store.emojis import CachedEmoji, digest_of
 from tests.conftest import _app_client, admin_headers, make_settings
 from tests.inbound import payloads as p
 from tests.inbound.helpers import add_post, add_remote_actor, handle, outgoing
@@ -274,3 +276,56 @@ async def test_signed_out_the_inbox_asks_to_sign_in_first(app_client):
     page = await app_client.get("/app/bakery/inbox")
     assert page.status_code == 303
     assert page.headers["location"] == "/login?next=/app/bakery/inbox"
+
+
+async def test_reactions_and_content_warnings_show_their_custom_emoji(app_client):
+    # Given a Misskey reaction (custom emoji, kept in the cache), a unicode EmojiReact, and a
+    # Misskey mention whose content warning names a custom emoji
+    user = await owner_of(app_client, "bakery")
+    services = app_client.services
+    business = await businesses.by_username(services.store, "bakery")
+    _, post_uri = await add_post(services, business)
+    sharkey = "https://sharkey.example/users/9x1y2z3a4b"
+    pleroma = "https://pleroma.example/users/carol"
+    misskey = "https://misskey.example/users/9x1y2z"
+    for actor in (sharkey, pleroma, misskey):
+        await add_remote_actor(services.store, actor)
+    icon = "https://sharkey.example/files/blobcat.png"
+    kept = CachedEmoji(digest_of(icon), icon, "ok", "image/png", "emoji/b.png", 16, 16, None)
+    await store_emojis.record(services.store, kept, 1)
+    react = {
+        "@context": p.AS,
+        "type": "Like",
+        "id": "https://sharkey.example/likes/1",
+        "actor": sharkey,
+        "object": post_uri,
+        "content": ":blobcat@.:",
+        "_misskey_reaction": ":blobcat@.:",
+        "tag": [{"type": "Emoji", "name": ":blobcat:", "icon": {"type": "Image", "url": icon}}],
+    }
+    await handle(services, react)
+    await handle(
+        services,
+        {
+            "@context": p.AS,
+            "type": "EmojiReact",
+            "id": "https://pleroma.example/activities/2",
+            "actor": pleroma,
+            "object": post_uri,
+            "content": "🍞",
+        },
+    )
+    mention = p.misskey_mention(misskey, services.urls.actor("bakery"), handle="@bakery")
+    mention["object"]["summary"] = "spoilers :blobcat: <b>bold</b>"
+    mention["object"]["tag"].append(react["tag"][0])
+    await handle(services, mention)
+    # When the owner opens the likes and the replies tabs
+    likes = (await user.get("/app/bakery/inbox?show=likes")).text
+    replies = (await user.get("/app/bakery/inbox")).text
+    # Then the reactions show as the cached picture and the unicode emoji
+    path = f"/proxy/emoji/{digest_of(icon)}"
+    assert f'reacted <img class="emoji" src="{path}" alt=":blobcat:"' in likes
+    assert "reacted 🍞 to your post" in likes
+    # And the content warning shows the emoji picture, its markup as text
+    assert f'spoilers <img class="emoji" src="{path}" alt=":blobcat:"' in replies
+    assert "bold" in replies and "<b>bold</b>" not in replies

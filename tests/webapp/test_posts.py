@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
+from fedi_town.store import emojis as store_emojis
 from fedi_town.store.db import now_ms
+from fedi_town.store.emojis import CachedEmoji, digest_of
 from tests.conftest import admin_headers, create_business
 from tests.inbound import payloads as p
 from tests.inbound.helpers import add_remote_actor, handle
@@ -242,3 +244,54 @@ async def test_every_field_on_the_post_pages_has_a_label(app_client):
         assert unlabelled(page.text) == [], path
     edit = await user.get(f"/app/bakery/posts/{post['id']}/edit")
     assert named_fields(edit.text) == ["content", "spoiler_text", "schedule_date", "schedule_time"]
+
+
+QUESTIONS = {
+    "mastodon": (ALICE, p.mastodon_question, "baguette", "Sourdough"),
+    "misskey": (
+        "https://misskey.example/users/9x1y2z",
+        p.misskey_question,
+        "blobcat_bread",
+        "Sunday",
+    ),
+    "pleroma": ("https://pleroma.example/users/carol", p.pleroma_question, "akko_coffee", None),
+    "gotosocial": (BOB, p.gotosocial_question, None, None),
+}
+
+
+@pytest.mark.parametrize("server", list(QUESTIONS))
+async def test_a_reply_shows_its_emoji_poll_and_attachments_on_the_owners_post_page(
+    app_client, bakery, server
+):
+    # Given a post and a reply with a poll and a custom emoji, in each server's shape, whose
+    # emoji picture the cache kept
+    actor, make, code, option = QUESTIONS[server]
+    user = await owner_of(app_client, "bakery", create=False)
+    post = await api_post(app_client, content="Which bread?")
+    services = app_client.services
+    await add_remote_actor(services.store, actor)
+    icon = f"https://{actor.split('/')[2]}/emoji/{server}.png"
+    create = make(actor, services.urls.actor("bakery"), handle="@bakery", emoji_url=icon)
+    create["object"]["inReplyTo"] = post["uri"]
+    await store_emojis.record(
+        services.store,
+        CachedEmoji(digest_of(icon), icon, "ok", "image/png", "emoji/e.png", 16, 16, None),
+        1,
+    )
+    await handle(services, create)
+    # When the owner opens the post
+    text = (await user.get(f"/app/bakery/posts/{post['id']}")).text
+    replies = text.split("<h2>Replies", 1)[1].split("<h2>Liked by", 1)[0]
+    # Then the reply shows the emoji as the picture from this site, the poll and the files
+    tag = create["object"]["tag"]
+    codes = [t["name"].strip(":") for t in tag if t.get("type") == "Emoji"]
+    for shortcode in codes:
+        assert f'src="/proxy/emoji/{digest_of(icon)}" alt=":{shortcode}:"' in replies
+    assert code is None or code in codes
+    assert '<div class="poll">' in replies and 'class="poll-title"' in replies
+    if option:
+        assert f'<span class="poll-title">{option}</span>' in replies
+    for file in create["object"].get("attachment") or []:
+        assert f'<a href="{file["url"]}" rel="nofollow noopener noreferrer">' in replies
+    # And nothing of the sender's markup but the text survives
+    assert "tracker.example" not in replies and "<script" not in replies

@@ -8,6 +8,11 @@ request about one of our posts, to the requesting actor's inbox:
   (``protocol.quotes``: followers-only and direct posts never), or their post does not hold
   up: fetched through the guarded client, it must be by the requesting actor and quote our
   post.
+- when the post's policy is ``ask`` (manual approval) and the quote was not granted
+  before: no answer yet. The request is kept (``store.quotes``: ``quote_requests``) with
+  the quoting post, and a "quote_request" notification tells the owner, who approves it
+  (then as below) or denies it (``Reject``) from the Quotes page (``outbound.quotes``).
+  A repeat while it waits changes nothing but the request echoed in the answer.
 - else ``Accept{object: the request, result: stamp URL}``, with the stamp stored
   (``store.quotes``) and served at its URL, and a "quote" notification for the owner
   showing the quoting post. A repeated request gets the same stamp again, no second
@@ -84,6 +89,10 @@ async def on_quote_request(ctx: Inbound) -> str:
         log.info("refused quote of post %d by %s: %s", post.id, ctx.actor_uri, refusal)
         return f"quote refused ({refusal})"
     now = ctx.services.now_ms()
+    policy = quotes.effective_policy(post.quote_policy, business.quote_policy, post.visibility)
+    granted = await quote_store.stamp_for(ctx.store, post.id, quote_uri)
+    if policy == quotes.ASK and granted is None:
+        return await _keep_for_owner(ctx, business, post, actor, quote_uri, quote_note)
     async with ctx.store.transaction():
         stamp, made = await quote_store.grant(
             ctx.store,
@@ -115,6 +124,47 @@ async def on_quote_request(ctx: Inbound) -> str:
     return "quote granted" if made else "quote granted again"
 
 
+async def _keep_for_owner(
+    ctx: Inbound,
+    business: Business,
+    post: Post,
+    actor: RemoteActor,
+    quote_uri: str,
+    quote_note: dict[str, Any],
+) -> str:
+    """Policy ``ask``: keep the request, with the quoting post, for the owner to decide."""
+    now = ctx.services.now_ms()
+    async with ctx.store.transaction():
+        content = note_content(ctx.activity, quote_note, actor, now)
+        note_id = await social.insert_note(
+            ctx.store, uri=quote_uri, actor_id=actor.id, content=content, now=now
+        )
+        await social.add_note_target(ctx.store, note_id, business.id)
+        pending, made = await quote_store.keep_pending(
+            ctx.store,
+            business_id=business.id,
+            post_id=post.id,
+            actor_id=actor.id,
+            quote_uri=quote_uri,
+            request=without_context(ctx.activity),
+            request_uri=str(id_of(ctx.activity)),
+            note_id=note_id,
+            now=now,
+        )
+        if made:
+            await notifications.notify(
+                ctx.store,
+                business_id=business.id,
+                type="quote_request",
+                dedupe_key=f"quote_request:{pending.id}",
+                actor_id=actor.id,
+                post_id=post.id,
+                remote_note_id=note_id,
+                now=now,
+            )
+    return "quote request kept for the owner" if made else "quote request already waiting"
+
+
 async def _refusal(ctx: Inbound, business: Business, post: Post, actor: RemoteActor) -> str | None:
     """Why the business does not let this actor quote this post, or None."""
     if post.deleted_at is not None or business.deleted_at is not None:
@@ -123,7 +173,8 @@ async def _refusal(ctx: Inbound, business: Business, post: Post, actor: RemoteAc
         return "blocked"
     policy = quotes.effective_policy(post.quote_policy, business.quote_policy, post.visibility)
     follow = await social.follow_of(ctx.store, business.id, actor.id)
-    if not quotes.allows(policy, is_follower=follow is not None and follow.state == "accepted"):
+    is_follower = follow is not None and follow.state == "accepted"
+    if policy != quotes.ASK and not quotes.allows(policy, is_follower=is_follower):
         return f"policy {policy} ({post.visibility} post)"
     return None
 

@@ -1,7 +1,13 @@
 """Like and Announce of our posts, and their Undo.
 
 Each becomes an ``interactions`` row (kind like | announce) and a notification (like |
-boost) for the post's business. Undo matches by the undone activity's id, else by actor,
+boost) for the post's business. An emoji reaction (``EmojiReact`` from Pleroma/Akkoma, a
+``Like`` with ``content`` from Misskey) is a like that keeps its emoji (unicode or
+``:shortcode:``, ``protocol.note_parts.read_reaction``); a custom one's icon is fetched
+into the emoji cache once stored (inbound/emoji.py: guarded, size-limited, checked as an
+image), and the owner sees the picture, or the ``:shortcode:`` when it was refused.
+
+Undo matches by the undone activity's id, else by actor,
 kind and post (interop §4: Mastodon embeds the Like or Announce it undoes).
 """
 
@@ -10,6 +16,8 @@ from __future__ import annotations
 from typing import Any
 
 from fedi_town.inbound.context import Inbound
+from fedi_town.inbound.emoji import cache_emojis
+from fedi_town.protocol.note_parts import read_reaction
 from fedi_town.protocol.reading import BadActivity, id_of, kind_of
 from fedi_town.store import actors as store_actors
 from fedi_town.store import notifications, social
@@ -34,6 +42,7 @@ async def on_reaction(ctx: Inbound) -> str:
     activity_uri = id_of(ctx.activity)
     assert activity_uri is not None  # the inbox refuses activities without one
     actor = await ctx.actor()
+    reaction = read_reaction(ctx.activity) if kind == "like" else None
     async with ctx.store.transaction():
         added = await social.add_interaction(
             ctx.store,
@@ -42,6 +51,8 @@ async def on_reaction(ctx: Inbound) -> str:
             actor_id=actor.id,
             post_id=post.id,
             now=ctx.services.now_ms(),
+            reaction=reaction.content if reaction else None,
+            reaction_url=reaction.emoji.url if reaction and reaction.emoji else None,
         )
         if not added:
             return f"repeated {ctx.type}"
@@ -54,6 +65,8 @@ async def on_reaction(ctx: Inbound) -> str:
             post_id=post.id,
             now=ctx.services.now_ms(),
         )
+    if reaction is not None and reaction.emoji is not None:
+        await cache_emojis(ctx.services, [reaction.emoji])
     return f"{ctx.type} recorded"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from fedi_town.errors import Unprocessable
+from fedi_town.errors import NotFound, Unprocessable
 from fedi_town.outbound import commands
 from fedi_town.outbound import quotes as revocation
 from fedi_town.store import businesses, moderation
@@ -357,3 +357,143 @@ async def test_a_post_whose_author_does_not_allow_quotes_is_refused_by_name(
         {"pointer": "/quote", "message": "its author does not let you quote it"}
     ]
     assert await outgoing(services.store) == []
+
+
+# -- "ask": manual approval (FEP-044f manualApproval) -----------------------------------------
+
+
+async def _asked(services, peer, bakery, **post_fields):
+    """alice asks to quote a post of the bakery whose policy is ask."""
+    await businesses.update(services.store, bakery.id, {"quote_policy": "ask"}, now=now_ms())
+    alice = await _alice(services, peer)
+    post_id, post_uri = await add_post(services, bakery, **post_fields)
+    request, quote = _request(peer, post_uri)
+    outcome = await handle(services, request)
+    return alice, post_id, request, quote, outcome
+
+
+async def test_under_ask_a_request_waits_for_the_owner_with_no_answer_yet(services, peer, bakery):
+    # Given a business whose policy is "ask"; when alice asks to quote a public post
+    alice, post_id, request, quote, outcome = await _asked(services, peer, bakery)
+    # Then nothing is sent yet: the request waits, the owner is told, her post is kept
+    assert outcome == "quote request kept for the owner"
+    assert await outgoing(services.store) == []
+    [pending] = await quote_store.pending_of_business(services.store, bakery.id, limit=10)
+    assert (pending.post_id, pending.actor_id, pending.quote_uri) == (
+        post_id,
+        alice.id,
+        quote["id"],
+    )
+    assert pending.request["id"] == request["id"] and "@context" not in pending.request
+    assert await notification_types(services.store) == ["quote_request"]
+    assert await count(services.store, "remote_notes", "uri = :u", u=quote["id"]) == 1
+    # And a repeat while it waits changes nothing
+    assert await handle(services, request) == "quote request already waiting"
+    assert await count(services.store, "quote_requests") == 1
+    assert await notification_types(services.store) == ["quote_request"]
+
+
+async def test_approving_sends_the_accept_with_a_stamp_and_notifies_the_quote(
+    services, peer, bakery, biz
+):
+    alice, post_id, request, _, _ = await _asked(services, peer, bakery)
+    [pending] = await quote_store.pending_of_business(services.store, bakery.id, limit=10)
+    # When the owner approves it
+    assert await revocation.decide_request(services, bakery, pending.id, approve=True) == (
+        "approved"
+    )
+    # Then an Accept with the stamp goes to alice, the request is gone, a quote notified
+    [stamp] = await quote_store.of_post(services.store, post_id)
+    [accept] = await outgoing(services.store, "Accept")
+    assert accept["inboxes"] == [alice.inbox]
+    assert accept["body"]["actor"] == biz
+    assert accept["body"]["object"]["id"] == request["id"]
+    assert accept["body"]["result"] == services.urls.quote_stamp("bakery", post_id, stamp.id)
+    assert await count(services.store, "quote_requests") == 0
+    assert sorted(await notification_types(services.store)) == ["quote", "quote_request"]
+    # And her next request for the same quote is granted at once (same stamp)
+    assert await handle(services, request) == "quote granted again"
+
+
+async def test_denying_sends_a_reject_and_forgets_the_request(services, peer, bakery):
+    alice, _, request, _, _ = await _asked(services, peer, bakery)
+    [pending] = await quote_store.pending_of_business(services.store, bakery.id, limit=10)
+    assert await revocation.decide_request(services, bakery, pending.id, approve=False) == (
+        "denied"
+    )
+    [reject] = await outgoing(services.store, "Reject")
+    assert reject["inboxes"] == [alice.inbox]
+    assert reject["body"]["object"]["id"] == request["id"]
+    assert await count(services.store, "quote_requests") == 0
+    assert await count(services.store, "quote_stamps") == 0
+    # And deciding it again: there is no such request
+    with pytest.raises(NotFound):
+        await revocation.decide_request(services, bakery, pending.id, approve=True)
+
+
+async def test_approving_after_the_post_was_deleted_or_the_domain_blocked_denies(
+    services, peer, bakery
+):
+    # Given two waiting requests: one for a post deleted since, one from a domain blocked since
+    _, post_id, _, _, _ = await _asked(services, peer, bakery)
+    [first] = await quote_store.pending_of_business(services.store, bakery.id, limit=10)
+    await services.store.execute(
+        "UPDATE posts SET deleted_at = :t WHERE id = :id", {"t": now_ms(), "id": post_id}
+    )
+    # When the owner approves it, then it is denied: a Reject, no stamp
+    assert await revocation.decide_request(services, bakery, first.id, approve=True) == "denied"
+    assert len(await outgoing(services.store, "Reject")) == 1
+    await _asked(services, peer, bakery)
+    [second] = await quote_store.pending_of_business(services.store, bakery.id, limit=10)
+    await moderation.add_block(
+        services.store,
+        business_id=bakery.id,
+        actor_uri=None,
+        domain=peer.actor("alice").uri.split("/")[2].split(":")[0],
+        now=now_ms(),
+    )
+    assert await revocation.decide_request(services, bakery, second.id, approve=True) == "denied"
+    assert len(await outgoing(services.store, "Reject")) == 2
+    assert await count(services.store, "quote_stamps") == 0
+
+
+@pytest.mark.parametrize("visibility", ["followers", "direct"])
+async def test_under_ask_a_followers_only_post_is_still_refused_at_once(
+    services, peer, bakery, visibility
+):
+    *_, outcome = await _asked(services, peer, bakery, visibility=visibility)
+    assert outcome == f"quote refused (policy nobody ({visibility} post))"
+    assert len(await outgoing(services.store, "Reject")) == 1
+    assert await count(services.store, "quote_requests") == 0
+
+
+async def test_under_ask_a_blocked_domain_is_refused_at_once(services, peer, bakery):
+    await moderation.add_block(
+        services.store,
+        business_id=bakery.id,
+        actor_uri=None,
+        domain=peer.actor("alice").uri.split("/")[2].split(":")[0],
+        now=now_ms(),
+    )
+    *_, outcome = await _asked(services, peer, bakery)
+    assert outcome == "quote refused (blocked)"
+    assert await count(services.store, "quote_requests") == 0
+
+
+async def test_a_waiting_request_goes_when_its_quoting_post_is_deleted(services, peer, bakery):
+    alice, _, _, quote, _ = await _asked(services, peer, bakery)
+    delete = p.mastodon_delete_note(alice.uri)
+    delete |= {"id": f"{quote['id']}#delete", "object": {"id": quote["id"], "type": "Tombstone"}}
+    await handle(services, delete)
+    assert await count(services.store, "quote_requests") == 0
+
+
+async def test_switching_to_ask_keeps_the_quotes_granted_before(services, peer, bakery, post):
+    await _alice(services, peer)
+    request, _ = _request(peer, post[1])
+    assert await handle(services, request) == "quote granted"
+    await businesses.update(services.store, bakery.id, {"quote_policy": "ask"}, now=now_ms())
+    changed = await businesses.by_id(services.store, bakery.id)
+    async with services.store.transaction():
+        assert await revocation.revoke_disallowed(services, changed, None) == 0
+    assert await count(services.store, "quote_stamps") == 1

@@ -34,6 +34,9 @@
 //                                           the Note} to the object's author
 //   POST /_control/quotable-note {content} a public Note anyone may quote (canQuote: Public);
 //                                           its QuoteRequests are granted with a stamp
+//   POST /_control/quote-policy {url}       fetch a Note and read its interactionPolicy.canQuote
+//                                           with Fedify's vocabulary: the automatic and manual
+//                                           approvals' ids
 //   POST /_control/stamp {url}              fetch a QuoteAuthorization and parse it with
 //                                           Fedify's vocabulary: its type, attributedTo,
 //                                           interactingObject and interactionTarget
@@ -284,6 +287,7 @@ export class Control {
       "POST quote": (body) => this.quote(body),
       "POST quotable-note": (body) => this.quotableNote(body),
       "POST stamp": (body) => this.stamp(body),
+      "POST quote-policy": (body) => this.quotePolicy(body),
     };
   }
 
@@ -712,6 +716,22 @@ export class Control {
     });
     this.state.notes.set(noteId.href, note);
     return { note: noteId.href };
+  }
+
+  /** Fetch a Note (signed) and read who may quote it, as Fedify parses `canQuote`. */
+  async quotePolicy(body) {
+    const target = need(body, "url");
+    const ctx = this.context();
+    const options = await this.loaderOptions(ctx, true);
+    const object = await ctx.lookupObject(target, options);
+    if (object === null) return { found: false };
+    const rule = object.interactionPolicy?.canQuote ?? null;
+    return {
+      found: true,
+      type: typeName(object),
+      automaticApprovals: (rule?.automaticApprovals ?? []).map((u) => u.href),
+      manualApprovals: (rule?.manualApprovals ?? []).map((u) => u.href),
+    };
   }
 
   /** Fetch a stamp (signed) and read it as Fedify's QuoteAuthorization. */

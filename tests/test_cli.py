@@ -291,4 +291,4 @@ async def test_doctor_passes_on_a_good_live_instance(monkeypatch, database_url, 
     checks = [line for line in out if line[:1] in {"✓", "✗", "–"}]
     assert code == 0, out
     assert out[-1] == "all checks passed"
-    assert len(checks) == 10 and not [line for line in checks if line.startswith("✗")]
+    assert len(checks) == 11 and not [line for line in checks if line.startswith("✗")]

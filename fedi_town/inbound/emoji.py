@@ -24,7 +24,6 @@ import anyio
 import anyio.to_thread
 
 from fedi_town.errors import FediTownError
-from fedi_town.media.images import ImageRejected, check_small_image
 from fedi_town.media.storage import MediaUnavailable
 from fedi_town.protocol.note_parts import EmojiTag
 from fedi_town.remote.errors import (
@@ -95,9 +94,11 @@ async def _fetch_one(services: Services, digest: str, url: str) -> CachedEmoji |
         return refused(f"unreachable ({exc.__class__.__name__})")
     except FediTownError as exc:
         return refused(f"unreachable ({exc.__class__.__name__})")
+    from fedi_town.media import images  # deferred: Pillow (2 MB), for a note with custom emoji
+
     try:
-        image = await anyio.to_thread.run_sync(check_small_image, data)
-    except ImageRejected as exc:
+        image = await anyio.to_thread.run_sync(images.check_small_image, data)
+    except images.ImageRejected as exc:
         return refused(f"not kept ({exc.__class__.__name__})")
     key = f"emoji/{digest}.{image.suffix}"
     try:

@@ -34,8 +34,11 @@ from typing import Any
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 
-from fedi_town.remote.errors import ForbiddenAddress
+from fedi_town.remote.errors import ForbiddenAddress, Unreachable
 from fedi_town.remote.ssrf import Resolver, is_forbidden_address, resolve_and_check
+
+#: What a delivery may raise for want of an answer (a TimeoutError is an OSError).
+CLIENT_ERRORS = (aiohttp.ClientError, OSError)
 
 #: How long aiohttp reuses a name's (checked) addresses.
 DNS_TTL_S = 10
@@ -158,3 +161,25 @@ def open_session(
         trust_env=False,
         cookie_jar=aiohttp.DummyCookieJar(),
     )
+
+
+def stale_connection(exc: BaseException) -> bool:
+    """What a pooled connection that the server closed while idle raises on its next request
+    (a failed new connection, ``ClientConnectorError``, is a ``ClientOSError`` too: not it)."""
+    return isinstance(
+        exc, (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError)
+    ) and not isinstance(exc, aiohttp.ClientConnectorError)
+
+
+def unreachable_reason(exc: aiohttp.ClientError | OSError) -> Unreachable:
+    """Why a delivery got no answer, in ``DeliveryResult.error``'s terms."""
+    if isinstance(exc, TimeoutError):  # aiohttp's read and connect timeouts are ones too
+        return "timeout"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return "connect"
+    if isinstance(
+        exc,
+        (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError, aiohttp.ClientResponseError),
+    ):
+        return "protocol"
+    return "network"

@@ -11,7 +11,8 @@ method call has a total deadline; each HTTP request also has connect and read ti
 - ``post_activity``: a signed POST to an inbox; never raises for remote trouble, returns a
   ``DeliveryResult`` for a pure retry policy to judge. It goes out on aiohttp
   (``remote.aio``, the same SSRF guarantees), which sends a delivery for about half the CPU
-  of httpx; ``deliver_over="httpx"`` keeps it on httpx.
+  of httpx; ``deliver_over="httpx"`` keeps it on httpx. aiohttp (9 MB) is loaded with the
+  first delivery, in a thread: a process that has delivered nothing yet does not hold it.
 
 Signed requests double-knock (see ``knock``): the host's remembered scheme first, the other
 one once if the first was refused for its signature.
@@ -26,19 +27,19 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import importlib
 import logging
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 
-import aiohttp
 import anyio
+import anyio.to_thread
 import httpx
 
-from fedi_town.remote.aio import open_session
 from fedi_town.remote.errors import (
     FetchFailed,
     ForbiddenAddress,
@@ -64,6 +65,9 @@ from fedi_town.remote.responses import (
     skim,
 )
 from fedi_town.remote.ssrf import GuardedTransport, Resolver, check_redirect, check_url
+
+if TYPE_CHECKING:
+    import aiohttp
 
 __all__ = [
     "ACTIVITY_ACCEPT",
@@ -130,27 +134,6 @@ def _host_key(url: str) -> str:
 #: Apache close an idle connection, so a POST rarely goes out on one being closed (a fan-out's
 #: deliveries to one server come closer together than that and still share connections).
 DELIVERY_IDLE_S = 4.0
-
-
-def _stale_connection(exc: BaseException) -> bool:
-    """What a pooled connection that the server closed while idle raises on its next request
-    (a failed new connection, ``ClientConnectorError``, is a ``ClientOSError`` too: not it)."""
-    return isinstance(
-        exc, (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError)
-    ) and not isinstance(exc, aiohttp.ClientConnectorError)
-
-
-def _aiohttp_reason(exc: aiohttp.ClientError | OSError) -> Unreachable:
-    if isinstance(exc, TimeoutError):  # aiohttp's read and connect timeouts are ones too
-        return "timeout"
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        return "connect"
-    if isinstance(
-        exc,
-        (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError, aiohttp.ClientResponseError),
-    ):
-        return "protocol"
-    return "network"
 
 
 def _unreachable_reason(exc: httpx.TransportError) -> Unreachable:
@@ -479,7 +462,13 @@ class RemoteClient:
         self, inbox: str, body: bytes, signer: RequestSigner, scheme: Scheme
     ) -> DeliveryResult:
         if self._session is None:  # made here: aiohttp wants a running loop
-            self._session = open_session(**self._session_options)
+            # Loaded in a thread: importing aiohttp takes 0.1-0.25 s of CPU, which on the
+            # event loop would hold every request for that long.
+            await anyio.to_thread.run_sync(importlib.import_module, "fedi_town.remote.aio")
+        from fedi_town.remote import aio  # deferred: aiohttp (9 MB), with the first delivery
+
+        if self._session is None:  # (another delivery may have made it meanwhile)
+            self._session = aio.open_session(**self._session_options)
         ours = {
             "Host": _host_key(inbox),
             "Date": email.utils.format_datetime(self._clock().astimezone(UTC), usegmt=True),
@@ -505,15 +494,15 @@ class RemoteClient:
             except ForbiddenAddress as exc:
                 logger.warning("not delivering to %s: %s", inbox, exc)
                 return DeliveryResult(None, None, "forbidden", scheme)
-            except (aiohttp.ClientError, OSError) as exc:  # TimeoutError is an OSError
-                if attempt == 1 and _stale_connection(exc):
+            except aio.CLIENT_ERRORS as exc:
+                if attempt == 1 and aio.stale_connection(exc):
                     # uvicorn, Node and Apache close a connection idle for 5 s; one closed as
                     # our POST goes out on it answers nothing. aiohttp retries no POST, and
                     # the retry rule would wait 30 s: send once more at once, on a new
                     # connection (receivers drop an activity id they have seen before).
                     logger.debug("delivery to %s met a closed connection; again", inbox)
                     continue
-                return DeliveryResult(None, None, _aiohttp_reason(exc), scheme)
+                return DeliveryResult(None, None, aio.unreachable_reason(exc), scheme)
         retry_after = parse_retry_after(retry_after_header, self._clock())
         return DeliveryResult(status, retry_after, None, scheme)
 

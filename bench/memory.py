@@ -1,6 +1,7 @@
 """Memory: what ``fedi-town serve`` holds idle, after a burst of reads, and through a fan-out.
 
-    python -m bench.memory [--followers 1000] [--servers 200] [--reads 3000]
+    python -m bench.memory [--quick] [--json out.json] [--followers 1000] [--servers 200]
+                           [--reads 3000] [--runs sqlite,pg1,pg2]
 
 Runs ``fedi-town serve`` as installed (the virtualenv's ``fedi-town`` script) with the
 default settings but those a loopback run needs (``bench.seed.server_env``: private
@@ -16,7 +17,12 @@ one post fanned out to ``--followers`` followers on ``--servers`` loopback inbox
 (``bench.receivers``); the peak is VmHWM (the kernel's high-water mark, so nothing between
 two samples is missed). For several processes the figures are sums, and PSS (proportional
 set size: pages shared between the processes counted once, split between them) is given
-too, as the fair total of what they cost the machine. Figures only, no target, no assert.
+too, as the fair total of what they cost the machine.
+
+Targets (issue #19), for one process (``fedi-town serve`` as installed, one business): idle
+RSS <= 80 MB, peak (VmHWM, through the reads and the fan-out) <= 150 MB; printed as MET or
+MISSED with the other figures (``make bench`` runs this script). ``--workers 2`` is
+reported without a target. No assert: the exit code does not depend on the figures.
 """
 
 from __future__ import annotations
@@ -35,12 +41,15 @@ from pathlib import Path
 
 import httpx
 
-from bench import seed
+from bench import report, seed
 from bench.fanout import Receivers, Variant
 from bench.servers import free_port
 
 FEDI_TOWN = Path(sys.executable).with_name("fedi-town")
 _KB = 1024
+#: Issue #19's targets for one ``fedi-town serve`` process, in MB.
+IDLE_TARGET_MB = 80.0
+PEAK_TARGET_MB = 150.0
 
 
 def _status_kb(pid: int, field: str) -> int:
@@ -166,7 +175,9 @@ def measure(
     receivers: Receivers,
     args: argparse.Namespace,
     data: Path,
-) -> None:
+) -> list[report.Figure]:
+    """Start ``fedi-town serve``, measure it idle, after reads and after a fan-out; print
+    the figures and return them (with the targets for a single process)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     variant = Variant("memory", args.followers, args.servers)
@@ -233,6 +244,30 @@ def measure(
         f"max {max(waits):.3f} s",
         flush=True,
     )
+    return figures_of(label, workers, idle, after_reads, after_fanout)
+
+
+def figures_of(
+    label: str, workers: int, idle: Sample, after_reads: Sample, after_fanout: Sample
+) -> list[report.Figure]:
+    """The run's figures; one process gets issue #19's idle and peak targets."""
+    peak = max(after_reads.hwm, after_fanout.hwm)
+    detail = f"PSS {idle.pss:.1f} MB, {idle.processes} process(es)"
+    if workers > 1:
+        return [
+            report.Figure("memory", f"{label}: RSS idle, sum", idle.rss, "MB", detail=detail),
+            report.Figure("memory", f"{label}: RSS peak, sum", peak, "MB",
+                          detail=f"PSS after fan-out {after_fanout.pss:.1f} MB"),
+        ]  # fmt: skip
+    return [
+        report.Figure("memory", f"{label}: RSS idle", idle.rss, "MB",
+                      target=f"<= {IDLE_TARGET_MB:.0f} MB", met=idle.rss <= IDLE_TARGET_MB,
+                      detail=detail),
+        report.Figure("memory", f"{label}: RSS peak (reads, fan-out)", peak, "MB",
+                      target=f"<= {PEAK_TARGET_MB:.0f} MB", met=peak <= PEAK_TARGET_MB,
+                      detail=f"after reads {after_reads.rss:.1f} MB, after fan-out "
+                      f"{after_fanout.rss:.1f} MB"),
+    ]  # fmt: skip
 
 
 def _first_delivery_waits(
@@ -259,42 +294,54 @@ def _first_delivery_waits(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--followers", type=int, default=1000)
-    parser.add_argument("--servers", type=int, default=200, help="loopback inboxes (hosts)")
-    parser.add_argument("--reads", type=int, default=3000)
-    parser.add_argument("--posts", type=int, default=20, help="posts timed to first delivery")
+    parser = report.arguments(__doc__)
+    parser.add_argument("--followers", type=int, default=None, help="1000 (--quick: 200)")
+    parser.add_argument("--servers", type=int, default=None, help="loopback inboxes (hosts)")
+    parser.add_argument("--reads", type=int, default=None, help="3000 (--quick: 1000)")
+    parser.add_argument("--posts", type=int, default=None, help="posts timed to first delivery")
     parser.add_argument(
         "--runs",
         default="sqlite,pg1,pg2",
         help="which of sqlite, pg1, pg2 (PostgreSQL with 1 or 2 web processes)",
     )
     args = parser.parse_args(argv)
+    quick = args.quick
+    args.followers = args.followers or (200 if quick else 1000)
+    args.servers = args.servers or (50 if quick else 200)
+    args.reads = args.reads or (1000 if quick else 3000)
+    args.posts = args.posts or (5 if quick else 20)
     runs = set(args.runs.split(","))
+    figures: list[report.Figure] = []
+    notes = [
+        f"fedi-town serve as installed ({FEDI_TOWN}), one business; idle 3 s after start; "
+        f"{args.reads} reads, then a post to {args.followers} followers on {args.servers} "
+        "loopback servers; peak is VmHWM"
+    ]
     with tempfile.TemporaryDirectory(prefix="fedi-town-memory-") as folder:
         data = Path(folder)
         receivers = Receivers(args.servers, None, data)
         try:
             if "sqlite" in runs:
                 (data / "sqlite").mkdir()
-                measure("SQLite, 1 process", seed.sqlite_url(data / "sqlite"), 1, receivers,
-                        args, data / "sqlite")  # fmt: skip
+                figures += measure("SQLite, 1 process", seed.sqlite_url(data / "sqlite"), 1,
+                                   receivers, args, data / "sqlite")  # fmt: skip
             problem = asyncio.run(seed.postgres_available())
             if problem is not None:
-                print(f"PostgreSQL unavailable ({problem}): its rows are skipped")
-                return 0
-            for workers in [n for n in (1, 2) if f"pg{n}" in runs]:
-                schema = f"bench_memory_{os.getpid()}_{workers}"
-                url = seed.postgres_url(schema)
-                (data / schema).mkdir()
-                try:
-                    measure(f"PostgreSQL, --workers {workers}", url, workers, receivers, args,
-                            data / schema)  # fmt: skip
-                finally:
-                    asyncio.run(seed.drop_schema(url))
+                notes.append(f"PostgreSQL unavailable ({problem}): its rows are skipped")
+            else:
+                for workers in [n for n in (1, 2) if f"pg{n}" in runs]:
+                    schema = f"bench_memory_{os.getpid()}_{workers}"
+                    url = seed.postgres_url(schema)
+                    (data / schema).mkdir()
+                    label = "PostgreSQL, 1 process" if workers == 1 else (
+                        f"PostgreSQL, --workers {workers}")  # fmt: skip
+                    try:
+                        figures += measure(label, url, workers, receivers, args, data / schema)
+                    finally:
+                        asyncio.run(seed.drop_schema(url))
         finally:
             receivers.stop()
-    return 0
+    return report.finish(figures, notes, args.json)
 
 
 if __name__ == "__main__":

@@ -42,11 +42,8 @@ DEFERRED = {
 }
 #: Never imported by the server at all.
 NEVER = {
-    "sqlalchemy": "no query builder: the store talks to aiosqlite and asyncpg directly",
-    "databases": "replaced by the drivers themselves (store/db.py)",
     "rich": "progress bars of the CLI only",
     "pygments": "rich's",
-    "websockets": "no WebSocket route (serving.py: ws none)",
     "lxml": "test tools only",
     "extruct": "test tools only",
     "mf2py": "test tools only",

@@ -24,7 +24,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 #: name -> time limit in seconds (full run)
-SCRIPTS = {"facts": 120, "read_path": 180, "inbox": 300, "fanout": 300, "soak": 420}
+SCRIPTS = {"facts": 120, "read_path": 180, "inbox": 420, "fanout": 300, "soak": 420}
 
 
 def _run(name: str, quick: bool, out: Path, limit: float) -> tuple[bool, float]:

@@ -27,7 +27,13 @@ from fedi_town.remote.errors import (
     ResponseTooLarge,
     TooManyRedirects,
 )
-from fedi_town.remote.http import ACTIVITY_ACCEPT, DeliveryResult, RemoteClient
+from fedi_town.remote.http import (
+    ACTIVITY_ACCEPT,
+    DeliveryResult,
+    NeedsNetwork,
+    RemoteClient,
+    offline,
+)
 from fedi_town.remote.knock import SchemeMemory
 from tests.remote.conftest import SIGNATURE_HEADER, FakeSigner, Peer
 
@@ -815,3 +821,28 @@ async def test_a_delivery_on_a_connection_the_server_just_closed_is_sent_again_a
     # Then the second is sent again on a new connection and delivered, not left to a retry
     assert (first.status, second.status) == (202, 202)
     assert requests_per_connection == [2, 1]
+
+
+# -- offline: no fetch goes out ---------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_inside_offline_a_fetch_raises_needs_network_and_sends_nothing(
+    serve: Serve,
+) -> None:
+    # Given a peer serving a document
+    peer = serve(Route("/notes/1", self_document))
+    url = peer.url("/notes/1")
+
+    async with make_client() as client:
+        # When a fetch is asked for inside offline()
+        with offline(), pytest.raises(NeedsNetwork) as raised:
+            await client.fetch_object(url, signer=None)
+        # Then it names the URL, no request reached the peer, and no handler's
+        # ``except Exception`` would have caught it
+        assert raised.value.url == url
+        assert peer.requests == []
+        assert not isinstance(raised.value, Exception)
+        # And outside offline() the same fetch goes out as usual
+        assert (await client.fetch_object(url, signer=None))["id"] == url
+    assert len(peer.requests) == 1

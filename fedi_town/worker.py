@@ -497,8 +497,8 @@ class Worker:
                     self._running[int(row["id"])] = (runner.queue, task)
                 tasks.append(task)
         if tasks:
-            # Shielded from nothing: stop() lets the loop leave on its own, then waits for
-            # (or cancels) these through ``_running``.
+            # Cancelling this wait leaves the groups running: stop() waits for them (or
+            # cancels them) through ``_running``, as for single rows.
             await asyncio.wait(tasks)
 
     async def _run_group(self, runner: QueueRunner, rows: list[Row]) -> None:

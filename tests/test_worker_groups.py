@@ -212,3 +212,25 @@ async def test_a_group_is_one_item_while_the_inboxes_take_a_burst(services):
     accept_load(services).note_group(BUSY_GROUP)
     # Then items go one at a time
     assert group_size(services) == 1
+
+
+async def test_groups_split_by_sender_keep_each_sender_s_order(services):
+    # Given a reply, Likes from two other senders, then the reply's Delete, with the runner
+    # as shipped (on PostgreSQL a claim is split by sender into groups run side by side)
+    bakery = await add_business(services, "bakery")
+    _, post_uri = await add_post(services, bakery)
+    for actor in (ALICE, BEN, CY):
+        await add_remote_actor(services.store, actor)
+    biz = services.urls.actor(bakery.username)
+    create = without_emoji(p.mastodon_create_reply(ALICE, biz, post_uri, handle=HANDLE))
+    likes = [p.mastodon_like(a, post_uri) for a in (BEN, CY)]
+    ids = await store_items(services, [create, *likes, p.mastodon_delete_note(ALICE)])
+
+    # When the worker handles them
+    await run_until_finished(services, inbox_runner(), ids)
+
+    # Then every row is done, both Likes are recorded, and the Delete still came after
+    # its Create: the note is gone
+    assert [(await row(services, i))["state"] for i in ids] == ["done"] * 4
+    assert len(await services.store.fetch_all("SELECT id FROM interactions")) == 2
+    assert await social.note_by_uri(services.store, create["object"]["id"]) is None

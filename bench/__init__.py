@@ -4,7 +4,8 @@ Every script runs fedi-town in a subprocess under uvicorn on 127.0.0.1, drives i
 another process, and prints each figure beside a ceiling measured in the same run:
 
     read_path.py   actor, WebFinger, a note, the outbox page vs a bare route (1 and 2 workers)
-    inbox.py       signed Like/Announce/Create accepted per second vs a verify-only route
+    inbox.py       signed Like/Announce/Create accepted per second vs a verify-only route,
+                   and the worker's drain of the burst vs the accept rate (``fedi-town serve``)
     fanout.py      one post to 1,000 loopback servers vs a sign+POST loop with no database
     facts.py       the machine facts the issue lists (RSA, PEM parse, HTTP clients, queries)
     memory.py      RSS/PSS of ``fedi-town serve`` idle, after reads and a fan-out: SQLite,

@@ -27,7 +27,7 @@ if str(ROOT) not in sys.path:
 SCRIPTS = {
     "facts": 120,
     "read_path": 240,
-    "inbox": 300,
+    "inbox": 420,
     "fanout": 600,  # with the 100,000-inbox growth row
     "soak": 420,
     "memory": 300,  # fedi-town serve as installed: idle and peak RSS (about a minute)

@@ -29,6 +29,23 @@ the fact; receivers dedupe activities by id. A normal stop loses nothing: it wai
 running rows, then flushes every finisher, and only then releases the leases of the rows
 that did not finish (release only touches rows still pending).
 
+**Grouped runners (the inbox).** A runner with a ``group_handler`` works its queue in groups:
+one claim, then the claimed rows are handled one after the other, in claim order, inside
+ONE transaction that also records their outcomes (``done_many`` for the done ones): one
+commit, one fsync on SQLite, for up to ``group_size`` rows instead of two transactions per
+row. Each row runs inside a savepoint of its own, so a handler that raises undoes only its
+own writes; its retry or give-up (the queue's ``RetryPolicy``, as for any raising handler) is
+recorded in the same transaction, and its neighbours' effects stay. A row whose handler
+needs the network (``remote.http.NeedsNetwork``) leaves the group, with every later row of
+the same key (the sender: ``group_key``), and is handled alone (``handler``) once the group
+has committed, in order; while such rows are being handled, later claims route that key's
+rows behind them, so one sender's items are never reordered. If the group's transaction
+itself fails (the database went away, a commit refused), every row of it is handled
+again alone. On PostgreSQL a claim is split by key into ``group_parts`` groups that run
+side by side, each in its own transaction (one key's rows stay in one group); several
+worker processes still share the queue through the claim's ``FOR UPDATE SKIP LOCKED``.
+SQLite runs one group at a time (its writes take turns anyway).
+
 **A lost database is waited out, never a reason to stop.** Every loop (claims, finishers,
 periodic jobs) survives a failed query: it logs the first failure, backs off
 (``Backoff``: 0.25 s doubling to ``MAX_BACKOFF_S``), tries again on a fresh connection (the
@@ -46,15 +63,17 @@ import os
 import secrets
 import socket
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 
-from fedi_town.inbound.dispatch import handle_inbox_item
+from fedi_town.inbound.dispatch import group_size, group_turn, handle_in_group, handle_inbox_item
 from fedi_town.inbound.handlers import HANDLERS
 from fedi_town.mastodon.push import handle_push
 from fedi_town.outbound.commands import publish_due
 from fedi_town.outbound.deliver import handle_delivery
 from fedi_town.outbound.polls import SEND_EVERY, send_poll_updates
 from fedi_town.outbound.profile import REFRESH_EVERY, refresh_due_profiles
+from fedi_town.remote.http import NeedsNetwork
 from fedi_town.services import Services
 from fedi_town.store import heartbeats, retention, stream_events
 from fedi_town.store import push as push_store
@@ -71,6 +90,11 @@ CLAIM_COALESCE_S = 0.01
 #: Longest wait between two tries while the database keeps failing (seconds).
 MAX_BACKOFF_S = 5.0
 Periodic = Callable[[Services], Awaitable[None]]
+#: How many rows a group may hold right now, and what a group waits for before it starts.
+GroupSize = Callable[[Services], int]
+GroupTurn = Callable[[Services], AbstractAsyncContextManager[None]]
+#: Groups run side by side on PostgreSQL (SQLite: one at a time).
+POSTGRES_GROUP_PARTS = 4
 
 
 @dataclass
@@ -86,6 +110,14 @@ class QueueRunner:
     #: for its row's commit (see ``Finisher``)
     finish_linger_s: float = 0.0
     finish_waits: bool = True
+    #: set: the queue is worked in groups (see the module docstring); ``handler`` then
+    #: works the rows handled alone
+    group_handler: Handler | None = None
+    group_size: GroupSize | None = None
+    group_turn: GroupTurn | None = None
+    #: the column whose rows keep their order (one key's rows never run side by side)
+    group_key: str = "actor_uri"
+    group_parts: int = POSTGRES_GROUP_PARTS
 
 
 class Backoff:
@@ -259,6 +291,13 @@ class Worker:
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _finishers: dict[str, Finisher] = field(default_factory=dict)
     _unsubscribe: Callable[[], None] | None = None
+    #: grouped runners: per key, the rows waiting to be handled alone, and their task
+    _chains: dict[str, list[Row]] = field(default_factory=dict)
+    _chain_tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    #: per queue table: how many rows handled alone may run at once (``concurrency``)
+    _alone_limits: dict[str, asyncio.Semaphore] = field(default_factory=dict)
+    #: grouped runners: transactions committed (for tests and metrics)
+    groups: int = 0
     #: this worker's heartbeat row, removed at stop (``build_worker`` sets it)
     heartbeat: Heartbeat | None = None
 
@@ -296,7 +335,8 @@ class Worker:
             )
             finisher.start()
             self._finishers[runner.queue.table] = finisher
-            self._tasks.append(asyncio.create_task(self._loop(runner)))
+            loop = self._group_loop(runner) if runner.group_handler else self._loop(runner)
+            self._tasks.append(asyncio.create_task(loop))
         for interval, job in self.periodic:
             self._tasks.append(asyncio.create_task(self._every(interval, job)))
 
@@ -411,10 +451,144 @@ class Worker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), timeout=self.poll_seconds)
 
-    async def _run_one(self, runner: QueueRunner, row: Row, limit: asyncio.Semaphore) -> None:
+    async def _group_loop(self, runner: QueueRunner) -> None:
+        """Claim a group, handle it (``_run_groups``), claim the next; once a claim comes
+        back short, wait for new work or the poll."""
+        wake = self._event(runner.queue)
+        backoff = Backoff(f"claim on {runner.queue.table}")
+        store = self.services.store
+        parts = 1 if store.is_sqlite else max(1, runner.group_parts)
+        while not self._stopping:
+            wake.clear()
+            size = runner.group_size(self.services) if runner.group_size else runner.batch
+            asked = max(1, size) * (parts if size > 1 else 1)
+            try:
+                rows = await q.claim(
+                    store,
+                    runner.queue,
+                    now=self.services.now_ms(),
+                    lease_ms=self.lease_ms or runner.queue.lease_ms,
+                    limit=asked,
+                )
+                backoff.succeeded()
+            except Exception as exc:  # the database is away: wait, try again
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop_event.wait(), timeout=backoff.failed(exc))
+                continue
+            if rows:
+                await self._run_groups(runner, rows, parts)
+                if len(rows) >= asked:
+                    continue  # the queue may hold more due rows
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout=self.poll_seconds)
+
+    async def _run_groups(self, runner: QueueRunner, rows: list[Row], parts: int) -> None:
+        """Split claimed rows by key into ``parts`` groups and run them side by side; rows
+        of a key that has rows being handled alone queue up behind those."""
+        groups: list[list[Row]] = [[] for _ in range(parts)]
+        for row in rows:
+            key = str(row[runner.group_key])
+            if key in self._chains:
+                self._handle_alone(runner, [row])
+            else:
+                groups[hash(key) % parts].append(row)
+        tasks = []
+        for group in groups:
+            if group:
+                task = asyncio.create_task(self._run_group(runner, group))
+                for row in group:
+                    self._running[int(row["id"])] = (runner.queue, task)
+                tasks.append(task)
+        if tasks:
+            # Cancelling this wait leaves the groups running: stop() waits for them (or
+            # cancels them) through ``_running``, as for single rows.
+            await asyncio.wait(tasks)
+
+    async def _run_group(self, runner: QueueRunner, rows: list[Row]) -> None:
+        """One group: its rows in one transaction, a savepoint each (module docstring)."""
+        assert runner.group_handler is not None
+        store = self.services.store
+        queue = runner.queue
+        handled: list[tuple[Row, type]] = []
+        alone: list[Row] = []
+        held: set[str] = set()  # keys with a row handled alone: their later rows follow it
+        try:
+            turn = runner.group_turn(self.services) if runner.group_turn else None
+            async with turn if turn is not None else contextlib.nullcontext():
+                async with store.transaction():
+                    done: list[tuple[int, dict[str, object]]] = []
+                    for row in rows:
+                        key = str(row[runner.group_key])
+                        if key in held:
+                            alone.append(row)
+                            continue
+                        row_id = int(row["id"])
+                        outcome: q.Outcome
+                        try:
+                            async with store.transaction():  # a savepoint: this row alone
+                                outcome = await runner.group_handler(self.services, row)
+                            handled.append((row, type(outcome)))
+                        except NeedsNetwork:
+                            held.add(key)
+                            alone.append(row)
+                            continue
+                        except Exception as exc:  # its own writes are undone, not the others'
+                            outcome = self._retry_or_give_up(queue, row, exc)
+                            handled.append((row, Exception))
+                        if isinstance(outcome, q.Done):
+                            done.append((row_id, dict(outcome.columns)))
+                        else:
+                            now = self.services.now_ms()
+                            await q.apply(store, queue, row_id, outcome, now=now)
+                    if done:
+                        await q.done_many(store, queue, done, now=self.services.now_ms())
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the transaction itself failed: each row alone
+            log.warning(
+                "%s: a group of %d rows failed (%s); handling them one by one",
+                queue.table,
+                len(rows),
+                exc.__class__.__name__,
+            )
+            log.debug("traceback", exc_info=exc)
+            self._handle_alone(runner, rows)
+            return
+        self.groups += 1
+        for row, outcome_type in handled:
+            _count(self.services, queue, row, outcome_type)
+            self._running.pop(int(row["id"]), None)
+        self._handle_alone(runner, alone)
+
+    def _handle_alone(self, runner: QueueRunner, rows: list[Row]) -> None:
+        """Queue ``rows`` (claim order) to be handled one by one, each key's in order."""
+        for row in rows:
+            key = str(row[runner.group_key])
+            chain = self._chains.get(key)
+            if chain is None:
+                chain = self._chains[key] = []
+                self._chain_tasks[key] = asyncio.create_task(self._run_chain(runner, key))
+            chain.append(row)
+            self._running[int(row["id"])] = (runner.queue, self._chain_tasks[key])
+
+    async def _run_chain(self, runner: QueueRunner, key: str) -> None:
+        chain = self._chains[key]
+        limit = self._alone_limits.setdefault(
+            runner.queue.table, asyncio.Semaphore(runner.concurrency)
+        )
+        try:
+            while chain:
+                await self._run_one(runner, chain.pop(0), limit)
+        finally:
+            self._chains.pop(key, None)
+            self._chain_tasks.pop(key, None)
+
+    async def _run_one(
+        self, runner: QueueRunner, row: Row, limit: asyncio.Semaphore | None
+    ) -> None:
         row_id = int(row["id"])
         try:
-            async with limit:
+            async with limit if limit is not None else contextlib.nullcontext():
                 outcome = await runner.handler(self.services, row)
             _count(self.services, runner.queue, row, type(outcome))
             await self._record(runner.queue, row_id, outcome)
@@ -440,6 +614,21 @@ class Worker:
     async def _raised(self, queue: q.Queue, row: Row, exc: Exception) -> None:
         """A handler raised: the queue's retry policy decides (back off, or give up)."""
         row_id = int(row["id"])
+        outcome = self._retry_or_give_up(queue, row, exc)
+        try:
+            await q.apply(self.services.store, queue, row_id, outcome, now=self.services.now_ms())
+        except Exception as failed:  # the row keeps its lease and comes back after it
+            log.error(
+                "%s row %d: recording the retry failed: %s",
+                queue.table,
+                row_id,
+                failed.__class__.__name__,
+            )
+
+    def _retry_or_give_up(self, queue: q.Queue, row: Row, exc: Exception) -> q.Outcome:
+        """What a row whose handler raised ``exc`` gets: the queue's retry policy decides
+        (back off, or give up after its attempt cap); logged, the traceback at DEBUG."""
+        row_id = int(row["id"])
         attempts = int(row["attempts"])
         policy = queue.retry
         outcome: q.Outcome
@@ -463,15 +652,7 @@ class Worker:
             )
             outcome = q.Retry(self.services.now_ms() + delay, exc.__class__.__name__)
         log.debug("traceback", exc_info=exc)
-        try:
-            await q.apply(self.services.store, queue, row_id, outcome, now=self.services.now_ms())
-        except Exception as failed:  # the row keeps its lease and comes back after it
-            log.error(
-                "%s row %d: recording the retry failed: %s",
-                queue.table,
-                row_id,
-                failed.__class__.__name__,
-            )
+        return outcome
 
 
 #: The metrics' word for each outcome (``Exception``: the handler raised), per queue.
@@ -519,7 +700,14 @@ PUSH_CONCURRENCY = 16
 
 #: Which handler works which queue, and how many rows at once.
 RUNNERS = (
-    QueueRunner(q.INBOX, handle_inbox_item, concurrency=16),
+    QueueRunner(
+        q.INBOX,
+        handle_inbox_item,
+        concurrency=16,
+        group_handler=handle_in_group,
+        group_size=group_size,
+        group_turn=group_turn,
+    ),
     QueueRunner(
         q.DELIVERIES,
         handle_delivery,

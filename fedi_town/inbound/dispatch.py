@@ -18,6 +18,14 @@ undoes). Outcomes:
 - anything else (the database, the network) raises -> the worker retries with backoff, up
   to the queue's attempt cap (``queue.INBOX.retry``)
 
+**Groups.** The worker hands the inbox queue's items over in groups (``worker``'s grouped
+runner): ``handle_in_group`` runs one item inside the group's transaction, its own savepoint
+around it. It neither waits for a turn nor takes the actor's lock (the group runs its items
+one after the other, in claim order, and never holds an actor that has an item being handled
+alone), and it may not use the network (``remote.http.offline``): an item that wants to
+fetch raises ``NeedsNetwork`` and is handled alone, through ``handle_inbox_item``, once the
+group is committed. ``group_size`` is how many items a group may hold right now.
+
 While the inboxes take a burst, items wait and go one at a time, ten a second, so that
 accepting keeps the CPU and the write lock (``backpressure``). The block checks read this
 process's block list and the sender's row comes from ``store.actors.recent_by_uri``, so a
@@ -31,12 +39,14 @@ import asyncio
 import json
 import logging
 import weakref
+from contextlib import AbstractAsyncContextManager
 
 from fedi_town.errors import ProtocolError
 from fedi_town.inbound.backpressure import accept_load
 from fedi_town.inbound.context import Inbound
 from fedi_town.inbound.handlers import HANDLERS
 from fedi_town.remote.errors import BadResponse, FetchFailed
+from fedi_town.remote.http import offline
 from fedi_town.services import Services
 from fedi_town.store import health, moderation
 from fedi_town.store import queue as q
@@ -58,13 +68,35 @@ def _actor_lock(actor_uri: str) -> asyncio.Lock:
     return lock
 
 
+#: Most items in one group (one transaction) when the inboxes are quiet.
+GROUP_SIZE = 128
+
+
+def group_size(services: Services) -> int:
+    """How many items the next group may hold: one while the inboxes take a burst (items
+    then go one at a time, ``backpressure``), else ``GROUP_SIZE``."""
+    return 1 if accept_load(services).busy() else GROUP_SIZE
+
+
+def group_turn(services: Services) -> AbstractAsyncContextManager[None]:
+    """What a group waits for before it starts: the inboxes' turn (``backpressure``)."""
+    return accept_load(services).turn()
+
+
 async def handle_inbox_item(services: Services, row: Row) -> q.Outcome:
-    """Handle one claimed ``inbox_items`` row; what to record for it."""
+    """Handle one claimed ``inbox_items`` row alone; what to record for it."""
     async with accept_load(services).turn():
         return await _handle(services, row)
 
 
-async def _handle(services: Services, row: Row) -> q.Outcome:
+async def handle_in_group(services: Services, row: Row) -> q.Outcome:
+    """Handle one claimed row inside its group's transaction (see the module docstring):
+    no turn, no actor lock, no network (``NeedsNetwork`` instead)."""
+    with offline():
+        return await _handle(services, row, locked=False)
+
+
+async def _handle(services: Services, row: Row, *, locked: bool = True) -> q.Outcome:
     store = services.store
     row_id = int(row["id"])
     actor_uri = str(row["actor_uri"])
@@ -90,7 +122,10 @@ async def _handle(services: Services, row: Row) -> q.Outcome:
             kind=kind,
         )
         try:
-            async with _actor_lock(actor_uri):
+            if locked:
+                async with _actor_lock(actor_uri):
+                    outcome = await handler(ctx)
+            else:
                 outcome = await handler(ctx)
         except (ProtocolError, BadResponse) as exc:
             return _give_up(row, exc.__class__.__name__)

@@ -32,6 +32,7 @@ from fedi_town.remote.errors import (
     RemoteUnreachable,
     ResponseTooLarge,
 )
+from fedi_town.remote.http import check_online
 from fedi_town.services import Services
 from fedi_town.store import emojis as store_emojis
 from fedi_town.store.emojis import CachedEmoji
@@ -51,6 +52,8 @@ async def cache_emojis(services: Services, tags: Sequence[EmojiTag]) -> int:
     wanted = {store_emojis.digest_of(t.url): t.url for t in tags}
     seen = await store_emojis.known(services.store, list(wanted))
     todo = [(d, url) for d, url in wanted.items() if d not in seen]
+    if todo:
+        check_online(todo[0][1])  # in a group (``worker``): handled alone instead
     kept = 0
     limiter = anyio.Semaphore(PARALLEL)
 

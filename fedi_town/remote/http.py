@@ -21,16 +21,24 @@ one once if the first was refused for its signature.
 of a delivery's CPU. With ``sign_threads`` above 0 requests are signed in a pool of that
 many threads: ``cryptography`` releases the GIL while OpenSSL signs, so a fan-out signs on
 the other cores while the event loop sends, reads answers and talks to the database.
+
+**Offline.** Inside ``offline()`` no fetch goes out: it raises ``NeedsNetwork`` instead. The
+worker handles inbox items in groups inside one database transaction, which must not wait
+on another server (on SQLite it holds the write lock); an item that needs to fetch is taken
+out of the group and handled alone afterwards. ``NeedsNetwork`` is a ``BaseException`` so
+that no handler's ``except Exception`` mistakes it for the remote's failure.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import email.utils
 import importlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
@@ -76,9 +84,12 @@ __all__ = [
     "JRD_ACCEPT",
     "DeliveryError",
     "DeliveryResult",
+    "NeedsNetwork",
     "RemoteClient",
     "RequestSigner",
     "Scheme",
+    "check_online",
+    "offline",
 ]
 
 logger = logging.getLogger(__name__)
@@ -119,6 +130,34 @@ class DeliveryResult:
     retry_after: float | None
     error: DeliveryError | None
     scheme_used: Scheme
+
+
+class NeedsNetwork(BaseException):
+    """A fetch was asked for inside ``offline()``; ``url`` is what it wanted."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.url = url
+
+
+_offline: contextvars.ContextVar[bool] = contextvars.ContextVar("remote_offline", default=False)
+
+
+@contextmanager
+def offline() -> Iterator[None]:
+    """While inside, every fetch raises ``NeedsNetwork`` instead of going out."""
+    token = _offline.set(True)
+    try:
+        yield
+    finally:
+        _offline.reset(token)
+
+
+def check_online(url: str) -> None:
+    """Raise ``NeedsNetwork`` inside ``offline()``. For callers that fetch from tasks of
+    their own, where a task group would wrap the exception: they ask before starting."""
+    if _offline.get():
+        raise NeedsNetwork(url)
 
 
 def _utc_now() -> datetime:
@@ -300,6 +339,7 @@ class RemoteClient:
     async def _fetch_body(
         self, url: str, accept: str, signer: RequestSigner | None, strict: bool, limit: int
     ) -> tuple[bytes, str]:
+        check_online(url)
         try:
             with anyio.fail_after(self._total_timeout):
                 return await self._follow(

@@ -146,6 +146,8 @@ class Store:
         self._readers: list[databases.core.Connection] = []
         self._next_reader = 0
         self._savepoints = 0
+        #: SQLite: savepoint statements of the open transaction not sent yet (``_sqlite_hop``)
+        self._deferred: list[str] = []
         self._memory: dict[str, Any] = {}
         self._in_tx: contextvars.ContextVar[bool] = contextvars.ContextVar(
             f"store_tx_{id(self)}", default=False
@@ -331,20 +333,29 @@ class Store:
         assert self._write_lock is not None and self._writer is not None
         writer = self._writer.raw_connection
         if self._in_tx.get():  # nested: a savepoint inside the open transaction
+            # SAVEPOINT and RELEASE wait for the next statement and go with it, one trip to
+            # the driver's thread for both (``_sqlite_hop``); a savepoint inside which no
+            # statement ran never reaches the database at all.
             self._savepoints += 1
             name = f"fedi_town_sp{self._savepoints}"
-            with _available():
-                await _in_thread(writer, sqlite_calls.fetchall, f"SAVEPOINT {name}", {})
+            opened = f"SAVEPOINT {name}"
+            self._deferred.append(opened)
             try:
                 yield
             except BaseException:
-                await _quietly(
-                    _in_thread(writer, sqlite_calls.undo_savepoint, name),
-                    "rolling back a savepoint",
-                )
+                if opened in self._deferred:  # never sent: nothing inside it to undo
+                    del self._deferred[self._deferred.index(opened) :]
+                else:  # what is still waiting lies inside it: undone with it
+                    self._deferred.clear()
+                    await _quietly(
+                        _in_thread(writer, sqlite_calls.undo_savepoint, name),
+                        "rolling back a savepoint",
+                    )
                 raise
-            with _available():
-                await _in_thread(writer, sqlite_calls.fetchall, f"RELEASE {name}", {})
+            if opened in self._deferred:
+                del self._deferred[self._deferred.index(opened) :]
+            else:
+                self._deferred.append(f"RELEASE {name}")
             return
         # BEGIN, COMMIT and ROLLBACK go straight to the driver, one thread hop each
         # (databases' Transaction takes three per statement: execute and two cursor
@@ -353,14 +364,17 @@ class Store:
         # timeout) instead of failing halfway.
         async with self._write_lock:
             token = self._in_tx.set(True)
+            self._deferred.clear()
             try:
                 try:
                     with _available():
                         await _in_thread(writer, sqlite_calls.begin)
                     yield
                 except BaseException:
+                    self._deferred.clear()
                     await _quietly(_in_thread(writer, sqlite_calls.rollback), "rollback")
                     raise
+                self._deferred.clear()  # only RELEASEs can wait here: COMMIT ends them all
                 with _available():
                     # Shielded: a COMMIT that already went to the driver's thread finishes
                     # (or rolls back) there even when this task is cancelled meanwhile.
@@ -452,7 +466,7 @@ class Store:
         if self.is_sqlite:
             if self._in_tx.get():  # this task holds the write lock: nothing else writes here
                 with _available():
-                    return await _in_thread(self._raw_sqlite(), sqlite_calls.count, sql, params)
+                    return await self._sqlite_hop(sqlite_calls.count, sql, params)
             assert self._write_lock is not None and self._writer is not None
             async with self._write_lock:
                 with _available():
@@ -520,7 +534,7 @@ class Store:
                 with _available():
                     if self.is_sqlite:
                         plain = [dict(v) for v in chunk]
-                        await _in_thread(self._raw_sqlite(), sqlite_calls.many, sql, plain)
+                        await self._sqlite_hop(sqlite_calls.many, sql, plain)
                     else:
                         numbered, names = numbered_sql(sql)
                         async with self._pg() as raw:
@@ -528,6 +542,15 @@ class Store:
                                 numbered, [[v[name] for name in names] for v in chunk]
                             )
                 chunk = list(itertools.islice(rows, EXECUTE_MANY_CHUNK))
+
+    async def _sqlite_hop(self, function: Callable[..., _T], *args: Any) -> _T:
+        """Run ``function`` in the thread of the connection a SQLite query runs on; inside a
+        transaction, the savepoint statements waiting to be sent go first, in the same trip."""
+        raw = self._raw_sqlite()
+        if self._deferred and self._in_tx.get():
+            waiting, self._deferred = self._deferred, []
+            return await _in_thread(raw, sqlite_calls.after, waiting, function, *args)
+        return await _in_thread(raw, function, *args)
 
     def _raw_sqlite(self) -> Any:
         """The aiosqlite connection a SQLite query runs on (see ``_conn``)."""
@@ -548,7 +571,7 @@ class Store:
         params = dict(values) if values else {}
         if self.is_sqlite:
             with _available():
-                rows = await _in_thread(self._raw_sqlite(), sqlite_calls.fetchall, sql, params)
+                rows = await self._sqlite_hop(sqlite_calls.fetchall, sql, params)
             return rows if kind != "execute" else []
         numbered, names = numbered_sql(sql)
         try:
@@ -580,7 +603,7 @@ class Store:
             return [(row, True) for row in await self._run("fetch_all", sql, values)]
         params = dict(values) if values else {}
         with _available():
-            rows = await _in_thread(self._raw_sqlite(), sqlite_calls.lenient, sql, params)
+            rows = await self._sqlite_hop(sqlite_calls.lenient, sql, params)
         return [(row, not sqlite_calls.has_unreadable_text(row)) for row in rows]
 
 

@@ -13,13 +13,14 @@ import logging
 import os
 import re
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
 
 Row = Mapping[str, Any]
+T = TypeVar("T")
 
 
 def fetchall(conn: sqlite3.Connection, sql: str, params: Any) -> list[Row]:
@@ -71,6 +72,16 @@ def commit(conn: sqlite3.Connection) -> None:
 def rollback(conn: sqlite3.Connection) -> None:
     if conn.in_transaction:
         conn.execute("ROLLBACK")
+
+
+def after(
+    conn: sqlite3.Connection, statements: list[str], function: Callable[..., T], *args: Any
+) -> T:
+    """Run ``statements`` (savepoints the store deferred), then ``function(conn, *args)``:
+    one trip to the connection's thread for both."""
+    for statement in statements:
+        conn.execute(statement)
+    return function(conn, *args)
 
 
 def undo_savepoint(conn: sqlite3.Connection, name: str) -> None:

@@ -30,7 +30,13 @@ from fedi_town.remote.errors import (
     ResponseTooLarge,
     TooManyRedirects,
 )
-from fedi_town.remote.http import ACTIVITY_ACCEPT, DeliveryResult, RemoteClient
+from fedi_town.remote.http import (
+    ACTIVITY_ACCEPT,
+    DeliveryResult,
+    NeedsNetwork,
+    RemoteClient,
+    offline,
+)
 from fedi_town.remote.knock import SchemeMemory
 from fedi_town.remote.signers import KeySigner
 from tests.live import bind_loopback
@@ -942,3 +948,28 @@ async def test_a_second_knock_is_signed_in_the_pool_too(serve: Serve) -> None:
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+# -- offline: no fetch goes out ---------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_inside_offline_a_fetch_raises_needs_network_and_sends_nothing(
+    serve: Serve,
+) -> None:
+    # Given a peer serving a document
+    peer = serve(Route("/notes/1", self_document))
+    url = peer.url("/notes/1")
+
+    async with make_client() as client:
+        # When a fetch is asked for inside offline()
+        with offline(), pytest.raises(NeedsNetwork) as raised:
+            await client.fetch_object(url, signer=None)
+        # Then it names the URL, no request reached the peer, and no handler's
+        # ``except Exception`` would have caught it
+        assert raised.value.url == url
+        assert peer.requests == []
+        assert not isinstance(raised.value, Exception)
+        # And outside offline() the same fetch goes out as usual
+        assert (await client.fetch_object(url, signer=None))["id"] == url
+    assert len(peer.requests) == 1

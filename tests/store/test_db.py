@@ -211,6 +211,38 @@ async def test_a_failed_nested_transaction_undoes_only_its_own_part(store):
     assert uris == ["outer", "after"]
 
 
+async def test_savepoints_nested_in_savepoints_keep_and_undo_exactly_their_own_writes(store):
+    # Given a transaction holding savepoints inside savepoints (SQLite sends them with the
+    # next statement), some empty, one failing after its own nested one was released
+    async with store.transaction():
+        async with store.transaction():  # empty: nothing inside it
+            pass
+        async with store.transaction():
+            async with store.transaction():
+                await store.execute(INSERT, {"id": 1, "uri": "kept"})
+        with pytest.raises(RuntimeError):
+            async with store.transaction():
+                async with store.transaction():
+                    await store.execute(INSERT, {"id": 2, "uri": "undone with its parent"})
+                raise RuntimeError("boom")
+        with pytest.raises(RuntimeError):
+            async with store.transaction():  # fails before any statement ran inside it
+                async with store.transaction():
+                    pass
+                raise RuntimeError("boom")
+        async with store.transaction():
+            await store.execute(INSERT, {"id": 3, "uri": "after"})
+    # Then exactly the writes of the savepoints that succeeded are committed
+    uris = [
+        r["activity_uri"]
+        for r in await store.fetch_all("SELECT activity_uri FROM inbox_items ORDER BY id")
+    ]
+    assert uris == ["kept", "after"]
+    # And the store writes on as usual
+    await store.execute(INSERT, {"id": 4, "uri": "later"})
+    assert await store.fetch_val("SELECT COUNT(*) FROM inbox_items") == 3
+
+
 async def test_a_cancelled_transaction_is_rolled_back_and_the_store_still_writes(store):
     entered = asyncio.Event()
 

@@ -67,13 +67,14 @@ screenshots: install node-deps browser
 	FEDI_TOWN_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/pytest -q -k "sqlite" tests/webapp tests/interop/test_fedify_owner_app.py
 
 # Three processes (pytest-xdist), a test file each at a time: the suite waits on real servers,
-# databases and browsers more than it computes (about a third of the CPU idles with three).
-# 4,992 tests took 25 min with three on a busy 2-core machine, 30 with two; a PostgreSQL
-# test's fresh migrated schema (0.5-0.8 s of DDL) is most of the cost.
+# databases and browsers more than it computes. Files are handed out slowest first
+# (tests/conftest.py, SLOW_FIRST; --no-loadscope-reorder keeps that order), so no long file
+# is left to finish alone at the end. PostgreSQL tests borrow a migrated schema from a pool
+# (tests/conftest.py) rather than migrating a new one each.
 PYTEST_WORKERS ?= 3
 
 pytest: install node-deps browser deploy-tools
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=25
 
 test: lint typecheck pytest
 

@@ -62,6 +62,46 @@ def _postgres_reachable() -> str | None:
     return _pg_state["error"]
 
 
+#: Files that take long for their number of tests (a real server per test, a browser, the
+#: Fedify peer, a pip install, a PostgreSQL cluster restarted): started first. Under
+#: ``--dist loadfile --no-loadscope-reorder`` (Makefile) the other files follow, those with
+#: the most tests first; otherwise these few would be handed out last and finish alone.
+SLOW_FIRST = (
+    "tests/deploy/test_install.py",
+    "tests/hostile/test_openapi_schemathesis.py",
+    "tests/faults/",
+    "tests/interop/",
+    "tests/mastodon/test_masto_js",
+    "tests/test_supervisor.py",
+    "tests/test_worker_processes.py",
+    "tests/webapp/test_passkeys.py",
+    "browser.py",
+)
+
+
+def _slow_rank(path: str) -> int:
+    for rank, mark in enumerate(SLOW_FIRST):
+        if path.startswith(mark) or path.endswith(mark):
+            return rank
+    return len(SLOW_FIRST)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Known slow files first, then files by number of tests (see ``SLOW_FIRST``); the tests
+    of one file keep their order."""
+    counts: dict[str, int] = {}
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        counts[path] = counts.get(path, 0) + 1
+    items.sort(
+        key=lambda item: (
+            _slow_rank(path := item.nodeid.split("::", 1)[0]),
+            -counts[path],
+            path,
+        )
+    )
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     error = _postgres_reachable()
     if error is None:

@@ -236,7 +236,9 @@ async def favourites(request: Request, grant: Grant | None) -> Response:
     return json(items, headers=headers)
 
 
-def _entry_status(services: Services, entry: Entry) -> dict[str, Any]:
+def entry_status(services: Services, entry: Entry) -> dict[str, Any]:
+    """The Status of a home timeline entry (a reblog wrapper for a boost); its ``id`` is
+    the note's, set by the caller to ``timeline.status_id`` for a boost."""
     note = {
         "id": entry.note_id,
         "uri": entry.note_uri,
@@ -313,7 +315,7 @@ async def home(request: Request, grant: Grant | None) -> Response:
         for e in entries
         if not hidden(e.author.uri) and (e.booster is None or not hidden(e.booster.uri))
     ]
-    items = [_entry_status(services, e) for e in shown]
+    items = [entry_status(services, e) for e in shown]
     for entry, item in zip(shown, items, strict=True):
         item["id"] = str(timeline_store.status_id(entry))
     await mark(services, business, items)

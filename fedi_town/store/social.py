@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from fedi_town.store import timeline
 from fedi_town.store.actors import JOIN_COLUMNS, RemoteActor, actor_from_row, follows_where
 from fedi_town.store.db import Row, Store, new_id
 
@@ -430,9 +431,11 @@ async def add_note_target(store: Store, note_id: int, business_id: int) -> None:
     )
 
 
-async def delete_note(store: Store, note_id: int) -> None:
+async def delete_note(store: Store, note_id: int, *, now: int) -> None:
     """Remove a note, whom it concerned, the notifications it raised and the home
-    timeline entries (posts and boosts) that showed it."""
+    timeline entries (posts and boosts) that showed it (a ``delete`` for the streaming
+    apps of each business that showed it)."""
+    await timeline.stream_deletes(store, "note_id = :n", {"n": note_id}, now=now)
     await store.execute("DELETE FROM timeline WHERE note_id = :n", {"n": note_id})
     await store.execute("DELETE FROM notifications WHERE remote_note_id = :n", {"n": note_id})
     await store.execute("DELETE FROM remote_note_targets WHERE note_id = :n", {"n": note_id})

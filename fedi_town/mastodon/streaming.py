@@ -313,6 +313,7 @@ class Hub:
                 max_id=event.ref_id + 1,
                 types=list(notification_store.TYPES),
                 dismissed=False,
+                muted_at=services.now_ms(),
             )
             if not rows or int(rows[0]["id"]) != event.ref_id:
                 return None

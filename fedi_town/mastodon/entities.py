@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fedi_town import __version__
+from fedi_town.protocol import quotes
 from fedi_town.services import Services
 from fedi_town.store import actors, businesses, polls, reads, social
 from fedi_town.store import media as media_store
@@ -263,7 +264,42 @@ async def post_status(
         "text": None,
         "filtered": [],
         "quote": await _quote(services, post, shallow=shallow_quote),
+        "quote_approval": quote_approval(business, post),
     }
+
+
+def quote_approval(business: Business, post: Post) -> dict[str, Any]:
+    """Mastodon 4.5's QuoteApproval of a business's post, from its effective quote policy
+    (``anyone``: automatic for the public, ``followers``: for followers, ``ask``: manual
+    for the public, ``nobody``: neither). ``current_user`` is the author's own view
+    (``automatic``, as Mastodon lets an author quote itself; ``denied`` for a direct post);
+    ``viewer_quote_approval`` changes it for another viewer."""
+    policy = quotes.effective_policy(post.quote_policy, business.quote_policy, post.visibility)
+    automatic = {"anyone": ["public"], "followers": ["followers"]}.get(policy, [])
+    manual = ["public"] if policy == quotes.ASK else []
+    direct = VISIBILITY_OUT.get(post.visibility, "direct") == "direct"
+    current = "denied" if direct else "automatic"
+    return {"automatic": automatic, "manual": manual, "current_user": current}
+
+
+def viewer_quote_approval(statuses: Sequence[dict[str, Any]], viewer_id: str | None) -> None:
+    """Set ``quote_approval.current_user`` of Statuses for a viewer that is not their
+    author (``viewer_id``: the business's account id; None: no signed-in account, always
+    ``denied`` as Mastodon answers). Another business may quote a public or unlisted post
+    whose policy lets the public quote (``automatic``) or ask (``manual``); a
+    followers-only policy counts as ``denied`` (who follows whom among businesses here
+    is not looked up)."""
+    for status in statuses:
+        approval = status.get("quote_approval")
+        if not isinstance(approval, dict) or status["account"]["id"] == viewer_id:
+            continue
+        current = "denied"
+        if viewer_id is not None and status.get("visibility") in ("public", "unlisted"):
+            if "public" in approval["automatic"]:
+                current = "automatic"
+            elif "public" in approval["manual"]:
+                current = "manual"
+        approval["current_user"] = current
 
 
 #: FEP-044f states of our quotes (``posts.quote_state``) that Mastodon 4.5 names alike.

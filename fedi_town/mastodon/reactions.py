@@ -33,6 +33,7 @@ from fedi_town.mastodon.entities import (
     note_status,
     post_status,
     remote_account,
+    viewer_quote_approval,
 )
 from fedi_town.mastodon.paging import link, page_of
 from fedi_town.outbound import reactions
@@ -68,6 +69,7 @@ async def mark(services: Services, business: Business, statuses: Sequence[dict[s
         if status.get("reblog"):
             for key in ("favourited", "reblogged", "bookmarked"):
                 status[key] = status["reblog"][key]
+    viewer_quote_approval(inner, str(business.id))
 
 
 async def mark_for(
@@ -76,6 +78,8 @@ async def mark_for(
     """``mark`` for the token's business; a list read without one keeps the marks false."""
     if grant is not None and grant.business is not None and statuses:
         await mark(services, grant.business, statuses)
+    else:
+        viewer_quote_approval([s.get("reblog") or s for s in statuses], None)
     return list(statuses)
 
 
@@ -112,7 +116,9 @@ async def status_for(services: Services, grant: Grant | None, raw: str) -> dict[
     owner = await businesses.by_id(services.store, found.business_id)
     if owner is None or owner.deleted_at is not None:
         raise NotFound("Record not found")
-    return await post_status(services, owner, found)
+    status = await post_status(services, owner, found)
+    viewer_quote_approval([status], None)
+    return status
 
 
 async def _marked(services: Services, business: Business, status: dict[str, Any]) -> Response:

@@ -30,6 +30,7 @@ from fedi_town.mastodon.auth import Grant, endpoint, json
 from fedi_town.mastodon.entities import (
     business_account,
     iso,
+    note_quotes,
     note_status,
     post_status,
     remote_account,
@@ -70,6 +71,7 @@ async def mark(services: Services, business: Business, statuses: Sequence[dict[s
             for key in ("favourited", "reblogged", "bookmarked"):
                 status[key] = status["reblog"][key]
     viewer_quote_approval(inner, str(business.id))
+    await note_quotes(services, inner)
 
 
 async def mark_for(
@@ -79,7 +81,9 @@ async def mark_for(
     if grant is not None and grant.business is not None and statuses:
         await mark(services, grant.business, statuses)
     else:
-        viewer_quote_approval([s.get("reblog") or s for s in statuses], None)
+        inner = [s.get("reblog") or s for s in statuses]
+        viewer_quote_approval(inner, None)
+        await note_quotes(services, inner)
     return list(statuses)
 
 

@@ -383,6 +383,26 @@ async def insert_note(
     return int(note_id)
 
 
+async def documents_by_uri(store: Store, uris: list[str]) -> dict[str, tuple[int, Any]]:
+    """The author's id and the stored document (parsed) of each note among ``uris``."""
+    if not uris:
+        return {}
+    names = {f"u{i}": uri for i, uri in enumerate(uris)}
+    rows = await store.fetch_all(
+        "SELECT uri, actor_id, document FROM remote_notes "  # noqa: S608
+        f"WHERE uri IN ({', '.join(':' + k for k in names)})",
+        names,
+    )
+    found: dict[str, tuple[int, Any]] = {}
+    for r in rows:
+        try:
+            document = json.loads(r["document"] or "null")
+        except ValueError:
+            document = None
+        found[str(r["uri"])] = (int(r["actor_id"]), document)
+    return found
+
+
 async def update_note(store: Store, note_id: int, content: NoteContent, edited_at: int) -> None:
     await store.execute(
         "UPDATE remote_notes SET content_html = :html, summary = :summary, url = :url, "

@@ -15,10 +15,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fedi_town import __version__
+from fedi_town.protocol import quotes
 from fedi_town.services import Services
 from fedi_town.store import actors, businesses, polls, reads, social
 from fedi_town.store import media as media_store
 from fedi_town.store import posts as post_store
+from fedi_town.store import quotes as quote_store
 from fedi_town.store.actors import RemoteActor
 from fedi_town.store.businesses import Business
 from fedi_town.store.db import Store
@@ -263,7 +265,42 @@ async def post_status(
         "text": None,
         "filtered": [],
         "quote": await _quote(services, post, shallow=shallow_quote),
+        "quote_approval": quote_approval(business, post),
     }
+
+
+def quote_approval(business: Business, post: Post) -> dict[str, Any]:
+    """Mastodon 4.5's QuoteApproval of a business's post, from its effective quote policy
+    (``anyone``: automatic for the public, ``followers``: for followers, ``ask``: manual
+    for the public, ``nobody``: neither). ``current_user`` is the author's own view
+    (``automatic``, as Mastodon lets an author quote itself; ``denied`` for a direct post);
+    ``viewer_quote_approval`` changes it for another viewer."""
+    policy = quotes.effective_policy(post.quote_policy, business.quote_policy, post.visibility)
+    automatic = {"anyone": ["public"], "followers": ["followers"]}.get(policy, [])
+    manual = ["public"] if policy == quotes.ASK else []
+    direct = VISIBILITY_OUT.get(post.visibility, "direct") == "direct"
+    current = "denied" if direct else "automatic"
+    return {"automatic": automatic, "manual": manual, "current_user": current}
+
+
+def viewer_quote_approval(statuses: Sequence[dict[str, Any]], viewer_id: str | None) -> None:
+    """Set ``quote_approval.current_user`` of Statuses for a viewer that is not their
+    author (``viewer_id``: the business's account id; None: no signed-in account, always
+    ``denied`` as Mastodon answers). Another business may quote a public or unlisted post
+    whose policy lets the public quote (``automatic``) or ask (``manual``); a
+    followers-only policy counts as ``denied`` (who follows whom among businesses here
+    is not looked up)."""
+    for status in statuses:
+        approval = status.get("quote_approval")
+        if not isinstance(approval, dict) or status["account"]["id"] == viewer_id:
+            continue
+        current = "denied"
+        if viewer_id is not None and status.get("visibility") in ("public", "unlisted"):
+            if "public" in approval["automatic"]:
+                current = "automatic"
+            elif "public" in approval["manual"]:
+                current = "manual"
+        approval["current_user"] = current
 
 
 #: FEP-044f states of our quotes (``posts.quote_state``) that Mastodon 4.5 names alike.
@@ -284,6 +321,42 @@ async def _quote(services: Services, post: Post, *, shallow: bool) -> dict[str, 
     if shallow:
         return {"state": state, "quoted_status_id": quoted["id"] if quoted else None}
     return {"state": state, "quoted_status": quoted}
+
+
+async def note_quotes(services: Services, statuses: Sequence[dict[str, Any]]) -> None:
+    """Set ``quote`` on the Statuses of notes from elsewhere that quote a post (FEP-044f
+    ``quote``, or ``quoteUri``/``_misskey_quote``, in the stored document). The state: a
+    quote of a business's post here is ``accepted`` while the business's stamp for it
+    exists, ``revoked`` when the note names a stamp that is gone, else ``pending``; a
+    quote of another post is ``accepted`` when the note carries a stamp
+    (``quoteAuthorization``, taken as given, not fetched) or quotes its own author, else
+    ``pending``. An accepted one holds the quoted Status as ``GET /api/v1/statuses``
+    would (``deleted``/``unauthorized`` when it cannot be shown)."""
+    notes = [s for s in statuses if "quote_approval" not in s and s.get("quote") is None]
+    if not notes:
+        return
+    store = services.store
+    found = await social.documents_by_uri(store, [str(s["uri"]) for s in notes])
+    for status in notes:
+        if str(status["uri"]) not in found:
+            continue
+        actor_id, document = found[str(status["uri"])]
+        target = quotes.quoted_by(document)
+        if target is None:
+            continue
+        stamp = quotes.authorization_of(document)
+        own = await post_store.by_uri(store, target)
+        if own is not None:
+            granted = await quote_store.stamp_for(store, own.id, str(status["uri"]))
+            state = "accepted" if granted else ("revoked" if stamp else "pending")
+        else:
+            quoted_note = await social.note_by_uri(store, target)
+            self_quote = quoted_note is not None and quoted_note.actor_id == actor_id
+            state = "accepted" if stamp or self_quote else "pending"
+        shown = None
+        if state == "accepted":
+            state, shown = await _quoted(services, target, shallow=False)
+        status["quote"] = {"state": state, "quoted_status": shown}
 
 
 async def _quoted(

@@ -2,7 +2,8 @@
 
     GET /api/v1/notifications        max_id, since_id, min_id, limit (≤ 80), types[],
                                      exclude_types[]; a Link header with next and prev
-    GET /api/v1/notifications/{id}
+    GET /api/v1/notifications/{id}  404 for a dismissed one, or one of an account muted
+                                     with its notifications (as the list leaves it out)
     GET /api/v2/notifications        the same, grouped as Mastodon 4.3 does (one per group)
     POST /api/v1/notifications/{id}/dismiss, POST /api/v1/notifications/clear
                                      write:notifications
@@ -196,6 +197,7 @@ async def get_one(request: Request, grant: Grant | None) -> Response:
         max_id=wanted + 1,
         types=list(NOTIFICATION_TYPES),
         dismissed=False,
+        muted_at=services.now_ms(),
     )
     account = await business_account(services, business)
     found = None

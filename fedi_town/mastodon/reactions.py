@@ -30,9 +30,11 @@ from fedi_town.mastodon.auth import Grant, endpoint, json
 from fedi_town.mastodon.entities import (
     business_account,
     iso,
+    note_quotes,
     note_status,
     post_status,
     remote_account,
+    viewer_quote_approval,
 )
 from fedi_town.mastodon.paging import link, page_of
 from fedi_town.outbound import reactions
@@ -68,6 +70,8 @@ async def mark(services: Services, business: Business, statuses: Sequence[dict[s
         if status.get("reblog"):
             for key in ("favourited", "reblogged", "bookmarked"):
                 status[key] = status["reblog"][key]
+    viewer_quote_approval(inner, str(business.id))
+    await note_quotes(services, inner)
 
 
 async def mark_for(
@@ -76,6 +80,10 @@ async def mark_for(
     """``mark`` for the token's business; a list read without one keeps the marks false."""
     if grant is not None and grant.business is not None and statuses:
         await mark(services, grant.business, statuses)
+    else:
+        inner = [s.get("reblog") or s for s in statuses]
+        viewer_quote_approval(inner, None)
+        await note_quotes(services, inner)
     return list(statuses)
 
 
@@ -112,7 +120,9 @@ async def status_for(services: Services, grant: Grant | None, raw: str) -> dict[
     owner = await businesses.by_id(services.store, found.business_id)
     if owner is None or owner.deleted_at is not None:
         raise NotFound("Record not found")
-    return await post_status(services, owner, found)
+    status = await post_status(services, owner, found)
+    viewer_quote_approval([status], None)
+    return status
 
 
 async def _marked(services: Services, business: Business, status: dict[str, Any]) -> Response:
@@ -236,7 +246,9 @@ async def favourites(request: Request, grant: Grant | None) -> Response:
     return json(items, headers=headers)
 
 
-def _entry_status(services: Services, entry: Entry) -> dict[str, Any]:
+def entry_status(services: Services, entry: Entry) -> dict[str, Any]:
+    """The Status of a home timeline entry (a reblog wrapper for a boost); its ``id`` is
+    the note's, set by the caller to ``timeline.status_id`` for a boost."""
     note = {
         "id": entry.note_id,
         "uri": entry.note_uri,
@@ -313,7 +325,7 @@ async def home(request: Request, grant: Grant | None) -> Response:
         for e in entries
         if not hidden(e.author.uri) and (e.booster is None or not hidden(e.booster.uri))
     ]
-    items = [_entry_status(services, e) for e in shown]
+    items = [entry_status(services, e) for e in shown]
     for entry, item in zip(shown, items, strict=True):
         item["id"] = str(timeline_store.status_id(entry))
     await mark(services, business, items)

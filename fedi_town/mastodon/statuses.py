@@ -72,6 +72,11 @@ class Idempotency:
             self.seen.popitem(last=False)
 
 
+#: Mastodon 4.5's ``quote_approval_policy`` → the post's quote policy (``ask`` has no
+#: Mastodon word: an app sees it as ``manual`` in ``quote_approval``).
+QUOTE_APPROVAL_IN = {"public": "anyone", "followers": "followers", "nobody": "nobody"}
+
+
 def _application(grant: Grant) -> dict[str, Any]:
     return {"name": grant.app_name, "website": grant.app_website}
 
@@ -119,6 +124,11 @@ async def _post_data(
         data["language"] = params.text(values, "language")
     if "media_ids" in values:
         data["media_ids"] = params.strings(values, "media_ids")
+    quote_approval = params.text(values, "quote_approval_policy")
+    if quote_approval:
+        if quote_approval not in QUOTE_APPROVAL_IN:
+            raise Unprocessable("Validation failed: Quote approval policy is not included")
+        data["quote_policy"] = QUOTE_APPROVAL_IN[quote_approval]
     reply = params.text(values, "in_reply_to_id")
     if reply and not editing:
         data["in_reply_to"] = await _reply_uri(services, business, reply)
@@ -185,7 +195,8 @@ async def get_one(request: Request, grant: Grant | None) -> Response:
         owner = await businesses.by_id(services.store, found.business_id)
         if owner is None or owner.deleted_at is not None:
             raise NotFound("Record not found")
-        return json(await post_status(services, owner, found))
+        [shown] = await mark_for(services, None, [await post_status(services, owner, found)])
+        return json(shown)
     status = await status_of(services, grant.business, str(status_id))
     await mark(services, grant.business, [status])
     return json(status)

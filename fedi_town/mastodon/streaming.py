@@ -10,12 +10,13 @@
                                              {"type": "subscribe"|"unsubscribe",
                                               "stream": "user", "tag": …} messages
 
-Events are Mastodon's: ``update`` (a post of the business, or a public post of the instance
-on the public streams), ``status.update`` (edited), ``delete`` (the id) and
-``notification``; the payload is a JSON string (SSE: ``event:`` and ``data:`` lines; WS:
-``{"stream": [...], "event": ..., "payload": "..."}``). A comment line (``:thump``) goes
-every ``HEARTBEAT_S`` so proxies and apps know the connection lives; the token is checked
-again then, so a revoked one ends its streams.
+Events are Mastodon's: ``update`` (a post of the business, a post or boost of an account it
+follows reaching its home timeline, unless that account or the booster is muted or
+blocked; on the public streams a public post of the instance), ``status.update``
+(edited), ``delete`` (the id) and ``notification``; the payload is a JSON string (SSE:
+``event:`` and ``data:`` lines; WS: ``{"stream": [...], "event": ..., "payload": "..."}``).
+A comment line (``:thump``) goes every ``HEARTBEAT_S`` so proxies and apps know the
+connection lives; the token is checked again then, so a revoked one ends its streams.
 
 Every stream wants a token (as Mastodon's): ``read``, or ``read:statuses``
 (``read:notifications`` for ``user:notification``). A bad token is 401; a token without the
@@ -65,13 +66,15 @@ from fedi_town.mastodon.auth import (
 )
 from fedi_town.mastodon.entities import business_account, post_status
 from fedi_town.mastodon.notifications import notification
-from fedi_town.mastodon.reactions import mark
+from fedi_town.mastodon.reactions import entry_status, mark
 from fedi_town.mastodon.scopes import covers
 from fedi_town.services import Services
-from fedi_town.store import businesses, stream_events
+from fedi_town.store import businesses, moderation, stream_events
 from fedi_town.store import media as media_store
+from fedi_town.store import mutes as mute_store
 from fedi_town.store import notifications as notification_store
 from fedi_town.store import posts as post_store
+from fedi_town.store import timeline as timeline_store
 from fedi_town.store.businesses import Business
 from fedi_town.store.effects import StreamEvent
 from fedi_town.store.stream_events import Event
@@ -225,6 +228,9 @@ class Hub:
 
     async def _hand_out(self, event: Event) -> None:
         """Send ``event`` to each connection listening for it, rendered for its business."""
+        if event.event == "timeline":
+            await self._hand_out_entry(event)
+            return
         rendered: dict[int | None, str | None] = {}
         post = None
         if event.event != "notification" and event.event != "delete":
@@ -242,6 +248,39 @@ class Hub:
                 payload = rendered[key]
                 if payload is not None:
                     connection.put((channel.label(), event.event, payload))
+
+    async def _hand_out_entry(self, event: Event) -> None:
+        """A followed account's post or boost on the business's home timeline: ``update``
+        on its ``user`` streams, as ``GET /api/v1/timelines/home`` shows it; nothing when
+        the author or booster is muted or blocked (as the timeline leaves them out)."""
+        listening = [
+            (connection, channel)
+            for connection in list(self.connections)
+            if connection.grant.business is not None
+            and connection.grant.business.id == event.business_id
+            for channel in list(connection.channels)
+            if channel.name == "user"
+        ]
+        if not listening:
+            return
+        services = self.services
+        store = services.store
+        entry = await timeline_store.entry_by_id(store, event.business_id, event.ref_id)
+        if entry is None:
+            return
+        muted = await mute_store.muted_uris(store, event.business_id, now=services.now_ms())
+        blocks = await moderation.block_list(store)
+        actors = [entry.author] + ([entry.booster] if entry.booster is not None else [])
+        if any(a.uri in muted or blocks.first(a.uri, event.business_id) for a in actors):
+            return
+        status = entry_status(services, entry)
+        status["id"] = str(timeline_store.status_id(entry))
+        viewer = listening[0][0].grant.business
+        assert viewer is not None
+        await mark(services, viewer, [status])
+        payload = jsonlib.dumps(status)
+        for connection, channel in listening:
+            connection.put((channel.label(), "update", payload))
 
     async def _wants(
         self, channel: Channel, viewer: Business | None, event: Event, post: Any
@@ -274,6 +313,7 @@ class Hub:
                 max_id=event.ref_id + 1,
                 types=list(notification_store.TYPES),
                 dismissed=False,
+                muted_at=services.now_ms(),
             )
             if not rows or int(rows[0]["id"]) != event.ref_id:
                 return None

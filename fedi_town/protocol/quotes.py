@@ -187,3 +187,13 @@ def quoted_by(note: Any) -> str | None:
         if isinstance(value, str) and value:
             return value
     return None
+
+
+def authorization_of(note: Any) -> str | None:
+    """The id of the stamp (``quoteAuthorization``) a quoting ``note`` carries, or None."""
+    if not isinstance(note, dict):
+        return None
+    value = note.get("quoteAuthorization")
+    if isinstance(value, dict):
+        value = value.get("id")
+    return value if isinstance(value, str) and value else None

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from fedi_town.store import timeline
 from fedi_town.store.actors import JOIN_COLUMNS, RemoteActor, actor_from_row, follows_where
 from fedi_town.store.db import Row, Store, new_id
 
@@ -382,6 +383,26 @@ async def insert_note(
     return int(note_id)
 
 
+async def documents_by_uri(store: Store, uris: list[str]) -> dict[str, tuple[int, Any]]:
+    """The author's id and the stored document (parsed) of each note among ``uris``."""
+    if not uris:
+        return {}
+    names = {f"u{i}": uri for i, uri in enumerate(uris)}
+    rows = await store.fetch_all(
+        "SELECT uri, actor_id, document FROM remote_notes "  # noqa: S608
+        f"WHERE uri IN ({', '.join(':' + k for k in names)})",
+        names,
+    )
+    found: dict[str, tuple[int, Any]] = {}
+    for r in rows:
+        try:
+            document = json.loads(r["document"] or "null")
+        except ValueError:
+            document = None
+        found[str(r["uri"])] = (int(r["actor_id"]), document)
+    return found
+
+
 async def update_note(store: Store, note_id: int, content: NoteContent, edited_at: int) -> None:
     await store.execute(
         "UPDATE remote_notes SET content_html = :html, summary = :summary, url = :url, "
@@ -430,9 +451,11 @@ async def add_note_target(store: Store, note_id: int, business_id: int) -> None:
     )
 
 
-async def delete_note(store: Store, note_id: int) -> None:
+async def delete_note(store: Store, note_id: int, *, now: int) -> None:
     """Remove a note, whom it concerned, the notifications it raised and the home
-    timeline entries (posts and boosts) that showed it."""
+    timeline entries (posts and boosts) that showed it (a ``delete`` for the streaming
+    apps of each business that showed it)."""
+    await timeline.stream_deletes(store, "note_id = :n", {"n": note_id}, now=now)
     await store.execute("DELETE FROM timeline WHERE note_id = :n", {"n": note_id})
     await store.execute("DELETE FROM notifications WHERE remote_note_id = :n", {"n": note_id})
     await store.execute("DELETE FROM remote_note_targets WHERE note_id = :n", {"n": note_id})

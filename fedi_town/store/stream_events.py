@@ -1,7 +1,8 @@
 """What happened lately, for apps connected to the Mastodon streaming API.
 
 A write that an app should hear of at once (a post published, edited or deleted, a new
-notification) adds a row here **in its own transaction**, so the event exists exactly when
+notification, a followed account's post or boost reaching a home timeline, and its
+deletion) adds a row here **in its own transaction**, so the event exists exactly when
 what it reports does. Every web process reads the recent rows and hands them to its own
 connected apps (``mastodon/streaming.py``); the worker's cleanup deletes rows older than
 ``KEEP_MS``.
@@ -24,7 +25,9 @@ from dataclasses import dataclass
 from fedi_town.store.db import Store, new_id
 from fedi_town.store.effects import StreamEvent
 
-EVENTS = ("update", "status.update", "delete", "notification")
+#: ``timeline``: a post or boost of a followed account reached a home timeline (``ref_id``
+#: the timeline entry; apps hear it as ``update`` on the ``user`` stream).
+EVENTS = ("update", "status.update", "delete", "notification", "timeline")
 #: How long a row is kept (the cleanup's cut-off); far longer than any reader looks back.
 KEEP_MS = 10 * 60_000
 #: The most rows one read returns (a burst beyond it is read by the next poll).

@@ -10,6 +10,10 @@ Rows are added only for businesses whose follow of the author (or booster) is ac
 (``followers_of``); ending a follow removes that account's rows (``store.following``); the
 worker's cleanup deletes rows older than ``FEDI_TOWN_TIMELINE_DAYS`` and then the notes
 nothing shows any more (``store.retention``).
+
+Adding an entry records a ``timeline`` stream event, and removing a boost (or deleting a
+note, ``store.social``) a ``delete``, in the same transaction, so apps connected to the
+business's ``user`` stream hear of it (``mastodon/streaming.py``).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from fedi_town.store import stream_events
 from fedi_town.store.actors import JOIN_COLUMNS, RemoteActor, actor_from_row
 from fedi_town.store.db import Row, Store, new_id
 from fedi_town.store.following import ACCEPTED
@@ -66,13 +71,14 @@ async def add(
     boosted_by: int | None,
     now: int,
 ) -> bool:
-    """Show a note (a post, or a boost by ``boosted_by``) to a business; False if it is
-    already there under this ``entry_uri``."""
+    """Show a note (a post, or a boost by ``boosted_by``) to a business, and tell its
+    streaming apps; False if it is already there under this ``entry_uri``."""
+    entry_id = new_id(now)
     added = await store.write_count(
         "INSERT INTO timeline (id, business_id, note_id, entry_uri, boosted_by, created_at) "
         "VALUES (:id, :b, :n, :u, :by, :now) ON CONFLICT (business_id, entry_uri) DO NOTHING",
         {
-            "id": new_id(now),
+            "id": entry_id,
             "b": business_id,
             "n": note_id,
             "u": entry_uri,
@@ -80,15 +86,45 @@ async def add(
             "now": now,
         },
     )
+    if added:
+        await stream_events.record(
+            store, event="timeline", business_id=business_id, ref_id=entry_id, public=False, now=now
+        )
     return added > 0
 
 
+async def stream_deletes(store: Store, where: str, values: Mapping[str, Any], *, now: int) -> None:
+    """Tell the streaming apps of each business that the timeline rows matching ``where``
+    (on ``timeline``) are about to go: a ``delete`` of the status id apps know them by
+    (the note's for a post, the entry's for a boost). Call in the deleting transaction."""
+    rows = await store.fetch_all(
+        f"SELECT id, business_id, note_id, boosted_by FROM timeline WHERE {where}",  # noqa: S608
+        dict(values),
+    )
+    for r in rows:
+        shown_as = int(r["id"]) if r["boosted_by"] is not None else int(r["note_id"])
+        await stream_events.record(
+            store,
+            event="delete",
+            business_id=int(r["business_id"]),
+            ref_id=shown_as,
+            public=False,
+            now=now,
+        )
+
+
 async def remove_boost(
-    store: Store, *, booster_id: int, announce_uri: str | None, note_id: int | None
+    store: Store, *, booster_id: int, announce_uri: str | None, note_id: int | None, now: int
 ) -> int:
     """Remove a boost by ``booster_id``: by its Announce's id, else by the boosted note;
-    how many timeline rows went."""
+    how many timeline rows went (each a ``delete`` for streaming apps)."""
     if announce_uri is not None:
+        await stream_deletes(
+            store,
+            "boosted_by = :by AND entry_uri = :u",
+            {"by": booster_id, "u": announce_uri},
+            now=now,
+        )
         removed = await store.write_count(
             "DELETE FROM timeline WHERE boosted_by = :by AND entry_uri = :u",
             {"by": booster_id, "u": announce_uri},
@@ -97,6 +133,9 @@ async def remove_boost(
             return removed
     if note_id is None:
         return 0
+    await stream_deletes(
+        store, "boosted_by = :by AND note_id = :n", {"by": booster_id, "n": note_id}, now=now
+    )
     return await store.write_count(
         "DELETE FROM timeline WHERE boosted_by = :by AND note_id = :n",
         {"by": booster_id, "n": note_id},
@@ -167,6 +206,12 @@ async def page(
         return [_entry(r) for r in reversed(rows)]
     rows = await store.fetch_all(sql + " ORDER BY t.id DESC LIMIT :limit", values)
     return [_entry(r) for r in rows]
+
+
+async def entry_by_id(store: Store, business_id: int, entry_id: int) -> Entry | None:
+    """One entry of the business's timeline by its own id; None when it is gone."""
+    row = await store.fetch_one(_SELECT + " AND t.id = :e", {"b": business_id, "e": entry_id})
+    return _entry(row) if row is not None else None
 
 
 async def entry_of_status(store: Store, business_id: int, status_id: int) -> int | None:

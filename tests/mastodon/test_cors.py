@@ -53,7 +53,7 @@ async def test_answers_carry_cors_and_expose_link_but_the_admin_api_does_not(app
 
 
 async def test_an_endpoint_not_served_yet_is_a_mastodon_404(app_client):
-    response = await app_client.get("/api/v2/notifications/policy")
+    response = await app_client.get("/api/v2/suggestions")
     assert response.status_code == 404
     assert response.json() == {"error": "Record not found"}
     assert response.headers["access-control-allow-origin"] == "*"

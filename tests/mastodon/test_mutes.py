@@ -70,6 +70,8 @@ async def test_muting_hides_posts_and_notifications_until_unmuted(live, peer):
     assert await call("timeline_home") == []
     assert await call("notifications") == []
     assert (await call("notifications_unread_count")).count == 0
+    with pytest.raises(MastodonNotFoundError):  # nor read by its id
+        await call("notifications", id=follow.id)
     [listed] = await call("mutes")
     assert listed.id == alice.id and listed.mute_expires_at is None
     assert entity_gaps(return_types.Account, listed) == []
@@ -81,6 +83,7 @@ async def test_muting_hides_posts_and_notifications_until_unmuted(live, peer):
     # Then her notification is back, her post still hidden
     assert relationship.muting is True and relationship.muting_notifications is False
     assert [n.id for n in await call("notifications")] == [follow.id]
+    assert (await call("notifications", id=follow.id)).id == follow.id
     assert await call("timeline_home") == []
 
     # When it unmutes her

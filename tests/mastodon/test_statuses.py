@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+from typing import Any
 
-from tests.mastodon.flow import bearer, business_with_token
+import anyio
+import pytest
+from mastodon import Mastodon, return_types
+
+from tests.mastodon.flow import bearer, business_with_token, entity_gaps
 
 pytestmark = pytest.mark.anyio
 
@@ -184,3 +188,48 @@ async def test_without_a_token_only_public_posts_are_read(app_client):
     assert seen.status_code == 200 and seen.json()["account"]["acct"] == "bakery"
     hidden = await app_client.get(f"/api/v1/statuses/{private['id']}")
     assert hidden.status_code == 404
+
+
+async def test_quote_approval_follows_the_posts_quote_policy(live):
+    # Given the bakery's and the florist's apps on Mastodon.py
+    _owner, token = await business_with_token(live.client)
+    _other, florist_token = await business_with_token(live.client, "florist")
+
+    def app(access_token: str) -> Any:
+        api = Mastodon(access_token=access_token, api_base_url=live.base_url)
+        return lambda method, *a, **k: anyio.to_thread.run_sync(
+            lambda: getattr(api, method)(*a, **k)
+        )
+
+    bakery = await anyio.to_thread.run_sync(lambda: app(token))
+    florist = await anyio.to_thread.run_sync(lambda: app(florist_token))
+    # When the bakery posts for anyone to quote (the default), for followers, and for nobody
+    anyone = await bakery("status_post", "Quote us")
+    followers = await bakery("status_post", "Regulars may quote", quote_approval_policy="followers")
+    nobody = await bakery("status_post", "Not this one", quote_approval_policy="nobody")
+    # Then each says so in Mastodon 4.5's QuoteApproval; the bakery itself may quote them all
+    assert anyone.quote_approval == {
+        "automatic": ["public"],
+        "manual": [],
+        "current_user": "automatic",
+    }
+    assert followers.quote_approval.automatic == ["followers"]
+    assert nobody.quote_approval.automatic == [] and nobody.quote_approval.manual == []
+    assert nobody.quote_approval.current_user == "automatic"
+    assert entity_gaps(return_types.QuoteApproval, anyone.quote_approval) == []
+    # And the florist may quote the first only; without a token, none
+    seen = {s.id: s.quote_approval.current_user for s in await florist("timeline_local")}
+    assert seen[anyone.id] == "automatic" and seen[nobody.id] == "denied"
+    assert seen[followers.id] == "denied"
+    unsigned = await live.client.get(f"/api/v1/statuses/{anyone.id}")
+    assert unsigned.json()["quote_approval"]["current_user"] == "denied"
+    # When the bakery edits the last to ask first (nobody → public)
+    edited = await bakery("status_update", nobody.id, "Now you may", quote_approval_policy="public")
+    assert edited.quote_approval.automatic == ["public"]
+    # And a policy Mastodon does not know is 422 with Mastodon's error JSON
+    bad = await live.client.post(
+        "/api/v1/statuses",
+        data={"status": "x", "quote_approval_policy": "friends"},
+        headers=bearer(token),
+    )
+    assert bad.status_code == 422 and "error" in bad.json()

@@ -13,15 +13,17 @@ import anyio
 import httpx
 import pytest
 import websockets
-from mastodon import Mastodon, StreamListener
+from mastodon import Mastodon, StreamListener, return_types
 
 from fedi_town import serving
 from fedi_town.app import create_app
 from fedi_town.mastodon.streaming import MAX_PER_TOKEN
 from fedi_town.services import Services, WorkerOptions
+from fedi_town.store import following
+from fedi_town.store.db import now_ms
 from tests.conftest import make_settings
 from tests.live import bind_loopback, live_instance, wait_until
-from tests.mastodon.flow import bearer, business_with_token, token_for
+from tests.mastodon.flow import bearer, business_with_token, entity_gaps, token_for
 from tests.test_serving import serve_config
 
 pytestmark = pytest.mark.anyio
@@ -89,6 +91,91 @@ async def test_mastodon_py_hears_posts_mentions_edits_and_deletions(live: Any, p
     assert mention.status.uri == reply["object"]["id"]
     assert edited.id == status.id and edited.content == "<p>Fresh rye at nine</p>"
     assert str(deleted) == str(status.id)
+
+
+def _create(peer: Any, name: str, content: str) -> dict[str, Any]:
+    """Create{Note} of a public post by ``name`` on the peer (to its followers)."""
+    note = peer.add_note(name, content)
+    body = {k: v for k, v in note.items() if k != "@context"}
+    return {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": f"{note['id']}/activity",
+        "type": "Create",
+        "actor": peer.actor(name).uri,
+        "published": note["published"],
+        "to": note["to"],
+        "cc": note["cc"],
+        "object": body,
+    }
+
+
+async def test_mastodon_py_hears_followed_accounts_on_the_home_stream(live: Any, peer: Any) -> None:
+    # Given the bakery following alice and bob elsewhere (bob muted from the app), and
+    # Mastodon.py streaming its user stream
+    _owner, token = await business_with_token(live.client)
+    api = await anyio.to_thread.run_sync(
+        lambda: Mastodon(access_token=token, api_base_url=live.base_url)
+    )
+
+    def call(method: str, *args: Any, **kwargs: Any) -> Any:
+        return anyio.to_thread.run_sync(lambda: getattr(api, method)(*args, **kwargs))
+
+    me = await call("account_verify_credentials")
+    accounts = {}
+    for name in ("alice", "bob"):
+        [account] = (await call("search_v2", peer.handle(name), resolve=True)).accounts
+        row = await following.insert(
+            live.store,
+            business_id=int(me.id),
+            actor_id=int(account.id),
+            follow_uri=f"{live.base_url}/follows/{name}",
+            now=now_ms(),
+        )
+        await following.set_state(live.store, row.id, following.ACCEPTED, now=now_ms())
+        accounts[name] = account
+    await call("account_mute", accounts["bob"].id)
+    heard = Collector()
+    handle = await call("stream_user", heard, run_async=True)
+    inbox = live.urls.inbox("bakery")
+    try:
+        await wait_until(lambda: heard.heartbeats)
+        # When bob (muted) posts, then alice posts
+        muted = _create(peer, "bob", "<p>Muted bread</p>")
+        assert (await peer.post(inbox, muted, name="bob")).status_code == 202
+        first = _create(peer, "alice", "<p>Sourdough day</p>")
+        assert (await peer.post(inbox, first)).status_code == 202
+        # Then alice's post is heard as an update, as the home timeline shows it; bob's not
+        [update] = await wait_until(lambda: heard.of("update"))
+        [home, *_] = await call("timeline_home")
+        # When alice boosts her post, undoes the boost, and deletes the post
+        boost = peer.announce(first["object"]["id"], peer.actor("alice").uri)
+        assert (await peer.post(inbox, boost)).status_code == 202
+        [_, reblog] = await wait_until(lambda: heard.of("update")[1:] and heard.of("update"))
+        assert (await peer.post(inbox, peer.undo(boost))).status_code == 202
+        await wait_until(lambda: heard.of("delete"))
+        delete = {
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": f"{first['object']['id']}#delete",
+            "type": "Delete",
+            "actor": peer.actor("alice").uri,
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+            "object": {"id": first["object"]["id"], "type": "Tombstone"},
+        }
+        assert (await peer.post(inbox, delete)).status_code == 202
+        deleted = await wait_until(lambda: heard.of("delete")[1:] and heard.of("delete"))
+    finally:
+        await anyio.to_thread.run_sync(handle.close)
+    # Then the post came as Mastodon's Status (alice's account, the note's uri), the same
+    # one the home timeline shows
+    assert update.uri == first["object"]["id"] and update.account.acct == f"alice@{peer.host}"
+    assert update.content == "<p>Sourdough day</p>" and update.reblog is None
+    assert update.id == home.id
+    assert entity_gaps(return_types.Status, update) == []
+    # And the boost as a reblog of it, whose id the undo deleted; the post's deletion too
+    assert reblog.reblog.id == update.id and reblog.account.acct == f"alice@{peer.host}"
+    assert [str(d) for d in deleted] == [str(reblog.id), str(update.id)]
+    # And nothing of bob's came
+    assert not [s for s in heard.of("update") if s.account.acct.startswith("bob@")]
 
 
 async def test_mastodon_py_over_a_websocket_hears_a_mention(live: Any, peer: Any) -> None:

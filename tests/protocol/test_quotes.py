@@ -151,3 +151,20 @@ def test_the_fallback_links_the_quoted_post_escaped():
         '<p class="quote-inline">RE: <a href="https://x.example/a?b=1&amp;c=&quot;2&quot;">'
         "https://x.example/a?b=1&amp;c=&quot;2&quot;</a></p>"
     )
+
+
+@pytest.mark.parametrize(
+    ("note", "found"),
+    [
+        ({"quoteAuthorization": "https://a.example/stamps/1"}, "https://a.example/stamps/1"),
+        (
+            {"quoteAuthorization": {"id": "https://a.example/stamps/1"}},
+            "https://a.example/stamps/1",
+        ),
+        ({"quoteAuthorization": 3}, None),
+        ({}, None),
+        ("text", None),
+    ],
+)
+def test_the_stamp_a_quoting_note_carries(note, found):
+    assert quotes.authorization_of(note) == found

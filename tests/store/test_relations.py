@@ -70,7 +70,7 @@ async def test_a_deleted_note_takes_its_mark_along(services):
     alice_note = await _reply(services, business, ALICE, post)
     await relations.mark_dealt_with(services.store, business.id, alice_note.id, now=1)
     # When its author deletes it
-    await social.delete_note(services.store, alice_note.id)
+    await social.delete_note(services.store, alice_note.id, now=services.now_ms())
     # Then the mark and the neighbour are gone
     assert await services.store.fetch_val("SELECT COUNT(*) FROM dealt_with") == 0
     assert await relations.neighbours(services.store, business.id) == []

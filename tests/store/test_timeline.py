@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from fedi_town.store import following, social
+from fedi_town.store import following, social, stream_events
 from fedi_town.store import timeline as timeline_store
 from fedi_town.store.db import now_ms
 from fedi_town.store.social import NoteContent
@@ -125,3 +125,51 @@ async def test_a_note_is_shown_only_to_the_business_whose_timeline_holds_it(serv
     shown = await timeline_store.note_shown(services.store, bakery.id, note_id)
     assert shown is not None and shown["uri"] == f"{ALICE}/s/7" and shown["a_uri"] == ALICE
     assert await timeline_store.note_shown(services.store, florist.id, note_id) is None
+
+
+async def test_entries_and_their_removal_are_recorded_for_streaming_apps(services):
+    # Given the bakery, and a post and a boost of notes of Alice on its timeline
+    store = services.store
+    bakery = await add_business(services, "bakery")
+    alice = await add_remote_actor(store, ALICE)
+    bob = await add_remote_actor(store, BOB)
+    start = now_ms()
+    async with store.transaction():
+        note = await social.insert_note(
+            store, uri=f"{ALICE}/1", actor_id=alice.id, content=content("One"), now=start
+        )
+        await timeline_store.add(
+            store,
+            business_id=bakery.id,
+            note_id=note,
+            entry_uri=f"{ALICE}/1",
+            boosted_by=None,
+            now=start,
+        )
+        await timeline_store.add(
+            store,
+            business_id=bakery.id,
+            note_id=note,
+            entry_uri=f"{BOB}/boost",
+            boosted_by=bob.id,
+            now=start,
+        )
+    entries = await timeline_store.page(store, bakery.id, limit=10)
+    [post, boost] = sorted(entries, key=lambda e: e.booster is not None)
+    # When the boost is undone and the note deleted
+    async with store.transaction():
+        await timeline_store.remove_boost(
+            store, booster_id=bob.id, announce_uri=f"{BOB}/boost", note_id=None, now=now_ms()
+        )
+        await social.delete_note(store, note, now=now_ms())
+    # Then each entry was a "timeline" event of the bakery, and each removal a "delete" of
+    # the status id apps know it by (the boost's entry id, then the note's)
+    events = await stream_events.recent(store, since=start)
+    assert [(e.event, e.business_id) for e in events] == [
+        ("timeline", bakery.id),
+        ("timeline", bakery.id),
+        ("delete", bakery.id),
+        ("delete", bakery.id),
+    ]
+    assert {events[0].ref_id, events[1].ref_id} == {post.id, boost.id}
+    assert [events[2].ref_id, events[3].ref_id] == [boost.id, note]

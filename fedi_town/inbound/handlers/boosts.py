@@ -120,6 +120,10 @@ async def undo_boost(ctx: Inbound, inner: Any) -> str:
         note_id = note.id if note is not None else None
     async with ctx.store.transaction():
         removed = await timeline_store.remove_boost(
-            ctx.store, booster_id=booster.id, announce_uri=id_of(inner), note_id=note_id
+            ctx.store,
+            booster_id=booster.id,
+            announce_uri=id_of(inner),
+            note_id=note_id,
+            now=ctx.services.now_ms(),
         )
     return f"boost removed from {removed} timeline(s)" if removed else "ignored: no such boost"

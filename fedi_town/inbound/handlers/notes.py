@@ -269,5 +269,5 @@ async def delete_note(ctx: Inbound, uri: str) -> str:
     if existing.actor_id != actor.id:
         return "ignored: not the note's author"
     async with ctx.store.transaction():
-        await social.delete_note(ctx.store, existing.id)
+        await social.delete_note(ctx.store, existing.id, now=ctx.services.now_ms())
     return "note deleted"

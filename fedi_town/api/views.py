@@ -4,6 +4,7 @@ reports; and the query parameters they page with."""
 from __future__ import annotations
 
 import json
+from html import escape
 from typing import Any
 
 from starlette.requests import Request
@@ -49,10 +50,16 @@ def next_max_id(items: list[dict[str, Any]], limit: int) -> str | None:
 
 
 def account(actor: RemoteActor) -> dict[str, Any]:
+    """Someone elsewhere; ``display_name_html`` is the name escaped, with each custom emoji
+    the cache holds as its picture (served here, ``:code:`` as alt text), the others as text."""
+    name = actor.display_name or actor.username or actor.uri
+    emojis = actor.name_emojis()
     return {
         "id": actor.uri,
         "handle": actor.handle,
-        "display_name": actor.display_name or actor.username or actor.uri,
+        "display_name": name,
+        "display_name_html": emojify(escape(name), emojis),
+        "emojis": [{"shortcode": code, "url": path} for code, path in emojis.items()],
         "url": actor.url or actor.uri,
         "avatar": actor.icon_url,
     }

@@ -30,7 +30,9 @@ While the inboxes take a burst, items wait and go one at a time, ten a second, s
 accepting keeps the CPU and the write lock (``backpressure``). The block checks read this
 process's block list and the sender's row comes from ``store.actors.recent_by_uri``, so a
 Like costs one read (the post), the handler's transaction and its share of the worker's
-batched ``done``.
+batched ``done``. Once handled, the icons of custom emoji in the sender's name that the
+cache has not answered for are fetched (``inbound.emoji.cache_actor_emojis``: no query when
+there are none).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from contextlib import AbstractAsyncContextManager
 from fedi_town.errors import ProtocolError
 from fedi_town.inbound.backpressure import accept_load
 from fedi_town.inbound.context import Inbound
+from fedi_town.inbound.emoji import cache_actor_emojis
 from fedi_town.inbound.handlers import HANDLERS
 from fedi_town.remote.errors import BadResponse, FetchFailed
 from fedi_town.remote.http import offline
@@ -127,6 +130,7 @@ async def _handle(services: Services, row: Row, *, locked: bool = True) -> q.Out
                     outcome = await handler(ctx)
             else:
                 outcome = await handler(ctx)
+                await cache_actor_emojis(services, actor_uri)
         except (ProtocolError, BadResponse) as exc:
             return _give_up(row, exc.__class__.__name__)
         except _MALFORMED as exc:

@@ -13,6 +13,12 @@ refused before any connection, unless the instance allows them for testing), wit
 reason stays as its ``:shortcode:`` text. A note names at most 50 (protocol/note_parts.py);
 all of a note's fetches share one deadline, ``BUDGET_S``: those not done by then are left
 for the next note that names them.
+
+A remote actor's name may show custom emoji too (``remote_actors.emojis``, read when the
+actor is stored): ``cache_actor_emojis`` runs after each inbox item of that actor is
+handled, fetches the icons its name needs that no note fetched before, and writes what came
+of each onto the actor (``emoji_paths``), so pages render the name without a lookup. It does
+nothing (no query) once every icon of the name has an answer.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from fedi_town.remote.errors import (
 )
 from fedi_town.remote.http import check_online
 from fedi_town.services import Services
+from fedi_town.store import actors as store_actors
 from fedi_town.store import emojis as store_emojis
 from fedi_town.store.emojis import CachedEmoji
 
@@ -70,6 +77,23 @@ async def cache_emojis(services: Services, tags: Sequence[EmojiTag]) -> int:
         async with anyio.create_task_group() as group:
             for digest, url in todo:
                 group.start_soon(one, digest, url)
+    return kept
+
+
+async def cache_actor_emojis(services: Services, actor_uri: str) -> int:
+    """Fetch the icons of the actor's name not answered for yet, and note on the actor what
+    came of each (a path, or ``""`` when refused); how many were fetched and kept."""
+    actor = await store_actors.recent_by_uri(services.store, actor_uri)
+    todo = actor.uncached_emojis() if actor is not None else []
+    if not todo:
+        return 0
+    kept = await cache_emojis(services, todo)
+    known = await store_emojis.known(services.store, [store_emojis.digest_of(t.url) for t in todo])
+    paths = {
+        row.url: f"/proxy/emoji/{row.digest}" if row.state == "ok" else "" for row in known.values()
+    }
+    if paths:
+        await store_actors.set_emoji_paths(services.store, actor_uri, paths)
     return kept
 
 

@@ -131,7 +131,8 @@ async def business_account(
 
 
 def remote_account(services: Services, actor: RemoteActor) -> dict[str, Any]:
-    """The Account of someone elsewhere, from what we stored of their actor."""
+    """The Account of someone elsewhere, from what we stored of their actor; ``emojis`` are
+    the custom emoji of its name that the cache holds, served from this instance."""
     username = actor.username or actor.uri.rstrip("/").rsplit("/", 1)[-1]
     avatar = actor.icon_url or _default_avatar(services)
     return {
@@ -158,7 +159,15 @@ def remote_account(services: Services, actor: RemoteActor) -> dict[str, Any]:
         "last_status_at": None,
         "hide_collections": None,
         "noindex": None,
-        "emojis": [],
+        "emojis": [
+            {
+                "shortcode": code,
+                "url": services.urls.base + path,
+                "static_url": services.urls.base + path,
+                "visible_in_picker": False,
+            }
+            for code, path in actor.name_emojis().items()
+        ],
         "roles": [],
         "fields": [],
         "moved": None,

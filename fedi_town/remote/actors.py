@@ -31,6 +31,7 @@ from urllib.parse import quote, urlsplit
 
 from fedi_town.errors import ProtocolError
 from fedi_town.protocol.keys import load_public_key
+from fedi_town.protocol.note_parts import EmojiTag, read_emojis
 from fedi_town.protocol.reading import as_list, href_of, id_of, ids_of, is_http_url, same_host
 from fedi_town.remote.http import RemoteClient
 from fedi_town.remote.key_cache import KeyCache
@@ -106,6 +107,14 @@ def _keys(document: dict[str, Any], owner: str) -> tuple[tuple[str, str], ...]:
     return tuple(keys)
 
 
+def _name_emojis(document: dict[str, Any], name: str | None) -> tuple[EmojiTag, ...]:
+    """The actor's custom emoji (``tag`` items of type ``Emoji``, read as a note's) that its
+    name shows as ``:code:``; the others (of the bio, of fields) are not kept."""
+    if not name or ":" not in name:
+        return ()
+    return tuple(e for e in read_emojis(document) if f":{e.shortcode}:" in name)
+
+
 def parse_actor(document: dict[str, Any]) -> ActorProfile:
     """The parts of an actor document we keep; ``BadActorDocument`` if it is not one."""
     uri = document.get("id")
@@ -130,12 +139,13 @@ def parse_actor(document: dict[str, Any]) -> ActorProfile:
     if url is not None and not same_host(url, uri):
         url = None  # Mastodon uses url only on the id's host (mismatching_origin?)
     moved_to = id_of(document.get("movedTo"))
+    name = _short_text(document.get("name"))
     return ActorProfile(
         uri=uri,
         type=kind,
         inbox=inbox,
         username=username if isinstance(username, str) and username else None,
-        display_name=_short_text(document.get("name")),
+        display_name=name,
         url=url,
         icon_url=icon,
         shared_inbox=shared if is_http_url(shared) else None,
@@ -143,6 +153,7 @@ def parse_actor(document: dict[str, Any]) -> ActorProfile:
         also_known_as=tuple(ids_of(document.get("alsoKnownAs"))[:_MAX_ALIASES]),
         moved_to=moved_to if is_http_url(moved_to) else None,
         keys=_keys(document, uri),
+        emojis=_name_emojis(document, name),
     )
 
 

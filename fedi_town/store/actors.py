@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from fedi_town.protocol.note_parts import EmojiTag
 from fedi_town.store.db import Store, new_id
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,8 @@ class ActorProfile:
     followers_uri: str | None = None
     also_known_as: tuple[str, ...] = ()
     moved_to: str | None = None
+    #: the custom emoji its name shows (``:code:`` in ``display_name``)
+    emojis: tuple[EmojiTag, ...] = ()
     #: (key id, public key PEM) of every key the document lists for this actor.
     keys: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
@@ -70,6 +73,26 @@ class RemoteActor:
     moved_to: str | None
     fetched_at: int
     gone_at: int | None
+    #: custom emoji of its name: ``[{shortcode, url}]``
+    emojis: list[dict[str, str]] = field(default_factory=list)
+    #: icon URL -> ``/proxy/emoji/{digest}`` where the cache kept it, ``""`` where it refused
+    emoji_paths: dict[str, str] = field(default_factory=dict)
+
+    def name_emojis(self) -> dict[str, str]:
+        """shortcode -> served path of each emoji of its name the cache holds."""
+        return {
+            e["shortcode"]: self.emoji_paths[e["url"]]
+            for e in self.emojis
+            if self.emoji_paths.get(e.get("url", ""))
+        }
+
+    def uncached_emojis(self) -> list[EmojiTag]:
+        """The emoji of its name whose icon the cache has not answered for yet."""
+        return [
+            EmojiTag(e["shortcode"], e["url"])
+            for e in self.emojis
+            if e["url"] not in self.emoji_paths
+        ]
 
     @property
     def handle(self) -> str | None:
@@ -111,7 +134,18 @@ def actor_from_row(row: Mapping[str, Any], prefix: str = "") -> RemoteActor:
         moved_to=col("moved_to"),
         fetched_at=int(col("fetched_at")),
         gone_at=col("gone_at"),
+        emojis=_json_of(col("emojis"), list),
+        emoji_paths=_json_of(col("emoji_paths"), dict),
     )
+
+
+def _json_of(text: Any, kind: type) -> Any:
+    """Stored JSON of ``kind`` (list or dict), an empty one for anything else."""
+    try:
+        value = json.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        value = None
+    return value if isinstance(value, kind) else kind()
 
 
 #: Columns to select for ``actor_from_row(row, prefix="a_")`` from a join aliased ``a``.
@@ -133,6 +167,8 @@ JOIN_COLUMNS = ", ".join(
         "moved_to",
         "fetched_at",
         "gone_at",
+        "emojis",
+        "emoji_paths",
     )
 )
 
@@ -241,19 +277,21 @@ async def upsert(
         "followers": profile.followers_uri,
         "aka": json.dumps(list(profile.also_known_as)),
         "moved": profile.moved_to,
+        "emojis": json.dumps([{"shortcode": e.shortcode, "url": e.url} for e in profile.emojis]),
         "now": now,
     }
     async with store.transaction():
         await store.execute(
             """INSERT INTO remote_actors (id, uri, domain, username, display_name, type, url,
                 icon_url, inbox, shared_inbox, followers_uri, also_known_as, moved_to,
-                document, fetched_at)
+                emojis, document, fetched_at)
             VALUES (:id, :uri, :domain, :username, :display_name, :type, :url, :icon, :inbox,
-                :shared, :followers, :aka, :moved, '{}', :now)
+                :shared, :followers, :aka, :moved, :emojis, '{}', :now)
             ON CONFLICT (uri) DO UPDATE SET domain = :domain, username = :username,
                 display_name = :display_name, type = :type, url = :url, icon_url = :icon,
                 inbox = :inbox, shared_inbox = :shared, followers_uri = :followers,
-                also_known_as = :aka, moved_to = :moved, fetched_at = :now, gone_at = NULL""",
+                also_known_as = :aka, moved_to = :moved, emojis = :emojis, fetched_at = :now,
+                gone_at = NULL""",
             values,
         )
         if replace_keys:
@@ -338,3 +376,18 @@ async def set_moved_to(store: Store, actor_id: int, target_uri: str) -> None:
     recent = _recent_of(store)
     for uri in [u for u, (_, a) in recent.items() if a.id == actor_id]:
         del recent[uri]
+
+
+async def set_emoji_paths(store: Store, uri: str, paths: Mapping[str, str]) -> None:
+    """Add what the emoji cache made of these icon URLs (``RemoteActor.emoji_paths``) to the
+    actor's, keeping at most the URLs its name names now."""
+    actor = await by_uri(store, uri)
+    if actor is None:
+        return
+    named = {e["url"] for e in actor.emojis}
+    merged = {u: p for u, p in {**actor.emoji_paths, **paths}.items() if u in named}
+    await store.execute(
+        "UPDATE remote_actors SET emoji_paths = :p WHERE uri = :u",
+        {"p": json.dumps(merged, sort_keys=True), "u": uri},
+    )
+    forget(store, uri)

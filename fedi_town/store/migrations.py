@@ -870,6 +870,19 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "ALTER TABLE interactions ADD COLUMN reaction_url TEXT",
         ],
     ),
+    (
+        24,
+        "custom emoji in remote actors' names",
+        [
+            # The actor's Emoji tags named in its name, as JSON [{shortcode, url}], replaced
+            # whenever the actor is stored (``store.actors.upsert``).
+            "ALTER TABLE remote_actors ADD COLUMN emojis TEXT NOT NULL DEFAULT '[]'",
+            # What the emoji cache made of each icon URL, as JSON {url: "/proxy/emoji/..."
+            # or "" when refused}: filled by the inbox worker (inbound/emoji.py), kept across
+            # refreshes (a URL's answer does not change), so names render without a lookup.
+            "ALTER TABLE remote_actors ADD COLUMN emoji_paths TEXT NOT NULL DEFAULT '{}'",
+        ],
+    ),
 ]
 
 #: The version a migrated database is at (what ``/readyz`` expects).

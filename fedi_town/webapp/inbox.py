@@ -103,10 +103,22 @@ def person(account: dict[str, Any] | None) -> dict[str, Any]:
     only (CSP ``img-src 'self'``), so the first letter of the name stands in for it.
     """
     if not account:
-        return {"name": "Someone", "handle": "", "url": None, "initial": "?", "id": None}
+        return {
+            "name": "Someone",
+            "name_html": Markup("Someone"),
+            "handle": "",
+            "url": None,
+            "initial": "?",
+            "id": None,
+        }
     name = str(account.get("display_name") or account.get("handle") or account.get("id"))
+    shown = account.get("display_name_html")
     return {
         "name": name,
+        # cleaned again here: only the emoji pictures the API wrote (served here) survive
+        "name_html": Markup(sanitize_with_emoji(shown))  # noqa: S704 (sanitised just now)
+        if isinstance(shown, str)
+        else Markup.escape(name),
         "handle": account.get("handle") or "",
         "url": web_link(account.get("url")) or web_link(account.get("id")),
         "initial": name.lstrip("@")[:1].upper() or "?",

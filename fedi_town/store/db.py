@@ -50,7 +50,7 @@ from collections.abc import (
     Iterator,
     Mapping,
 )
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -629,7 +629,10 @@ def _drop_if_broken(raw: Any, exc: BaseException) -> None:
     so the pool opens a new one instead of handing the broken one out again."""
     cause = exc.__cause__ if isinstance(exc, ServiceUnavailable) else exc
     if cause is not None and health.unavailable_reason(cause) == "unreachable":
-        raw.terminate()
+        # A connection the server closed may already be detached by asyncpg (its loss seen
+        # first): then terminate() raises instead, and would hide the 503 on its way out.
+        with suppress(Exception):
+            raw.terminate()
 
 
 async def _quietly(cleanup: Awaitable[Any], what: str) -> None:

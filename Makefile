@@ -66,12 +66,12 @@ deploy-tools:
 screenshots: install node-deps browser
 	FEDI_TOWN_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/pytest -q -k "sqlite" tests/webapp tests/interop/test_fedify_owner_app.py
 
-# Three processes (pytest-xdist), a test file each at a time: the suite waits on real servers,
+# Four processes (pytest-xdist), a test file each at a time: the suite waits on real servers,
 # databases and browsers more than it computes. Files are handed out slowest first
 # (tests/conftest.py, SLOW_FIRST; --no-loadscope-reorder keeps that order), so no long file
 # is left to finish alone at the end. PostgreSQL tests borrow a migrated schema from a pool
 # (tests/conftest.py) rather than migrating a new one each.
-PYTEST_WORKERS ?= 3
+PYTEST_WORKERS ?= 4
 
 pytest: install node-deps browser deploy-tools
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=25

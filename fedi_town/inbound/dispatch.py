@@ -130,7 +130,7 @@ async def _handle(services: Services, row: Row, *, locked: bool = True) -> q.Out
                     outcome = await handler(ctx)
             else:
                 outcome = await handler(ctx)
-                await cache_actor_emojis(services, actor_uri)
+            await cache_actor_emojis(services, actor_uri)
         except (ProtocolError, BadResponse) as exc:
             return _give_up(row, exc.__class__.__name__)
         except _MALFORMED as exc:

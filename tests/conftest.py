@@ -145,14 +145,21 @@ def other_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
     yield from _postgres_schema()
 
 
+def _require_postgres() -> None:
+    """Go on only with PostgreSQL reachable: under CI its absence fails the test; elsewhere the
+    test is skipped, loudly (``pytest_sessionfinish``), until the server answers again."""
+    error = _postgres_reachable()
+    if error is None:
+        return
+    if IN_CI:
+        pytest.fail(f"PostgreSQL is required in CI and unreachable: {error}")
+    pytest.skip(f"PostgreSQL unreachable until it answers again: {error}")
+
+
 def _postgres_schema() -> Iterator[str]:
     """The URL of a new PostgreSQL schema, dropped afterwards; fails under CI and is skipped
     elsewhere, loudly (``pytest_sessionfinish``), while the server is unreachable."""
-    error = _postgres_reachable()
-    if error is not None:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL is required in CI and unreachable: {error}")
-        pytest.skip(f"PostgreSQL unreachable: {error}")
+    _require_postgres()
     schema = f"t_{secrets.token_hex(6)}"
     yield _schema_url(schema)
 
@@ -183,11 +190,7 @@ class _SchemaPool:
         self.shape: tuple[int, int] | None = None  # (relations, version) of a fresh schema
 
     def lend(self) -> Iterator[str]:
-        error = _postgres_reachable()
-        if error is not None:
-            if IN_CI:
-                pytest.fail(f"PostgreSQL is required in CI and unreachable: {error}")
-            pytest.skip(f"PostgreSQL unreachable: {error}")
+        _require_postgres()
         schema = self.free.pop() if self.free else asyncio.run(self._create())
         try:
             yield _schema_url(schema)

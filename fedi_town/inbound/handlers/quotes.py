@@ -106,11 +106,7 @@ async def on_quote_request(ctx: Inbound) -> str:
         stamp_url = ctx.services.urls.quote_stamp(business.username, post.id, stamp.id)
         await _answer(ctx, business, actor, stamp_url=stamp_url)
         if made:
-            content = note_content(ctx.activity, quote_note, actor, now)
-            note_id = await social.insert_note(
-                ctx.store, uri=quote_uri, actor_id=actor.id, content=content, now=now
-            )
-            await social.add_note_target(ctx.store, note_id, business.id)
+            note_id = await _keep_quoting_note(ctx, business, actor, quote_uri, quote_note, now)
             await notifications.notify(
                 ctx.store,
                 business_id=business.id,
@@ -135,11 +131,7 @@ async def _keep_for_owner(
     """Policy ``ask``: keep the request, with the quoting post, for the owner to decide."""
     now = ctx.services.now_ms()
     async with ctx.store.transaction():
-        content = note_content(ctx.activity, quote_note, actor, now)
-        note_id = await social.insert_note(
-            ctx.store, uri=quote_uri, actor_id=actor.id, content=content, now=now
-        )
-        await social.add_note_target(ctx.store, note_id, business.id)
+        note_id = await _keep_quoting_note(ctx, business, actor, quote_uri, quote_note, now)
         pending, made = await quote_store.keep_pending(
             ctx.store,
             business_id=business.id,
@@ -163,6 +155,24 @@ async def _keep_for_owner(
                 now=now,
             )
     return "quote request kept for the owner" if made else "quote request already waiting"
+
+
+async def _keep_quoting_note(
+    ctx: Inbound,
+    business: Business,
+    actor: RemoteActor,
+    quote_uri: str,
+    quote_note: dict[str, Any],
+    now: int,
+) -> int:
+    """Store the quoting post as a note that reached the business; its id (for the
+    notification, granted or waiting)."""
+    content = note_content(ctx.activity, quote_note, actor, now)
+    note_id = await social.insert_note(
+        ctx.store, uri=quote_uri, actor_id=actor.id, content=content, now=now
+    )
+    await social.add_note_target(ctx.store, note_id, business.id)
+    return note_id
 
 
 async def _refusal(ctx: Inbound, business: Business, post: Post, actor: RemoteActor) -> str | None:

@@ -6,7 +6,8 @@ JOB.json holds ``inboxes`` (URLs), ``body`` (the activity, as fedi-town sent it)
 ``private_pem`` / ``key_id`` (the sender), ``concurrency`` and ``transport``:
 
 - ``remote``: fedi-town's own client stack, ``RemoteClient.post_activity`` with a
-  ``KeySigner`` (aiohttp over the SSRF-guarded connector), exactly what a delivery runs;
+  ``KeySigner`` (aiohttp over the SSRF-guarded connector) and fedi-town's connection limits
+  (``lifecycle.client_limits``), exactly what a delivery runs;
 - ``remote-httpx``: the same on httpx over ``ssrf.GuardedTransport`` (what deliveries used
   before, and still ``deliver_over="httpx"``);
 - ``httpx-aiohttp``: the same ``RemoteClient`` on the ``httpx_aiohttp`` transport (needs
@@ -35,6 +36,7 @@ from bench.machine import self_cpu_seconds
 
 
 async def _remote(job: dict[str, Any], transport: str) -> Counter[str]:
+    from fedi_town.lifecycle import client_limits
     from fedi_town.remote.http import RemoteClient
     from fedi_town.remote.signers import KeySigner
 
@@ -46,6 +48,7 @@ async def _remote(job: dict[str, Any], transport: str) -> Counter[str]:
     elif transport == "remote-httpx":
         extra["deliver_over"] = "httpx"
     extra["sign_threads"] = int(job.get("sign_threads", 0))
+    extra.update(client_limits())  # the connection limits fedi-town's client has
     signer = KeySigner(job["key_id"], job["private_pem"], lambda: datetime.now(UTC))
     body = job["body"].encode()
     inboxes = iter(job["inboxes"])
@@ -100,6 +103,7 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
     # a post, so timing the imports here (0.2-0.4 s) would lower the ceiling.
     import uvloop
 
+    import fedi_town.lifecycle
     import fedi_town.protocol.httpsig
     import fedi_town.remote.http
     import fedi_town.remote.signers  # noqa: F401

@@ -17,13 +17,13 @@ import os
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from fedi_town import __version__, instance, worker
 from fedi_town.errors import ConfigError, ProblemError
 from fedi_town.inbound.group_commit import close_inbox_writer
 from fedi_town.read import cache
-from fedi_town.remote.http import RemoteClient
+from fedi_town.remote.http import RemoteClient, delivery_idle_connections
 from fedi_town.services import Services
 from fedi_town.store.health import cannot_connect
 from fedi_town.store.migrations import migrate
@@ -38,17 +38,31 @@ class _Listening:
     ends: list[Callable[[], None]] = field(default_factory=list)
 
 
+class ClientLimits(TypedDict):
+    max_connections: int
+    max_keepalive_connections: int
+    delivery_keepalive_connections: int
+
+
+def client_limits() -> ClientLimits:
+    """The outbound client's connection limits (``bench.delivery_ceiling`` uses them too)."""
+    return {
+        # above the delivery concurrency (worker.DELIVERY_CONCURRENCY), plus room for fetches
+        "max_connections": 256,
+        "max_keepalive_connections": 64,
+        # enough for a fan-out to come back to each server on the connection it left
+        "delivery_keepalive_connections": delivery_idle_connections(),
+    }
+
+
 async def open_client(services: Services) -> None:
     if services.remote is None:
         services.remote = RemoteClient(
             allow_private=services.settings.allow_private_addresses,
             user_agent=f"fedi-town/{__version__} (+{services.urls.base}/)",
             clock=services.clock,
-            # above the delivery concurrency (worker.DELIVERY_CONCURRENCY), plus room for
-            # fetches
-            max_connections=256,
-            max_keepalive_connections=64,
             sign_threads=services.settings.sign_threads,
+            **client_limits(),
         )
 
 

@@ -14,6 +14,7 @@ import binascii
 import hashlib
 import hmac
 from collections.abc import Collection
+from functools import lru_cache
 
 from http_sf.compat import Dictionary, Item
 
@@ -32,11 +33,19 @@ _HASHES = {"sha-256": "sha256", "sha-512": "sha512"}
 _DIGEST_HEADERS = ("digest", "content-digest")
 
 
+#: Bodies whose digest is kept: a fan-out signs one body for every inbox, so it is hashed
+#: once per activity rather than per recipient (a bytes object keeps its own hash, so a hit
+#: on the same body costs no pass over it).
+DIGEST_CACHE_SIZE = 16
+
+
+@lru_cache(maxsize=DIGEST_CACHE_SIZE)
 def make_digest(body: bytes) -> str:
     """The ``Digest`` header value for ``body``: ``SHA-256=<base64>``."""
     return "SHA-256=" + base64.b64encode(hashlib.sha256(body).digest()).decode("ascii")
 
 
+@lru_cache(maxsize=DIGEST_CACHE_SIZE)
 def make_content_digest(body: bytes) -> str:
     """The ``Content-Digest`` header value for ``body``: ``sha-256=:<base64>:``."""
     return "sha-256=:" + base64.b64encode(hashlib.sha256(body).digest()).decode("ascii") + ":"

@@ -96,19 +96,32 @@ def guarded_socket(allow_private: bool) -> Callable[[AddrInfo], socket.socket]:
 
 
 class IdleCappedConnector(aiohttp.TCPConnector):
-    """A ``TCPConnector`` that keeps at most ``max_idle`` idle connections in all."""
+    """A ``TCPConnector`` that keeps at most ``max_idle`` idle connections in all.
+
+    Counting the idle connections walks every host's list, so it is not done per release:
+    ``_released`` counts releases since the last count, an upper bound of the idle number
+    (aiohttp takes connections out for reuse and expiry without telling), and only when the
+    last count plus that bound passes ``max_idle`` is the real number counted.
+    """
 
     def __init__(self, *, max_idle: int, **options: Any) -> None:
         super().__init__(**options)
         self.max_idle = max_idle
+        self._idle_bound = 0
 
     def idle_count(self) -> int:
         return sum(len(idle) for idle in self._conns.values())
 
     def _release(self, key: Any, protocol: Any, *, should_close: bool = False) -> None:
         super()._release(key, protocol, should_close=should_close)
-        if self.idle_count() > self.max_idle:
-            self._close_oldest_idle(keep=self.max_idle * 3 // 4)
+        self._idle_bound += 1
+        if self._idle_bound <= self.max_idle:
+            return
+        self._idle_bound = self.idle_count()
+        if self._idle_bound > self.max_idle:
+            keep = self.max_idle * 3 // 4
+            self._close_oldest_idle(keep=keep)
+            self._idle_bound = min(self._idle_bound, keep)
 
     def _close_oldest_idle(self, keep: int) -> None:
         """Close idle connections, oldest first, until ``keep`` are left (in one pass)."""

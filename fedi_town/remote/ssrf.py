@@ -6,7 +6,8 @@ peer could point us at our own network: ``http://169.254.169.254/`` (cloud metad
 
 1. ``check_url``: the URL itself. https only (http too when ``allow_private``), no userinfo,
    no non-public IP literal. Cheap and synchronous; run on the first URL and, through
-   ``check_redirect``, on every redirect target.
+   ``check_redirect``, on every redirect target. ``check_url_cached`` gives the same
+   verdict, keeping it per origin (a fan-out sends to thousands of inboxes on few hosts).
 2. ``resolve_and_check``: resolves a host (``loop.getaddrinfo``) and refuses it if **any**
    address is non-public.
 3. ``GuardedNetworkBackend``: the httpcore network backend under every connection the
@@ -27,6 +28,7 @@ import re
 import socket
 import ssl
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from functools import lru_cache
 
 import anyio
 import httpcore
@@ -99,6 +101,43 @@ def check_url(url: str, *, allow_private: bool) -> None:
         raise ForbiddenAddress("refusing a URL with a malformed host")
     if literal is not None and not allow_private and is_forbidden_address(literal):
         raise ForbiddenAddress(f"refusing {host}: not a public address")
+
+
+#: Origins (``scheme://authority``) whose verdict ``check_url_cached`` keeps.
+ORIGIN_CACHE_SIZE = 4096
+_ORIGIN_END = re.compile(r"[/?#]")
+_NON_PRINTABLE = re.compile(r"[\x00-\x1f\x7f]")
+_MAX_URL_LENGTH = 65536  # httpx refuses longer URLs (InvalidURL)
+
+
+def split_origin(url: str) -> tuple[str, str] | None:
+    """``(scheme://authority, rest)`` of an http(s) URL, split where httpx splits it (the
+    authority ends at the first ``/``, ``?`` or ``#``); None for anything else."""
+    if url.startswith("https://"):
+        start = 8
+    elif url.startswith("http://"):
+        start = 7
+    else:
+        return None
+    end = _ORIGIN_END.search(url, start)
+    cut = len(url) if end is None else end.start()
+    return url[:cut], url[cut:]
+
+
+def check_url_cached(url: str, *, allow_private: bool) -> None:
+    """``check_url``'s verdict, kept per origin: everything it checks (scheme, userinfo,
+    host) is in the origin, and the rest of the URL only has to parse, which it does unless
+    it holds a non-printable character or is too long (then ``check_url`` judges it)."""
+    parts = split_origin(url)
+    if parts is None or len(url) > _MAX_URL_LENGTH or _NON_PRINTABLE.search(parts[1]):
+        check_url(url, allow_private=allow_private)
+        return
+    _check_origin(parts[0], allow_private)
+
+
+@lru_cache(maxsize=ORIGIN_CACHE_SIZE)
+def _check_origin(origin: str, allow_private: bool) -> None:
+    check_url(origin, allow_private=allow_private)  # a refusal raises: not kept
 
 
 def check_redirect(current_url: str, location: str, *, allow_private: bool) -> str:

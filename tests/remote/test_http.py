@@ -35,6 +35,7 @@ from fedi_town.remote.http import (
     DeliveryResult,
     NeedsNetwork,
     RemoteClient,
+    delivery_idle_connections,
     offline,
 )
 from fedi_town.remote.knock import SchemeMemory
@@ -973,3 +974,12 @@ async def test_inside_offline_a_fetch_raises_needs_network_and_sends_nothing(
         # And outside offline() the same fetch goes out as usual
         assert (await client.fetch_object(url, signer=None))["id"] == url
     assert len(peer.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("open_files", "kept"), [(256, 64), (1024, 256), (4096, 1024), (1 << 20, 1024)]
+)
+def test_idle_delivery_connections_are_a_quarter_of_the_open_file_limit_within_bounds(
+    open_files: int, kept: int
+) -> None:
+    assert delivery_idle_connections(open_files) == kept

@@ -17,7 +17,9 @@ from fedi_town.remote.ssrf import (
     Resolver,
     check_redirect,
     check_url,
+    check_url_cached,
     resolve_and_check,
+    split_origin,
 )
 from tests.remote.conftest import FakeSigner, Peer, inbox_peer
 
@@ -109,6 +111,79 @@ def test_check_url_refuses_other_schemes_userinfo_and_malformed_urls(
 ) -> None:
     with pytest.raises(ForbiddenAddress):
         check_url(url, allow_private=allow_private)
+
+
+CACHED_VERDICT_URLS = [
+    *NON_PUBLIC_URLS,
+    "https://example.com/users/alice/inbox",
+    "https://example.com/users/bob/inbox",
+    "https://example.com:8443/inbox?x=1",
+    "https://example.com?x=1",
+    "https://example.com#frag",
+    "https://example.com",
+    "https://EXAMPLE.com/inbox",
+    "https://bücher.example/inbox",
+    "http://example.com/inbox",
+    "HTTPS://example.com/inbox",
+    "https://user:secret@example.com/inbox",
+    "https://exa mple.com/inbox",
+    "https://example.com/in\x00box",
+    "https://example.com/in\nbox",
+    "https://example.com/in\x7fbox",
+    "https://example.com:99999/inbox",
+    "https://example.com/" + "a" * 70_000,
+    "ftp://example.com/inbox",
+    "/relative/inbox",
+    "https:///no-host",
+]
+
+
+def _verdict(check: Callable[..., None], url: str, allow_private: bool) -> str:
+    try:
+        check(url, allow_private=allow_private)
+    except ForbiddenAddress as exc:
+        return f"refused: {exc}"
+    return "passed"
+
+
+@pytest.mark.parametrize("url", CACHED_VERDICT_URLS)
+@pytest.mark.parametrize("allow_private", [False, True])
+def test_the_cached_check_gives_check_urls_verdict_asked_twice(
+    url: str, allow_private: bool
+) -> None:
+    # Given check_url's verdict on a URL
+    expected = _verdict(check_url, url, allow_private)
+    # When the per-origin cached check judges it, then judges it again (from its cache)
+    first = _verdict(check_url_cached, url, allow_private)
+    again = _verdict(check_url_cached, url, allow_private)
+    # Then both say the same as check_url
+    assert first == again == expected
+
+
+def test_the_cached_check_judges_each_url_after_a_passed_origin() -> None:
+    # Given an origin that passed
+    check_url_cached("https://example.com/users/alice/inbox", allow_private=False)
+    # When another URL on it carries a control character
+    # Then it is still refused, as check_url refuses it
+    with pytest.raises(ForbiddenAddress):
+        check_url_cached("https://example.com/users/\r\nbob/inbox", allow_private=False)
+
+
+@pytest.mark.parametrize(
+    ("url", "parts"),
+    [
+        ("https://example.com/inbox", ("https://example.com", "/inbox")),
+        ("http://a.example:8080?x=1", ("http://a.example:8080", "?x=1")),
+        ("https://example.com", ("https://example.com", "")),
+        ("https://u@example.com#f", ("https://u@example.com", "#f")),
+        ("ftp://example.com/", None),
+        ("/inbox", None),
+    ],
+)
+def test_split_origin_cuts_where_the_authority_ends(
+    url: str, parts: tuple[str, str] | None
+) -> None:
+    assert split_origin(url) == parts
 
 
 def test_forbidden_address_is_a_remote_error_and_keeps_userinfo_out_of_the_message() -> None:

@@ -5,7 +5,8 @@ cores while the event loop sends. A ``concurrent.futures`` pool costs a thread-s
 with its Condition plus a chained asyncio future per call, about a tenth of a delivery's
 event-loop time in ``bench.fanout``'s profile; here a call is one queue put, and the answer
 comes back by one ``call_soon_threadsafe``. Threads start with the first call, so a process
-that never signs has none.
+that never signs has none; they end at ``shutdown``, or when the pool is garbage (they hold
+the queue, not the pool).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -31,6 +33,8 @@ class SigningPool:
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
         self._closed = False
+        self._started = [0]  # shared with the finalizer, which must not hold the pool
+        weakref.finalize(self, _stop, self._jobs, self._started)
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         """``function(*args)`` in one of the threads; its result or its exception."""
@@ -47,27 +51,39 @@ class SigningPool:
         """Let the threads end once the calls already handed over are done."""
         with self._lock:
             self._closed = True
-            for _ in self._threads:
-                self._jobs.put(None)
+            _stop(self._jobs, self._started)
 
     def _start(self) -> None:
         with self._lock:
             while not self._closed and len(self._threads) < self.size:
                 thread = threading.Thread(
-                    target=self._work, name=f"{self._name}_{len(self._threads)}", daemon=True
+                    target=_work,
+                    args=(self._jobs,),
+                    name=f"{self._name}_{len(self._threads)}",
+                    daemon=True,
                 )
                 thread.start()
                 self._threads.append(thread)
+                self._started[0] += 1
 
-    def _work(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            loop, future, function, args = job
-            try:
-                result = function(*args)
-            except BaseException as exc:  # handed to the caller, who raises it
-                _answer(loop, _set_exception, future, exc)
-            else:
-                _answer(loop, _set_result, future, result)
+
+def _work(jobs: queue.SimpleQueue[_Job | None]) -> None:
+    while (job := jobs.get()) is not None:
+        loop, future, function, args = job
+        try:
+            result = function(*args)
+        except BaseException as exc:  # handed to the caller, who raises it
+            _answer(loop, _set_exception, future, exc)
+        else:
+            _answer(loop, _set_result, future, result)
+        del job, loop, future, function, args  # hold nothing while waiting for the next
+
+
+def _stop(jobs: queue.SimpleQueue[_Job | None], started: list[int]) -> None:
+    """One end-of-work mark per thread started (and not yet told)."""
+    for _ in range(started[0]):
+        jobs.put(None)
+    started[0] = 0
 
 
 def _answer(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 
 import pytest
@@ -60,3 +61,17 @@ def test_a_pool_that_never_signs_starts_no_thread() -> None:
     pool = SigningPool(4)
     pool.shutdown()
     assert pool._threads == []
+
+
+@pytest.mark.anyio
+async def test_the_threads_of_a_pool_dropped_without_shutdown_end() -> None:
+    # Given a pool that signed, then was dropped without a shutdown
+    pool = SigningPool(2)
+    await asyncio.gather(*(pool.run(_thread_name, str(n)) for n in range(4)))
+    threads = list(pool._threads)
+    del pool
+    gc.collect()
+    # Then its threads end
+    for thread in threads:
+        thread.join(timeout=5)
+        assert not thread.is_alive()

@@ -48,7 +48,7 @@ from fedi_town.mastodon.entities import NOTIFICATION_TYPES, business_account
 from fedi_town.mastodon.notifications import notification
 from fedi_town.protocol import webpush
 from fedi_town.services import Services
-from fedi_town.store import businesses, following, social
+from fedi_town.store import businesses, following, keys_at_rest, social
 from fedi_town.store import notifications as notification_store
 from fedi_town.store import push as push_store
 from fedi_town.store import queue as q
@@ -56,7 +56,7 @@ from fedi_town.store.db import Row
 
 log = logging.getLogger(__name__)
 
-KV_KEY = "vapid_key"
+KV_KEY = keys_at_rest.VAPID_KEY
 ALERTS = (
     "mention",
     "status",

@@ -158,7 +158,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         },
     )
     app.state.services = services
-    app.middleware_stack = FastPath(MastodonCors(app.build_middleware_stack()), services, app)
+    app.middleware_stack = FastPath(MastodonCors(app.build_middleware_stack()), services)
     if services.metrics.on:  # counting every request by route; nothing at all when off
         app.middleware_stack = Measured(app.middleware_stack, services.metrics)
     return app

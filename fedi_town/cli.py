@@ -175,7 +175,10 @@ def cmd_rotate_keys(args: argparse.Namespace) -> int:
             await services.store.disconnect()
 
     done = asyncio.run(run())
-    print(f"resealed {done.changed} of {done.total} private key(s) with the first key")
+    print(
+        f"resealed {done.changed} of {done.total} private key(s) and {done.tokens_changed} "
+        f"of {done.tokens_total} push token(s) with the first key"
+    )
     return 0
 
 

@@ -50,10 +50,9 @@ _PERSONAL_INBOX = "/users/{username}/inbox"
 class FastPath:
     """ASGI app: answer cache hits at once, hand the rest to ``app`` (Starlette's stack)."""
 
-    def __init__(self, app: ASGIApp, services: Services, starlette: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, services: Services) -> None:
         self.app = app
         self.services = services
-        self.starlette = starlette
         self.cache: ResponseCache = response_cache(services)
         self.authorized_fetch = services.settings.authorized_fetch
         self.inbox = inbox_endpoint(services)

@@ -18,9 +18,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from fedi_town.mastodon import params
-from fedi_town.mastodon.auth import Grant, endpoint, json
-from fedi_town.mastodon.paging import link, page_of
-from fedi_town.mastodon.reactions import mark, status_at, status_of
+from fedi_town.mastodon.auth import Grant, endpoint
+from fedi_town.mastodon.paging import page_of, paged
+from fedi_town.mastodon.reactions import answer_marked, mark, status_at, target
 from fedi_town.services import Services
 from fedi_town.store import bookmarks as bookmark_store
 
@@ -30,24 +30,16 @@ MAX_LIMIT = 40
 
 @endpoint("write:bookmarks")
 async def bookmark(request: Request, grant: Grant | None) -> Response:
-    assert grant is not None
-    business = grant.account()
-    services: Services = request.app.state.services
-    status = await status_of(services, business, str(request.path_params["id"]))
+    services, business, status = await target(request, grant)
     await bookmark_store.add(services.store, business.id, status["uri"], now=services.now_ms())
-    await mark(services, business, [status])
-    return json(status)
+    return await answer_marked(services, business, status)
 
 
 @endpoint("write:bookmarks")
 async def unbookmark(request: Request, grant: Grant | None) -> Response:
-    assert grant is not None
-    business = grant.account()
-    services: Services = request.app.state.services
-    status = await status_of(services, business, str(request.path_params["id"]))
+    services, business, status = await target(request, grant)
     await bookmark_store.remove(services.store, business.id, status["uri"])
-    await mark(services, business, [status])
-    return json(status)
+    return await answer_marked(services, business, status)
 
 
 @endpoint("read:bookmarks")
@@ -71,10 +63,7 @@ async def bookmarks(request: Request, grant: Grant | None) -> Response:
         if status is not None:
             items.append(status)
     await mark(services, business, items)
-    ids = [row.id for row in rows]
-    return json(
-        items, headers=link(services.settings.base_url, "/api/v1/bookmarks", ids, page.limit)
-    )
+    return paged(services, "/api/v1/bookmarks", page, items, [row.id for row in rows])
 
 
 _STATUS = "/api/v1/statuses/{id}"

@@ -25,7 +25,7 @@ from fedi_town.errors import NotFound
 from fedi_town.mastodon import params
 from fedi_town.mastodon.auth import Grant, endpoint, json
 from fedi_town.mastodon.entities import remote_account
-from fedi_town.mastodon.paging import link, page_of
+from fedi_town.mastodon.paging import page_of, paged
 from fedi_town.mastodon.reactions import mark, status_of
 from fedi_town.protocol.ids import path_id
 from fedi_town.services import Services
@@ -126,9 +126,7 @@ async def list_conversations(request: Request, grant: Grant | None) -> Response:
             shown = shown[-page.limit :]
     shown = shown[: page.limit]
     items = [await _entity(services, business, t, marks) for t in shown]
-    ids = [t.last.id for t in shown]
-    headers = link(services.settings.base_url, "/api/v1/conversations", ids, page.limit)
-    return json(items, headers=headers)
+    return paged(services, "/api/v1/conversations", page, items, [t.last.id for t in shown])
 
 
 async def _thread(request: Request, grant: Grant | None) -> tuple[Services, Business, Thread]:

@@ -32,7 +32,7 @@ from fedi_town.errors import NotFound, Unprocessable
 from fedi_town.mastodon import params
 from fedi_town.mastodon.auth import Grant, endpoint, json
 from fedi_town.mastodon.entities import date_only, remote_account
-from fedi_town.mastodon.paging import link, page_of
+from fedi_town.mastodon.paging import page_of, paged
 from fedi_town.mastodon.relations import actor_of, relationship
 from fedi_town.protocol.ids import path_id
 from fedi_town.services import Services
@@ -76,16 +76,23 @@ async def list_tags(request: Request, grant: Grant | None) -> Response:
     return json(await _featured(services, grant.account()))
 
 
-@endpoint("read:accounts", token=False)
-async def account_tags(request: Request, grant: Grant | None) -> Response:
-    """A business's featured tags; ``[]`` for an account elsewhere that we know."""
-    services: Services = request.app.state.services
+async def _business_named(request: Request, services: Services) -> Business | None:
+    """The business the path's account id names; None for an account elsewhere that we
+    know (404 for an unknown one)."""
     account_id = path_id(str(request.path_params["id"]), "account")
     business = await businesses.by_id(services.store, account_id)
     if business is None or business.deleted_at is not None or business.kind != "business":
         await actor_of(services, str(account_id))  # 404 for an unknown account
-        return json([])
-    return json(await _featured(services, business))
+        return None
+    return business
+
+
+@endpoint("read:accounts", token=False)
+async def account_tags(request: Request, grant: Grant | None) -> Response:
+    """A business's featured tags; ``[]`` for an account elsewhere that we know."""
+    services: Services = request.app.state.services
+    business = await _business_named(request, services)
+    return json([] if business is None else await _featured(services, business))
 
 
 @endpoint("write:accounts")
@@ -159,10 +166,8 @@ async def _endorsed(
     rows = await endorsements.page(
         services.store, business.id, limit=page.limit, max_id=page.max_id
     )
-    headers = {}
-    if len(rows) == page.limit:
-        headers = link(services.settings.base_url, path, [i for i, _ in rows], page.limit)
-    return json([remote_account(services, actor) for _i, actor in rows], headers=headers)
+    items = [remote_account(services, actor) for _i, actor in rows]
+    return paged(services, path, page, items, [i for i, _ in rows], when_full=True)
 
 
 @endpoint("read:accounts")
@@ -176,10 +181,8 @@ async def own_endorsements(request: Request, grant: Grant | None) -> Response:
 async def account_endorsements(request: Request, grant: Grant | None) -> Response:
     """The accounts a business features (Mastodon 4.4); ``[]`` for an account elsewhere."""
     services: Services = request.app.state.services
-    account_id = path_id(str(request.path_params["id"]), "account")
-    business = await businesses.by_id(services.store, account_id)
-    if business is None or business.deleted_at is not None or business.kind != "business":
-        await actor_of(services, str(account_id))
+    business = await _business_named(request, services)
+    if business is None:
         return json([])
     path = f"/api/v1/accounts/{business.id}/endorsements"
     return await _endorsed(request, services, business, path)

@@ -21,7 +21,7 @@ from starlette.routing import Route
 from fedi_town.mastodon import params
 from fedi_town.mastodon.auth import Grant, endpoint, json
 from fedi_town.mastodon.entities import business_account, post_status
-from fedi_town.mastodon.paging import Page, link, page_of
+from fedi_town.mastodon.paging import Page, page_of, paged
 from fedi_town.mastodon.reactions import mark_for
 from fedi_town.services import Services
 from fedi_town.store import businesses, post_lists
@@ -65,9 +65,8 @@ async def _timeline(
         since_id=page.since_id,
         min_id=page.min_id,
     )
-    headers = link(services.settings.base_url, path, [p.id for p in found], page.limit, extra)
-    items = await statuses_of(services, found)
-    return json(await mark_for(services, grant, items), headers=headers)
+    items = await mark_for(services, grant, await statuses_of(services, found))
+    return paged(services, path, page, items, [p.id for p in found], extra=extra)
 
 
 @endpoint("read:statuses", token=False)
@@ -114,9 +113,8 @@ async def tag(request: Request, grant: Grant | None) -> Response:
             continue
         kept.append(post)
     path = f"/api/v1/timelines/tag/{hashtag}"
-    headers = link(services.settings.base_url, path, [p.id for p in found], page.limit)
-    items = await statuses_of(services, kept)
-    return json(await mark_for(services, grant, items), headers=headers)
+    items = await mark_for(services, grant, await statuses_of(services, kept))
+    return paged(services, path, page, items, [p.id for p in found])
 
 
 routes = [

@@ -27,7 +27,7 @@ from fedi_town.errors import Unprocessable
 from fedi_town.mastodon import params
 from fedi_town.mastodon.auth import Grant, endpoint, json
 from fedi_town.mastodon.entities import iso, remote_account
-from fedi_town.mastodon.paging import link, page_of
+from fedi_town.mastodon.paging import page_of, paged
 from fedi_town.mastodon.relations import actor_of, relationship
 from fedi_town.services import Services
 from fedi_town.store import mutes as mute_store
@@ -100,12 +100,8 @@ async def mutes(request: Request, grant: Grant | None) -> Response:
         {**remote_account(services, actor), "mute_expires_at": iso(found.expires_at)}
         for found, actor in rows
     ]
-    headers = {}
-    if len(rows) == page.limit:
-        ids = [found.id for found, _actor in rows]
-        headers = link(services.settings.base_url, "/api/v1/mutes", ids, page.limit)
-        headers["Link"] = headers["Link"].split(", ")[0]  # pages only backwards
-    return json(items, headers=headers)
+    ids = [found.id for found, _actor in rows]
+    return paged(services, "/api/v1/mutes", page, items, ids, older_only=True, when_full=True)
 
 
 routes = [

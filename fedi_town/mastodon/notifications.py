@@ -24,7 +24,6 @@ should not erase what a colleague has not yet read in the web app.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -41,6 +40,7 @@ from fedi_town.mastodon.entities import (
     post_status,
     remote_account,
 )
+from fedi_town.mastodon.paging import link
 from fedi_town.mastodon.reactions import mark
 from fedi_town.protocol.ids import path_id, query_id, query_limit
 from fedi_town.services import Services
@@ -59,6 +59,29 @@ MAX_UNREAD = 1000
 
 def _ours(mastodon_types: list[str]) -> list[str]:
     return [ours for ours, theirs in NOTIFICATION_TYPES.items() if theirs in mastodon_types]
+
+
+def _types(wanted: list[str], excluded: list[str]) -> list[str]:
+    """Our types a query's ``types[]`` (all when none) and ``exclude_types[]`` leave."""
+    types = _ours(wanted) if wanted else list(NOTIFICATION_TYPES)
+    return [t for t in types if t not in _ours(excluded)]
+
+
+async def notification_row(
+    services: Services, business: Business, wanted: int, *, muted_at: int | None = None
+) -> Row | None:
+    """The stored row of the business's notification ``wanted`` (None once dismissed, or
+    of an account muted at ``muted_at``)."""
+    rows = await notification_store.page(
+        services.store,
+        business.id,
+        limit=1,
+        max_id=wanted + 1,
+        types=list(NOTIFICATION_TYPES),
+        dismissed=False,
+        muted_at=muted_at,
+    )
+    return rows[0] if rows and int(rows[0]["id"]) == wanted else None
 
 
 async def notification(
@@ -156,8 +179,7 @@ async def _page(
     min_id = query_id(params.text(query, "min_id") or None, "min_id")
     wanted = params.strings(query, "types")
     excluded = params.strings(query, "exclude_types")
-    types = _ours(wanted) if wanted else list(NOTIFICATION_TYPES)
-    types = [t for t in types if t not in _ours(excluded)]
+    types = _types(wanted, excluded)
     rows = []
     if types:
         rows = await notification_store.page(
@@ -174,14 +196,9 @@ async def _page(
     account = await business_account(services, business)
     items = [n for r in rows if (n := await notification(services, business, r, account))]
     await mark(services, business, [n["status"] for n in items if n.get("status")])
-    headers = {}
-    if rows:
-        base = services.settings.base_url.rstrip("/") + path + "?"
-        extra = [("types[]", t) for t in wanted] + [("exclude_types[]", t) for t in excluded]
-        older = urlencode([("max_id", rows[-1]["id"]), ("limit", limit), *extra])
-        newer = urlencode([("min_id", rows[0]["id"]), ("limit", limit), *extra])
-        headers["Link"] = f'<{base}{older}>; rel="next", <{base}{newer}>; rel="prev"'
-    return items, headers
+    extra = [("types[]", t) for t in wanted] + [("exclude_types[]", t) for t in excluded]
+    ids = [int(r["id"]) for r in rows]
+    return items, link(services.settings.base_url, path, ids, limit, extra)
 
 
 @endpoint("read:notifications")
@@ -190,19 +207,12 @@ async def get_one(request: Request, grant: Grant | None) -> Response:
     business = grant.account()
     services: Services = request.app.state.services
     wanted = path_id(str(request.path_params["id"]), "notification")
-    rows = await notification_store.page(
-        services.store,
-        business.id,
-        limit=1,
-        max_id=wanted + 1,
-        types=list(NOTIFICATION_TYPES),
-        dismissed=False,
-        muted_at=services.now_ms(),
-    )
-    account = await business_account(services, business)
+    row = await notification_row(services, business, wanted, muted_at=services.now_ms())
     found = None
-    if rows and int(rows[0]["id"]) == wanted:
-        found = await notification(services, business, rows[0], account)
+    if row is not None:
+        found = await notification(
+            services, business, row, await business_account(services, business)
+        )
     if found is None:
         raise NotFound("Record not found")
     return json(found)
@@ -241,10 +251,7 @@ async def unread_count(request: Request, grant: Grant | None) -> Response:
     limit = query_limit(
         params.text(query, "limit") or None, default=UNREAD_LIMIT, maximum=MAX_UNREAD
     )
-    wanted = params.strings(query, "types")
-    excluded = params.strings(query, "exclude_types")
-    types = _ours(wanted) if wanted else list(NOTIFICATION_TYPES)
-    types = [t for t in types if t not in _ours(excluded)]
+    types = _types(params.strings(query, "types"), params.strings(query, "exclude_types"))
     after = 0
     for marker in await marker_store.of_business(services.store, business.id, ["notifications"]):
         after = int(marker.last_read_id) if marker.last_read_id.isdigit() else 0

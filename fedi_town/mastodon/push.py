@@ -44,19 +44,18 @@ from starlette.routing import Route
 from fedi_town.errors import NotFound, Unprocessable
 from fedi_town.mastodon import params
 from fedi_town.mastodon.auth import Grant, bearer, endpoint, grant_of_token, json
-from fedi_town.mastodon.entities import NOTIFICATION_TYPES, business_account
-from fedi_town.mastodon.notifications import notification
+from fedi_town.mastodon.entities import business_account
+from fedi_town.mastodon.notifications import notification, notification_row
 from fedi_town.protocol import webpush
 from fedi_town.services import Services
-from fedi_town.store import businesses, following, social
-from fedi_town.store import notifications as notification_store
+from fedi_town.store import businesses, following, keys_at_rest, social
 from fedi_town.store import push as push_store
 from fedi_town.store import queue as q
 from fedi_town.store.db import Row
 
 log = logging.getLogger(__name__)
 
-KV_KEY = "vapid_key"
+KV_KEY = keys_at_rest.VAPID_KEY
 ALERTS = (
     "mention",
     "status",
@@ -287,26 +286,18 @@ async def handle_push(services: Services, row: Row) -> q.Outcome:
     business = await businesses.by_id(services.store, sub.business_id)
     if business is None or business.deleted_at is not None:
         return q.GiveUp("business gone")
-    wanted = int(row["notification_id"])
-    rows = await notification_store.page(
-        services.store,
-        business.id,
-        limit=1,
-        max_id=wanted + 1,
-        types=list(NOTIFICATION_TYPES),
-        dismissed=False,
-    )
-    if not rows or int(rows[0]["id"]) != wanted:
+    stored = await notification_row(services, business, int(row["notification_id"]))
+    if stored is None:
         return q.GiveUp("notification gone")
     found = await notification(
-        services, business, rows[0], await business_account(services, business)
+        services, business, stored, await business_account(services, business)
     )
     if found is None:
         return q.GiveUp("not a Mastodon notification")
     kind = str(found["type"])
     if not sub.alerts.get(kind, False):
         return q.Done({"last_error": "not in alerts"})
-    if not await _sender_allowed(services, sub.policy, business.id, rows[0]["a_id"]):
+    if not await _sender_allowed(services, sub.policy, business.id, stored["a_id"]):
         return q.Done({"last_error": "left out by policy"})
     sender = found["account"]
     name = sender.get("display_name") or sender.get("acct") or ""

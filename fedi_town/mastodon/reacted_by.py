@@ -18,7 +18,7 @@ from starlette.routing import Route
 from fedi_town.mastodon import params
 from fedi_town.mastodon.auth import Grant, endpoint, json
 from fedi_town.mastodon.entities import remote_account
-from fedi_town.mastodon.paging import link, page_of
+from fedi_town.mastodon.paging import page_of, paged
 from fedi_town.mastodon.reactions import status_for
 from fedi_town.services import Services
 from fedi_town.store import post_activity
@@ -40,12 +40,9 @@ async def _accounts(request: Request, grant: Grant | None, kind: str, word: str)
         services.store, post.id, limit=page.limit, max_id=page.max_id, kind=kind
     )
     items = [remote_account(services, row.actor) for row in rows]
-    headers = {}
-    if len(rows) == page.limit:
-        path = f"/api/v1/statuses/{status['id']}/{word}"
-        headers = link(services.settings.base_url, path, [r.id for r in rows], page.limit)
-        headers["Link"] = headers["Link"].split(", ")[0]  # pages only backwards
-    return json(items, headers=headers)
+    path = f"/api/v1/statuses/{status['id']}/{word}"
+    ids = [row.id for row in rows]
+    return paged(services, path, page, items, ids, older_only=True, when_full=True)
 
 
 @endpoint("read:accounts", token=False)

@@ -36,7 +36,7 @@ from fedi_town.mastodon.entities import (
     remote_account,
     viewer_quote_approval,
 )
-from fedi_town.mastodon.paging import link, page_of
+from fedi_town.mastodon.paging import page_of, paged
 from fedi_town.outbound import reactions
 from fedi_town.protocol.ids import path_id
 from fedi_town.services import Services
@@ -125,33 +125,39 @@ async def status_for(services: Services, grant: Grant | None, raw: str) -> dict[
     return status
 
 
-async def _marked(services: Services, business: Business, status: dict[str, Any]) -> Response:
+async def target(
+    request: Request, grant: Grant | None
+) -> tuple[Services, Business, dict[str, Any]]:
+    """The services, the token's business and the Status the path's ``id`` names for it
+    (404 when it cannot see it): what a write on one status starts from."""
+    assert grant is not None
+    business = grant.account()
+    services: Services = request.app.state.services
+    return services, business, await status_of(services, business, str(request.path_params["id"]))
+
+
+async def answer_marked(services: Services, business: Business, status: dict[str, Any]) -> Response:
+    """The Status as the answer of a write on it, with the business's marks."""
     await mark(services, business, [status])
     return json(status)
 
 
 @endpoint("write:favourites")
 async def favourite(request: Request, grant: Grant | None) -> Response:
-    assert grant is not None
-    business = grant.account()
-    services: Services = request.app.state.services
-    status = await status_of(services, business, str(request.path_params["id"]))
+    services, business, status = await target(request, grant)
     try:
         await reactions.like(services, business, status["uri"])
     except Conflict:
         pass  # already favourited: Mastodon answers the status
-    return await _marked(services, business, status)
+    return await answer_marked(services, business, status)
 
 
 @endpoint("write:favourites")
 async def unfavourite(request: Request, grant: Grant | None) -> Response:
-    assert grant is not None
-    business = grant.account()
-    services: Services = request.app.state.services
-    status = await status_of(services, business, str(request.path_params["id"]))
+    services, business, status = await target(request, grant)
     if await given_store.of_object(services.store, business.id, status["uri"], "like"):
         await reactions.unlike(services, business, status["uri"])
-    return await _marked(services, business, status)
+    return await answer_marked(services, business, status)
 
 
 async def _wrapper(
@@ -180,10 +186,7 @@ async def _wrapper(
 
 @endpoint("write:statuses")
 async def reblog(request: Request, grant: Grant | None) -> Response:
-    assert grant is not None
-    business = grant.account()
-    services: Services = request.app.state.services
-    status = await status_of(services, business, str(request.path_params["id"]))
+    services, business, status = await target(request, grant)
     if status["visibility"] not in _PUBLIC:  # refused before any fetch, as the owner API
         raise Unprocessable("Validation failed: only public and unlisted posts can be reblogged")
     row = await given_store.of_object(services.store, business.id, status["uri"], "announce")
@@ -196,13 +199,10 @@ async def reblog(request: Request, grant: Grant | None) -> Response:
 
 @endpoint("write:statuses")
 async def unreblog(request: Request, grant: Grant | None) -> Response:
-    assert grant is not None
-    business = grant.account()
-    services: Services = request.app.state.services
-    status = await status_of(services, business, str(request.path_params["id"]))
+    services, business, status = await target(request, grant)
     if await given_store.of_object(services.store, business.id, status["uri"], "announce"):
         await reactions.unboost(services, business, status["uri"])
-    return await _marked(services, business, status)
+    return await answer_marked(services, business, status)
 
 
 async def status_at(services: Services, business: Business, uri: str) -> dict[str, Any] | None:
@@ -238,12 +238,9 @@ async def favourites(request: Request, grant: Grant | None) -> Response:
         if status is not None:
             items.append(status)
     await mark(services, business, items)
-    base = services.settings.base_url
     ids = [row.id for row in rows]
-    headers = link(base, "/api/v1/favourites", ids, page.limit)
-    if headers:  # Mastodon's favourites page only backwards
-        headers["Link"] = headers["Link"].split(", ")[0]
-    return json(items, headers=headers)
+    # Mastodon's favourites page only backwards
+    return paged(services, "/api/v1/favourites", page, items, ids, older_only=True)
 
 
 def entry_status(services: Services, entry: Entry) -> dict[str, Any]:
@@ -330,8 +327,7 @@ async def home(request: Request, grant: Grant | None) -> Response:
         item["id"] = str(timeline_store.status_id(entry))
     await mark(services, business, items)
     ids = [timeline_store.status_id(e) for e in entries]
-    base = services.settings.base_url
-    return json(items, headers=link(base, "/api/v1/timelines/home", ids, page.limit))
+    return paged(services, "/api/v1/timelines/home", page, items, ids)
 
 
 async def _entry_cursor(services: Services, business: Business, raw: int | None) -> int | None:

@@ -33,7 +33,7 @@ from fedi_town.errors import BadRequest, Conflict, NotFound, Unprocessable
 from fedi_town.mastodon import params
 from fedi_town.mastodon.auth import Grant, endpoint, json
 from fedi_town.mastodon.entities import remote_account
-from fedi_town.mastodon.paging import link, page_of
+from fedi_town.mastodon.paging import page_of, paged
 from fedi_town.outbound import following as following_commands
 from fedi_town.protocol.ids import path_id
 from fedi_town.services import Services
@@ -141,10 +141,7 @@ async def _follows(request: Request, grant: Grant | None, *, state: str, path: s
         services.store, business.id, state=state, limit=page.limit, max_id=page.max_id
     )
     items = [remote_account(services, actor) for _follow, actor in rows]
-    headers = {}
-    if len(rows) == page.limit:
-        headers = link(services.settings.base_url, path, [f.id for f, _ in rows], page.limit)
-    return json(items, headers=headers)
+    return paged(services, path, page, items, [f.id for f, _ in rows], when_full=True)
 
 
 @endpoint("read:accounts", token=False)
@@ -168,11 +165,8 @@ async def following(request: Request, grant: Grant | None) -> Response:
         state=following_store.ACCEPTED,
     )
     items = [remote_account(services, actor) for _f, actor in rows]
-    headers = {}
-    if len(rows) == page.limit:
-        path = f"/api/v1/accounts/{business.id}/following"
-        headers = link(services.settings.base_url, path, [f.id for f, _ in rows], page.limit)
-    return json(items, headers=headers)
+    path = f"/api/v1/accounts/{business.id}/following"
+    return paged(services, path, page, items, [f.id for f, _ in rows], when_full=True)
 
 
 @endpoint("read:follows")
@@ -258,11 +252,8 @@ async def _block_page(request: Request, grant: Grant | None, *, accounts: bool) 
         if len(found) < page.limit:
             break
         max_id = found[-1].id
-    headers = {}
-    if len(items) == page.limit:
-        path = "/api/v1/blocks" if accounts else "/api/v1/domain_blocks"
-        headers = link(services.settings.base_url, path, ids, page.limit)
-    return json(items, headers=headers)
+    path = "/api/v1/blocks" if accounts else "/api/v1/domain_blocks"
+    return paged(services, path, page, items, ids, when_full=True)
 
 
 @endpoint("write:follows")

@@ -36,7 +36,7 @@ from fedi_town.mastodon.entities import (
     post_status,
     remote_account,
 )
-from fedi_town.mastodon.paging import Page, link, page_of
+from fedi_town.mastodon.paging import Page, page_of, paged
 from fedi_town.mastodon.polls import poll_data
 from fedi_town.mastodon.reactions import mark, mark_for, status_of
 from fedi_town.mastodon.scheduled import scheduled_status
@@ -284,8 +284,8 @@ async def account_statuses(request: Request, grant: Grant | None) -> Response:
         if params.flag(query, name)
     ]
     path = f"/api/v1/accounts/{business.id}/statuses"
-    headers = link(services.settings.base_url, path, [p.id for p in found], page.limit, extra)
-    return json(await mark_for(services, grant, items), headers=headers)
+    items = await mark_for(services, grant, items)
+    return paged(services, path, page, items, [p.id for p in found], extra=extra)
 
 
 async def _remote_statuses(
@@ -304,8 +304,7 @@ async def _remote_statuses(
     account = remote_account(services, actor)
     items = [note_status(services, row, account) for row in rows]
     path = f"/api/v1/accounts/{actor.id}/statuses"
-    ids = [int(row["id"]) for row in rows]
-    return json(items, headers=link(services.settings.base_url, path, ids, page.limit))
+    return paged(services, path, page, items, [int(row["id"]) for row in rows])
 
 
 _STATUS = "/api/v1/statuses/{id}"

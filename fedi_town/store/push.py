@@ -155,3 +155,17 @@ async def prune(store: Store, *, before: int) -> int:
         "AND created_at < :before",
         {"before": before},
     )
+
+
+async def sealed_tokens(store: Store) -> list[tuple[int, str]]:
+    """(id, sealed token) of every subscription, for resealing (``keys_at_rest``)."""
+    rows = await store.fetch_all("SELECT id, token_sealed FROM push_subscriptions ORDER BY id")
+    return [(int(row["id"]), str(row["token_sealed"])) for row in rows]
+
+
+async def replace_sealed_token(store: Store, subscription_id: int, old: str, new: str) -> None:
+    """Store ``new`` as the subscription's sealed token if it still holds ``old``."""
+    await store.execute(
+        "UPDATE push_subscriptions SET token_sealed = :new WHERE id = :id AND token_sealed = :old",
+        {"new": new, "id": subscription_id, "old": old},
+    )

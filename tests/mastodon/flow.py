@@ -6,6 +6,13 @@ app's real form), allow, and swap the code for a token.
     owner = await owner_of(live.client, "bakery")           # tests/webapp/kit.py
     code = await consent(owner, app, scope="read write")     # the code from the redirect
     token = await exchange(live.client, app, code)
+
+Mastodon.py signed in as a business of a live instance (the ``bakery_app`` fixture of
+conftest.py is the bakery's):
+
+    app = await signed_in(live, "florist")                   # .owner .token .api .call
+    me = await app.call("account_verify_credentials")        # Mastodon.py, in a thread
+    await follow_accepted(live, int(me.id), int(alice.id), "alice")
 """
 
 from __future__ import annotations
@@ -16,14 +23,19 @@ import hashlib
 import itertools
 import re
 import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import anyio
 import httpx
-from mastodon import return_types
+from mastodon import Mastodon, return_types
 
+from fedi_town.store import following
+from fedi_town.store.db import now_ms
 from tests.webapp.kit import AppUser
 
 REDIRECT = "https://app.example/callback"
@@ -125,6 +137,62 @@ async def business_with_token(
 
     owner = await owner_of(client, username, login=f"{username}-owner")
     return owner, await token_for(client, owner, scopes=scopes, business=username)
+
+
+Call = Callable[..., Awaitable[Any]]
+
+
+async def mastodon_py(base_url: str, token: str | None) -> Mastodon:
+    """Mastodon.py for ``token`` (None: without one), made in a thread: it asks the
+    instance for its version."""
+    return await anyio.to_thread.run_sync(
+        lambda: Mastodon(access_token=token, api_base_url=base_url)
+    )
+
+
+def calling(api: Mastodon) -> Call:
+    """``await call("status_post", …)``: a Mastodon.py method, run in a thread (it blocks)."""
+
+    def call(method: str, *args: Any, **kwargs: Any) -> Awaitable[Any]:
+        return anyio.to_thread.run_sync(lambda: getattr(api, method)(*args, **kwargs))
+
+    return call
+
+
+async def calls_as(live: Any, token: str | None) -> Call:
+    """``calling`` of Mastodon.py for ``token`` on the live instance."""
+    return calling(await mastodon_py(live.base_url, token))
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A business whose owner is signed in to the owner app, and Mastodon.py signed in
+    as it with ``token``; ``call`` runs one of ``api``'s methods (``calling``)."""
+
+    owner: AppUser
+    token: str
+    api: Mastodon
+    call: Call
+
+
+async def signed_in(live: Any, username: str = "bakery", *, scopes: str = "read write") -> SignedIn:
+    """Make the business ``username`` on the live instance and sign Mastodon.py in as it."""
+    owner, token = await business_with_token(live.client, username, scopes=scopes)
+    api = await mastodon_py(live.base_url, token)
+    return SignedIn(owner, token, api, calling(api))
+
+
+async def follow_accepted(live: Any, business_id: int, actor_id: int, name: str) -> None:
+    """Store the business following the account ``actor_id`` (``name``), accepted, as if
+    its Accept had come."""
+    row = await following.insert(
+        live.store,
+        business_id=business_id,
+        actor_id=actor_id,
+        follow_uri=f"{live.base_url}/follows/{name}",
+        now=now_ms(),
+    )
+    await following.set_state(live.store, row.id, following.ACCEPTED, now=now_ms())
 
 
 def _added_in() -> dict[tuple[str, str], tuple[int, ...]]:

@@ -3,34 +3,20 @@ marked on statuses, listed newest first with Link paging, refused where they sho
 
 from __future__ import annotations
 
-from typing import Any
-
-import anyio
 import pytest
-from mastodon import Mastodon, MastodonAPIError, MastodonNotFoundError, return_types
+from mastodon import MastodonAPIError, MastodonNotFoundError, return_types
 
-from tests.mastodon.flow import bearer, business_with_token, entity_gaps, token_for
+from tests.mastodon.flow import bearer, business_with_token, calls_as, entity_gaps, token_for
 
 pytestmark = pytest.mark.anyio
-
-
-async def calling(live: Any, token: str):
-    api = await anyio.to_thread.run_sync(
-        lambda: Mastodon(access_token=token, api_base_url=live.base_url)
-    )
-
-    def call(method: str, *args: Any, **kwargs: Any) -> Any:
-        return anyio.to_thread.run_sync(lambda: getattr(api, method)(*args, **kwargs))
-
-    return call
 
 
 async def test_bookmarks_are_kept_marked_paged_and_taken_back(live):
     # Given the bakery's app, two posts of its own and a public post of the florist here
     owner, token = await business_with_token(live.client)
     _other, florist_token = await business_with_token(live.client, "florist")
-    call = await calling(live, token)
-    florist = await calling(live, florist_token)
+    call = await calls_as(live, token)
+    florist = await calls_as(live, florist_token)
     tulips = await florist("status_post", "Tulips are in")
     loaves = [await call("status_post", f"Loaf {n}") for n in range(2)]
 
@@ -72,7 +58,7 @@ async def test_bookmarks_are_kept_marked_paged_and_taken_back(live):
     hidden = await florist("status_post", "Staff only", visibility="private")
     with pytest.raises(MastodonNotFoundError):
         await call("status_bookmark", hidden.id)
-    narrow = await calling(
+    narrow = await calls_as(
         live, await token_for(live.client, owner, scopes="read:statuses write:statuses")
     )
     for method, args in (("status_bookmark", (loaves[1].id,)), ("bookmarks", ())):

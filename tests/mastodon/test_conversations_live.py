@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import anyio
 import pytest
-from mastodon import Mastodon, return_types
+from mastodon import return_types
 
 from tests.live import wait_until
-from tests.mastodon.flow import bearer, business_with_token, entity_gaps
+from tests.mastodon.flow import SignedIn, bearer, business_with_token, entity_gaps
 from tests.peer import AS_CONTEXT
 
 pytestmark = pytest.mark.anyio
@@ -40,17 +39,13 @@ def direct(peer: Any, bakery: str, content: str, in_reply_to: str | None = None)
     }
 
 
-async def test_a_direct_conversation_is_read_answered_hidden_and_back(live: Any, peer: Any) -> None:
+async def test_a_direct_conversation_is_read_answered_hidden_and_back(
+    live: Any, peer: Any, bakery_app: SignedIn
+) -> None:
     # Given an app signed in as the bakery
-    _owner, token = await business_with_token(live.client)
+    call, token = bakery_app.call, bakery_app.token
     bakery = live.urls.actor("bakery")
     inbox = live.urls.inbox("bakery")
-    api = await anyio.to_thread.run_sync(
-        lambda: Mastodon(access_token=token, api_base_url=live.base_url)
-    )
-
-    def call(method: str, *args: Any, **kwargs: Any) -> Any:
-        return anyio.to_thread.run_sync(lambda: getattr(api, method)(*args, **kwargs))
 
     async def conversations(count: int = 1) -> Any:
         found = await call("conversations")

@@ -8,27 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
-import anyio
 import pytest
-from mastodon import Mastodon, MastodonAPIError, return_types
+from mastodon import MastodonAPIError, return_types
 
-from fedi_town.store import following
-from fedi_town.store.db import now_ms
-from tests.mastodon.flow import business_with_token, entity_gaps
+from tests.mastodon.flow import SignedIn, entity_gaps, follow_accepted
 
 pytestmark = pytest.mark.anyio
 
 
-async def test_mastodon_py_features_tags_and_accounts(live: Any, peer: Any) -> None:
+async def test_mastodon_py_features_tags_and_accounts(
+    live: Any, peer: Any, bakery_app: SignedIn
+) -> None:
     # Given an app signed in as the bakery, which posted with #bread and #cake
-    _owner, token = await business_with_token(live.client)
-    api = await anyio.to_thread.run_sync(
-        lambda: Mastodon(access_token=token, api_base_url=live.base_url)
-    )
-
-    def call(method: str, *args: Any, **kwargs: Any) -> Any:
-        return anyio.to_thread.run_sync(lambda: getattr(api, method)(*args, **kwargs))
-
+    call = bakery_app.call
     for text in ("Rye #bread", "Lemon #cake"):
         await call("status_post", text)
     me = await call("account_verify_credentials")
@@ -50,15 +42,7 @@ async def test_mastodon_py_features_tags_and_accounts(live: Any, peer: Any) -> N
     # Given alice elsewhere, found by search, whom the bakery follows
     found = await call("search_v2", peer.handle("alice"), resolve=True)
     [alice] = found.accounts
-    store = live.store
-    row = await following.insert(
-        store,
-        business_id=int(me.id),
-        actor_id=int(alice.id),
-        follow_uri=f"{live.base_url}/follows/1",
-        now=now_ms(),
-    )
-    await following.set_state(store, row.id, following.ACCEPTED, now=now_ms())
+    await follow_accepted(live, int(me.id), int(alice.id), "alice")
     # When the app features her on the profile (Mastodon 4.4's endorse, and the older pin)
     endorsed = await call("account_endorse", alice.id)
     again = await call("account_pin", alice.id)

@@ -3,34 +3,18 @@ original and every edit, oldest first, whichever way the post was edited."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import anyio
 import pytest
-from mastodon import Mastodon, MastodonAPIError, MastodonNotFoundError, return_types
+from mastodon import MastodonAPIError, MastodonNotFoundError, return_types
 
-from tests.mastodon.flow import business_with_token, entity_gaps, token_for
+from tests.mastodon.flow import business_with_token, calls_as, entity_gaps, token_for
 
 pytestmark = pytest.mark.anyio
-
-
-async def client(live: Any, token: str | None) -> Mastodon:
-    return await anyio.to_thread.run_sync(
-        lambda: Mastodon(access_token=token, api_base_url=live.base_url)
-    )
-
-
-def calling(api: Mastodon):
-    def call(method: str, *args: Any, **kwargs: Any) -> Any:
-        return anyio.to_thread.run_sync(lambda: getattr(api, method)(*args, **kwargs))
-
-    return call
 
 
 async def test_history_lists_the_original_and_every_edit_from_any_path(live):
     # Given the bakery signed in with Mastodon.py, and a post of it
     _owner, token = await business_with_token(live.client)
-    call = calling(await client(live, token))
+    call = await calls_as(live, token)
     status = await call("status_post", "Sourdough at 8", spoiler_text="Bread")
     # When it was never edited, the history is the post alone
     [only] = await call("status_history", status.id)
@@ -72,18 +56,18 @@ async def test_history_refuses_unknown_hidden_and_out_of_scope_reads(live):
     owner, token = await business_with_token(live.client)
     _other, florist = await business_with_token(live.client, "florist")
     narrow = await token_for(live.client, owner, scopes="read:accounts write")
-    bakery = calling(await client(live, token))
+    bakery = await calls_as(live, token)
     hidden = await bakery("status_post", "Staff party", visibility="private")
     # Then an unknown id is 404, another business's token cannot see it (404), nor can an
     # app without a token, and a token without read:statuses is refused (403)
     with pytest.raises(MastodonNotFoundError):
         await bakery("status_history", "123456789")
     with pytest.raises(MastodonNotFoundError):
-        await calling(await client(live, florist))("status_history", hidden.id)
+        await (await calls_as(live, florist))("status_history", hidden.id)
     anonymous = await live.client.get(f"/api/v1/statuses/{hidden.id}/history")
     assert anonymous.status_code == 404 and "error" in anonymous.json()
     with pytest.raises(MastodonAPIError) as refused:
-        await calling(await client(live, narrow))("status_history", hidden.id)
+        await (await calls_as(live, narrow))("status_history", hidden.id)
     assert refused.value.args[1] == 403
     bad = await live.client.get(
         "/api/v1/statuses/x/history", headers={"Authorization": f"Bearer {token}"}

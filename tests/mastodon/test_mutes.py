@@ -5,30 +5,28 @@ mutes list say so; and a mute's duration, by the services clock."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
-import anyio
 import pytest
-from mastodon import Mastodon, MastodonAPIError, MastodonNotFoundError, return_types
+from mastodon import MastodonAPIError, MastodonNotFoundError, return_types
 
 from fedi_town.store import social
 from fedi_town.store import timeline as timeline_store
 from fedi_town.store.db import now_ms
 from tests.inbound.helpers import add_remote_actor
 from tests.live import wait_until
-from tests.mastodon.flow import bearer, business_with_token, entity_gaps, token_for
+from tests.mastodon.flow import (
+    SignedIn,
+    bearer,
+    business_with_token,
+    calls_as,
+    entity_gaps,
+    token_for,
+)
 from tests.store.test_timeline import content
 
 pytestmark = pytest.mark.anyio
 
 BOB = "https://mastodon.example/users/bob"
-
-
-def calling(api: Mastodon):
-    def call(method: str, *args: Any, **kwargs: Any) -> Any:
-        return anyio.to_thread.run_sync(lambda: getattr(api, method)(*args, **kwargs))
-
-    return call
 
 
 async def _on_home(store, business_id: int, actor_id: int, uri: str) -> int:
@@ -46,14 +44,11 @@ async def _on_home(store, business_id: int, actor_id: int, uri: str) -> int:
     return note_id
 
 
-async def test_muting_hides_posts_and_notifications_until_unmuted(live, peer):
+async def test_muting_hides_posts_and_notifications_until_unmuted(live, peer, bakery_app: SignedIn):
     # Given the bakery signed in with Mastodon.py, alice elsewhere following it (a follow
     # notification), and a post of alice on its home timeline
-    owner, token = await business_with_token(live.client)
-    api = await anyio.to_thread.run_sync(
-        lambda: Mastodon(access_token=token, api_base_url=live.base_url)
-    )
-    call = calling(api)
+    owner, token = bakery_app.owner, bakery_app.token
+    call = bakery_app.call
     await peer.post(live.urls.inbox("bakery"), peer.follow(live.urls.actor("bakery")))
     [follow] = await wait_until(lambda: call("notifications"))
     alice = follow.account
@@ -115,11 +110,7 @@ async def test_muting_hides_posts_and_notifications_until_unmuted(live, peer):
     )
     assert word.status_code == 422 and "error" in word.json()
     narrow_token = await token_for(live.client, owner, scopes="read:accounts write:statuses")
-    narrow = calling(
-        await anyio.to_thread.run_sync(
-            lambda: Mastodon(access_token=narrow_token, api_base_url=live.base_url)
-        )
-    )
+    narrow = await calls_as(live, narrow_token)
     for method, args in (("account_mute", (alice.id,)), ("mutes", ())):
         with pytest.raises(MastodonAPIError) as refused:
             await narrow(method, *args)

@@ -6,29 +6,26 @@ from __future__ import annotations
 
 from typing import Any
 
-import anyio
 import pytest
-from mastodon import Mastodon, MastodonAPIError, MastodonNotFoundError, return_types
+from mastodon import MastodonAPIError, MastodonNotFoundError, return_types
 
-from tests.mastodon.flow import bearer, business_with_token, entity_gaps, token_for
+from tests.mastodon.flow import (
+    SignedIn,
+    bearer,
+    calls_as,
+    entity_gaps,
+    token_for,
+)
 
 pytestmark = pytest.mark.anyio
 
 
-def calling(api: Mastodon):
-    def call(method: str, *args: Any, **kwargs: Any) -> Any:
-        return anyio.to_thread.run_sync(lambda: getattr(api, method)(*args, **kwargs))
-
-    return call
-
-
-async def test_the_policy_accepts_everything_and_there_are_no_requests(live: Any) -> None:
+async def test_the_policy_accepts_everything_and_there_are_no_requests(
+    live: Any, bakery_app: SignedIn
+) -> None:
     # Given the bakery signed in with Mastodon.py
-    owner, token = await business_with_token(live.client)
-    api = await anyio.to_thread.run_sync(
-        lambda: Mastodon(access_token=token, api_base_url=live.base_url)
-    )
-    call = calling(api)
+    owner, token = bakery_app.owner, bakery_app.token
+    call = bakery_app.call
     # When the app reads the policy and the requests
     policy = await call("notifications_policy")
     requests = await call("notification_requests", limit=10)
@@ -75,11 +72,7 @@ async def test_the_policy_accepts_everything_and_there_are_no_requests(live: Any
     )
     assert paging.status_code in (400, 422) and "error" in paging.json()
     narrow_token = await token_for(live.client, owner, scopes="read:statuses")
-    narrow = calling(
-        await anyio.to_thread.run_sync(
-            lambda: Mastodon(access_token=narrow_token, api_base_url=live.base_url)
-        )
-    )
+    narrow = await calls_as(live, narrow_token)
     for method, args in (
         ("notifications_policy", ()),
         ("notification_requests", ()),

@@ -8,12 +8,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import anyio
 import pytest
-from mastodon import Mastodon, return_types
+from mastodon import return_types
 
 from tests.live import wait_until
-from tests.mastodon.flow import business_with_token, entity_gaps
+from tests.mastodon.flow import SignedIn, entity_gaps
 from tests.peer import AS_CONTEXT
 
 pytestmark = pytest.mark.anyio
@@ -40,20 +39,16 @@ def vote(peer: Any, name: str, question: str, author: str, option: str) -> dict[
     }
 
 
-async def test_a_poll_from_mastodon_py_is_voted_in_from_elsewhere(live: Any, peer: Any) -> None:
+async def test_a_poll_from_mastodon_py_is_voted_in_from_elsewhere(
+    live: Any, peer: Any, bakery_app: SignedIn
+) -> None:
     # Given an app signed in as the bakery, which alice and bob elsewhere follow
-    _owner, token = await business_with_token(live.client)
+    api, call = bakery_app.api, bakery_app.call
     bakery = live.urls.actor("bakery")
     inbox = live.urls.inbox("bakery")
     for name in ("alice", "bob"):
         await peer.post(inbox, peer.follow(bakery, name), name=name)
     await peer.wait_for(lambda r: r.type == "Accept", count=2)
-    api = await anyio.to_thread.run_sync(
-        lambda: Mastodon(access_token=token, api_base_url=live.base_url)
-    )
-
-    def call(method: str, *args: Any, **kwargs: Any) -> Any:
-        return anyio.to_thread.run_sync(lambda: getattr(api, method)(*args, **kwargs))
 
     # When it posts a poll
     poll = api.make_poll(["Rye", "Spelt", "Sourdough"], expires_in=3600)
@@ -99,9 +94,11 @@ async def test_a_poll_from_mastodon_py_is_voted_in_from_elsewhere(live: Any, pee
     assert [o.votes_count for o in again.poll.options] == [1, 1, 0]
 
 
-async def test_mastodon_py_votes_in_a_poll_from_elsewhere(live: Any, peer: Any) -> None:
+async def test_mastodon_py_votes_in_a_poll_from_elsewhere(
+    live: Any, peer: Any, bakery_app: SignedIn
+) -> None:
     # Given alice elsewhere asks the bakery in a poll
-    _owner, token = await business_with_token(live.client)
+    call, token = bakery_app.call, bakery_app.token
     bakery = live.urls.actor("bakery")
     alice = peer.actor("alice").uri
     question = peer.add_note(
@@ -128,12 +125,6 @@ async def test_mastodon_py_votes_in_a_poll_from_elsewhere(live: Any, peer: Any) 
         "object": body,
     }
     await peer.post(live.urls.inbox("bakery"), create)
-    api = await anyio.to_thread.run_sync(
-        lambda: Mastodon(access_token=token, api_base_url=live.base_url)
-    )
-
-    def call(method: str, *args: Any, **kwargs: Any) -> Any:
-        return anyio.to_thread.run_sync(lambda: getattr(api, method)(*args, **kwargs))
 
     async def mentioned() -> Any:
         found = await call("notifications", types=["mention"])

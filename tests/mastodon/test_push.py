@@ -37,6 +37,7 @@ from tests.mastodon.flow import (
     consent,
     exchange,
     register,
+    signed_in,
     token_for,
 )
 from tests.webapp.kit import owner_of
@@ -105,10 +106,8 @@ async def mention(live: Any, peer: Any, token: str, text: str) -> dict[str, Any]
 async def test_mastodon_py_decrypts_a_pushed_mention(live: Any, peer: Any) -> None:
     # Given Mastodon.py signed in as the bakery with push, subscribed with its own keys
     # to mentions at a push receiver on loopback
-    _owner, token = await business_with_token(live.client, scopes="read write push")
-    api = await anyio.to_thread.run_sync(
-        lambda: Mastodon(access_token=token, api_base_url=live.base_url)
-    )
+    bakery = await signed_in(live, scopes="read write push")
+    api, token = bakery.api, bakery.token
     private, public = api.push_subscription_generate_keys()
     async with receiver() as push:
         subscription = await anyio.to_thread.run_sync(

@@ -6,16 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import anyio
 import pytest
-from mastodon import Mastodon, return_types
+from mastodon import return_types
 
-from fedi_town.store import following
 from fedi_town.store import quotes as quote_store
-from fedi_town.store.db import now_ms
 from tests.inbound import payloads as p
 from tests.live import wait_until
-from tests.mastodon.flow import business_with_token, entity_gaps
+from tests.mastodon.flow import SignedIn, entity_gaps, follow_accepted
 
 pytestmark = pytest.mark.anyio
 
@@ -34,27 +31,15 @@ def _create(peer: Any, note: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def test_notes_that_quote_carry_their_quote(live: Any, peer: Any) -> None:
+async def test_notes_that_quote_carry_their_quote(
+    live: Any, peer: Any, bakery_app: SignedIn
+) -> None:
     # Given the bakery's app, a post of it, and alice elsewhere whom it follows
-    _owner, token = await business_with_token(live.client)
-    api = await anyio.to_thread.run_sync(
-        lambda: Mastodon(access_token=token, api_base_url=live.base_url)
-    )
-
-    def call(method: str, *args: Any, **kwargs: Any) -> Any:
-        return anyio.to_thread.run_sync(lambda: getattr(api, method)(*args, **kwargs))
-
+    call = bakery_app.call
     me = await call("account_verify_credentials")
     post = await call("status_post", "Fresh bread")
     [alice] = (await call("search_v2", peer.handle("alice"), resolve=True)).accounts
-    row = await following.insert(
-        live.store,
-        business_id=int(me.id),
-        actor_id=int(alice.id),
-        follow_uri=f"{live.base_url}/follows/alice",
-        now=now_ms(),
-    )
-    await following.set_state(live.store, row.id, following.ACCEPTED, now=now_ms())
+    await follow_accepted(live, int(me.id), int(alice.id), "alice")
     inbox = live.urls.inbox("bakery")
     alice_uri = peer.actor("alice").uri
 

@@ -3,33 +3,19 @@ peer server (both backends): the accounts whose Like and Announce reached the po
 
 from __future__ import annotations
 
-from typing import Any
-
-import anyio
 import pytest
-from mastodon import Mastodon, MastodonAPIError, MastodonNotFoundError, return_types
+from mastodon import MastodonAPIError, MastodonNotFoundError, return_types
 
 from tests.live import wait_until
-from tests.mastodon.flow import business_with_token, entity_gaps, token_for
+from tests.mastodon.flow import business_with_token, calls_as, entity_gaps, token_for
 
 pytestmark = pytest.mark.anyio
-
-
-async def calling(live: Any, token: str | None):
-    api = await anyio.to_thread.run_sync(
-        lambda: Mastodon(access_token=token, api_base_url=live.base_url)
-    )
-
-    def call(method: str, *args: Any, **kwargs: Any) -> Any:
-        return anyio.to_thread.run_sync(lambda: getattr(api, method)(*args, **kwargs))
-
-    return call
 
 
 async def test_favourited_by_and_reblogged_by_list_who_reacted(live, peer):
     # Given a post of the bakery that alice and bob elsewhere liked, and alice boosted
     owner, token = await business_with_token(live.client)
-    call = await calling(live, token)
+    call = await calls_as(live, token)
     status = await call("status_post", "Croissants at 7")
     inbox = live.urls.inbox("bakery")
     await peer.post(inbox, peer.like(status.uri))
@@ -63,7 +49,7 @@ async def test_favourited_by_and_reblogged_by_list_who_reacted(live, peer):
 
     # And a public post is readable without a token; a followers-only one only with the
     # business's own; an unknown id is 404; a token without read:accounts is 403
-    anonymous = await calling(live, None)
+    anonymous = await calls_as(live, None)
     assert len(await anonymous("status_favourited_by", status.id)) == 2
     hidden = await call("status_post", "Staff only", visibility="private")
     assert await call("status_reblogged_by", hidden.id) == []
@@ -71,10 +57,10 @@ async def test_favourited_by_and_reblogged_by_list_who_reacted(live, peer):
         await anonymous("status_favourited_by", hidden.id)
     _other, florist = await business_with_token(live.client, "florist")
     with pytest.raises(MastodonNotFoundError):
-        await (await calling(live, florist))("status_favourited_by", hidden.id)
+        await (await calls_as(live, florist))("status_favourited_by", hidden.id)
     with pytest.raises(MastodonNotFoundError):
         await call("status_reblogged_by", "123456789")
-    narrow = await calling(live, await token_for(live.client, owner, scopes="read:statuses"))
+    narrow = await calls_as(live, await token_for(live.client, owner, scopes="read:statuses"))
     with pytest.raises(MastodonAPIError) as refused:
         await narrow("status_favourited_by", status.id)
     assert refused.value.args[1] == 403

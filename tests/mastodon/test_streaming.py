@@ -13,17 +13,22 @@ import anyio
 import httpx
 import pytest
 import websockets
-from mastodon import Mastodon, StreamListener, return_types
+from mastodon import StreamListener, return_types
 
 from fedi_town import serving
 from fedi_town.app import create_app
 from fedi_town.mastodon.streaming import MAX_PER_TOKEN
 from fedi_town.services import Services, WorkerOptions
-from fedi_town.store import following
-from fedi_town.store.db import now_ms
 from tests.conftest import make_settings
 from tests.live import bind_loopback, live_instance, wait_until
-from tests.mastodon.flow import bearer, business_with_token, entity_gaps, token_for
+from tests.mastodon.flow import (
+    SignedIn,
+    bearer,
+    business_with_token,
+    entity_gaps,
+    follow_accepted,
+    token_for,
+)
 from tests.test_serving import serve_config
 
 pytestmark = pytest.mark.anyio
@@ -56,16 +61,11 @@ class Collector(StreamListener):  # type: ignore[misc]
         return [data for name, data in self.events if name == kind]
 
 
-async def test_mastodon_py_hears_posts_mentions_edits_and_deletions(live: Any, peer: Any) -> None:
+async def test_mastodon_py_hears_posts_mentions_edits_and_deletions(
+    live: Any, peer: Any, bakery_app: SignedIn
+) -> None:
     # Given an app signed in as the bakery, streaming its user stream with Mastodon.py
-    _owner, token = await business_with_token(live.client)
-    api = await anyio.to_thread.run_sync(
-        lambda: Mastodon(access_token=token, api_base_url=live.base_url)
-    )
-
-    def call(method: str, *args: Any, **kwargs: Any) -> Any:
-        return anyio.to_thread.run_sync(lambda: getattr(api, method)(*args, **kwargs))
-
+    call = bakery_app.call
     heard = Collector()
     handle = await call("stream_user", heard, run_async=True)
     try:
@@ -109,29 +109,17 @@ def _create(peer: Any, name: str, content: str) -> dict[str, Any]:
     }
 
 
-async def test_mastodon_py_hears_followed_accounts_on_the_home_stream(live: Any, peer: Any) -> None:
+async def test_mastodon_py_hears_followed_accounts_on_the_home_stream(
+    live: Any, peer: Any, bakery_app: SignedIn
+) -> None:
     # Given the bakery following alice and bob elsewhere (bob muted from the app), and
     # Mastodon.py streaming its user stream
-    _owner, token = await business_with_token(live.client)
-    api = await anyio.to_thread.run_sync(
-        lambda: Mastodon(access_token=token, api_base_url=live.base_url)
-    )
-
-    def call(method: str, *args: Any, **kwargs: Any) -> Any:
-        return anyio.to_thread.run_sync(lambda: getattr(api, method)(*args, **kwargs))
-
+    call = bakery_app.call
     me = await call("account_verify_credentials")
     accounts = {}
     for name in ("alice", "bob"):
         [account] = (await call("search_v2", peer.handle(name), resolve=True)).accounts
-        row = await following.insert(
-            live.store,
-            business_id=int(me.id),
-            actor_id=int(account.id),
-            follow_uri=f"{live.base_url}/follows/{name}",
-            now=now_ms(),
-        )
-        await following.set_state(live.store, row.id, following.ACCEPTED, now=now_ms())
+        await follow_accepted(live, int(me.id), int(account.id), name)
         accounts[name] = account
     await call("account_mute", accounts["bob"].id)
     heard = Collector()
@@ -178,13 +166,12 @@ async def test_mastodon_py_hears_followed_accounts_on_the_home_stream(live: Any,
     assert not [s for s in heard.of("update") if s.account.acct.startswith("bob@")]
 
 
-async def test_mastodon_py_over_a_websocket_hears_a_mention(live: Any, peer: Any) -> None:
+async def test_mastodon_py_over_a_websocket_hears_a_mention(
+    live: Any, peer: Any, bakery_app: SignedIn
+) -> None:
     # Given Mastodon.py's WebSocket, subscribed to the bakery's user and notification
     # streams (one post first, heard on the user stream, shows the subscriptions hold)
-    _owner, token = await business_with_token(live.client)
-    api = await anyio.to_thread.run_sync(
-        lambda: Mastodon(access_token=token, api_base_url=live.base_url)
-    )
+    api, token = bakery_app.api, bakery_app.token
     healthy = await anyio.to_thread.run_sync(api.stream_healthy)
     heard, noted = Collector(), Collector()
     socket = await anyio.to_thread.run_sync(lambda: api.stream_open_websocket())

@@ -14,13 +14,14 @@ import pytest
 
 from fedi_town.app import shutdown, startup
 from fedi_town.errors import ConfigError
+from fedi_town.mastodon.push import vapid_key
 from fedi_town.protocol import httpsig
 from fedi_town.protocol.keys import generate_rsa_keypair, load_public_key
 from fedi_town.protocol.sealed import CannotOpen, Keyring, is_sealed, new_key
 from fedi_town.protocol.urls import Urls
 from fedi_town.services import Services
 from fedi_town.settings import Settings
-from fedi_town.store import businesses, keys_at_rest
+from fedi_town.store import businesses, keys_at_rest, push
 from fedi_town.store.db import now_ms
 from tests.conftest import KEY_ENCRYPTION_KEY, create_business
 from tests.reliability import record
@@ -198,6 +199,45 @@ async def test_rotation_reseals_every_key_with_the_first_key(settings):
     try:
         ring = Keyring([fresh])
         assert all(ring.open(v) for v in await stored_values(services))
+    finally:
+        await shutdown(services)
+
+
+async def test_rotation_reseals_the_vapid_key_and_the_push_tokens(settings):
+    # Given an instance whose VAPID key and a push subscription's token are sealed with
+    # the old key
+    services = await started(settings)
+    vapid = await vapid_key(services)
+    await push.replace(
+        services.store,
+        token_id=7,
+        business_id=1,
+        endpoint="https://push.example/sub",
+        p256dh="key",
+        auth="secret",
+        token_sealed=services.sealed_keys.seal("the-access-token"),
+        alerts={"mention": True},
+        policy="all",
+        standard=True,
+        now=now_ms(),
+    )
+    await shutdown(services)
+    fresh = new_key()
+    rotating = dataclasses.replace(settings, key_encryption_keys=(fresh, KEY_ENCRYPTION_KEY))
+    services = await started(rotating)
+    try:
+        # When the keys are rotated
+        await keys_at_rest.reseal_all(services.store, services.sealed_keys)
+    finally:
+        await shutdown(services)
+    # Then with the new key alone the VAPID key and the token still open to what they were
+    services = await started(dataclasses.replace(settings, key_encryption_keys=(fresh,)))
+    try:
+        assert await vapid_key(services) == vapid
+        subscription = await push.of_token(services.store, 7)
+        assert subscription is not None
+        opened = services.sealed_keys.private_pem(subscription.token_sealed)
+        assert opened == "the-access-token"
     finally:
         await shutdown(services)
 

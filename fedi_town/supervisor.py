@@ -2,22 +2,49 @@
 
     run_processes(make_app, settings, workers)   what serve runs when N > 1 (PostgreSQL only)
 
-**How.** The parent (this module) binds the listening socket once, then forks N children;
-each builds its app (``make_app(settings)``) and runs ``serving.run_server`` on the
-inherited socket, so every child has the request deadlines and the body budget of one
+**How.** The parent (this module) makes one listening socket per child, all bound to the
+same address and port with ``SO_REUSEPORT`` (``listening_sockets``), then forks N
+children; each builds its app (``make_app(settings)``) and runs ``serving.run_server`` on
+its own socket, so every child has the request deadlines and the body budget of one
 ``serve`` (the budget is per process: N children hold at most N budgets). The kernel
-hands each new connection to whichever child accepts it first.
+hashes each new connection (its addresses and ports) to one of the sockets, so
+connections are spread evenly over the children however many arrive at once.
 
 Why our own small supervisor, not uvicorn's ``--workers``: uvicorn's supervisor starts its
 children with ``spawn``, pickling the configuration, and ``serving.deadline_protocol`` is a
 class made at run time, which does not pickle; uvicorn also takes the app as an import
 string, so the checks ``serve`` makes before listening (and the migrations) would run once
-per child instead of once. Why one shared socket, not ``SO_REUSEPORT`` (one socket per
-child): with ``SO_REUSEPORT`` the connections waiting in a dead child's accept queue are
-reset, and another program may bind the same port beside us; a shared socket keeps them
-queued for the surviving children and leaves the port-busy check meaningful. Why ``fork``:
-the children share the parent's imported code (copy-on-write, ``gc.freeze`` first so the
-collector does not touch and copy it), and start in a fraction of the import time.
+per child instead of once. Why ``fork``: the children share the parent's imported code
+(copy-on-write, ``gc.freeze`` first so the collector does not touch and copy it), and start
+in a fraction of the import time.
+
+Why a socket per child (``SO_REUSEPORT``), not one socket they all accept on: on a shared
+socket the child that wakes first accepts every connection waiting (uvloop drains the
+backlog at each wake-up), so a burst of keep-alive connections (``wrk``'s 32, or a big
+Mastodon server's) lands in one child while the others idle: ``bench.read_path`` measured
+2 children at 0.99 cores between them. With a socket each, both cores work
+(docs/performance.md, "Both cores for keep-alive connections"). What the shared socket did
+better, and how it is kept:
+
+- *The port stays ours.* The parent keeps every child's socket open, and always at least
+  one, so the port is held by a listening socket as before. Another program cannot join
+  the group: Linux lets a socket bind beside ours only if it sets ``SO_REUSEPORT`` too and
+  runs as the same user (tried: another user, or the same user without it, gets
+  ``EADDRINUSE``), and ``listening_sockets`` first binds without it, so a port held by
+  anything, another ``serve --workers`` of the same user included, is refused as busy. (A
+  bound socket that does not listen would not do: one with ``SO_REUSEADDR``, as uvicorn
+  binds, lets another such socket bind and listen beside it.)
+- *A dead child's waiting connections.* Linux resets the connections waiting on a
+  listening socket when it is closed. The parent keeps a dead child's socket open, so
+  what waits on it is accepted by the replacement once started (at once, or after
+  ``FIRST_PAUSE_S`` when the child had served less than ``STEADY_S``): the clients wait,
+  none is reset. Only a child that keeps crashing (a longer pause) has its socket closed
+  while others serve: what waits on it is reset, new connections go to the others, and
+  the replacement gets a new socket. (Linux 5.14+ can move them instead: ``sysctl
+  net.ipv4.tcp_migrate_req=1``.)
+- *Stopping.* On SIGTERM the parent closes its copies of the sockets as the children close
+  theirs (the first step of uvicorn's shutdown), so a new connection is refused at once
+  rather than waiting in a queue nobody accepts from.
 
 **Who does what.** ``serve`` checks the port and migrates the database in the parent,
 before any child starts (``cli._cannot_serve``); the parent then only watches: it holds no
@@ -79,21 +106,50 @@ MOST_PAUSE_S = 10.0
 _PR_SET_PDEATHSIG = 1
 
 
-def listening_socket(settings: Settings) -> socket.socket:
-    """The socket every child accepts on, bound and listening (as uvicorn binds its own)."""
+def _bound(settings: Settings, *, reuse_port: bool) -> socket.socket:
+    """A socket bound to ``settings.host:port`` (``SO_REUSEADDR`` as uvicorn binds)."""
     family, kind, proto, _, address = socket.getaddrinfo(
         settings.host, settings.port, type=socket.SOCK_STREAM
     )[0]
     sock = socket.socket(family, kind, proto)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind(address)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def listening_socket(settings: Settings) -> socket.socket:
+    """One child's socket: bound with ``SO_REUSEPORT`` beside its siblings', listening,
+    kept across a fork."""
+    sock = _bound(settings, reuse_port=True)
+    try:
         sock.listen(BACKLOG)
         sock.set_inheritable(True)
     except BaseException:
         sock.close()
         raise
     return sock
+
+
+def listening_sockets(settings: Settings, count: int) -> list[socket.socket]:
+    """``count`` sockets on ``settings.host:port``, one per child. ``OSError`` if anything
+    holds the port already, another ``SO_REUSEPORT`` group of ours included: the port is
+    tried without ``SO_REUSEPORT`` first."""
+    _bound(settings, reuse_port=False).close()
+    made: list[socket.socket] = []
+    try:
+        for _ in range(count):
+            made.append(listening_socket(settings))
+    except BaseException:
+        for sock in made:
+            sock.close()
+        raise
+    return made
 
 
 def _die_with_parent() -> None:
@@ -109,11 +165,16 @@ def _leave(signum: int, frame: FrameType | None) -> None:
 
 def _child(
     sock: socket.socket,
+    others: list[socket.socket],
     make_app: Callable[[Settings], ASGIApp],
     settings: Settings,
     parent: int,
 ) -> None:
-    """One web process: its own app on the shared socket, until SIGTERM."""
+    """One web process: its own app on its own socket, until SIGTERM. ``others`` (its
+    siblings' sockets, inherited by the fork) are closed, so that a socket the parent
+    closes is closed for good."""
+    for other in others:
+        other.close()
     with contextlib.suppress(OSError):  # a sandbox may refuse it: Ctrl-C then reaches us too
         os.setpgid(0, 0)  # Ctrl-C on the terminal reaches the parent, which stops us in order
     # Until uvicorn takes over the signals, and after it re-raises the one that stopped it:
@@ -132,26 +193,25 @@ class _Slot:
 
     number: int
     process: BaseProcess | None = None
+    sock: socket.socket | None = None
     started: float = 0.0
     pause_s: float = 0.0
     restart_at: float | None = None
 
 
 class Supervisor:
-    """Starts ``workers`` children on ``sock``, replaces those that exit, stops them all
-    on SIGTERM/SIGINT (see the module docstring)."""
+    """Starts a child on each of ``sockets``; replaces those that exit, stops them all on
+    SIGTERM/SIGINT (see the module docstring)."""
 
     def __init__(
         self,
         make_app: Callable[[Settings], ASGIApp],
         settings: Settings,
-        workers: int,
-        sock: socket.socket,
+        sockets: list[socket.socket],
     ) -> None:
         self.make_app = make_app
         self.settings = settings
-        self.sock = sock
-        self.slots = [_Slot(number) for number in range(workers)]
+        self.slots = [_Slot(number, sock=sock) for number, sock in enumerate(sockets)]
         self.context = multiprocessing.get_context("fork")
         self.stopping = 0  # signals received
         self.status = 0
@@ -180,9 +240,23 @@ class Supervisor:
         return sum(1 for s in self.slots if s.process is not None and s.process.is_alive())
 
     def _start(self, slot: _Slot) -> None:
+        if slot.sock is None:
+            try:
+                slot.sock = listening_socket(self.settings)
+            except OSError as exc:
+                slot.pause_s = min(MOST_PAUSE_S, max(FIRST_PAUSE_S, slot.pause_s * 2))
+                log.error(
+                    "web process %d: cannot listen (%s): trying again in %.1f s",
+                    slot.number,
+                    exc,
+                    slot.pause_s,
+                )
+                slot.restart_at = time.monotonic() + slot.pause_s
+                return
+        others = [s.sock for s in self.slots if s.sock is not None and s is not slot]
         process = self.context.Process(
             target=_child,
-            args=(self.sock, self.make_app, self.settings, os.getpid()),
+            args=(slot.sock, others, self.make_app, self.settings, os.getpid()),
             name=f"fedi-town-web-{slot.number}",
         )
         process.start()
@@ -216,6 +290,21 @@ class Supervisor:
             slot.pause_s,
         )
         slot.restart_at = time.monotonic() + slot.pause_s
+        serving = any(s.process is not None for s in self.slots)
+        if slot.pause_s > FIRST_PAUSE_S and serving and slot.sock is not None:
+            # it keeps crashing: the connections waiting on its socket are reset and new
+            # ones go to the other children (a new socket comes with the replacement). The
+            # last socket stays, so the port stays ours.
+            slot.sock.close()
+            slot.sock = None
+
+    def _close_sockets(self) -> None:
+        """Close the parent's copies of the children's sockets: once a child has closed
+        its own, new connections hashed to it are refused instead of waiting."""
+        for slot in self.slots:
+            if slot.sock is not None:
+                slot.sock.close()
+                slot.sock = None
 
     def run(self) -> int:
         """Start the children and watch them until every one has stopped; the exit status."""
@@ -229,8 +318,10 @@ class Supervisor:
                     self._start(slot)
             while True:
                 children = {s.process.sentinel: s for s in self.slots if s.process is not None}
-                if self.stopping and not children:
-                    break
+                if self.stopping:
+                    self._close_sockets()
+                    if not children:
+                        break
                 due = [s.restart_at for s in self.slots if s.restart_at is not None]
                 timeout = max(0.0, min(due) - time.monotonic()) if due else None
                 ready = wait([*children, self._wake_read], timeout)
@@ -253,6 +344,7 @@ class Supervisor:
                     elif slot.restart_at is not None and slot.restart_at <= now:
                         self._start(slot)
         finally:
+            self._close_sockets()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             os.close(self._wake_read)
@@ -265,9 +357,8 @@ def run_processes(make_app: Callable[[Settings], ASGIApp], settings: Settings, w
     """Serve with ``workers`` processes on ``settings.host:port`` until SIGTERM/SIGINT;
     the exit status (0, or ``serving.STARTUP_FAILURE`` when a child could not start)."""
     try:
-        sock = listening_socket(settings)
+        sockets = listening_sockets(settings, workers)
     except OSError as exc:
         log.error("cannot listen on %s:%s: %s", settings.host, settings.port, exc)
         return STARTUP_FAILURE
-    with sock:
-        return Supervisor(make_app, settings, workers, sock).run()
+    return Supervisor(make_app, settings, sockets).run()

@@ -22,7 +22,7 @@ import pytest
 
 from fedi_town import cli
 from fedi_town.settings import Settings
-from fedi_town.supervisor import listening_socket
+from fedi_town.supervisor import listening_socket, listening_sockets
 from tests.conftest import ADMIN_TOKEN, KEY_ENCRYPTION_KEY
 
 FEDI_TOWN = Path(sys.executable).with_name("fedi-town")
@@ -116,10 +116,10 @@ def _established_inodes(port: int) -> set[str]:
     return inodes
 
 
-def holding_connections(pids: set[int], port: int) -> set[int]:
-    """Which of ``pids`` hold an established connection on ``port`` (that they accepted)."""
+def connections_held(pids: set[int], port: int) -> dict[int, int]:
+    """How many established connections on ``port`` each of ``pids`` holds (accepted)."""
     inodes = _established_inodes(port)
-    holders = set()
+    held = dict.fromkeys(pids, 0)
     for pid in pids:
         for fd in Path(f"/proc/{pid}/fd").iterdir():
             try:
@@ -127,9 +127,13 @@ def holding_connections(pids: set[int], port: int) -> set[int]:
             except OSError:
                 continue
             if target.startswith("socket:[") and target[8:-1] in inodes:
-                holders.add(pid)
-                break
-    return holders
+                held[pid] += 1
+    return held
+
+
+def holding_connections(pids: set[int], port: int) -> set[int]:
+    """Which of ``pids`` hold an established connection on ``port`` (that they accepted)."""
+    return {pid for pid, count in connections_held(pids, port).items() if count}
 
 
 def answering_processes(pids: set[int], port: int, connections: int = 12) -> set[int]:
@@ -164,6 +168,36 @@ def test_two_web_processes_answer_on_one_port(database_url: str, tmp_path: Path)
                 break
         # Then both processes answered some of them
         assert seen == pids
+
+
+@postgres_only
+def test_keep_alive_connections_opened_at_once_are_spread_over_both_processes(
+    database_url: str, tmp_path: Path
+) -> None:
+    # Given fedi-town serve --workers 2
+    port = free_port()
+    with served(serve_env(database_url, tmp_path, port), tmp_path / "serve.log") as process:
+        pids = children(process.pid)
+        # When 32 keep-alive connections are opened at once (as wrk, or a big Mastodon
+        # server, opens them), then each asks a few times
+        opened = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(32)]
+        try:
+            for conn in opened:
+                conn.connect()
+            for _ in range(3):
+                for conn in opened:
+                    conn.request("GET", "/.well-known/nodeinfo")
+                    response = conn.getresponse()
+                    response.read()
+                    assert response.status == 200
+            held = connections_held(pids, port)
+        finally:
+            for conn in opened:
+                conn.close()
+        # Then both processes accepted and answered some of them (each connection is
+        # answered by the process that accepted it)
+        assert sum(held.values()) == 32
+        assert all(held.values()), held
 
 
 @postgres_only
@@ -267,17 +301,38 @@ def test_more_than_one_web_process_on_sqlite_is_refused_naming_the_setting(
     assert not (tmp_path / "db.sqlite3").exists()
 
 
-def test_the_listening_socket_is_bound_inheritable_and_refuses_a_busy_port() -> None:
-    # Given a port in use
+def test_each_web_process_gets_a_listening_socket_of_its_own_on_the_one_port() -> None:
+    # Given the sockets of two web processes
     port = free_port()
     settings = Settings(port=port)
-    with listening_socket(settings) as sock:
-        # Then the socket the children share is listening and survives a fork
-        assert sock.get_inheritable()
-        assert sock.getsockname()[1] == port
-        # And a second bind of the same port fails
+    sockets = listening_sockets(settings, 2)
+    try:
+        # Then both listen on the port and survive a fork
+        assert [s.getsockname()[1] for s in sockets] == [port, port]
+        assert all(s.get_inheritable() for s in sockets)
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+        # And neither another serve --workers nor an ordinary socket can take the port
         with pytest.raises(OSError):
-            listening_socket(settings).close()
+            for sock in listening_sockets(settings, 2):
+                sock.close()
+        with socket.socket() as other, pytest.raises(OSError):
+            other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            other.bind(("127.0.0.1", port))
+        # While a replacement's socket joins them
+        listening_socket(settings).close()
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def test_a_port_in_use_is_refused() -> None:
+    # Given a port in use by an ordinary listening socket
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        # Then the web processes cannot listen on it
+        with pytest.raises(OSError):
+            listening_sockets(Settings(port=busy.getsockname()[1]), 2)
 
 
 FAILING_START = """

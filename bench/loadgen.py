@@ -59,8 +59,12 @@ def _check_loopback(host: str) -> None:
 
 
 def build_get(path: str, host: str, headers: dict[str, str] | None = None) -> bytes:
-    lines = [f"GET {path} HTTP/1.1", f"Host: {host}"]
-    lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+    """A raw GET; ``host`` is its Host unless ``headers`` carry one (a signed GET signs it)."""
+    given = headers or {}
+    lines = [f"GET {path} HTTP/1.1"]
+    if not any(k.lower() == "host" for k in given):
+        lines.append(f"Host: {host}")
+    lines += [f"{k}: {v}" for k, v in given.items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 

@@ -154,9 +154,10 @@ class Store:
         )
         # PostgreSQL: the connection of the open transaction, and the task that opened it
         # (tasks it starts inherit the variable but take their own connection, as before).
-        self._pg_tx: contextvars.ContextVar[tuple[asyncio.Task[Any] | None, Any] | None] = (
-            contextvars.ContextVar(f"store_pg_tx_{id(self)}", default=None)
-        )
+        # With it, the RELEASEs of its savepoints not sent yet (``_pg_transaction``).
+        self._pg_tx: contextvars.ContextVar[
+            tuple[asyncio.Task[Any] | None, Any, list[str]] | None
+        ] = contextvars.ContextVar(f"store_pg_tx_{id(self)}", default=None)
         # The effects the open transaction carries, run once it commits (see after_commit).
         self._effects: contextvars.ContextVar[list[object] | None] = contextvars.ContextVar(
             f"store_effects_{id(self)}", default=None
@@ -387,22 +388,34 @@ class Store:
         """A PostgreSQL transaction on a connection of its own, always given back."""
         held = self._pg_held()
         if held is not None:  # nested: a savepoint
+            # A RELEASE waits for the next SAVEPOINT and goes with it, in one round trip
+            # (simple query protocol: several statements, no parameters); COMMIT releases
+            # whatever is still waiting. A group of inbox items takes one trip per item
+            # for its savepoints instead of two.
+            pending = self._pg_tx.get()
+            assert pending is not None
+            releases = pending[2]
+            self._savepoints += 1
+            name = f"fedi_town_sp{self._savepoints}"
+            statements = "; ".join([*releases, f"SAVEPOINT {name}"])
+            releases.clear()
             with _available():
-                savepoint = held.transaction()
-                await savepoint.start()
+                await held.execute(statements)
             try:
                 yield
             except BaseException:
-                await _quietly(savepoint.rollback(), "rolling back a savepoint")
+                releases.clear()  # what still waits lies inside it: gone with it
+                await _quietly(
+                    held.execute(f"ROLLBACK TO SAVEPOINT {name}"), "rolling back a savepoint"
+                )
                 raise
-            with _available():
-                await savepoint.commit()
+            releases.append(f"RELEASE SAVEPOINT {name}")
             return
         pool = self._pool()
         with _available():
             raw = await pool.acquire()
         try:
-            token = self._pg_tx.set((asyncio.current_task(), raw))
+            token = self._pg_tx.set((asyncio.current_task(), raw, []))
             in_tx = self._in_tx.set(True)
             try:
                 transaction = raw.transaction()
@@ -542,6 +555,23 @@ class Store:
                                 numbered, [[v[name] for name in names] for v in chunk]
                             )
                 chunk = list(itertools.islice(rows, EXECUTE_MANY_CHUNK))
+
+    async def fetch_chain(self, steps: list[tuple[str, Mapping[str, Any]]]) -> list[list[Row]]:
+        """SQLite: run the first statement and, when it returned rows, the others, in one
+        transaction and one trip to the writer's thread; the rows of each statement run.
+
+        For a write whose follow-ups only matter when it wrote (a notification and its
+        stream event): one trip instead of one per statement, ~40 us each under load.
+        PostgreSQL can say the same in one statement (a ``WITH ... INSERT`` chain), which
+        SQLite cannot; callers there use that instead.
+        """
+        assert self.is_sqlite, "fetch_chain is SQLite's; PostgreSQL chains in one statement"
+        plain = [(sql, dict(values)) for sql, values in steps]
+        if not self._in_tx.get():
+            async with self.transaction():
+                return await self.fetch_chain(steps)
+        with _available():
+            return await self._sqlite_hop(sqlite_calls.chain, plain)
 
     async def _sqlite_hop(self, function: Callable[..., _T], *args: Any) -> _T:
         """Run ``function`` in the thread of the connection a SQLite query runs on; inside a

@@ -154,7 +154,7 @@ class Store:
         )
         # PostgreSQL: the connection of the open transaction, and the task that opened it
         # (tasks it starts inherit the variable but take their own connection, as before).
-        # With it, the RELEASEs of its savepoints not sent yet (``_pg_transaction``).
+        # With it, the savepoint statements not sent yet (``_pg_transaction``).
         self._pg_tx: contextvars.ContextVar[
             tuple[asyncio.Task[Any] | None, Any, list[str]] | None
         ] = contextvars.ContextVar(f"store_pg_tx_{id(self)}", default=None)
@@ -276,6 +276,12 @@ class Store:
             raise RuntimeError("Store is not connected")
         return pool
 
+    def _pg_waiting(self) -> list[str]:
+        """The savepoint statements of this task's open PostgreSQL transaction not sent yet."""
+        held = self._pg_tx.get()
+        assert held is not None
+        return held[2]
+
     def _pg_held(self) -> Any | None:
         """This task's open PostgreSQL transaction connection, if any."""
         held = self._pg_tx.get()
@@ -289,6 +295,12 @@ class Store:
         given back right after (a dead one is dropped by the pool and replaced on demand)."""
         held = self._pg_held()
         if held is not None:
+            waiting = self._pg_waiting()
+            if waiting:  # savepoint statements go first, in one round trip
+                statements = "; ".join(waiting)
+                waiting.clear()
+                with _available():
+                    await held.execute(statements)
             yield held
             return
         async with self._pool().acquire() as raw:
@@ -388,28 +400,32 @@ class Store:
         """A PostgreSQL transaction on a connection of its own, always given back."""
         held = self._pg_held()
         if held is not None:  # nested: a savepoint
-            # A RELEASE waits for the next SAVEPOINT and goes with it, in one round trip
-            # (simple query protocol: several statements, no parameters); COMMIT releases
-            # whatever is still waiting. A group of inbox items takes one trip per item
-            # for its savepoints instead of two.
-            pending = self._pg_tx.get()
-            assert pending is not None
-            releases = pending[2]
+            # As on SQLite, SAVEPOINT and RELEASE wait for the next statement and go just
+            # before it, all in one round trip (simple query protocol: several statements,
+            # no parameters); a savepoint inside which no statement ran never reaches the
+            # server, and COMMIT releases whatever is still waiting. An inbox item in a group
+            # (its savepoint, the handler's inside it, both released) takes one trip for
+            # them instead of four.
+            waiting = self._pg_waiting()
             self._savepoints += 1
             name = f"fedi_town_sp{self._savepoints}"
-            statements = "; ".join([*releases, f"SAVEPOINT {name}"])
-            releases.clear()
-            with _available():
-                await held.execute(statements)
+            opened = f"SAVEPOINT {name}"
+            waiting.append(opened)
             try:
                 yield
             except BaseException:
-                releases.clear()  # what still waits lies inside it: gone with it
-                await _quietly(
-                    held.execute(f"ROLLBACK TO SAVEPOINT {name}"), "rolling back a savepoint"
-                )
+                if opened in waiting:  # never sent: nothing inside it to undo
+                    del waiting[waiting.index(opened) :]
+                else:  # what still waits lies inside it: undone with it
+                    waiting.clear()
+                    await _quietly(
+                        held.execute(f"ROLLBACK TO SAVEPOINT {name}"), "rolling back a savepoint"
+                    )
                 raise
-            releases.append(f"RELEASE SAVEPOINT {name}")
+            if opened in waiting:
+                del waiting[waiting.index(opened) :]
+            else:
+                waiting.append(f"RELEASE SAVEPOINT {name}")
             return
         pool = self._pool()
         with _available():

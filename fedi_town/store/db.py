@@ -577,7 +577,8 @@ class Store:
         transaction and one trip to the writer's thread; the rows of each statement run.
 
         For a write whose follow-ups only matter when it wrote (a notification and its
-        stream event): one trip instead of one per statement, ~40 us each under load.
+        stream event): one trip instead of one per statement (each trip wakes the driver's
+        thread and then the event loop).
         PostgreSQL can say the same in one statement (a ``WITH ... INSERT`` chain), which
         SQLite cannot; callers there use that instead.
         """

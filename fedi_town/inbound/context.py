@@ -1,7 +1,18 @@
-"""What a handler gets: the activity, who sent it, and lookups of our own objects."""
+"""What a handler gets: the activity, who sent it, and lookups of our own objects.
+
+Inside a group of inbox items (``group_reads``: one transaction, ``inbound.dispatch``) the
+lookups of our own posts and businesses are read once per group: a burst of likes of one
+post reads it once, not once per like. The inbox handlers never write those rows, and on
+SQLite nothing else writes while the group's transaction holds the write lock, so a
+second read would find the same; on PostgreSQL a post deleted while a group runs (a tenth
+of a second) counts as deleted after it, as if the group had read it first.
+"""
 
 from __future__ import annotations
 
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,10 +20,33 @@ from fedi_town.protocol.reading import Activity, first_type
 from fedi_town.remote import actors as remote_actors
 from fedi_town.services import Services
 from fedi_town.store import actors as store_actors
-from fedi_town.store import local_actors, moderation
+from fedi_town.store import local_actors, moderation, social
 from fedi_town.store.actors import RemoteActor
 from fedi_town.store.businesses import Business
 from fedi_town.store.db import Store
+from fedi_town.store.social import LocalPost
+
+
+@dataclass
+class _GroupReads:
+    posts: dict[str, LocalPost | None] = field(default_factory=dict)
+    businesses: dict[str, Business | None] = field(default_factory=dict)
+
+
+_group: contextvars.ContextVar[_GroupReads | None] = contextvars.ContextVar(
+    "inbound_group_reads", default=None
+)
+
+
+@contextmanager
+def group_reads() -> Iterator[None]:
+    """Within this block (one group's transaction), our posts and businesses are read once
+    (see the module docstring)."""
+    token = _group.set(_GroupReads())
+    try:
+        yield
+    finally:
+        _group.reset(token)
 
 
 @dataclass
@@ -68,7 +102,24 @@ class Inbound:
         """The live business whose actor id is ``uri``, or None."""
         if not uri:
             return None
-        return await local_actors.business_at(self.store, self.services.urls, uri)
+        reads = _group.get()
+        if reads is None:
+            return await local_actors.business_at(self.store, self.services.urls, uri)
+        if uri not in reads.businesses:
+            found = await local_actors.business_at(self.store, self.services.urls, uri)
+            reads.businesses[uri] = found
+        return reads.businesses[uri]
+
+    async def post_at(self, uri: str | None) -> LocalPost | None:
+        """A live post of ours whose id is ``uri``, or None."""
+        if not uri:
+            return None
+        reads = _group.get()
+        if reads is None:
+            return await social.post_by_uri(self.store, uri)
+        if uri not in reads.posts:
+            reads.posts[uri] = await social.post_by_uri(self.store, uri)
+        return reads.posts[uri]
 
     async def blocked_by(self, business_id: int) -> bool:
         """Whether that business (or the instance) blocks the sender (from memory:

@@ -28,9 +28,11 @@ group is committed. ``group_size`` is how many items a group may hold right now.
 
 While the inboxes take a burst, items wait and go one at a time, ten a second, so that
 accepting keeps the CPU and the write lock (``backpressure``). The block checks read this
-process's block list and the sender's row comes from ``store.actors.recent_by_uri``, so a
-Like costs one read (the post), the handler's transaction and its share of the worker's
-batched ``done``. Once handled, the icons of custom emoji in the sender's name that the
+process's block list and the sender's row comes from ``store.actors.recent_by_uri``; in a
+group, our posts and businesses are read once per group (``context.group_reads``). So a
+Like in a group costs two statements (the interaction; the notification with its stream
+event, ``store.notifications.notify``), its savepoint and its share of the group's
+``done``. Once handled, the icons of custom emoji in the sender's name that the
 cache has not answered for are fetched (``inbound.emoji.cache_actor_emojis``: no query when
 there are none).
 """
@@ -41,11 +43,12 @@ import asyncio
 import json
 import logging
 import weakref
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fedi_town.errors import ProtocolError
 from fedi_town.inbound.backpressure import accept_load
-from fedi_town.inbound.context import Inbound
+from fedi_town.inbound.context import Inbound, group_reads
 from fedi_town.inbound.emoji import cache_actor_emojis
 from fedi_town.inbound.handlers import HANDLERS
 from fedi_town.remote.errors import BadResponse, FetchFailed
@@ -81,9 +84,13 @@ def group_size(services: Services) -> int:
     return 1 if accept_load(services).busy() else GROUP_SIZE
 
 
-def group_turn(services: Services) -> AbstractAsyncContextManager[None]:
-    """What a group waits for before it starts: the inboxes' turn (``backpressure``)."""
-    return accept_load(services).turn()
+@asynccontextmanager
+async def group_turn(services: Services) -> AsyncIterator[None]:
+    """What a group waits for before it starts: the inboxes' turn (``backpressure``); the
+    group then reads each of our posts and businesses once (``context.group_reads``)."""
+    async with accept_load(services).turn():
+        with group_reads():
+            yield
 
 
 async def handle_inbox_item(services: Services, row: Row) -> q.Outcome:

@@ -154,9 +154,10 @@ class Store:
         )
         # PostgreSQL: the connection of the open transaction, and the task that opened it
         # (tasks it starts inherit the variable but take their own connection, as before).
-        self._pg_tx: contextvars.ContextVar[tuple[asyncio.Task[Any] | None, Any] | None] = (
-            contextvars.ContextVar(f"store_pg_tx_{id(self)}", default=None)
-        )
+        # With it, the savepoint statements not sent yet (``_pg_transaction``).
+        self._pg_tx: contextvars.ContextVar[
+            tuple[asyncio.Task[Any] | None, Any, list[str]] | None
+        ] = contextvars.ContextVar(f"store_pg_tx_{id(self)}", default=None)
         # The effects the open transaction carries, run once it commits (see after_commit).
         self._effects: contextvars.ContextVar[list[object] | None] = contextvars.ContextVar(
             f"store_effects_{id(self)}", default=None
@@ -275,6 +276,12 @@ class Store:
             raise RuntimeError("Store is not connected")
         return pool
 
+    def _pg_waiting(self) -> list[str]:
+        """The savepoint statements of this task's open PostgreSQL transaction not sent yet."""
+        held = self._pg_tx.get()
+        assert held is not None
+        return held[2]
+
     def _pg_held(self) -> Any | None:
         """This task's open PostgreSQL transaction connection, if any."""
         held = self._pg_tx.get()
@@ -288,6 +295,12 @@ class Store:
         given back right after (a dead one is dropped by the pool and replaced on demand)."""
         held = self._pg_held()
         if held is not None:
+            waiting = self._pg_waiting()
+            if waiting:  # savepoint statements go first, in one round trip
+                statements = "; ".join(waiting)
+                waiting.clear()
+                with _available():
+                    await held.execute(statements)
             yield held
             return
         async with self._pool().acquire() as raw:
@@ -387,22 +400,38 @@ class Store:
         """A PostgreSQL transaction on a connection of its own, always given back."""
         held = self._pg_held()
         if held is not None:  # nested: a savepoint
-            with _available():
-                savepoint = held.transaction()
-                await savepoint.start()
+            # As on SQLite, SAVEPOINT and RELEASE wait for the next statement and go just
+            # before it, all in one round trip (simple query protocol: several statements,
+            # no parameters); a savepoint inside which no statement ran never reaches the
+            # server, and COMMIT releases whatever is still waiting. An inbox item in a group
+            # (its savepoint, the handler's inside it, both released) takes one trip for
+            # them instead of four.
+            waiting = self._pg_waiting()
+            self._savepoints += 1
+            name = f"fedi_town_sp{self._savepoints}"
+            opened = f"SAVEPOINT {name}"
+            waiting.append(opened)
             try:
                 yield
             except BaseException:
-                await _quietly(savepoint.rollback(), "rolling back a savepoint")
+                if opened in waiting:  # never sent: nothing inside it to undo
+                    del waiting[waiting.index(opened) :]
+                else:  # what still waits lies inside it: undone with it
+                    waiting.clear()
+                    await _quietly(
+                        held.execute(f"ROLLBACK TO SAVEPOINT {name}"), "rolling back a savepoint"
+                    )
                 raise
-            with _available():
-                await savepoint.commit()
+            if opened in waiting:
+                del waiting[waiting.index(opened) :]
+            else:
+                waiting.append(f"RELEASE SAVEPOINT {name}")
             return
         pool = self._pool()
         with _available():
             raw = await pool.acquire()
         try:
-            token = self._pg_tx.set((asyncio.current_task(), raw))
+            token = self._pg_tx.set((asyncio.current_task(), raw, []))
             in_tx = self._in_tx.set(True)
             try:
                 transaction = raw.transaction()
@@ -542,6 +571,24 @@ class Store:
                                 numbered, [[v[name] for name in names] for v in chunk]
                             )
                 chunk = list(itertools.islice(rows, EXECUTE_MANY_CHUNK))
+
+    async def fetch_chain(self, steps: list[tuple[str, Mapping[str, Any]]]) -> list[list[Row]]:
+        """SQLite: run the first statement and, when it returned rows, the others, in one
+        transaction and one trip to the writer's thread; the rows of each statement run.
+
+        For a write whose follow-ups only matter when it wrote (a notification and its
+        stream event): one trip instead of one per statement (each trip wakes the driver's
+        thread and then the event loop).
+        PostgreSQL can say the same in one statement (a ``WITH ... INSERT`` chain), which
+        SQLite cannot; callers there use that instead.
+        """
+        assert self.is_sqlite, "fetch_chain is SQLite's; PostgreSQL chains in one statement"
+        plain = [(sql, dict(values)) for sql, values in steps]
+        if not self._in_tx.get():
+            async with self.transaction():
+                return await self.fetch_chain(steps)
+        with _available():
+            return await self._sqlite_hop(sqlite_calls.chain, plain)
 
     async def _sqlite_hop(self, function: Callable[..., _T], *args: Any) -> _T:
         """Run ``function`` in the thread of the connection a SQLite query runs on; inside a

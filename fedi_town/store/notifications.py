@@ -32,6 +32,22 @@ TYPES = (
 )
 
 
+_INSERT = (
+    "INSERT INTO notifications (id, business_id, type, actor_id, post_id, remote_note_id, "
+    "report_id, dedupe_key, created_at) VALUES (:id, :b, :type, :a, :p, :n, :r, :k, :now) "
+    "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
+)
+_SUBSCRIBED = "SELECT 1 AS pushes FROM push_subscriptions WHERE business_id = :b LIMIT 1"
+#: PostgreSQL: the notification, its stream event and whether any app wants a push of it,
+#: in one statement (the event is only written when the notification was).
+_POSTGRES_CHAIN = (
+    f"WITH n AS ({_INSERT}), "  # noqa: S608
+    "e AS (INSERT INTO stream_events (id, business_id, event, ref_id, public, created_at) "
+    "SELECT CAST(:event_id AS BIGINT), :b, 'notification', id, FALSE, :now FROM n) "
+    f"SELECT id, EXISTS ({_SUBSCRIBED}) AS pushes FROM n"
+)
+
+
 async def notify(
     store: Store,
     *,
@@ -46,35 +62,46 @@ async def notify(
 ) -> bool:
     """Add a notification unless one with ``dedupe_key`` exists; True if one was added
     (streaming apps hear of it, ``store.stream_events``; a push is queued to each app
-    subscribed, ``store.push``)."""
+    subscribed, ``store.push``).
+
+    The notification, its stream event and the check for push subscriptions take one trip
+    to the database (``Store.fetch_chain`` on SQLite, one statement on PostgreSQL): the
+    inbox worker notifies for most activities it handles.
+    """
     assert type in TYPES, type
-    row = await store.fetch_one(
-        "INSERT INTO notifications (id, business_id, type, actor_id, post_id, remote_note_id, "
-        "report_id, dedupe_key, created_at) VALUES (:id, :b, :type, :a, :p, :n, :r, :k, :now) "
-        "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
-        {
-            "id": new_id(now),
-            "b": business_id,
-            "type": type,
-            "a": actor_id,
-            "p": post_id,
-            "n": remote_note_id,
-            "r": report_id,
-            "k": dedupe_key,
-            "now": now,
-        },
-    )
-    if row is None:
-        return False
-    await stream_events.record(
-        store,
-        event="notification",
-        business_id=business_id,
-        ref_id=int(row["id"]),
-        public=False,
+    notification_id = new_id(now)
+    values = {
+        "id": notification_id,
+        "b": business_id,
+        "type": type,
+        "a": actor_id,
+        "p": post_id,
+        "n": remote_note_id,
+        "r": report_id,
+        "k": dedupe_key,
+        "now": now,
+    }
+    event = stream_events.row(
+        event="notification", business_id=business_id, ref_id=notification_id, public=False,
         now=now,
-    )
-    await push.queue_for(store, business_id=business_id, notification_id=int(row["id"]), now=now)
+    )  # fmt: skip
+    if store.is_sqlite:
+        ran = await store.fetch_chain(
+            [(_INSERT, values), (stream_events.INSERT, event), (_SUBSCRIBED, {"b": business_id})]
+        )
+        if not ran[0]:
+            return False
+        pushes = bool(ran[2])
+    else:
+        row = await store.fetch_one(_POSTGRES_CHAIN, {**values, "event_id": event["id"]})
+        if row is None:
+            return False
+        pushes = bool(row["pushes"])
+    stream_events.recorded(store)
+    if pushes:
+        await push.queue_for(
+            store, business_id=business_id, notification_id=notification_id, now=now
+        )
     return True
 
 

@@ -359,11 +359,21 @@ async def insert_note(
     store: Store, *, uri: str, actor_id: int, content: NoteContent, now: int
 ) -> int:
     """Store a note (or find the stored one); return its id."""
-    await store.execute(
+    note_id = await add_note(store, uri=uri, actor_id=actor_id, content=content, now=now)
+    if note_id is None:
+        note_id = await store.fetch_val("SELECT id FROM remote_notes WHERE uri = :u", {"u": uri})
+    return int(note_id)
+
+
+async def add_note(
+    store: Store, *, uri: str, actor_id: int, content: NoteContent, now: int
+) -> int | None:
+    """Store a note; its new id, or None when a note with this ``uri`` is stored already."""
+    row = await store.fetch_one(
         "INSERT INTO remote_notes (id, uri, actor_id, in_reply_to_uri, content_html, summary, "
         "url, visibility, published_at, document, poll, emojis, attachments, created_at) "
         "VALUES (:id, :uri, :a, :reply, :html, :summary, :url, :vis, :published, :doc, :poll, "
-        ":emojis, :attachments, :now) ON CONFLICT (uri) DO NOTHING",
+        ":emojis, :attachments, :now) ON CONFLICT (uri) DO NOTHING RETURNING id",
         {
             "id": new_id(now),
             "uri": uri,
@@ -379,8 +389,7 @@ async def insert_note(
             "now": now,
         },
     )
-    note_id = await store.fetch_val("SELECT id FROM remote_notes WHERE uri = :u", {"u": uri})
-    return int(note_id)
+    return int(row["id"]) if row is not None else None
 
 
 async def documents_by_uri(store: Store, uris: list[str]) -> dict[str, tuple[int, Any]]:

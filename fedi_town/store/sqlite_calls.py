@@ -84,6 +84,14 @@ def after(
     return function(conn, *args)
 
 
+def chain(conn: sqlite3.Connection, steps: list[tuple[str, dict[str, Any]]]) -> list[list[Row]]:
+    """Run the first statement and, when it returned rows, the others: each one's rows."""
+    results = [fetchall(conn, *steps[0])]
+    if results[0]:
+        results.extend(fetchall(conn, sql, params) for sql, params in steps[1:])
+    return results
+
+
 def undo_savepoint(conn: sqlite3.Connection, name: str) -> None:
     conn.execute(f"ROLLBACK TO {name}")
     conn.execute(f"RELEASE {name}")

@@ -21,6 +21,7 @@ process per poll, and only while some app is connected.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from fedi_town.store.db import Store, new_id
 from fedi_town.store.effects import StreamEvent
@@ -46,19 +47,34 @@ class Event:
     created_at: int
 
 
+#: The statement that adds an event (``row`` gives its values).
+INSERT = (
+    "INSERT INTO stream_events (id, business_id, event, ref_id, public, created_at) "
+    "VALUES (:id, :b, :e, :r, :p, :now)"
+)
+
+
+def row(*, event: str, business_id: int, ref_id: int, public: bool, now: int) -> dict[str, Any]:
+    """The values of ``INSERT`` for one event (for a caller that runs it with its own
+    statements, ``store.notifications``); ``recorded`` must follow in the same transaction."""
+    assert event in EVENTS, event
+    return {"id": new_id(now), "b": business_id, "e": event, "r": ref_id, "p": public, "now": now}
+
+
+def recorded(store: Store) -> None:
+    """An event was added in the open transaction: this process's connected apps hear of it
+    as soon as that commits (``effects.StreamEvent``), the other processes at their next
+    poll."""
+    store.after_commit(StreamEvent())
+
+
 async def record(
     store: Store, *, event: str, business_id: int, ref_id: int, public: bool, now: int
 ) -> None:
-    """Add an event; call inside the transaction of the change it reports. Connected apps
-    in this process hear of it as soon as that commits (``effects.StreamEvent``), the
-    other processes at their next poll."""
-    assert event in EVENTS, event
-    await store.execute(
-        "INSERT INTO stream_events (id, business_id, event, ref_id, public, created_at) "
-        "VALUES (:id, :b, :e, :r, :p, :now)",
-        {"id": new_id(now), "b": business_id, "e": event, "r": ref_id, "p": public, "now": now},
-    )
-    store.after_commit(StreamEvent())
+    """Add an event; call inside the transaction of the change it reports (``recorded``)."""
+    values = row(event=event, business_id=business_id, ref_id=ref_id, public=public, now=now)
+    await store.execute(INSERT, values)
+    recorded(store)
 
 
 async def recent(store: Store, *, since: int, limit: int = READ_LIMIT) -> list[Event]:

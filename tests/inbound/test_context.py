@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from fedi_town.inbound.context import Inbound
+from fedi_town.inbound.context import Inbound, group_reads
 from fedi_town.store import moderation
 from fedi_town.store.db import now_ms
 from tests.inbound.helpers import add_business, add_remote_actor, count
@@ -114,3 +114,24 @@ async def test_an_instance_block_of_the_senders_domain_blocks_it_for_every_busin
     # When the bakery asks whether the sender is blocked
     # Then it is
     assert await ctx.blocked_by(bakery.id) is True
+
+
+async def test_in_a_group_our_posts_and_businesses_are_read_once(services, bakery, biz, post):
+    # Given the bakery's post, and a second item of the same group (a fresh Inbound each)
+    post_id, uri = post
+    first, second = inbound(services, {"type": "Like"}), inbound(services, {"type": "Like"})
+    with group_reads():
+        # When both look the post and the business up
+        seen = await first.post_at(uri)
+        # (the post is deleted meanwhile, by nobody the group waits for)
+        await services.store.execute(
+            "UPDATE posts SET deleted_at = 1 WHERE id = :i", {"i": post_id}
+        )
+        again = await second.post_at(uri)
+        businesses = [await first.business_at(biz), await second.business_at(biz)]
+        # Then the group read each once and saw one answer
+        assert seen is again and seen is not None and seen.id == post_id
+        assert businesses[0] is businesses[1] and businesses[0] is not None
+        assert await second.post_at(None) is None
+    # And outside a group every look-up reads afresh
+    assert await inbound(services, {"type": "Like"}).post_at(uri) is None

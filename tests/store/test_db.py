@@ -102,6 +102,30 @@ async def test_execute_many_reads_a_generator_in_chunks(store):
     await store.execute_many(sql, iter(()))
 
 
+async def test_a_chain_runs_its_follow_ups_only_when_the_first_statement_wrote(store):
+    if not store.is_sqlite:
+        pytest.skip("SQLite's: PostgreSQL chains writes in one WITH statement")
+    insert = (
+        "INSERT INTO inbox_items (id, activity_uri, actor_uri, type, body, state, "
+        "next_attempt_at, created_at) VALUES (:id, :uri, 'a', 'Like', '{}', 'pending', 0, 0) "
+        "ON CONFLICT (activity_uri) DO NOTHING RETURNING id"
+    )
+    count = "SELECT COUNT(*) AS n FROM inbox_items"
+    # Given / When a chain whose first statement writes (outside any transaction)
+    first = await store.fetch_chain([(insert, {"id": 1, "uri": "u1"}), (count, {})])
+    # Then every statement ran, and each one's rows come back
+    assert first == [[{"id": 1}], [{"n": 1}]]
+    # When the first writes nothing (a repeat), inside a transaction
+    async with store.transaction():
+        again = await store.fetch_chain([(insert, {"id": 2, "uri": "u1"}), (count, {})])
+    # Then the follow-ups did not run
+    assert again == [[]]
+    # And a chain that fails is undone whole
+    with pytest.raises(Exception):  # no such column
+        await store.fetch_chain([(insert, {"id": 3, "uri": "u3"}), ("SELECT nothing", {})])
+    assert await store.fetch_val("SELECT COUNT(*) FROM inbox_items") == 1
+
+
 async def test_fetch_column_answers_the_first_column_as_a_list(store):
     # Given three rows
     await store.execute_many(
@@ -241,6 +265,28 @@ async def test_savepoints_nested_in_savepoints_keep_and_undo_exactly_their_own_w
     # And the store writes on as usual
     await store.execute(INSERT, {"id": 4, "uri": "later"})
     assert await store.fetch_val("SELECT COUNT(*) FROM inbox_items") == 3
+
+
+async def test_a_refused_statement_after_released_savepoints_undoes_only_its_own(store):
+    # Given savepoints one after another, as a group of inbox items runs them (on
+    # PostgreSQL each one's RELEASE waits and goes with the next SAVEPOINT)
+    async with store.transaction():
+        for n in range(3):
+            async with store.transaction():
+                await store.execute(INSERT, {"id": n + 1, "uri": f"kept {n}"})
+        # When a statement inside the next one is refused by the database
+        with pytest.raises(Exception):  # a repeated id: the drivers raise different classes
+            async with store.transaction():
+                await store.execute(INSERT, {"id": 10, "uri": "undone"})
+                await store.execute(INSERT, {"id": 1, "uri": "a repeated id"})
+        async with store.transaction():
+            await store.execute(INSERT, {"id": 11, "uri": "after"})
+    # Then only that savepoint's writes are gone
+    uris = [
+        r["activity_uri"]
+        for r in await store.fetch_all("SELECT activity_uri FROM inbox_items ORDER BY id")
+    ]
+    assert uris == ["kept 0", "kept 1", "kept 2", "after"]
 
 
 async def test_a_cancelled_transaction_is_rolled_back_and_the_store_still_writes(store):

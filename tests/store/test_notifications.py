@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from fedi_town.store import notifications
+from fedi_town.store import notifications, stream_events
 from fedi_town.store.actors import actor_from_row
 from fedi_town.store.db import now_ms
+from fedi_town.store.effects import StreamEvent
 from tests.store.conftest import a_business, a_post, an_actor
 
 pytestmark = pytest.mark.anyio
@@ -23,6 +24,32 @@ async def test_a_fact_reported_twice_notifies_once(store):
     assert await notifications.notify(store, **values, now=now_ms())
     assert not await notifications.notify(store, **values, now=now_ms())
     assert len(await notifications.page(store, business.id, limit=10)) == 1
+
+
+async def test_a_notification_adds_one_stream_event_and_a_repeat_none(store):
+    # Given a business with no app subscribed to pushes
+    business, actor = await a_business(store), await an_actor(store)
+    told: list[StreamEvent] = []
+    store.on_commit(StreamEvent, told.append)
+    values = {
+        "business_id": business.id,
+        "type": "follow",
+        "dedupe_key": "follow:1",
+        "actor_id": actor.id,
+    }
+    # When the same fact is reported twice, inside transactions
+    for _ in range(2):
+        async with store.transaction():
+            await notifications.notify(store, **values, now=now_ms())
+    # Then one event names the one notification, and the process heard of it once
+    [row] = await notifications.page(store, business.id, limit=10)
+    events = await stream_events.recent(store, since=0)
+    assert [(e.event, e.business_id, e.ref_id, e.public) for e in events] == [
+        ("notification", business.id, row["id"], False)
+    ]
+    assert len(told) == 1
+    # And no push was queued, nobody being subscribed
+    assert await store.fetch_val("SELECT COUNT(*) FROM push_deliveries") == 0
 
 
 async def test_a_page_is_newest_first_with_the_actor_and_the_post_joined(store):

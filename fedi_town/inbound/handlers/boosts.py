@@ -15,7 +15,7 @@ from typing import Any
 from fedi_town.errors import FediTownError
 from fedi_town.inbound.context import Inbound
 from fedi_town.inbound.handlers.notes import STORED_TYPES, note_content, timeline_readers
-from fedi_town.inbound.handlers.reactions import on_reaction
+from fedi_town.inbound.handlers.reactions import react
 from fedi_town.protocol.reading import BadActivity, id_of, ids_of, is_plain_id, same_host, types_of
 from fedi_town.remote import actors as remote_actors
 from fedi_town.store import actors as store_actors
@@ -55,8 +55,8 @@ async def _author(ctx: Inbound, note: dict[str, Any], uri: str) -> RemoteActor:
 
 async def on_announce(ctx: Inbound) -> str:
     target = id_of(ctx.object)
-    if target is not None and await social.post_by_uri(ctx.store, target) is not None:
-        return await on_reaction(ctx)
+    if target is not None and (post := await ctx.post_at(target)) is not None:
+        return await react(ctx, post)
     readers = await timeline_readers(ctx, ctx.actor_uri)
     if not readers:
         return "ignored: Announce of something that is not our post, by nobody we follow"

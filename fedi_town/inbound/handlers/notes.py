@@ -127,7 +127,7 @@ async def _targets(ctx: Inbound, activity: Activity, note: Activity) -> dict[int
     found: dict[int, str] = {}
     reply_to = id_of(note.get("inReplyTo"))
     if reply_to:
-        post = await social.post_by_uri(ctx.store, reply_to)
+        post = await ctx.post_at(reply_to)
         if post is not None:
             found[post.business_id] = "reply"
     to, cc = audience(activity, note)
@@ -187,12 +187,16 @@ async def on_create(ctx: Inbound) -> str:
         if not targets:
             return "ignored: a direct message to none of our businesses"
     async with ctx.store.transaction():
-        existing = await social.note_by_uri(ctx.store, uri)
-        if existing is not None and existing.actor_id != actor.id:
-            return "ignored: a note with this id belongs to someone else"
-        note_id = await social.insert_note(
+        note_id = await social.add_note(
             ctx.store, uri=uri, actor_id=actor.id, content=content, now=ctx.services.now_ms()
         )
+        if note_id is None:  # stored before: the same note again, or someone else's id
+            existing = await social.note_by_uri(ctx.store, uri)
+            if existing is None:  # deleted meanwhile (PostgreSQL): the retry decides
+                raise RuntimeError("the stored note went away")
+            if existing.actor_id != actor.id:
+                return "ignored: a note with this id belongs to someone else"
+            note_id = existing.id
         for business_id, kind in targets.items():
             await social.add_note_target(ctx.store, note_id, business_id)
             await notifications.notify(

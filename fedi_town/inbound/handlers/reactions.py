@@ -21,6 +21,7 @@ from fedi_town.protocol.note_parts import read_reaction
 from fedi_town.protocol.reading import BadActivity, id_of, kind_of
 from fedi_town.store import actors as store_actors
 from fedi_town.store import notifications, social
+from fedi_town.store.social import LocalPost
 
 #: activity type -> (interactions.kind, notification type)
 KINDS = {
@@ -33,10 +34,15 @@ KINDS = {
 async def on_reaction(ctx: Inbound) -> str:
     if ctx.type not in KINDS:
         raise BadActivity(f"{ctx.type} is not a reaction")
-    kind, notification = KINDS[ctx.type]
-    post = await social.post_by_uri(ctx.store, id_of(ctx.object) or "")
+    post = await ctx.post_at(id_of(ctx.object))
     if post is None:
         return f"ignored: {ctx.type} of something that is not our post"
+    return await react(ctx, post)
+
+
+async def react(ctx: Inbound, post: LocalPost) -> str:
+    """A reaction (``ctx.type`` one of ``KINDS``) to ``post``, read by the caller."""
+    kind, notification = KINDS[ctx.type]
     if await ctx.blocked_by(post.business_id):
         return "ignored: blocked by the business"
     activity_uri = id_of(ctx.activity)
@@ -80,7 +86,7 @@ async def undo_reaction(ctx: Inbound, inner: Any) -> str:
         if id_of(inner.get("actor")) not in (None, ctx.actor_uri):
             return "ignored: undoing someone else's activity"
         kind = KINDS.get(kind_of(inner, KINDS) or "", (None, None))[0]
-        post = await social.post_by_uri(ctx.store, id_of(inner.get("object")) or "")
+        post = await ctx.post_at(id_of(inner.get("object")))
         post_id = post.id if post is not None else None
     async with ctx.store.transaction():
         found = await social.find_interaction(

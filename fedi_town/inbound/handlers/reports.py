@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fedi_town.inbound.context import Inbound
 from fedi_town.protocol.reading import as_list, id_of, text_of
-from fedi_town.store import moderation, notifications, social
+from fedi_town.store import moderation, notifications
 
 _MAX_CONTENT = 5000
 _MAX_OBJECTS = 100
@@ -22,7 +22,7 @@ async def on_flag(ctx: Inbound) -> str:
     for uri in objects:
         business = await ctx.business_at(uri)
         if business is None:
-            post = await social.post_by_uri(ctx.store, uri)
+            post = await ctx.post_at(uri)
             business_id = post.business_id if post is not None else None
         else:
             business_id = business.id

@@ -102,9 +102,9 @@ async def test_execute_many_reads_a_generator_in_chunks(store):
     await store.execute_many(sql, iter(()))
 
 
+# SQLite's alone: PostgreSQL chains such writes in one WITH statement instead.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_a_chain_runs_its_follow_ups_only_when_the_first_statement_wrote(store):
-    if not store.is_sqlite:
-        pytest.skip("SQLite's: PostgreSQL chains writes in one WITH statement")
     insert = (
         "INSERT INTO inbox_items (id, activity_uri, actor_uri, type, body, state, "
         "next_attempt_at, created_at) VALUES (:id, :uri, 'a', 'Like', '{}', 'pending', 0, 0) "

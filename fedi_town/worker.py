@@ -395,6 +395,24 @@ class Worker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop_event.wait(), timeout=wait)
 
+    async def _claim(self, runner: QueueRunner, limit: int, backoff: Backoff) -> list[Row] | None:
+        """Claim up to ``limit`` due rows of ``runner``'s queue; None when the database is
+        away (after waiting out ``backoff``, or until stop): the caller tries again."""
+        try:
+            rows = await q.claim(
+                self.services.store,
+                runner.queue,
+                now=self.services.now_ms(),
+                lease_ms=self.lease_ms or runner.queue.lease_ms,
+                limit=limit,
+            )
+        except Exception as exc:  # the database is away: wait, try again
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop_event.wait(), timeout=backoff.failed(exc))
+            return None
+        backoff.succeeded()
+        return rows
+
     def _free(self, runner: QueueRunner) -> int:
         busy = sum(1 for queue, _ in self._running.values() if queue == runner.queue)
         return runner.concurrency - busy
@@ -422,19 +440,10 @@ class Worker:
             asked = min(free, runner.batch)
             rows: list[Row] = []
             if asked > 0:
-                try:
-                    rows = await q.claim(
-                        self.services.store,
-                        runner.queue,
-                        now=self.services.now_ms(),
-                        lease_ms=self.lease_ms or runner.queue.lease_ms,
-                        limit=asked,
-                    )
-                    backoff.succeeded()
-                except Exception as exc:  # the database is away: wait, try again
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._stop_event.wait(), timeout=backoff.failed(exc))
+                claimed = await self._claim(runner, asked, backoff)
+                if claimed is None:
                     continue
+                rows = claimed
             for row in rows:
                 task = asyncio.create_task(self._run_one(runner, row, limit))
                 self._running[int(row["id"])] = (runner.queue, task)
@@ -462,18 +471,8 @@ class Worker:
             wake.clear()
             size = runner.group_size(self.services) if runner.group_size else runner.batch
             asked = max(1, size) * (parts if size > 1 else 1)
-            try:
-                rows = await q.claim(
-                    store,
-                    runner.queue,
-                    now=self.services.now_ms(),
-                    lease_ms=self.lease_ms or runner.queue.lease_ms,
-                    limit=asked,
-                )
-                backoff.succeeded()
-            except Exception as exc:  # the database is away: wait, try again
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop_event.wait(), timeout=backoff.failed(exc))
+            rows = await self._claim(runner, asked, backoff)
+            if rows is None:
                 continue
             if rows:
                 await self._run_groups(runner, rows, parts)

@@ -199,17 +199,7 @@ def mastodon_note(a: str, biz: str, post: str, *, handle: str) -> dict[str, Any]
 
 def mastodon_create_reply(a: str, biz: str, post: str, *, handle: str) -> dict[str, Any]:
     # Mastodon ActivitySerializer for Create: "/statuses/<id>/activity", audience copied.
-    note = mastodon_note(a, biz, post, handle=handle)
-    return {
-        "@context": MASTODON_NOTE_CONTEXT,
-        "id": f"{note['id']}/activity",
-        "type": "Create",
-        "actor": a,
-        "published": note["published"],
-        "to": note["to"],
-        "cc": note["cc"],
-        "object": note,
-    }
+    return create_of(a, mastodon_note(a, biz, post, handle=handle), MASTODON_NOTE_CONTEXT)
 
 
 def mastodon_update_note(a: str, biz: str, post: str, *, handle: str) -> dict[str, Any]:
@@ -666,7 +656,9 @@ def mastodon_quote_note(note_id: str, a: str, post: str) -> dict[str, Any]:
 # -- polls (Question) and custom emoji, as each server sends them ----------------------
 
 
-def _create(a: str, note: dict[str, Any], context: Any = AS) -> dict[str, Any]:
+def create_of(a: str, note: dict[str, Any], context: Any = AS) -> dict[str, Any]:
+    """``Create{note}`` by ``a`` as Mastodon wraps a note: ``<note id>/activity``, the
+    note's audience and time copied."""
     return {
         "@context": context,
         "id": f"{note['id']}/activity",
@@ -728,7 +720,7 @@ def mastodon_question(a: str, biz: str, *, handle: str, emoji_url: str) -> dict[
             },
         ],
     }
-    return _create(a, note, MASTODON_NOTE_CONTEXT)
+    return create_of(a, note, MASTODON_NOTE_CONTEXT)
 
 
 def mastodon_update_question(
@@ -785,7 +777,7 @@ def misskey_question(a: str, biz: str, *, handle: str, emoji_url: str) -> dict[s
         "endTime": "2026-11-30T11:01:00.000Z",
         "anyOf": [_option("Saturday", 3), _option("Sunday", 5)],
     }
-    return _create(a, note, [AS, "https://w3id.org/security/v1"])
+    return create_of(a, note, [AS, "https://w3id.org/security/v1"])
 
 
 def pleroma_question(a: str, biz: str, *, handle: str, emoji_url: str) -> dict[str, Any]:
@@ -821,7 +813,7 @@ def pleroma_question(a: str, biz: str, *, handle: str, emoji_url: str) -> dict[s
             },
         ],
     }
-    return _create(a, note, [AS, f"{_host(a)}/schemas/litepub-0.1.jsonld"])
+    return create_of(a, note, [AS, f"{_host(a)}/schemas/litepub-0.1.jsonld"])
 
 
 def gotosocial_question(a: str, biz: str, *, handle: str, emoji_url: str) -> dict[str, Any]:
@@ -857,4 +849,4 @@ def gotosocial_question(a: str, biz: str, *, handle: str, emoji_url: str) -> dic
         "closed": "2026-11-21T10:00:00Z",
         "votersCount": 4,
     }
-    return _create(a, note)
+    return create_of(a, note)

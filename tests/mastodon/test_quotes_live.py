@@ -19,16 +19,7 @@ pytestmark = pytest.mark.anyio
 
 def _create(peer: Any, note: dict[str, Any]) -> dict[str, Any]:
     body = {k: v for k, v in note.items() if k != "@context"}
-    return {
-        "@context": "https://www.w3.org/ns/activitystreams",
-        "id": f"{note['id']}/activity",
-        "type": "Create",
-        "actor": note["attributedTo"],
-        "published": note["published"],
-        "to": note["to"],
-        "cc": note["cc"],
-        "object": body,
-    }
+    return p.create_of(note["attributedTo"], body)
 
 
 async def test_notes_that_quote_carry_their_quote(

@@ -20,6 +20,7 @@ from fedi_town.app import create_app
 from fedi_town.mastodon.streaming import MAX_PER_TOKEN
 from fedi_town.services import Services, WorkerOptions
 from tests.conftest import make_settings
+from tests.inbound import payloads as p
 from tests.live import bind_loopback, live_instance, wait_until
 from tests.mastodon.flow import (
     SignedIn,
@@ -97,16 +98,7 @@ def _create(peer: Any, name: str, content: str) -> dict[str, Any]:
     """Create{Note} of a public post by ``name`` on the peer (to its followers)."""
     note = peer.add_note(name, content)
     body = {k: v for k, v in note.items() if k != "@context"}
-    return {
-        "@context": "https://www.w3.org/ns/activitystreams",
-        "id": f"{note['id']}/activity",
-        "type": "Create",
-        "actor": peer.actor(name).uri,
-        "published": note["published"],
-        "to": note["to"],
-        "cc": note["cc"],
-        "object": body,
-    }
+    return p.create_of(peer.actor(name).uri, body)
 
 
 async def test_mastodon_py_hears_followed_accounts_on_the_home_stream(

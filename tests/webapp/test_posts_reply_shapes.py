@@ -10,6 +10,7 @@ import pytest
 
 from fedi_town.store import emojis as store_emojis
 from fedi_town.store.emojis import CachedEmoji, digest_of
+from tests.inbound import payloads as p
 from tests.inbound.helpers import add_remote_actor, handle
 from tests.read.helpers import BROWSER
 from tests.webapp.kit import owner_of
@@ -66,16 +67,8 @@ def pixelfed_reply(a: str, biz: str, post: str, *, emoji_url: str) -> dict[str, 
         "capabilities": {"announce": PUBLIC, "like": PUBLIC, "reply": None},
         "location": None,
     }
-    return {
-        "@context": [AS, "https://w3id.org/security/v1", {"toot": "http://joinmastodon.org/ns#"}],
-        "id": f"{note_id}/activity",
-        "type": "Create",
-        "actor": a,
-        "published": note["published"],
-        "to": note["to"],
-        "cc": note["cc"],
-        "object": note,
-    }
+    context = [AS, "https://w3id.org/security/v1", {"toot": "http://joinmastodon.org/ns#"}]
+    return p.create_of(a, note, context)
 
 
 def mobilizon_reply(a: str, biz: str, post: str) -> dict[str, Any]:

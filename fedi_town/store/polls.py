@@ -85,20 +85,21 @@ async def of_posts(store: Store, post_ids: Sequence[int]) -> dict[int, Poll]:
     )
     if not rows:
         return {}
-    tallies = await store.fetch_all(
+    # Votes per option and voters in one statement, so both come from one snapshot: as two
+    # reads, a vote committed between them showed a voter without their vote.
+    counted = await store.fetch_all(
         "SELECT post_id, choice, COUNT(*) AS n FROM poll_votes "  # noqa: S608
-        f"WHERE post_id IN ({listed}) GROUP BY post_id, choice",
-        names,
-    )
-    voters = await store.fetch_all(
-        "SELECT post_id, COUNT(DISTINCT voter_uri) AS n FROM poll_votes "  # noqa: S608
-        f"WHERE post_id IN ({listed}) GROUP BY post_id",
+        f"WHERE post_id IN ({listed}) GROUP BY post_id, choice "
+        "UNION ALL SELECT post_id, NULL AS choice, COUNT(DISTINCT voter_uri) AS n "
+        f"FROM poll_votes WHERE post_id IN ({listed}) GROUP BY post_id",
         names,
     )
     by_choice: dict[tuple[int, int], int] = {
-        (int(t["post_id"]), int(t["choice"])): int(t["n"]) for t in tallies
+        (int(t["post_id"]), int(t["choice"])): int(t["n"])
+        for t in counted
+        if t["choice"] is not None
     }
-    by_post = {int(v["post_id"]): int(v["n"]) for v in voters}
+    by_post = {int(v["post_id"]): int(v["n"]) for v in counted if v["choice"] is None}
     found = {}
     for row in rows:
         post_id = int(row["post_id"])

@@ -291,6 +291,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from fedi_town.supervisor import run_processes  # deferred: uvicorn, serve's alone
 
     settings = _settings()
+    lifecycle.raise_open_file_limit()  # before any connection; the web processes inherit it
     workers = settings.web_workers if args.workers is None else args.workers
     refused = _cannot_run_processes(settings, workers)
     if refused is not None:
@@ -347,6 +348,7 @@ def _cannot_run_processes(settings: Settings, workers: int) -> str | None:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    lifecycle.raise_open_file_limit()
     return lifecycle.run_worker(Services.from_settings(_settings()))
 
 

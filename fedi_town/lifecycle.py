@@ -14,6 +14,7 @@ import asyncio
 import dataclasses
 import logging
 import os
+import resource
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -42,6 +43,33 @@ class ClientLimits(TypedDict):
     max_connections: int
     max_keepalive_connections: int
     delivery_keepalive_connections: int
+
+
+#: The open-file soft limit ``raise_open_file_limit`` asks for, within the hard limit.
+OPEN_FILES_WANTED = 65_536
+
+
+def raise_open_file_limit(wanted: int = OPEN_FILES_WANTED) -> tuple[int, int]:
+    """Raise this process's soft ``RLIMIT_NOFILE`` towards ``wanted``, within the hard limit
+    (as Go programs do at start); the (before, after) soft limits.
+
+    systemd starts services with a soft limit of 1,024 under a hard limit of 524,288: the
+    soft one is kept low only for programs that still use ``select()``, which fedi-town does
+    not (asyncio and uvloop poll with epoll). The delivery client keeps a quarter of the soft
+    limit as idle connections (``delivery_idle_connections``), so at 1,024 a fan-out to
+    1,000 servers keeps 256 and opens a new connection for most deliveries. Called by
+    ``serve`` and ``worker`` before anything opens a connection; children inherit it.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError) as exc:  # a container may refuse; keep what we have
+            log.warning("could not raise the open-file limit from %d: %s", soft, exc)
+            return soft, soft
+        return soft, target
+    return soft, soft
 
 
 def client_limits() -> ClientLimits:

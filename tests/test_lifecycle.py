@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import resource
+import subprocess
+import sys
+
 import pytest
 
 from fedi_town.errors import ServiceUnavailable
@@ -42,3 +46,32 @@ def test_a_start_that_cannot_reach_the_database_is_one_line_naming_its_setting()
         "cannot connect to the database of FEDI_TOWN_DATABASE_URL "
         "(ConnectionRefusedError: [Errno 111] Connect call failed ('127.0.0.1', 5499))"
     )
+
+
+def _limits_after_raise(soft: int, hard: int, wanted: int) -> tuple[int, int]:
+    """``raise_open_file_limit(wanted)`` in a fresh Python started under ``soft``/``hard``."""
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+    code = (
+        "import resource; from fedi_town.lifecycle import raise_open_file_limit; "
+        f"print(*raise_open_file_limit({wanted}), *resource.getrlimit(resource.RLIMIT_NOFILE))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], preexec_fn=limit, capture_output=True, text=True, check=True
+    )
+    before, after, now_soft, now_hard = (int(n) for n in done.stdout.split())
+    assert (before, now_soft, now_hard) == (soft, after, hard)
+    return before, after
+
+
+def test_a_low_soft_open_file_limit_is_raised_to_what_is_wanted_within_the_hard_one():
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    assert hard == resource.RLIM_INFINITY or hard > 1024, "nothing to raise on this machine"
+    # Under systemd's soft 1,024: raised to what is wanted, when the hard limit allows it
+    assert _limits_after_raise(1024, hard, 2048) == (1024, 2048)
+    # and no further than the hard limit
+    assert _limits_after_raise(256, 1024, 65_536) == (256, 1024)
+    # A soft limit already at or above what is wanted is left alone
+    assert _limits_after_raise(1024, 1024, 512) == (1024, 1024)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -21,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from fedi_town import cli
+from fedi_town.lifecycle import OPEN_FILES_WANTED
 from fedi_town.settings import Settings
 from fedi_town.supervisor import listening_socket, listening_sockets
 from tests.conftest import ADMIN_TOKEN, KEY_ENCRYPTION_KEY
@@ -80,8 +82,17 @@ def wait_for(check, what: str, seconds: float = 30.0):  # type: ignore[no-untype
 
 
 @contextmanager
-def served(env: dict[str, str], log: Path, *args: str) -> Iterator[subprocess.Popen[bytes]]:
-    """``fedi-town serve --workers 2`` until both children answer; SIGKILLed if left over."""
+def served(
+    env: dict[str, str], log: Path, *args: str, soft_open_files: int | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``fedi-town serve --workers 2`` until both children answer; SIGKILLed if left over.
+    ``soft_open_files`` starts it under that soft ``RLIMIT_NOFILE`` (as systemd's 1,024)."""
+
+    def limit() -> None:
+        if soft_open_files is not None:
+            hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft_open_files, hard))
+
     with open(log, "wb") as out:
         process = subprocess.Popen(
             [str(FEDI_TOWN), "serve", "--workers", "2", *args],
@@ -89,6 +100,7 @@ def served(env: dict[str, str], log: Path, *args: str) -> Iterator[subprocess.Po
             stdout=out,
             stderr=out,
             start_new_session=True,  # its own process group, as on a terminal
+            preexec_fn=limit,
         )
     port = int(env["FEDI_TOWN_PORT"])
     try:
@@ -171,6 +183,32 @@ def test_two_web_processes_answer_on_one_port(database_url: str, tmp_path: Path)
 
 
 @postgres_only
+def soft_open_file_limit(pid: int) -> int:
+    """The soft "Max open files" of a running process, from /proc."""
+    for line in Path(f"/proc/{pid}/limits").read_text().splitlines():
+        if line.startswith("Max open files"):
+            return int(line.split()[3])
+    raise AssertionError("no open-file limit in /proc")
+
+
+@postgres_only
+def test_web_processes_raise_a_low_soft_open_file_limit_towards_the_hard_one(
+    database_url: str, tmp_path: Path
+) -> None:
+    # Given a hard open-file limit above 1,024, and serve started under systemd's soft 1,024
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard != resource.RLIM_INFINITY and hard <= 1024:
+        pytest.fail(f"this machine's hard open-file limit ({hard}) leaves nothing to raise")
+    expected = OPEN_FILES_WANTED if hard == resource.RLIM_INFINITY else min(hard, OPEN_FILES_WANTED)
+    port = free_port()
+    env = serve_env(database_url, tmp_path, port)
+    with served(env, tmp_path / "serve.log", soft_open_files=1024) as process:
+        # Then the supervisor and both web processes run with the raised soft limit,
+        # so deliveries may keep up to 1,024 idle connections (a quarter of it)
+        for pid in {process.pid} | children(process.pid):
+            assert soft_open_file_limit(pid) == expected
+
+
 def test_keep_alive_connections_opened_at_once_are_spread_over_both_processes(
     database_url: str, tmp_path: Path
 ) -> None:

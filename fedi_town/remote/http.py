@@ -192,7 +192,8 @@ def delivery_idle_connections(open_files: int | None = None) -> int:
     A fan-out to personal inboxes comes back to each server once per round over all of
     them; with 1,000 servers and 64 kept, nearly every POST opened a new connection (a TCP
     handshake on both ends, ~15% of a delivery's CPU). 1,024 covers a fan-out to 1,000
-    servers under a limit of 4,096 or more; under systemd's default 1,024 it keeps 256.
+    servers under a limit of 4,096 or more (``serve`` and ``worker`` raise systemd's soft
+    1,024 to the hard limit at start: ``lifecycle.raise_open_file_limit``).
     """
     if open_files is None:
         open_files = resource.getrlimit(resource.RLIMIT_NOFILE)[0]

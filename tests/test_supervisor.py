@@ -303,6 +303,9 @@ def test_ctrl_c_on_a_terminal_stops_every_process_gracefully(
     log = tmp_path / "serve.log"
     with served(serve_env(database_url, tmp_path, port), log) as process:
         pids = children(process.pid)
+        # (both started: one still starting when stopped leaves without uvicorn's lines)
+        started = "Application startup complete"
+        wait_for(lambda: log.read_text().count(started) == len(pids), "both web processes")
         # When Ctrl-C sends SIGINT to the terminal's foreground process group
         os.killpg(process.pid, signal.SIGINT)
         # Then the parent alone gets it and stops the web processes in order, exiting 0

@@ -78,13 +78,17 @@ async def populate(live: LiveInstance) -> dict[str, Any]:
     return {"shop": shop, "post": post.json(), "photos": photos}
 
 
-async def keep_posting(live: LiveInstance, shop: dict[str, Any], stop: asyncio.Event) -> int:
-    """Post until ``stop`` is set: writes going on while the backup runs."""
+async def keep_posting(
+    live: LiveInstance, shop: dict[str, Any], stop: asyncio.Event, posted: asyncio.Event
+) -> int:
+    """Post until ``stop`` is set: writes going on while the backup runs. ``posted`` is set
+    once the first of them is committed."""
     written = 0
     while not stop.is_set():
         response = await write_post(live.client, shop, content=f"busy morning {written}")
         assert response.status_code == 201, response.text
         written += 1
+        posted.set()
     return written
 
 
@@ -115,9 +119,10 @@ async def backup_while_serving(
     live: LiveInstance, shop: dict[str, Any], destination: Path
 ) -> archive.Manifest:
     """A backup taken while the owner keeps posting."""
-    stop = asyncio.Event()
-    writer = asyncio.create_task(keep_posting(live, shop, stop))
-    await asyncio.sleep(0.2)  # the writer is busy
+    stop, posted = asyncio.Event(), asyncio.Event()
+    writer = asyncio.create_task(keep_posting(live, shop, stop, posted))
+    # The writer is busy: one post is in (a fixed sleep was too short on a loaded machine)
+    await asyncio.wait_for(posted.wait(), timeout=30)
     manifest = await archive.backup(live.store, live.services.media, destination)
     stop.set()
     assert await writer > 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import os
 import resource
+import select
 import signal
 import socket
 import subprocess
@@ -258,6 +259,47 @@ def test_a_killed_web_process_is_replaced_and_serving_goes_on(
         )
         assert len(replaced & first) == 1
         wait_for(lambda: answering_processes(replaced, port) and get(port) == 200, "answers")
+        assert "exited with signal 9" in log.read_text()
+
+
+def _answered(conn: socket.socket, wait_s: float) -> bytes:
+    """What the server sent on ``conn`` within ``wait_s`` (empty if nothing yet)."""
+    ready, _, _ = select.select([conn], [], [], wait_s)
+    return conn.recv(65536) if ready else b""
+
+
+@postgres_only
+def test_connections_waiting_on_a_killed_web_process_are_answered_by_its_replacement(
+    database_url: str, tmp_path: Path
+) -> None:
+    # Given fedi-town serve --workers 2, one of whose processes has stopped accepting
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with served(serve_env(database_url, tmp_path, port), log) as process:
+        pids = children(process.pid)
+        victim = min(pids)
+        os.kill(victim, signal.SIGSTOP)
+        # and requests on 16 new connections, some of which the kernel queued on its socket
+        request = b"GET /.well-known/nodeinfo HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        request += b"Connection: close\r\n\r\n"
+        conns = [socket.create_connection(("127.0.0.1", port), timeout=30) for _ in range(16)]
+        try:
+            for conn in conns:
+                conn.sendall(request)
+            answers = {conn: _answered(conn, 2.0) for conn in conns}
+            waiting = [conn for conn, answer in answers.items() if not answer]
+            assert waiting, "no connection went to the stopped process"
+            assert all(a.startswith(b"HTTP/1.1 200") for a in answers.values() if a)
+            # When that process is killed
+            os.kill(victim, signal.SIGKILL)
+            # Then its replacement accepts and answers every connection that waited: none
+            # is reset
+            for conn in waiting:
+                assert _answered(conn, 30.0).startswith(b"HTTP/1.1 200")
+        finally:
+            for conn in conns:
+                conn.close()
+        assert victim not in children(process.pid)
         assert "exited with signal 9" in log.read_text()
 
 

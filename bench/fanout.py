@@ -35,6 +35,11 @@ on aiohttp) signing and POSTing the same inboxes with the same concurrency (the 
 queue's) and no database, in its own process, signing on its event loop, against the same
 receivers; the same on httpx is reported for information. Targets: shared inboxes >= 70% of
 it, personal inboxes >= 150%, every delivery exactly once.
+
+Every fan-out row, and the personal-inbox ceilings, also say who else used the machine's
+cores meanwhile (``machine.SharedCpu``): the receivers, the PostgreSQL server and the whole
+machine. On this 2-core machine they share the cores with the sender, so a row whose
+machine is nearly 2 of 2 cores busy is bound by the machine, not by fedi-town's waiting.
 """
 
 from __future__ import annotations
@@ -55,7 +60,7 @@ from typing import Any
 import httpx
 
 from bench import report, seed
-from bench.machine import CpuMeter, RssSampler, load_average, memory_mb
+from bench.machine import CpuMeter, RssSampler, SharedCpu, load_average, memory_mb
 from bench.profile import sampled
 from bench.receivers import host_ip, is_bad
 from bench.report import Figure, ratio_figure
@@ -126,6 +131,8 @@ class Outcome:
     body: str
     private_pem: str
     key_id: str
+    #: who else used the cores meanwhile (receivers, PostgreSQL, the whole machine)
+    shared: str = ""
 
     @property
     def rate(self) -> float:
@@ -293,6 +300,7 @@ def _run_rounds(
             with (
                 RssSampler(server.pid) as rss,
                 CpuMeter(server.pid) as cpu,
+                SharedCpu(receivers.process.pid) as others,
                 sampled(server.pid, profile if number == 0 else None, name),
                 httpx.Client(base_url=base, timeout=120, trust_env=False) as client,
             ):
@@ -324,7 +332,7 @@ def _run_rounds(
             Outcome(
                 variant, len(expected), stats["deliveries"], stats["duplicates"], seconds,
                 api_s, cpu.server_s / max(seconds, 1e-9), peak, idle, done, activity,
-                private_pem, key_id,
+                private_pem, key_id, others.describe(),
             )
         )  # fmt: skip
         if between is not None:
@@ -350,8 +358,10 @@ def run_ceiling(
     data: Path,
     transport: str = "remote",
     sign_threads: int = 0,
+    receivers: Receivers | None = None,
 ) -> dict[str, Any]:
-    """Run ``bench.delivery_ceiling`` in its own process for these inboxes."""
+    """Run ``bench.delivery_ceiling`` in its own process for these inboxes (with
+    ``receivers``, also who else used the cores meanwhile: ``shared``)."""
     job = {
         "inboxes": inboxes,
         "body": outcome.body,
@@ -363,11 +373,14 @@ def run_ceiling(
     }
     path = data / f"ceiling-{transport}.json"
     path.write_text(json.dumps(job))
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.delivery_ceiling", str(path)],
-        cwd=ROOT, env=child_env(), capture_output=True, text=True, timeout=300, check=True,
-    )  # fmt: skip
+    with SharedCpu(receivers.process.pid if receivers else os.getpid()) as others:
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.delivery_ceiling", str(path)],
+            cwd=ROOT, env=child_env(), capture_output=True, text=True, timeout=300, check=True,
+        )  # fmt: skip
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    if receivers is not None:  # the whole subprocess, start included: a little over the POSTs
+        result["shared"] = others.describe()
     result["rate"] = result["count"] / result["seconds"]
     return result
 
@@ -387,6 +400,7 @@ def _detail(outcome: Outcome) -> str:
         f"{outcome.delivered:,} deliveries in {outcome.seconds:.1f} s "
         f"(API call {outcome.api_s:.2f} s); server {outcome.server_cores:.2f} cores, "
         f"RSS peak {outcome.peak_mb:.0f} MB; {once}{db}"
+        + (f"; {outcome.shared}" if outcome.shared else "")
     )
 
 
@@ -401,7 +415,7 @@ def _ceiling_figure(label: str, ceiling: dict[str, Any], versus: float | None = 
     cores = ceiling["cpu_s"] / ceiling["seconds"]
     detail = (
         f"{ceiling['count']:,} POSTs in {ceiling['seconds']:.1f} s, {cores:.2f} cores, "
-        f"{ceiling['outcomes']}"
+        f"{ceiling['outcomes']}" + (f"; {ceiling['shared']}" if "shared" in ceiling else "")
     )
     return Figure("fanout", label, ceiling["rate"], "deliveries/s", versus, detail=detail)
 
@@ -523,7 +537,7 @@ def run_growth(
         if n != PERSONAL_SIZE:
             continue
         inboxes = outcome.variant.inboxes(receivers.port)
-        ceiling = run_ceiling(inboxes, outcome, data)
+        ceiling = run_ceiling(inboxes, outcome, data, receivers=receivers)
         label = f"{n:,} followers, personal inboxes only"
         figure = ratio_figure(
             "fanout", label, outcome.rate, ceiling["rate"], "deliveries/s", PERSONAL_TARGET,
@@ -533,7 +547,7 @@ def run_growth(
         label = f"ceiling: sign+POST {ceiling['count']:,} inboxes, no database, one thread"
         figures.append(_ceiling_figure(label, ceiling))
         threads = default_sign_threads()
-        pooled = run_ceiling(inboxes, outcome, data, sign_threads=threads)
+        pooled = run_ceiling(inboxes, outcome, data, sign_threads=threads, receivers=receivers)
         label = f"ceiling with {threads} signing threads (information)"
         figures.append(_ceiling_figure(label, pooled, ceiling["rate"]))
         [inline] = run_variant(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import platform
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,6 +91,61 @@ def _cpu_of(pid: int) -> float:
 def cpu_seconds(pid: int) -> float:
     """CPU time (user + system) used so far by ``pid`` and its descendants."""
     return sum(_cpu_of(p) for p in process_tree(pid))
+
+
+def machine_busy_seconds() -> float:
+    """CPU time every core of this machine has spent busy so far (all but idle and I/O
+    wait, from ``/proc/stat``): over a window, the cores the whole machine used."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / _TICKS
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU time of this machine's PostgreSQL server processes (every ``postgres``)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    total += _cpu_of(int(entry.name))
+            except OSError:
+                continue
+    return total
+
+
+@dataclass
+class SharedCpu:
+    """Who else used the machine's cores during a ``with`` block: the receivers' process
+    tree, the PostgreSQL server, and the whole machine (cores, averaged over the block)."""
+
+    receivers_pid: int
+    receivers_cores: float = 0.0
+    postgres_cores: float = 0.0
+    machine_cores: float = 0.0
+    _start: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+
+    def __enter__(self) -> SharedCpu:
+        self._start = (
+            time.perf_counter(),
+            cpu_seconds(self.receivers_pid),
+            postgres_cpu_seconds(),
+            machine_busy_seconds(),
+        )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        seconds = max(time.perf_counter() - self._start[0], 1e-9)
+        self.receivers_cores = (cpu_seconds(self.receivers_pid) - self._start[1]) / seconds
+        self.postgres_cores = (postgres_cpu_seconds() - self._start[2]) / seconds
+        self.machine_cores = (machine_busy_seconds() - self._start[3]) / seconds
+
+    def describe(self) -> str:
+        cores = os.cpu_count() or 1
+        return (
+            f"receivers {self.receivers_cores:.2f} cores, PostgreSQL {self.postgres_cores:.2f}, "
+            f"machine {self.machine_cores:.2f} of {cores} cores busy"
+        )
 
 
 def self_cpu_seconds() -> float:

@@ -92,7 +92,7 @@ MAX_BACKOFF_S = 5.0
 Periodic = Callable[[Services], Awaitable[None]]
 #: How many rows a group may hold right now, and what a group waits for before it starts.
 GroupSize = Callable[[Services], int]
-GroupTurn = Callable[[Services], AbstractAsyncContextManager[None]]
+GroupTurn = Callable[[Services, list[Row]], AbstractAsyncContextManager[None]]
 #: Groups run side by side on PostgreSQL (SQLite: one at a time).
 POSTGRES_GROUP_PARTS = 4
 
@@ -512,7 +512,7 @@ class Worker:
         alone: list[Row] = []
         held: set[str] = set()  # keys with a row handled alone: their later rows follow it
         try:
-            turn = runner.group_turn(self.services) if runner.group_turn else None
+            turn = runner.group_turn(self.services, rows) if runner.group_turn else None
             async with turn if turn is not None else contextlib.nullcontext():
                 async with store.transaction():
                     done: list[tuple[int, dict[str, object]]] = []

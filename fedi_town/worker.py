@@ -35,7 +35,10 @@ ONE transaction that also records their outcomes (``done_many`` for the done one
 commit, one fsync on SQLite, for up to ``group_size`` rows instead of two transactions per
 row. Each row runs inside a savepoint of its own, so a handler that raises undoes only its
 own writes; its retry or give-up (the queue's ``RetryPolicy``, as for any raising handler) is
-recorded in the same transaction, and its neighbours' effects stay. A row whose handler
+recorded in the same transaction, and its neighbours' effects stay. A group first runs
+without savepoints (``Store.without_savepoints``: on PostgreSQL each was a round trip per
+row): a row that fails before writing anything needs none, and if one fails after writing,
+the transaction is rolled back and the group runs again, this time with them. A row whose handler
 needs the network (``remote.http.NeedsNetwork``) leaves the group, with every later row of
 the same key (the sender: ``group_key``), and is handled alone (``handler``) once the group
 has committed, in order; while such rows are being handled, later claims route that key's

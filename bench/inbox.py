@@ -41,6 +41,9 @@ rounds of ceiling, SQLite, PostgreSQL, each on a fresh server and database; a ro
 the round with the median ratio (its own figure and its own ceiling) and lists every round's
 ratio. The worker's drain is waited for (and reported)
 in the last round only.
+
+With ``--profile``, the drain is recorded too, in a file of its own (``…-drain.txt``): the
+burst's recording samples the inboxes, the drain's the worker handling what they stored.
 """
 
 from __future__ import annotations
@@ -359,9 +362,10 @@ def run_fedi(
         result, cores, peak = _burst(server, requests, profile, name)
         handled_s, handled = 0.0, 0
         if worker and drain_limit > 0:
-            handled_s, finished = _wait_drained(
-                database_url, base, data, len(warmup) + len(requests), started, drain_limit
-            )
+            with sampled(server.pid, profile, f"{name}-drain"):  # the worker's own time
+                handled_s, finished = _wait_drained(
+                    database_url, base, data, len(warmup) + len(requests), started, drain_limit
+                )
             handled = max(0, finished - len(warmup))
         peak = max(peak, memory_mb(server.pid)[1])
     finally:

@@ -35,7 +35,10 @@ ONE transaction that also records their outcomes (``done_many`` for the done one
 commit, one fsync on SQLite, for up to ``group_size`` rows instead of two transactions per
 row. Each row runs inside a savepoint of its own, so a handler that raises undoes only its
 own writes; its retry or give-up (the queue's ``RetryPolicy``, as for any raising handler) is
-recorded in the same transaction, and its neighbours' effects stay. A row whose handler
+recorded in the same transaction, and its neighbours' effects stay. A group first runs
+without savepoints (``Store.without_savepoints``: on PostgreSQL each was a round trip per
+row): a row that fails before writing anything needs none, and if one fails after writing,
+the transaction is rolled back and the group runs again, this time with them. A row whose handler
 needs the network (``remote.http.NeedsNetwork``) leaves the group, with every later row of
 the same key (the sender: ``group_key``), and is handled alone (``handler``) once the group
 has committed, in order; while such rows are being handled, later claims route that key's
@@ -92,7 +95,7 @@ MAX_BACKOFF_S = 5.0
 Periodic = Callable[[Services], Awaitable[None]]
 #: How many rows a group may hold right now, and what a group waits for before it starts.
 GroupSize = Callable[[Services], int]
-GroupTurn = Callable[[Services], AbstractAsyncContextManager[None]]
+GroupTurn = Callable[[Services, list[Row]], AbstractAsyncContextManager[None]]
 #: Groups run side by side on PostgreSQL (SQLite: one at a time).
 POSTGRES_GROUP_PARTS = 4
 
@@ -504,43 +507,18 @@ class Worker:
             await asyncio.wait(tasks)
 
     async def _run_group(self, runner: QueueRunner, rows: list[Row]) -> None:
-        """One group: its rows in one transaction, a savepoint each (module docstring)."""
-        assert runner.group_handler is not None
-        store = self.services.store
+        """One group: its rows in one transaction, a savepoint each (module docstring).
+
+        First without savepoints (``Store.without_savepoints``); if a row fails after
+        writing, the transaction is rolled back and the group runs again with them."""
         queue = runner.queue
-        handled: list[tuple[Row, type]] = []
-        alone: list[Row] = []
-        held: set[str] = set()  # keys with a row handled alone: their later rows follow it
         try:
-            turn = runner.group_turn(self.services) if runner.group_turn else None
-            async with turn if turn is not None else contextlib.nullcontext():
-                async with store.transaction():
-                    done: list[tuple[int, dict[str, object]]] = []
-                    for row in rows:
-                        key = str(row[runner.group_key])
-                        if key in held:
-                            alone.append(row)
-                            continue
-                        row_id = int(row["id"])
-                        outcome: q.Outcome
-                        try:
-                            async with store.transaction():  # a savepoint: this row alone
-                                outcome = await runner.group_handler(self.services, row)
-                            handled.append((row, type(outcome)))
-                        except NeedsNetwork:
-                            held.add(key)
-                            alone.append(row)
-                            continue
-                        except Exception as exc:  # its own writes are undone, not the others'
-                            outcome = self._retry_or_give_up(queue, row, exc)
-                            handled.append((row, Exception))
-                        if isinstance(outcome, q.Done):
-                            done.append((row_id, dict(outcome.columns)))
-                        else:
-                            now = self.services.now_ms()
-                            await q.apply(store, queue, row_id, outcome, now=now)
-                    if done:
-                        await q.done_many(store, queue, done, now=self.services.now_ms())
+            ran = await self._group_transaction(runner, rows, savepoints=False)
+            if ran is None:
+                log.debug("%s: a row of a group failed after writing; again with savepoints",
+                          queue.table)  # fmt: skip
+                ran = await self._group_transaction(runner, rows, savepoints=True)
+            assert ran is not None
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the transaction itself failed: each row alone
@@ -553,11 +531,63 @@ class Worker:
             log.debug("traceback", exc_info=exc)
             self._handle_alone(runner, rows)
             return
+        handled, alone = ran
         self.groups += 1
         for row, outcome_type in handled:
             _count(self.services, queue, row, outcome_type)
             self._running.pop(int(row["id"]), None)
         self._handle_alone(runner, alone)
+
+    async def _group_transaction(
+        self, runner: QueueRunner, rows: list[Row], *, savepoints: bool
+    ) -> tuple[list[tuple[Row, type]], list[Row]] | None:
+        """Run the group's transaction once: the rows handled (with their outcome's type)
+        and those to handle alone; None (rolled back) when, without ``savepoints``, a row
+        failed after writing."""
+        assert runner.group_handler is not None
+        store = self.services.store
+        queue = runner.queue
+        handled: list[tuple[Row, type]] = []
+        alone: list[Row] = []
+        held: set[str] = set()  # keys with a row handled alone: their later rows follow it
+        turn = runner.group_turn(self.services, rows) if runner.group_turn else None
+        try:
+            async with turn if turn is not None else contextlib.nullcontext():
+                async with store.transaction():
+                    unsaved = None if savepoints else store.without_savepoints()
+                    with unsaved if unsaved is not None else contextlib.nullcontext() as state:
+                        done: list[tuple[int, dict[str, object]]] = []
+                        for row in rows:
+                            key = str(row[runner.group_key])
+                            if key in held:
+                                alone.append(row)
+                                continue
+                            row_id = int(row["id"])
+                            outcome: q.Outcome
+                            try:
+                                async with store.transaction():  # a savepoint: this row alone
+                                    outcome = await runner.group_handler(self.services, row)
+                                handled.append((row, type(outcome)))
+                            except NeedsNetwork:
+                                held.add(key)
+                                alone.append(row)
+                                continue
+                            except Exception as exc:  # its own writes are undone, not others'
+                                outcome = self._retry_or_give_up(queue, row, exc)
+                                handled.append((row, Exception))
+                            finally:
+                                if state is not None and state.spoiled:
+                                    raise _Spoiled
+                            if isinstance(outcome, q.Done):
+                                done.append((row_id, dict(outcome.columns)))
+                            else:
+                                now = self.services.now_ms()
+                                await q.apply(store, queue, row_id, outcome, now=now)
+                    if done:
+                        await q.done_many(store, queue, done, now=self.services.now_ms())
+        except _Spoiled:
+            return None
+        return handled, alone
 
     def _handle_alone(self, runner: QueueRunner, rows: list[Row]) -> None:
         """Queue ``rows`` (claim order) to be handled one by one, each key's in order."""
@@ -652,6 +682,10 @@ class Worker:
             outcome = q.Retry(self.services.now_ms() + delay, exc.__class__.__name__)
         log.debug("traceback", exc_info=exc)
         return outcome
+
+
+class _Spoiled(Exception):
+    """A row of a group run without savepoints failed after writing: roll the group back."""
 
 
 #: The metrics' word for each outcome (``Exception``: the handler raised), per queue.

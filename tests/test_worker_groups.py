@@ -1,5 +1,6 @@
 """The worker's grouped inbox: claimed items handled in one transaction per group, a savepoint
-each, on both backends. A handler that raises loses only its own writes; a Delete after the
+each (first without, then with them if a row failed after writing), on both backends. A
+handler that raises loses only its own writes; a Delete after the
 Create it deletes still wins; an item that needs the network is handled alone after its group,
 with its sender's later items behind it."""
 
@@ -15,12 +16,13 @@ from fedi_town import worker as worker_module
 from fedi_town.inbound.backpressure import BUSY_GROUP, accept_load
 from fedi_town.inbound.dispatch import GROUP_SIZE, group_size, handle_in_group
 from fedi_town.services import Services
+from fedi_town.store import following, social
 from fedi_town.store import inbox as inbox_store
 from fedi_town.store import queue as q
-from fedi_town.store import social
 from fedi_town.store.db import Row, now_ms
 from fedi_town.worker import QueueRunner, Worker
 from tests.inbound import payloads as p
+from tests.inbound.handlers import timeline_kit
 from tests.inbound.helpers import add_business, add_post, add_remote_actor
 from tests.live import wait_until
 
@@ -234,3 +236,108 @@ async def test_groups_split_by_sender_keep_each_sender_s_order(services):
     assert [(await row(services, i))["state"] for i in ids] == ["done"] * 4
     assert len(await services.store.fetch_all("SELECT id FROM interactions")) == 2
     assert await social.note_by_uri(services.store, create["object"]["id"]) is None
+
+
+async def test_a_group_runs_without_savepoints_and_again_with_them_when_a_row_failed_after_writing(
+    services,
+):
+    # Given three Likes of a post from three senders, twice over: the second time Ben's
+    # handler raises after writing his Like, the first time before writing anything
+    bakery = await add_business(services, "bakery")
+    _, post_uri = await add_post(services, bakery)
+    for actor in (ALICE, BEN, CY):
+        await add_remote_actor(services.store, actor)
+    calls: dict[str, int] = {}
+    fail_after_writing = False
+
+    async def ben_fails(services: Services, claimed: Row) -> q.Outcome:
+        calls[claimed["actor_uri"]] = calls.get(claimed["actor_uri"], 0) + 1
+        if claimed["actor_uri"] == BEN and not fail_after_writing:
+            raise RuntimeError("before writing")
+        outcome = await handle_in_group(services, claimed)
+        if claimed["actor_uri"] == BEN:
+            raise RuntimeError("after writing")
+        return outcome
+
+    runner = inbox_runner(group_handler=ben_fails, group_parts=1)
+    first = await store_items(services, [p.mastodon_like(a, post_uri) for a in (ALICE, BEN, CY)])
+
+    # When the worker handles the first three, Ben failing before writing
+    await run_until_finished(services, runner, first)
+
+    # Then each handler ran once: the group needed no savepoint to keep the others
+    assert calls == {ALICE: 1, BEN: 1, CY: 1}
+    assert [(await row(services, i))["state"] for i in first] == ["done", "pending", "done"]
+
+    # When Ben's own handler later fails after writing, in a group with new items
+    await services.store.execute("DELETE FROM interactions")
+    await services.store.execute("DELETE FROM notifications")
+    fail_after_writing = True
+    calls.clear()
+    second = await store_items(
+        services,
+        [p.mastodon_like(a, post_uri) | {"id": f"{a}#likes/second"} for a in (ALICE, BEN, CY)],
+    )
+    await run_until_finished(services, runner, second)
+
+    # Then the group ran again with savepoints: Alice's and Cy's Likes are recorded with
+    # their notifications, Ben's neither (his row waits for a retry)
+    assert calls[ALICE] == 2 and calls[CY] == 1
+    likers = await services.store.fetch_all(
+        "SELECT a.uri FROM interactions i JOIN remote_actors a ON a.id = i.actor_id"
+    )
+    assert sorted(r["uri"] for r in likers) == [ALICE, CY]
+    notified = await services.store.fetch_all(
+        "SELECT a.uri FROM notifications n JOIN remote_actors a ON a.id = n.actor_id"
+    )
+    assert sorted(r["uri"] for r in notified) == [ALICE, CY]
+    states = [(await row(services, i))["state"] for i in second]
+    assert states == ["done", "pending", "done"]
+
+
+async def test_a_post_after_the_accept_of_a_follow_in_the_same_group_reaches_the_timeline(
+    services,
+):
+    # Given the bakery's pending follow of Alice, and a Like of the bakery's post from Ben
+    bakery = await add_business(services, "bakery")
+    _, post_uri = await add_post(services, bakery)
+    alice = await add_remote_actor(services.store, ALICE)
+    await add_remote_actor(services.store, BEN)
+    pending = await following.insert(
+        services.store,
+        business_id=bakery.id,
+        actor_id=alice.id,
+        follow_uri=f"{services.urls.actor(bakery.username)}#follows/1",
+        now=now_ms(),
+    )
+    # And, in this order: a post by Alice (read while nobody follows her), Ben's Like, her
+    # Accept of the follow, then another post by her
+    accept = {
+        "@context": p.AS,
+        "id": f"{ALICE}#accepts/follows/1",
+        "type": "Accept",
+        "actor": ALICE,
+        "object": pending.follow_uri,
+    }
+    before, after = timeline_kit.note(ALICE), timeline_kit.note(ALICE)
+    ids = await store_items(
+        services,
+        [
+            timeline_kit.create(before),
+            p.mastodon_like(BEN, post_uri),
+            accept,
+            timeline_kit.create(after),
+        ],
+    )
+
+    # When the worker handles them as one group
+    worker = await run_until_finished(services, inbox_runner(group_parts=1), ids)
+
+    # Then the post after the Accept reached the bakery's home timeline, the one before
+    # did not: who follows Alice was read again after the Accept
+    assert worker.groups == 1
+    assert [(await row(services, i))["state"] for i in ids] == ["done"] * 4
+    shown = await services.store.fetch_all(
+        "SELECT entry_uri FROM timeline WHERE business_id = :b", {"b": bakery.id}
+    )
+    assert [r["entry_uri"] for r in shown] == [after["id"]]

@@ -2,7 +2,11 @@
 
 Inside a group of inbox items (``group_reads``: one transaction, ``inbound.dispatch``) the
 lookups of our own posts and businesses are read once per group: a burst of likes of one
-post reads it once, not once per like. The inbox handlers never write those rows, and on
+post reads it once, not once per like. Who follows the group's senders (whose posts reach
+home timelines) is read in one query for all of them when the first item asks; an item of
+a type that may change it (``item_done``: anything but a like, boost or post) makes the
+next ask read again, so a Create after an Accept of a follow, in one group, is seen as
+followed. The inbox handlers never write those rows, and on
 SQLite nothing else writes while the group's transaction holds the write lock, so a
 second read would find the same; on PostgreSQL a post deleted while a group runs (a tenth
 of a second) counts as deleted after it, as if the group had read it first.
@@ -11,7 +15,7 @@ of a second) counts as deleted after it, as if the group had read it first.
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +24,7 @@ from fedi_town.protocol.reading import Activity, first_type
 from fedi_town.remote import actors as remote_actors
 from fedi_town.services import Services
 from fedi_town.store import actors as store_actors
-from fedi_town.store import local_actors, moderation, social
+from fedi_town.store import local_actors, moderation, social, timeline
 from fedi_town.store.actors import RemoteActor
 from fedi_town.store.businesses import Business
 from fedi_town.store.db import Store
@@ -31,6 +35,9 @@ from fedi_town.store.social import LocalPost
 class _GroupReads:
     posts: dict[str, LocalPost | None] = field(default_factory=dict)
     businesses: dict[str, Business | None] = field(default_factory=dict)
+    #: the group's senders, and (once asked) which businesses follow each (by actor id)
+    senders: tuple[str, ...] = ()
+    followers: dict[int, list[int]] | None = None
 
 
 _group: contextvars.ContextVar[_GroupReads | None] = contextvars.ContextVar(
@@ -39,14 +46,27 @@ _group: contextvars.ContextVar[_GroupReads | None] = contextvars.ContextVar(
 
 
 @contextmanager
-def group_reads() -> Iterator[None]:
-    """Within this block (one group's transaction), our posts and businesses are read once
-    (see the module docstring)."""
-    token = _group.set(_GroupReads())
+def group_reads(senders: Iterable[str] = ()) -> Iterator[None]:
+    """Within this block (one group's transaction), our posts and businesses are read once,
+    and who follows the ``senders`` in one query (see the module docstring)."""
+    token = _group.set(_GroupReads(senders=tuple(dict.fromkeys(senders))))
     try:
         yield
     finally:
         _group.reset(token)
+
+
+#: Activity types whose handlers never change which businesses follow an account.
+_KEEP_FOLLOWING = frozenset({"Like", "EmojiReact", "Announce", "Create"})
+
+
+def item_done(kind: str) -> None:
+    """An item of type ``kind`` of the group was handled (or failed): after one that may
+    have changed who follows whom (an Accept of a follow, a Move, ...), the next item that
+    asks reads the followers again."""
+    reads = _group.get()
+    if reads is not None and kind not in _KEEP_FOLLOWING:
+        reads.followers = None
 
 
 @dataclass
@@ -120,6 +140,21 @@ class Inbound:
         if uri not in reads.posts:
             reads.posts[uri] = await social.post_by_uri(self.store, uri)
         return reads.posts[uri]
+
+    async def followers_of(self, actor: RemoteActor) -> list[int]:
+        """Businesses whose follow of ``actor`` is accepted. In a group, read for all the
+        group's senders known here at the first ask (``timeline.followers_of_many``)."""
+        reads = _group.get()
+        if reads is None:
+            return await timeline.followers_of(self.store, actor.id)
+        if reads.followers is None or actor.id not in reads.followers:
+            ids = {actor.id}
+            if reads.followers is None:
+                senders = await store_actors.recent_many(self.store, reads.senders)
+                ids.update(known.id for known in senders.values())
+            found = await timeline.followers_of_many(self.store, ids)
+            reads.followers = {**(reads.followers or {}), **found}
+        return reads.followers[actor.id]
 
     async def blocked_by(self, business_id: int) -> bool:
         """Whether that business (or the instance) blocks the sender (from memory:

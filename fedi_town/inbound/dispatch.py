@@ -29,11 +29,13 @@ group is committed. ``group_size`` is how many items a group may hold right now.
 While the inboxes take a burst, items wait and go one at a time, ten a second, so that
 accepting keeps the CPU and the write lock (``backpressure``). The block checks read this
 process's block list and the sender's row comes from ``store.actors.recent_by_uri``; in a
-group, our posts and businesses are read once per group (``context.group_reads``). So a
-Like in a group costs two statements (the interaction; the notification with its stream
-event, ``store.notifications.notify``), its savepoint and its share of the group's
-``done``. Once handled, the icons of custom emoji in the sender's name that the
-cache has not answered for are fetched (``inbound.emoji.cache_actor_emojis``: no query when
+group, the senders' rows are read in one query before it starts, and our posts and
+businesses, and who follows the senders, once per group (``context.group_reads``). So a
+Like in a group costs one trip to the database (the interaction, its notification and
+stream event, ``store.notifications.notify_after``), its savepoint and its share of the
+group's ``done``; a reply to our post two (the note; its target with the notification).
+Once handled, the icons of custom emoji in the sender's name that the cache has not
+answered for are fetched (``inbound.emoji.cache_actor_emojis``: no query when
 there are none).
 """
 
@@ -43,17 +45,18 @@ import asyncio
 import json
 import logging
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from fedi_town.errors import ProtocolError
 from fedi_town.inbound.backpressure import accept_load
-from fedi_town.inbound.context import Inbound, group_reads
+from fedi_town.inbound.context import Inbound, group_reads, item_done
 from fedi_town.inbound.emoji import cache_actor_emojis
 from fedi_town.inbound.handlers import HANDLERS
 from fedi_town.remote.errors import BadResponse, FetchFailed
 from fedi_town.remote.http import offline
 from fedi_town.services import Services
+from fedi_town.store import actors as store_actors
 from fedi_town.store import health, moderation
 from fedi_town.store import queue as q
 from fedi_town.store.db import Row
@@ -85,11 +88,14 @@ def group_size(services: Services) -> int:
 
 
 @asynccontextmanager
-async def group_turn(services: Services) -> AsyncIterator[None]:
-    """What a group waits for before it starts: the inboxes' turn (``backpressure``); the
-    group then reads each of our posts and businesses once (``context.group_reads``)."""
+async def group_turn(services: Services, rows: Sequence[Row]) -> AsyncIterator[None]:
+    """What a group waits for before it starts: the inboxes' turn (``backpressure``); then
+    its senders' rows are read in one query (``store.actors.recent_many``), and the group
+    reads each of our posts and businesses once (``context.group_reads``)."""
     async with accept_load(services).turn():
-        with group_reads():
+        senders = [str(row["actor_uri"]) for row in rows]
+        await store_actors.recent_many(services.store, senders)
+        with group_reads(senders):
             yield
 
 
@@ -102,8 +108,11 @@ async def handle_inbox_item(services: Services, row: Row) -> q.Outcome:
 async def handle_in_group(services: Services, row: Row) -> q.Outcome:
     """Handle one claimed row inside its group's transaction (see the module docstring):
     no turn, no actor lock, no network (``NeedsNetwork`` instead)."""
-    with offline():
-        return await _handle(services, row, locked=False)
+    try:
+        with offline():
+            return await _handle(services, row, locked=False)
+    finally:
+        item_done(str(row["type"]))
 
 
 async def _handle(services: Services, row: Row, *, locked: bool = True) -> q.Outcome:

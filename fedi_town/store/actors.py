@@ -8,7 +8,8 @@ only the caller that fetched the key id itself and was led to the new owner may 
 
 ``recent_by_uri`` serves the inbox worker, which looks up the sender of every item (a
 burst of likes comes from the same few hundred actors): rows read within
-``ACTOR_CACHE_SECONDS`` are kept per process. This module's writers forget the actor they
+``ACTOR_CACHE_SECONDS`` are kept per process (``recent_many`` reads a whole group's senders
+in one query). This module's writers forget the actor they
 change; whoever deletes an actor row elsewhere calls ``forget``. A change made by another
 process sharing the database is seen here within ``ACTOR_CACHE_SECONDS``.
 """
@@ -19,7 +20,7 @@ import json
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -221,6 +222,36 @@ async def recent_by_uri(store: Store, uri: str) -> RemoteActor | None:
     while len(recent) > ACTOR_CACHE_SIZE:
         recent.popitem(last=False)
     return actor
+
+
+async def recent_many(store: Store, uris: Iterable[str]) -> dict[str, RemoteActor]:
+    """``recent_by_uri`` for each of ``uris``, those not in memory read in one query (a
+    group of inbox items from many senders: one query, not one per new sender); the actors
+    known, by uri."""
+    recent = _recent_of(store)
+    now = time.monotonic()
+    found: dict[str, RemoteActor] = {}
+    wanted: dict[str, str] = {}
+    for uri in dict.fromkeys(uris):
+        entry = recent.get(uri)
+        if entry is not None and now - entry[0] < ACTOR_CACHE_SECONDS:
+            found[uri] = entry[1]
+        else:
+            wanted[f"u{len(wanted)}"] = uri
+    if not wanted:
+        return found
+    rows = await store.fetch_all(
+        f"SELECT * FROM remote_actors WHERE uri IN ({', '.join(':' + k for k in wanted)})",  # noqa: S608
+        wanted,
+    )
+    for row in rows:
+        actor = actor_from_row(row)
+        found[actor.uri] = actor
+        recent[actor.uri] = (now, actor)
+        recent.move_to_end(actor.uri)
+    while len(recent) > ACTOR_CACHE_SIZE:
+        recent.popitem(last=False)
+    return found
 
 
 def forget(store: Store, uri: str) -> None:

@@ -51,6 +51,7 @@ from collections.abc import (
     Mapping,
 )
 from contextlib import asynccontextmanager, contextmanager, suppress
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -108,6 +109,15 @@ def new_id(at_ms: int | None = None) -> int:
     return candidate
 
 
+@dataclass
+class Unsaved:
+    """What ran inside ``Store.without_savepoints``: statements sent, and whether a nested
+    transaction failed after sending one (its writes cannot be undone alone)."""
+
+    statements: int = 0
+    spoiled: bool = False
+
+
 class Store:
     """A connected database and the dialect facts the query modules need."""
 
@@ -163,6 +173,10 @@ class Store:
             f"store_effects_{id(self)}", default=None
         )
         self._subscribers: dict[type[Any], list[Callable[[Any], None]]] = {}
+        # Set inside ``without_savepoints``: nested transactions open no savepoint.
+        self._unsaved: contextvars.ContextVar[Unsaved | None] = contextvars.ContextVar(
+            f"store_unsaved_{id(self)}", default=None
+        )
 
     def on_commit(self, kind: type[_E], subscriber: Callable[[_E], None]) -> Callable[[], None]:
         """Call ``subscriber`` with every ``kind`` effect once its transaction commits;
@@ -295,6 +309,7 @@ class Store:
         given back right after (a dead one is dropped by the pool and replaced on demand)."""
         held = self._pg_held()
         if held is not None:
+            self._sent()
             waiting = self._pg_waiting()
             if waiting:  # savepoint statements go first, in one round trip
                 statements = "; ".join(waiting)
@@ -337,8 +352,44 @@ class Store:
             self._effects.reset(token)
         self._run_effects(effects)
 
+    @contextmanager
+    def without_savepoints(self) -> Iterator[Unsaved]:
+        """Within this block (inside a transaction), a nested transaction opens no
+        savepoint: nothing is sent for it, so it costs no round trip on PostgreSQL. It can
+        no longer undo itself: if one that ran a statement fails, the returned ``Unsaved``
+        says so (``spoiled``) and the caller must roll the whole transaction back (and may
+        run it again with savepoints). A nested transaction that fails before running any
+        statement spoils nothing, as a deferred savepoint never sent.
+
+        For work that rarely fails, done in many small nested transactions (a group of
+        inbox items, ``worker``): their savepoints were most of its round trips.
+        """
+        assert self._in_tx.get(), "without_savepoints needs an open transaction"
+        state = Unsaved()
+        token = self._unsaved.set(state)
+        try:
+            yield state
+        finally:
+            self._unsaved.reset(token)
+
+    def _sent(self) -> None:
+        """A statement goes to the database inside this task's transaction."""
+        unsaved = self._unsaved.get()
+        if unsaved is not None:
+            unsaved.statements += 1
+
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[None]:
+        unsaved = self._unsaved.get()
+        if unsaved is not None and self._nested():  # no savepoint (``without_savepoints``)
+            before = unsaved.statements
+            try:
+                yield
+            except BaseException:
+                if unsaved.statements != before:
+                    unsaved.spoiled = True
+                raise
+            return
         if not self.is_sqlite:
             async with self._pg_transaction():
                 yield
@@ -594,6 +645,8 @@ class Store:
         """Run ``function`` in the thread of the connection a SQLite query runs on; inside a
         transaction, the savepoint statements waiting to be sent go first, in the same trip."""
         raw = self._raw_sqlite()
+        if self._in_tx.get():
+            self._sent()
         if self._deferred and self._in_tx.get():
             waiting, self._deferred = self._deferred, []
             return await _in_thread(raw, sqlite_calls.after, waiting, function, *args)

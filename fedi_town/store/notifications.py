@@ -12,7 +12,7 @@ activity handled twice notifies once:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fedi_town.store import push, stream_events
@@ -97,11 +97,103 @@ async def notify(
         if row is None:
             return False
         pushes = bool(row["pushes"])
+    await _notified(store, business_id, notification_id, pushes, now)
+    return True
+
+
+async def _notified(
+    store: Store, business_id: int, notification_id: int, pushes: bool, now: int
+) -> None:
     stream_events.recorded(store)
     if pushes:
         await push.queue_for(
             store, business_id=business_id, notification_id=notification_id, now=now
         )
+
+
+#: SQLite: the stream event of notification ``:r``, only if that notification was written.
+_EVENT_IF_NOTIFIED = (
+    "INSERT INTO stream_events (id, business_id, event, ref_id, public, created_at) "
+    "SELECT :id, :b, :e, :r, :p, :now WHERE EXISTS (SELECT 1 FROM notifications WHERE id = :r)"
+)
+#: PostgreSQL: ``f`` (a write returning a row when it wrote) is put in front of this; the
+#: notification is written only when ``f`` wrote, and its stream event only when it was.
+_POSTGRES_AFTER = (
+    "n AS (INSERT INTO notifications (id, business_id, type, actor_id, post_id, "  # noqa: S608
+    "remote_note_id, report_id, dedupe_key, created_at) SELECT CAST(:id AS BIGINT), "
+    "CAST(:b AS BIGINT), CAST(:type AS TEXT), CAST(:a AS BIGINT), CAST(:p AS BIGINT), "
+    "CAST(:n AS BIGINT), CAST(:r AS BIGINT), CAST(:k AS TEXT), CAST(:now AS BIGINT) "
+    "FROM (SELECT 1 FROM f LIMIT 1) AS wrote "
+    "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id), "
+    "e AS (INSERT INTO stream_events (id, business_id, event, ref_id, public, created_at) "
+    "SELECT CAST(:event_id AS BIGINT), :b, 'notification', id, FALSE, :now FROM n) "
+    "SELECT EXISTS (SELECT 1 FROM f) AS wrote, EXISTS (SELECT 1 FROM n) AS notified, "
+    f"EXISTS ({_SUBSCRIBED}) AS pushes"
+)
+
+
+async def notify_after(
+    store: Store,
+    write: tuple[str, Mapping[str, Any]],
+    *,
+    business_id: int,
+    type: str,
+    dedupe_key: str,
+    actor_id: int | None = None,
+    post_id: int | None = None,
+    remote_note_id: int | None = None,
+    now: int,
+) -> bool:
+    """Run ``write`` (one INSERT ... RETURNING, a row when it wrote) and, only when it
+    wrote, ``notify``; True when ``write`` wrote.
+
+    Both take one trip to the database (``Store.fetch_chain`` on SQLite, one statement on
+    PostgreSQL): the inbox worker writes a like, a boost or a reply's target and tells the
+    business of it in one go. ``write``'s values must not use the names ``notify``'s
+    statement uses (``id``, ``b``, ``type``, ``a``, ``p``, ``n``, ``r``, ``k``, ``now``,
+    ``e``, ``event_id``).
+    """
+    assert type in TYPES, type
+    sql, given = write
+    notification_id = new_id(now)
+    values: dict[str, Any] = {
+        "id": notification_id,
+        "b": business_id,
+        "type": type,
+        "a": actor_id,
+        "p": post_id,
+        "n": remote_note_id,
+        "r": None,
+        "k": dedupe_key,
+        "now": now,
+    }
+    event = stream_events.row(
+        event="notification", business_id=business_id, ref_id=notification_id, public=False,
+        now=now,
+    )  # fmt: skip
+    if store.is_sqlite:
+        ran = await store.fetch_chain(
+            [
+                (sql, given),
+                (_INSERT, values),
+                (_EVENT_IF_NOTIFIED, event),
+                (_SUBSCRIBED, {"b": business_id}),
+            ]
+        )
+        if not ran[0]:
+            return False
+        notified, pushes = bool(ran[1]), bool(ran[3])
+    else:
+        row = await store.fetch_one(
+            f"WITH f AS ({sql}), {_POSTGRES_AFTER}",
+            {**given, **values, "event_id": event["id"]},
+        )
+        assert row is not None
+        if not row["wrote"]:
+            return False
+        notified, pushes = bool(row["notified"]), bool(row["pushes"])
+    if notified:
+        await _notified(store, business_id, notification_id, pushes, now)
     return True
 
 

@@ -228,6 +228,36 @@ def _interaction(row: Mapping[str, Any]) -> Interaction:
     )
 
 
+def interaction_insert(
+    *,
+    kind: str,
+    activity_uri: str,
+    actor_id: int,
+    post_id: int,
+    now: int,
+    reaction: str | None = None,
+    reaction_url: str | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """The statement that records a like or boost, returning a row when it did (for
+    ``notifications.notify_after``, which runs it with the notification; its parameter
+    names are the interaction's own, ``i_*``)."""
+    return (
+        "INSERT INTO interactions (id, kind, activity_uri, actor_id, post_id, created_at, "
+        "reaction, reaction_url) VALUES (:i_id, :i_kind, :i_uri, :i_actor, :i_post, :i_now, "
+        ":i_reaction, :i_url) ON CONFLICT DO NOTHING RETURNING id",
+        {
+            "i_id": new_id(now),
+            "i_kind": kind,
+            "i_uri": activity_uri,
+            "i_actor": actor_id,
+            "i_post": post_id,
+            "i_now": now,
+            "i_reaction": reaction,
+            "i_url": reaction_url,
+        },
+    )
+
+
 async def add_interaction(
     store: Store,
     *,
@@ -242,22 +272,11 @@ async def add_interaction(
     """Record a like or boost (a like may be an emoji reaction: its emoji, and a custom
     one's icon URL); False when it was already there (same activity, or the same person
     already did this to this post)."""
-    row = await store.fetch_one(
-        "INSERT INTO interactions (id, kind, activity_uri, actor_id, post_id, created_at, "
-        "reaction, reaction_url) VALUES (:id, :kind, :uri, :a, :p, :now, :r, :ru) "
-        "ON CONFLICT DO NOTHING RETURNING id",
-        {
-            "id": new_id(now),
-            "kind": kind,
-            "uri": activity_uri,
-            "a": actor_id,
-            "p": post_id,
-            "now": now,
-            "r": reaction,
-            "ru": reaction_url,
-        },
-    )
-    return row is not None
+    sql, values = interaction_insert(
+        kind=kind, activity_uri=activity_uri, actor_id=actor_id, post_id=post_id, now=now,
+        reaction=reaction, reaction_url=reaction_url,
+    )  # fmt: skip
+    return await store.fetch_one(sql, values) is not None
 
 
 async def find_interaction(
@@ -453,10 +472,16 @@ async def update_poll(store: Store, note_id: int, poll: dict[str, Any]) -> None:
 
 
 async def add_note_target(store: Store, note_id: int, business_id: int) -> None:
-    await store.execute(
-        "INSERT INTO remote_note_targets (note_id, business_id) VALUES (:n, :b) "
-        "ON CONFLICT DO NOTHING",
-        {"n": note_id, "b": business_id},
+    await store.execute(*note_target_insert(note_id, business_id))
+
+
+def note_target_insert(note_id: int, business_id: int) -> tuple[str, dict[str, Any]]:
+    """The statement that says a note concerns a business, returning a row when it was
+    new (for ``notifications.notify_after``; parameters ``t_*``)."""
+    return (
+        "INSERT INTO remote_note_targets (note_id, business_id) VALUES (:t_note, :t_business) "
+        "ON CONFLICT DO NOTHING RETURNING note_id",
+        {"t_note": note_id, "t_business": business_id},
     )
 
 

@@ -77,5 +77,20 @@ async def test_the_recent_copy_of_an_actor_follows_its_changes(store):
     assert await actors.recent_by_uri(store, "https://remote.test/users/nobody") is None
 
 
+async def test_recent_many_reads_the_actors_not_in_memory_and_keeps_them(store):
+    # Given two stored actors, one of them read once (so held in memory)
+    jo = await an_actor(store, "jo")
+    al = await an_actor(store, "al")
+    assert await actors.recent_by_uri(store, JO) == jo
+    nobody = "https://remote.test/users/nobody"
+    # When they and an unknown one are read together
+    found = await actors.recent_many(store, [JO, AL, nobody, AL])
+    # Then the known ones come back by uri, and the other is now in memory too: its row
+    # gone, it is still answered from memory
+    assert found == {JO: jo, AL: al}
+    await store.execute("DELETE FROM remote_actors WHERE id = :id", {"id": al.id})
+    assert await actors.recent_by_uri(store, AL) == al
+
+
 def test_the_domain_of_an_actor_is_its_host_in_lower_case():
     assert actors.domain_of("https://Remote.Test:8443/users/jo") == "remote.test:8443"

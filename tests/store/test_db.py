@@ -522,3 +522,43 @@ async def test_after_the_server_drops_every_connection_the_store_works_again(sto
     assert outcomes[-3:] == ["ok"] * 3, outcomes
     written = await store.fetch_val("SELECT COUNT(*) FROM inbox_items")
     assert written == 1 + outcomes.count("ok")
+
+
+async def test_without_savepoints_a_nested_transaction_that_ran_nothing_spoils_nothing(store):
+    # Given a transaction whose nested transactions open no savepoint
+    async with store.transaction():
+        with store.without_savepoints() as unsaved:
+            async with store.transaction():
+                await store.execute(INSERT, {"id": 1, "uri": "first"})
+            # When a nested one fails before running any statement
+            with pytest.raises(RuntimeError):
+                async with store.transaction():
+                    raise RuntimeError("before writing")
+            async with store.transaction():
+                await store.execute(INSERT, {"id": 2, "uri": "third"})
+        # Then the transaction is not spoiled
+        assert not unsaved.spoiled
+    # And it commits everything written
+    uris = [
+        r["activity_uri"]
+        for r in await store.fetch_all("SELECT activity_uri FROM inbox_items ORDER BY id")
+    ]
+    assert uris == ["first", "third"]
+
+
+async def test_without_savepoints_a_nested_transaction_that_failed_after_writing_spoils_it(
+    store,
+):
+    # Given a transaction whose nested transactions open no savepoint
+    with pytest.raises(LookupError):
+        async with store.transaction():
+            with store.without_savepoints() as unsaved:
+                # When a nested one fails after writing
+                with pytest.raises(RuntimeError):
+                    async with store.transaction():
+                        await store.execute(INSERT, {"id": 1, "uri": "half"})
+                        raise RuntimeError("after writing")
+            # Then the transaction is spoiled (its caller rolls it back)
+            assert unsaved.spoiled
+            raise LookupError("rolled back by the caller")
+    assert await store.fetch_all("SELECT id FROM inbox_items") == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fedi_town.store import notifications, stream_events
+from fedi_town.store import notifications, social, stream_events
 from fedi_town.store.actors import actor_from_row
 from fedi_town.store.db import now_ms
 from fedi_town.store.effects import StreamEvent
@@ -104,3 +104,63 @@ async def test_notifications_belong_to_their_business(store):
         store, business_id=bakery.id, type="report", dedupe_key="report:1:1", now=now_ms()
     )
     assert await notifications.page(store, cafe.id, limit=10) == []
+
+
+async def test_notify_after_a_write_notifies_only_when_it_wrote(store):
+    # Given a business's post, and a like of it written with its notification in one go
+    business, actor = await a_business(store), await an_actor(store)
+    post = await a_post(store, business)
+    told: list[StreamEvent] = []
+    store.on_commit(StreamEvent, told.append)
+
+    async def like(activity_uri: str, dedupe_key: str) -> bool:
+        write = social.interaction_insert(
+            kind="like", activity_uri=activity_uri, actor_id=actor.id, post_id=post.id,
+            now=now_ms(),
+        )  # fmt: skip
+        async with store.transaction():
+            return await notifications.notify_after(
+                store, write, business_id=business.id, type="like", dedupe_key=dedupe_key,
+                actor_id=actor.id, post_id=post.id, now=now_ms(),
+            )  # fmt: skip
+
+    # When it is written, then the same Like again
+    assert await like("https://remote.test/likes/1", "like:1")
+    assert not await like("https://remote.test/likes/1", "like:2")
+
+    # Then one interaction, one notification and one stream event: the repeat wrote nothing
+    assert await store.fetch_val("SELECT COUNT(*) FROM interactions") == 1
+    [row] = await notifications.page(store, business.id, limit=10)
+    assert row["type"] == "like" and row["post_id"] == post.id
+    events = await stream_events.recent(store, since=0)
+    assert [(e.event, e.ref_id) for e in events] == [("notification", row["id"])]
+    assert len(told) == 1
+
+
+async def test_notify_after_a_write_whose_notification_exists_adds_no_stream_event(store):
+    # Given a notification with the key the next one would have
+    business, actor = await a_business(store), await an_actor(store)
+    post = await a_post(store, business)
+    key = social.interaction_key("like", actor.id, post.id)
+    await notifications.notify(
+        store, business_id=business.id, type="like", dedupe_key=key, actor_id=actor.id,
+        post_id=post.id, now=now_ms(),
+    )  # fmt: skip
+
+    # When a new interaction is written with a notification of that key
+    write = social.interaction_insert(
+        kind="like", activity_uri="https://remote.test/likes/9", actor_id=actor.id,
+        post_id=post.id, now=now_ms(),
+    )  # fmt: skip
+    async with store.transaction():
+        wrote = await notifications.notify_after(
+            store, write, business_id=business.id, type="like", dedupe_key=key,
+            actor_id=actor.id, post_id=post.id, now=now_ms(),
+        )  # fmt: skip
+
+    # Then the interaction is written, the notification stays the one there was, and no
+    # second stream event names a notification that does not exist
+    assert wrote
+    assert await store.fetch_val("SELECT COUNT(*) FROM interactions") == 1
+    assert len(await notifications.page(store, business.id, limit=10)) == 1
+    assert len(await stream_events.recent(store, since=0)) == 1

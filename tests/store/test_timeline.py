@@ -53,6 +53,28 @@ async def test_only_accepted_follows_receive_an_accounts_posts(services):
     assert await timeline_store.followers_of(services.store, alice.id) == [bakery.id]
 
 
+async def test_followers_of_many_accounts_come_in_one_answer(services):
+    # Given Alice followed by the bakery (accepted) and the florist (pending), Bob by nobody
+    bakery = await add_business(services, "bakery")
+    florist = await add_business(services, "florist")
+    alice = await add_remote_actor(services.store, ALICE)
+    bob = await add_remote_actor(services.store, BOB)
+    for business, state in ((bakery, following.ACCEPTED), (florist, following.PENDING)):
+        row = await following.insert(
+            services.store,
+            business_id=business.id,
+            actor_id=alice.id,
+            follow_uri=f"https://town.example/f/{business.id}",
+            now=now_ms(),
+        )
+        await following.set_state(services.store, row.id, state, now=now_ms())
+    # When both are asked about at once
+    found = await timeline_store.followers_of_many(services.store, [alice.id, bob.id])
+    # Then each has its accepted followers, Bob none
+    assert found == {alice.id: [bakery.id], bob.id: []}
+    assert await timeline_store.followers_of_many(services.store, []) == {}
+
+
 async def test_pages_are_newest_first_with_boosters_and_replied_marks(services):
     # Given three entries: two posts by Alice, one boost by Bob of a note by Alice
     bakery = await add_business(services, "bakery")

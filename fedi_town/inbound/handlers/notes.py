@@ -150,11 +150,7 @@ async def timeline_readers(ctx: Inbound, actor_uri: str) -> list[int]:
     known = await store_actors.recent_by_uri(ctx.store, actor_uri)
     if known is None:
         return []
-    return [
-        b
-        for b in await timeline_store.followers_of(ctx.store, known.id)
-        if not await ctx.blocked_by(b)
-    ]
+    return [b for b in await ctx.followers_of(known) if not await ctx.blocked_by(b)]
 
 
 async def _resolve_object(ctx: Inbound) -> Any:
@@ -190,6 +186,7 @@ async def on_create(ctx: Inbound) -> str:
         note_id = await social.add_note(
             ctx.store, uri=uri, actor_id=actor.id, content=content, now=ctx.services.now_ms()
         )
+        fresh = note_id is not None
         if note_id is None:  # stored before: the same note again, or someone else's id
             existing = await social.note_by_uri(ctx.store, uri)
             if existing is None:  # deleted meanwhile (PostgreSQL): the retry decides
@@ -198,16 +195,7 @@ async def on_create(ctx: Inbound) -> str:
                 return "ignored: a note with this id belongs to someone else"
             note_id = existing.id
         for business_id, kind in targets.items():
-            await social.add_note_target(ctx.store, note_id, business_id)
-            await notifications.notify(
-                ctx.store,
-                business_id=business_id,
-                type=kind,
-                dedupe_key=f"note:{note_id}:{business_id}",
-                actor_id=actor.id,
-                remote_note_id=note_id,
-                now=ctx.services.now_ms(),
-            )
+            await _add_target(ctx, note_id, business_id, kind, actor.id, new=fresh)
         for business_id in readers:
             await timeline_store.add(
                 ctx.store,
@@ -221,6 +209,32 @@ async def on_create(ctx: Inbound) -> str:
     if not readers:
         return f"note stored for {len(targets)} business(es)"
     return f"note stored for {len(targets)} business(es), {len(readers)} timeline(s)"
+
+
+async def _add_target(
+    ctx: Inbound, note_id: int, business_id: int, kind: str, actor_id: int, *, new: bool
+) -> None:
+    """The note concerns the business: its target row and the business's notification.
+
+    For a note just stored, both in one trip (``notifications.notify_after``: neither can
+    exist yet); for one stored before, the target may be there without this notification
+    (a quote's target), so each is written on its own, the notification deduped.
+    """
+    values: dict[str, Any] = {
+        "business_id": business_id,
+        "type": kind,
+        "dedupe_key": f"note:{note_id}:{business_id}",
+        "actor_id": actor_id,
+        "remote_note_id": note_id,
+        "now": ctx.services.now_ms(),
+    }
+    if new:
+        await notifications.notify_after(
+            ctx.store, social.note_target_insert(note_id, business_id), **values
+        )
+        return
+    await social.add_note_target(ctx.store, note_id, business_id)
+    await notifications.notify(ctx.store, **values)
 
 
 async def _cache_emojis(ctx: Inbound, content: NoteContent) -> None:

@@ -49,28 +49,29 @@ async def react(ctx: Inbound, post: LocalPost) -> str:
     assert activity_uri is not None  # the inbox refuses activities without one
     actor = await ctx.actor()
     reaction = read_reaction(ctx.activity) if kind == "like" else None
-    async with ctx.store.transaction():
-        added = await social.add_interaction(
+    now = ctx.services.now_ms()
+    async with ctx.store.transaction():  # with the push it may queue
+        # The interaction and its notification in one trip (``notifications.notify_after``).
+        added = await notifications.notify_after(
             ctx.store,
-            kind=kind,
-            activity_uri=activity_uri,
-            actor_id=actor.id,
-            post_id=post.id,
-            now=ctx.services.now_ms(),
-            reaction=reaction.content if reaction else None,
-            reaction_url=reaction.emoji.url if reaction and reaction.emoji else None,
-        )
-        if not added:
-            return f"repeated {ctx.type}"
-        await notifications.notify(
-            ctx.store,
+            social.interaction_insert(
+                kind=kind,
+                activity_uri=activity_uri,
+                actor_id=actor.id,
+                post_id=post.id,
+                now=now,
+                reaction=reaction.content if reaction else None,
+                reaction_url=reaction.emoji.url if reaction and reaction.emoji else None,
+            ),
             business_id=post.business_id,
             type=notification,
             dedupe_key=social.interaction_key(kind, actor.id, post.id),
             actor_id=actor.id,
             post_id=post.id,
-            now=ctx.services.now_ms(),
+            now=now,
         )
+        if not added:
+            return f"repeated {ctx.type}"
     if reaction is not None and reaction.emoji is not None:
         await cache_emojis(ctx.services, [reaction.emoji])
     return f"{ctx.type} recorded"

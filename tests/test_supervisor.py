@@ -209,6 +209,7 @@ def test_web_processes_raise_a_low_soft_open_file_limit_towards_the_hard_one(
             assert soft_open_file_limit(pid) == expected
 
 
+@postgres_only
 def test_keep_alive_connections_opened_at_once_are_spread_over_both_processes(
     database_url: str, tmp_path: Path
 ) -> None:

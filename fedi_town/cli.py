@@ -349,6 +349,7 @@ def _cannot_run_processes(settings: Settings, workers: int) -> str | None:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     lifecycle.raise_open_file_limit()
+    lifecycle.settle_heap()
     return lifecycle.run_worker(Services.from_settings(_settings()))
 
 

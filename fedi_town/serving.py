@@ -52,6 +52,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from fedi_town.errors import ProblemError, ServiceUnavailable
+from fedi_town.lifecycle import settle_heap
 from fedi_town.logs import AccessLog, log_config
 from fedi_town.settings import Settings
 from fedi_town.web import dumps
@@ -438,6 +439,7 @@ def run_server(
     access = access_log(settings)
     config = server_config(app, settings, access=access, log_config=lines)
     server = uvicorn.Server(config)
+    settle_heap()  # the app is built: what it holds is never garbage
     try:
         with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: uvicorn has shut down already
             server.run(sockets=sockets)

@@ -65,7 +65,7 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 
@@ -175,7 +175,8 @@ class Finisher:
         self.waits = waits
         self.retry_s = retry_s
         self.batches = 0  # committed batches (for tests and metrics)
-        self._pending: list[tuple[int, dict[str, object], asyncio.Future[bool]]] = []
+        #: (row id, its columns, the future of a handler that waits for the commit)
+        self._pending: list[tuple[int, Mapping[str, object], asyncio.Future[bool] | None]] = []
         self._wake = asyncio.Event()
         self._flushing = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
@@ -191,7 +192,7 @@ class Finisher:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run())
 
-    def add(self, row_id: int, columns: dict[str, object]) -> asyncio.Future[bool]:
+    def add(self, row_id: int, columns: Mapping[str, object]) -> asyncio.Future[bool]:
         """Hand ``row_id`` over to be marked done with ``columns``; the future says (once
         committed) whether it was pending."""
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
@@ -199,7 +200,12 @@ class Finisher:
         self._wake.set()
         return future
 
-    async def done(self, row_id: int, columns: dict[str, object]) -> bool:
+    def hand_over(self, row_id: int, columns: Mapping[str, object]) -> None:
+        """``add`` for a caller that does not wait for the commit: no future is made."""
+        self._pending.append((row_id, columns, None))
+        self._wake.set()
+
+    async def done(self, row_id: int, columns: Mapping[str, object]) -> bool:
         """Mark ``row_id`` done with ``columns``; True if it was pending. Waits for the commit.
 
         If the caller is cancelled meanwhile, the row still goes out with its batch: the
@@ -244,7 +250,7 @@ class Finisher:
                 del self._pending[: len(batch)]
                 self.batches += 1
                 for row_id, _, future in batch:
-                    if not future.done():
+                    if future is not None and not future.done():
                         future.set_result(row_id in finished)
         return True
 
@@ -634,9 +640,10 @@ class Worker:
         """Store ``outcome``: ``Done`` through the queue's batch, the others at once."""
         finisher = self._finishers.get(queue.table)
         if isinstance(outcome, q.Done) and finisher is not None and not finisher.closed:
-            added = finisher.add(row_id, dict(outcome.columns))
             if finisher.waits:
-                await asyncio.shield(added)
+                await asyncio.shield(finisher.add(row_id, outcome.columns))
+            else:
+                finisher.hand_over(row_id, outcome.columns)
             return
         await q.apply(self.services.store, queue, row_id, outcome, now=self.services.now_ms())
 

@@ -75,3 +75,19 @@ def test_a_low_soft_open_file_limit_is_raised_to_what_is_wanted_within_the_hard_
     assert _limits_after_raise(256, 1024, 65_536) == (256, 1024)
     # A soft limit already at or above what is wanted is left alone
     assert _limits_after_raise(1024, 1024, 512) == (1024, 1024)
+
+
+def test_settling_the_heap_freezes_what_is_alive_and_raises_the_first_threshold():
+    # In a fresh Python (freezing this test process would keep its objects forever)
+    code = (
+        "import gc; from fedi_town.lifecycle import settle_heap; before = gc.get_threshold(); "
+        "settle_heap(5000); print(gc.get_freeze_count(), *before, *gc.get_threshold()); "
+        "x = []; x.append(x); del x; print(gc.collect())"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    frozen, *thresholds = (int(n) for n in done.stdout.split()[:7])
+    # Then what was alive is frozen, the first threshold raised and the others kept
+    assert frozen > 1000
+    assert thresholds[3:] == [5000, *thresholds[1:3]]
+    # and a garbage cycle made afterwards is still collected
+    assert int(done.stdout.split()[7]) >= 1

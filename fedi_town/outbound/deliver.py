@@ -31,8 +31,6 @@ import json
 import logging
 import random
 from collections import OrderedDict
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from fedi_town.outbound.breaker import Breaker
@@ -68,30 +66,42 @@ class HostLimiter:
         semaphore = self._semaphores.get(host)
         return 0 if semaphore is None else self.per_host - semaphore._value
 
-    @asynccontextmanager
-    async def slot(self, host: str, wait_s: float) -> AsyncIterator[bool]:
-        """Yield True holding one of ``host``'s slots, or False if none freed in time."""
-        semaphore = self._semaphores.setdefault(host, asyncio.Semaphore(self.per_host))
+    async def acquire(self, host: str, wait_s: float) -> bool:
+        """Take one of ``host``'s slots: True (give it back with ``release``), or False if
+        none freed within ``wait_s`` (nothing to give back). A plain pair of calls rather
+        than a context manager: this runs once per delivery."""
+        semaphore = self._semaphores.get(host)
+        if semaphore is None:
+            semaphore = self._semaphores[host] = asyncio.Semaphore(self.per_host)
         self._users[host] = self._users.get(host, 0) + 1
         try:
             if semaphore.locked():  # wait_for costs a task; only pay it when waiting
-                try:
-                    await asyncio.wait_for(semaphore.acquire(), timeout=max(0.0, wait_s))
-                except TimeoutError:
-                    yield False
-                    return
+                await asyncio.wait_for(semaphore.acquire(), timeout=max(0.0, wait_s))
             else:
                 await semaphore.acquire()
-            try:
-                self.peak[host] = max(self.peak.get(host, 0), self.in_flight(host))
-                yield True
-            finally:
-                semaphore.release()
-        finally:
-            self._users[host] -= 1
-            if not self._users[host]:
-                del self._users[host]
-                del self._semaphores[host]
+        except BaseException as exc:  # timed out or cancelled: no slot was taken
+            self._leave(host)
+            if isinstance(exc, TimeoutError):
+                return False
+            raise
+        in_flight = self.per_host - semaphore._value
+        if in_flight > self.peak.get(host, 0):
+            self.peak[host] = in_flight
+        return True
+
+    def release(self, host: str) -> None:
+        """Give back a slot ``acquire`` took."""
+        self._semaphores[host].release()
+        self._leave(host)
+
+    def _leave(self, host: str) -> None:
+        """One user of ``host``'s semaphore less; the last one removes it."""
+        users = self._users[host] - 1
+        if users:
+            self._users[host] = users
+        else:
+            del self._users[host]
+            del self._semaphores[host]
 
 
 def host_limiter(services: Services) -> HostLimiter:
@@ -251,14 +261,18 @@ async def handle_delivery(services: Services, row: Row) -> q.Outcome:
         log.info("delivery %d of %s to our own %s: handed over", row_id, activity.type, inbox)
         return q.Done({"last_status": 202})
 
-    deferred = await _circuit_allows(services, row, services.now_ms())
+    now = services.now_ms()
+    deferred = await _circuit_allows(services, row, now)
     if deferred is not None:
         return deferred
-    lease_left_s = (int(row["locked_until"] or 0) - services.now_ms()) / 1000
-    async with host_limiter(services).slot(host, wait_s=lease_left_s / 2) as got_slot:
-        if not got_slot:
-            return q.Defer(services.now_ms() + BUSY_RETRY_MS)
+    lease_left_s = (int(row["locked_until"] or 0) - now) / 1000
+    limiter = host_limiter(services)
+    if not await limiter.acquire(host, wait_s=lease_left_s / 2):
+        return q.Defer(services.now_ms() + BUSY_RETRY_MS)
+    try:
         result = await services.started_remote().post_activity(inbox, body, signer=signer)
+    finally:
+        limiter.release(host)
     now = services.now_ms()
     await _record_health(services, host, result, now)
     decision = decide(

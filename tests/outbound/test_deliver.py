@@ -9,7 +9,7 @@ import pytest
 
 from fedi_town import worker
 from fedi_town.outbound.breaker import Breaker
-from fedi_town.outbound.deliver import PER_HOST, breaker, host_limiter
+from fedi_town.outbound.deliver import PER_HOST, HostLimiter, breaker, host_limiter
 from fedi_town.store import deliveries as delivery_store
 from fedi_town.store import outbox
 from fedi_town.store.db import now_ms
@@ -228,3 +228,30 @@ async def test_a_fan_out_queues_one_inbox_per_server_in_turn(store):
     )
     assert [r["host"] for r in rows] == ["a.example", "b.example", "c.example"] * 3
     assert sorted(r["inbox"] for r in rows) == sorted(set(inboxes))
+
+
+async def test_a_host_limiter_hands_out_its_slots_waits_for_one_and_forgets_an_idle_host():
+    limiter = HostLimiter(2)
+    # Given both slots of a host taken
+    assert await limiter.acquire("a.example", wait_s=1.0)
+    assert await limiter.acquire("a.example", wait_s=1.0)
+    assert limiter.in_flight("a.example") == 2 and limiter.peak["a.example"] == 2
+    # Then a third caller gets none within its wait, and another host is not held up
+    assert not await limiter.acquire("a.example", wait_s=0.0)
+    assert await limiter.acquire("b.example", wait_s=0.0)
+    # When a slot is given back while a caller waits, that caller gets it
+    waiting = asyncio.ensure_future(limiter.acquire("a.example", wait_s=5.0))
+    await asyncio.sleep(0)
+    limiter.release("a.example")
+    assert await waiting
+    # And a caller cancelled while waiting takes no slot
+    cancelled = asyncio.ensure_future(limiter.acquire("a.example", wait_s=5.0))
+    await asyncio.sleep(0)
+    cancelled.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await cancelled
+    assert limiter.in_flight("a.example") == 2
+    # Once every slot is back, nothing is kept for the hosts (a fan-out meets thousands)
+    for host in ("a.example", "a.example", "b.example"):
+        limiter.release(host)
+    assert limiter.in_flight("a.example") == 0 and not limiter._semaphores

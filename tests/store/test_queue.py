@@ -278,7 +278,7 @@ async def test_a_row_handed_over_without_waiting_stays_leased_until_its_batch_is
     finisher = Finisher(services, q.INBOX, linger_s=30.0, waits=False)
     finisher.start()
     # Given a handler that handed its row over and went on (the batch still gathering)
-    finisher.add(row_id, {})
+    finisher.hand_over(row_id, {"last_error": None})
     await asyncio.sleep(0.05)
     # Then the row is still leased: no worker can claim it again meanwhile
     assert await q.claim(store, q.INBOX, now=now_ms(), lease_ms=1_000, limit=10) == []

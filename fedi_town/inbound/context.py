@@ -35,8 +35,8 @@ from fedi_town.store.social import LocalPost
 class _GroupReads:
     posts: dict[str, LocalPost | None] = field(default_factory=dict)
     businesses: dict[str, Business | None] = field(default_factory=dict)
-    #: the group's senders, and (once asked) which businesses follow each (by actor id)
-    senders: tuple[str, ...] = ()
+    #: the group's known senders' ids, and (once asked) which businesses follow each
+    sender_ids: tuple[int, ...] = ()
     followers: dict[int, list[int]] | None = None
 
 
@@ -46,10 +46,10 @@ _group: contextvars.ContextVar[_GroupReads | None] = contextvars.ContextVar(
 
 
 @contextmanager
-def group_reads(senders: Iterable[str] = ()) -> Iterator[None]:
+def group_reads(sender_ids: Iterable[int] = ()) -> Iterator[None]:
     """Within this block (one group's transaction), our posts and businesses are read once,
-    and who follows the ``senders`` in one query (see the module docstring)."""
-    token = _group.set(_GroupReads(senders=tuple(dict.fromkeys(senders))))
+    and who follows the senders (``sender_ids``) in one query (see the module docstring)."""
+    token = _group.set(_GroupReads(sender_ids=tuple(dict.fromkeys(sender_ids))))
     try:
         yield
     finally:
@@ -150,8 +150,7 @@ class Inbound:
         if reads.followers is None or actor.id not in reads.followers:
             ids = {actor.id}
             if reads.followers is None:
-                senders = await store_actors.recent_many(self.store, reads.senders)
-                ids.update(known.id for known in senders.values())
+                ids.update(reads.sender_ids)
             found = await timeline.followers_of_many(self.store, ids)
             reads.followers = {**(reads.followers or {}), **found}
         return reads.followers[actor.id]

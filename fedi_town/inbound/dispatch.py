@@ -32,11 +32,11 @@ process's block list and the sender's row comes from ``store.actors.recent_by_ur
 group, the senders' rows are read in one query before it starts, and our posts and
 businesses, and who follows the senders, once per group (``context.group_reads``). So a
 Like in a group costs one trip to the database (the interaction, its notification and
-stream event, ``store.notifications.notify_after``), its savepoint and its share of the
-group's ``done``; a reply to our post two (the note; its target with the notification).
-Once handled, the icons of custom emoji in the sender's name that the cache has not
-answered for are fetched (``inbound.emoji.cache_actor_emojis``: no query when
-there are none).
+stream event, ``store.notifications.notify_after``) and its share of the group's
+``done`` (no savepoint: the worker runs a group without them first, ``worker.py``); a
+reply to our post two (the note; its target with the notification). Once handled, the
+icons of custom emoji in the sender's name that the cache has not answered for are
+fetched (``inbound.emoji.cache_actor_emojis``: no query when there are none).
 """
 
 from __future__ import annotations
@@ -94,8 +94,8 @@ async def group_turn(services: Services, rows: Sequence[Row]) -> AsyncIterator[N
     reads each of our posts and businesses once (``context.group_reads``)."""
     async with accept_load(services).turn():
         senders = [str(row["actor_uri"]) for row in rows]
-        await store_actors.recent_many(services.store, senders)
-        with group_reads(senders):
+        known = await store_actors.recent_many(services.store, senders)
+        with group_reads(actor.id for actor in known.values()):
             yield
 
 

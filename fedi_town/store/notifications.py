@@ -68,6 +68,37 @@ async def notify(
     to the database (``Store.fetch_chain`` on SQLite, one statement on PostgreSQL): the
     inbox worker notifies for most activities it handles.
     """
+    values, event = _rows(business_id, type, dedupe_key, actor_id, post_id, remote_note_id,
+                          report_id, now)  # fmt: skip
+    notification_id = values["id"]
+    if store.is_sqlite:
+        ran = await store.fetch_chain(
+            [(_INSERT, values), (stream_events.INSERT, event), (_SUBSCRIBED, {"b": business_id})]
+        )
+        if not ran[0]:
+            return False
+        pushes = bool(ran[2])
+    else:
+        row = await store.fetch_one(_POSTGRES_CHAIN, {**values, "event_id": event["id"]})
+        if row is None:
+            return False
+        pushes = bool(row["pushes"])
+    await _notified(store, business_id, notification_id, pushes, now)
+    return True
+
+
+def _rows(
+    business_id: int,
+    type: str,
+    dedupe_key: str,
+    actor_id: int | None,
+    post_id: int | None,
+    remote_note_id: int | None,
+    report_id: int | None,
+    now: int,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A new notification's values (for ``_INSERT`` and the PostgreSQL chains) and its
+    stream event's row."""
     assert type in TYPES, type
     notification_id = new_id(now)
     values = {
@@ -85,20 +116,7 @@ async def notify(
         event="notification", business_id=business_id, ref_id=notification_id, public=False,
         now=now,
     )  # fmt: skip
-    if store.is_sqlite:
-        ran = await store.fetch_chain(
-            [(_INSERT, values), (stream_events.INSERT, event), (_SUBSCRIBED, {"b": business_id})]
-        )
-        if not ran[0]:
-            return False
-        pushes = bool(ran[2])
-    else:
-        row = await store.fetch_one(_POSTGRES_CHAIN, {**values, "event_id": event["id"]})
-        if row is None:
-            return False
-        pushes = bool(row["pushes"])
-    await _notified(store, business_id, notification_id, pushes, now)
-    return True
+    return values, event
 
 
 async def _notified(
@@ -153,24 +171,10 @@ async def notify_after(
     statement uses (``id``, ``b``, ``type``, ``a``, ``p``, ``n``, ``r``, ``k``, ``now``,
     ``e``, ``event_id``).
     """
-    assert type in TYPES, type
     sql, given = write
-    notification_id = new_id(now)
-    values: dict[str, Any] = {
-        "id": notification_id,
-        "b": business_id,
-        "type": type,
-        "a": actor_id,
-        "p": post_id,
-        "n": remote_note_id,
-        "r": None,
-        "k": dedupe_key,
-        "now": now,
-    }
-    event = stream_events.row(
-        event="notification", business_id=business_id, ref_id=notification_id, public=False,
-        now=now,
-    )  # fmt: skip
+    values, event = _rows(business_id, type, dedupe_key, actor_id, post_id, remote_note_id,
+                          None, now)  # fmt: skip
+    notification_id = values["id"]
     if store.is_sqlite:
         ran = await store.fetch_chain(
             [

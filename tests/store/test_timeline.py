@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from fedi_town.store import following, social, stream_events
@@ -37,7 +39,8 @@ def content(text: str) -> NoteContent:
     )
 
 
-async def test_only_accepted_follows_receive_an_accounts_posts(services):
+async def alice_followed_by_bakery_and_asked_by_florist(services) -> tuple[Any, Any]:
+    """Alice, followed by the bakery (accepted) and by the florist (pending); the bakery."""
     bakery = await add_business(services, "bakery")
     florist = await add_business(services, "florist")
     alice = await add_remote_actor(services.store, ALICE)
@@ -50,24 +53,18 @@ async def test_only_accepted_follows_receive_an_accounts_posts(services):
             now=now_ms(),
         )
         await following.set_state(services.store, row.id, state, now=now_ms())
+    return alice, bakery
+
+
+async def test_only_accepted_follows_receive_an_accounts_posts(services):
+    alice, bakery = await alice_followed_by_bakery_and_asked_by_florist(services)
     assert await timeline_store.followers_of(services.store, alice.id) == [bakery.id]
 
 
 async def test_followers_of_many_accounts_come_in_one_answer(services):
     # Given Alice followed by the bakery (accepted) and the florist (pending), Bob by nobody
-    bakery = await add_business(services, "bakery")
-    florist = await add_business(services, "florist")
-    alice = await add_remote_actor(services.store, ALICE)
+    alice, bakery = await alice_followed_by_bakery_and_asked_by_florist(services)
     bob = await add_remote_actor(services.store, BOB)
-    for business, state in ((bakery, following.ACCEPTED), (florist, following.PENDING)):
-        row = await following.insert(
-            services.store,
-            business_id=business.id,
-            actor_id=alice.id,
-            follow_uri=f"https://town.example/f/{business.id}",
-            now=now_ms(),
-        )
-        await following.set_state(services.store, row.id, state, now=now_ms())
     # When both are asked about at once
     found = await timeline_store.followers_of_many(services.store, [alice.id, bob.id])
     # Then each has its accepted followers, Bob none

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from fedi_town.store.effects import Wake
@@ -141,9 +143,14 @@ async def test_an_inbox_row_that_is_not_utf8_does_not_stop_the_instance_even_aft
     statuses = []
     async with live_instance(url, tmp_path) as live:
         statuses.append((await live.create_business("bakery")) and 201)
-        # (waiting up to 30 s for the instance's worker to let go of the write lock)
-        with sqlite3.connect(path, timeout=30) as raw:
-            raw.execute(BAD_ROW, {"id": 1})
+
+        # (waiting up to 30 s for the instance's worker to let go of the write lock, in a
+        # thread: waiting on this event loop would stop the worker that holds it)
+        def write_bad_row() -> None:
+            with sqlite3.connect(path, timeout=30) as raw:
+                raw.execute(BAD_ROW, {"id": 1})
+
+        await asyncio.to_thread(write_bad_row)
         live.services.store.after_commit(Wake())
 
         async def failed() -> bool:

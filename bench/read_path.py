@@ -10,6 +10,9 @@ process count, two ceilings serve the very same bytes (captured from fedi-town) 
 ``bench.serve``: a bare Starlette route (target: fedi-town >= 90% of it) and a bare ASGI
 callable, no framework (target >= 70%). The load comes from ``wrk`` (one thread) when it is
 installed, else from ``bench.loadgen``'s asyncio client; either way in another process.
+Each endpoint is measured on fedi-town and its ceilings in turn, ``ROUNDS`` times, and a row
+reports the round with the median ratio, listing every round's: measured one after the
+other for seconds each, the ratio moved by ±25% between runs with no code change.
 
 Mastodon signs its GETs: the actor is also fetched with a draft-cavage signature made
 before the clock starts, by a remote actor whose key is stored, so every request pays the
@@ -27,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import secrets
+import statistics
 import tempfile
 import time
 from dataclasses import dataclass
@@ -51,11 +55,20 @@ TARGET_ASGI = 0.70
 #: the signed actor GET, against the verify-only ASGI app
 TARGET_SIGNED = 0.70
 CONNECTIONS = 32
+#: Each figure and its ceilings are measured in turns, this many times; a row reports the
+#: turn with the median ratio (this machine's speed drifts by up to 2x over seconds, so
+#: one long measurement of each, one after the other, compared drift as often as code).
+ROUNDS = 3
 POSTS = 25
 #: The remote actor whose signed GETs the "signed" row sends (its key is stored up front).
 SIGNER = "https://mastodon.example/users/reader"
 #: Response headers the bare route copies (the rest uvicorn adds for both).
 COPIED = ("content-type", "cache-control", "vary", "access-control-allow-origin", "link")
+
+
+Measured = tuple[loadgen.LoadResult, float]
+#: (server kind, endpoint name) -> one (load result, server cores) per round
+Results = dict[tuple[str, str], list[Measured]]
 
 
 @dataclass(frozen=True)
@@ -171,6 +184,37 @@ def _measure(
     return result, cpu.server_s / result.seconds
 
 
+def _interleaved(
+    results: Results,
+    contenders: list[tuple[str, Server]],
+    point: Endpoint,
+    seconds: float,
+    warmup: float,
+    rounds: int,
+    profile: Path | None,
+) -> None:
+    """Measure ``point`` on each server in turn, ``rounds`` times (each warmed up once
+    first), so that every round's figures are taken seconds apart. Only fedi-town's first
+    round is profiled."""
+    for _kind, server in contenders:
+        _measure(server, point, warmup, 0)
+    for turn in range(rounds):
+        for kind, server in contenders:
+            recorded = profile if kind == "fedi" and turn == 0 else None
+            measured = _measure(server, point, seconds, 0, recorded)
+            results.setdefault((kind, point.name), []).append(measured)
+
+
+def _median_round(mine: list[Measured], ceiling: list[Measured]) -> tuple[int, str]:
+    """The round whose ratio is the median, and every round's ratio (for the detail)."""
+    ratios = [
+        m[0].rate / c[0].rate if c[0].rate else 0.0 for m, c in zip(mine, ceiling, strict=True)
+    ]
+    order = sorted(range(len(ratios)), key=ratios.__getitem__)
+    listed = ", ".join(f"{r:.0%}" for r in ratios)
+    return order[len(order) // 2], f"rounds: {listed}"
+
+
 def _detail(result: loadgen.LoadResult, cores: float) -> str:
     p99 = f"{result.p99_ms:.1f} ms" if result.p99_ms is not None else "-"
     client = result.client_cpu_s / result.seconds if result.seconds else 0
@@ -198,7 +242,7 @@ def _generator_check(
             CONNECTIONS,
             seconds,
         )
-    wrk_rate = results["starlette", point.name][0].rate
+    wrk_rate = statistics.median(r.rate for r, _ in results["starlette", point.name])
     return Figure(
         "read",
         "load generator check: asyncio client on the bare actor route (information)",
@@ -259,7 +303,7 @@ class Round:
     points: list[Endpoint]
     signed: Endpoint
     docs: dict[str, dict[str, object]]
-    results: dict[tuple[str, str], tuple[loadgen.LoadResult, float]]
+    results: Results
 
 
 def _round(
@@ -269,6 +313,7 @@ def _round(
     data: Path,
     seconds: float,
     warmup: float,
+    rounds: int,
     profile: Path | None,
     figures: list[Figure],
 ) -> Round:
@@ -309,16 +354,16 @@ def _round(
                 name="fedi-town-access-log",
             )
             servers.append(logged)
-        results: dict[tuple[str, str], tuple[loadgen.LoadResult, float]] = {}
+        results: Results = {}
         with RssSampler(fedi.pid) as rss:
             for point in points:
-                results["fedi", point.name] = _measure(fedi, point, seconds, warmup, profile)
+                contenders = [("fedi", fedi)]
                 if logged is not None and point.name == "actor":
-                    results["logged", point.name] = _measure(logged, point, seconds, warmup)
-                for kind in ("starlette", "asgi"):
-                    results[kind, point.name] = _measure(started[kind], point, seconds, warmup)
-            results["fedi", signed.name] = _measure(fedi, signed, seconds, warmup, profile)
-            results["verify", signed.name] = _measure(started["verify"], signed, seconds, warmup)
+                    contenders.append(("logged", logged))
+                contenders += [(kind, started[kind]) for kind in ("starlette", "asgi")]
+                _interleaved(results, contenders, point, seconds, warmup, rounds, profile)
+            contenders = [("fedi", fedi), ("verify", started["verify"])]
+            _interleaved(results, contenders, signed, seconds, warmup, rounds, profile)
         if workers == 1 and loadgen.have_wrk():
             figures.append(_generator_check(started["starlette"], points[0], seconds, results))
         if workers == 1:
@@ -342,13 +387,14 @@ def _figures(done: Round) -> list[Figure]:
     workers = f"{done.workers} worker{'s' if done.workers > 1 else ''}"
     results = done.results
     for point in done.points:
-        mine, cores = results["fedi", point.name]
         size = done.docs[point.path.split("?", 1)[0]]["size"]
         for kind, label, target in (
             ("starlette", "bare Starlette", TARGET_STARLETTE),
             ("asgi", "bare ASGI", TARGET_ASGI),
         ):
-            ceiling, ceiling_cores = results[kind, point.name]
+            turn, listed = _median_round(results["fedi", point.name], results[kind, point.name])
+            mine, cores = results["fedi", point.name][turn]
+            ceiling, ceiling_cores = results[kind, point.name][turn]
             figures.append(
                 ratio_figure(
                     "read",
@@ -357,14 +403,18 @@ def _figures(done: Round) -> list[Figure]:
                     ceiling.rate,
                     "req/s",
                     target,
-                    detail=f"{_detail(mine, cores)}; {label} p99 {ceiling.p99_ms:.1f} ms, "
-                    f"{ceiling_cores:.2f} cores ({_cpu_us(ceiling, ceiling_cores)}); {size} B",
+                    detail=f"{listed}; {_detail(mine, cores)}; {label} p99 "
+                    f"{ceiling.p99_ms:.1f} ms, {ceiling_cores:.2f} cores "
+                    f"({_cpu_us(ceiling, ceiling_cores)}); {size} B",
                     p99_ms=mine.p99_ms,
                     ceiling_p99_ms=ceiling.p99_ms,
                 )
             )
-    mine, cores = results["fedi", done.signed.name]
-    ceiling, ceiling_cores = results["verify", done.signed.name]
+    turn, listed = _median_round(
+        results["fedi", done.signed.name], results["verify", done.signed.name]
+    )
+    mine, cores = results["fedi", done.signed.name][turn]
+    ceiling, ceiling_cores = results["verify", done.signed.name][turn]
     figures.append(
         ratio_figure(
             "read",
@@ -374,15 +424,16 @@ def _figures(done: Round) -> list[Figure]:
             ceiling.rate,
             "req/s",
             TARGET_SIGNED,
-            detail=f"{_detail(mine, cores)}; every request verified; ceiling p99 "
+            detail=f"{listed}; {_detail(mine, cores)}; every request verified; ceiling p99 "
             f"{ceiling.p99_ms:.1f} ms, {ceiling_cores:.2f} cores "
             f"({_cpu_us(ceiling, ceiling_cores)})",
             p99_ms=mine.p99_ms,
         )
     )
     if ("logged", "actor") in results:
-        logged, cores = results["logged", "actor"]
-        unlogged, _ = results["fedi", "actor"]
+        turn, listed = _median_round(results["logged", "actor"], results["fedi", "actor"])
+        logged, cores = results["logged", "actor"][turn]
+        unlogged, _ = results["fedi", "actor"][turn]
         figures.append(
             Figure(
                 "read",
@@ -391,17 +442,19 @@ def _figures(done: Round) -> list[Figure]:
                 logged.rate,
                 "req/s",
                 unlogged.rate,
-                detail=f"{_detail(logged, cores)}; lines to a file",
+                detail=f"{listed}; {_detail(logged, cores)}; lines to a file",
             )
         )
     return figures
 
 
 def run(quick: bool, profile: Path | None = None) -> tuple[list[Figure], list[str]]:
-    seconds, warmup = (1.0, 1.0) if quick else (3.0, 1.0)
+    seconds, warmup, repeats = (1.0, 1.0, 1) if quick else (1.5, 1.0, ROUNDS)
     notes = [
         f"load: {'wrk -t1' if loadgen.have_wrk() else 'asyncio client'} with {CONNECTIONS} "
-        f"keep-alive connections, {seconds:.0f} s per figure after {warmup:.0f} s warm-up; "
+        f"keep-alive connections; each figure and its ceilings measured in turn, {repeats} "
+        f"round(s) of {seconds:.1f} s each after a {warmup:.0f} s warm-up, the median "
+        "round's ratio reported; "
         f"1-minute load average before: {load_average():.2f}"
     ]
     figures: list[Figure] = []
@@ -409,13 +462,23 @@ def run(quick: bool, profile: Path | None = None) -> tuple[list[Figure], list[st
     with tempfile.TemporaryDirectory(prefix="fedi-bench-read-") as tmp:
         data = Path(tmp)
         sqlite = seed.sqlite_url(data)
-        rounds.append(_round(1, "SQLite", sqlite, data, seconds, warmup, profile, figures))
+        rounds.append(_round(1, "SQLite", sqlite, data, seconds, warmup, repeats, profile, figures))
         why_not = asyncio.run(seed.postgres_available())
         if why_not is None:
             database_url = seed.postgres_url(f"bench_read_{secrets.token_hex(4)}")
             try:
                 rounds.append(
-                    _round(2, "PostgreSQL", database_url, data, seconds, warmup, profile, figures)
+                    _round(
+                        2,
+                        "PostgreSQL",
+                        database_url,
+                        data,
+                        seconds,
+                        warmup,
+                        repeats,
+                        profile,
+                        figures,
+                    )
                 )
             finally:
                 asyncio.run(seed.drop_schema(database_url))
@@ -425,7 +488,8 @@ def run(quick: bool, profile: Path | None = None) -> tuple[list[Figure], list[st
             )
         for done in rounds:
             figures += _figures(done)
-        figures += _fedify(seconds, warmup, rounds[0].results["fedi", "actor"][0].rate)
+        actor = statistics.median(r.rate for r, _ in rounds[0].results["fedi", "actor"])
+        figures += _fedify(seconds, warmup, actor)
     if not any(f.name.startswith("Fedify") for f in figures):
         notes.append("Fedify comparison skipped: tests/interop/fedify-peer is not installed")
     return figures, notes

@@ -26,7 +26,7 @@ if str(ROOT) not in sys.path:
 #: name -> time limit in seconds (full run)
 SCRIPTS = {
     "facts": 120,
-    "read_path": 240,
+    "read_path": 360,  # three interleaved rounds per row
     "inbox": 420,
     "fanout": 600,  # with the 100,000-inbox growth row
     "soak": 420,

@@ -93,14 +93,21 @@ class BodyBudget:
         self.held -= size
 
 
-def _content_length(scope: Scope) -> int | None:
+def _declared_length(scope: Scope) -> int | None:
+    """The body length the request declares: ``Content-Length``; 0 when it declares no
+    body at all (neither that nor ``Transfer-Encoding``: an HTTP/1.1 request then has
+    none, RFC 9112 section 6.3, as every GET); None when the length is unknown until read
+    (chunked) or unreadable (the app answers 400)."""
+    length: int | None = 0
     for name, value in scope["headers"]:
+        if name == b"transfer-encoding":
+            return None  # it overrides any Content-Length
         if name == b"content-length":
             try:
-                return int(value)
+                length = int(value)
             except ValueError:
-                return None  # the app answers 400
-    return None
+                length = None
+    return length
 
 
 class BoundedApp:
@@ -114,11 +121,11 @@ class BoundedApp:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = _content_length(scope)
+        declared = _declared_length(scope)
         if declared is None:
             await self._counted(scope, receive, send)
             return
-        if declared <= SMALL_BODY_BYTES:  # the common case: nothing to do
+        if declared <= SMALL_BODY_BYTES:  # the common case (every GET): nothing to do
             await self.app(scope, receive, send)
             return
         if not self.budget.take(declared):
@@ -244,12 +251,17 @@ _TIMEOUT_ANSWER = _timeout_answer()
 class _Deadline:
     """Mixin for uvicorn's HTTP protocols: the request deadlines of ``request_timeout``.
 
-    One timer per request, started when the connection is made or a request's first byte
-    arrives. Until the headers are complete it closes the connection when it fires. Then,
-    while the body arrives, each piece only notes the time (no timer is touched); when the
-    timer fires it looks: a body that moved within ``request_timeout``, or that we stopped
-    reading ourselves (uvicorn's flow control, the app being busy), gets the rest of the
-    time; a stalled one is answered 408 (if nothing was answered yet) and closed.
+    The deadline runs from when the connection is made or a request's first byte arrives.
+    Until the headers are complete the connection is closed once it passes. Then, while
+    the body arrives, each piece only notes the time; a body that moved within
+    ``request_timeout``, or that we stopped reading ourselves (uvicorn's flow control, the
+    app being busy), gets the rest of the time; a stalled one is answered 408 (if nothing
+    was answered yet) and closed.
+
+    Requests only note the time: one timer per connection looks when it fires, and sets
+    itself again for what is left of a request under way; a connection between requests
+    lets it lapse (uvicorn's keep-alive timeout closes an idle one), and the next request
+    sets it. A timer made and cancelled per request cost ~2-3 us of a ~40 us cached GET.
     """
 
     request_timeout: float = 15.0
@@ -258,7 +270,9 @@ class _Deadline:
     flow: Any
     cycle: Any
     _deadline: asyncio.TimerHandle | None = None
+    _in_request = False  # a request's first byte arrived, its body is not all in
     _in_body = False
+    _started = 0.0  # when the request (or the connection, for the first) began
     _progress = 0.0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -266,28 +280,35 @@ class _Deadline:
         self._arm()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
+        self._in_request = False
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
         super().connection_lost(exc)  # type: ignore[misc]
 
     def _arm(self) -> None:
-        if self._deadline is None:
+        """A request begins (or the connection, awaiting its first): its deadline runs."""
+        if not self._in_request:  # the first request keeps the connection's start
+            self._in_request = True
             self._in_body = False
+            self._started = self.loop.time()
+        if self._deadline is None:
             self._deadline = self.loop.call_later(self.request_timeout, self._expired)
 
     def _body_started(self) -> None:
+        self._in_request = True
         self._in_body = True
         self._progress = self.loop.time()
         if self._deadline is None:
             self._deadline = self.loop.call_later(self.request_timeout, self._expired)
 
     def _disarm(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
+        """The request is all in: no deadline until the next one (the timer lapses)."""
+        self._in_request = False
 
     def _expired(self) -> None:
         self._deadline = None
-        if self.transport.is_closing():
+        if not self._in_request or self.transport.is_closing():
             return
         if self._in_body:
             now = self.loop.time()
@@ -301,6 +322,10 @@ class _Deadline:
             if self.cycle is not None and not self.cycle.response_started:
                 self.transport.write(_TIMEOUT_ANSWER)
         else:
+            left = self._started + self.request_timeout - self.loop.time()
+            if left > 0:  # set for an earlier request: this one has time left
+                self._deadline = self.loop.call_later(left, self._expired)
+                return
             log.info("request headers incomplete after %ss: closing", self.request_timeout)
         self.transport.close()
 

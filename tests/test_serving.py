@@ -141,6 +141,29 @@ async def test_a_second_request_on_a_kept_alive_connection_gets_the_same_deadlin
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_a_later_request_gets_its_whole_deadline_not_what_an_earlier_one_left(protocol):
+    async with server(protocol) as (host, port):
+        # Given a connection whose first request was answered at once
+        reader, writer = await asyncio.open_connection(host, port)
+        writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 200")
+        assert await reader.readexactly(1) == b"0"
+        loop = asyncio.get_running_loop()
+        # When, 0.6 of the timeout later, a second request stops halfway through its headers
+        await asyncio.sleep(TIMEOUT * 0.6)
+        writer.write(b"POST / HTTP/1.1\r\nHost: x\r\n")
+        started = loop.time()
+        # Then it is still open when the first request's deadline would have passed
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(reader.read(1), timeout=TIMEOUT * 0.7)
+        assert not reader.at_eof()
+        # And it is closed once its own deadline has passed
+        assert await closed_within(reader, TIMEOUT * 5) == b""
+        assert loop.time() - started >= TIMEOUT * 0.9
+        writer.close()
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
 async def test_a_body_that_stops_arriving_gets_408_and_the_connection_closed(protocol):
     async with server(protocol) as (host, port):
         # Given a client that promises 100 bytes and sends 10
@@ -211,6 +234,56 @@ async def test_large_bodies_over_the_budget_get_503_while_small_ones_pass():
             await asyncio.sleep(0.01)
         for w in (holder_w, writer, small_w):
             w.close()
+
+
+async def test_a_chunked_body_shares_the_budget_as_it_arrives():
+    # Given a budget of 200 KB, and a client holding 150 KB of it (its body half sent)
+    budget = serving.BodyBudget(limit=200 * 1024)
+    async with server("httptools", budget) as (host, port):
+        holder_r, holder_w = await asyncio.open_connection(host, port)
+        holder_w.write(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 153600\r\n\r\n" + b"x" * 10)
+        await holder_w.drain()
+        while budget.held == 0:
+            await asyncio.sleep(0.01)
+        # When another client sends 100 KB chunked (no length declared up front)
+        reader, writer = await asyncio.open_connection(host, port)
+        writer.write(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+        for _ in range(10):
+            writer.write(b"2800\r\n" + b"y" * 0x2800 + b"\r\n")
+        writer.write(b"0\r\n\r\n")
+        answer = await closed_within(reader, 10)
+        # Then it is refused once its bytes pass the small-body allowance, like a declared one
+        assert answer.startswith(b"HTTP/1.1 503")
+        assert b"retry-after: 5" in answer.lower()
+        assert budget.refused == 1
+        # And a small chunked body, and a GET (no body at all), pass
+        small_r, small_w = await asyncio.open_connection(host, port)
+        small_w.write(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+        small_w.write(b"5\r\nhello\r\n0\r\n\r\n")
+        assert (await small_r.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 200")
+        assert await small_r.readexactly(1) == b"5"
+        small_w.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert (await small_r.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 200")
+        assert await small_r.readexactly(1) == b"0"
+        holder_w.write(b"x" * (153600 - 10))
+        assert (await holder_r.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 200")
+        for w in (holder_w, writer, small_w):
+            w.close()
+
+
+@pytest.mark.parametrize(
+    ("headers", "declared"),
+    [
+        ([], 0),
+        ([(b"content-length", b"12")], 12),
+        ([(b"transfer-encoding", b"chunked")], None),
+        ([(b"content-length", b"12"), (b"transfer-encoding", b"chunked")], None),
+        ([(b"content-length", b"twelve")], None),
+    ],
+)
+def test_the_declared_body_length_reads_the_framing_headers(headers, declared):
+    # A request with neither header has no body (every GET): nothing to count
+    assert serving._declared_length({"headers": headers}) == declared
 
 
 @pytest.mark.parametrize("path", ["/inbox", "/api/v1/businesses"])

@@ -349,8 +349,9 @@ def _cannot_run_processes(settings: Settings, workers: int) -> str | None:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     lifecycle.raise_open_file_limit()
-    lifecycle.settle_heap()
-    return lifecycle.run_worker(Services.from_settings(_settings()))
+    services = Services.from_settings(_settings())
+    lifecycle.settle_heap()  # the services are built: what they hold is never garbage
+    return lifecycle.run_worker(services)
 
 
 def cmd_list_businesses(args: argparse.Namespace) -> int:

@@ -16,8 +16,9 @@ neighbours), so they are filtered whole and paged by ``offset``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -52,12 +53,19 @@ def _offset(request: Request) -> int:
     return int(raw)
 
 
-def _page(request: Request, items: list[dict[str, Any]]) -> dict[str, Any]:
+T = TypeVar("T")
+
+
+def _page(
+    request: Request, found: Sequence[T], shown: Callable[[T], dict[str, Any]]
+) -> dict[str, Any]:
+    """The page of ``found`` the request asks for, each entry made by ``shown``: only the
+    page's entries are built (a business may have met thousands of accounts)."""
     limit = query_limit(request.query_params.get("limit"), default=20, maximum=80)
     offset = _offset(request)
-    shown = items[offset : offset + limit]
-    following = offset + limit if offset + limit < len(items) else None
-    return {"items": shown, "total": len(items), "next_offset": following}
+    items = [shown(entry) for entry in found[offset : offset + limit]]
+    following = offset + limit if offset + limit < len(found) else None
+    return {"items": items, "total": len(found), "next_offset": following}
 
 
 async def _visible(services: Services, business: Business) -> list[tuple[Any, int]]:
@@ -77,12 +85,17 @@ async def list_neighbours(request: Request) -> Response:
         raise BadRequest("sort must be recent or name")
     found = await _visible(services, business)
     if sort == "name":
-        found.sort(key=lambda pair: views.account(pair[0])["display_name"].casefold())
-    items = [
-        {"id": str(actor.id), "account": views.account(actor), "last_activity_at": iso8601(at)}
-        for actor, at in found
-    ]
-    return json_response(_page(request, items))
+        found.sort(key=lambda pair: views.account_name(pair[0]).casefold())
+
+    def shown(pair: tuple[Any, int]) -> dict[str, Any]:
+        actor, at = pair
+        return {
+            "id": str(actor.id),
+            "account": views.account(actor),
+            "last_activity_at": iso8601(at),
+        }
+
+    return json_response(_page(request, found, shown))
 
 
 def _tally(tally: store.Tally) -> dict[str, Any]:
@@ -143,8 +156,9 @@ async def _questions(services: Services, business: Business) -> list[store.Quest
 async def list_questions(request: Request) -> Response:
     """Replies and mentions not answered nor dealt with, oldest first."""
     services, business = await _business(request)
-    items = [
-        {
+
+    def shown(q: store.Question) -> dict[str, Any]:
+        return {
             "id": str(q.note_id),
             "uri": q.uri,
             "url": q.url or q.uri,
@@ -154,9 +168,8 @@ async def list_questions(request: Request) -> Response:
             "account": views.account(q.actor),
             "neighbour_id": str(q.actor.id),
         }
-        for q in await _questions(services, business)
-    ]
-    return json_response(_page(request, items))
+
+    return json_response(_page(request, await _questions(services, business), shown))
 
 
 async def _note_id(request: Request, services: Services, business: Business) -> int:

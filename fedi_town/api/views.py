@@ -49,10 +49,15 @@ def next_max_id(items: list[dict[str, Any]], limit: int) -> str | None:
     return items[-1]["id"] if len(items) == limit and items else None
 
 
+def account_name(actor: RemoteActor) -> str:
+    """The name ``account`` shows for someone (their display name, else username, else id)."""
+    return actor.display_name or actor.username or actor.uri
+
+
 def account(actor: RemoteActor) -> dict[str, Any]:
     """Someone elsewhere; ``display_name_html`` is the name escaped, with each custom emoji
     the cache holds as its picture (served here, ``:code:`` as alt text), the others as text."""
-    name = actor.display_name or actor.username or actor.uri
+    name = account_name(actor)
     emojis = actor.name_emojis()
     return {
         "id": actor.uri,

@@ -125,14 +125,23 @@ async def test_headers_trickled_a_byte_at_a_time_are_cut_at_the_timeout(protocol
         assert closed
 
 
+async def answered_once(
+    host: str, port: int, request: bytes, answer: bytes
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A kept-alive connection whose first ``request`` was answered 200 ``answer``."""
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.write(request)
+    assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 200")
+    assert await reader.readexactly(len(answer)) == answer
+    return reader, writer
+
+
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 async def test_a_second_request_on_a_kept_alive_connection_gets_the_same_deadline(protocol):
     async with server(protocol) as (host, port):
         # Given a client whose first request was answered
-        reader, writer = await asyncio.open_connection(host, port)
-        writer.write(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi")
-        assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 200")
-        assert await reader.readexactly(1) == b"2"
+        request = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi"
+        reader, writer = await answered_once(host, port, request, b"2")
         # When it starts a second request and never finishes its headers
         writer.write(b"POST / HTTP/1.1\r\nHost: x\r\n")
         # Then the connection is closed once the timeout has passed
@@ -144,10 +153,7 @@ async def test_a_second_request_on_a_kept_alive_connection_gets_the_same_deadlin
 async def test_a_later_request_gets_its_whole_deadline_not_what_an_earlier_one_left(protocol):
     async with server(protocol) as (host, port):
         # Given a connection whose first request was answered at once
-        reader, writer = await asyncio.open_connection(host, port)
-        writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 200")
-        assert await reader.readexactly(1) == b"0"
+        reader, writer = await answered_once(host, port, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", b"0")
         loop = asyncio.get_running_loop()
         # When, 0.6 of the timeout later, a second request stops halfway through its headers
         await asyncio.sleep(TIMEOUT * 0.6)
@@ -204,15 +210,23 @@ def test_the_body_budget_lets_a_lone_request_in_and_refuses_past_its_limit():
     assert budget.take(60) and budget.take(40) and not budget.take(1)
 
 
+async def hold_150_kb(
+    host: str, port: int, budget: serving.BodyBudget
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A client that declared a 150 KB body and sent 10 bytes of it: the budget holds it."""
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.write(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 153600\r\n\r\n" + b"x" * 10)
+    await writer.drain()
+    while budget.held == 0:
+        await asyncio.sleep(0.01)
+    return reader, writer
+
+
 async def test_large_bodies_over_the_budget_get_503_while_small_ones_pass():
     # Given a budget of 200 KB, and a client holding 150 KB of it (its body half sent)
     budget = serving.BodyBudget(limit=200 * 1024)
     async with server("httptools", budget) as (host, port):
-        holder_r, holder_w = await asyncio.open_connection(host, port)
-        holder_w.write(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 153600\r\n\r\n" + b"x" * 10)
-        await holder_w.drain()
-        while budget.held == 0:
-            await asyncio.sleep(0.01)
+        holder_r, holder_w = await hold_150_kb(host, port, budget)
         # When another client declares a 100 KB body
         reader, writer = await asyncio.open_connection(host, port)
         writer.write(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 102400\r\n\r\n")
@@ -240,11 +254,7 @@ async def test_a_chunked_body_shares_the_budget_as_it_arrives():
     # Given a budget of 200 KB, and a client holding 150 KB of it (its body half sent)
     budget = serving.BodyBudget(limit=200 * 1024)
     async with server("httptools", budget) as (host, port):
-        holder_r, holder_w = await asyncio.open_connection(host, port)
-        holder_w.write(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 153600\r\n\r\n" + b"x" * 10)
-        await holder_w.drain()
-        while budget.held == 0:
-            await asyncio.sleep(0.01)
+        holder_r, holder_w = await hold_150_kb(host, port, budget)
         # When another client sends 100 KB chunked (no length declared up front)
         reader, writer = await asyncio.open_connection(host, port)
         writer.write(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")

@@ -18,7 +18,9 @@ JOB.json holds ``inboxes`` (URLs), ``body`` (the activity, as fedi-town sent it)
 transports a signing thread pool, as ``FEDI_TOWN_SIGN_THREADS`` does for fedi-town.
 
 ``concurrency`` tasks take inboxes from one list until it is empty. Prints one JSON line:
-count, seconds, statuses, errors, CPU seconds of this process.
+count, seconds, statuses, errors, CPU seconds of this process. With ``start_at`` (a
+``time.time()``), the clock starts then, not before: several of these processes, each
+given a share of the inboxes, start posting together (the two-process ceiling).
 """
 
 from __future__ import annotations
@@ -110,6 +112,8 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
 
     if transport == "aiohttp":
         import aiohttp  # noqa: F401
+    if "start_at" in job:
+        time.sleep(max(0.0, job["start_at"] - time.time()))
     cpu = self_cpu_seconds()
     started = time.perf_counter()
     if transport == "aiohttp":

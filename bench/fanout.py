@@ -16,7 +16,9 @@ INFO logging, signing threads), plus only what an instance must set and
 - personal inboxes only, 1k, 10k and 100k followers (``--quick`` stops at 10k): one POST
   per follower. 10k is the target row: >= 1.5x the single-process ceiling (one thread
   signing and POSTing), beside the same fan-out with ``FEDI_TOWN_SIGN_THREADS=0`` (before)
-  and the ceiling with signing threads (information), and the same fan-out on PostgreSQL
+  and the ceiling with signing threads (information), the ceiling in two processes at once
+  posting half the inboxes each (information: what both cores give without a database, the
+  bound of any fan-out spread over them), and the same fan-out on PostgreSQL
   with ``FEDI_TOWN_WEB_WORKERS=2`` (the issue's other way to both cores, same target). The
   growth table gives time per
   delivery and the fedi-town process's RSS peak at each size;
@@ -52,6 +54,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -385,6 +388,54 @@ def run_ceiling(
     return result
 
 
+def run_split_ceiling(
+    inboxes: list[str], outcome: Outcome, data: Path, receivers: Receivers, processes: int = 2
+) -> dict[str, Any]:
+    """``processes`` ceilings at once, each posting its share of the inboxes (one thread
+    each), started together: what this machine's cores can do at best without a database,
+    the bound of any fan-out spread over processes. Rate: all POSTs over the slowest's time."""
+    started_at = time.time() + 1.0  # every process imported and ready by then
+    children = []
+    for i in range(processes):
+        job = {
+            "inboxes": inboxes[i::processes],
+            "body": outcome.body,
+            "private_pem": outcome.private_pem,
+            "key_id": outcome.key_id,
+            "concurrency": CONCURRENCY,
+            "transport": "remote",
+            "sign_threads": 0,
+            "start_at": started_at,
+        }
+        path = data / f"ceiling-split-{i}.json"
+        path.write_text(json.dumps(job))
+        children.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "bench.delivery_ceiling", str(path)],
+                cwd=ROOT,
+                env=child_env(),
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+        )
+    with SharedCpu(receivers.process.pid) as others:
+        results = [json.loads(child.communicate(timeout=300)[0].strip().splitlines()[-1])
+                   for child in children]  # fmt: skip
+    outcomes: Counter[str] = Counter()
+    for one in results:
+        outcomes.update(one["outcomes"])
+    seconds = max(one["seconds"] for one in results)
+    count = sum(one["count"] for one in results)
+    return {
+        "count": count,
+        "seconds": seconds,
+        "outcomes": dict(outcomes),
+        "cpu_s": sum(one["cpu_s"] for one in results),
+        "rate": count / seconds,
+        "shared": others.describe(),
+    }
+
+
 def _once(outcome: Outcome) -> bool:
     return outcome.duplicates == 0 and outcome.delivered == outcome.expected
 
@@ -550,6 +601,9 @@ def run_growth(
         pooled = run_ceiling(inboxes, outcome, data, sign_threads=threads, receivers=receivers)
         label = f"ceiling with {threads} signing threads (information)"
         figures.append(_ceiling_figure(label, pooled, ceiling["rate"]))
+        split = run_split_ceiling(inboxes, outcome, data, receivers)
+        label = "ceiling in 2 processes at once, half the inboxes each (information: both cores)"
+        figures.append(_ceiling_figure(label, split, ceiling["rate"]))
         [inline] = run_variant(
             variant, receivers, data, max(limit, n / 100), None,
             settings={"FEDI_TOWN_SIGN_THREADS": "0"},

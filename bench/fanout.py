@@ -30,7 +30,11 @@ Rounds: the shared-inbox variants deliver 1,000 POSTs in 1-2 s, and this machine
 drifts by up to 2x over seconds. So each posts ``ROUNDS`` (3) times, each time from a
 freshly started fedi-town (no connection kept from the round before, as for the ceiling),
 every post followed by a ceiling run; its row is the round with the median ratio, against that
-round's ceiling. The longer variants (personal inboxes, the bad servers) run once.
+round's ceiling. The two target rows at 10k personal inboxes (SQLite, PostgreSQL with two
+processes) go the same way: ``ROUNDS`` turns of fedi-town on SQLite, the one-thread ceiling
+and fedi-town on PostgreSQL, each row the turn with its median ratio (7-10 s each, and their
+ratios moved from 96% to 157% between runs with no code change). The other variants
+(the information rows, the other sizes, the bad servers) run once.
 
 The ceiling is ``bench.delivery_ceiling``: the same client stack (``RemoteClient``, deliveries
 on aiohttp) signing and POSTing the same inboxes with the same concurrency (the delivery
@@ -258,6 +262,10 @@ def run_variant(
     name += "".join(
         f"-{k.removeprefix('FEDI_TOWN_').lower()}{v}" for k, v in (settings or {}).items()
     )
+    taken, turn = name, 1
+    while (data / f"{name}.sqlite3").exists():  # the same variant again: a fresh database
+        turn += 1
+        name = f"{taken}-{turn}"
     if postgres:
         database_url = seed.postgres_url(f"bench_fanout_{os.getpid()}_{int(time.time())}")
     else:
@@ -436,6 +444,14 @@ def run_split_ceiling(
     }
 
 
+def _median_turn(pairs: list[tuple[float, float]]) -> tuple[int, str]:
+    """The turn whose ratio (value / its ceiling) is the median, and every turn's ratio
+    (for the detail)."""
+    ratios = [value / ceiling if ceiling else 0.0 for value, ceiling in pairs]
+    order = sorted(range(len(ratios)), key=ratios.__getitem__)
+    return order[len(order) // 2], "rounds: " + ", ".join(f"{r:.0%}" for r in ratios)
+
+
 def _once(outcome: Outcome) -> bool:
     return outcome.duplicates == 0 and outcome.delivered == outcome.expected
 
@@ -531,7 +547,9 @@ def run(quick: bool, profile: Path | None = None) -> tuple[list[Figure], list[st
                 other = run_ceiling(inboxes, main, data, transport)
                 label = f"ceiling on {transport} (information)"
                 figures.append(_ceiling_figure(label, other, ceiling["rate"]))
-            personal, growth = run_growth(receivers, data, growth_sizes, servers, limit, profile)
+            personal, growth = run_growth(
+                receivers, data, growth_sizes, servers, limit, profile, 1 if quick else ROUNDS
+            )
             figures += growth
         finally:
             receivers.stop()
@@ -573,6 +591,7 @@ def run_growth(
     servers: int,
     limit: float,
     profile: Path | None,
+    rounds: int = ROUNDS,
 ) -> tuple[list[Outcome], list[Figure]]:
     """Fan-out to personal inboxes only (one POST per follower) at each size: the target row
     at ``PERSONAL_SIZE`` against the single-process ceiling, and the growth table (time per
@@ -588,11 +607,27 @@ def run_growth(
         if n != PERSONAL_SIZE:
             continue
         inboxes = outcome.variant.inboxes(receivers.port)
-        ceiling = run_ceiling(inboxes, outcome, data, receivers=receivers)
+        on_postgres = asyncio.run(seed.postgres_available()) is None
+        turns: list[tuple[Outcome, dict[str, Any], Outcome | None]] = []
+        for turn in range(rounds):
+            if turn:
+                [outcome] = run_variant(variant, receivers, data, max(limit, n / 100), None)
+                outcomes.append(outcome)
+            ceiling = run_ceiling(inboxes, outcome, data, receivers=receivers)
+            two = None
+            if on_postgres:
+                [two] = run_variant(
+                    variant, receivers, data, max(limit, n / 100), None,
+                    settings={"FEDI_TOWN_WEB_WORKERS": "2"}, postgres=True,
+                )  # fmt: skip
+                outcomes.append(two)
+            turns.append((outcome, ceiling, two))
+        chosen, listed = _median_turn([(o.rate, c["rate"]) for o, c, _ in turns])
+        mine, ceiling, _ = turns[chosen]
         label = f"{n:,} followers, personal inboxes only"
         figure = ratio_figure(
-            "fanout", label, outcome.rate, ceiling["rate"], "deliveries/s", PERSONAL_TARGET,
-            _detail(outcome), seconds=outcome.seconds, once=_once(outcome),
+            "fanout", label, mine.rate, ceiling["rate"], "deliveries/s", PERSONAL_TARGET,
+            f"{listed}; {_detail(mine)}", seconds=mine.seconds, once=_once(mine),
         )  # fmt: skip
         figures.append(figure)
         label = f"ceiling: sign+POST {ceiling['count']:,} inboxes, no database, one thread"
@@ -614,23 +649,22 @@ def run_growth(
             Figure("fanout", label, inline.rate, "deliveries/s", ceiling["rate"],
                    detail=_detail(inline))
         )  # fmt: skip
-        missing = asyncio.run(seed.postgres_available())
-        if missing is not None:
+        if not on_postgres:
+            missing = asyncio.run(seed.postgres_available()) or "PostgreSQL unreachable"
             figures.append(Figure("fanout", "PostgreSQL, 2 web processes: skipped", 0.0, "",
                                   detail=missing[:120]))  # fmt: skip
             continue
-        [two] = run_variant(
-            variant, receivers, data, max(limit, n / 100), None,
-            settings={"FEDI_TOWN_WEB_WORKERS": "2"}, postgres=True,
-        )  # fmt: skip
-        outcomes.append(two)
+        pairs = [(two.rate if two else 0.0, c["rate"]) for _, c, two in turns]
+        chosen, two_listed = _median_turn(pairs)
+        _, two_ceiling, two = turns[chosen]
+        assert two is not None
         # The issue's second way to both cores: several processes on PostgreSQL. It carries
         # the same target as the default (SQLite, signing threads) row above.
         label = f"{n:,} personal inboxes, PostgreSQL, FEDI_TOWN_WEB_WORKERS=2"
         figures.append(
             ratio_figure(
-                "fanout", label, two.rate, ceiling["rate"], "deliveries/s", PERSONAL_TARGET,
-                _detail(two) + " (RSS: the supervising process only)",
+                "fanout", label, two.rate, two_ceiling["rate"], "deliveries/s", PERSONAL_TARGET,
+                f"{two_listed}; {_detail(two)} (RSS: the supervising process only)",
                 seconds=two.seconds, once=_once(two),
             )
         )  # fmt: skip

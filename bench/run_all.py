@@ -28,7 +28,7 @@ SCRIPTS = {
     "facts": 120,
     "read_path": 360,  # three interleaved rounds per row
     "inbox": 420,
-    "fanout": 600,  # with the 100,000-inbox growth row
+    "fanout": 900,  # with the 100,000-inbox growth row and three turns at 10,000
     "soak": 420,
     "memory": 300,  # fedi-town serve as installed: idle and peak RSS (about a minute)
 }

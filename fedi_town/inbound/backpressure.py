@@ -9,12 +9,17 @@ time retries (more work) or gives up. Handling can wait a few seconds; accepting
 - **Busy** is measured where it shows: the inbox writer's groups. A group of
   ``BUSY_GROUP`` or more activities means that many requests were waiting on one commit,
   which a trickle never causes (a request at a time makes groups of one). The inboxes are
-  busy for ``BUSY_HOLD_SECONDS`` after such a group.
+  busy for ``BUSY_HOLD_SECONDS`` after such a group: long enough to bridge the pauses
+  between a burst's groups (at most ~20 ms in ``bench.inbox`` on a loaded 2-core machine),
+  short enough that the worker is not idle long after the burst (0.25 s was most of what
+  3x a 1,000-activity burst's accept time leaves it).
 - **While busy**, inbox items wait: they are let through one at a time, each at least
   ``FLOOR_SECONDS`` after the previous one started (``AcceptLoad.turn``).
 - **The floor**: that one item per ``FLOOR_SECONDS`` (10 a second) keeps being handled
   however long a burst lasts, so the worker never starves. When the burst ends, waiting
-  items go at once and the runner's full concurrency returns.
+  items go at once and the runner's full concurrency returns. The inbox writer wakes the
+  worker after every group, burst or not (``group_commit``): a worker whose last claim came
+  back short would otherwise sleep until its poll, a second, whatever the burst did.
 
 Items that wait keep their lease (two minutes, far longer than any wait here); nothing is
 lost or reordered by waiting.
@@ -30,7 +35,7 @@ from contextlib import asynccontextmanager
 from fedi_town.services import Services
 
 BUSY_GROUP = 8
-BUSY_HOLD_SECONDS = 0.25
+BUSY_HOLD_SECONDS = 0.1
 FLOOR_SECONDS = 0.1
 
 

@@ -135,11 +135,11 @@ class InboxWriter:
                 future.set_exception(outcome)
             else:
                 future.set_result(outcome)
-        load = accept_load(self.services)
-        load.note_group(len(group))
-        # During a burst the inbox items wait anyway (backpressure) and the worker keeps
-        # claiming as rows finish; a poke would only run an empty claim once per group.
-        if any(isinstance(o, int) for o in outcomes) and not load.busy():
+        accept_load(self.services).note_group(len(group))
+        # Poked during a burst too: a worker that is handling items only has its wake-up
+        # flag set (it clears it before its next claim), but one whose last claim came back
+        # short waits for this poke, else for its poll (a second), well past the burst.
+        if any(isinstance(o, int) for o in outcomes):
             self.services.store.after_commit(Wake(INBOX))
 
     async def _write_each(self, items: list[Received]) -> list[int | BaseException | None]:

@@ -13,8 +13,10 @@ import json
 
 import pytest
 
+from fedi_town.inbound.backpressure import accept_load
 from fedi_town.inbound.group_commit import InboxWriter
 from fedi_town.store.db import Store
+from fedi_town.store.effects import Wake
 from fedi_town.store.inbox import Received
 from tests.inbound.helpers import count
 
@@ -65,6 +67,20 @@ async def test_activities_handed_over_together_share_one_transaction_and_are_eac
     assert len(set(ids)) == 50
     assert writer.groups == 1
     assert await stored_uris(services.store) == [item.activity_uri for item in items]
+    await writer.close()
+
+
+async def test_a_group_of_a_burst_still_wakes_the_worker(services):
+    # Given a worker listening for new inbox work (one whose last claim came back short)
+    woken: list[Wake] = []
+    services.store.on_commit(Wake, woken.append)
+    writer = InboxWriter(services)
+    # When a burst's large group is stored
+    await asyncio.gather(*(writer.store(like(n)) for n in range(50)))
+    # Then the inboxes count as busy, and the worker is woken all the same: it takes its
+    # turn at the floor's pace now and sees the burst end at once, not at its next poll
+    assert accept_load(services).busy()
+    assert [w.queue.table for w in woken if w.queue is not None] == ["inbox_items"]
     await writer.close()
 
 

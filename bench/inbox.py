@@ -215,7 +215,7 @@ async def _prepare(
 
 async def _poll_drained(
     database_url: str, total: int, started: float, limit: float
-) -> tuple[float, int]:
+) -> tuple[float, int, int]:
     from fedi_town.store import queue as q
     from fedi_town.store.db import Store
 
@@ -223,11 +223,13 @@ async def _poll_drained(
     await store.connect()
     try:
         deadline = time.perf_counter() + limit
+        first: int | None = None
         while True:
             counts = await q.counts(store, q.INBOX)
             finished = counts.get("done", 0) + counts.get("failed", 0)
+            first = finished if first is None else first
             if finished >= total or time.perf_counter() > deadline:
-                return time.perf_counter() - started, finished
+                return time.perf_counter() - started, finished, first
             await asyncio.sleep(0.05)
     finally:
         await store.disconnect()
@@ -235,11 +237,12 @@ async def _poll_drained(
 
 def _wait_drained(
     database_url: str, base: str, data: Path, total: int, started: float, limit: float
-) -> tuple[float, int]:
+) -> tuple[float, int, int]:
     """Wait (at most ``limit`` s) for the worker to finish every stored item, looking every
     50 ms on one connection.
 
-    Returns the seconds since ``started`` and how many items were finished by then.
+    Returns the seconds since ``started``, how many items were finished by then, and how
+    many were finished when the wait began.
     """
     return asyncio.run(_poll_drained(database_url, total, started, limit))
 
@@ -284,6 +287,9 @@ class Burst:
     idle_mb: float
     handled_s: float = 0.0
     handled: int = 0
+    #: the server's CPU seconds while waiting for the drain, and the items finished meanwhile
+    drain_cpu_s: float = 0.0
+    drain_items: int = 0
 
     @property
     def drain_rate(self) -> float:
@@ -360,13 +366,14 @@ def run_fedi(
             _wait_drained(database_url, base, data, len(warmup), time.perf_counter(), 5.0)
         started = time.perf_counter()
         result, cores, peak = _burst(server, requests, profile, name)
-        handled_s, handled = 0.0, 0
+        handled_s, handled, drain_cpu, drain_items = 0.0, 0, 0.0, 0
         if worker and drain_limit > 0:
-            with sampled(server.pid, profile, f"{name}-drain"):  # the worker's own time
-                handled_s, finished = _wait_drained(
+            with sampled(server.pid, profile, f"{name}-drain"), CpuMeter(server.pid) as meter:
+                handled_s, finished, first = _wait_drained(
                     database_url, base, data, len(warmup) + len(requests), started, drain_limit
                 )
             handled = max(0, finished - len(warmup))
+            drain_cpu, drain_items = meter.server_s, finished - first
         peak = max(peak, memory_mb(server.pid)[1])
     finally:
         server.stop()
@@ -375,7 +382,10 @@ def run_fedi(
             f"fedi-town answered {dict(result.statuses)} to {len(requests)} activities:\n"
             f"{server.log()[-2000:]}"
         )
-    return Burst(result.ok(202) / result.seconds, result, cores, peak, idle, handled_s, handled)
+    return Burst(
+        result.ok(202) / result.seconds, result, cores, peak, idle, handled_s, handled,
+        drain_cpu, drain_items,
+    )  # fmt: skip
 
 
 def _detail(burst: Burst) -> str:
@@ -549,6 +559,11 @@ def _drain_figure(label: str, size: int, burst: Burst) -> Figure:
         f"the first request; accepting took {accept_s:.1f} s, so "
         f"{burst.handled_s / accept_s:.1f}x the accept time (target <= 3x)"
     )
+    if burst.drain_items:
+        detail += (
+            f"; server CPU while draining: {burst.drain_cpu_s * 1e6 / burst.drain_items:,.0f} us"
+            f" per item ({burst.drain_items:,} items)"
+        )
     if not complete:
         detail += f"; NOT drained within {DRAIN_LIMIT_S:.0f} s"
     figure = ratio_figure(

@@ -33,8 +33,9 @@ group, the senders' rows are read in one query before it starts, and our posts a
 businesses, and who follows the senders, once per group (``context.group_reads``). So a
 Like in a group costs one trip to the database (the interaction, its notification and
 stream event, ``store.notifications.notify_after``) and its share of the group's
-``done`` (no savepoint: the worker runs a group without them first, ``worker.py``); a
-reply to our post two (the note; its target with the notification). Once handled, the
+``done`` (no savepoint: the worker runs a group without them first, ``worker.py``); so does
+a new reply to our post (the note, its target and the notification: ``notify_after``'s
+``first``). Once handled, the
 icons of custom emoji in the sender's name that the cache has not answered for are
 fetched (``inbound.emoji.cache_actor_emojis``: no query when there are none).
 """

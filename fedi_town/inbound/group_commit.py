@@ -55,6 +55,8 @@ class InboxWriter:
     _task: asyncio.Task[None] | None = None
     _loop: asyncio.AbstractEventLoop | None = None
     _closed: bool = False
+    #: a burst's group stored rows without waking the worker: wake it once the burst is over
+    _wake_when_quiet: bool = False
 
     async def store(self, item: Received) -> int | None:
         """Store ``item`` with the next group; its row id, or None if received before.
@@ -96,7 +98,15 @@ class InboxWriter:
                 if self._closed:
                     return
                 self._wake.clear()
-                await self._wake.wait()
+                quiet_in = accept_load(self.services).quiet_in()
+                if self._wake_when_quiet and quiet_in <= 0:
+                    self._wake_when_quiet = False
+                    self.services.store.after_commit(Wake(INBOX))
+                elif self._wake_when_quiet:  # until the burst is over, or more to store
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), timeout=quiet_in)
+                else:
+                    await self._wake.wait()
                 continue
             await self._write(self._take(self.max_group))
 
@@ -137,10 +147,14 @@ class InboxWriter:
                 future.set_result(outcome)
         load = accept_load(self.services)
         load.note_group(len(group))
-        # During a burst the inbox items wait anyway (backpressure) and the worker keeps
-        # claiming as rows finish; a poke would only run an empty claim once per group.
-        if any(isinstance(o, int) for o in outcomes) and not load.busy():
-            self.services.store.after_commit(Wake(INBOX))
+        if any(isinstance(o, int) for o in outcomes):
+            if load.busy():
+                # An idle worker is left idle during a burst (``backpressure``), but woken
+                # when it ends (``_run``), not at its next poll a second later.
+                self._wake_when_quiet = True
+            else:
+                self._wake_when_quiet = False
+                self.services.store.after_commit(Wake(INBOX))
 
     async def _write_each(self, items: list[Received]) -> list[int | BaseException | None]:
         outcomes: list[int | BaseException | None] = []

@@ -161,6 +161,7 @@ async def notify_after(
     post_id: int | None = None,
     remote_note_id: int | None = None,
     now: int,
+    first: tuple[str, Mapping[str, Any]] | None = None,
 ) -> bool:
     """Run ``write`` (one INSERT ... RETURNING, a row when it wrote) and, only when it
     wrote, ``notify``; True when ``write`` wrote.
@@ -170,27 +171,36 @@ async def notify_after(
     business of it in one go. ``write``'s values must not use the names ``notify``'s
     statement uses (``id``, ``b``, ``type``, ``a``, ``p``, ``n``, ``r``, ``k``, ``now``,
     ``e``, ``event_id``).
+
+    ``first``, in the same trip, is a write ``write`` depends on (a new note before its
+    target): nothing else runs unless it returned a row, and when it did, ``write`` must
+    write too (SQLite runs the rest of the chain without asking). On PostgreSQL it is the
+    ``WITH`` part ``w``, which ``write`` must select from. Its names must not clash either.
     """
     sql, given = write
     values, event = _rows(business_id, type, dedupe_key, actor_id, post_id, remote_note_id,
                           None, now)  # fmt: skip
     notification_id = values["id"]
     if store.is_sqlite:
+        before = [] if first is None else [(first[0], first[1])]
         ran = await store.fetch_chain(
             [
+                *before,
                 (sql, given),
                 (_INSERT, values),
                 (_EVENT_IF_NOTIFIED, event),
                 (_SUBSCRIBED, {"b": business_id}),
             ]
         )
-        if not ran[0]:
+        ran = ran[len(before) :]
+        if not ran or not ran[0]:
             return False
         notified, pushes = bool(ran[1]), bool(ran[3])
     else:
+        head, head_values = ("", {}) if first is None else (f"w AS ({first[0]}), ", first[1])
         row = await store.fetch_one(
-            f"WITH f AS ({sql}), {_POSTGRES_AFTER}",
-            {**given, **values, "event_id": event["id"]},
+            f"WITH {head}f AS ({sql}), {_POSTGRES_AFTER}",
+            {**head_values, **given, **values, "event_id": event["id"]},
         )
         assert row is not None
         if not row["wrote"]:

@@ -388,27 +388,39 @@ async def add_note(
     store: Store, *, uri: str, actor_id: int, content: NoteContent, now: int
 ) -> int | None:
     """Store a note; its new id, or None when a note with this ``uri`` is stored already."""
-    row = await store.fetch_one(
-        "INSERT INTO remote_notes (id, uri, actor_id, in_reply_to_uri, content_html, summary, "
-        "url, visibility, published_at, document, poll, emojis, attachments, created_at) "
-        "VALUES (:id, :uri, :a, :reply, :html, :summary, :url, :vis, :published, :doc, :poll, "
-        ":emojis, :attachments, :now) ON CONFLICT (uri) DO NOTHING RETURNING id",
-        {
-            "id": new_id(now),
-            "uri": uri,
-            "a": actor_id,
-            "reply": content.in_reply_to_uri,
-            "html": content.content_html,
-            "summary": content.summary,
-            "url": content.url,
-            "vis": content.visibility,
-            "published": content.published_at,
-            "doc": json.dumps(content.document),
-            **_parts(content),
-            "now": now,
-        },
-    )
+    row = await store.fetch_one(*note_insert(uri=uri, actor_id=actor_id, content=content, now=now))
     return int(row["id"]) if row is not None else None
+
+
+def note_insert(
+    *, uri: str, actor_id: int, content: NoteContent, now: int, prefix: str = ""
+) -> tuple[str, dict[str, Any]]:
+    """The statement that stores a new note, returning its id (a row) only when it was not
+    stored already, and its values (parameter names start with ``prefix``; the new id is
+    ``values[prefix + "id"]``, made here)."""
+    names = ["id", "uri", "a", "reply", "html", "summary", "url", "vis", "published", "doc",
+             "poll", "emojis", "attachments", "now"]  # fmt: skip
+    sql = (
+        "INSERT INTO remote_notes (id, uri, actor_id, in_reply_to_uri, content_html, summary, "  # noqa: S608
+        "url, visibility, published_at, document, poll, emojis, attachments, created_at) "
+        f"VALUES ({', '.join(':' + prefix + n for n in names)}) "
+        "ON CONFLICT (uri) DO NOTHING RETURNING id"
+    )
+    values = {
+        "id": new_id(now),
+        "uri": uri,
+        "a": actor_id,
+        "reply": content.in_reply_to_uri,
+        "html": content.content_html,
+        "summary": content.summary,
+        "url": content.url,
+        "vis": content.visibility,
+        "published": content.published_at,
+        "doc": json.dumps(content.document),
+        **_parts(content),
+        "now": now,
+    }
+    return sql, {prefix + k: v for k, v in values.items()}
 
 
 async def documents_by_uri(store: Store, uris: list[str]) -> dict[str, tuple[int, Any]]:
@@ -475,11 +487,19 @@ async def add_note_target(store: Store, note_id: int, business_id: int) -> None:
     await store.execute(*note_target_insert(note_id, business_id))
 
 
-def note_target_insert(note_id: int, business_id: int) -> tuple[str, dict[str, Any]]:
+def note_target_insert(
+    note_id: int, business_id: int, *, after: str | None = None
+) -> tuple[str, dict[str, Any]]:
     """The statement that says a note concerns a business, returning a row when it was
-    new (for ``notifications.notify_after``; parameters ``t_*``)."""
+    new (for ``notifications.notify_after``; parameters ``t_*``). With ``after``, the name
+    of a PostgreSQL ``WITH`` part: only when that part returned a row (the note's insert,
+    ``notify_after``'s ``first``)."""
+    if after is None:
+        source = "VALUES (:t_note, :t_business)"
+    else:
+        source = f"SELECT CAST(:t_note AS BIGINT), CAST(:t_business AS BIGINT) FROM {after}"  # noqa: S608
     return (
-        "INSERT INTO remote_note_targets (note_id, business_id) VALUES (:t_note, :t_business) "
+        f"INSERT INTO remote_note_targets (note_id, business_id) {source} "
         "ON CONFLICT DO NOTHING RETURNING note_id",
         {"t_note": note_id, "t_business": business_id},
     )

@@ -129,7 +129,12 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def has_unreadable_text(row: Row) -> bool:
-    return any(isinstance(value, str) and _SURROGATE.search(value) for value in row.values())
+    """Whether a text value of ``row`` holds a lone surrogate (bytes that were not UTF-8).
+    ASCII text (most of it: activity bodies escape the rest) is passed without the search."""
+    return any(
+        isinstance(value, str) and not value.isascii() and _SURROGATE.search(value)
+        for value in row.values()
+    )
 
 
 def private_file(path: Path) -> None:

@@ -30,6 +30,17 @@ _CLASSES = {
     "p": {"quote-inline"},
 }
 _SCHEMES = {"http", "https", "mailto", "xmpp", "tel", "geo", "gopher", "dat", "ipfs", "magnet"}
+#: Built once: ``nh3.clean`` converts its arguments and builds the cleaner anew at every call,
+#: which cost about 4x the cleaning of a short note (15 us against 3-4 us).
+_CLEANER = nh3.Cleaner(
+    tags=_TAGS,
+    attributes=_ATTRIBUTES,
+    allowed_classes=_CLASSES,
+    url_schemes=_SCHEMES,
+    link_rel="nofollow noopener noreferrer",
+    strip_comments=True,
+)
+_TEXT_ONLY = nh3.Cleaner(tags=set())
 
 
 def sanitize_html(html: str, *, image_source: Callable[[str], bool] | None = None) -> str:
@@ -41,15 +52,7 @@ def sanitize_html(html: str, *, image_source: Callable[[str], bool] | None = Non
     for level in range(1, 7):
         html = html.replace(f"<h{level}>", "<p><strong>").replace(f"</h{level}>", "</strong></p>")
     if image_source is None:
-        return nh3.clean(
-            html,
-            tags=_TAGS,
-            attributes=_ATTRIBUTES,
-            allowed_classes=_CLASSES,
-            url_schemes=_SCHEMES,
-            link_rel="nofollow noopener noreferrer",
-            strip_comments=True,
-        )
+        return _CLEANER.clean(html)
 
     def own_images(element: str, attribute: str, value: str) -> str | None:
         if element == "img" and attribute == "src" and not image_source(value):
@@ -74,4 +77,4 @@ def html_to_text(html: str) -> str:
     nh3 keeps entities escaped (``&amp;``); the result is unescaped once, so a template,
     which escapes again, shows ``&`` and not ``&amp;``."""
     text = html.replace("<br>", "\n").replace("</p>", "\n\n")
-    return unescape(nh3.clean(text, tags=set())).strip()
+    return unescape(_TEXT_ONLY.clean(text)).strip()

@@ -7,7 +7,7 @@ import contextlib
 
 import pytest
 
-from fedi_town.inbound.backpressure import BUSY_GROUP, AcceptLoad
+from fedi_town.inbound.backpressure import BUSY_GROUP, BUSY_HOLD_SECONDS, AcceptLoad
 
 pytestmark = pytest.mark.anyio
 
@@ -66,3 +66,19 @@ async def test_items_waiting_for_a_burst_go_when_it_ends():
     await asyncio.wait_for(handled(load, 20, done), timeout=30)
     assert sorted(done) == list(range(20))
     assert not load.busy()
+
+
+async def test_a_burst_counts_as_over_the_hold_after_its_last_large_group():
+    now = [100.0]
+    load = AcceptLoad(clock=lambda: now[0])
+    # Given a large group, then the trickle of small groups that follows a burst
+    load.note_group(BUSY_GROUP)
+    load.note_group(1)
+    # Then the inboxes are busy until BUSY_HOLD_SECONDS after the large group, and no longer
+    now[0] += BUSY_HOLD_SECONDS * 0.9
+    assert load.busy()
+    now[0] += BUSY_HOLD_SECONDS * 0.2
+    assert not load.busy()
+    # And another large group makes them busy again, for as long
+    load.note_group(BUSY_GROUP * 4)
+    assert load.busy()

@@ -13,8 +13,10 @@ import json
 
 import pytest
 
+from fedi_town.inbound.backpressure import accept_load
 from fedi_town.inbound.group_commit import InboxWriter
 from fedi_town.store.db import Store
+from fedi_town.store.effects import Wake
 from fedi_town.store.inbox import Received
 from tests.inbound.helpers import count
 
@@ -65,6 +67,39 @@ async def test_activities_handed_over_together_share_one_transaction_and_are_eac
     assert len(set(ids)) == 50
     assert writer.groups == 1
     assert await stored_uris(services.store) == [item.activity_uri for item in items]
+    await writer.close()
+
+
+async def test_a_burst_wakes_the_worker_once_it_is_over(services):
+    # Given a worker listening for new inbox work (one whose last claim came back short)
+    woken: list[bool] = []
+    load = accept_load(services)
+    services.store.on_commit(Wake, lambda wake: woken.append(load.busy()))
+    writer = InboxWriter(services)
+    # When a burst's large group is stored
+    await asyncio.gather(*(writer.store(like(n)) for n in range(50)))
+    # Then the inboxes count as busy and the worker is left alone meanwhile
+    assert load.busy()
+    assert woken == []
+
+    # And it is woken once, when the burst is over (not at its next poll)
+    async def until_woken() -> None:
+        while not woken:
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(until_woken(), timeout=30)
+    assert woken == [False]
+    await writer.close()
+
+
+async def test_a_quiet_group_wakes_the_worker_at_once(services):
+    woken: list[Wake] = []
+    services.store.on_commit(Wake, woken.append)
+    writer = InboxWriter(services)
+    # When a request's activity is stored while the inboxes are quiet
+    await writer.store(like("alone"))
+    # Then the worker is woken with its commit
+    assert [w.queue.table for w in woken if w.queue is not None] == ["inbox_items"]
     await writer.close()
 
 

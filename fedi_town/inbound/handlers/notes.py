@@ -183,9 +183,7 @@ async def on_create(ctx: Inbound) -> str:
         if not targets:
             return "ignored: a direct message to none of our businesses"
     async with ctx.store.transaction():
-        note_id = await social.add_note(
-            ctx.store, uri=uri, actor_id=actor.id, content=content, now=ctx.services.now_ms()
-        )
+        note_id, rest = await _add_new_note(ctx, uri, actor, content, targets)
         fresh = note_id is not None
         if note_id is None:  # stored before: the same note again, or someone else's id
             existing = await social.note_by_uri(ctx.store, uri)
@@ -194,7 +192,7 @@ async def on_create(ctx: Inbound) -> str:
             if existing.actor_id != actor.id:
                 return "ignored: a note with this id belongs to someone else"
             note_id = existing.id
-        for business_id, kind in targets.items():
+        for business_id, kind in rest.items():
             await _add_target(ctx, note_id, business_id, kind, actor.id, new=fresh)
         for business_id in readers:
             await timeline_store.add(
@@ -211,6 +209,48 @@ async def on_create(ctx: Inbound) -> str:
     return f"note stored for {len(targets)} business(es), {len(readers)} timeline(s)"
 
 
+async def _add_new_note(
+    ctx: Inbound, uri: str, actor: RemoteActor, content: NoteContent, targets: dict[int, str]
+) -> tuple[int | None, dict[int, str]]:
+    """Store the note if it is new: its id (None when it was stored before) and the
+    targets still to write. A new note that concerns a business (a reply) is written with
+    its first target and that business's notification in one trip
+    (``notifications.notify_after``'s ``first``)."""
+    now = ctx.services.now_ms()
+    if not targets:
+        note_id = await social.add_note(
+            ctx.store, uri=uri, actor_id=actor.id, content=content, now=now
+        )
+        return note_id, targets
+    note = social.note_insert(uri=uri, actor_id=actor.id, content=content, now=now, prefix="w_")
+    note_id = int(note[1]["w_id"])
+    (business_id, kind), *others = targets.items()
+    after = None if ctx.store.is_sqlite else "w"
+    fresh = await notifications.notify_after(
+        ctx.store,
+        social.note_target_insert(note_id, business_id, after=after),
+        first=note,
+        **_notification(note_id, business_id, kind, actor.id, now),
+    )
+    if not fresh:
+        return None, targets
+    return note_id, dict(others)
+
+
+def _notification(
+    note_id: int, business_id: int, kind: str, actor_id: int, now: int
+) -> dict[str, Any]:
+    """The notification that a note concerns a business (``notifications.notify``'s)."""
+    return {
+        "business_id": business_id,
+        "type": kind,
+        "dedupe_key": f"note:{note_id}:{business_id}",
+        "actor_id": actor_id,
+        "remote_note_id": note_id,
+        "now": now,
+    }
+
+
 async def _add_target(
     ctx: Inbound, note_id: int, business_id: int, kind: str, actor_id: int, *, new: bool
 ) -> None:
@@ -220,14 +260,7 @@ async def _add_target(
     exist yet); for one stored before, the target may be there without this notification
     (a quote's target), so each is written on its own, the notification deduped.
     """
-    values: dict[str, Any] = {
-        "business_id": business_id,
-        "type": kind,
-        "dedupe_key": f"note:{note_id}:{business_id}",
-        "actor_id": actor_id,
-        "remote_note_id": note_id,
-        "now": ctx.services.now_ms(),
-    }
+    values = _notification(note_id, business_id, kind, actor_id, ctx.services.now_ms())
     if new:
         await notifications.notify_after(
             ctx.store, social.note_target_insert(note_id, business_id), **values

@@ -15,6 +15,7 @@ from tests.inbound.handlers.helpers import (
     twice_changes_nothing,
 )
 from tests.inbound.helpers import (
+    add_business,
     add_remote_actor,
     count,
     dispatch,
@@ -38,6 +39,41 @@ async def test_a_mastodon_reply_is_stored_sanitised_and_notified_as_a_reply(serv
     assert "onerror" not in note["content_html"]
     assert await notification_types(services.store) == ["reply"]
     await twice_changes_nothing(services, create)
+
+
+async def test_a_reply_that_mentions_a_second_business_notifies_both(services, biz, post):
+    # Given a reply to the bakery's post that also mentions the cafe
+    _, post_uri = post
+    cafe = await add_business(services, "cafe")
+    cafe_uri = services.urls.actor(cafe.username)
+    await add_remote_actor(services.store, ALICE)
+    create = p.mastodon_create_reply(ALICE, biz, post_uri, handle=HANDLE)
+    create["object"]["tag"].append({"type": "Mention", "href": cafe_uri, "name": "@cafe"})
+    # When it is handled: the note, the bakery's target and notification in one go, the
+    # cafe's after
+    assert await handle(services, create) == "note stored for 2 business(es)"
+    # Then each business has its target and its notification, and again changes nothing
+    assert await count(services.store, "remote_notes") == 1
+    assert await count(services.store, "remote_note_targets") == 2
+    assert sorted(await notification_types(services.store)) == ["mention", "reply"]
+    await twice_changes_nothing(services, create)
+
+
+async def test_a_reply_whose_note_id_another_actor_holds_writes_nothing(services, biz, post):
+    # Given a note stored as Alice's
+    _, post_uri = post
+    await add_remote_actor(services.store, ALICE)
+    create = p.mastodon_create_reply(ALICE, biz, post_uri, handle=HANDLE)
+    await handle(services, create)
+    # When Zork's reply claims the same note id (on his own host, so it passes the checks)
+    other = p.mastodon_create_reply(ZORK, biz, post_uri, handle=HANDLE)
+    other["object"]["id"] = create["object"]["id"].replace(ALICE, ZORK)
+    await add_remote_actor(services.store, ZORK)
+    await services.store.execute("UPDATE remote_notes SET uri = :u", {"u": other["object"]["id"]})
+    # Then it is ignored: no target, no notification for it
+    assert await handle(services, other) == "ignored: a note with this id belongs to someone else"
+    assert await count(services.store, "remote_note_targets") == 1
+    assert await notification_types(services.store) == ["reply"]
 
 
 async def test_a_gotosocial_reply_with_single_valued_fields_is_understood(services, biz, post):

@@ -44,7 +44,7 @@ from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
-from fedi_town.protocol import digest, httpsig_cavage, httpsig_rfc9421
+from fedi_town.protocol import digest, httpsig_cavage
 from fedi_town.protocol.httpsig_common import (
     BadBase64,
     DateInFuture,
@@ -131,6 +131,10 @@ def parse_request_signature(
     """
     fields = collect_fields(headers)
     if "signature-input" in fields:
+        # deferred: http-message-signatures and http-sf, ~1.6 MB resident that a process
+        # needs only once a peer signs this way
+        from fedi_town.protocol import httpsig_rfc9421
+
         return httpsig_rfc9421.parse(
             method, target, fields, body, origin=origin, fragment=target_fragment
         )
@@ -257,6 +261,8 @@ def sign_request(
         return out
     if body is not None:
         out["Content-Digest"] = digest.make_content_digest(body)
+    from fedi_town.protocol import httpsig_rfc9421  # deferred: see parse_request_signature
+
     return httpsig_rfc9421.sign(
         method,
         url,

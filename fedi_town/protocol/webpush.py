@@ -23,7 +23,6 @@ import os
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import http_ece
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
@@ -117,6 +116,8 @@ def encrypt(
     if len(secret) != 16:
         raise ValueError("auth is not 16 bytes")
     ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), receiver)
+    import http_ece  # deferred: the first push (~0.6 MB resident an instance may never need)
+
     sender = ec.generate_private_key(ec.SECP256R1())
     token = vapid_jwt(private_pem, endpoint, subject, now)
     vapid_public = public_of(private_pem)

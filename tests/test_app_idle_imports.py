@@ -39,6 +39,9 @@ DEFERRED = {
     "argon2": "web app passwords",
     "prometheus_client": "GET /metrics, when a metrics token is set",
     "obstore": "media in an S3 bucket, when configured",
+    "http_message_signatures": "RFC 9421 signatures (protocol/httpsig.py)",
+    "http_sf": "RFC 9421 signatures and Content-Digest (protocol/digest.py)",
+    "http_ece": "Web Push encryption (protocol/webpush.py), with the first push",
 }
 #: Never imported by the server at all.
 NEVER = {

@@ -71,8 +71,7 @@ def check_content_digest(value: str, body: bytes) -> None:
     Hand-written over http-sf rather than http-message-signatures' ``ContentDigest``,
     which rejects unknown algorithms where RFC 9530 asks us to ignore them.
     """
-    # deferred: http-sf (~0.7 MB resident), for peers that send this header (RFC 9421 ones)
-    from http_sf.compat import Dictionary, Item
+    from http_sf.compat import Dictionary, Item  # deferred: ~0.7 MB, RFC 9421 peers only
 
     members = Dictionary()
     try:

@@ -131,9 +131,9 @@ def parse_request_signature(
     """
     fields = collect_fields(headers)
     if "signature-input" in fields:
-        # deferred: http-message-signatures and http-sf, ~1.6 MB resident that a process
-        # needs only once a peer signs this way
-        from fedi_town.protocol import httpsig_rfc9421
+        # http-message-signatures and http-sf: ~1.6 MB resident that a process needs only
+        # once a peer signs this way
+        from fedi_town.protocol import httpsig_rfc9421  # deferred: RFC 9421 peers only
 
         return httpsig_rfc9421.parse(
             method, target, fields, body, origin=origin, fragment=target_fragment

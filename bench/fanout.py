@@ -447,9 +447,7 @@ def run_split_ceiling(
 def _median_turn(pairs: list[tuple[float, float]]) -> tuple[int, str]:
     """The turn whose ratio (value / its ceiling) is the median, and every turn's ratio
     (for the detail)."""
-    ratios = [value / ceiling if ceiling else 0.0 for value, ceiling in pairs]
-    order = sorted(range(len(ratios)), key=ratios.__getitem__)
-    return order[len(order) // 2], "rounds: " + ", ".join(f"{r:.0%}" for r in ratios)
+    return report.median_round([value / ceiling if ceiling else 0.0 for value, ceiling in pairs])
 
 
 def _once(outcome: Outcome) -> bool:

@@ -36,7 +36,6 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -207,12 +206,9 @@ def _interleaved(
 
 def _median_round(mine: list[Measured], ceiling: list[Measured]) -> tuple[int, str]:
     """The round whose ratio is the median, and every round's ratio (for the detail)."""
-    ratios = [
-        m[0].rate / c[0].rate if c[0].rate else 0.0 for m, c in zip(mine, ceiling, strict=True)
-    ]
-    order = sorted(range(len(ratios)), key=ratios.__getitem__)
-    listed = ", ".join(f"{r:.0%}" for r in ratios)
-    return order[len(order) // 2], f"rounds: {listed}"
+    return report.median_round(
+        [m[0].rate / c[0].rate if c[0].rate else 0.0 for m, c in zip(mine, ceiling, strict=True)]
+    )
 
 
 def _detail(result: loadgen.LoadResult, cores: float) -> str:
@@ -230,9 +226,7 @@ def _cpu_us(result: loadgen.LoadResult, cores: float) -> str:
     return f"{cores / result.rate * 1e6:.0f} us CPU/req" if result.rate else "-"
 
 
-def _generator_check(
-    bare: Server, point: Endpoint, seconds: float, results: dict[tuple[str, int, str], Any]
-) -> Figure:
+def _generator_check(bare: Server, point: Endpoint, seconds: float, results: Results) -> Figure:
     """The asyncio client (used by the inbox benchmark) against the bare route, beside wrk."""
     with CpuMeter(bare.pid) as cpu:
         result = loadgen.run_for(

@@ -33,6 +33,14 @@ class Figure:
         return self.value / self.ceiling if self.ceiling else None
 
 
+def median_round(ratios: list[float]) -> tuple[int, str]:
+    """The round whose ratio is the median, and every round's ratio for a row's detail
+    ("rounds: 92%, 91%, 102%"): this machine drifts, so a target row reports the middle of
+    several rounds, each against its own ceiling."""
+    order = sorted(range(len(ratios)), key=ratios.__getitem__)
+    return order[len(order) // 2], "rounds: " + ", ".join(f"{r:.0%}" for r in ratios)
+
+
 def ratio_figure(
     section: str,
     name: str,

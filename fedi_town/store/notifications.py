@@ -182,7 +182,7 @@ async def notify_after(
                           None, now)  # fmt: skip
     notification_id = values["id"]
     if store.is_sqlite:
-        before = [] if first is None else [(first[0], first[1])]
+        before = [] if first is None else [first]
         ran = await store.fetch_chain(
             [
                 *before,

@@ -398,15 +398,7 @@ def note_insert(
     """The statement that stores a new note, returning its id (a row) only when it was not
     stored already, and its values (parameter names start with ``prefix``; the new id is
     ``values[prefix + "id"]``, made here)."""
-    names = ["id", "uri", "a", "reply", "html", "summary", "url", "vis", "published", "doc",
-             "poll", "emojis", "attachments", "now"]  # fmt: skip
-    sql = (
-        "INSERT INTO remote_notes (id, uri, actor_id, in_reply_to_uri, content_html, summary, "  # noqa: S608
-        "url, visibility, published_at, document, poll, emojis, attachments, created_at) "
-        f"VALUES ({', '.join(':' + prefix + n for n in names)}) "
-        "ON CONFLICT (uri) DO NOTHING RETURNING id"
-    )
-    values = {
+    values = {  # in the order of the columns below
         "id": new_id(now),
         "uri": uri,
         "a": actor_id,
@@ -420,6 +412,12 @@ def note_insert(
         **_parts(content),
         "now": now,
     }
+    sql = (
+        "INSERT INTO remote_notes (id, uri, actor_id, in_reply_to_uri, content_html, summary, "  # noqa: S608
+        "url, visibility, published_at, document, poll, emojis, attachments, created_at) "
+        f"VALUES ({', '.join(':' + prefix + name for name in values)}) "
+        "ON CONFLICT (uri) DO NOTHING RETURNING id"
+    )
     return sql, {prefix + k: v for k, v in values.items()}
 
 
